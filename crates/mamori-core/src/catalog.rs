@@ -1,0 +1,575 @@
+//! The checklist catalog: every edition × variant as data files (`catalog/*.toml`), loaded and validated once.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::dates::FiscalYear;
+
+/// Form variants. The built-in editions have one form per facility kind plus the vendor form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Variant {
+    Facility,
+    Pharmacy,
+    Vendor,
+}
+
+impl Variant {
+    pub const ALL: [Variant; 3] = [Variant::Facility, Variant::Pharmacy, Variant::Vendor];
+    pub fn id(self) -> &'static str {
+        match self {
+            Variant::Facility => "facility",
+            Variant::Pharmacy => "pharmacy",
+            Variant::Vendor => "vendor",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Variant::Facility => "医療機関確認用",
+            Variant::Pharmacy => "薬局確認用",
+            Variant::Vendor => "事業者確認用",
+        }
+    }
+}
+
+impl FromStr for Variant {
+    type Err = CatalogError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Variant::ALL
+            .into_iter()
+            .find(|v| v.id() == s)
+            .ok_or_else(|| CatalogError::UnknownVariant(s.to_string()))
+    }
+}
+
+impl fmt::Display for Variant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// Target groups of section 2 (and 全般 for items that are not target-specific).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    General,
+    Server,
+    Terminal,
+    Network,
+}
+
+impl Target {
+    pub const ALL: [Target; 4] = [Target::General, Target::Server, Target::Terminal, Target::Network];
+    pub fn id(self) -> &'static str {
+        match self {
+            Target::General => "general",
+            Target::Server => "server",
+            Target::Terminal => "terminal",
+            Target::Network => "network",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Target::General => "全般",
+            Target::Server => "サーバ",
+            Target::Terminal => "端末PC",
+            Target::Network => "ネットワーク機器",
+        }
+    }
+}
+
+impl FromStr for Target {
+    type Err = CatalogError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Target::ALL
+            .into_iter()
+            .find(|t| t.id() == s)
+            .ok_or_else(|| CatalogError::UnknownTarget(s.to_string()))
+    }
+}
+
+/// How sure the reference is of a text (see shared/reference/mhlw-checklist.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Confidence {
+    A,
+    B,
+    C,
+}
+
+impl Confidence {
+    /// C texts are reconstructions and must be shown as unverified.
+    pub fn is_unverified(self) -> bool {
+        self == Confidence::C
+    }
+}
+
+pub const UNVERIFIED_LABEL: &str = "未確認の文言";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ItemTarget {
+    pub group: Target,
+    /// 参考項目: not required in this edition for this target.
+    #[serde(default)]
+    pub reference: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Item {
+    /// Stable id: `{edition}.{variant}.{key}`, e.g. `r7.facility.2.6`.
+    #[serde(default)]
+    pub id: String,
+    /// Key within the edition, shared by its variants: `gate`, `1.1`, `2.6`, …
+    pub key: String,
+    /// `gate`, `1`, `2` or `3`.
+    pub section: String,
+    /// Number as printed, e.g. `(6)`; empty for the gate item.
+    pub number: String,
+    /// Topic of the item across editions (guidance and evidence hang on it).
+    pub topic: String,
+    pub text: String,
+    pub confidence: Confidence,
+    /// A note printed under the item (e.g. the R7 password rule's ※).
+    #[serde(default)]
+    pub note: Option<String>,
+    /// The 「医療情報システムを導入、運用している。」 item.
+    #[serde(default)]
+    pub gate: bool,
+    /// 記入不要 when the facility has no vendor contract (2(2), 2(3)).
+    #[serde(default)]
+    pub vendor_contract_only: bool,
+    pub targets: Vec<ItemTarget>,
+    pub source: String,
+    /// The manual's guidance (Mamori's summary), filled from guidance.toml by topic.
+    #[serde(default)]
+    pub guidance: String,
+}
+
+impl Item {
+    pub fn has_target(&self, t: Target) -> bool {
+        self.targets.iter().any(|x| x.group == t)
+    }
+    pub fn is_reference_for(&self, t: Target) -> bool {
+        self.targets.iter().any(|x| x.group == t && x.reference)
+    }
+    /// Display label like `2(6)`; the gate item shows as `有無`.
+    pub fn label(&self) -> String {
+        if self.gate {
+            "有無".to_string()
+        } else {
+            format!("{}{}", self.section, self.number)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Note {
+    pub text: String,
+    pub confidence: Confidence,
+}
+
+/// One form: an edition × variant.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Form {
+    pub edition: String,
+    pub variant: Variant,
+    pub title: String,
+    pub title_confidence: Confidence,
+    #[serde(default, rename = "note")]
+    pub notes: Vec<Note>,
+    #[serde(rename = "item")]
+    pub items: Vec<Item>,
+}
+
+impl Form {
+    pub fn item(&self, id: &str) -> Option<&Item> {
+        self.items.iter().find(|i| i.id == id)
+    }
+    pub fn item_by_key(&self, key: &str) -> Option<&Item> {
+        self.items.iter().find(|i| i.key == key)
+    }
+    pub fn gate_item(&self) -> Option<&Item> {
+        self.items.iter().find(|i| i.gate)
+    }
+    /// Every (item, target) row that takes an answer, in form order.
+    pub fn rows(&self) -> impl Iterator<Item = (&Item, Target)> {
+        self.items
+            .iter()
+            .flat_map(|i| i.targets.iter().map(move |t| (i, t.group)))
+    }
+    /// Layout as on the form: sections in order; in section 2 the items are grouped by target.
+    pub fn layout(&self) -> Vec<LayoutSection<'_>> {
+        let mut out: Vec<LayoutSection<'_>> = Vec::new();
+        for section in ["gate", "1", "2", "3"] {
+            let items: Vec<&Item> = self.items.iter().filter(|i| i.section == section).collect();
+            if items.is_empty() {
+                continue;
+            }
+            let groups = if section == "2" {
+                Target::ALL
+                    .into_iter()
+                    .filter_map(|t| {
+                        let rows: Vec<&Item> =
+                            items.iter().copied().filter(|i| i.has_target(t)).collect();
+                        (!rows.is_empty()).then_some(LayoutGroup {
+                            target: Some(t),
+                            items: rows,
+                        })
+                    })
+                    .collect()
+            } else {
+                vec![LayoutGroup {
+                    target: None,
+                    items,
+                }]
+            };
+            out.push(LayoutSection {
+                section: section.to_string(),
+                groups,
+            });
+        }
+        out
+    }
+}
+
+pub struct LayoutSection<'a> {
+    pub section: String,
+    pub groups: Vec<LayoutGroup<'a>>,
+}
+
+pub struct LayoutGroup<'a> {
+    /// `None` outside section 2: the items' own single target applies.
+    pub target: Option<Target>,
+    pub items: Vec<&'a Item>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Edition {
+    pub id: String,
+    pub name: String,
+    pub published: chrono::NaiveDate,
+    pub fiscal_year: i32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct EditionsFile {
+    edition: Vec<Edition>,
+    sections: BTreeMap<String, String>,
+    groups: BTreeMap<String, String>,
+    gate: GateFile,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct GateFile {
+    note: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct GuidanceFile {
+    guidance: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct MappingFile {
+    map: Vec<EditionMap>,
+}
+
+/// Which item of `from` became which item of `to` (by item key).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct EditionMap {
+    pub from: String,
+    pub to: String,
+    pub items: BTreeMap<String, String>,
+    #[serde(default)]
+    pub added: Vec<String>,
+    #[serde(default)]
+    pub removed: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum CatalogError {
+    #[error("カタログファイル {file} を読み込めません: {message}")]
+    Parse { file: String, message: String },
+    #[error("カタログが不正です（{0}）")]
+    Invalid(String),
+    #[error("版「{0}」はありません")]
+    UnknownEdition(String),
+    #[error("様式「{0}」はありません（facility / pharmacy / vendor のいずれか）")]
+    UnknownVariant(String),
+    #[error("対象「{0}」はありません（general / server / terminal / network のいずれか）")]
+    UnknownTarget(String),
+}
+
+/// Which edition to use for a fiscal year, and whether it is an older one used for want of a newer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EditionChoice {
+    pub edition: String,
+    /// Fiscal year being checked (target dates must fall inside it).
+    pub fiscal_year: FiscalYear,
+    /// Set when no edition of that fiscal year is known and the newest older one is used.
+    pub fallback_notice: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    editions: Vec<Edition>,
+    forms: Vec<Form>,
+    maps: Vec<EditionMap>,
+    sections: BTreeMap<String, String>,
+    groups: BTreeMap<String, String>,
+    gate_note: String,
+}
+
+const FORM_FILES: &[(&str, &str)] = &[
+    ("r5-facility.toml", include_str!("../catalog/r5-facility.toml")),
+    ("r5-pharmacy.toml", include_str!("../catalog/r5-pharmacy.toml")),
+    ("r5-vendor.toml", include_str!("../catalog/r5-vendor.toml")),
+    ("r6-facility.toml", include_str!("../catalog/r6-facility.toml")),
+    ("r6-pharmacy.toml", include_str!("../catalog/r6-pharmacy.toml")),
+    ("r6-vendor.toml", include_str!("../catalog/r6-vendor.toml")),
+    ("r7-facility.toml", include_str!("../catalog/r7-facility.toml")),
+    ("r7-pharmacy.toml", include_str!("../catalog/r7-pharmacy.toml")),
+    ("r7-vendor.toml", include_str!("../catalog/r7-vendor.toml")),
+];
+const EDITIONS_FILE: &str = include_str!("../catalog/editions.toml");
+const GUIDANCE_FILE: &str = include_str!("../catalog/guidance.toml");
+const MAPPING_FILE: &str = include_str!("../catalog/mapping.toml");
+
+fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, CatalogError> {
+    toml::from_str(text).map_err(|e| CatalogError::Parse {
+        file: file.to_string(),
+        message: e.to_string(),
+    })
+}
+
+impl Catalog {
+    /// The catalog built into this binary, validated.
+    pub fn builtin() -> Result<Catalog, CatalogError> {
+        let ed: EditionsFile = parse("editions.toml", EDITIONS_FILE)?;
+        let guidance: GuidanceFile = parse("guidance.toml", GUIDANCE_FILE)?;
+        let mapping: MappingFile = parse("mapping.toml", MAPPING_FILE)?;
+        let mut forms = Vec::new();
+        for (file, text) in FORM_FILES {
+            let mut form: Form = parse(file, text)?;
+            for item in &mut form.items {
+                item.id = format!("{}.{}.{}", form.edition, form.variant, item.key);
+                item.guidance = guidance
+                    .guidance
+                    .get(&item.topic)
+                    .cloned()
+                    .ok_or_else(|| {
+                        CatalogError::Invalid(format!("{file}: 話題 {} の解説がありません", item.topic))
+                    })?;
+            }
+            forms.push(form);
+        }
+        let catalog = Catalog {
+            editions: ed.edition,
+            forms,
+            maps: mapping.map,
+            sections: ed.sections,
+            groups: ed.groups,
+            gate_note: ed.gate.note,
+        };
+        catalog.validate()?;
+        Ok(catalog)
+    }
+
+    fn validate(&self) -> Result<(), CatalogError> {
+        let bad = |m: String| Err(CatalogError::Invalid(m));
+        let edition_ids: HashSet<&str> = self.editions.iter().map(|e| e.id.as_str()).collect();
+        let mut seen_forms = HashSet::new();
+        for form in &self.forms {
+            if !edition_ids.contains(form.edition.as_str()) {
+                return bad(format!("様式 {} の版が editions.toml にありません", form.edition));
+            }
+            if !seen_forms.insert((form.edition.clone(), form.variant)) {
+                return bad(format!("{} {} が重複しています", form.edition, form.variant));
+            }
+            let mut keys = HashSet::new();
+            for item in &form.items {
+                if !keys.insert(item.key.as_str()) {
+                    return bad(format!("{} が重複しています", item.id));
+                }
+                if item.text.trim().is_empty() || item.targets.is_empty() {
+                    return bad(format!("{} の文言または対象がありません", item.id));
+                }
+                if !self.sections.contains_key(&item.section) {
+                    return bad(format!("{} の区分 {} が不明です", item.id, item.section));
+                }
+                if item.section != "2" && item.targets.iter().any(|t| t.group != Target::General) {
+                    return bad(format!("{}: 区分2以外の項目は全般のみです", item.id));
+                }
+                if item.gate && (form.variant == Variant::Vendor || item.section != "gate") {
+                    return bad(format!("{}: 有無の項目の位置が不正です", item.id));
+                }
+            }
+            if form.variant != Variant::Vendor && form.gate_item().is_none() {
+                return bad(format!("{} {} に有無の項目がありません", form.edition, form.variant));
+            }
+        }
+        for m in &self.maps {
+            for variant in Variant::ALL {
+                let (Some(from), Some(to)) = (self.form(&m.from, variant), self.form(&m.to, variant))
+                else {
+                    return bad(format!("対応表 {}→{} の版がありません", m.from, m.to));
+                };
+                for item in &from.items {
+                    match m.items.get(&item.key) {
+                        Some(k) => match to.item_by_key(k) {
+                            Some(t) if t.topic == item.topic => {}
+                            Some(_) => return bad(format!("対応表: {} と {} の話題が異なります", item.id, k)),
+                            None => return bad(format!("対応表: {} の移行先 {k} がありません", item.id)),
+                        },
+                        None if m.removed.contains(&item.key) => {}
+                        None => return bad(format!("対応表: {} の移行先がありません", item.id)),
+                    }
+                }
+                for item in &to.items {
+                    let mapped = m.items.values().any(|k| *k == item.key);
+                    if !mapped && !m.added.contains(&item.key) {
+                        return bad(format!("対応表: {} の移行元がなく、追加にもありません", item.id));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn editions(&self) -> &[Edition] {
+        &self.editions
+    }
+    pub fn edition(&self, id: &str) -> Result<&Edition, CatalogError> {
+        self.editions
+            .iter()
+            .find(|e| e.id == id)
+            .ok_or_else(|| CatalogError::UnknownEdition(id.to_string()))
+    }
+    pub fn forms(&self) -> &[Form] {
+        &self.forms
+    }
+    pub fn form(&self, edition: &str, variant: Variant) -> Option<&Form> {
+        self.forms
+            .iter()
+            .find(|f| f.edition == edition && f.variant == variant)
+    }
+    pub fn require_form(&self, edition: &str, variant: Variant) -> Result<&Form, CatalogError> {
+        self.edition(edition)?;
+        self.form(edition, variant)
+            .ok_or_else(|| CatalogError::UnknownVariant(variant.to_string()))
+    }
+    pub fn maps(&self) -> &[EditionMap] {
+        &self.maps
+    }
+    /// The item of the next edition that `item_id` became, if any.
+    pub fn successor(&self, item_id: &str) -> Option<String> {
+        let mut parts = item_id.splitn(3, '.');
+        let (ed, variant, key) = (parts.next()?, parts.next()?, parts.next()?);
+        let m = self.maps.iter().find(|m| m.from == ed)?;
+        m.items.get(key).map(|k| format!("{}.{}.{}", m.to, variant, k))
+    }
+    pub fn section_title(&self, section: &str) -> &str {
+        self.sections.get(section).map(String::as_str).unwrap_or("")
+    }
+    pub fn group_heading(&self, t: Target) -> &str {
+        self.groups.get(t.id()).map(String::as_str).unwrap_or("")
+    }
+    pub fn gate_note(&self) -> &str {
+        &self.gate_note
+    }
+
+    /// The edition for a fiscal year: its own, or the newest older one (and say so).
+    pub fn edition_for(&self, fy: FiscalYear) -> Option<EditionChoice> {
+        let newest = self
+            .editions
+            .iter()
+            .filter(|e| e.fiscal_year <= fy.start_year())
+            .max_by_key(|e| e.fiscal_year)?;
+        let fallback_notice = (newest.fiscal_year < fy.start_year()).then(|| {
+            format!(
+                "{}の版はまだ登録されていないため、{}を使用しています。公式の様式が公開されたら取り込んでください。",
+                fy.label(),
+                newest.name
+            )
+        });
+        Some(EditionChoice {
+            edition: newest.id.clone(),
+            fiscal_year: fy,
+            fallback_notice,
+        })
+    }
+
+    /// The fiscal year being checked with an edition: its own year, or the current one when it is the
+    /// newest edition and still in use in a later year.
+    pub fn fiscal_year_of(&self, edition: &str, today: chrono::NaiveDate) -> Result<FiscalYear, CatalogError> {
+        let e = self.edition(edition)?;
+        let current = FiscalYear::containing(today);
+        let newest = self.editions.iter().map(|e| e.fiscal_year).max().unwrap_or(e.fiscal_year);
+        if e.fiscal_year == newest && current.start_year() > newest {
+            Ok(current)
+        } else {
+            Ok(FiscalYear::new(e.fiscal_year))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn builtin_catalog_loads_and_validates() {
+        let c = Catalog::builtin().unwrap();
+        assert_eq!(c.editions().len(), 3);
+        assert_eq!(c.forms().len(), 9);
+        let f = c.form("r7", Variant::Facility).unwrap();
+        assert_eq!(f.item("r7.facility.2.6").unwrap().topic, "patches");
+        assert!(!f.item("r7.facility.2.6").unwrap().guidance.is_empty());
+    }
+
+    #[test]
+    fn successor_follows_the_mapping() {
+        let c = Catalog::builtin().unwrap();
+        assert_eq!(c.successor("r6.facility.2.7").as_deref(), Some("r7.facility.2.6"));
+        assert_eq!(c.successor("r5.vendor.2.3").as_deref(), Some("r6.vendor.2.3"));
+        assert_eq!(c.successor("r7.facility.2.6"), None);
+    }
+
+    #[test]
+    fn edition_for_a_later_year_falls_back_and_says_so() {
+        let c = Catalog::builtin().unwrap();
+        let ch = c.edition_for(FiscalYear::new(2026)).unwrap();
+        assert_eq!(ch.edition, "r7");
+        assert!(ch.fallback_notice.unwrap().contains("令和8年度"));
+        let ch = c.edition_for(FiscalYear::new(2024)).unwrap();
+        assert_eq!(ch.edition, "r6");
+        assert_eq!(ch.fallback_notice, None);
+        assert_eq!(c.edition_for(FiscalYear::new(2022)), None);
+    }
+
+    #[test]
+    fn fiscal_year_of_newest_edition_follows_today() {
+        let c = Catalog::builtin().unwrap();
+        let d = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        assert_eq!(c.fiscal_year_of("r7", d).unwrap(), FiscalYear::new(2026));
+        assert_eq!(c.fiscal_year_of("r6", d).unwrap(), FiscalYear::new(2024));
+        let d = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
+        assert_eq!(c.fiscal_year_of("r7", d).unwrap(), FiscalYear::new(2025));
+        assert!(c.fiscal_year_of("r9", d).is_err());
+    }
+
+    #[test]
+    fn section_two_is_grouped_by_target() {
+        let c = Catalog::builtin().unwrap();
+        let f = c.form("r6", Variant::Facility).unwrap();
+        let layout = f.layout();
+        let s2 = layout.iter().find(|s| s.section == "2").unwrap();
+        let groups: Vec<_> = s2.groups.iter().map(|g| g.target.unwrap()).collect();
+        assert_eq!(groups, Target::ALL.to_vec());
+        let server: Vec<_> = s2.groups[1].items.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(server, ["2.4", "2.5", "2.6", "2.7", "2.9"]);
+    }
+}

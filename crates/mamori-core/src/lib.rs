@@ -1,0 +1,10 @@
+//! Mamori's domain: the MHLW checklist catalog (editions as data), answers and the form's rules, and
+//! Japanese dates. No IO, no async: everything here is tested without a database or a server.
+
+pub mod answers;
+pub mod catalog;
+pub mod dates;
+
+pub use answers::{Answer, AnswerInput, AnswerSet, Choice, FieldError, RowStatus, RuleContext, Summary};
+pub use catalog::{Catalog, CatalogError, Confidence, Form, Item, Target, Variant};
+pub use dates::{Clock, FiscalYear};
