@@ -1,1 +1,599 @@
+//! Mamori's storage: one API over SQLite (embedded, the default) and PostgreSQL (for hosted, multi-facility
+//! deployments), through sqlx's `Any` driver with portable SQL and per-backend migrations.
+//!
+//! Every query that reads or writes facility data takes the organisation id and filters on it: no method
+//! returns another organisation's rows.
 
+use chrono::{DateTime, NaiveDate, Utc};
+use mamori_core::{Answer, AnswerSet, Choice, Target, Variant};
+use serde::Serialize;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("データベースに接続できません（{url}）: {source}")]
+    Connect { url: String, source: sqlx::Error },
+    #[error("データベースの更新（マイグレーション）に失敗しました: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("データベースエラー: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("初期設定はすでに完了しています")]
+    AlreadySetUp,
+    #[error("ログインID「{0}」はすでに使われています")]
+    LoginTaken(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("保存されたデータが不正です: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum OrgKind {
+    Hospital,
+    Clinic,
+    Pharmacy,
+}
+
+impl OrgKind {
+    pub fn id(self) -> &'static str {
+        match self {
+            OrgKind::Hospital => "hospital",
+            OrgKind::Clinic => "clinic",
+            OrgKind::Pharmacy => "pharmacy",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            OrgKind::Hospital => "病院",
+            OrgKind::Clinic => "診療所",
+            OrgKind::Pharmacy => "薬局",
+        }
+    }
+    pub fn parse(s: &str) -> Option<OrgKind> {
+        [OrgKind::Hospital, OrgKind::Clinic, OrgKind::Pharmacy]
+            .into_iter()
+            .find(|k| k.id() == s)
+    }
+    /// The form this kind of facility answers itself.
+    pub fn own_variant(self) -> Variant {
+        match self {
+            OrgKind::Pharmacy => Variant::Pharmacy,
+            _ => Variant::Facility,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Org {
+    pub id: i64,
+    pub kind: OrgKind,
+    pub name: String,
+    pub security_officer: String,
+    pub has_vendor_contract: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrg {
+    pub kind: OrgKind,
+    pub name: String,
+    pub security_officer: String,
+    pub has_vendor_contract: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub login: String,
+    pub display_name: String,
+    /// An argon2 PHC string; the store never sees a password.
+    pub password_hash: String,
+    pub role: String,
+}
+
+#[derive(Clone, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub org_id: i64,
+    pub login: String,
+    pub display_name: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub role: String,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("org_id", &self.org_id)
+            .field("login", &self.login)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub csrf_token: String,
+}
+
+/// One entry of the audit trail: who changed what, when, before and after.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub actor: String,
+    pub at: String,
+    pub entity: String,
+    pub entity_key: String,
+    pub action: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+/// Who makes a change, as recorded in the audit trail.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: i64,
+    pub name: String,
+}
+
+fn ts(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// Opens (and creates, for SQLite) the database and brings its schema up to date.
+    /// `target` is a `postgres://` URL, a `sqlite:` URL, or a file path for SQLite.
+    pub async fn open(target: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let (url, backend) = if target.starts_with("postgres://") || target.starts_with("postgresql://") {
+            (target.to_string(), Backend::Postgres)
+        } else if target.starts_with("sqlite:") {
+            (target.to_string(), Backend::Sqlite)
+        } else {
+            (format!("sqlite://{target}?mode=rwc"), Backend::Sqlite)
+        };
+        let mut options = AnyPoolOptions::new().max_connections(if backend == Backend::Sqlite { 4 } else { 10 });
+        if backend == Backend::Sqlite {
+            options = options.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    // Foreign keys and the wait for a busy writer are per connection in SQLite.
+                    sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                    sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
+                    sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = options.connect(&url).await.map_err(|source| StoreError::Connect {
+            url: redact_url(&url),
+            source,
+        })?;
+        if backend == Backend::Sqlite {
+            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+        }
+        let store = Store { pool, backend };
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&store.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&store.pool).await?,
+        }
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// True once the first organisation exists.
+    pub async fn is_set_up(&self) -> Result<bool> {
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM orgs").fetch_one(&self.pool).await?.try_get(0)?;
+        Ok(n > 0)
+    }
+
+    /// First-run setup: the facility and its first administrator, in one transaction. Refused once done.
+    pub async fn set_up(&self, org: &NewOrg, admin: &NewUser, at: DateTime<Utc>) -> Result<(Org, User)> {
+        self.create_org(org, admin, at, true).await
+    }
+
+    /// Adds an organisation with its first administrator (hosted installs serve several).
+    pub async fn add_org(&self, org: &NewOrg, admin: &NewUser, at: DateTime<Utc>) -> Result<(Org, User)> {
+        self.create_org(org, admin, at, false).await
+    }
+
+    async fn create_org(&self, org: &NewOrg, admin: &NewUser, at: DateTime<Utc>, first: bool) -> Result<(Org, User)> {
+        let mut tx = self.pool.begin().await?;
+        if first {
+            let n: i64 = sqlx::query("SELECT COUNT(*) FROM orgs").fetch_one(&mut *tx).await?.try_get(0)?;
+            if n > 0 {
+                return Err(StoreError::AlreadySetUp);
+            }
+        }
+        let org_id: i64 = sqlx::query(
+            "INSERT INTO orgs (kind, name, security_officer, has_vendor_contract, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(org.kind.id())
+        .bind(&org.name)
+        .bind(&org.security_officer)
+        .bind(i64::from(org.has_vendor_contract))
+        .bind(ts(at))
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        let user_id = insert_user(&mut tx, org_id, admin, at).await?;
+        let created = Org {
+            id: org_id,
+            kind: org.kind,
+            name: org.name.clone(),
+            security_officer: org.security_officer.clone(),
+            has_vendor_contract: org.has_vendor_contract,
+        };
+        let after = serde_json::to_value(&created).expect("org serialises");
+        audit(&mut tx, org_id, &admin.login, at, "org", &org_id.to_string(), "setup", None, Some(after)).await?;
+        tx.commit().await?;
+        let user = User {
+            id: user_id,
+            org_id,
+            login: admin.login.clone(),
+            display_name: admin.display_name.clone(),
+            password_hash: admin.password_hash.clone(),
+            role: admin.role.clone(),
+        };
+        Ok((created, user))
+    }
+
+    pub async fn org(&self, org_id: i64) -> Result<Org> {
+        let row = sqlx::query("SELECT id, kind, name, security_officer, has_vendor_contract FROM orgs WHERE id = $1")
+            .bind(org_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("組織 {org_id} がありません")))?;
+        let kind: String = row.try_get(1)?;
+        Ok(Org {
+            id: row.try_get(0)?,
+            kind: OrgKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("組織の種別 {kind}")))?,
+            name: row.try_get(2)?,
+            security_officer: row.try_get(3)?,
+            has_vendor_contract: row.try_get::<i64, _>(4)? != 0,
+        })
+    }
+
+    /// The organisation of a single-facility install (the first one).
+    pub async fn first_org_id(&self) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT id FROM orgs ORDER BY id LIMIT 1").fetch_optional(&self.pool).await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get(0)?),
+            None => None,
+        })
+    }
+
+    pub async fn user_by_login(&self, login: &str) -> Result<Option<User>> {
+        let row = sqlx::query("SELECT id, org_id, login, display_name, password_hash, role FROM users WHERE login = $1")
+            .bind(login)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| user_from_row(&r)).transpose()
+    }
+
+    pub async fn create_session(&self, token_hash: &str, user_id: i64, csrf_token: &str, at: DateTime<Utc>, expires: DateTime<Utc>) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(csrf_token)
+            .bind(ts(at))
+            .bind(ts(expires))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A live session and its user; expired sessions are not returned.
+    pub async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.org_id, u.login, u.display_name, u.password_hash, u.role, s.csrf_token \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(ts(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            None => Ok(None),
+            Some(r) => Ok(Some(Session {
+                user: user_from_row(&r)?,
+                csrf_token: r.try_get(6)?,
+            })),
+        }
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64> {
+        Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(ts(now)).execute(&self.pool).await?.rows_affected())
+    }
+
+    pub async fn create_api_token(&self, user: &User, token_hash: &str, label: &str, at: DateTime<Utc>) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        let id: i64 = sqlx::query("INSERT INTO api_tokens (user_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(user.id)
+            .bind(token_hash)
+            .bind(label)
+            .bind(ts(at))
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        let after = serde_json::json!({"user": user.login, "label": label});
+        audit(&mut tx, user.org_id, &user.login, at, "api_token", &id.to_string(), "create", None, Some(after)).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.org_id, u.login, u.display_name, u.password_hash, u.role \
+             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| user_from_row(&r)).transpose()
+    }
+
+    /// The stored answers of one form of one organisation.
+    pub async fn answers(&self, org_id: i64, edition: &str, variant: Variant) -> Result<Vec<Answer>> {
+        load_answers(&self.pool, org_id, edition, variant).await
+    }
+
+    /// Reads the stored answers, lets `check` turn the request into answers (or refuse it), and writes
+    /// them with their audit records, all in one transaction: a refused request changes nothing.
+    pub async fn save_answers<E>(
+        &self,
+        org_id: i64,
+        edition: &str,
+        variant: Variant,
+        actor: &Actor,
+        at: DateTime<Utc>,
+        check: impl FnOnce(&AnswerSet) -> std::result::Result<Vec<Answer>, E>,
+    ) -> Result<std::result::Result<Vec<Answer>, E>> {
+        let mut tx = self.pool.begin().await?;
+        let stored = AnswerSet::new(load_answers(&mut *tx, org_id, edition, variant).await?);
+        let answers = match check(&stored) {
+            Ok(a) => a,
+            Err(e) => {
+                tx.rollback().await?;
+                return Ok(Err(e));
+            }
+        };
+        for a in &answers {
+            let before = stored.get(&a.item, a.target, a.round);
+            if before == Some(a) {
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO answers (org_id, edition, variant, item, target, round, answer, checked_on, target_date, note, updated_by, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 ON CONFLICT (org_id, edition, variant, item, target, round) DO UPDATE SET \
+                 answer = excluded.answer, checked_on = excluded.checked_on, target_date = excluded.target_date, \
+                 note = excluded.note, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+            )
+            .bind(org_id)
+            .bind(edition)
+            .bind(variant.id())
+            .bind(&a.item)
+            .bind(a.target.id())
+            .bind(i64::from(a.round))
+            .bind(a.answer.id())
+            .bind(a.checked_on.to_string())
+            .bind(a.target_date.map(|d| d.to_string()))
+            .bind(&a.note)
+            .bind(actor.user_id)
+            .bind(ts(at))
+            .execute(&mut *tx)
+            .await?;
+            let key = format!("{}/{}/{}", a.item, a.target.id(), a.round);
+            let before = before.map(|b| serde_json::to_value(b).expect("answer serialises"));
+            let action = if before.is_some() { "update" } else { "create" };
+            let after = serde_json::to_value(a).expect("answer serialises");
+            audit(&mut tx, org_id, &actor.name, at, "answer", &key, action, before, Some(after)).await?;
+        }
+        tx.commit().await?;
+        Ok(Ok(answers))
+    }
+
+    /// The audit trail of an organisation, newest first; `entity_key_prefix` narrows it (e.g. to one item).
+    pub async fn history(&self, org_id: i64, entity: Option<&str>, entity_key_prefix: Option<&str>, limit: i64) -> Result<Vec<AuditRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, actor, at, entity, entity_key, action, before_json, after_json FROM audit_log \
+             WHERE org_id = $1 AND ($2 = '' OR entity = $2) AND ($3 = '' OR entity_key LIKE $4) \
+             ORDER BY id DESC LIMIT $5",
+        )
+        .bind(org_id)
+        .bind(entity.unwrap_or(""))
+        .bind(entity_key_prefix.unwrap_or(""))
+        .bind(format!("{}%", entity_key_prefix.unwrap_or("").replace('%', "")))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let parse = |s: Option<String>| -> Result<Option<serde_json::Value>> {
+                    s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
+                };
+                Ok(AuditRecord {
+                    id: r.try_get(0)?,
+                    actor: r.try_get(1)?,
+                    at: r.try_get(2)?,
+                    entity: r.try_get(3)?,
+                    entity_key: r.try_get(4)?,
+                    action: r.try_get(5)?,
+                    before: parse(r.try_get(6)?)?,
+                    after: parse(r.try_get(7)?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records a login or another event without a data change.
+    pub async fn record_event(&self, org_id: i64, actor: &str, at: DateTime<Utc>, entity: &str, key: &str, action: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        audit(&mut tx, org_id, actor, at, entity, key, action, None, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn user_from_row(r: &AnyRow) -> Result<User> {
+    Ok(User {
+        id: r.try_get(0)?,
+        org_id: r.try_get(1)?,
+        login: r.try_get(2)?,
+        display_name: r.try_get(3)?,
+        password_hash: r.try_get(4)?,
+        role: r.try_get(5)?,
+    })
+}
+
+async fn insert_user(tx: &mut sqlx::Transaction<'_, sqlx::Any>, org_id: i64, u: &NewUser, at: DateTime<Utc>) -> Result<i64> {
+    let taken: i64 = sqlx::query("SELECT COUNT(*) FROM users WHERE login = $1")
+        .bind(&u.login)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
+    if taken > 0 {
+        return Err(StoreError::LoginTaken(u.login.clone()));
+    }
+    let id: i64 = sqlx::query(
+        "INSERT INTO users (org_id, login, display_name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(org_id)
+    .bind(&u.login)
+    .bind(&u.display_name)
+    .bind(&u.password_hash)
+    .bind(&u.role)
+    .bind(ts(at))
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get(0)?;
+    let after = serde_json::json!({"login": u.login, "display_name": u.display_name, "role": u.role});
+    audit(tx, org_id, &u.login, at, "user", &id.to_string(), "create", None, Some(after)).await?;
+    Ok(id)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn audit(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    org_id: i64,
+    actor: &str,
+    at: DateTime<Utc>,
+    entity: &str,
+    key: &str,
+    action: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (org_id, actor, at, entity, entity_key, action, before_json, after_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(org_id)
+    .bind(actor)
+    .bind(ts(at))
+    .bind(entity)
+    .bind(key)
+    .bind(action)
+    .bind(before.map(|v| v.to_string()))
+    .bind(after.map(|v| v.to_string()))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn load_answers<'e, E>(exec: E, org_id: i64, edition: &str, variant: Variant) -> Result<Vec<Answer>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT item, target, round, answer, checked_on, target_date, note FROM answers \
+         WHERE org_id = $1 AND edition = $2 AND variant = $3 ORDER BY item, target, round",
+    )
+    .bind(org_id)
+    .bind(edition)
+    .bind(variant.id())
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let bad = |what: &str, v: &str| StoreError::Corrupt(format!("{what} {v}"));
+            let target: String = r.try_get(1)?;
+            let answer: String = r.try_get(3)?;
+            let checked: String = r.try_get(4)?;
+            let target_date: Option<String> = r.try_get(5)?;
+            let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad("日付", s));
+            Ok(Answer {
+                item: r.try_get(0)?,
+                target: target.parse::<Target>().map_err(|_| bad("対象", &target))?,
+                round: u8::try_from(r.try_get::<i64, _>(2)?).map_err(|_| bad("回数", "?"))?,
+                answer: Choice::parse(&answer).ok_or_else(|| bad("回答", &answer))?,
+                checked_on: date(&checked)?,
+                target_date: target_date.as_deref().map(date).transpose()?,
+                note: r.try_get(6)?,
+            })
+        })
+        .collect()
+}
+
+/// Hides the password of a database URL in messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &creds[..colon], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_password() {
+        assert_eq!(redact_url("postgres://mamori:secret@localhost/mamori"), "postgres://mamori:***@localhost/mamori");
+        assert_eq!(redact_url("postgres://localhost/mamori"), "postgres://localhost/mamori");
+        assert_eq!(redact_url("sqlite://x.db?mode=rwc"), "sqlite://x.db?mode=rwc");
+    }
+
+    #[test]
+    fn org_kinds_answer_their_own_form() {
+        assert_eq!(OrgKind::parse("pharmacy").unwrap().own_variant(), Variant::Pharmacy);
+        assert_eq!(OrgKind::parse("clinic").unwrap().own_variant(), Variant::Facility);
+        assert_eq!(OrgKind::parse("dentist"), None);
+    }
+}
