@@ -1,1 +1,114 @@
+//! Mamori's web app and JSON API: axum router, askama templates (Japanese UI), sessions in the database,
+//! CSRF tokens on every form, bearer tokens for the API.
 
+pub mod api;
+pub mod auth;
+mod pages;
+mod views;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::routing::{get, post};
+use mamori_core::{Catalog, Clock};
+use mamori_store::{Session, Store};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub catalog: Arc<Catalog>,
+    pub clock: Clock,
+    /// Mark cookies `Secure` (when served over TLS or behind a TLS proxy).
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    pub fn new(store: Store, catalog: Catalog, clock: Clock) -> Self {
+        AppState { store, catalog: Arc::new(catalog), clock, secure_cookies: false }
+    }
+
+    /// The live session of a request, from its session cookie.
+    pub(crate) async fn session(&self, headers: &HeaderMap) -> Option<Session> {
+        let token = cookie(headers, SESSION_COOKIE)?;
+        self.store.session(&auth::token_hash(&token), self.clock.now()).await.ok().flatten()
+    }
+}
+
+pub(crate) const SESSION_COOKIE: &str = "mamori_session";
+/// Double-submit token for the forms shown before login (setup, login).
+pub(crate) const PRE_CSRF_COOKIE: &str = "mamori_pre";
+/// Sessions end after this long, whatever happens.
+pub(crate) const SESSION_HOURS: i64 = 8;
+/// Request bodies larger than this are refused.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+pub(crate) fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> String {
+    format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+pub fn router(state: AppState) -> Router {
+    let pages = Router::new()
+        .route("/", get(pages::root))
+        .route("/setup", get(pages::setup_page).post(pages::setup_submit))
+        .route("/login", get(pages::login_page).post(pages::login_submit))
+        .route("/logout", post(pages::logout))
+        .route("/dashboard", get(pages::dashboard))
+        .route("/history", get(pages::history))
+        .route("/checklists/{edition}/{variant}", get(pages::checklist))
+        .route("/checklists/{edition}/{variant}/answers", post(pages::answer_submit))
+        .route("/checklists/{edition}/{variant}/export.xlsx", get(pages::export_xlsx))
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+    Router::new()
+        .merge(pages)
+        .nest("/api/v1", api::router())
+        .route("/healthz", get(pages::healthz))
+        .route("/static/{file}", get(pages::static_file))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .with_state(state)
+}
+
+/// Serves until the process gets Ctrl-C or SIGTERM.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,1 +1,247 @@
-fn main() {}
+//! `mamori`: the command line. Wiring only; the work is done in the library crates.
+
+use std::io::{BufRead, IsTerminal};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use mamori_core::answers::AnswerSet;
+use mamori_core::{Catalog, Clock, Variant};
+use mamori_store::{NewOrg, NewUser, OrgKind, Store};
+use mamori_web::{AppState, auth};
+
+#[derive(Parser)]
+#[command(name = "mamori", version, about = "Mamori（守り）: 医療機関・薬局のサイバーセキュリティ対策チェックリストを、台帳と証跡とともに管理します")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Webアプリを起動します（初回はブラウザで初期設定）
+    Serve {
+        /// SQLiteファイルのパス、または postgres:// のURL
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        /// 待ち受けるアドレス
+        #[arg(long, env = "MAMORI_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Cookie に Secure を付けます（TLS 終端の後ろで動かすとき）
+        #[arg(long)]
+        secure_cookies: bool,
+    },
+    /// 初期設定をコマンドで行います（スクリプトでの導入用）
+    Init {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        #[arg(long, value_enum)]
+        org_kind: Kind,
+        #[arg(long)]
+        org_name: String,
+        /// 医療情報システム安全管理責任者の氏名（省略時は管理者の氏名）
+        #[arg(long)]
+        security_officer: Option<String>,
+        /// 事業者（ベンダー）との契約がない場合に指定（2(2)・2(3)が記入不要になります）
+        #[arg(long)]
+        no_vendor_contract: bool,
+        /// 管理者のログインID
+        #[arg(long)]
+        admin: String,
+        /// 管理者の氏名（省略時はログインID）
+        #[arg(long)]
+        admin_name: Option<String>,
+        /// パスワードを標準入力の1行目から読みます
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// APIトークン
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// ファイルへの書き出し
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
+    /// 起動中のサーバが応答するか確かめます（終了コード 0 = 正常）
+    Healthcheck {
+        #[arg(long, env = "MAMORI_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// 新しいAPIトークンを発行して表示します（保存されるのはハッシュだけです）
+    Create {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        #[arg(long)]
+        user: String,
+        #[arg(long, default_value = "コマンドで発行")]
+        label: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// チェックリストを Excel（xlsx）に書き出します
+    Checklist {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        /// 版（r5, r6, r7）
+        #[arg(long)]
+        edition: String,
+        /// 様式（facility, pharmacy, vendor）
+        #[arg(long)]
+        variant: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Kind {
+    Clinic,
+    Hospital,
+    Pharmacy,
+}
+
+impl From<Kind> for OrgKind {
+    fn from(k: Kind) -> Self {
+        match k {
+            Kind::Clinic => OrgKind::Clinic,
+            Kind::Hospital => OrgKind::Hospital,
+            Kind::Pharmacy => OrgKind::Pharmacy,
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run(Cli::parse()).await {
+        eprintln!("エラー: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn catalog() -> Result<Catalog> {
+    Catalog::builtin().context("組み込みのチェックリストを読み込めません")
+}
+
+async fn open(db: &str) -> Result<Store> {
+    Ok(Store::open(db).await?)
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve { db, listen, secure_cookies } => {
+            let catalog = catalog()?;
+            let store = open(&db).await?;
+            let set_up = store.is_set_up().await?;
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("{listen} で待ち受けできません（ほかのプログラムが使用中かもしれません）"))?;
+            let addr = listener.local_addr()?;
+            let mut state = AppState::new(store, catalog, Clock::system());
+            state.secure_cookies = secure_cookies;
+            println!("Mamori を起動しました: http://{addr}/");
+            println!("データベース: {}", mamori_store::redact_url(&db));
+            if !set_up {
+                println!("初回起動です。ブラウザで http://{addr}/setup を開いて初期設定をしてください。");
+            }
+            mamori_web::serve(listener, state).await?;
+            Ok(())
+        }
+        Command::Init { db, org_kind, org_name, security_officer, no_vendor_contract, admin, admin_name, password_stdin } => {
+            debug_assert!(password_stdin);
+            if std::io::stdin().is_terminal() {
+                eprintln!("パスワードを入力して Enter を押してください:");
+            }
+            let mut password = String::new();
+            std::io::stdin().lock().read_line(&mut password).context("標準入力からパスワードを読めません")?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            if let Some(p) = auth::password_problem(&password) {
+                bail!("{p}");
+            }
+            if org_name.trim().is_empty() {
+                bail!("施設名（--org-name）を指定してください");
+            }
+            let admin_name = admin_name.unwrap_or_else(|| admin.clone());
+            let org = NewOrg {
+                kind: org_kind.into(),
+                name: org_name.trim().into(),
+                security_officer: security_officer.unwrap_or_else(|| admin_name.clone()),
+                has_vendor_contract: !no_vendor_contract,
+            };
+            let user = NewUser {
+                login: admin.clone(),
+                display_name: admin_name,
+                password_hash: tokio::task::spawn_blocking(move || auth::hash_password(&password)).await?,
+                role: "admin".into(),
+            };
+            let store = open(&db).await?;
+            let (org, _) = store.set_up(&org, &user, Clock::system().now()).await?;
+            println!("初期設定が完了しました: {}「{}」、管理者 {admin}", org.kind.label(), org.name);
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::Create { db, user, label } } => {
+            let store = open(&db).await?;
+            let Some(u) = store.user_by_login(&user).await? else {
+                bail!("ログインID「{user}」の利用者がいません");
+            };
+            let token = auth::new_token();
+            store.create_api_token(&u, &auth::token_hash(&token), &label, Clock::system().now()).await?;
+            println!("{token}");
+            eprintln!("このトークンは再表示できません。安全な場所に保管してください。");
+            Ok(())
+        }
+        Command::Export { command: ExportCommand::Checklist { db, edition, variant, out } } => {
+            let catalog = catalog()?;
+            let variant: Variant = variant.parse()?;
+            let form = catalog.require_form(&edition, variant)?;
+            let store = open(&db).await?;
+            let Some(org_id) = store.first_org_id().await? else {
+                bail!("初期設定がまだです（mamori init または mamori serve の初期設定画面）");
+            };
+            let org = store.org(org_id).await?;
+            let answers = AnswerSet::new(store.answers(org.id, &edition, variant).await?);
+            let today = Clock::system().today_jst();
+            let bytes = mamori_report::checklist_xlsx(&mamori_report::ChecklistExport {
+                catalog: &catalog,
+                form,
+                org_name: &org.name,
+                answers: &answers,
+                has_vendor_contract: org.has_vendor_contract,
+                fiscal_year: catalog.fiscal_year_of(&edition, today)?,
+                created_on: today,
+            })?;
+            std::fs::write(&out, bytes).with_context(|| format!("{} に書き込めません", out.display()))?;
+            println!("{} に書き出しました", out.display());
+            Ok(())
+        }
+        Command::Healthcheck { listen } => healthcheck(listen).await,
+    }
+}
+
+/// GET /healthz over plain HTTP/1.1 on the local address.
+async fn healthcheck(addr: SocketAddr) -> Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let fut = async {
+        let mut s = tokio::net::TcpStream::connect(addr).await.with_context(|| format!("{addr} に接続できません"))?;
+        s.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).await?;
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).await?;
+        anyhow::Ok(String::from_utf8_lossy(&buf).into_owned())
+    };
+    let resp = tokio::time::timeout(std::time::Duration::from_secs(5), fut).await.context("応答がありません（5秒）")??;
+    if resp.starts_with("HTTP/1.1 200") {
+        println!("正常です");
+        Ok(())
+    } else {
+        bail!("異常な応答: {}", resp.lines().next().unwrap_or(""))
+    }
+}

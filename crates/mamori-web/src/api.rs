@@ -1,0 +1,157 @@
+//! JSON API under `/api/v1`, authenticated by a bearer token (`mamori token create`). Documented in
+//! `openapi.json` at the repository root; a test keeps the two in step.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use mamori_core::answers::{AnswerSet, validate_batch};
+use mamori_core::catalog::{Form, Variant};
+use mamori_core::{AnswerInput, RuleContext};
+use mamori_store::{Actor, Org, User};
+use serde_json::{Value, json};
+
+use crate::{AppState, auth};
+
+/// Routes and methods of the API, as documented in openapi.json.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("get", "/api/v1/catalog/{edition}/{variant}"),
+    ("get", "/api/v1/checklists/{edition}/{variant}/answers"),
+    ("put", "/api/v1/checklists/{edition}/{variant}/answers"),
+    ("get", "/api/v1/checklists/{edition}/{variant}/export.xlsx"),
+];
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/catalog/{edition}/{variant}", get(catalog))
+        .route("/checklists/{edition}/{variant}/answers", get(get_answers).put(put_answers))
+        .route("/checklists/{edition}/{variant}/export.xlsx", get(export))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "そのAPIはありません") })
+}
+
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError { status, message: message.into() }
+    }
+}
+
+impl From<mamori_store::StoreError> for ApiError {
+    fn from(e: mamori_store::StoreError) -> Self {
+        eprintln!("store error: {e}");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "データベースの処理に失敗しました")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut resp = (self.status, axum::Json(json!({ "error": self.message }))).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("static"));
+        }
+        resp
+    }
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+async fn bearer(state: &AppState, headers: &HeaderMap) -> Result<(User, Org), ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "APIトークンが必要です（Authorization: Bearer …）"))?;
+    let user = state
+        .store
+        .user_by_token(&auth::token_hash(token))
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "APIトークンが正しくありません"))?;
+    let org = state.store.org(user.org_id).await?;
+    Ok((user, org))
+}
+
+fn form<'a>(state: &'a AppState, edition: &str, variant: &str) -> Result<&'a Form, ApiError> {
+    let variant: Variant = variant.parse().map_err(|e: mamori_core::CatalogError| ApiError::new(StatusCode::NOT_FOUND, e.to_string()))?;
+    state.catalog.require_form(edition, variant).map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e.to_string()))
+}
+
+async fn catalog(State(state): State<AppState>, headers: HeaderMap, Path((edition, variant)): Path<(String, String)>) -> ApiResult {
+    bearer(&state, &headers).await?;
+    let f = form(&state, &edition, &variant)?;
+    let items: Vec<Value> = f
+        .items
+        .iter()
+        .map(|i| {
+            json!({
+                "id": i.id, "key": i.key, "section": i.section, "number": i.number, "label": i.label(),
+                "text": i.text, "confidence": i.confidence, "unverified": i.confidence.is_unverified(),
+                "note": i.note, "gate": i.gate, "vendor_contract_only": i.vendor_contract_only,
+                "targets": i.targets, "guidance": i.guidance, "source": i.source,
+            })
+        })
+        .collect();
+    let successor_map: Vec<Value> = f
+        .items
+        .iter()
+        .filter_map(|i| state.catalog.successor(&i.id).map(|s| json!({"from": i.id, "to": s})))
+        .collect();
+    Ok(axum::Json(json!({
+        "edition": f.edition, "variant": f.variant, "title": f.title,
+        "title_unverified": f.title_confidence.is_unverified(),
+        "notes": f.notes, "items": items, "next_edition_mapping": successor_map,
+    }))
+    .into_response())
+}
+
+async fn get_answers(State(state): State<AppState>, headers: HeaderMap, Path((edition, variant)): Path<(String, String)>) -> ApiResult {
+    let (_, org) = bearer(&state, &headers).await?;
+    let f = form(&state, &edition, &variant)?;
+    let answers = state.store.answers(org.id, &edition, f.variant).await?;
+    let fy = state.catalog.fiscal_year_of(&edition, state.clock.today_jst()).map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e.to_string()))?;
+    let set = AnswerSet::new(answers.clone());
+    Ok(axum::Json(json!({
+        "edition": edition, "variant": f.variant, "fiscal_year": fy.start_year(),
+        "summary": mamori_core::answers::summarize(f, &set, org.has_vendor_contract),
+        "answers": answers,
+    }))
+    .into_response())
+}
+
+async fn put_answers(State(state): State<AppState>, headers: HeaderMap, Path((edition, variant)): Path<(String, String)>, body: Bytes) -> ApiResult {
+    let (user, org) = bearer(&state, &headers).await?;
+    let f = form(&state, &edition, &variant)?;
+    let inputs: Vec<AnswerInput> = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, format!("本文を回答の一覧（JSON配列）として読めません: {e}"))
+    })?;
+    if inputs.is_empty() {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "回答が1件もありません"));
+    }
+    let fy = state.catalog.fiscal_year_of(&edition, state.clock.today_jst()).map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e.to_string()))?;
+    let ctx = RuleContext { form: f, fiscal_year: fy, today: state.clock.today_jst(), has_vendor_contract: org.has_vendor_contract };
+    let actor = Actor { user_id: user.id, name: user.login.clone() };
+    let result = state
+        .store
+        .save_answers(org.id, &edition, f.variant, &actor, state.clock.now(), |stored| validate_batch(&ctx, stored, &inputs))
+        .await?;
+    Ok(match result {
+        Ok(saved) => axum::Json(json!({ "saved": saved.len() })).into_response(),
+        Err(errors) => (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(json!({ "errors": errors }))).into_response(),
+    })
+}
+
+async fn export(State(state): State<AppState>, headers: HeaderMap, Path((edition, variant)): Path<(String, String)>) -> ApiResult {
+    let (_, org) = bearer(&state, &headers).await?;
+    let f = form(&state, &edition, &variant)?;
+    let bytes = crate::pages::checklist_workbook(&state, &org, f)
+        .await
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Excelファイルを作成できません"))?;
+    Ok(crate::pages::xlsx_response(f, bytes))
+}

@@ -1,0 +1,92 @@
+//! Passwords (argon2), random tokens and their hashes, and the password rule of the R7 checklist.
+
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
+use argon2::Argon2;
+use rand::RngExt;
+use sha2::{Digest, Sha256};
+
+/// A PHC string for a password. Slow on purpose: call it off the async runtime.
+pub fn hash_password(password: &str) -> String {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .expect("argon2 with default parameters hashes any password")
+        .to_string()
+}
+
+/// Checks a password against a stored hash. `None` (unknown user) still spends the time of one check,
+/// so that response times do not tell which login IDs exist.
+pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let dummy = DUMMY.get_or_init(|| hash_password("mamori-dummy-password"));
+    let (hash, known) = match stored {
+        Some(h) => (h, true),
+        None => (dummy.as_str(), false),
+    };
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok() && known
+}
+
+/// 32 random bytes as hex: session ids, CSRF tokens and API tokens.
+pub fn new_token() -> String {
+    let bytes: [u8; 32] = rand::rng().random();
+    hex::encode(bytes)
+}
+
+/// Tokens are stored only as their SHA-256.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Constant-time comparison for CSRF tokens.
+pub fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The R7 checklist's password rule: 8+ characters mixing letters, digits and symbols, or 13+ characters.
+pub fn password_problem(password: &str) -> Option<&'static str> {
+    let n = password.chars().count();
+    let letters = password.chars().any(|c| c.is_ascii_alphabetic());
+    let digits = password.chars().any(|c| c.is_ascii_digit());
+    let symbols = password.chars().any(|c| !c.is_alphanumeric() && !c.is_whitespace());
+    if n >= 13 || (n >= 8 && letters && digits && symbols) {
+        None
+    } else if n < 8 {
+        Some("パスワードは8文字以上にしてください（英字・数字・記号を混ぜるか、13文字以上）")
+    } else {
+        Some("パスワードは英字・数字・記号を混ぜるか、13文字以上にしてください")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_round_trip_and_unknown_users_fail() {
+        let h = hash_password("Kusuri#2025");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("Kusuri#2025", Some(&h)));
+        assert!(!verify_password("kusuri#2025", Some(&h)));
+        assert!(!verify_password("Kusuri#2025", None));
+        assert!(!verify_password("x", Some("not a hash")));
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let a = new_token();
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, new_token());
+        assert_eq!(token_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert!(same_token("abc", "abc") && !same_token("abc", "abd") && !same_token("abc", "ab"));
+    }
+
+    #[test]
+    fn password_rule_of_the_r7_checklist() {
+        assert!(password_problem("Abc12#xy").is_none());
+        assert!(password_problem("abcdefghijklm").is_none());
+        assert!(password_problem("Abc12xyz").is_some());
+        assert!(password_problem("A1#b").unwrap().contains("8文字以上"));
+    }
+}

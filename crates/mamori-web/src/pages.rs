@@ -1,0 +1,711 @@
+//! HTML pages: first-run setup, login, dashboard, the checklist, history, and the xlsx download.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use chrono::Duration;
+use mamori_core::answers::{AnswerSet, summarize, validate_batch};
+use mamori_core::catalog::{Form as ChecklistForm, Target, Variant};
+use mamori_core::dates::{FiscalYear, wareki};
+use mamori_core::{Answer, AnswerInput, FieldError, RuleContext};
+use mamori_store::{Actor, NewOrg, NewUser, Org, OrgKind, Session, StoreError};
+use serde::Deserialize;
+
+use crate::views::{FormView, OpenView, SectionView, Typed, open_views};
+use crate::{AppState, PRE_CSRF_COOKIE, SESSION_COOKIE, SESSION_HOURS, auth, cookie, set_cookie};
+
+pub struct Nav {
+    pub edition: String,
+    pub variant: String,
+    pub org_name: String,
+    pub user_name: String,
+    pub csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    nav: Option<Nav>,
+    heading: String,
+    message: String,
+}
+
+/// A page that could not be shown, with a Japanese explanation.
+pub struct PageError {
+    status: StatusCode,
+    heading: &'static str,
+    message: String,
+}
+
+impl PageError {
+    fn new(status: StatusCode, heading: &'static str, message: impl Into<String>) -> Self {
+        PageError { status, heading, message: message.into() }
+    }
+    fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "見つかりません", message)
+    }
+    fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "操作できません", message)
+    }
+}
+
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> Self {
+        eprintln!("store error: {e}");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "エラーが発生しました", "データベースの処理に失敗しました。しばらくしてからもう一度お試しください。")
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let page = ErrorPage { nav: None, heading: self.heading.to_string(), message: self.message };
+        (self.status, render(&page)).into_response()
+    }
+}
+
+fn render(t: &impl Template) -> Html<String> {
+    Html(t.render().unwrap_or_else(|e| format!("<p>画面を表示できません: {e}</p>")))
+}
+
+type PageResult = Result<Response, PageError>;
+
+/// The signed-in user and their organisation, or a redirect to the login page.
+async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<(Session, Org), Response> {
+    let Some(session) = state.session(headers).await else {
+        return Err(Redirect::to("/login").into_response());
+    };
+    match state.store.org(session.user.org_id).await {
+        Ok(org) => Ok((session, org)),
+        Err(e) => Err(PageError::from(e).into_response()),
+    }
+}
+
+fn nav(state: &AppState, session: &Session, org: &Org) -> Nav {
+    let fy = FiscalYear::containing(state.clock.today_jst());
+    let edition = state.catalog.edition_for(fy).map(|c| c.edition).unwrap_or_else(|| "r7".into());
+    Nav {
+        edition,
+        variant: org.kind.own_variant().id().to_string(),
+        org_name: org.name.clone(),
+        user_name: session.user.display_name.clone(),
+        csrf: session.csrf_token.clone(),
+    }
+}
+
+fn checklist_form<'a>(state: &'a AppState, edition: &str, variant: &str) -> Result<&'a ChecklistForm, PageError> {
+    let variant: Variant = variant.parse().map_err(|e: mamori_core::CatalogError| PageError::not_found(e.to_string()))?;
+    state.catalog.require_form(edition, variant).map_err(|e| PageError::not_found(e.to_string()))
+}
+
+fn fallback_notice(state: &AppState, edition: &str) -> Option<String> {
+    let fy = FiscalYear::containing(state.clock.today_jst());
+    state.catalog.edition_for(fy).filter(|c| c.edition == edition).and_then(|c| c.fallback_notice)
+}
+
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.is_set_up().await {
+        Ok(_) => (StatusCode::OK, "ok").into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("データベースに接続できません: {e}")).into_response(),
+    }
+}
+
+pub async fn static_file(Path(file): Path<String>) -> Response {
+    let (body, kind): (&'static [u8], &str) = match file.as_str() {
+        "htmx-2.0.11.min.js" => (include_bytes!("../static/htmx-2.0.11.min.js"), "text/javascript; charset=utf-8"),
+        "app.css" => (include_bytes!("../static/app.css"), "text/css; charset=utf-8"),
+        _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
+    };
+    ([(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, "public, max-age=86400")], body).into_response()
+}
+
+pub async fn root(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
+    if !state.store.is_set_up().await? {
+        return Ok(Redirect::to("/setup").into_response());
+    }
+    Ok(match state.session(&headers).await {
+        Some(_) => Redirect::to("/dashboard").into_response(),
+        None => Redirect::to("/login").into_response(),
+    })
+}
+
+/// The pre-login CSRF token: the cookie's, or a new one to set.
+fn pre_csrf(headers: &HeaderMap) -> (String, Option<String>) {
+    match cookie(headers, PRE_CSRF_COOKIE).filter(|c| c.len() == 64) {
+        Some(t) => (t, None),
+        None => {
+            let t = auth::new_token();
+            (t.clone(), Some(t))
+        }
+    }
+}
+
+fn with_pre_cookie(mut resp: Response, new: Option<String>, secure: bool) -> Response {
+    if let Some(t) = new
+        && let Ok(v) = HeaderValue::from_str(&set_cookie(PRE_CSRF_COOKIE, &t, 3600, secure))
+    {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+fn pre_csrf_ok(headers: &HeaderMap, submitted: &str) -> bool {
+    cookie(headers, PRE_CSRF_COOKIE).is_some_and(|c| auth::same_token(&c, submitted))
+}
+
+const CSRF_MESSAGE: &str = "画面の有効期限が切れました。ページを開き直してから、もう一度操作してください。";
+
+#[derive(Deserialize, Default)]
+pub struct SetupForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    org_kind: String,
+    #[serde(default)]
+    org_name: String,
+    #[serde(default)]
+    security_officer: String,
+    #[serde(default)]
+    has_vendor_contract: String,
+    #[serde(default)]
+    admin_name: String,
+    #[serde(default)]
+    admin_login: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+struct SetupPage {
+    nav: Option<Nav>,
+    csrf: String,
+    kinds: Vec<(&'static str, &'static str)>,
+    v: SetupForm,
+    errors: HashMap<String, String>,
+    form_error: Option<String>,
+}
+
+fn setup_page_with(csrf: String, v: SetupForm, errors: HashMap<String, String>, form_error: Option<String>) -> SetupPage {
+    let kinds = [OrgKind::Clinic, OrgKind::Hospital, OrgKind::Pharmacy].iter().map(|k| (k.id(), k.label())).collect();
+    SetupPage { nav: None, csrf, kinds, v, errors, form_error }
+}
+
+pub async fn setup_page(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
+    if state.store.is_set_up().await? {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    let (csrf, new) = pre_csrf(&headers);
+    let page = setup_page_with(csrf, SetupForm::default(), HashMap::new(), None);
+    Ok(with_pre_cookie(render(&page).into_response(), new, state.secure_cookies))
+}
+
+fn is_login_id(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+}
+
+fn check_setup(v: &SetupForm) -> HashMap<String, String> {
+    let mut e = HashMap::new();
+    let mut need = |field: &str, ok: bool, msg: &str| {
+        if !ok {
+            e.insert(field.to_string(), msg.to_string());
+        }
+    };
+    need("org_kind", OrgKind::parse(&v.org_kind).is_some(), "施設の種類（病院・診療所・薬局）を選んでください");
+    need("org_name", !v.org_name.trim().is_empty(), "施設名を入力してください");
+    need("org_name", v.org_name.chars().count() <= 200, "施設名は200文字以内にしてください");
+    need("security_officer", !v.security_officer.trim().is_empty(), "安全管理責任者の氏名を入力してください");
+    need("has_vendor_contract", matches!(v.has_vendor_contract.as_str(), "yes" | "no"), "事業者との契約の有無を選んでください");
+    need("admin_name", !v.admin_name.trim().is_empty(), "管理者の氏名を入力してください");
+    need("admin_login", is_login_id(v.admin_login.trim()), "ログインIDは半角英数字（. _ - @ も可）で64文字以内にしてください");
+    if let Some(p) = auth::password_problem(&v.password) {
+        e.insert("password".into(), p.into());
+    } else if v.password != v.password_confirm {
+        e.insert("password_confirm".into(), "確認用のパスワードが一致しません".into());
+    }
+    e
+}
+
+pub async fn setup_submit(State(state): State<AppState>, headers: HeaderMap, Form(v): Form<SetupForm>) -> PageResult {
+    if state.store.is_set_up().await? {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    let (csrf, new) = pre_csrf(&headers);
+    if !pre_csrf_ok(&headers, &v.csrf) {
+        let page = setup_page_with(csrf, v, HashMap::new(), Some(CSRF_MESSAGE.into()));
+        return Ok(with_pre_cookie((StatusCode::FORBIDDEN, render(&page)).into_response(), new, state.secure_cookies));
+    }
+    let errors = check_setup(&v);
+    if !errors.is_empty() {
+        let page = setup_page_with(csrf, v, errors, Some("入力内容を確認してください。".into()));
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
+    }
+    let password = v.password.clone();
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password)).await.expect("hashing does not panic");
+    let org = NewOrg {
+        kind: OrgKind::parse(&v.org_kind).expect("checked"),
+        name: v.org_name.trim().to_string(),
+        security_officer: v.security_officer.trim().to_string(),
+        has_vendor_contract: v.has_vendor_contract == "yes",
+    };
+    let admin = NewUser {
+        login: v.admin_login.trim().to_string(),
+        display_name: v.admin_name.trim().to_string(),
+        password_hash: hash,
+        role: "admin".into(),
+    };
+    let (_, user) = match state.store.set_up(&org, &admin, state.clock.now()).await {
+        Ok(x) => x,
+        Err(StoreError::AlreadySetUp) => return Ok(Redirect::to("/login").into_response()),
+        Err(e) => return Err(e.into()),
+    };
+    start_session(&state, user.id).await
+}
+
+async fn start_session(state: &AppState, user_id: i64) -> PageResult {
+    let token = auth::new_token();
+    let now = state.clock.now();
+    state
+        .store
+        .create_session(&auth::token_hash(&token), user_id, &auth::new_token(), now, now + Duration::hours(SESSION_HOURS))
+        .await?;
+    let mut resp = Redirect::to("/dashboard").into_response();
+    let c = set_cookie(SESSION_COOKIE, &token, SESSION_HOURS * 3600, state.secure_cookies);
+    resp.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&c).expect("cookie is ASCII"));
+    resp.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&set_cookie(PRE_CSRF_COOKIE, "", 0, state.secure_cookies)).expect("ASCII"));
+    Ok(resp)
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    nav: Option<Nav>,
+    csrf: String,
+    login: String,
+    error: Option<String>,
+}
+
+pub async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
+    if !state.store.is_set_up().await? {
+        return Ok(Redirect::to("/setup").into_response());
+    }
+    if state.session(&headers).await.is_some() {
+        return Ok(Redirect::to("/dashboard").into_response());
+    }
+    let (csrf, new) = pre_csrf(&headers);
+    let page = LoginPage { nav: None, csrf, login: String::new(), error: None };
+    Ok(with_pre_cookie(render(&page).into_response(), new, state.secure_cookies))
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn login_submit(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<LoginForm>) -> PageResult {
+    let (csrf, new) = pre_csrf(&headers);
+    if !pre_csrf_ok(&headers, &f.csrf) {
+        let page = LoginPage { nav: None, csrf, login: f.login, error: Some(CSRF_MESSAGE.into()) };
+        return Ok(with_pre_cookie((StatusCode::FORBIDDEN, render(&page)).into_response(), new, state.secure_cookies));
+    }
+    let user = state.store.user_by_login(f.login.trim()).await?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let password = f.password.clone();
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, stored.as_deref())).await.expect("verify does not panic");
+    match user {
+        Some(u) if ok => {
+            state.store.record_event(u.org_id, &u.login, state.clock.now(), "session", &u.id.to_string(), "login").await?;
+            start_session(&state, u.id).await
+        }
+        _ => {
+            let page = LoginPage { nav: None, csrf, login: f.login, error: Some("ログインIDまたはパスワードが違います".into()) };
+            Ok((StatusCode::UNAUTHORIZED, render(&page)).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<CsrfForm>) -> PageResult {
+    if let Some(s) = state.session(&headers).await {
+        if !auth::same_token(&s.csrf_token, &f.csrf) {
+            return Err(PageError::forbidden(CSRF_MESSAGE));
+        }
+        if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+            state.store.delete_session(&auth::token_hash(&token)).await?;
+        }
+    }
+    let mut resp = Redirect::to("/login").into_response();
+    let c = set_cookie(SESSION_COOKIE, "", 0, state.secure_cookies);
+    resp.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&c).expect("ASCII"));
+    Ok(resp)
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    nav: Option<Nav>,
+    org_kind: String,
+    org_name: String,
+    officer: String,
+    fallback_notice: Option<String>,
+    form_label: String,
+    fiscal_year: String,
+    edition: String,
+    variant: String,
+    summary: mamori_core::Summary,
+    open: Vec<OpenView>,
+    other_forms: Vec<(String, String, String)>,
+}
+
+pub async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
+    let (session, org) = match signed_in(&state, &headers).await {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let nav = nav(&state, &session, &org);
+    let variant = org.kind.own_variant();
+    let form = checklist_form(&state, &nav.edition, variant.id())?;
+    let today = state.clock.today_jst();
+    let answers = AnswerSet::new(state.store.answers(org.id, &nav.edition, variant).await?);
+    let fy = state.catalog.fiscal_year_of(&nav.edition, today).map_err(|e| PageError::not_found(e.to_string()))?;
+    let edition_name = state.catalog.edition(&nav.edition).map(|e| e.name.clone()).unwrap_or_default();
+    let other_forms = state
+        .catalog
+        .forms()
+        .iter()
+        .filter(|f| !(f.edition == nav.edition && f.variant == variant))
+        .map(|f| {
+            let name = state.catalog.edition(&f.edition).map(|e| e.name.clone()).unwrap_or_default();
+            (f.edition.clone(), f.variant.id().to_string(), format!("{name} {}", f.variant.label()))
+        })
+        .collect();
+    let page = DashboardPage {
+        org_kind: org.kind.label().into(),
+        org_name: org.name.clone(),
+        officer: org.security_officer.clone(),
+        fallback_notice: fallback_notice(&state, &nav.edition),
+        form_label: format!("{edition_name} {}", variant.label()),
+        fiscal_year: fy.label(),
+        edition: nav.edition.clone(),
+        variant: variant.id().into(),
+        summary: summarize(form, &answers, org.has_vendor_contract),
+        open: open_views(form, &answers, org.has_vendor_contract, today),
+        other_forms,
+        nav: Some(nav),
+    };
+    Ok(render(&page).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "checklist.html")]
+struct ChecklistPage {
+    nav: Option<Nav>,
+    csrf: String,
+    title: String,
+    title_unverified: bool,
+    form_label: String,
+    fiscal_year: String,
+    edition: String,
+    variant: String,
+    fallback_notice: Option<String>,
+    notes: Vec<(String, bool)>,
+    sections: Vec<SectionView>,
+    has_errors: bool,
+}
+
+#[derive(Template)]
+#[template(path = "row.html")]
+struct RowFragment {
+    csrf: String,
+    row: crate::views::RowView,
+}
+
+struct LoadedForm<'a> {
+    form: &'a ChecklistForm,
+    answers: AnswerSet,
+    fy: FiscalYear,
+}
+
+async fn load_form<'a>(state: &'a AppState, org: &Org, edition: &str, variant: &str) -> Result<LoadedForm<'a>, PageError> {
+    let form = checklist_form(state, edition, variant)?;
+    let answers = AnswerSet::new(state.store.answers(org.id, edition, form.variant).await?);
+    let fy = state.catalog.fiscal_year_of(edition, state.clock.today_jst()).map_err(|e| PageError::not_found(e.to_string()))?;
+    Ok(LoadedForm { form, answers, fy })
+}
+
+fn checklist_page(state: &AppState, nav: Nav, org: &Org, lf: &LoadedForm<'_>, typed: Option<&Typed<'_>>) -> ChecklistPage {
+    let view = FormView { catalog: &state.catalog, form: lf.form, answers: &lf.answers, has_vendor_contract: org.has_vendor_contract };
+    let mut sections = view.sections();
+    if let Some(t) = typed {
+        // Show the typed values and their errors in place of the stored ones.
+        for row in sections.iter_mut().flat_map(|s| s.groups.iter_mut()).flat_map(|g| g.rows.iter_mut()) {
+            if row.item_id == t.input.item && Some(row.target.as_str()) == t.input.target.as_deref() {
+                let item = lf.form.item(&row.item_id).expect("row items exist");
+                *row = view.row(item, row.target.parse().expect("row targets parse"), Some(t));
+            }
+        }
+    }
+    let edition_name = state.catalog.edition(&lf.form.edition).map(|e| e.name.clone()).unwrap_or_default();
+    ChecklistPage {
+        csrf: nav.csrf.clone(),
+        title: lf.form.title.clone(),
+        title_unverified: lf.form.title_confidence.is_unverified(),
+        form_label: format!("{edition_name} {}", lf.form.variant.label()),
+        fiscal_year: lf.fy.label(),
+        edition: lf.form.edition.clone(),
+        variant: lf.form.variant.id().into(),
+        fallback_notice: fallback_notice(state, &lf.form.edition),
+        notes: lf.form.notes.iter().map(|n| (n.text.clone(), n.confidence.is_unverified())).collect(),
+        sections,
+        has_errors: typed.is_some_and(|t| !t.errors.is_empty()),
+        nav: Some(nav),
+    }
+}
+
+pub async fn checklist(State(state): State<AppState>, headers: HeaderMap, Path((edition, variant)): Path<(String, String)>) -> PageResult {
+    let (session, org) = match signed_in(&state, &headers).await {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let lf = load_form(&state, &org, &edition, &variant).await?;
+    let page = checklist_page(&state, nav(&state, &session, &org), &org, &lf, None);
+    Ok(render(&page).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct AnswerForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    item: String,
+    #[serde(default)]
+    target: String,
+    #[serde(default)]
+    round: String,
+    #[serde(default)]
+    answer: String,
+    #[serde(default)]
+    checked_on: String,
+    #[serde(default)]
+    target_date: String,
+    #[serde(default)]
+    note: String,
+}
+
+fn non_empty(s: String) -> Option<String> {
+    (!s.trim().is_empty()).then_some(s)
+}
+
+pub async fn answer_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((edition, variant)): Path<(String, String)>,
+    Form(f): Form<AnswerForm>,
+) -> PageResult {
+    let (session, org) = match signed_in(&state, &headers).await {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    if !auth::same_token(&session.csrf_token, &f.csrf) {
+        return Err(PageError::forbidden(CSRF_MESSAGE));
+    }
+    let htmx = headers.contains_key("hx-request");
+    let lf = load_form(&state, &org, &edition, &variant).await?;
+    let input = AnswerInput {
+        item: f.item.clone(),
+        target: Some(f.target.clone()),
+        round: Some(f.round.trim().parse().unwrap_or(0)),
+        answer: non_empty(f.answer),
+        checked_on: non_empty(f.checked_on),
+        target_date: non_empty(f.target_date),
+        note: Some(f.note.trim().to_string()),
+    };
+    let ctx = RuleContext { form: lf.form, fiscal_year: lf.fy, today: state.clock.today_jst(), has_vendor_contract: org.has_vendor_contract };
+    let actor = Actor { user_id: session.user.id, name: session.user.login.clone() };
+    let batch = [input.clone()];
+    let result: Result<Vec<Answer>, Vec<FieldError>> = state
+        .store
+        .save_answers(org.id, &edition, lf.form.variant, &actor, state.clock.now(), |stored| validate_batch(&ctx, stored, &batch))
+        .await?;
+    let gate_changed = lf.form.gate_item().is_some_and(|g| g.id == input.item);
+    let errors = result.err().unwrap_or_default();
+    let target: Option<Target> = f.target.parse().ok();
+    let item = lf.form.item(&input.item);
+    let (Some(item), Some(target)) = (item, target.filter(|t| item.is_some_and(|i| i.has_target(*t)))) else {
+        return Err(PageError::not_found(format!("項目「{}」はこの様式にありません", input.item)));
+    };
+    let anchor = crate::views::anchor(&item.id, target);
+    if errors.is_empty() && !htmx {
+        return Ok(Redirect::to(&format!("/checklists/{edition}/{variant}#{anchor}")).into_response());
+    }
+    // Reload the answers so the row shows what is stored now.
+    let lf = load_form(&state, &org, &edition, &variant).await?;
+    let typed = Typed { input: &input, errors: &errors };
+    if htmx {
+        let view = FormView { catalog: &state.catalog, form: lf.form, answers: &lf.answers, has_vendor_contract: org.has_vendor_contract };
+        let row = view.row(item, target, (!errors.is_empty()).then_some(&typed));
+        let mut resp = render(&RowFragment { csrf: session.csrf_token.clone(), row }).into_response();
+        if gate_changed && errors.is_empty() {
+            // The gate item changes every other row: reload the whole page.
+            resp.headers_mut().insert("hx-refresh", HeaderValue::from_static("true"));
+        }
+        return Ok(resp);
+    }
+    let page = checklist_page(&state, nav(&state, &session, &org), &org, &lf, Some(&typed));
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+}
+
+pub async fn export_xlsx(State(state): State<AppState>, headers: HeaderMap, Path((edition, variant)): Path<(String, String)>) -> PageResult {
+    let (_, org) = match signed_in(&state, &headers).await {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let form = checklist_form(&state, &edition, &variant)?;
+    let bytes = checklist_workbook(&state, &org, form).await?;
+    Ok(xlsx_response(form, bytes))
+}
+
+/// The checklist workbook of one organisation (shared by the page and the API).
+pub async fn checklist_workbook(state: &AppState, org: &Org, form: &ChecklistForm) -> Result<Vec<u8>, PageError> {
+    let answers = AnswerSet::new(state.store.answers(org.id, &form.edition, form.variant).await?);
+    let today = state.clock.today_jst();
+    let fiscal_year = state.catalog.fiscal_year_of(&form.edition, today).map_err(|e| PageError::not_found(e.to_string()))?;
+    mamori_report::checklist_xlsx(&mamori_report::ChecklistExport {
+        catalog: &state.catalog,
+        form,
+        org_name: &org.name,
+        answers: &answers,
+        has_vendor_contract: org.has_vendor_contract,
+        fiscal_year,
+        created_on: today,
+    })
+    .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, "Excelファイルを作成できません", e.to_string()))
+}
+
+pub fn xlsx_response(form: &ChecklistForm, bytes: Vec<u8>) -> Response {
+    let name = format!("mamori-checklist-{}-{}.xlsx", form.edition, form.variant.id());
+    (
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+#[derive(Template)]
+#[template(path = "history.html")]
+struct HistoryPage {
+    nav: Option<Nav>,
+    filter: String,
+    entries: Vec<HistoryView>,
+}
+
+struct HistoryView {
+    at: String,
+    actor: String,
+    what: String,
+    action: String,
+    before: String,
+    after: String,
+}
+
+#[derive(Deserialize)]
+pub struct HistoryQuery {
+    #[serde(default)]
+    item: String,
+}
+
+fn jst_time(at: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .map(|t| {
+            let jst = t.to_utc() + Duration::hours(9);
+            format!("{} {}", wareki(jst.date_naive()), jst.format("%H:%M:%S"))
+        })
+        .unwrap_or_else(|_| at.to_string())
+}
+
+fn describe_key(state: &AppState, entity: &str, key: &str) -> String {
+    if entity != "answer" {
+        return match entity {
+            "org" => "施設".into(),
+            "user" => format!("利用者 {key}"),
+            "session" => "ログイン".into(),
+            "api_token" => format!("APIトークン {key}"),
+            _ => format!("{entity} {key}"),
+        };
+    }
+    let mut parts = key.split('/');
+    let (Some(item_id), Some(target), Some(round)) = (parts.next(), parts.next(), parts.next()) else {
+        return key.to_string();
+    };
+    let edition = item_id.split('.').next().unwrap_or("");
+    let ed_name = state.catalog.edition(edition).map(|e| e.name.clone()).unwrap_or_default();
+    let item = state.catalog.forms().iter().find_map(|f| f.item(item_id));
+    let target = target.parse::<Target>().map(|t| t.label()).unwrap_or("");
+    match item {
+        Some(i) => format!("{ed_name} {} {}（{target}）{round}回目", i.label(), i.text),
+        None => key.to_string(),
+    }
+}
+
+fn describe_value(v: &Option<serde_json::Value>) -> String {
+    match v {
+        None => String::new(),
+        Some(v) => match serde_json::from_value::<Answer>(v.clone()) {
+            Ok(a) if a.note.is_empty() => a.display(),
+            Ok(a) => format!("{} 備考：{}", a.display(), a.note),
+            Err(_) => v.to_string(),
+        },
+    }
+}
+
+pub async fn history(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<HistoryQuery>) -> PageResult {
+    let (session, org) = match signed_in(&state, &headers).await {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let filter = q.item.trim().to_string();
+    let records = if filter.is_empty() {
+        state.store.history(org.id, None, None, 500).await?
+    } else {
+        state.store.history(org.id, Some("answer"), Some(&filter), 500).await?
+    };
+    let action = |a: &str| match a {
+        "create" => "登録",
+        "update" => "変更",
+        "setup" => "初期設定",
+        "login" => "ログイン",
+        _ => "その他",
+    };
+    let entries = records
+        .iter()
+        .map(|r| HistoryView {
+            at: jst_time(&r.at),
+            actor: r.actor.clone(),
+            what: describe_key(&state, &r.entity, &r.entity_key),
+            action: action(&r.action).into(),
+            before: describe_value(&r.before),
+            after: describe_value(&r.after),
+        })
+        .collect();
+    let filter = if filter.is_empty() { filter } else { describe_key(&state, "answer", &format!("{filter}/1")).replace("1回目", "") };
+    let page = HistoryPage { nav: Some(nav(&state, &session, &org)), filter, entries };
+    Ok(render(&page).into_response())
+}
