@@ -150,7 +150,9 @@ impl AnswerSet {
     }
     /// The answer of the latest round given.
     pub fn latest(&self, item: &str, target: Target) -> Option<&Answer> {
-        (1..=MAX_ROUND).rev().find_map(|r| self.get(item, target, r))
+        (1..=MAX_ROUND)
+            .rev()
+            .find_map(|r| self.get(item, target, r))
     }
     /// True when the gate item's latest answer is いいえ.
     pub fn gate_closed(&self, form: &Form) -> bool {
@@ -161,7 +163,12 @@ impl AnswerSet {
 }
 
 /// Why an item takes no answer, if it takes none.
-pub fn exemption(form: &Form, item: &Item, answers: &AnswerSet, has_vendor_contract: bool) -> Option<RowStatus> {
+pub fn exemption(
+    form: &Form,
+    item: &Item,
+    answers: &AnswerSet,
+    has_vendor_contract: bool,
+) -> Option<RowStatus> {
     if !item.gate && answers.gate_closed(form) {
         Some(RowStatus::NotNeeded)
     } else if item.vendor_contract_only && !has_vendor_contract {
@@ -171,7 +178,13 @@ pub fn exemption(form: &Form, item: &Item, answers: &AnswerSet, has_vendor_contr
     }
 }
 
-pub fn row_status(form: &Form, item: &Item, target: Target, answers: &AnswerSet, has_vendor_contract: bool) -> RowStatus {
+pub fn row_status(
+    form: &Form,
+    item: &Item,
+    target: Target,
+    answers: &AnswerSet,
+    has_vendor_contract: bool,
+) -> RowStatus {
     if let Some(s) = exemption(form, item, answers, has_vendor_contract) {
         return s;
     }
@@ -191,11 +204,18 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
 
 /// Checks a batch of inputs against the form's rules, on top of the answers already stored.
 /// All-or-nothing: either every input becomes an [`Answer`], or every broken rule is reported.
-pub fn validate_batch(ctx: &RuleContext<'_>, stored: &AnswerSet, inputs: &[AnswerInput]) -> Result<Vec<Answer>, Vec<FieldError>> {
+pub fn validate_batch(
+    ctx: &RuleContext<'_>,
+    stored: &AnswerSet,
+    inputs: &[AnswerInput],
+) -> Result<Vec<Answer>, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut parsed: Vec<Answer> = Vec::new();
     for input in inputs {
-        let target_s = input.target.clone().unwrap_or_else(|| "general".to_string());
+        let target_s = input
+            .target
+            .clone()
+            .unwrap_or_else(|| "general".to_string());
         let round = input.round.unwrap_or(1);
         let err = |field: &str, message: String| FieldError {
             item: input.item.clone(),
@@ -206,13 +226,23 @@ pub fn validate_batch(ctx: &RuleContext<'_>, stored: &AnswerSet, inputs: &[Answe
         };
         let before = errors.len();
         let Some(item) = ctx.form.item(&input.item) else {
-            errors.push(err("item", format!("項目「{}」はこの様式にありません", input.item)));
+            errors.push(err(
+                "item",
+                format!("項目「{}」はこの様式にありません", input.item),
+            ));
             continue;
         };
         let target = match target_s.parse::<Target>() {
             Ok(t) if item.has_target(t) => Some(t),
             Ok(t) => {
-                errors.push(err("target", format!("{}は「{}」について回答する項目ではありません", item.label(), t.label())));
+                errors.push(err(
+                    "target",
+                    format!(
+                        "{}は「{}」について回答する項目ではありません",
+                        item.label(),
+                        t.label()
+                    ),
+                ));
                 None
             }
             Err(e) => {
@@ -221,16 +251,25 @@ pub fn validate_batch(ctx: &RuleContext<'_>, stored: &AnswerSet, inputs: &[Answe
             }
         };
         if !(1..=i64::from(MAX_ROUND)).contains(&round) {
-            errors.push(err("round", format!("回数は1回目か2回目です（{round} は使えません）")));
+            errors.push(err(
+                "round",
+                format!("回数は1回目か2回目です（{round} は使えません）"),
+            ));
         }
         let answer = match input.answer.as_deref().map(Choice::parse) {
             Some(Some(c)) => Some(c),
             Some(None) => {
-                errors.push(err("answer", "回答は「はい」か「いいえ」を選んでください".into()));
+                errors.push(err(
+                    "answer",
+                    "回答は「はい」か「いいえ」を選んでください".into(),
+                ));
                 None
             }
             None => {
-                errors.push(err("answer", "回答（「はい」か「いいえ」）を選んでください".into()));
+                errors.push(err(
+                    "answer",
+                    "回答（「はい」か「いいえ」）を選んでください".into(),
+                ));
                 None
             }
         };
@@ -241,21 +280,34 @@ pub fn validate_batch(ctx: &RuleContext<'_>, stored: &AnswerSet, inputs: &[Answe
             }
             Some(s) => match parse_date(s) {
                 None => {
-                    errors.push(err("checked_on", format!("確認日「{s}」は日付として読めません（例: 2025-05-16）")));
+                    errors.push(err(
+                        "checked_on",
+                        format!("確認日「{s}」は日付として読めません（例: 2025-05-16）"),
+                    ));
                     None
                 }
                 Some(d) if d > ctx.today => {
-                    errors.push(err("checked_on", format!("確認日（{}）が未来の日付です", wareki(d))));
+                    errors.push(err(
+                        "checked_on",
+                        format!("確認日（{}）が未来の日付です", wareki(d)),
+                    ));
                     None
                 }
                 Some(d) => Some(d),
             },
         };
-        let target_date = match input.target_date.as_deref().filter(|s| !s.trim().is_empty()) {
+        let target_date = match input
+            .target_date
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+        {
             None => None,
             Some(s) => match parse_date(s) {
                 None => {
-                    errors.push(err("target_date", format!("目標日「{s}」は日付として読めません（例: 2026-03-31）")));
+                    errors.push(err(
+                        "target_date",
+                        format!("目標日「{s}」は日付として読めません（例: 2026-03-31）"),
+                    ));
                     None
                 }
                 Some(d) => Some(d),
@@ -263,23 +315,45 @@ pub fn validate_batch(ctx: &RuleContext<'_>, stored: &AnswerSet, inputs: &[Answe
         };
         let fy = ctx.fiscal_year;
         match (answer, target_date) {
-            (Some(Choice::No), None) if input.target_date.as_deref().is_none_or(|s| s.trim().is_empty()) => {
-                errors.push(err("target_date", format!("「いいえ」の場合は{}中の目標日を入力してください", fy.label())));
+            (Some(Choice::No), None)
+                if input
+                    .target_date
+                    .as_deref()
+                    .is_none_or(|s| s.trim().is_empty()) =>
+            {
+                errors.push(err(
+                    "target_date",
+                    format!(
+                        "「いいえ」の場合は{}中の目標日を入力してください",
+                        fy.label()
+                    ),
+                ));
             }
             (Some(Choice::No), Some(d)) if !fy.contains(d) => {
                 errors.push(err(
                     "target_date",
-                    format!("目標日は{}中（{}〜{}）の日付にしてください", fy.label(), wareki(fy.first_day()), wareki(fy.last_day())),
+                    format!(
+                        "目標日は{}中（{}〜{}）の日付にしてください",
+                        fy.label(),
+                        wareki(fy.first_day()),
+                        wareki(fy.last_day())
+                    ),
                 ));
             }
             (Some(Choice::Yes), Some(_)) => {
-                errors.push(err("target_date", "目標日は「いいえ」の場合だけ入力します".into()));
+                errors.push(err(
+                    "target_date",
+                    "目標日は「いいえ」の場合だけ入力します".into(),
+                ));
             }
             _ => {}
         }
         let note = input.note.clone().unwrap_or_default();
         if note.chars().count() > MAX_NOTE_CHARS {
-            errors.push(err("note", format!("備考は{MAX_NOTE_CHARS}文字以内にしてください")));
+            errors.push(err(
+                "note",
+                format!("備考は{MAX_NOTE_CHARS}文字以内にしてください"),
+            ));
         }
         if errors.len() == before {
             parsed.push(Answer {
@@ -320,16 +394,28 @@ pub fn validate_batch(ctx: &RuleContext<'_>, stored: &AnswerSet, inputs: &[Answe
         }
         if a.round > 1 {
             match merged.get(&a.item, a.target, a.round - 1) {
-                None => errors.push(err("round", format!("{}回目は{}回目の確認の後に記入します", a.round, a.round - 1))),
+                None => errors.push(err(
+                    "round",
+                    format!("{}回目は{}回目の確認の後に記入します", a.round, a.round - 1),
+                )),
                 Some(prev) if prev.checked_on > a.checked_on => errors.push(err(
                     "checked_on",
-                    format!("{}回目の確認日は{}回目（{}）より後にしてください", a.round, a.round - 1, wareki(prev.checked_on)),
+                    format!(
+                        "{}回目の確認日は{}回目（{}）より後にしてください",
+                        a.round,
+                        a.round - 1,
+                        wareki(prev.checked_on)
+                    ),
                 )),
                 _ => {}
             }
         }
     }
-    if errors.is_empty() { Ok(parsed) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(parsed)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Counts for the dashboard.
@@ -374,7 +460,12 @@ pub struct OpenItem {
 }
 
 /// The いいえ rows, earliest target date first; overdue ones marked.
-pub fn open_items(form: &Form, answers: &AnswerSet, has_vendor_contract: bool, today: NaiveDate) -> Vec<OpenItem> {
+pub fn open_items(
+    form: &Form,
+    answers: &AnswerSet,
+    has_vendor_contract: bool,
+    today: NaiveDate,
+) -> Vec<OpenItem> {
     let mut out: Vec<OpenItem> = form
         .rows()
         .filter(|(i, t)| row_status(form, i, *t, answers, has_vendor_contract) == RowStatus::No)
@@ -406,7 +497,14 @@ mod tests {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
 
-    fn input(item: &str, target: &str, round: i64, answer: &str, checked: &str, target_date: &str) -> AnswerInput {
+    fn input(
+        item: &str,
+        target: &str,
+        round: i64,
+        answer: &str,
+        checked: &str,
+        target_date: &str,
+    ) -> AnswerInput {
         AnswerInput {
             item: item.into(),
             target: Some(target.into()),
@@ -437,7 +535,19 @@ mod tests {
     #[test]
     fn yes_with_date_is_accepted() {
         with_ctx(true, |ctx| {
-            let ok = validate_batch(ctx, &AnswerSet::default(), &[input("r7.facility.1.1", "general", 1, "yes", "2025-05-20", "")]).unwrap();
+            let ok = validate_batch(
+                ctx,
+                &AnswerSet::default(),
+                &[input(
+                    "r7.facility.1.1",
+                    "general",
+                    1,
+                    "yes",
+                    "2025-05-20",
+                    "",
+                )],
+            )
+            .unwrap();
             assert_eq!(ok[0].answer, Choice::Yes);
             assert_eq!(ok[0].checked_on, d("2025-05-20"));
         });
@@ -446,14 +556,64 @@ mod tests {
     #[test]
     fn no_needs_a_target_date_inside_the_fiscal_year() {
         with_ctx(true, |ctx| {
-            let e = validate_batch(ctx, &AnswerSet::default(), &[input("r7.facility.1.1", "general", 1, "no", "2025-05-20", "")]).unwrap_err();
+            let e = validate_batch(
+                ctx,
+                &AnswerSet::default(),
+                &[input(
+                    "r7.facility.1.1",
+                    "general",
+                    1,
+                    "no",
+                    "2025-05-20",
+                    "",
+                )],
+            )
+            .unwrap_err();
             assert_eq!(fields(&e), ["target_date"]);
             assert!(e[0].message.contains("令和7年度中"), "{}", e[0].message);
-            let e = validate_batch(ctx, &AnswerSet::default(), &[input("r7.facility.1.1", "general", 1, "no", "2025-05-20", "2026-04-01")]).unwrap_err();
+            let e = validate_batch(
+                ctx,
+                &AnswerSet::default(),
+                &[input(
+                    "r7.facility.1.1",
+                    "general",
+                    1,
+                    "no",
+                    "2025-05-20",
+                    "2026-04-01",
+                )],
+            )
+            .unwrap_err();
             assert_eq!(fields(&e), ["target_date"]);
             assert!(e[0].message.contains("令和8年3月31日"), "{}", e[0].message);
-            assert!(validate_batch(ctx, &AnswerSet::default(), &[input("r7.facility.1.1", "general", 1, "no", "2025-05-20", "2026-03-31")]).is_ok());
-            let e = validate_batch(ctx, &AnswerSet::default(), &[input("r7.facility.1.1", "general", 1, "yes", "2025-05-20", "2026-03-31")]).unwrap_err();
+            assert!(
+                validate_batch(
+                    ctx,
+                    &AnswerSet::default(),
+                    &[input(
+                        "r7.facility.1.1",
+                        "general",
+                        1,
+                        "no",
+                        "2025-05-20",
+                        "2026-03-31"
+                    )]
+                )
+                .is_ok()
+            );
+            let e = validate_batch(
+                ctx,
+                &AnswerSet::default(),
+                &[input(
+                    "r7.facility.1.1",
+                    "general",
+                    1,
+                    "yes",
+                    "2025-05-20",
+                    "2026-03-31",
+                )],
+            )
+            .unwrap_err();
             assert_eq!(fields(&e), ["target_date"]);
         });
     }
@@ -461,23 +621,83 @@ mod tests {
     #[test]
     fn checked_date_is_required_and_not_in_the_future() {
         with_ctx(true, |ctx| {
-            let e = validate_batch(ctx, &AnswerSet::default(), &[input("r7.facility.1.1", "general", 1, "yes", "", "")]).unwrap_err();
+            let e = validate_batch(
+                ctx,
+                &AnswerSet::default(),
+                &[input("r7.facility.1.1", "general", 1, "yes", "", "")],
+            )
+            .unwrap_err();
             assert_eq!(e[0].message, "確認日を入力してください");
-            let e = validate_batch(ctx, &AnswerSet::default(), &[input("r7.facility.1.1", "general", 1, "yes", "2025-06-02", "")]).unwrap_err();
+            let e = validate_batch(
+                ctx,
+                &AnswerSet::default(),
+                &[input(
+                    "r7.facility.1.1",
+                    "general",
+                    1,
+                    "yes",
+                    "2025-06-02",
+                    "",
+                )],
+            )
+            .unwrap_err();
             assert!(e[0].message.contains("未来"));
-            let e = validate_batch(ctx, &AnswerSet::default(), &[input("r7.facility.1.1", "general", 1, "yes", "昨日", "")]).unwrap_err();
+            let e = validate_batch(
+                ctx,
+                &AnswerSet::default(),
+                &[input("r7.facility.1.1", "general", 1, "yes", "昨日", "")],
+            )
+            .unwrap_err();
             assert!(e[0].message.contains("日付として読めません"));
-            assert!(validate_batch(ctx, &AnswerSet::default(), &[input("r7.facility.1.1", "general", 1, "yes", "2025/06/01", "")]).is_ok());
+            assert!(
+                validate_batch(
+                    ctx,
+                    &AnswerSet::default(),
+                    &[input(
+                        "r7.facility.1.1",
+                        "general",
+                        1,
+                        "yes",
+                        "2025/06/01",
+                        ""
+                    )]
+                )
+                .is_ok()
+            );
         });
     }
 
     #[test]
     fn unknown_item_target_round_and_answer_are_named() {
         with_ctx(true, |ctx| {
-            let e = validate_batch(ctx, &AnswerSet::default(), &[input("r7.facility.9.9", "general", 1, "yes", "2025-05-20", "")]).unwrap_err();
+            let e = validate_batch(
+                ctx,
+                &AnswerSet::default(),
+                &[input(
+                    "r7.facility.9.9",
+                    "general",
+                    1,
+                    "yes",
+                    "2025-05-20",
+                    "",
+                )],
+            )
+            .unwrap_err();
             assert_eq!(fields(&e), ["item"]);
             assert!(e[0].message.contains("r7.facility.9.9"));
-            let e = validate_batch(ctx, &AnswerSet::default(), &[input("r7.facility.2.13", "server", 3, "maybe", "2025-05-20", "")]).unwrap_err();
+            let e = validate_batch(
+                ctx,
+                &AnswerSet::default(),
+                &[input(
+                    "r7.facility.2.13",
+                    "server",
+                    3,
+                    "maybe",
+                    "2025-05-20",
+                    "",
+                )],
+            )
+            .unwrap_err();
             assert_eq!(fields(&e), ["target", "round", "answer"]);
             assert!(e[0].message.contains("サーバ"));
         });
@@ -492,21 +712,51 @@ mod tests {
                 &[
                     input("r7.facility.1.1", "general", 1, "yes", "2025-05-20", ""),
                     input("r7.facility.2.1", "general", 1, "no", "2025-05-20", ""),
-                    input("r7.facility.2.4", "terminal", 1, "no", "2030-01-01", "2025-12-01"),
+                    input(
+                        "r7.facility.2.4",
+                        "terminal",
+                        1,
+                        "no",
+                        "2030-01-01",
+                        "2025-12-01",
+                    ),
                 ],
             )
             .unwrap_err();
             assert_eq!(e.len(), 2);
-            assert_eq!((e[0].item.as_str(), e[1].item.as_str()), ("r7.facility.2.1", "r7.facility.2.4"));
+            assert_eq!(
+                (e[0].item.as_str(), e[1].item.as_str()),
+                ("r7.facility.2.1", "r7.facility.2.4")
+            );
         });
     }
 
     #[test]
     fn gate_no_makes_other_items_not_needed() {
         with_ctx(true, |ctx| {
-            let gate = input("r7.facility.gate", "general", 1, "no", "2025-05-20", "2026-03-01");
-            let stored = AnswerSet::new(validate_batch(ctx, &AnswerSet::default(), &[gate]).unwrap());
-            let e = validate_batch(ctx, &stored, &[input("r7.facility.1.1", "general", 1, "yes", "2025-05-20", "")]).unwrap_err();
+            let gate = input(
+                "r7.facility.gate",
+                "general",
+                1,
+                "no",
+                "2025-05-20",
+                "2026-03-01",
+            );
+            let stored =
+                AnswerSet::new(validate_batch(ctx, &AnswerSet::default(), &[gate]).unwrap());
+            let e = validate_batch(
+                ctx,
+                &stored,
+                &[input(
+                    "r7.facility.1.1",
+                    "general",
+                    1,
+                    "yes",
+                    "2025-05-20",
+                    "",
+                )],
+            )
+            .unwrap_err();
             assert!(e[0].message.contains("確認不要"));
             let s = summarize(ctx.form, &stored, true);
             assert_eq!(s.no, 1);
@@ -527,13 +777,39 @@ mod tests {
     #[test]
     fn vendor_items_need_no_entry_without_a_contract() {
         with_ctx(false, |ctx| {
-            let e = validate_batch(ctx, &AnswerSet::default(), &[input("r7.facility.2.2", "general", 1, "yes", "2025-05-20", "")]).unwrap_err();
+            let e = validate_batch(
+                ctx,
+                &AnswerSet::default(),
+                &[input(
+                    "r7.facility.2.2",
+                    "general",
+                    1,
+                    "yes",
+                    "2025-05-20",
+                    "",
+                )],
+            )
+            .unwrap_err();
             assert!(e[0].message.contains("記入不要"));
             let s = summarize(ctx.form, &AnswerSet::default(), false);
             assert_eq!(s.not_applicable, 2);
         });
         with_ctx(true, |ctx| {
-            assert!(validate_batch(ctx, &AnswerSet::default(), &[input("r7.facility.2.2", "general", 1, "yes", "2025-05-20", "")]).is_ok());
+            assert!(
+                validate_batch(
+                    ctx,
+                    &AnswerSet::default(),
+                    &[input(
+                        "r7.facility.2.2",
+                        "general",
+                        1,
+                        "yes",
+                        "2025-05-20",
+                        ""
+                    )]
+                )
+                .is_ok()
+            );
         });
     }
 
@@ -541,9 +817,17 @@ mod tests {
     fn round_two_only_after_round_one() {
         with_ctx(true, |ctx| {
             let r2 = input("r7.facility.1.1", "general", 2, "yes", "2025-05-30", "");
-            let e = validate_batch(ctx, &AnswerSet::default(), std::slice::from_ref(&r2)).unwrap_err();
+            let e =
+                validate_batch(ctx, &AnswerSet::default(), std::slice::from_ref(&r2)).unwrap_err();
             assert_eq!(fields(&e), ["round"]);
-            let r1 = input("r7.facility.1.1", "general", 1, "no", "2025-05-20", "2025-05-30");
+            let r1 = input(
+                "r7.facility.1.1",
+                "general",
+                1,
+                "no",
+                "2025-05-20",
+                "2025-05-30",
+            );
             assert!(validate_batch(ctx, &AnswerSet::default(), &[r1.clone(), r2.clone()]).is_ok());
             let early = input("r7.facility.1.1", "general", 2, "yes", "2025-05-10", "");
             let e = validate_batch(ctx, &AnswerSet::default(), &[r1, early]).unwrap_err();
@@ -559,16 +843,36 @@ mod tests {
                 &AnswerSet::default(),
                 &[
                     input("r7.facility.2.4", "server", 1, "yes", "2025-05-20", ""),
-                    input("r7.facility.2.4", "terminal", 1, "no", "2025-05-20", "2025-05-25"),
-                    input("r7.facility.2.1", "general", 1, "no", "2025-05-20", "2025-12-01"),
+                    input(
+                        "r7.facility.2.4",
+                        "terminal",
+                        1,
+                        "no",
+                        "2025-05-20",
+                        "2025-05-25",
+                    ),
+                    input(
+                        "r7.facility.2.1",
+                        "general",
+                        1,
+                        "no",
+                        "2025-05-20",
+                        "2025-12-01",
+                    ),
                 ],
             )
             .unwrap();
             let set = AnswerSet::new(ok);
             let form = ctx.form;
             let item = form.item("r7.facility.2.4").unwrap();
-            assert_eq!(row_status(form, item, Target::Server, &set, true), RowStatus::Yes);
-            assert_eq!(row_status(form, item, Target::Terminal, &set, true), RowStatus::No);
+            assert_eq!(
+                row_status(form, item, Target::Server, &set, true),
+                RowStatus::Yes
+            );
+            assert_eq!(
+                row_status(form, item, Target::Terminal, &set, true),
+                RowStatus::No
+            );
             let open = open_items(form, &set, true, d("2025-06-01"));
             assert_eq!(open.len(), 2);
             assert_eq!(open[0].item, "r7.facility.2.4");

@@ -62,7 +62,12 @@ pub enum Target {
 }
 
 impl Target {
-    pub const ALL: [Target; 4] = [Target::General, Target::Server, Target::Terminal, Target::Network];
+    pub const ALL: [Target; 4] = [
+        Target::General,
+        Target::Server,
+        Target::Terminal,
+        Target::Network,
+    ];
     pub fn id(self) -> &'static str {
         match self {
             Target::General => "general",
@@ -323,14 +328,32 @@ pub struct Catalog {
 }
 
 const FORM_FILES: &[(&str, &str)] = &[
-    ("r5-facility.toml", include_str!("../catalog/r5-facility.toml")),
-    ("r5-pharmacy.toml", include_str!("../catalog/r5-pharmacy.toml")),
+    (
+        "r5-facility.toml",
+        include_str!("../catalog/r5-facility.toml"),
+    ),
+    (
+        "r5-pharmacy.toml",
+        include_str!("../catalog/r5-pharmacy.toml"),
+    ),
     ("r5-vendor.toml", include_str!("../catalog/r5-vendor.toml")),
-    ("r6-facility.toml", include_str!("../catalog/r6-facility.toml")),
-    ("r6-pharmacy.toml", include_str!("../catalog/r6-pharmacy.toml")),
+    (
+        "r6-facility.toml",
+        include_str!("../catalog/r6-facility.toml"),
+    ),
+    (
+        "r6-pharmacy.toml",
+        include_str!("../catalog/r6-pharmacy.toml"),
+    ),
     ("r6-vendor.toml", include_str!("../catalog/r6-vendor.toml")),
-    ("r7-facility.toml", include_str!("../catalog/r7-facility.toml")),
-    ("r7-pharmacy.toml", include_str!("../catalog/r7-pharmacy.toml")),
+    (
+        "r7-facility.toml",
+        include_str!("../catalog/r7-facility.toml"),
+    ),
+    (
+        "r7-pharmacy.toml",
+        include_str!("../catalog/r7-pharmacy.toml"),
+    ),
     ("r7-vendor.toml", include_str!("../catalog/r7-vendor.toml")),
 ];
 const EDITIONS_FILE: &str = include_str!("../catalog/editions.toml");
@@ -355,13 +378,9 @@ impl Catalog {
             let mut form: Form = parse(file, text)?;
             for item in &mut form.items {
                 item.id = format!("{}.{}.{}", form.edition, form.variant, item.key);
-                item.guidance = guidance
-                    .guidance
-                    .get(&item.topic)
-                    .cloned()
-                    .ok_or_else(|| {
-                        CatalogError::Invalid(format!("{file}: 話題 {} の解説がありません", item.topic))
-                    })?;
+                item.guidance = guidance.guidance.get(&item.topic).cloned().ok_or_else(|| {
+                    CatalogError::Invalid(format!("{file}: 話題 {} の解説がありません", item.topic))
+                })?;
             }
             forms.push(form);
         }
@@ -383,10 +402,16 @@ impl Catalog {
         let mut seen_forms = HashSet::new();
         for form in &self.forms {
             if !edition_ids.contains(form.edition.as_str()) {
-                return bad(format!("様式 {} の版が editions.toml にありません", form.edition));
+                return bad(format!(
+                    "様式 {} の版が editions.toml にありません",
+                    form.edition
+                ));
             }
             if !seen_forms.insert((form.edition.clone(), form.variant)) {
-                return bad(format!("{} {} が重複しています", form.edition, form.variant));
+                return bad(format!(
+                    "{} {} が重複しています",
+                    form.edition, form.variant
+                ));
             }
             let mut keys = HashSet::new();
             for item in &form.items {
@@ -407,12 +432,16 @@ impl Catalog {
                 }
             }
             if form.variant != Variant::Vendor && form.gate_item().is_none() {
-                return bad(format!("{} {} に有無の項目がありません", form.edition, form.variant));
+                return bad(format!(
+                    "{} {} に有無の項目がありません",
+                    form.edition, form.variant
+                ));
             }
         }
         for m in &self.maps {
             for variant in Variant::ALL {
-                let (Some(from), Some(to)) = (self.form(&m.from, variant), self.form(&m.to, variant))
+                let (Some(from), Some(to)) =
+                    (self.form(&m.from, variant), self.form(&m.to, variant))
                 else {
                     return bad(format!("対応表 {}→{} の版がありません", m.from, m.to));
                 };
@@ -420,8 +449,18 @@ impl Catalog {
                     match m.items.get(&item.key) {
                         Some(k) => match to.item_by_key(k) {
                             Some(t) if t.topic == item.topic => {}
-                            Some(_) => return bad(format!("対応表: {} と {} の話題が異なります", item.id, k)),
-                            None => return bad(format!("対応表: {} の移行先 {k} がありません", item.id)),
+                            Some(_) => {
+                                return bad(format!(
+                                    "対応表: {} と {} の話題が異なります",
+                                    item.id, k
+                                ));
+                            }
+                            None => {
+                                return bad(format!(
+                                    "対応表: {} の移行先 {k} がありません",
+                                    item.id
+                                ));
+                            }
                         },
                         None if m.removed.contains(&item.key) => {}
                         None => return bad(format!("対応表: {} の移行先がありません", item.id)),
@@ -430,7 +469,10 @@ impl Catalog {
                 for item in &to.items {
                     let mapped = m.items.values().any(|k| *k == item.key);
                     if !mapped && !m.added.contains(&item.key) {
-                        return bad(format!("対応表: {} の移行元がなく、追加にもありません", item.id));
+                        return bad(format!(
+                            "対応表: {} の移行元がなく、追加にもありません",
+                            item.id
+                        ));
                     }
                 }
             }
@@ -468,7 +510,9 @@ impl Catalog {
         let mut parts = item_id.splitn(3, '.');
         let (ed, variant, key) = (parts.next()?, parts.next()?, parts.next()?);
         let m = self.maps.iter().find(|m| m.from == ed)?;
-        m.items.get(key).map(|k| format!("{}.{}.{}", m.to, variant, k))
+        m.items
+            .get(key)
+            .map(|k| format!("{}.{}.{}", m.to, variant, k))
     }
     pub fn section_title(&self, section: &str) -> &str {
         self.sections.get(section).map(String::as_str).unwrap_or("")
@@ -503,10 +547,19 @@ impl Catalog {
 
     /// The fiscal year being checked with an edition: its own year, or the current one when it is the
     /// newest edition and still in use in a later year.
-    pub fn fiscal_year_of(&self, edition: &str, today: chrono::NaiveDate) -> Result<FiscalYear, CatalogError> {
+    pub fn fiscal_year_of(
+        &self,
+        edition: &str,
+        today: chrono::NaiveDate,
+    ) -> Result<FiscalYear, CatalogError> {
         let e = self.edition(edition)?;
         let current = FiscalYear::containing(today);
-        let newest = self.editions.iter().map(|e| e.fiscal_year).max().unwrap_or(e.fiscal_year);
+        let newest = self
+            .editions
+            .iter()
+            .map(|e| e.fiscal_year)
+            .max()
+            .unwrap_or(e.fiscal_year);
         if e.fiscal_year == newest && current.start_year() > newest {
             Ok(current)
         } else {
@@ -533,8 +586,14 @@ mod tests {
     #[test]
     fn successor_follows_the_mapping() {
         let c = Catalog::builtin().unwrap();
-        assert_eq!(c.successor("r6.facility.2.7").as_deref(), Some("r7.facility.2.6"));
-        assert_eq!(c.successor("r5.vendor.2.3").as_deref(), Some("r6.vendor.2.3"));
+        assert_eq!(
+            c.successor("r6.facility.2.7").as_deref(),
+            Some("r7.facility.2.6")
+        );
+        assert_eq!(
+            c.successor("r5.vendor.2.3").as_deref(),
+            Some("r6.vendor.2.3")
+        );
         assert_eq!(c.successor("r7.facility.2.6"), None);
     }
 

@@ -12,7 +12,11 @@ impl FiscalYear {
         FiscalYear(start_year)
     }
     pub fn containing(d: NaiveDate) -> Self {
-        FiscalYear(if d.month() >= 4 { d.year() } else { d.year() - 1 })
+        FiscalYear(if d.month() >= 4 {
+            d.year()
+        } else {
+            d.year() - 1
+        })
     }
     pub fn start_year(self) -> i32 {
         self.0
@@ -113,7 +117,10 @@ mod tests {
 
     #[test]
     fn fiscal_year_runs_april_to_march() {
-        assert_eq!(FiscalYear::containing(d(2026, 3, 31)), FiscalYear::new(2025));
+        assert_eq!(
+            FiscalYear::containing(d(2026, 3, 31)),
+            FiscalYear::new(2025)
+        );
         assert_eq!(FiscalYear::containing(d(2026, 4, 1)), FiscalYear::new(2026));
         let fy = FiscalYear::new(2025);
         assert!(fy.contains(d(2025, 4, 1)) && fy.contains(d(2026, 3, 31)));

@@ -5,6 +5,8 @@ pub mod answers;
 pub mod catalog;
 pub mod dates;
 
-pub use answers::{Answer, AnswerInput, AnswerSet, Choice, FieldError, RowStatus, RuleContext, Summary};
+pub use answers::{
+    Answer, AnswerInput, AnswerSet, Choice, FieldError, RowStatus, RuleContext, Summary,
+};
 pub use catalog::{Catalog, CatalogError, Confidence, Form, Item, Target, Variant};
 pub use dates::{Clock, FiscalYear};

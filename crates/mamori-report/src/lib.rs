@@ -61,11 +61,22 @@ pub fn checklist_xlsx(x: &ChecklistExport<'_>) -> Result<Vec<u8>, ReportError> {
     let ws = wb.add_worksheet();
     ws.set_name(SHEET_NAME)?;
     let font = "Yu Gothic";
-    let base = Format::new().set_font_name(font).set_font_size(10).set_text_wrap().set_align(FormatAlign::VerticalCenter);
+    let base = Format::new()
+        .set_font_name(font)
+        .set_font_size(10)
+        .set_text_wrap()
+        .set_align(FormatAlign::VerticalCenter);
     let cell = base.clone().set_border(FormatBorder::Thin);
     let title = base.clone().set_bold().set_font_size(14);
-    let head = cell.clone().set_bold().set_align(FormatAlign::Center).set_background_color(Color::RGB(0xD9E1F2));
-    let section = cell.clone().set_bold().set_background_color(Color::RGB(0xEDEDED));
+    let head = cell
+        .clone()
+        .set_bold()
+        .set_align(FormatAlign::Center)
+        .set_background_color(Color::RGB(0xD9E1F2));
+    let section = cell
+        .clone()
+        .set_bold()
+        .set_background_color(Color::RGB(0xEDEDED));
     let group = cell.clone().set_italic();
     let center = cell.clone().set_align(FormatAlign::Center);
     let muted = center.clone().set_font_color(Color::RGB(0x595959));
@@ -77,7 +88,11 @@ pub fn checklist_xlsx(x: &ChecklistExport<'_>) -> Result<Vec<u8>, ReportError> {
     ws.set_column_width(4, 28)?;
 
     let form = x.form;
-    let edition = x.catalog.edition(&form.edition).map(|e| e.name.clone()).unwrap_or_default();
+    let edition = x
+        .catalog
+        .edition(&form.edition)
+        .map(|e| e.name.clone())
+        .unwrap_or_default();
     let mut title_text = form.title.clone();
     if form.title_confidence.is_unverified() {
         title_text.push_str(&format!("【{UNVERIFIED_LABEL}】"));
@@ -85,10 +100,29 @@ pub fn checklist_xlsx(x: &ChecklistExport<'_>) -> Result<Vec<u8>, ReportError> {
     let mut row: u32 = 0;
     ws.merge_range(row, 0, row, 4, &title_text, &title)?;
     row += 1;
-    ws.merge_range(row, 0, row, 4, &format!("{}　{}（{}）", form.variant.label(), edition, x.fiscal_year.label()), &base)?;
+    ws.merge_range(
+        row,
+        0,
+        row,
+        4,
+        &format!(
+            "{}　{}（{}）",
+            form.variant.label(),
+            edition,
+            x.fiscal_year.label()
+        ),
+        &base,
+    )?;
     row += 1;
     ws.merge_range(row, 0, row, 2, &format!("施設名：{}", x.org_name), &base)?;
-    ws.merge_range(row, 3, row, 4, &format!("作成日：{}", wareki(x.created_on)), &base)?;
+    ws.merge_range(
+        row,
+        3,
+        row,
+        4,
+        &format!("作成日：{}", wareki(x.created_on)),
+        &base,
+    )?;
     row += 1;
     for n in &form.notes {
         let mut t = format!("＊{}", n.text);
@@ -108,7 +142,14 @@ pub fn checklist_xlsx(x: &ChecklistExport<'_>) -> Result<Vec<u8>, ReportError> {
     row += 2;
 
     for sec in form.layout() {
-        ws.merge_range(row, 0, row, 4, x.catalog.section_title(&sec.section), &section)?;
+        ws.merge_range(
+            row,
+            0,
+            row,
+            4,
+            x.catalog.section_title(&sec.section),
+            &section,
+        )?;
         row += 1;
         for g in &sec.groups {
             if let Some(t) = g.target {
@@ -129,13 +170,19 @@ pub fn checklist_xlsx(x: &ChecklistExport<'_>) -> Result<Vec<u8>, ReportError> {
                 for round in 1..=2u8 {
                     let col = 1 + u16::from(round);
                     match (exempt, x.answers.get(&item.id, target, round)) {
-                        (Some(s @ (RowStatus::NotNeeded | RowStatus::NotApplicable)), _) if round == 1 => {
+                        (Some(s @ (RowStatus::NotNeeded | RowStatus::NotApplicable)), _)
+                            if round == 1 =>
+                        {
                             ws.write_with_format(row, col, s.label(), &muted)?;
                         }
                         (None, Some(a)) => {
-                            ws.write_with_format(row, col, &result_cell(a), &center)?;
+                            ws.write_with_format(row, col, result_cell(a), &center)?;
                             if !a.note.is_empty() {
-                                notes.push(if round == 1 { a.note.clone() } else { format!("（2回目）{}", a.note) });
+                                notes.push(if round == 1 {
+                                    a.note.clone()
+                                } else {
+                                    format!("（2回目）{}", a.note)
+                                });
                             }
                         }
                         _ => {
@@ -143,7 +190,7 @@ pub fn checklist_xlsx(x: &ChecklistExport<'_>) -> Result<Vec<u8>, ReportError> {
                         }
                     }
                 }
-                ws.write_with_format(row, 4, &notes.join("\n"), &cell)?;
+                ws.write_with_format(row, 4, notes.join("\n"), &cell)?;
                 row += 1;
             }
         }
@@ -154,7 +201,7 @@ pub fn checklist_xlsx(x: &ChecklistExport<'_>) -> Result<Vec<u8>, ReportError> {
     ws.set_print_fit_to_pages(1, 0);
     ws.set_margins(0.4, 0.4, 0.5, 0.5, 0.3, 0.3);
     ws.set_repeat_rows(header_row, header_row + 1)?;
-    ws.set_header(&format!("&L{}&R&P / &N", x.org_name.replace('&', "&&")));
+    ws.set_header(format!("&L{}&R&P / &N", x.org_name.replace('&', "&&")));
     Ok(wb.save_to_buffer()?)
 }
 
@@ -169,11 +216,31 @@ mod tests {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
 
-    fn answer(item: &str, target: Target, round: u8, choice: Choice, target_date: Option<&str>, note: &str) -> Answer {
-        Answer { item: item.into(), target, round, answer: choice, checked_on: d("2025-05-20"), target_date: target_date.map(d), note: note.into() }
+    fn answer(
+        item: &str,
+        target: Target,
+        round: u8,
+        choice: Choice,
+        target_date: Option<&str>,
+        note: &str,
+    ) -> Answer {
+        Answer {
+            item: item.into(),
+            target,
+            round,
+            answer: choice,
+            checked_on: d("2025-05-20"),
+            target_date: target_date.map(d),
+            note: note.into(),
+        }
     }
 
-    fn export(form: &Form, catalog: &Catalog, answers: &AnswerSet, vendor: bool) -> calamine::Range<Data> {
+    fn export(
+        form: &Form,
+        catalog: &Catalog,
+        answers: &AnswerSet,
+        vendor: bool,
+    ) -> calamine::Range<Data> {
         let bytes = checklist_xlsx(&ChecklistExport {
             catalog,
             form,
@@ -190,7 +257,11 @@ mod tests {
 
     fn find_row(range: &calamine::Range<Data>, text_start: &str, after: usize) -> usize {
         (after..range.height())
-            .find(|r| range.get((*r, 1)).is_some_and(|c| c.to_string().starts_with(text_start)))
+            .find(|r| {
+                range
+                    .get((*r, 1))
+                    .is_some_and(|c| c.to_string().starts_with(text_start))
+            })
             .unwrap_or_else(|| panic!("no row starting with {text_start}"))
     }
 
@@ -200,19 +271,55 @@ mod tests {
         let form = c.form("r7", Variant::Facility).unwrap();
         let answers = AnswerSet::new([
             answer("r7.facility.1.1", Target::General, 1, Choice::Yes, None, ""),
-            answer("r7.facility.2.4", Target::Terminal, 1, Choice::No, Some("2026-03-31"), "更新予定"),
-            answer("r7.facility.2.4", Target::Terminal, 2, Choice::Yes, None, ""),
+            answer(
+                "r7.facility.2.4",
+                Target::Terminal,
+                1,
+                Choice::No,
+                Some("2026-03-31"),
+                "更新予定",
+            ),
+            answer(
+                "r7.facility.2.4",
+                Target::Terminal,
+                2,
+                Choice::Yes,
+                None,
+                "",
+            ),
         ]);
         let r = export(form, &c, &answers, false);
-        let s = |row: usize, col: usize| r.get((row, col)).map(|c| c.to_string()).unwrap_or_default();
-        assert!(s(0, 0).starts_with("医療機関におけるサイバーセキュリティ対策チェックリスト（令和7年5月）"));
+        let s =
+            |row: usize, col: usize| r.get((row, col)).map(|c| c.to_string()).unwrap_or_default();
+        assert!(
+            s(0, 0).starts_with(
+                "医療機関におけるサイバーセキュリティ対策チェックリスト（令和7年5月）"
+            )
+        );
         assert_eq!(s(1, 0), "医療機関確認用　令和7年度版（令和7年度）");
         assert_eq!(s(2, 0), "施設名：みどりクリニック");
         assert_eq!(s(2, 3), "作成日：令和7年6月1日");
-        let header = (0..r.height()).find(|row| s(*row, 0) == "チェック項目").unwrap();
-        assert_eq!((s(header, 2), s(header + 1, 2), s(header + 1, 3), s(header, 4)), ("確認結果（日付）".into(), "1回目".into(), "2回目".into(), "備考".into()));
+        let header = (0..r.height())
+            .find(|row| s(*row, 0) == "チェック項目")
+            .unwrap();
+        assert_eq!(
+            (
+                s(header, 2),
+                s(header + 1, 2),
+                s(header + 1, 3),
+                s(header, 4)
+            ),
+            (
+                "確認結果（日付）".into(),
+                "1回目".into(),
+                "2回目".into(),
+                "備考".into()
+            )
+        );
         // Every (item, target) row is there, in form order.
-        let rows: Vec<usize> = (header + 2..r.height()).filter(|row| !s(*row, 1).is_empty()).collect();
+        let rows: Vec<usize> = (header + 2..r.height())
+            .filter(|row| !s(*row, 1).is_empty())
+            .collect();
         assert_eq!(rows.len(), form.rows().count());
         let officer = find_row(&r, "医療情報システム安全管理責任者", header);
         assert_eq!(s(officer, 2), "はい\n（令和7年5月20日）");
@@ -220,10 +327,16 @@ mod tests {
         let server = find_row(&r, "利用者の職種", header);
         let terminal = find_row(&r, "利用者の職種", server + 1);
         assert_eq!(s(server, 2), "");
-        assert_eq!(s(terminal, 2), "いいえ\n（令和7年5月20日）\n目標日：令和8年3月31日");
+        assert_eq!(
+            s(terminal, 2),
+            "いいえ\n（令和7年5月20日）\n目標日：令和8年3月31日"
+        );
         assert_eq!(s(terminal, 3), "はい\n（令和7年5月20日）");
         assert_eq!(s(terminal, 4), "更新予定");
-        assert!(s(terminal, 1).contains("【未確認の文言】"), "C texts are marked");
+        assert!(
+            s(terminal, 1).contains("【未確認の文言】"),
+            "C texts are marked"
+        );
         // Without a vendor contract 2(2) and 2(3) are 記入不要.
         let remote = find_row(&r, "リモートメンテナンス", header);
         assert_eq!(s(remote, 2), "記入不要");
@@ -234,9 +347,17 @@ mod tests {
     fn gate_no_marks_everything_else_not_needed() {
         let c = Catalog::builtin().unwrap();
         let form = c.form("r5", Variant::Pharmacy).unwrap();
-        let answers = AnswerSet::new([answer("r5.pharmacy.gate", Target::General, 1, Choice::No, Some("2024-03-01"), "")]);
+        let answers = AnswerSet::new([answer(
+            "r5.pharmacy.gate",
+            Target::General,
+            1,
+            Choice::No,
+            Some("2024-03-01"),
+            "",
+        )]);
         let r = export(form, &c, &answers, true);
-        let s = |row: usize, col: usize| r.get((row, col)).map(|c| c.to_string()).unwrap_or_default();
+        let s =
+            |row: usize, col: usize| r.get((row, col)).map(|c| c.to_string()).unwrap_or_default();
         let gate = find_row(&r, "医療情報システムを導入", 0);
         assert!(s(gate, 1).contains("（「いいえ」の場合、以下すべての項目は確認不要）"));
         let bcp = find_row(&r, "サイバー攻撃を想定した", gate);

@@ -164,31 +164,44 @@ impl Store {
     /// `target` is a `postgres://` URL, a `sqlite:` URL, or a file path for SQLite.
     pub async fn open(target: &str) -> Result<Store> {
         sqlx::any::install_default_drivers();
-        let (url, backend) = if target.starts_with("postgres://") || target.starts_with("postgresql://") {
-            (target.to_string(), Backend::Postgres)
-        } else if target.starts_with("sqlite:") {
-            (target.to_string(), Backend::Sqlite)
-        } else {
-            (format!("sqlite://{target}?mode=rwc"), Backend::Sqlite)
-        };
-        let mut options = AnyPoolOptions::new().max_connections(if backend == Backend::Sqlite { 4 } else { 10 });
+        let (url, backend) =
+            if target.starts_with("postgres://") || target.starts_with("postgresql://") {
+                (target.to_string(), Backend::Postgres)
+            } else if target.starts_with("sqlite:") {
+                (target.to_string(), Backend::Sqlite)
+            } else {
+                (format!("sqlite://{target}?mode=rwc"), Backend::Sqlite)
+            };
+        let mut options =
+            AnyPoolOptions::new().max_connections(if backend == Backend::Sqlite { 4 } else { 10 });
         if backend == Backend::Sqlite {
             options = options.after_connect(|conn, _meta| {
                 Box::pin(async move {
                     // Foreign keys and the wait for a busy writer are per connection in SQLite.
-                    sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
-                    sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
-                    sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
+                    sqlx::query("PRAGMA foreign_keys = ON")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA busy_timeout = 10000")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA synchronous = FULL")
+                        .execute(&mut *conn)
+                        .await?;
                     Ok(())
                 })
             });
         }
-        let pool = options.connect(&url).await.map_err(|source| StoreError::Connect {
-            url: redact_url(&url),
-            source,
-        })?;
+        let pool = options
+            .connect(&url)
+            .await
+            .map_err(|source| StoreError::Connect {
+                url: redact_url(&url),
+                source,
+            })?;
         if backend == Backend::Sqlite {
-            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await?;
         }
         let store = Store { pool, backend };
         match backend {
@@ -208,24 +221,46 @@ impl Store {
 
     /// True once the first organisation exists.
     pub async fn is_set_up(&self) -> Result<bool> {
-        let n: i64 = sqlx::query("SELECT COUNT(*) FROM orgs").fetch_one(&self.pool).await?.try_get(0)?;
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM orgs")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
         Ok(n > 0)
     }
 
     /// First-run setup: the facility and its first administrator, in one transaction. Refused once done.
-    pub async fn set_up(&self, org: &NewOrg, admin: &NewUser, at: DateTime<Utc>) -> Result<(Org, User)> {
+    pub async fn set_up(
+        &self,
+        org: &NewOrg,
+        admin: &NewUser,
+        at: DateTime<Utc>,
+    ) -> Result<(Org, User)> {
         self.create_org(org, admin, at, true).await
     }
 
     /// Adds an organisation with its first administrator (hosted installs serve several).
-    pub async fn add_org(&self, org: &NewOrg, admin: &NewUser, at: DateTime<Utc>) -> Result<(Org, User)> {
+    pub async fn add_org(
+        &self,
+        org: &NewOrg,
+        admin: &NewUser,
+        at: DateTime<Utc>,
+    ) -> Result<(Org, User)> {
         self.create_org(org, admin, at, false).await
     }
 
-    async fn create_org(&self, org: &NewOrg, admin: &NewUser, at: DateTime<Utc>, first: bool) -> Result<(Org, User)> {
+    async fn create_org(
+        &self,
+        org: &NewOrg,
+        admin: &NewUser,
+        at: DateTime<Utc>,
+        first: bool,
+    ) -> Result<(Org, User)> {
         let mut tx = self.pool.begin().await?;
         if first {
-            let n: i64 = sqlx::query("SELECT COUNT(*) FROM orgs").fetch_one(&mut *tx).await?.try_get(0)?;
+            let n: i64 = sqlx::query("SELECT COUNT(*) FROM orgs")
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
             if n > 0 {
                 return Err(StoreError::AlreadySetUp);
             }
@@ -250,7 +285,18 @@ impl Store {
             has_vendor_contract: org.has_vendor_contract,
         };
         let after = serde_json::to_value(&created).expect("org serialises");
-        audit(&mut tx, org_id, &admin.login, at, "org", &org_id.to_string(), "setup", None, Some(after)).await?;
+        audit(
+            &mut tx,
+            org_id,
+            &admin.login,
+            at,
+            "org",
+            &org_id.to_string(),
+            "setup",
+            None,
+            Some(after),
+        )
+        .await?;
         tx.commit().await?;
         let user = User {
             id: user_id,
@@ -264,15 +310,18 @@ impl Store {
     }
 
     pub async fn org(&self, org_id: i64) -> Result<Org> {
-        let row = sqlx::query("SELECT id, kind, name, security_officer, has_vendor_contract FROM orgs WHERE id = $1")
-            .bind(org_id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("組織 {org_id} がありません")))?;
+        let row = sqlx::query(
+            "SELECT id, kind, name, security_officer, has_vendor_contract FROM orgs WHERE id = $1",
+        )
+        .bind(org_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("組織 {org_id} がありません")))?;
         let kind: String = row.try_get(1)?;
         Ok(Org {
             id: row.try_get(0)?,
-            kind: OrgKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("組織の種別 {kind}")))?,
+            kind: OrgKind::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("組織の種別 {kind}")))?,
             name: row.try_get(2)?,
             security_officer: row.try_get(3)?,
             has_vendor_contract: row.try_get::<i64, _>(4)? != 0,
@@ -281,7 +330,9 @@ impl Store {
 
     /// The organisation of a single-facility install (the first one).
     pub async fn first_org_id(&self) -> Result<Option<i64>> {
-        let row = sqlx::query("SELECT id FROM orgs ORDER BY id LIMIT 1").fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT id FROM orgs ORDER BY id LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(match row {
             Some(r) => Some(r.try_get(0)?),
             None => None,
@@ -296,7 +347,14 @@ impl Store {
         row.map(|r| user_from_row(&r)).transpose()
     }
 
-    pub async fn create_session(&self, token_hash: &str, user_id: i64, csrf_token: &str, at: DateTime<Utc>, expires: DateTime<Utc>) -> Result<()> {
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+        at: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(token_hash)
             .bind(user_id)
@@ -328,15 +386,28 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     pub async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64> {
-        Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(ts(now)).execute(&self.pool).await?.rows_affected())
+        Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(ts(now))
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
 
-    pub async fn create_api_token(&self, user: &User, token_hash: &str, label: &str, at: DateTime<Utc>) -> Result<i64> {
+    pub async fn create_api_token(
+        &self,
+        user: &User,
+        token_hash: &str,
+        label: &str,
+        at: DateTime<Utc>,
+    ) -> Result<i64> {
         let mut tx = self.pool.begin().await?;
         let id: i64 = sqlx::query("INSERT INTO api_tokens (user_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(user.id)
@@ -347,7 +418,18 @@ impl Store {
             .await?
             .try_get(0)?;
         let after = serde_json::json!({"user": user.login, "label": label});
-        audit(&mut tx, user.org_id, &user.login, at, "api_token", &id.to_string(), "create", None, Some(after)).await?;
+        audit(
+            &mut tx,
+            user.org_id,
+            &user.login,
+            at,
+            "api_token",
+            &id.to_string(),
+            "create",
+            None,
+            Some(after),
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -364,7 +446,12 @@ impl Store {
     }
 
     /// The stored answers of one form of one organisation.
-    pub async fn answers(&self, org_id: i64, edition: &str, variant: Variant) -> Result<Vec<Answer>> {
+    pub async fn answers(
+        &self,
+        org_id: i64,
+        edition: &str,
+        variant: Variant,
+    ) -> Result<Vec<Answer>> {
         load_answers(&self.pool, org_id, edition, variant).await
     }
 
@@ -418,14 +505,31 @@ impl Store {
             let before = before.map(|b| serde_json::to_value(b).expect("answer serialises"));
             let action = if before.is_some() { "update" } else { "create" };
             let after = serde_json::to_value(a).expect("answer serialises");
-            audit(&mut tx, org_id, &actor.name, at, "answer", &key, action, before, Some(after)).await?;
+            audit(
+                &mut tx,
+                org_id,
+                &actor.name,
+                at,
+                "answer",
+                &key,
+                action,
+                before,
+                Some(after),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(Ok(answers))
     }
 
     /// The audit trail of an organisation, newest first; `entity_key_prefix` narrows it (e.g. to one item).
-    pub async fn history(&self, org_id: i64, entity: Option<&str>, entity_key_prefix: Option<&str>, limit: i64) -> Result<Vec<AuditRecord>> {
+    pub async fn history(
+        &self,
+        org_id: i64,
+        entity: Option<&str>,
+        entity_key_prefix: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<AuditRecord>> {
         let rows = sqlx::query(
             "SELECT id, actor, at, entity, entity_key, action, before_json, after_json FROM audit_log \
              WHERE org_id = $1 AND ($2 = '' OR entity = $2) AND ($3 = '' OR entity_key LIKE $4) \
@@ -441,7 +545,10 @@ impl Store {
         rows.iter()
             .map(|r| {
                 let parse = |s: Option<String>| -> Result<Option<serde_json::Value>> {
-                    s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
+                    s.map(|s| {
+                        serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string()))
+                    })
+                    .transpose()
                 };
                 Ok(AuditRecord {
                     id: r.try_get(0)?,
@@ -458,7 +565,15 @@ impl Store {
     }
 
     /// Records a login or another event without a data change.
-    pub async fn record_event(&self, org_id: i64, actor: &str, at: DateTime<Utc>, entity: &str, key: &str, action: &str) -> Result<()> {
+    pub async fn record_event(
+        &self,
+        org_id: i64,
+        actor: &str,
+        at: DateTime<Utc>,
+        entity: &str,
+        key: &str,
+        action: &str,
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         audit(&mut tx, org_id, actor, at, entity, key, action, None, None).await?;
         tx.commit().await?;
@@ -477,7 +592,12 @@ fn user_from_row(r: &AnyRow) -> Result<User> {
     })
 }
 
-async fn insert_user(tx: &mut sqlx::Transaction<'_, sqlx::Any>, org_id: i64, u: &NewUser, at: DateTime<Utc>) -> Result<i64> {
+async fn insert_user(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    org_id: i64,
+    u: &NewUser,
+    at: DateTime<Utc>,
+) -> Result<i64> {
     let taken: i64 = sqlx::query("SELECT COUNT(*) FROM users WHERE login = $1")
         .bind(&u.login)
         .fetch_one(&mut **tx)
@@ -498,8 +618,20 @@ async fn insert_user(tx: &mut sqlx::Transaction<'_, sqlx::Any>, org_id: i64, u: 
     .fetch_one(&mut **tx)
     .await?
     .try_get(0)?;
-    let after = serde_json::json!({"login": u.login, "display_name": u.display_name, "role": u.role});
-    audit(tx, org_id, &u.login, at, "user", &id.to_string(), "create", None, Some(after)).await?;
+    let after =
+        serde_json::json!({"login": u.login, "display_name": u.display_name, "role": u.role});
+    audit(
+        tx,
+        org_id,
+        &u.login,
+        at,
+        "user",
+        &id.to_string(),
+        "create",
+        None,
+        Some(after),
+    )
+    .await?;
     Ok(id)
 }
 
@@ -531,7 +663,12 @@ async fn audit(
     Ok(())
 }
 
-async fn load_answers<'e, E>(exec: E, org_id: i64, edition: &str, variant: Variant) -> Result<Vec<Answer>>
+async fn load_answers<'e, E>(
+    exec: E,
+    org_id: i64,
+    edition: &str,
+    variant: Variant,
+) -> Result<Vec<Answer>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -551,7 +688,8 @@ where
             let answer: String = r.try_get(3)?;
             let checked: String = r.try_get(4)?;
             let target_date: Option<String> = r.try_get(5)?;
-            let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad("日付", s));
+            let date =
+                |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad("日付", s));
             Ok(Answer {
                 item: r.try_get(0)?,
                 target: target.parse::<Target>().map_err(|_| bad("対象", &target))?,
@@ -571,7 +709,12 @@ pub fn redact_url(url: &str) -> String {
         (Some(scheme), Some(at)) if at > scheme => {
             let creds = &url[scheme + 3..at];
             match creds.find(':') {
-                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &creds[..colon], &url[at..]),
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &creds[..colon],
+                    &url[at..]
+                ),
                 None => url.to_string(),
             }
         }
@@ -585,15 +728,30 @@ mod tests {
 
     #[test]
     fn urls_lose_their_password() {
-        assert_eq!(redact_url("postgres://mamori:secret@localhost/mamori"), "postgres://mamori:***@localhost/mamori");
-        assert_eq!(redact_url("postgres://localhost/mamori"), "postgres://localhost/mamori");
-        assert_eq!(redact_url("sqlite://x.db?mode=rwc"), "sqlite://x.db?mode=rwc");
+        assert_eq!(
+            redact_url("postgres://mamori:secret@localhost/mamori"),
+            "postgres://mamori:***@localhost/mamori"
+        );
+        assert_eq!(
+            redact_url("postgres://localhost/mamori"),
+            "postgres://localhost/mamori"
+        );
+        assert_eq!(
+            redact_url("sqlite://x.db?mode=rwc"),
+            "sqlite://x.db?mode=rwc"
+        );
     }
 
     #[test]
     fn org_kinds_answer_their_own_form() {
-        assert_eq!(OrgKind::parse("pharmacy").unwrap().own_variant(), Variant::Pharmacy);
-        assert_eq!(OrgKind::parse("clinic").unwrap().own_variant(), Variant::Facility);
+        assert_eq!(
+            OrgKind::parse("pharmacy").unwrap().own_variant(),
+            Variant::Pharmacy
+        );
+        assert_eq!(
+            OrgKind::parse("clinic").unwrap().own_variant(),
+            Variant::Facility
+        );
         assert_eq!(OrgKind::parse("dentist"), None);
     }
 }

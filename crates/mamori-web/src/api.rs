@@ -26,7 +26,10 @@ pub const ROUTES: &[(&str, &str)] = &[
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/catalog/{edition}/{variant}", get(catalog))
-        .route("/checklists/{edition}/{variant}/answers", get(get_answers).put(put_answers))
+        .route(
+            "/checklists/{edition}/{variant}/answers",
+            get(get_answers).put(put_answers),
+        )
         .route("/checklists/{edition}/{variant}/export.xlsx", get(export))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "そのAPIはありません") })
 }
@@ -38,14 +41,20 @@ pub struct ApiError {
 
 impl ApiError {
     fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        ApiError { status, message: message.into() }
+        ApiError {
+            status,
+            message: message.into(),
+        }
     }
 }
 
 impl From<mamori_store::StoreError> for ApiError {
     fn from(e: mamori_store::StoreError) -> Self {
         eprintln!("store error: {e}");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "データベースの処理に失敗しました")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "データベースの処理に失敗しました",
+        )
     }
 }
 
@@ -53,7 +62,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut resp = (self.status, axum::Json(json!({ "error": self.message }))).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("static"));
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("static"));
         }
         resp
     }
@@ -68,7 +78,12 @@ async fn bearer(state: &AppState, headers: &HeaderMap) -> Result<(User, Org), Ap
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "APIトークンが必要です（Authorization: Bearer …）"))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "APIトークンが必要です（Authorization: Bearer …）",
+            )
+        })?;
     let user = state
         .store
         .user_by_token(&auth::token_hash(token))
@@ -79,11 +94,20 @@ async fn bearer(state: &AppState, headers: &HeaderMap) -> Result<(User, Org), Ap
 }
 
 fn form<'a>(state: &'a AppState, edition: &str, variant: &str) -> Result<&'a Form, ApiError> {
-    let variant: Variant = variant.parse().map_err(|e: mamori_core::CatalogError| ApiError::new(StatusCode::NOT_FOUND, e.to_string()))?;
-    state.catalog.require_form(edition, variant).map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e.to_string()))
+    let variant: Variant = variant.parse().map_err(|e: mamori_core::CatalogError| {
+        ApiError::new(StatusCode::NOT_FOUND, e.to_string())
+    })?;
+    state
+        .catalog
+        .require_form(edition, variant)
+        .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e.to_string()))
 }
 
-async fn catalog(State(state): State<AppState>, headers: HeaderMap, Path((edition, variant)): Path<(String, String)>) -> ApiResult {
+async fn catalog(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((edition, variant)): Path<(String, String)>,
+) -> ApiResult {
     bearer(&state, &headers).await?;
     let f = form(&state, &edition, &variant)?;
     let items: Vec<Value> = f
@@ -101,7 +125,12 @@ async fn catalog(State(state): State<AppState>, headers: HeaderMap, Path((editio
     let successor_map: Vec<Value> = f
         .items
         .iter()
-        .filter_map(|i| state.catalog.successor(&i.id).map(|s| json!({"from": i.id, "to": s})))
+        .filter_map(|i| {
+            state
+                .catalog
+                .successor(&i.id)
+                .map(|s| json!({"from": i.id, "to": s}))
+        })
         .collect();
     Ok(axum::Json(json!({
         "edition": f.edition, "variant": f.variant, "title": f.title,
@@ -111,11 +140,18 @@ async fn catalog(State(state): State<AppState>, headers: HeaderMap, Path((editio
     .into_response())
 }
 
-async fn get_answers(State(state): State<AppState>, headers: HeaderMap, Path((edition, variant)): Path<(String, String)>) -> ApiResult {
+async fn get_answers(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((edition, variant)): Path<(String, String)>,
+) -> ApiResult {
     let (_, org) = bearer(&state, &headers).await?;
     let f = form(&state, &edition, &variant)?;
     let answers = state.store.answers(org.id, &edition, f.variant).await?;
-    let fy = state.catalog.fiscal_year_of(&edition, state.clock.today_jst()).map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e.to_string()))?;
+    let fy = state
+        .catalog
+        .fiscal_year_of(&edition, state.clock.today_jst())
+        .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e.to_string()))?;
     let set = AnswerSet::new(answers.clone());
     Ok(axum::Json(json!({
         "edition": edition, "variant": f.variant, "fiscal_year": fy.start_year(),
@@ -125,33 +161,75 @@ async fn get_answers(State(state): State<AppState>, headers: HeaderMap, Path((ed
     .into_response())
 }
 
-async fn put_answers(State(state): State<AppState>, headers: HeaderMap, Path((edition, variant)): Path<(String, String)>, body: Bytes) -> ApiResult {
+async fn put_answers(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((edition, variant)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult {
     let (user, org) = bearer(&state, &headers).await?;
     let f = form(&state, &edition, &variant)?;
     let inputs: Vec<AnswerInput> = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::new(StatusCode::BAD_REQUEST, format!("本文を回答の一覧（JSON配列）として読めません: {e}"))
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("本文を回答の一覧（JSON配列）として読めません: {e}"),
+        )
     })?;
     if inputs.is_empty() {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "回答が1件もありません"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "回答が1件もありません",
+        ));
     }
-    let fy = state.catalog.fiscal_year_of(&edition, state.clock.today_jst()).map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e.to_string()))?;
-    let ctx = RuleContext { form: f, fiscal_year: fy, today: state.clock.today_jst(), has_vendor_contract: org.has_vendor_contract };
-    let actor = Actor { user_id: user.id, name: user.login.clone() };
+    let fy = state
+        .catalog
+        .fiscal_year_of(&edition, state.clock.today_jst())
+        .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e.to_string()))?;
+    let ctx = RuleContext {
+        form: f,
+        fiscal_year: fy,
+        today: state.clock.today_jst(),
+        has_vendor_contract: org.has_vendor_contract,
+    };
+    let actor = Actor {
+        user_id: user.id,
+        name: user.login.clone(),
+    };
     let result = state
         .store
-        .save_answers(org.id, &edition, f.variant, &actor, state.clock.now(), |stored| validate_batch(&ctx, stored, &inputs))
+        .save_answers(
+            org.id,
+            &edition,
+            f.variant,
+            &actor,
+            state.clock.now(),
+            |stored| validate_batch(&ctx, stored, &inputs),
+        )
         .await?;
     Ok(match result {
         Ok(saved) => axum::Json(json!({ "saved": saved.len() })).into_response(),
-        Err(errors) => (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(json!({ "errors": errors }))).into_response(),
+        Err(errors) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            axum::Json(json!({ "errors": errors })),
+        )
+            .into_response(),
     })
 }
 
-async fn export(State(state): State<AppState>, headers: HeaderMap, Path((edition, variant)): Path<(String, String)>) -> ApiResult {
+async fn export(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((edition, variant)): Path<(String, String)>,
+) -> ApiResult {
     let (_, org) = bearer(&state, &headers).await?;
     let f = form(&state, &edition, &variant)?;
     let bytes = crate::pages::checklist_workbook(&state, &org, f)
         .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Excelファイルを作成できません"))?;
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Excelファイルを作成できません",
+            )
+        })?;
     Ok(crate::pages::xlsx_response(f, bytes))
 }

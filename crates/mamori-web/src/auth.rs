@@ -1,7 +1,7 @@
 //! Passwords (argon2), random tokens and their hashes, and the password rule of the R7 checklist.
 
-use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use rand::RngExt;
 use sha2::{Digest, Sha256};
 
@@ -25,7 +25,10 @@ pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
     let Ok(parsed) = PasswordHash::new(hash) else {
         return false;
     };
-    Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok() && known
+    Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok()
+        && known
 }
 
 /// 32 random bytes as hex: session ids, CSRF tokens and API tokens.
@@ -41,7 +44,11 @@ pub fn token_hash(token: &str) -> String {
 
 /// Constant-time comparison for CSRF tokens.
 pub fn same_token(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// The R7 checklist's password rule: 8+ characters mixing letters, digits and symbols, or 13+ characters.
@@ -49,7 +56,9 @@ pub fn password_problem(password: &str) -> Option<&'static str> {
     let n = password.chars().count();
     let letters = password.chars().any(|c| c.is_ascii_alphabetic());
     let digits = password.chars().any(|c| c.is_ascii_digit());
-    let symbols = password.chars().any(|c| !c.is_alphanumeric() && !c.is_whitespace());
+    let symbols = password
+        .chars()
+        .any(|c| !c.is_alphanumeric() && !c.is_whitespace());
     if n >= 13 || (n >= 8 && letters && digits && symbols) {
         None
     } else if n < 8 {
@@ -78,7 +87,10 @@ mod tests {
         let a = new_token();
         assert_eq!(a.len(), 64);
         assert_ne!(a, new_token());
-        assert_eq!(token_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            token_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         assert!(same_token("abc", "abc") && !same_token("abc", "abd") && !same_token("abc", "ab"));
     }
 

@@ -27,13 +27,22 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, catalog: Catalog, clock: Clock) -> Self {
-        AppState { store, catalog: Arc::new(catalog), clock, secure_cookies: false }
+        AppState {
+            store,
+            catalog: Arc::new(catalog),
+            clock,
+            secure_cookies: false,
+        }
     }
 
     /// The live session of a request, from its session cookie.
     pub(crate) async fn session(&self, headers: &HeaderMap) -> Option<Session> {
         let token = cookie(headers, SESSION_COOKIE)?;
-        self.store.session(&auth::token_hash(&token), self.clock.now()).await.ok().flatten()
+        self.store
+            .session(&auth::token_hash(&token), self.clock.now())
+            .await
+            .ok()
+            .flatten()
     }
 }
 
@@ -72,9 +81,18 @@ pub fn router(state: AppState) -> Router {
         .route("/dashboard", get(pages::dashboard))
         .route("/history", get(pages::history))
         .route("/checklists/{edition}/{variant}", get(pages::checklist))
-        .route("/checklists/{edition}/{variant}/answers", post(pages::answer_submit))
-        .route("/checklists/{edition}/{variant}/export.xlsx", get(pages::export_xlsx))
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        .route(
+            "/checklists/{edition}/{variant}/answers",
+            post(pages::answer_submit),
+        )
+        .route(
+            "/checklists/{edition}/{variant}/export.xlsx",
+            get(pages::export_xlsx),
+        )
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
     Router::new()
         .merge(pages)
         .nest("/api/v1", api::router())
@@ -95,7 +113,9 @@ pub fn router(state: AppState) -> Router {
 
 /// Serves until the process gets Ctrl-C or SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
 }
 
 async fn shutdown_signal() {
@@ -104,7 +124,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

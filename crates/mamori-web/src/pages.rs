@@ -3,10 +3,10 @@
 use std::collections::HashMap;
 
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Form;
 use chrono::Duration;
 use mamori_core::answers::{AnswerSet, summarize, validate_batch};
 use mamori_core::catalog::{Form as ChecklistForm, Target, Variant};
@@ -43,7 +43,11 @@ pub struct PageError {
 
 impl PageError {
     fn new(status: StatusCode, heading: &'static str, message: impl Into<String>) -> Self {
-        PageError { status, heading, message: message.into() }
+        PageError {
+            status,
+            heading,
+            message: message.into(),
+        }
     }
     fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "見つかりません", message)
@@ -56,19 +60,30 @@ impl PageError {
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
         eprintln!("store error: {e}");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "エラーが発生しました", "データベースの処理に失敗しました。しばらくしてからもう一度お試しください。")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "エラーが発生しました",
+            "データベースの処理に失敗しました。しばらくしてからもう一度お試しください。",
+        )
     }
 }
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let page = ErrorPage { nav: None, heading: self.heading.to_string(), message: self.message };
+        let page = ErrorPage {
+            nav: None,
+            heading: self.heading.to_string(),
+            message: self.message,
+        };
         (self.status, render(&page)).into_response()
     }
 }
 
 fn render(t: &impl Template) -> Html<String> {
-    Html(t.render().unwrap_or_else(|e| format!("<p>画面を表示できません: {e}</p>")))
+    Html(
+        t.render()
+            .unwrap_or_else(|e| format!("<p>画面を表示できません: {e}</p>")),
+    )
 }
 
 type PageResult = Result<Response, PageError>;
@@ -86,7 +101,11 @@ async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<(Session, Or
 
 fn nav(state: &AppState, session: &Session, org: &Org) -> Nav {
     let fy = FiscalYear::containing(state.clock.today_jst());
-    let edition = state.catalog.edition_for(fy).map(|c| c.edition).unwrap_or_else(|| "r7".into());
+    let edition = state
+        .catalog
+        .edition_for(fy)
+        .map(|c| c.edition)
+        .unwrap_or_else(|| "r7".into());
     Nav {
         edition,
         variant: org.kind.own_variant().id().to_string(),
@@ -96,30 +115,60 @@ fn nav(state: &AppState, session: &Session, org: &Org) -> Nav {
     }
 }
 
-fn checklist_form<'a>(state: &'a AppState, edition: &str, variant: &str) -> Result<&'a ChecklistForm, PageError> {
-    let variant: Variant = variant.parse().map_err(|e: mamori_core::CatalogError| PageError::not_found(e.to_string()))?;
-    state.catalog.require_form(edition, variant).map_err(|e| PageError::not_found(e.to_string()))
+fn checklist_form<'a>(
+    state: &'a AppState,
+    edition: &str,
+    variant: &str,
+) -> Result<&'a ChecklistForm, PageError> {
+    let variant: Variant = variant
+        .parse()
+        .map_err(|e: mamori_core::CatalogError| PageError::not_found(e.to_string()))?;
+    state
+        .catalog
+        .require_form(edition, variant)
+        .map_err(|e| PageError::not_found(e.to_string()))
 }
 
 fn fallback_notice(state: &AppState, edition: &str) -> Option<String> {
     let fy = FiscalYear::containing(state.clock.today_jst());
-    state.catalog.edition_for(fy).filter(|c| c.edition == edition).and_then(|c| c.fallback_notice)
+    state
+        .catalog
+        .edition_for(fy)
+        .filter(|c| c.edition == edition)
+        .and_then(|c| c.fallback_notice)
 }
 
 pub async fn healthz(State(state): State<AppState>) -> Response {
     match state.store.is_set_up().await {
         Ok(_) => (StatusCode::OK, "ok").into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("データベースに接続できません: {e}")).into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("データベースに接続できません: {e}"),
+        )
+            .into_response(),
     }
 }
 
 pub async fn static_file(Path(file): Path<String>) -> Response {
     let (body, kind): (&'static [u8], &str) = match file.as_str() {
-        "htmx-2.0.11.min.js" => (include_bytes!("../static/htmx-2.0.11.min.js"), "text/javascript; charset=utf-8"),
-        "app.css" => (include_bytes!("../static/app.css"), "text/css; charset=utf-8"),
+        "htmx-2.0.11.min.js" => (
+            include_bytes!("../static/htmx-2.0.11.min.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "app.css" => (
+            include_bytes!("../static/app.css"),
+            "text/css; charset=utf-8",
+        ),
         _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
     };
-    ([(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, "public, max-age=86400")], body).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 pub async fn root(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
@@ -156,7 +205,8 @@ fn pre_csrf_ok(headers: &HeaderMap, submitted: &str) -> bool {
     cookie(headers, PRE_CSRF_COOKIE).is_some_and(|c| auth::same_token(&c, submitted))
 }
 
-const CSRF_MESSAGE: &str = "画面の有効期限が切れました。ページを開き直してから、もう一度操作してください。";
+const CSRF_MESSAGE: &str =
+    "画面の有効期限が切れました。ページを開き直してから、もう一度操作してください。";
 
 #[derive(Deserialize, Default)]
 pub struct SetupForm {
@@ -191,9 +241,24 @@ struct SetupPage {
     form_error: Option<String>,
 }
 
-fn setup_page_with(csrf: String, v: SetupForm, errors: HashMap<String, String>, form_error: Option<String>) -> SetupPage {
-    let kinds = [OrgKind::Clinic, OrgKind::Hospital, OrgKind::Pharmacy].iter().map(|k| (k.id(), k.label())).collect();
-    SetupPage { nav: None, csrf, kinds, v, errors, form_error }
+fn setup_page_with(
+    csrf: String,
+    v: SetupForm,
+    errors: HashMap<String, String>,
+    form_error: Option<String>,
+) -> SetupPage {
+    let kinds = [OrgKind::Clinic, OrgKind::Hospital, OrgKind::Pharmacy]
+        .iter()
+        .map(|k| (k.id(), k.label()))
+        .collect();
+    SetupPage {
+        nav: None,
+        csrf,
+        kinds,
+        v,
+        errors,
+        form_error,
+    }
 }
 
 pub async fn setup_page(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
@@ -202,11 +267,18 @@ pub async fn setup_page(State(state): State<AppState>, headers: HeaderMap) -> Pa
     }
     let (csrf, new) = pre_csrf(&headers);
     let page = setup_page_with(csrf, SetupForm::default(), HashMap::new(), None);
-    Ok(with_pre_cookie(render(&page).into_response(), new, state.secure_cookies))
+    Ok(with_pre_cookie(
+        render(&page).into_response(),
+        new,
+        state.secure_cookies,
+    ))
 }
 
 fn is_login_id(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
 }
 
 fn check_setup(v: &SetupForm) -> HashMap<String, String> {
@@ -216,29 +288,68 @@ fn check_setup(v: &SetupForm) -> HashMap<String, String> {
             e.insert(field.to_string(), msg.to_string());
         }
     };
-    need("org_kind", OrgKind::parse(&v.org_kind).is_some(), "施設の種類（病院・診療所・薬局）を選んでください");
-    need("org_name", !v.org_name.trim().is_empty(), "施設名を入力してください");
-    need("org_name", v.org_name.chars().count() <= 200, "施設名は200文字以内にしてください");
-    need("security_officer", !v.security_officer.trim().is_empty(), "安全管理責任者の氏名を入力してください");
-    need("has_vendor_contract", matches!(v.has_vendor_contract.as_str(), "yes" | "no"), "事業者との契約の有無を選んでください");
-    need("admin_name", !v.admin_name.trim().is_empty(), "管理者の氏名を入力してください");
-    need("admin_login", is_login_id(v.admin_login.trim()), "ログインIDは半角英数字（. _ - @ も可）で64文字以内にしてください");
+    need(
+        "org_kind",
+        OrgKind::parse(&v.org_kind).is_some(),
+        "施設の種類（病院・診療所・薬局）を選んでください",
+    );
+    need(
+        "org_name",
+        !v.org_name.trim().is_empty(),
+        "施設名を入力してください",
+    );
+    need(
+        "org_name",
+        v.org_name.chars().count() <= 200,
+        "施設名は200文字以内にしてください",
+    );
+    need(
+        "security_officer",
+        !v.security_officer.trim().is_empty(),
+        "安全管理責任者の氏名を入力してください",
+    );
+    need(
+        "has_vendor_contract",
+        matches!(v.has_vendor_contract.as_str(), "yes" | "no"),
+        "事業者との契約の有無を選んでください",
+    );
+    need(
+        "admin_name",
+        !v.admin_name.trim().is_empty(),
+        "管理者の氏名を入力してください",
+    );
+    need(
+        "admin_login",
+        is_login_id(v.admin_login.trim()),
+        "ログインIDは半角英数字（. _ - @ も可）で64文字以内にしてください",
+    );
     if let Some(p) = auth::password_problem(&v.password) {
         e.insert("password".into(), p.into());
     } else if v.password != v.password_confirm {
-        e.insert("password_confirm".into(), "確認用のパスワードが一致しません".into());
+        e.insert(
+            "password_confirm".into(),
+            "確認用のパスワードが一致しません".into(),
+        );
     }
     e
 }
 
-pub async fn setup_submit(State(state): State<AppState>, headers: HeaderMap, Form(v): Form<SetupForm>) -> PageResult {
+pub async fn setup_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(v): Form<SetupForm>,
+) -> PageResult {
     if state.store.is_set_up().await? {
         return Ok(Redirect::to("/login").into_response());
     }
     let (csrf, new) = pre_csrf(&headers);
     if !pre_csrf_ok(&headers, &v.csrf) {
         let page = setup_page_with(csrf, v, HashMap::new(), Some(CSRF_MESSAGE.into()));
-        return Ok(with_pre_cookie((StatusCode::FORBIDDEN, render(&page)).into_response(), new, state.secure_cookies));
+        return Ok(with_pre_cookie(
+            (StatusCode::FORBIDDEN, render(&page)).into_response(),
+            new,
+            state.secure_cookies,
+        ));
     }
     let errors = check_setup(&v);
     if !errors.is_empty() {
@@ -246,7 +357,9 @@ pub async fn setup_submit(State(state): State<AppState>, headers: HeaderMap, For
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     }
     let password = v.password.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password)).await.expect("hashing does not panic");
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .expect("hashing does not panic");
     let org = NewOrg {
         kind: OrgKind::parse(&v.org_kind).expect("checked"),
         name: v.org_name.trim().to_string(),
@@ -272,12 +385,30 @@ async fn start_session(state: &AppState, user_id: i64) -> PageResult {
     let now = state.clock.now();
     state
         .store
-        .create_session(&auth::token_hash(&token), user_id, &auth::new_token(), now, now + Duration::hours(SESSION_HOURS))
+        .create_session(
+            &auth::token_hash(&token),
+            user_id,
+            &auth::new_token(),
+            now,
+            now + Duration::hours(SESSION_HOURS),
+        )
         .await?;
     let mut resp = Redirect::to("/dashboard").into_response();
-    let c = set_cookie(SESSION_COOKIE, &token, SESSION_HOURS * 3600, state.secure_cookies);
-    resp.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&c).expect("cookie is ASCII"));
-    resp.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&set_cookie(PRE_CSRF_COOKIE, "", 0, state.secure_cookies)).expect("ASCII"));
+    let c = set_cookie(
+        SESSION_COOKIE,
+        &token,
+        SESSION_HOURS * 3600,
+        state.secure_cookies,
+    );
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&c).expect("cookie is ASCII"),
+    );
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&set_cookie(PRE_CSRF_COOKIE, "", 0, state.secure_cookies))
+            .expect("ASCII"),
+    );
     Ok(resp)
 }
 
@@ -298,8 +429,17 @@ pub async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Pa
         return Ok(Redirect::to("/dashboard").into_response());
     }
     let (csrf, new) = pre_csrf(&headers);
-    let page = LoginPage { nav: None, csrf, login: String::new(), error: None };
-    Ok(with_pre_cookie(render(&page).into_response(), new, state.secure_cookies))
+    let page = LoginPage {
+        nav: None,
+        csrf,
+        login: String::new(),
+        error: None,
+    };
+    Ok(with_pre_cookie(
+        render(&page).into_response(),
+        new,
+        state.secure_cookies,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -312,23 +452,54 @@ pub struct LoginForm {
     password: String,
 }
 
-pub async fn login_submit(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<LoginForm>) -> PageResult {
+pub async fn login_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> PageResult {
     let (csrf, new) = pre_csrf(&headers);
     if !pre_csrf_ok(&headers, &f.csrf) {
-        let page = LoginPage { nav: None, csrf, login: f.login, error: Some(CSRF_MESSAGE.into()) };
-        return Ok(with_pre_cookie((StatusCode::FORBIDDEN, render(&page)).into_response(), new, state.secure_cookies));
+        let page = LoginPage {
+            nav: None,
+            csrf,
+            login: f.login,
+            error: Some(CSRF_MESSAGE.into()),
+        };
+        return Ok(with_pre_cookie(
+            (StatusCode::FORBIDDEN, render(&page)).into_response(),
+            new,
+            state.secure_cookies,
+        ));
     }
     let user = state.store.user_by_login(f.login.trim()).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let password = f.password.clone();
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, stored.as_deref())).await.expect("verify does not panic");
+    let ok =
+        tokio::task::spawn_blocking(move || auth::verify_password(&password, stored.as_deref()))
+            .await
+            .expect("verify does not panic");
     match user {
         Some(u) if ok => {
-            state.store.record_event(u.org_id, &u.login, state.clock.now(), "session", &u.id.to_string(), "login").await?;
+            state
+                .store
+                .record_event(
+                    u.org_id,
+                    &u.login,
+                    state.clock.now(),
+                    "session",
+                    &u.id.to_string(),
+                    "login",
+                )
+                .await?;
             start_session(&state, u.id).await
         }
         _ => {
-            let page = LoginPage { nav: None, csrf, login: f.login, error: Some("ログインIDまたはパスワードが違います".into()) };
+            let page = LoginPage {
+                nav: None,
+                csrf,
+                login: f.login,
+                error: Some("ログインIDまたはパスワードが違います".into()),
+            };
             Ok((StatusCode::UNAUTHORIZED, render(&page)).into_response())
         }
     }
@@ -340,18 +511,28 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<CsrfForm>) -> PageResult {
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> PageResult {
     if let Some(s) = state.session(&headers).await {
         if !auth::same_token(&s.csrf_token, &f.csrf) {
             return Err(PageError::forbidden(CSRF_MESSAGE));
         }
         if let Some(token) = cookie(&headers, SESSION_COOKIE) {
-            state.store.delete_session(&auth::token_hash(&token)).await?;
+            state
+                .store
+                .delete_session(&auth::token_hash(&token))
+                .await?;
         }
     }
     let mut resp = Redirect::to("/login").into_response();
     let c = set_cookie(SESSION_COOKIE, "", 0, state.secure_cookies);
-    resp.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&c).expect("ASCII"));
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&c).expect("ASCII"),
+    );
     Ok(resp)
 }
 
@@ -382,16 +563,31 @@ pub async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Pag
     let form = checklist_form(&state, &nav.edition, variant.id())?;
     let today = state.clock.today_jst();
     let answers = AnswerSet::new(state.store.answers(org.id, &nav.edition, variant).await?);
-    let fy = state.catalog.fiscal_year_of(&nav.edition, today).map_err(|e| PageError::not_found(e.to_string()))?;
-    let edition_name = state.catalog.edition(&nav.edition).map(|e| e.name.clone()).unwrap_or_default();
+    let fy = state
+        .catalog
+        .fiscal_year_of(&nav.edition, today)
+        .map_err(|e| PageError::not_found(e.to_string()))?;
+    let edition_name = state
+        .catalog
+        .edition(&nav.edition)
+        .map(|e| e.name.clone())
+        .unwrap_or_default();
     let other_forms = state
         .catalog
         .forms()
         .iter()
         .filter(|f| !(f.edition == nav.edition && f.variant == variant))
         .map(|f| {
-            let name = state.catalog.edition(&f.edition).map(|e| e.name.clone()).unwrap_or_default();
-            (f.edition.clone(), f.variant.id().to_string(), format!("{name} {}", f.variant.label()))
+            let name = state
+                .catalog
+                .edition(&f.edition)
+                .map(|e| e.name.clone())
+                .unwrap_or_default();
+            (
+                f.edition.clone(),
+                f.variant.id().to_string(),
+                format!("{name} {}", f.variant.label()),
+            )
         })
         .collect();
     let page = DashboardPage {
@@ -441,26 +637,58 @@ struct LoadedForm<'a> {
     fy: FiscalYear,
 }
 
-async fn load_form<'a>(state: &'a AppState, org: &Org, edition: &str, variant: &str) -> Result<LoadedForm<'a>, PageError> {
+async fn load_form<'a>(
+    state: &'a AppState,
+    org: &Org,
+    edition: &str,
+    variant: &str,
+) -> Result<LoadedForm<'a>, PageError> {
     let form = checklist_form(state, edition, variant)?;
     let answers = AnswerSet::new(state.store.answers(org.id, edition, form.variant).await?);
-    let fy = state.catalog.fiscal_year_of(edition, state.clock.today_jst()).map_err(|e| PageError::not_found(e.to_string()))?;
+    let fy = state
+        .catalog
+        .fiscal_year_of(edition, state.clock.today_jst())
+        .map_err(|e| PageError::not_found(e.to_string()))?;
     Ok(LoadedForm { form, answers, fy })
 }
 
-fn checklist_page(state: &AppState, nav: Nav, org: &Org, lf: &LoadedForm<'_>, typed: Option<&Typed<'_>>) -> ChecklistPage {
-    let view = FormView { catalog: &state.catalog, form: lf.form, answers: &lf.answers, has_vendor_contract: org.has_vendor_contract };
+fn checklist_page(
+    state: &AppState,
+    nav: Nav,
+    org: &Org,
+    lf: &LoadedForm<'_>,
+    typed: Option<&Typed<'_>>,
+) -> ChecklistPage {
+    let view = FormView {
+        catalog: &state.catalog,
+        form: lf.form,
+        answers: &lf.answers,
+        has_vendor_contract: org.has_vendor_contract,
+    };
     let mut sections = view.sections();
     if let Some(t) = typed {
         // Show the typed values and their errors in place of the stored ones.
-        for row in sections.iter_mut().flat_map(|s| s.groups.iter_mut()).flat_map(|g| g.rows.iter_mut()) {
-            if row.item_id == t.input.item && Some(row.target.as_str()) == t.input.target.as_deref() {
+        for row in sections
+            .iter_mut()
+            .flat_map(|s| s.groups.iter_mut())
+            .flat_map(|g| g.rows.iter_mut())
+        {
+            if row.item_id == t.input.item && Some(row.target.as_str()) == t.input.target.as_deref()
+            {
                 let item = lf.form.item(&row.item_id).expect("row items exist");
-                *row = view.row(item, row.target.parse().expect("row targets parse"), Some(t));
+                *row = view.row(
+                    item,
+                    row.target.parse().expect("row targets parse"),
+                    Some(t),
+                );
             }
         }
     }
-    let edition_name = state.catalog.edition(&lf.form.edition).map(|e| e.name.clone()).unwrap_or_default();
+    let edition_name = state
+        .catalog
+        .edition(&lf.form.edition)
+        .map(|e| e.name.clone())
+        .unwrap_or_default();
     ChecklistPage {
         csrf: nav.csrf.clone(),
         title: lf.form.title.clone(),
@@ -470,14 +698,23 @@ fn checklist_page(state: &AppState, nav: Nav, org: &Org, lf: &LoadedForm<'_>, ty
         edition: lf.form.edition.clone(),
         variant: lf.form.variant.id().into(),
         fallback_notice: fallback_notice(state, &lf.form.edition),
-        notes: lf.form.notes.iter().map(|n| (n.text.clone(), n.confidence.is_unverified())).collect(),
+        notes: lf
+            .form
+            .notes
+            .iter()
+            .map(|n| (n.text.clone(), n.confidence.is_unverified()))
+            .collect(),
         sections,
         has_errors: typed.is_some_and(|t| !t.errors.is_empty()),
         nav: Some(nav),
     }
 }
 
-pub async fn checklist(State(state): State<AppState>, headers: HeaderMap, Path((edition, variant)): Path<(String, String)>) -> PageResult {
+pub async fn checklist(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((edition, variant)): Path<(String, String)>,
+) -> PageResult {
     let (session, org) = match signed_in(&state, &headers).await {
         Ok(x) => x,
         Err(r) => return Ok(r),
@@ -535,34 +772,70 @@ pub async fn answer_submit(
         target_date: non_empty(f.target_date),
         note: Some(f.note.trim().to_string()),
     };
-    let ctx = RuleContext { form: lf.form, fiscal_year: lf.fy, today: state.clock.today_jst(), has_vendor_contract: org.has_vendor_contract };
-    let actor = Actor { user_id: session.user.id, name: session.user.login.clone() };
+    let ctx = RuleContext {
+        form: lf.form,
+        fiscal_year: lf.fy,
+        today: state.clock.today_jst(),
+        has_vendor_contract: org.has_vendor_contract,
+    };
+    let actor = Actor {
+        user_id: session.user.id,
+        name: session.user.login.clone(),
+    };
     let batch = [input.clone()];
     let result: Result<Vec<Answer>, Vec<FieldError>> = state
         .store
-        .save_answers(org.id, &edition, lf.form.variant, &actor, state.clock.now(), |stored| validate_batch(&ctx, stored, &batch))
+        .save_answers(
+            org.id,
+            &edition,
+            lf.form.variant,
+            &actor,
+            state.clock.now(),
+            |stored| validate_batch(&ctx, stored, &batch),
+        )
         .await?;
     let gate_changed = lf.form.gate_item().is_some_and(|g| g.id == input.item);
     let errors = result.err().unwrap_or_default();
     let target: Option<Target> = f.target.parse().ok();
     let item = lf.form.item(&input.item);
-    let (Some(item), Some(target)) = (item, target.filter(|t| item.is_some_and(|i| i.has_target(*t)))) else {
-        return Err(PageError::not_found(format!("項目「{}」はこの様式にありません", input.item)));
+    let (Some(item), Some(target)) = (
+        item,
+        target.filter(|t| item.is_some_and(|i| i.has_target(*t))),
+    ) else {
+        return Err(PageError::not_found(format!(
+            "項目「{}」はこの様式にありません",
+            input.item
+        )));
     };
     let anchor = crate::views::anchor(&item.id, target);
     if errors.is_empty() && !htmx {
-        return Ok(Redirect::to(&format!("/checklists/{edition}/{variant}#{anchor}")).into_response());
+        return Ok(
+            Redirect::to(&format!("/checklists/{edition}/{variant}#{anchor}")).into_response(),
+        );
     }
     // Reload the answers so the row shows what is stored now.
     let lf = load_form(&state, &org, &edition, &variant).await?;
-    let typed = Typed { input: &input, errors: &errors };
+    let typed = Typed {
+        input: &input,
+        errors: &errors,
+    };
     if htmx {
-        let view = FormView { catalog: &state.catalog, form: lf.form, answers: &lf.answers, has_vendor_contract: org.has_vendor_contract };
+        let view = FormView {
+            catalog: &state.catalog,
+            form: lf.form,
+            answers: &lf.answers,
+            has_vendor_contract: org.has_vendor_contract,
+        };
         let row = view.row(item, target, (!errors.is_empty()).then_some(&typed));
-        let mut resp = render(&RowFragment { csrf: session.csrf_token.clone(), row }).into_response();
+        let mut resp = render(&RowFragment {
+            csrf: session.csrf_token.clone(),
+            row,
+        })
+        .into_response();
         if gate_changed && errors.is_empty() {
             // The gate item changes every other row: reload the whole page.
-            resp.headers_mut().insert("hx-refresh", HeaderValue::from_static("true"));
+            resp.headers_mut()
+                .insert("hx-refresh", HeaderValue::from_static("true"));
         }
         return Ok(resp);
     }
@@ -570,7 +843,11 @@ pub async fn answer_submit(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
 }
 
-pub async fn export_xlsx(State(state): State<AppState>, headers: HeaderMap, Path((edition, variant)): Path<(String, String)>) -> PageResult {
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((edition, variant)): Path<(String, String)>,
+) -> PageResult {
     let (_, org) = match signed_in(&state, &headers).await {
         Ok(x) => x,
         Err(r) => return Ok(r),
@@ -581,10 +858,22 @@ pub async fn export_xlsx(State(state): State<AppState>, headers: HeaderMap, Path
 }
 
 /// The checklist workbook of one organisation (shared by the page and the API).
-pub async fn checklist_workbook(state: &AppState, org: &Org, form: &ChecklistForm) -> Result<Vec<u8>, PageError> {
-    let answers = AnswerSet::new(state.store.answers(org.id, &form.edition, form.variant).await?);
+pub async fn checklist_workbook(
+    state: &AppState,
+    org: &Org,
+    form: &ChecklistForm,
+) -> Result<Vec<u8>, PageError> {
+    let answers = AnswerSet::new(
+        state
+            .store
+            .answers(org.id, &form.edition, form.variant)
+            .await?,
+    );
     let today = state.clock.today_jst();
-    let fiscal_year = state.catalog.fiscal_year_of(&form.edition, today).map_err(|e| PageError::not_found(e.to_string()))?;
+    let fiscal_year = state
+        .catalog
+        .fiscal_year_of(&form.edition, today)
+        .map_err(|e| PageError::not_found(e.to_string()))?;
     mamori_report::checklist_xlsx(&mamori_report::ChecklistExport {
         catalog: &state.catalog,
         form,
@@ -594,15 +883,31 @@ pub async fn checklist_workbook(state: &AppState, org: &Org, form: &ChecklistFor
         fiscal_year,
         created_on: today,
     })
-    .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, "Excelファイルを作成できません", e.to_string()))
+    .map_err(|e| {
+        PageError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Excelファイルを作成できません",
+            e.to_string(),
+        )
+    })
 }
 
 pub fn xlsx_response(form: &ChecklistForm, bytes: Vec<u8>) -> Response {
-    let name = format!("mamori-checklist-{}-{}.xlsx", form.edition, form.variant.id());
+    let name = format!(
+        "mamori-checklist-{}-{}.xlsx",
+        form.edition,
+        form.variant.id()
+    );
     (
         [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
         ],
         bytes,
     )
@@ -652,11 +957,16 @@ fn describe_key(state: &AppState, entity: &str, key: &str) -> String {
         };
     }
     let mut parts = key.split('/');
-    let (Some(item_id), Some(target), Some(round)) = (parts.next(), parts.next(), parts.next()) else {
+    let (Some(item_id), Some(target), Some(round)) = (parts.next(), parts.next(), parts.next())
+    else {
         return key.to_string();
     };
     let edition = item_id.split('.').next().unwrap_or("");
-    let ed_name = state.catalog.edition(edition).map(|e| e.name.clone()).unwrap_or_default();
+    let ed_name = state
+        .catalog
+        .edition(edition)
+        .map(|e| e.name.clone())
+        .unwrap_or_default();
     let item = state.catalog.forms().iter().find_map(|f| f.item(item_id));
     let target = target.parse::<Target>().map(|t| t.label()).unwrap_or("");
     match item {
@@ -676,7 +986,11 @@ fn describe_value(v: &Option<serde_json::Value>) -> String {
     }
 }
 
-pub async fn history(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<HistoryQuery>) -> PageResult {
+pub async fn history(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HistoryQuery>,
+) -> PageResult {
     let (session, org) = match signed_in(&state, &headers).await {
         Ok(x) => x,
         Err(r) => return Ok(r),
@@ -685,7 +999,10 @@ pub async fn history(State(state): State<AppState>, headers: HeaderMap, Query(q)
     let records = if filter.is_empty() {
         state.store.history(org.id, None, None, 500).await?
     } else {
-        state.store.history(org.id, Some("answer"), Some(&filter), 500).await?
+        state
+            .store
+            .history(org.id, Some("answer"), Some(&filter), 500)
+            .await?
     };
     let action = |a: &str| match a {
         "create" => "登録",
@@ -705,7 +1022,15 @@ pub async fn history(State(state): State<AppState>, headers: HeaderMap, Query(q)
             after: describe_value(&r.after),
         })
         .collect();
-    let filter = if filter.is_empty() { filter } else { describe_key(&state, "answer", &format!("{filter}/1")).replace("1回目", "") };
-    let page = HistoryPage { nav: Some(nav(&state, &session, &org)), filter, entries };
+    let filter = if filter.is_empty() {
+        filter
+    } else {
+        describe_key(&state, "answer", &format!("{filter}/1")).replace("1回目", "")
+    };
+    let page = HistoryPage {
+        nav: Some(nav(&state, &session, &org)),
+        filter,
+        entries,
+    };
     Ok(render(&page).into_response())
 }

@@ -99,24 +99,44 @@ impl FormView<'_> {
     }
 
     pub fn row(&self, item: &Item, target: Target, typed: Option<&Typed<'_>>) -> RowView {
-        let status = row_status(self.form, item, target, self.answers, self.has_vendor_contract);
-        let exempt = exemption(self.form, item, self.answers, self.has_vendor_contract).map(|s| match s {
-            RowStatus::NotNeeded => "確認不要（「医療情報システムを導入、運用している。」が「いいえ」のため）".to_string(),
-            _ => "記入不要（事業者と契約していないため）".to_string(),
-        });
-        let typed_round = typed.and_then(|t| t.input.round).and_then(|r| u8::try_from(r).ok());
+        let status = row_status(
+            self.form,
+            item,
+            target,
+            self.answers,
+            self.has_vendor_contract,
+        );
+        let exempt =
+            exemption(self.form, item, self.answers, self.has_vendor_contract).map(|s| match s {
+                RowStatus::NotNeeded => {
+                    "確認不要（「医療情報システムを導入、運用している。」が「いいえ」のため）"
+                        .to_string()
+                }
+                _ => "記入不要（事業者と契約していないため）".to_string(),
+            });
+        let typed_round = typed
+            .and_then(|t| t.input.round)
+            .and_then(|r| u8::try_from(r).ok());
         let mut rounds = Vec::new();
         for round in 1..=mamori_core::answers::MAX_ROUND {
             let stored = self.answers.get(&item.id, target, round);
-            let show = round == 1 || stored.is_some() || self.answers.get(&item.id, target, round - 1).is_some() || typed_round == Some(round);
+            let show = round == 1
+                || stored.is_some()
+                || self.answers.get(&item.id, target, round - 1).is_some()
+                || typed_round == Some(round);
             if !show {
                 continue;
             }
             let mut view = RoundView {
                 round,
-                answer: stored.map(|a| a.answer.id().to_string()).unwrap_or_default(),
+                answer: stored
+                    .map(|a| a.answer.id().to_string())
+                    .unwrap_or_default(),
                 checked_on: stored.map(|a| a.checked_on.to_string()).unwrap_or_default(),
-                target_date: stored.and_then(|a| a.target_date).map(|d| d.to_string()).unwrap_or_default(),
+                target_date: stored
+                    .and_then(|a| a.target_date)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
                 note: stored.map(|a| a.note.clone()).unwrap_or_default(),
                 saved: stored.map(|a| a.display()).unwrap_or_default(),
                 errors: HashMap::new(),
@@ -127,7 +147,9 @@ impl FormView<'_> {
                 view.target_date = t.input.target_date.clone().unwrap_or_default();
                 view.note = t.input.note.clone().unwrap_or_default();
                 for e in t.errors {
-                    view.errors.entry(e.field.clone()).or_insert_with(|| e.message.clone());
+                    view.errors
+                        .entry(e.field.clone())
+                        .or_insert_with(|| e.message.clone());
                 }
             }
             rounds.push(view);
@@ -138,7 +160,11 @@ impl FormView<'_> {
             variant: self.form.variant.id().to_string(),
             item_id: item.id.clone(),
             target: target.id().to_string(),
-            number: if item.gate { "有無".into() } else { item.number.clone() },
+            number: if item.gate {
+                "有無".into()
+            } else {
+                item.number.clone()
+            },
             text: item.text.clone(),
             note: item.note.clone(),
             gate_note: item.gate.then(|| self.catalog.gate_note().to_string()),
@@ -163,7 +189,12 @@ pub struct OpenView {
     pub overdue: bool,
 }
 
-pub fn open_views(form: &Form, answers: &AnswerSet, has_vendor_contract: bool, today: NaiveDate) -> Vec<OpenView> {
+pub fn open_views(
+    form: &Form,
+    answers: &AnswerSet,
+    has_vendor_contract: bool,
+    today: NaiveDate,
+) -> Vec<OpenView> {
     mamori_core::answers::open_items(form, answers, has_vendor_contract, today)
         .into_iter()
         .map(|o| OpenView {
@@ -171,7 +202,10 @@ pub fn open_views(form: &Form, answers: &AnswerSet, has_vendor_contract: bool, t
             label: o.label,
             text: o.text,
             target: o.target.label().to_string(),
-            target_date: o.target_date.map(wareki).unwrap_or_else(|| "（未記入）".into()),
+            target_date: o
+                .target_date
+                .map(wareki)
+                .unwrap_or_else(|| "（未記入）".into()),
             overdue: o.overdue,
         })
         .collect()

@@ -12,7 +12,11 @@ use mamori_store::{NewOrg, NewUser, OrgKind, Store};
 use mamori_web::{AppState, auth};
 
 #[derive(Parser)]
-#[command(name = "mamori", version, about = "Mamori（守り）: 医療機関・薬局のサイバーセキュリティ対策チェックリストを、台帳と証跡とともに管理します")]
+#[command(
+    name = "mamori",
+    version,
+    about = "Mamori（守り）: 医療機関・薬局のサイバーセキュリティ対策チェックリストを、台帳と証跡とともに管理します"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -138,31 +142,53 @@ async fn open(db: &str) -> Result<Store> {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Serve { db, listen, secure_cookies } => {
+        Command::Serve {
+            db,
+            listen,
+            secure_cookies,
+        } => {
             let catalog = catalog()?;
             let store = open(&db).await?;
             let set_up = store.is_set_up().await?;
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
-                .with_context(|| format!("{listen} で待ち受けできません（ほかのプログラムが使用中かもしれません）"))?;
+                .with_context(|| {
+                    format!(
+                        "{listen} で待ち受けできません（ほかのプログラムが使用中かもしれません）"
+                    )
+                })?;
             let addr = listener.local_addr()?;
             let mut state = AppState::new(store, catalog, Clock::system());
             state.secure_cookies = secure_cookies;
             println!("Mamori を起動しました: http://{addr}/");
             println!("データベース: {}", mamori_store::redact_url(&db));
             if !set_up {
-                println!("初回起動です。ブラウザで http://{addr}/setup を開いて初期設定をしてください。");
+                println!(
+                    "初回起動です。ブラウザで http://{addr}/setup を開いて初期設定をしてください。"
+                );
             }
             mamori_web::serve(listener, state).await?;
             Ok(())
         }
-        Command::Init { db, org_kind, org_name, security_officer, no_vendor_contract, admin, admin_name, password_stdin } => {
+        Command::Init {
+            db,
+            org_kind,
+            org_name,
+            security_officer,
+            no_vendor_contract,
+            admin,
+            admin_name,
+            password_stdin,
+        } => {
             debug_assert!(password_stdin);
             if std::io::stdin().is_terminal() {
                 eprintln!("パスワードを入力して Enter を押してください:");
             }
             let mut password = String::new();
-            std::io::stdin().lock().read_line(&mut password).context("標準入力からパスワードを読めません")?;
+            std::io::stdin()
+                .lock()
+                .read_line(&mut password)
+                .context("標準入力からパスワードを読めません")?;
             let password = password.trim_end_matches(['\r', '\n']).to_string();
             if let Some(p) = auth::password_problem(&password) {
                 bail!("{p}");
@@ -180,26 +206,43 @@ async fn run(cli: Cli) -> Result<()> {
             let user = NewUser {
                 login: admin.clone(),
                 display_name: admin_name,
-                password_hash: tokio::task::spawn_blocking(move || auth::hash_password(&password)).await?,
+                password_hash: tokio::task::spawn_blocking(move || auth::hash_password(&password))
+                    .await?,
                 role: "admin".into(),
             };
             let store = open(&db).await?;
             let (org, _) = store.set_up(&org, &user, Clock::system().now()).await?;
-            println!("初期設定が完了しました: {}「{}」、管理者 {admin}", org.kind.label(), org.name);
+            println!(
+                "初期設定が完了しました: {}「{}」、管理者 {admin}",
+                org.kind.label(),
+                org.name
+            );
             Ok(())
         }
-        Command::Token { command: TokenCommand::Create { db, user, label } } => {
+        Command::Token {
+            command: TokenCommand::Create { db, user, label },
+        } => {
             let store = open(&db).await?;
             let Some(u) = store.user_by_login(&user).await? else {
                 bail!("ログインID「{user}」の利用者がいません");
             };
             let token = auth::new_token();
-            store.create_api_token(&u, &auth::token_hash(&token), &label, Clock::system().now()).await?;
+            store
+                .create_api_token(&u, &auth::token_hash(&token), &label, Clock::system().now())
+                .await?;
             println!("{token}");
             eprintln!("このトークンは再表示できません。安全な場所に保管してください。");
             Ok(())
         }
-        Command::Export { command: ExportCommand::Checklist { db, edition, variant, out } } => {
+        Command::Export {
+            command:
+                ExportCommand::Checklist {
+                    db,
+                    edition,
+                    variant,
+                    out,
+                },
+        } => {
             let catalog = catalog()?;
             let variant: Variant = variant.parse()?;
             let form = catalog.require_form(&edition, variant)?;
@@ -219,7 +262,8 @@ async fn run(cli: Cli) -> Result<()> {
                 fiscal_year: catalog.fiscal_year_of(&edition, today)?,
                 created_on: today,
             })?;
-            std::fs::write(&out, bytes).with_context(|| format!("{} に書き込めません", out.display()))?;
+            std::fs::write(&out, bytes)
+                .with_context(|| format!("{} に書き込めません", out.display()))?;
             println!("{} に書き出しました", out.display());
             Ok(())
         }
@@ -231,13 +275,21 @@ async fn run(cli: Cli) -> Result<()> {
 async fn healthcheck(addr: SocketAddr) -> Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let fut = async {
-        let mut s = tokio::net::TcpStream::connect(addr).await.with_context(|| format!("{addr} に接続できません"))?;
-        s.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).await?;
+        let mut s = tokio::net::TcpStream::connect(addr)
+            .await
+            .with_context(|| format!("{addr} に接続できません"))?;
+        s.write_all(
+            format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await?;
         let mut buf = Vec::new();
         s.read_to_end(&mut buf).await?;
         anyhow::Ok(String::from_utf8_lossy(&buf).into_owned())
     };
-    let resp = tokio::time::timeout(std::time::Duration::from_secs(5), fut).await.context("応答がありません（5秒）")??;
+    let resp = tokio::time::timeout(std::time::Duration::from_secs(5), fut)
+        .await
+        .context("応答がありません（5秒）")??;
     if resp.starts_with("HTTP/1.1 200") {
         println!("正常です");
         Ok(())

@@ -2,19 +2,33 @@
 //! names a server where the test may create databases; CI sets it and fails if it cannot connect).
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use mamori_core::{AnswerInput, AnswerSet, Catalog, Choice, FiscalYear, RuleContext, Target, Variant};
+use mamori_core::{
+    AnswerInput, AnswerSet, Catalog, Choice, FiscalYear, RuleContext, Target, Variant,
+};
 use mamori_store::{Actor, NewOrg, NewUser, OrgKind, Store, StoreError};
 
 fn at() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2025-06-01T01:00:00Z").unwrap().to_utc()
+    DateTime::parse_from_rfc3339("2025-06-01T01:00:00Z")
+        .unwrap()
+        .to_utc()
 }
 
 fn new_org(name: &str, vendor: bool) -> NewOrg {
-    NewOrg { kind: OrgKind::Clinic, name: name.into(), security_officer: "山田 太郎".into(), has_vendor_contract: vendor }
+    NewOrg {
+        kind: OrgKind::Clinic,
+        name: name.into(),
+        security_officer: "山田 太郎".into(),
+        has_vendor_contract: vendor,
+    }
 }
 
 fn new_user(login: &str) -> NewUser {
-    NewUser { login: login.into(), display_name: format!("{login} さん"), password_hash: "$argon2id$dummy".into(), role: "admin".into() }
+    NewUser {
+        login: login.into(),
+        display_name: format!("{login} さん"),
+        password_hash: "$argon2id$dummy".into(),
+        role: "admin".into(),
+    }
 }
 
 fn input(item: &str, target: &str, answer: &str, target_date: Option<&str>) -> AnswerInput {
@@ -35,81 +49,195 @@ async fn story(store: Store) {
 
     // Setup happens once.
     assert!(!store.is_set_up().await.unwrap());
-    let (org, admin) = store.set_up(&new_org("みどりクリニック", true), &new_user("admin"), at()).await.unwrap();
+    let (org, admin) = store
+        .set_up(&new_org("みどりクリニック", true), &new_user("admin"), at())
+        .await
+        .unwrap();
     assert!(store.is_set_up().await.unwrap());
-    assert!(matches!(store.set_up(&new_org("二つ目", true), &new_user("x"), at()).await, Err(StoreError::AlreadySetUp)));
+    assert!(matches!(
+        store
+            .set_up(&new_org("二つ目", true), &new_user("x"), at())
+            .await,
+        Err(StoreError::AlreadySetUp)
+    ));
     let loaded = store.org(org.id).await.unwrap();
-    assert_eq!((loaded.name.as_str(), loaded.kind, loaded.has_vendor_contract), ("みどりクリニック", OrgKind::Clinic, true));
+    assert_eq!(
+        (
+            loaded.name.as_str(),
+            loaded.kind,
+            loaded.has_vendor_contract
+        ),
+        ("みどりクリニック", OrgKind::Clinic, true)
+    );
     assert_eq!(store.first_org_id().await.unwrap(), Some(org.id));
-    assert_eq!(store.user_by_login("admin").await.unwrap().unwrap().id, admin.id);
+    assert_eq!(
+        store.user_by_login("admin").await.unwrap().unwrap().id,
+        admin.id
+    );
     assert!(store.user_by_login("nobody").await.unwrap().is_none());
 
     // Sessions expire; tokens resolve to their user.
-    store.create_session("s1", admin.id, "csrf1", at(), at() + Duration::hours(8)).await.unwrap();
-    let s = store.session("s1", at() + Duration::hours(1)).await.unwrap().unwrap();
-    assert_eq!((s.user.login.as_str(), s.csrf_token.as_str()), ("admin", "csrf1"));
-    assert!(store.session("s1", at() + Duration::hours(9)).await.unwrap().is_none());
-    assert_eq!(store.delete_expired_sessions(at() + Duration::hours(9)).await.unwrap(), 1);
-    store.create_api_token(&admin, "th1", "テスト", at()).await.unwrap();
-    assert_eq!(store.user_by_token("th1").await.unwrap().unwrap().id, admin.id);
+    store
+        .create_session("s1", admin.id, "csrf1", at(), at() + Duration::hours(8))
+        .await
+        .unwrap();
+    let s = store
+        .session("s1", at() + Duration::hours(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (s.user.login.as_str(), s.csrf_token.as_str()),
+        ("admin", "csrf1")
+    );
+    assert!(
+        store
+            .session("s1", at() + Duration::hours(9))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store
+            .delete_expired_sessions(at() + Duration::hours(9))
+            .await
+            .unwrap(),
+        1
+    );
+    store
+        .create_api_token(&admin, "th1", "テスト", at())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.user_by_token("th1").await.unwrap().unwrap().id,
+        admin.id
+    );
     assert!(store.user_by_token("other").await.unwrap().is_none());
 
     // Answers are validated and saved in one transaction.
-    let actor = Actor { user_id: admin.id, name: admin.login.clone() };
-    let ctx = RuleContext { form, fiscal_year: FiscalYear::new(2025), today: NaiveDate::from_ymd_opt(2025, 6, 1).unwrap(), has_vendor_contract: true };
+    let actor = Actor {
+        user_id: admin.id,
+        name: admin.login.clone(),
+    };
+    let ctx = RuleContext {
+        form,
+        fiscal_year: FiscalYear::new(2025),
+        today: NaiveDate::from_ymd_opt(2025, 6, 1).unwrap(),
+        has_vendor_contract: true,
+    };
     let batch = vec![
         input("r7.facility.1.1", "general", "yes", None),
         input("r7.facility.2.4", "server", "yes", None),
         input("r7.facility.2.4", "terminal", "no", Some("2026-03-31")),
     ];
     let saved = store
-        .save_answers(org.id, "r7", Variant::Facility, &actor, at(), |stored| mamori_core::answers::validate_batch(&ctx, stored, &batch))
+        .save_answers(org.id, "r7", Variant::Facility, &actor, at(), |stored| {
+            mamori_core::answers::validate_batch(&ctx, stored, &batch)
+        })
         .await
         .unwrap()
         .unwrap();
     assert_eq!(saved.len(), 3);
-    let answers = store.answers(org.id, "r7", Variant::Facility).await.unwrap();
+    let answers = store
+        .answers(org.id, "r7", Variant::Facility)
+        .await
+        .unwrap();
     assert_eq!(answers.len(), 3);
     let set = AnswerSet::new(answers.clone());
     let term = set.get("r7.facility.2.4", Target::Terminal, 1).unwrap();
-    assert_eq!((term.answer, term.target_date), (Choice::No, NaiveDate::from_ymd_opt(2026, 3, 31)));
+    assert_eq!(
+        (term.answer, term.target_date),
+        (Choice::No, NaiveDate::from_ymd_opt(2026, 3, 31))
+    );
     assert_eq!(term.note, "備考");
 
     // A refused batch changes nothing, not even its valid rows.
-    let bad = vec![input("r7.facility.2.1", "general", "yes", None), input("r7.facility.2.6", "general", "no", None)];
+    let bad = vec![
+        input("r7.facility.2.1", "general", "yes", None),
+        input("r7.facility.2.6", "general", "no", None),
+    ];
     let refused = store
-        .save_answers(org.id, "r7", Variant::Facility, &actor, at(), |stored| mamori_core::answers::validate_batch(&ctx, stored, &bad))
+        .save_answers(org.id, "r7", Variant::Facility, &actor, at(), |stored| {
+            mamori_core::answers::validate_batch(&ctx, stored, &bad)
+        })
         .await
         .unwrap();
     assert_eq!(refused.unwrap_err().len(), 1);
-    assert_eq!(store.answers(org.id, "r7", Variant::Facility).await.unwrap(), answers);
+    assert_eq!(
+        store
+            .answers(org.id, "r7", Variant::Facility)
+            .await
+            .unwrap(),
+        answers
+    );
 
     // Changes are history with before and after; saving the same answer again records nothing.
-    let change = vec![input("r7.facility.2.4", "terminal", "yes", None), input("r7.facility.1.1", "general", "yes", None)];
+    let change = vec![
+        input("r7.facility.2.4", "terminal", "yes", None),
+        input("r7.facility.1.1", "general", "yes", None),
+    ];
     store
-        .save_answers(org.id, "r7", Variant::Facility, &actor, at() + Duration::minutes(5), |s| mamori_core::answers::validate_batch(&ctx, s, &change))
+        .save_answers(
+            org.id,
+            "r7",
+            Variant::Facility,
+            &actor,
+            at() + Duration::minutes(5),
+            |s| mamori_core::answers::validate_batch(&ctx, s, &change),
+        )
         .await
         .unwrap()
         .unwrap();
-    let hist = store.history(org.id, Some("answer"), None, 100).await.unwrap();
+    let hist = store
+        .history(org.id, Some("answer"), None, 100)
+        .await
+        .unwrap();
     assert_eq!(hist.len(), 4, "{hist:#?}");
     assert_eq!(hist[0].entity_key, "r7.facility.2.4/terminal/1");
     assert_eq!(hist[0].action, "update");
     assert_eq!(hist[0].before.as_ref().unwrap()["answer"], "no");
     assert_eq!(hist[0].after.as_ref().unwrap()["answer"], "yes");
     assert_eq!(hist[0].actor, "admin");
-    let one = store.history(org.id, Some("answer"), Some("r7.facility.2.4/terminal"), 100).await.unwrap();
+    let one = store
+        .history(
+            org.id,
+            Some("answer"),
+            Some("r7.facility.2.4/terminal"),
+            100,
+        )
+        .await
+        .unwrap();
     assert_eq!(one.len(), 2);
     let all = store.history(org.id, None, None, 100).await.unwrap();
     assert!(all.iter().any(|r| r.entity == "org" && r.action == "setup"));
 
     // Another organisation sees none of this.
-    let (other, other_admin) = store.add_org(&new_org("別の薬局", false), &new_user("other"), at()).await.unwrap();
+    let (other, other_admin) = store
+        .add_org(&new_org("別の薬局", false), &new_user("other"), at())
+        .await
+        .unwrap();
     assert_ne!(other.id, org.id);
-    assert!(store.answers(other.id, "r7", Variant::Facility).await.unwrap().is_empty());
-    assert!(store.history(other.id, Some("answer"), None, 100).await.unwrap().is_empty());
+    assert!(
+        store
+            .answers(other.id, "r7", Variant::Facility)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .history(other.id, Some("answer"), None, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(other_admin.org_id, other.id);
-    assert!(matches!(store.add_org(&new_org("三つ目", false), &new_user("admin"), at()).await, Err(StoreError::LoginTaken(_))));
+    assert!(matches!(
+        store
+            .add_org(&new_org("三つ目", false), &new_user("admin"), at())
+            .await,
+        Err(StoreError::LoginTaken(_))
+    ));
     store.close().await;
 }
 
@@ -129,26 +257,47 @@ async fn sqlite_story() {
 async fn store_journal_mode(path: &std::path::Path) -> String {
     use sqlx::Row;
     sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", path.display())).await.unwrap();
-    sqlx::query("PRAGMA journal_mode").fetch_one(&pool).await.unwrap().try_get::<String, _>(0).unwrap()
+    let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query("PRAGMA journal_mode")
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+        .try_get::<String, _>(0)
+        .unwrap()
 }
 
 #[tokio::test]
 async fn postgres_story() {
     let Ok(base) = std::env::var("MAMORI_TEST_PG_URL") else {
-        eprintln!("SKIP: MAMORI_TEST_PG_URL is not set; the PostgreSQL conformance story did not run");
+        eprintln!(
+            "SKIP: MAMORI_TEST_PG_URL is not set; the PostgreSQL conformance story did not run"
+        );
         return;
     };
     use sqlx::Executor;
     sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(&base).await.expect("MAMORI_TEST_PG_URL is set but PostgreSQL is unreachable");
-    let name = format!("mamori_test_{}_{}", std::process::id(), Utc::now().timestamp_micros());
-    admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
+    let admin = sqlx::AnyPool::connect(&base)
+        .await
+        .expect("MAMORI_TEST_PG_URL is set but PostgreSQL is unreachable");
+    let name = format!(
+        "mamori_test_{}_{}",
+        std::process::id(),
+        Utc::now().timestamp_micros()
+    );
+    admin
+        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .unwrap();
     let url = match base.rfind('/') {
         Some(i) if i > base.find("://").unwrap() + 2 => format!("{}/{name}", &base[..i]),
         _ => format!("{base}/{name}"),
     };
     let store = Store::open(&url).await.unwrap();
     story(store).await;
-    admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}"))).await.unwrap();
+    admin
+        .execute(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
+        .await
+        .unwrap();
 }

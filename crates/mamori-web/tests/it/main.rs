@@ -1,1 +1,693 @@
+//! In-process tests of the router: API rules (422 and nothing stored), auth, CSRF, pages, xlsx, and the
+//! OpenAPI document kept in step with the routes.
 
+use std::io::Cursor;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use calamine::{Reader, Xlsx};
+use chrono::{DateTime, Utc};
+use mamori_core::{Catalog, Clock};
+use mamori_store::{NewOrg, NewUser, OrgKind, Store};
+use mamori_web::{AppState, auth};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct App {
+    router: Router,
+    store: Store,
+    token: String,
+    _dir: tempfile::TempDir,
+}
+
+/// 2025-06-01 10:00 JST: fiscal year 令和7年度, edition r7 in force.
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2025-06-01T01:00:00Z")
+        .unwrap()
+        .to_utc()
+}
+
+async fn bare_app() -> (Router, Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("m.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let state = AppState::new(
+        store.clone(),
+        Catalog::builtin().unwrap(),
+        Clock::fixed(now()),
+    );
+    (mamori_web::router(state), store, dir)
+}
+
+async fn app_with(kind: OrgKind, vendor: bool) -> App {
+    let (router, store, dir) = bare_app().await;
+    let org = NewOrg {
+        kind,
+        name: "みどりクリニック".into(),
+        security_officer: "山田 太郎".into(),
+        has_vendor_contract: vendor,
+    };
+    let admin = NewUser {
+        login: "admin".into(),
+        display_name: "山田 太郎".into(),
+        password_hash: auth::hash_password("Midori#2025"),
+        role: "admin".into(),
+    };
+    let (_, user) = store.set_up(&org, &admin, now()).await.unwrap();
+    let token = auth::new_token();
+    store
+        .create_api_token(&user, &auth::token_hash(&token), "test", now())
+        .await
+        .unwrap();
+    App {
+        router,
+        store,
+        token,
+        _dir: dir,
+    }
+}
+
+async fn app() -> App {
+    app_with(OrgKind::Clinic, true).await
+}
+
+struct Resp {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+async fn send(router: &Router, req: Request<Body>) -> Resp {
+    let resp = router.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap()
+        .to_vec();
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+impl App {
+    async fn api(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.token));
+        if body.is_some() {
+            req = req.header(header::CONTENT_TYPE, "application/json");
+        }
+        let body = body
+            .map(|b| Body::from(b.to_string()))
+            .unwrap_or_else(Body::empty);
+        send(&self.router, req.body(body).unwrap()).await
+    }
+    async fn stored(&self) -> Value {
+        self.api(Method::GET, "/api/v1/checklists/r7/facility/answers", None)
+            .await
+            .json()["answers"]
+            .clone()
+    }
+}
+
+const ANSWERS: &str = "/api/v1/checklists/r7/facility/answers";
+
+fn answer(item: &str, answer: &str, checked: &str, target_date: Option<&str>) -> Value {
+    json!({"item": item, "target": "general", "round": 1, "answer": answer, "checked_on": checked, "target_date": target_date, "note": ""})
+}
+
+#[tokio::test]
+async fn api_refuses_broken_rules_with_422_and_stores_nothing() {
+    let app = app().await;
+    let good = answer("r7.facility.1.1", "yes", "2025-05-20", None);
+    let cases = [
+        (
+            answer("r7.facility.2.1", "no", "2025-05-20", None),
+            "target_date",
+            "目標日",
+        ),
+        (
+            answer("r7.facility.2.1", "no", "2025-05-20", Some("2026-04-01")),
+            "target_date",
+            "令和7年度中",
+        ),
+        (
+            answer("r7.facility.2.1", "yes", "2025-06-02", None),
+            "checked_on",
+            "未来",
+        ),
+        (
+            answer("r7.facility.9.9", "yes", "2025-05-20", None),
+            "item",
+            "この様式にありません",
+        ),
+    ];
+    for (bad, field, words) in cases {
+        let r = app
+            .api(Method::PUT, ANSWERS, Some(json!([good, bad])))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+        let errors = r.json()["errors"].as_array().unwrap().clone();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0]["field"], field);
+        assert_eq!(errors[0]["item"], bad["item"]);
+        assert_eq!(errors[0]["round"], 1);
+        assert!(
+            errors[0]["message"].as_str().unwrap().contains(words),
+            "{}",
+            errors[0]["message"]
+        );
+        assert_eq!(
+            app.stored().await,
+            json!([]),
+            "nothing of a refused request is stored"
+        );
+    }
+    assert!(
+        app.store
+            .history(1, Some("answer"), None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn api_saves_reads_and_exports_answers() {
+    let app = app().await;
+    let r = app
+        .api(
+            Method::PUT,
+            ANSWERS,
+            Some(json!([
+                answer("r7.facility.1.1", "yes", "2025-05-20", None),
+                {"item": "r7.facility.2.4", "target": "terminal", "round": 1, "answer": "no", "checked_on": "2025-05-20", "target_date": "2026-03-31", "note": "端末の権限を整理中"},
+            ])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["saved"], 2);
+    let got = app.api(Method::GET, ANSWERS, None).await.json();
+    assert_eq!(got["fiscal_year"], 2025);
+    assert_eq!(got["summary"]["yes"], 1);
+    assert_eq!(got["summary"]["no"], 1);
+    assert_eq!(got["answers"][1]["target_date"], "2026-03-31");
+
+    let x = app
+        .api(
+            Method::GET,
+            "/api/v1/checklists/r7/facility/export.xlsx",
+            None,
+        )
+        .await;
+    assert_eq!(x.status, StatusCode::OK);
+    assert!(
+        x.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(x.body)).unwrap();
+    let range = wb.worksheet_range(mamori_report::SHEET_NAME).unwrap();
+    let cells: Vec<String> = range
+        .rows()
+        .flat_map(|r| r.iter().map(|c| c.to_string()))
+        .collect();
+    assert!(
+        cells
+            .iter()
+            .any(|c| c == "いいえ\n（令和7年5月20日）\n目標日：令和8年3月31日")
+    );
+    assert!(cells.iter().any(|c| c == "端末の権限を整理中"));
+    assert!(cells.iter().any(|c| c == "施設名：みどりクリニック"));
+}
+
+#[tokio::test]
+async fn api_catalog_marks_unverified_texts() {
+    let app = app().await;
+    let c = app
+        .api(Method::GET, "/api/v1/catalog/r7/facility", None)
+        .await
+        .json();
+    let items = c["items"].as_array().unwrap();
+    assert_eq!(items.len(), 19);
+    let usb = items.iter().find(|i| i["id"] == "r7.facility.2.9").unwrap();
+    assert_eq!(usb["unverified"], true);
+    let nf = app
+        .api(Method::GET, "/api/v1/catalog/r9/facility", None)
+        .await;
+    assert_eq!(nf.status, StatusCode::NOT_FOUND);
+    assert!(nf.json()["error"].as_str().unwrap().contains("r9"));
+    let mapping = app
+        .api(Method::GET, "/api/v1/catalog/r6/facility", None)
+        .await
+        .json()["next_edition_mapping"]
+        .clone();
+    assert!(
+        mapping
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["from"] == "r6.facility.2.7" && m["to"] == "r7.facility.2.6")
+    );
+}
+
+#[tokio::test]
+async fn api_needs_a_valid_token_and_reads_bad_json_in_japanese() {
+    let app = app().await;
+    let r = send(
+        &app.router,
+        Request::get(ANSWERS).body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.json()["error"].as_str().unwrap().contains("APIトークン"));
+    let r = send(
+        &app.router,
+        Request::get(ANSWERS)
+            .header(header::AUTHORIZATION, "Bearer wrong")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = send(
+        &app.router,
+        Request::put(ANSWERS)
+            .header(header::AUTHORIZATION, format!("Bearer {}", app.token))
+            .body(Body::from("{not json"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.json()["error"].as_str().unwrap().contains("読めません"));
+}
+
+#[tokio::test]
+async fn gate_and_vendor_rules_apply_through_the_api() {
+    let app = app_with(OrgKind::Clinic, false).await;
+    let r = app
+        .api(
+            Method::PUT,
+            ANSWERS,
+            Some(json!([answer(
+                "r7.facility.2.2",
+                "yes",
+                "2025-05-20",
+                None
+            )])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.json()["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("記入不要")
+    );
+    let r = app
+        .api(
+            Method::PUT,
+            ANSWERS,
+            Some(json!([answer(
+                "r7.facility.gate",
+                "no",
+                "2025-05-20",
+                Some("2026-03-01")
+            )])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let s = app.api(Method::GET, ANSWERS, None).await.json()["summary"].clone();
+    assert_eq!(s["not_needed"], 21);
+    assert_eq!(s["no"], 1);
+}
+
+/// Every path and method in openapi.json is served, and every served API route is documented.
+#[tokio::test]
+async fn openapi_document_matches_the_routes() {
+    let spec: Value = serde_json::from_str(include_str!("../../../../openapi.json")).unwrap();
+    let mut documented: Vec<(String, String)> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(p, ops)| {
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (m.clone(), p.clone()))
+        })
+        .collect();
+    documented.sort();
+    let mut routes: Vec<(String, String)> = mamori_web::api::ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    routes.sort();
+    assert_eq!(documented, routes, "openapi.json and api::ROUTES differ");
+    let app = app().await;
+    for (method, path) in routes {
+        let uri = path
+            .replace("{edition}", "r7")
+            .replace("{variant}", "facility");
+        let method: Method = method.to_uppercase().parse().unwrap();
+        let body = (method == Method::PUT)
+            .then(|| json!([answer("r7.facility.1.1", "yes", "2025-05-20", None)]));
+        let r = app.api(method.clone(), &uri, body).await;
+        assert_eq!(r.status, StatusCode::OK, "{method} {uri}: {}", r.text());
+    }
+    let r = app.api(Method::DELETE, ANSWERS, None).await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    let r = app.api(Method::GET, "/api/v1/nothing", None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+fn cookie_value(set_cookies: &[String], name: &str) -> Option<String> {
+    set_cookies
+        .iter()
+        .find_map(|c| {
+            c.strip_prefix(&format!("{name}="))
+                .map(|v| v.split(';').next().unwrap().to_string())
+        })
+        .filter(|v| !v.is_empty())
+}
+
+fn form_field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no field {name}"))
+        + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_string()
+}
+
+fn form_post(uri: &str, cookies: &str, body: &str) -> Request<Body> {
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, cookies)
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn first_run_setup_checks_input_keeps_it_and_signs_in() {
+    let (router, store, _dir) = bare_app().await;
+    let r = send(&router, Request::get("/").body(Body::empty()).unwrap()).await;
+    assert_eq!(r.headers[header::LOCATION], "/setup");
+    let page = send(&router, Request::get("/setup").body(Body::empty()).unwrap()).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("初期設定"));
+    assert_eq!(page.headers[header::X_FRAME_OPTIONS], "DENY");
+    assert!(
+        page.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+    let pre = cookie_value(&page.set_cookies(), "mamori_pre").unwrap();
+    let csrf = form_field(&page.text(), "csrf");
+    assert_eq!(pre, csrf);
+    let cookies = format!("mamori_pre={pre}");
+
+    // Without the CSRF token: refused.
+    let r = send(&router, form_post("/setup", "", "org_kind=clinic")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // Bad input: messages beside the fields, everything typed kept, nothing stored.
+    let body = format!(
+        "csrf={csrf}&org_kind=clinic&org_name={}&security_officer=&has_vendor_contract=yes&admin_name={}&admin_login=admin&password=short&password_confirm=short",
+        enc("みどりクリニック"),
+        enc("山田")
+    );
+    let r = send(&router, form_post("/setup", &cookies, &body)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text();
+    assert!(html.contains("安全管理責任者の氏名を入力してください"));
+    assert!(html.contains("パスワードは8文字以上"));
+    assert!(html.contains("value=\"みどりクリニック\""));
+    assert!(html.contains("<option value=\"clinic\" selected>"));
+    assert!(!store.is_set_up().await.unwrap());
+
+    let body = format!(
+        "csrf={csrf}&org_kind=clinic&org_name={}&security_officer={}&has_vendor_contract=no&admin_name={}&admin_login=admin&password={}&password_confirm={}",
+        enc("みどりクリニック"),
+        enc("山田 太郎"),
+        enc("山田"),
+        enc("Midori#2025"),
+        enc("Midori#2025")
+    );
+    let r = send(&router, form_post("/setup", &cookies, &body)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(r.headers[header::LOCATION], "/dashboard");
+    let set = r.set_cookies();
+    assert!(set.iter().any(|c| c.starts_with("mamori_session=")
+        && c.contains("HttpOnly")
+        && c.contains("SameSite=Strict")));
+    let session = cookie_value(&set, "mamori_session").unwrap();
+    let org = store
+        .org(store.first_org_id().await.unwrap().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        (org.name.as_str(), org.has_vendor_contract),
+        ("みどりクリニック", false)
+    );
+
+    // The dashboard counts every row; 2(2) and 2(3) are 記入不要.
+    let r = send(
+        &router,
+        Request::get("/dashboard")
+            .header(header::COOKIE, format!("mamori_session={session}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+    assert!(
+        html.contains("data-count=\"not_applicable\">2<"),
+        "2(2) and 2(3) need no entry without a vendor contract"
+    );
+    assert!(html.contains("data-count=\"unanswered\">20<"));
+    assert_eq!(r.headers[header::CACHE_CONTROL], "no-store");
+
+    // Setup is refused once done.
+    let r = send(&router, form_post("/setup", &cookies, &body)).await;
+    assert_eq!(r.headers[header::LOCATION], "/login");
+}
+
+#[tokio::test]
+async fn login_answer_form_and_history() {
+    let app = app().await;
+    let page = send(
+        &app.router,
+        Request::get("/login").body(Body::empty()).unwrap(),
+    )
+    .await;
+    let csrf = form_field(&page.text(), "csrf");
+    let cookies = format!("mamori_pre={csrf}");
+    let r = send(
+        &app.router,
+        form_post(
+            "/login",
+            &cookies,
+            &format!("csrf={csrf}&login=admin&password=wrong"),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.text().contains("ログインIDまたはパスワードが違います"));
+    assert!(r.text().contains("value=\"admin\""));
+    let r = send(
+        &app.router,
+        form_post(
+            "/login",
+            &cookies,
+            &format!("csrf={csrf}&login=admin&password={}", enc("Midori#2025")),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let session = format!(
+        "mamori_session={}",
+        cookie_value(&r.set_cookies(), "mamori_session").unwrap()
+    );
+
+    let page = send(
+        &app.router,
+        Request::get("/checklists/r7/facility")
+            .header(header::COOKIE, &session)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    let html = page.text();
+    assert!(html.contains("USBストレージ等の外部記録媒体の接続を制限している。"));
+    assert!(html.contains("未確認の文言"));
+    assert!(html.contains("解説（マニュアルの要点）"));
+    let csrf = form_field(&html, "csrf");
+
+    // Wrong CSRF token: refused, nothing stored.
+    let body = "csrf=bad&item=r7.facility.2.1&target=general&round=1&answer=no&checked_on=2025-05-20&target_date=&note=";
+    let r = send(
+        &app.router,
+        form_post("/checklists/r7/facility/answers", &session, body),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // いいえ without 目標日 through htmx: the row comes back with the message and the typed values.
+    let body = format!(
+        "csrf={csrf}&item=r7.facility.2.1&target=general&round=1&answer=no&checked_on=2025-05-20&target_date=&note={}",
+        enc("台帳作成中")
+    );
+    let mut req = form_post("/checklists/r7/facility/answers", &session, &body);
+    req.headers_mut()
+        .insert("hx-request", "true".parse().unwrap());
+    let r = send(&app.router, req).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let row = r.text();
+    assert!(row.starts_with("<div class=\"item"), "{row}");
+    assert!(row.contains("「いいえ」の場合は令和7年度中の目標日を入力してください"));
+    assert!(row.contains("value=\"台帳作成中\""));
+    assert!(row.contains("value=\"no\" checked"));
+    assert_eq!(app.stored().await, json!([]));
+
+    // The same without htmx: the whole page again, 422, typed values kept.
+    let r = send(
+        &app.router,
+        form_post("/checklists/r7/facility/answers", &session, &body),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("入力に誤りがあります"));
+    assert!(r.text().contains("value=\"台帳作成中\""));
+
+    // With a target date: saved, redirected to the row.
+    let body = body.replace("target_date=&", "target_date=2025-12-01&");
+    let r = send(
+        &app.router,
+        form_post("/checklists/r7/facility/answers", &session, &body),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers[header::LOCATION],
+        "/checklists/r7/facility#row-r7-facility-2-1-general"
+    );
+    assert_eq!(app.stored().await[0]["target_date"], "2025-12-01");
+
+    let r = send(
+        &app.router,
+        Request::get("/history?item=r7.facility.2.1/general")
+            .header(header::COOKIE, &session)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    let html = r.text();
+    assert!(
+        html.contains("いいえ（令和7年5月20日） 目標日 令和7年12月1日 備考：台帳作成中"),
+        "{html}"
+    );
+    assert!(
+        html.contains("令和7年6月1日 10:00:00"),
+        "times are shown in JST"
+    );
+
+    // Logout ends the session.
+    let r = send(
+        &app.router,
+        form_post("/logout", &session, &format!("csrf={csrf}")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = send(
+        &app.router,
+        Request::get("/dashboard")
+            .header(header::COOKIE, &session)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.headers[header::LOCATION], "/login");
+}
+
+#[tokio::test]
+async fn pages_need_a_session_and_static_files_are_served() {
+    let app = app().await;
+    for path in [
+        "/dashboard",
+        "/checklists/r7/facility",
+        "/history",
+        "/checklists/r7/facility/export.xlsx",
+    ] {
+        let r = send(&app.router, Request::get(path).body(Body::empty()).unwrap()).await;
+        assert_eq!(r.headers[header::LOCATION], "/login", "{path}");
+    }
+    let r = send(
+        &app.router,
+        Request::get("/static/htmx-2.0.11.min.js")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains("htmx"));
+    let r = send(
+        &app.router,
+        Request::get("/healthz").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn large_bodies_are_refused() {
+    let app = app().await;
+    let big = "x".repeat(mamori_web::BODY_LIMIT + 10);
+    let r = send(
+        &app.router,
+        Request::put(ANSWERS)
+            .header(header::AUTHORIZATION, format!("Bearer {}", app.token))
+            .body(Body::from(big))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
