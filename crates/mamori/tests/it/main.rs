@@ -1,0 +1,171 @@
+//! The command line as a user runs it: init, token, export, serve and healthcheck.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn mamori() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_mamori"))
+}
+
+fn init(db: &str, password: &str) -> std::process::Output {
+    let mut child = mamori()
+        .args([
+            "init",
+            "--db",
+            db,
+            "--org-kind",
+            "pharmacy",
+            "--org-name",
+            "さくら薬局",
+            "--admin",
+            "admin",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn init_token_and_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let db = db.to_str().unwrap();
+
+    let weak = init(db, "short");
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("パスワードは8文字以上"));
+
+    let ok = init(db, "Sakura#2025!");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("薬局「さくら薬局」"));
+    let again = init(db, "Sakura#2025!");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("初期設定はすでに完了しています"));
+
+    let token = mamori()
+        .args(["token", "create", "--db", db, "--user", "admin"])
+        .output()
+        .unwrap();
+    assert!(token.status.success());
+    let t = String::from_utf8(token.stdout).unwrap();
+    assert_eq!(t.trim().len(), 64);
+    let none = mamori()
+        .args(["token", "create", "--db", db, "--user", "nobody"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&none.stderr).contains("「nobody」の利用者がいません"));
+
+    let out = dir.path().join("r7.xlsx");
+    let export = mamori()
+        .args([
+            "export",
+            "checklist",
+            "--db",
+            db,
+            "--edition",
+            "r7",
+            "--variant",
+            "pharmacy",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&out).unwrap();
+    let range = wb.worksheet_range("チェックリスト").unwrap();
+    assert_eq!(range.get((2, 0)).unwrap().to_string(), "施設名：さくら薬局");
+    assert!(
+        range
+            .get((0, 0))
+            .unwrap()
+            .to_string()
+            .starts_with("薬局におけるサイバーセキュリティ対策チェックリスト")
+    );
+
+    let bad = mamori()
+        .args([
+            "export",
+            "checklist",
+            "--db",
+            db,
+            "--edition",
+            "r9",
+            "--variant",
+            "pharmacy",
+            "--out",
+            "x.xlsx",
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("版「r9」はありません"));
+}
+
+#[test]
+fn serve_answers_healthcheck_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let down = mamori()
+        .args(["healthcheck", "--listen", &listen])
+        .output()
+        .unwrap();
+    assert!(!down.status.success());
+    assert!(String::from_utf8_lossy(&down.stderr).contains("接続できません"));
+
+    let mut server = mamori()
+        .args(["serve", "--db", db.to_str().unwrap(), "--listen", &listen])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut healthy = false;
+    for _ in 0..100 {
+        if mamori()
+            .args(["healthcheck", "--listen", &listen])
+            .output()
+            .unwrap()
+            .status
+            .success()
+        {
+            healthy = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(healthy, "server did not come up");
+    assert!(db.exists(), "the SQLite file is created on first run");
+    #[cfg(unix)]
+    {
+        Command::new("kill")
+            .args(["-TERM", &server.id().to_string()])
+            .status()
+            .unwrap();
+        let status = server.wait().unwrap();
+        assert!(status.success(), "graceful shutdown on SIGTERM");
+    }
+    #[cfg(not(unix))]
+    server.kill().unwrap();
+}
