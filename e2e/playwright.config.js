@@ -1,0 +1,32 @@
+// Playwright runs Debian's chromium; no browser is downloaded (hospital networks and CI are offline).
+const { defineConfig } = require('@playwright/test');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const port = process.env.MAMORI_E2E_PORT || '8123';
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mamori-e2e-'));
+const bin = process.env.MAMORI_BIN || path.join(__dirname, '..', 'target', 'debug', 'mamori');
+
+module.exports = defineConfig({
+  testDir: './tests',
+  timeout: 60_000,
+  workers: 1,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    acceptDownloads: true,
+    launchOptions: {
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    },
+  },
+  webServer: {
+    command: `"${bin}" serve --db "${path.join(dir, 'e2e.db')}" --listen 127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+  },
+});
