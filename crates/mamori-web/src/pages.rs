@@ -383,6 +383,7 @@ pub async fn setup_submit(
 async fn start_session(state: &AppState, user_id: i64) -> PageResult {
     let token = auth::new_token();
     let now = state.clock.now();
+    state.store.delete_expired_sessions(now).await?;
     state
         .store
         .create_session(

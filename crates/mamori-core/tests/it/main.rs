@@ -1,6 +1,8 @@
 //! Catalog tests: item counts and exact texts per edition and variant, pinned here and checked against
 //! `../shared/reference/mhlw-checklist.md` when it is present.
 
+mod rules_props;
+
 use mamori_core::catalog::{Catalog, Confidence, Target, Variant};
 
 fn catalog() -> Catalog {

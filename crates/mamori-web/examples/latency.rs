@@ -1,0 +1,132 @@
+//! Latency of the checklist page and the xlsx export, through the whole router (in process, no network),
+//! on a temporary SQLite database with every row of the R7 facility form answered.
+//! Run: `bash bench/latency.sh` (release build). Prints p50/p95 and the machine.
+
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, header};
+use mamori_core::{Catalog, Clock};
+use mamori_store::{NewOrg, NewUser, OrgKind, Store};
+use mamori_web::{AppState, auth};
+use serde_json::json;
+use tower::ServiceExt;
+
+fn pct(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+#[tokio::main]
+async fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("bench.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let now = chrono::DateTime::parse_from_rfc3339("2025-06-01T01:00:00Z")
+        .unwrap()
+        .to_utc();
+    let catalog = Catalog::builtin().unwrap();
+    let org = NewOrg {
+        kind: OrgKind::Clinic,
+        name: "ベンチクリニック".into(),
+        security_officer: "責任者".into(),
+        has_vendor_contract: true,
+    };
+    let admin = NewUser {
+        login: "admin".into(),
+        display_name: "管理者".into(),
+        password_hash: auth::hash_password("Bench#2025x"),
+        role: "admin".into(),
+    };
+    let (_, user) = store.set_up(&org, &admin, now).await.unwrap();
+    let session = auth::new_token();
+    store
+        .create_session(
+            &auth::token_hash(&session),
+            user.id,
+            "csrf",
+            now,
+            now + chrono::Duration::hours(8),
+        )
+        .await
+        .unwrap();
+    let token = auth::new_token();
+    store
+        .create_api_token(&user, &auth::token_hash(&token), "bench", now)
+        .await
+        .unwrap();
+    let form = catalog.form("r7", mamori_core::Variant::Facility).unwrap();
+    let body: Vec<_> = form
+        .rows()
+        .map(|(i, t)| {
+            json!({"item": i.id, "target": t.id(), "round": 1, "answer": if i.gate { "yes" } else { "no" }, "checked_on": "2025-05-20",
+                   "target_date": if i.gate { None } else { Some("2026-03-01") }, "note": "ベンチマーク用の備考"})
+        })
+        .collect();
+    let router = mamori_web::router(AppState::new(store, catalog, Clock::fixed(now)));
+    let put = Request::put("/api/v1/checklists/r7/facility/answers")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::from(serde_json::to_vec(&body).unwrap()))
+        .unwrap();
+    let resp = router.clone().oneshot(put).await.unwrap();
+    assert!(
+        resp.status().is_success(),
+        "seeding answers failed: {}",
+        resp.status()
+    );
+
+    println!(
+        "machine: {} cores, {}",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0),
+        cpu_model()
+    );
+    println!(
+        "requests per endpoint: {n} (in-process through the full router, SQLite WAL, {} answered rows)",
+        body.len()
+    );
+    for (name, uri) in [
+        ("checklist page", "/checklists/r7/facility"),
+        ("xlsx export", "/checklists/r7/facility/export.xlsx"),
+    ] {
+        let mut times = Vec::with_capacity(n);
+        let mut bytes = 0;
+        for _ in 0..n {
+            let req = Request::get(uri)
+                .header(header::COOKIE, format!("mamori_session={session}"))
+                .body(Body::empty())
+                .unwrap();
+            let t = Instant::now();
+            let resp = router.clone().oneshot(req).await.unwrap();
+            assert!(resp.status().is_success());
+            bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap()
+                .len();
+            times.push(t.elapsed());
+        }
+        times.sort();
+        println!(
+            "{name:15} p50 {:>7.2} ms  p95 {:>7.2} ms  max {:>7.2} ms  ({bytes} bytes)",
+            pct(&times, 0.5).as_secs_f64() * 1e3,
+            pct(&times, 0.95).as_secs_f64() * 1e3,
+            times.last().unwrap().as_secs_f64() * 1e3
+        );
+    }
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
