@@ -29,20 +29,24 @@ fn now() -> DateTime<Utc> {
 }
 
 async fn bare_app() -> (Router, Store, tempfile::TempDir) {
+    bare_app_at(now()).await
+}
+
+async fn bare_app_at(at: DateTime<Utc>) -> (Router, Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("m.db").to_str().unwrap())
         .await
         .unwrap();
-    let state = AppState::new(
-        store.clone(),
-        Catalog::builtin().unwrap(),
-        Clock::fixed(now()),
-    );
+    let state = AppState::new(store.clone(), Catalog::builtin().unwrap(), Clock::fixed(at));
     (mamori_web::router(state), store, dir)
 }
 
 async fn app_with(kind: OrgKind, vendor: bool) -> App {
-    let (router, store, dir) = bare_app().await;
+    app_at(kind, vendor, now()).await
+}
+
+async fn app_at(kind: OrgKind, vendor: bool, at: DateTime<Utc>) -> App {
+    let (router, store, dir) = bare_app_at(at).await;
     let org = NewOrg {
         kind,
         name: "みどりクリニック".into(),
@@ -690,4 +694,60 @@ async fn large_bodies_are_refused() {
     )
     .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+/// In 令和8年度 no newer edition is built in: R7 is used, the page says so, and 目標日 must fall in 令和8年度.
+#[tokio::test]
+async fn newest_edition_is_used_in_a_later_fiscal_year_and_says_so() {
+    let at = DateTime::parse_from_rfc3339("2026-11-23T03:00:00Z")
+        .unwrap()
+        .to_utc();
+    let app = app_at(OrgKind::Pharmacy, true, at).await;
+    let path = "/api/v1/checklists/r7/pharmacy/answers";
+    let item = |target_date: &str| json!([{"item": "r7.pharmacy.2.1", "answer": "no", "checked_on": "2026-11-20", "target_date": target_date}]);
+    let r = app.api(Method::PUT, path, Some(item("2026-03-31"))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.json()["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("令和8年度中")
+    );
+    let r = app.api(Method::PUT, path, Some(item("2027-03-31"))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        app.api(Method::GET, path, None).await.json()["fiscal_year"],
+        2026
+    );
+
+    let session = auth::new_token();
+    let user = app.store.user_by_login("admin").await.unwrap().unwrap();
+    app.store
+        .create_session(
+            &auth::token_hash(&session),
+            user.id,
+            "c",
+            at,
+            at + chrono::Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    let r = send(
+        &app.router,
+        Request::get("/dashboard")
+            .header(header::COOKIE, format!("mamori_session={session}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    let html = r.text();
+    assert!(
+        html.contains("令和8年度の版はまだ登録されていないため、令和7年度版を使用しています"),
+        "{html}"
+    );
+    assert!(html.contains("令和7年度版 薬局確認用（令和8年度）"));
+    assert!(
+        html.contains("令和9年3月31日"),
+        "the open item shows its 目標日"
+    );
 }
