@@ -958,22 +958,26 @@ fn describe_key(state: &AppState, entity: &str, key: &str) -> String {
         };
     }
     let mut parts = key.split('/');
-    let (Some(item_id), Some(target), Some(round)) = (parts.next(), parts.next(), parts.next())
-    else {
-        return key.to_string();
-    };
-    let edition = item_id.split('.').next().unwrap_or("");
-    let ed_name = state
-        .catalog
-        .edition(edition)
-        .map(|e| e.name.clone())
-        .unwrap_or_default();
-    let item = state.catalog.forms().iter().find_map(|f| f.item(item_id));
-    let target = target.parse::<Target>().map(|t| t.label()).unwrap_or("");
-    match item {
-        Some(i) => format!("{ed_name} {} {}（{target}）{round}回目", i.label(), i.text),
-        None => key.to_string(),
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(item_id), Some(target), Some(round)) => match describe_row(state, item_id, target) {
+            Some(row) => format!("{row}{round}回目"),
+            None => key.to_string(),
+        },
+        _ => key.to_string(),
     }
+}
+
+/// 「令和7年度版 2(4) …（端末PC）」 for an item id and a target id.
+fn describe_row(state: &AppState, item_id: &str, target: &str) -> Option<String> {
+    let edition = item_id.split('.').next()?;
+    let ed_name = state.catalog.edition(edition).ok()?.name.clone();
+    let item = state.catalog.forms().iter().find_map(|f| f.item(item_id))?;
+    let target = target.parse::<Target>().ok()?.label();
+    Some(format!(
+        "{ed_name} {} {}（{target}）",
+        item.label(),
+        item.text
+    ))
 }
 
 fn describe_value(v: &Option<serde_json::Value>) -> String {
@@ -1023,10 +1027,9 @@ pub async fn history(
             after: describe_value(&r.after),
         })
         .collect();
-    let filter = if filter.is_empty() {
-        filter
-    } else {
-        describe_key(&state, "answer", &format!("{filter}/1")).replace("1回目", "")
+    let filter = match filter.split_once('/') {
+        Some((item, target)) => describe_row(&state, item, target).unwrap_or(filter),
+        None => filter,
     };
     let page = HistoryPage {
         nav: Some(nav(&state, &session, &org)),
