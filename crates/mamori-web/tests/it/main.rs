@@ -632,8 +632,8 @@ async fn login_answer_form_and_history() {
     assert!(
         html.contains("令和7年6月1日 10:00:00"),
         "times are shown in JST"
-    assert!(html.contains("絞り込み：令和7年度版 2(1) サーバ、端末PC、ネットワーク機器の台帳管理を行っている。（全般）"));
     );
+    assert!(html.contains("絞り込み：令和7年度版 2(1) サーバ、端末PC、ネットワーク機器の台帳管理を行っている。（全般）"));
 
     // Logout ends the session.
     let r = send(
