@@ -58,6 +58,12 @@ impl From<mamori_store::StoreError> for ApiError {
     }
 }
 
+impl From<mamori_core::CatalogError> for ApiError {
+    fn from(e: mamori_core::CatalogError) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, e.to_string())
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut resp = (self.status, axum::Json(json!({ "error": self.message }))).into_response();
@@ -148,10 +154,7 @@ async fn get_answers(
     let (_, org) = bearer(&state, &headers).await?;
     let f = form(&state, &edition, &variant)?;
     let answers = state.store.answers(org.id, &edition, f.variant).await?;
-    let fy = state
-        .catalog
-        .fiscal_year_of(&edition, state.clock.today_jst())
-        .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e.to_string()))?;
+    let fy = state.fiscal_year(&edition)?;
     let set = AnswerSet::new(answers.clone());
     Ok(axum::Json(json!({
         "edition": edition, "variant": f.variant, "fiscal_year": fy.start_year(),
@@ -181,10 +184,7 @@ async fn put_answers(
             "回答が1件もありません",
         ));
     }
-    let fy = state
-        .catalog
-        .fiscal_year_of(&edition, state.clock.today_jst())
-        .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e.to_string()))?;
+    let fy = state.fiscal_year(&edition)?;
     let ctx = RuleContext {
         form: f,
         fiscal_year: fy,

@@ -35,6 +35,14 @@ impl AppState {
         }
     }
 
+    /// The fiscal year being checked with an edition today.
+    pub(crate) fn fiscal_year(
+        &self,
+        edition: &str,
+    ) -> Result<mamori_core::FiscalYear, mamori_core::CatalogError> {
+        self.catalog.fiscal_year_of(edition, self.clock.today_jst())
+    }
+
     /// The live session of a request, from its session cookie.
     pub(crate) async fn session(&self, headers: &HeaderMap) -> Option<Session> {
         let token = cookie(headers, SESSION_COOKIE)?;

@@ -68,6 +68,12 @@ impl From<StoreError> for PageError {
     }
 }
 
+impl From<mamori_core::CatalogError> for PageError {
+    fn from(e: mamori_core::CatalogError) -> Self {
+        Self::not_found(e.to_string())
+    }
+}
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let page = ErrorPage {
@@ -564,10 +570,7 @@ pub async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Pag
     let form = checklist_form(&state, &nav.edition, variant.id())?;
     let today = state.clock.today_jst();
     let answers = AnswerSet::new(state.store.answers(org.id, &nav.edition, variant).await?);
-    let fy = state
-        .catalog
-        .fiscal_year_of(&nav.edition, today)
-        .map_err(|e| PageError::not_found(e.to_string()))?;
+    let fy = state.fiscal_year(&nav.edition)?;
     let edition_name = state
         .catalog
         .edition(&nav.edition)
@@ -646,10 +649,7 @@ async fn load_form<'a>(
 ) -> Result<LoadedForm<'a>, PageError> {
     let form = checklist_form(state, edition, variant)?;
     let answers = AnswerSet::new(state.store.answers(org.id, edition, form.variant).await?);
-    let fy = state
-        .catalog
-        .fiscal_year_of(edition, state.clock.today_jst())
-        .map_err(|e| PageError::not_found(e.to_string()))?;
+    let fy = state.fiscal_year(edition)?;
     Ok(LoadedForm { form, answers, fy })
 }
 
@@ -871,10 +871,7 @@ pub async fn checklist_workbook(
             .await?,
     );
     let today = state.clock.today_jst();
-    let fiscal_year = state
-        .catalog
-        .fiscal_year_of(&form.edition, today)
-        .map_err(|e| PageError::not_found(e.to_string()))?;
+    let fiscal_year = state.fiscal_year(&form.edition)?;
     mamori_report::checklist_xlsx(&mamori_report::ChecklistExport {
         catalog: &state.catalog,
         form,
