@@ -7,6 +7,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use mamori_core::{Answer, AnswerSet, Choice, Target, Variant};
 use serde::Serialize;
+use sha2::Digest;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
@@ -211,6 +212,70 @@ impl Store {
         Ok(store)
     }
 
+    /// A transaction that writes. SQLite takes the write lock at BEGIN, so that a transaction that reads
+    /// before it writes never fails on a snapshot that another writer made stale.
+    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// Checks the whole audit chain: every record's hash, and its link to the one before.
+    pub async fn verify_audit_chain(&self) -> Result<std::result::Result<usize, AuditBreak>> {
+        let rows = sqlx::query(
+            "SELECT id, org_id, actor, at, entity, entity_key, action, before_json, after_json, prev_hash, hash \
+             FROM audit_log ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut prev = String::new();
+        for r in &rows {
+            let id: i64 = r.try_get(0)?;
+            let stored_prev: String = r.try_get(9)?;
+            let stored: String = r.try_get(10)?;
+            let before: Option<String> = r.try_get(7)?;
+            let after: Option<String> = r.try_get(8)?;
+            let computed = chain_hash(
+                &stored_prev,
+                r.try_get(1)?,
+                &r.try_get::<String, _>(2)?,
+                &r.try_get::<String, _>(3)?,
+                &r.try_get::<String, _>(4)?,
+                &r.try_get::<String, _>(5)?,
+                &r.try_get::<String, _>(6)?,
+                before.as_deref(),
+                after.as_deref(),
+            );
+            if stored_prev != prev {
+                return Ok(Err(AuditBreak {
+                    id,
+                    reason: "直前の記録とのつながりが切れています（記録の削除・差し替えの疑い）"
+                        .into(),
+                }));
+            }
+            if stored != computed {
+                return Ok(Err(AuditBreak {
+                    id,
+                    reason: "記録の内容がハッシュと一致しません（改ざんの疑い）".into(),
+                }));
+            }
+            prev = stored;
+        }
+        let head: String = sqlx::query("SELECT hash FROM audit_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        if head != prev {
+            let id = rows.last().map(|r| r.try_get(0)).transpose()?.unwrap_or(0);
+            return Ok(Err(AuditBreak {
+                id,
+                reason: "最後の記録が連鎖の先頭と一致しません（末尾の記録の削除の疑い）".into(),
+            }));
+        }
+        Ok(Ok(rows.len()))
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -255,7 +320,7 @@ impl Store {
         at: DateTime<Utc>,
         first: bool,
     ) -> Result<(Org, User)> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         if first {
             let n: i64 = sqlx::query("SELECT COUNT(*) FROM orgs")
                 .fetch_one(&mut *tx)
@@ -408,7 +473,7 @@ impl Store {
         label: &str,
         at: DateTime<Utc>,
     ) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let id: i64 = sqlx::query("INSERT INTO api_tokens (user_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(user.id)
             .bind(token_hash)
@@ -466,7 +531,7 @@ impl Store {
         at: DateTime<Utc>,
         check: impl FnOnce(&AnswerSet) -> std::result::Result<Vec<Answer>, E>,
     ) -> Result<std::result::Result<Vec<Answer>, E>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let stored = AnswerSet::new(load_answers(&mut *tx, org_id, edition, variant).await?);
         let answers = match check(&stored) {
             Ok(a) => a,
@@ -574,7 +639,7 @@ impl Store {
         key: &str,
         action: &str,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         audit(&mut tx, org_id, actor, at, entity, key, action, None, None).await?;
         tx.commit().await?;
         Ok(())
@@ -635,6 +700,37 @@ async fn insert_user(
     Ok(id)
 }
 
+/// The first audit record that fails verification, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditBreak {
+    pub id: i64,
+    pub reason: String,
+}
+
+impl std::fmt::Display for AuditBreak {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "監査記録 {} 番: {}", self.id, self.reason)
+    }
+}
+
+/// SHA-256 over the previous hash and every field of a record, as a JSON array (unambiguous framing).
+#[allow(clippy::too_many_arguments)]
+fn chain_hash(
+    prev: &str,
+    org_id: i64,
+    actor: &str,
+    at: &str,
+    entity: &str,
+    key: &str,
+    action: &str,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> String {
+    let framed = serde_json::json!([prev, org_id, actor, at, entity, key, action, before, after])
+        .to_string();
+    hex::encode(sha2::Sha256::digest(framed.as_bytes()))
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn audit(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -647,19 +743,46 @@ async fn audit(
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
 ) -> Result<()> {
+    // Touch the head first: in PostgreSQL this row lock orders concurrent writers, and the value read
+    // after the wait is the newest head.
+    let prev: String = sqlx::query("UPDATE audit_head SET hash = hash WHERE id = 1 RETURNING hash")
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
+    let at = ts(at);
+    let before = before.map(|v| v.to_string());
+    let after = after.map(|v| v.to_string());
+    let hash = chain_hash(
+        &prev,
+        org_id,
+        actor,
+        &at,
+        entity,
+        key,
+        action,
+        before.as_deref(),
+        after.as_deref(),
+    );
     sqlx::query(
-        "INSERT INTO audit_log (org_id, actor, at, entity, entity_key, action, before_json, after_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO audit_log (org_id, actor, at, entity, entity_key, action, before_json, after_json, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(org_id)
     .bind(actor)
-    .bind(ts(at))
+    .bind(&at)
     .bind(entity)
     .bind(key)
     .bind(action)
-    .bind(before.map(|v| v.to_string()))
-    .bind(after.map(|v| v.to_string()))
+    .bind(before)
+    .bind(after)
+    .bind(&prev)
+    .bind(&hash)
     .execute(&mut **tx)
     .await?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(&hash)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

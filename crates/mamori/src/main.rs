@@ -70,6 +70,11 @@ enum Command {
         #[command(subcommand)]
         command: ExportCommand,
     },
+    /// 監査記録（変更履歴）
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// 起動中のサーバが応答するか確かめます（終了コード 0 = 正常）
     Healthcheck {
         #[arg(long, env = "MAMORI_LISTEN", default_value = "127.0.0.1:8080")]
@@ -87,6 +92,15 @@ enum TokenCommand {
         user: String,
         #[arg(long, default_value = "コマンドで発行")]
         label: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// 監査記録のハッシュの連鎖を先頭から検証し、壊れていれば最初の記録を示します
+    Verify {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
     },
 }
 
@@ -266,6 +280,18 @@ async fn run(cli: Cli) -> Result<()> {
                 .with_context(|| format!("{} に書き込めません", out.display()))?;
             println!("{} に書き出しました", out.display());
             Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { db },
+        } => {
+            let store = open(&db).await?;
+            match store.verify_audit_chain().await? {
+                Ok(n) => {
+                    println!("監査記録 {n} 件の連鎖は正常です");
+                    Ok(())
+                }
+                Err(broken) => bail!("監査記録の連鎖が壊れています。{broken}"),
+            }
         }
         Command::Healthcheck { listen } => healthcheck(listen).await,
     }

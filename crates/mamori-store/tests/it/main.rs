@@ -43,7 +43,7 @@ fn input(item: &str, target: &str, answer: &str, target_date: Option<&str>) -> A
     }
 }
 
-async fn story(store: Store) {
+async fn story(store: Store, url: &str) {
     let catalog = Catalog::builtin().unwrap();
     let form = catalog.form("r7", Variant::Facility).unwrap();
 
@@ -238,6 +238,93 @@ async fn story(store: Store) {
             .await,
         Err(StoreError::LoginTaken(_))
     ));
+
+    // Concurrent writers keep one unbroken chain and lose no write.
+    let mut tasks = Vec::new();
+    for (i, key) in ["2.1", "2.5", "2.6", "2.7", "2.8", "2.9", "2.11", "3.1"]
+        .into_iter()
+        .enumerate()
+    {
+        let store = store.clone();
+        let actor = actor.clone();
+        let org_id = org.id;
+        tasks.push(tokio::spawn(async move {
+            let catalog = Catalog::builtin().unwrap();
+            let form = catalog.form("r7", Variant::Facility).unwrap();
+            let ctx = RuleContext {
+                form,
+                fiscal_year: FiscalYear::new(2025),
+                today: NaiveDate::from_ymd_opt(2025, 6, 1).unwrap(),
+                has_vendor_contract: true,
+            };
+            let target = if key == "2.5" { "server" } else { "general" };
+            let batch = vec![input(&format!("r7.facility.{key}"), target, "yes", None)];
+            store
+                .save_answers(
+                    org_id,
+                    "r7",
+                    Variant::Facility,
+                    &actor,
+                    at() + Duration::seconds(i as i64),
+                    |s| mamori_core::answers::validate_batch(&ctx, s, &batch),
+                )
+                .await
+                .unwrap()
+                .unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(
+        store
+            .answers(org.id, "r7", Variant::Facility)
+            .await
+            .unwrap()
+            .len(),
+        3 + 8
+    );
+    let n = store
+        .verify_audit_chain()
+        .await
+        .unwrap()
+        .expect("untouched chain verifies");
+    assert!(n >= 15, "{n} records");
+
+    // Changing one stored record directly in the database breaks the chain at that record.
+    use sqlx::Executor;
+    let raw = sqlx::AnyPool::connect(url).await.unwrap();
+    let target_id = store
+        .history(org.id, Some("answer"), None, 100)
+        .await
+        .unwrap()[3]
+        .id;
+    raw.execute(sqlx::AssertSqlSafe(format!(
+        "UPDATE audit_log SET actor = 'mallory' WHERE id = {target_id}"
+    )))
+    .await
+    .unwrap();
+    let broken = store.verify_audit_chain().await.unwrap().unwrap_err();
+    assert_eq!(broken.id, target_id);
+    assert!(broken.to_string().contains("改ざん"), "{broken}");
+    raw.execute(sqlx::AssertSqlSafe(format!(
+        "UPDATE audit_log SET actor = 'admin' WHERE id = {target_id}"
+    )))
+    .await
+    .unwrap();
+    assert!(store.verify_audit_chain().await.unwrap().is_ok());
+    // Deleting a record breaks the link of the one after it.
+    raw.execute(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM audit_log WHERE id = {target_id}"
+    )))
+    .await
+    .unwrap();
+    let broken = store.verify_audit_chain().await.unwrap().unwrap_err();
+    assert!(
+        broken.id > target_id && broken.reason.contains("つながり"),
+        "{broken}"
+    );
+    raw.close().await;
     store.close().await;
 }
 
@@ -246,7 +333,7 @@ async fn sqlite_story() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mamori.db");
     let store = Store::open(path.to_str().unwrap()).await.unwrap();
-    story(store).await;
+    story(store, &format!("sqlite://{}", path.display())).await;
     // Reopening runs no migration twice and keeps the data.
     let store = Store::open(path.to_str().unwrap()).await.unwrap();
     assert!(store.is_set_up().await.unwrap());
@@ -295,7 +382,7 @@ async fn postgres_story() {
         _ => format!("{base}/{name}"),
     };
     let store = Store::open(&url).await.unwrap();
-    story(store).await;
+    story(store, &url).await;
     admin
         .execute(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
         .await

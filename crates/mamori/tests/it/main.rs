@@ -120,6 +120,61 @@ fn init_token_and_export() {
 }
 
 #[test]
+fn audit_verify_names_the_tampered_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let db = db.to_str().unwrap();
+    assert!(init(db, "Sakura#2025!").status.success());
+    for _ in 0..2 {
+        assert!(
+            mamori()
+                .args(["token", "create", "--db", db, "--user", "admin"])
+                .output()
+                .unwrap()
+                .status
+                .success()
+        );
+    }
+    let ok = mamori()
+        .args(["audit", "verify", "--db", db])
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("監査記録 4 件の連鎖は正常です"));
+
+    // Edit record 3 behind Mamori's back, with SQLite's own tooling (through sqlx here).
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use sqlx::Executor;
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&format!("sqlite://{db}"))
+            .await
+            .unwrap();
+        pool.execute("UPDATE audit_log SET after_json = '{\"user\":\"mallory\"}' WHERE id = 3")
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    let bad = mamori()
+        .args(["audit", "verify", "--db", db])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("監査記録 3 番") && err.contains("改ざんの疑い"),
+        "{err}"
+    );
+}
+
+#[test]
 fn serve_answers_healthcheck_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("m.db");
