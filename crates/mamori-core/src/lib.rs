@@ -4,9 +4,11 @@
 pub mod answers;
 pub mod catalog;
 pub mod dates;
+pub mod roles;
 
 pub use answers::{
     Answer, AnswerInput, AnswerSet, Choice, FieldError, RowStatus, RuleContext, Summary,
 };
 pub use catalog::{Catalog, CatalogError, Confidence, Form, Item, Target, Variant};
 pub use dates::{Clock, FiscalYear};
+pub use roles::{Action, Role};

@@ -5,7 +5,7 @@
 //! returns another organisation's rows.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use mamori_core::{Answer, AnswerSet, Choice, Target, Variant};
+use mamori_core::{Answer, AnswerSet, Choice, Role, Target, Variant};
 use serde::Serialize;
 use sha2::Digest;
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -25,6 +25,11 @@ pub enum StoreError {
     LoginTaken(String),
     #[error("{0}")]
     NotFound(String),
+    #[error("{user}の利用者に{token}のトークンは発行できません")]
+    TokenRole {
+        user: &'static str,
+        token: &'static str,
+    },
     #[error("保存されたデータが不正です: {0}")]
     Corrupt(String),
 }
@@ -96,7 +101,7 @@ pub struct NewUser {
     pub display_name: String,
     /// An argon2 PHC string; the store never sees a password.
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
 }
 
 #[derive(Clone, Serialize)]
@@ -107,7 +112,7 @@ pub struct User {
     pub display_name: String,
     #[serde(skip)]
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
 }
 
 impl std::fmt::Debug for User {
@@ -119,6 +124,15 @@ impl std::fmt::Debug for User {
             .field("role", &self.role)
             .finish_non_exhaustive()
     }
+}
+
+/// A new API token as stored: the SHA-256 of the token, never the token.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub hash: String,
+    pub label: String,
+    pub role: Role,
+    pub expires_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
@@ -341,7 +355,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-        let user_id = insert_user(&mut tx, org_id, admin, at).await?;
+        let user_id = insert_user(&mut tx, org_id, admin, &admin.login, at).await?;
         let created = Org {
             id: org_id,
             kind: org.kind,
@@ -369,7 +383,7 @@ impl Store {
             login: admin.login.clone(),
             display_name: admin.display_name.clone(),
             password_hash: admin.password_hash.clone(),
-            role: admin.role.clone(),
+            role: admin.role,
         };
         Ok((created, user))
     }
@@ -466,23 +480,34 @@ impl Store {
             .rows_affected())
     }
 
+    /// Stores a new API token (its hash) with a role no higher than its user's and an expiry.
     pub async fn create_api_token(
         &self,
         user: &User,
-        token_hash: &str,
-        label: &str,
+        token: &NewToken,
         at: DateTime<Utc>,
     ) -> Result<i64> {
+        if !user.role.covers(token.role) {
+            return Err(StoreError::TokenRole {
+                user: user.role.label(),
+                token: token.role.label(),
+            });
+        }
         let mut tx = self.write_tx().await?;
-        let id: i64 = sqlx::query("INSERT INTO api_tokens (user_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
-            .bind(user.id)
-            .bind(token_hash)
-            .bind(label)
-            .bind(ts(at))
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-        let after = serde_json::json!({"user": user.login, "label": label});
+        let id: i64 = sqlx::query(
+            "INSERT INTO api_tokens (user_id, token_hash, label, created_at, role, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(user.id)
+        .bind(&token.hash)
+        .bind(&token.label)
+        .bind(ts(at))
+        .bind(token.role.id())
+        .bind(ts(token.expires_at))
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        let after = serde_json::json!({"user": user.login, "label": token.label, "role": token.role.id(), "expires_at": ts(token.expires_at)});
         audit(
             &mut tx,
             user.org_id,
@@ -499,15 +524,51 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn user_by_token(&self, token_hash: &str) -> Result<Option<User>> {
+    /// The user a live token acts for, with the token's role. Expired tokens, and tokens whose user no
+    /// longer holds the token's role, are not accepted.
+    pub async fn user_by_token(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>> {
         let row = sqlx::query(
-            "SELECT u.id, u.org_id, u.login, u.display_name, u.password_hash, u.role \
-             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+            "SELECT u.id, u.org_id, u.login, u.display_name, u.password_hash, u.role, t.role \
+             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.expires_at > $2",
         )
         .bind(token_hash)
+        .bind(ts(now))
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| user_from_row(&r)).transpose()
+        let Some(r) = row else { return Ok(None) };
+        let mut user = user_from_row(&r)?;
+        let token_role = parse_role(&r.try_get::<String, _>(6)?)?;
+        if !user.role.covers(token_role) {
+            return Ok(None);
+        }
+        user.role = token_role;
+        Ok(Some(user))
+    }
+
+    /// Adds a user to an organisation (by an administrator, recorded in the audit trail).
+    pub async fn add_user(
+        &self,
+        org_id: i64,
+        user: &NewUser,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<User> {
+        let mut tx = self.write_tx().await?;
+        self.org(org_id).await?;
+        let id = insert_user(&mut tx, org_id, user, actor, at).await?;
+        tx.commit().await?;
+        Ok(User {
+            id,
+            org_id,
+            login: user.login.clone(),
+            display_name: user.display_name.clone(),
+            password_hash: user.password_hash.clone(),
+            role: user.role,
+        })
     }
 
     /// The stored answers of one form of one organisation.
@@ -653,14 +714,19 @@ fn user_from_row(r: &AnyRow) -> Result<User> {
         login: r.try_get(2)?,
         display_name: r.try_get(3)?,
         password_hash: r.try_get(4)?,
-        role: r.try_get(5)?,
+        role: parse_role(&r.try_get::<String, _>(5)?)?,
     })
+}
+
+fn parse_role(s: &str) -> Result<Role> {
+    Role::parse(s).ok_or_else(|| StoreError::Corrupt(format!("権限 {s}")))
 }
 
 async fn insert_user(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     org_id: i64,
     u: &NewUser,
+    actor: &str,
     at: DateTime<Utc>,
 ) -> Result<i64> {
     let taken: i64 = sqlx::query("SELECT COUNT(*) FROM users WHERE login = $1")
@@ -678,17 +744,17 @@ async fn insert_user(
     .bind(&u.login)
     .bind(&u.display_name)
     .bind(&u.password_hash)
-    .bind(&u.role)
+    .bind(u.role.id())
     .bind(ts(at))
     .fetch_one(&mut **tx)
     .await?
     .try_get(0)?;
     let after =
-        serde_json::json!({"login": u.login, "display_name": u.display_name, "role": u.role});
+        serde_json::json!({"login": u.login, "display_name": u.display_name, "role": u.role.id()});
     audit(
         tx,
         org_id,
-        &u.login,
+        actor,
         at,
         "user",
         &id.to_string(),

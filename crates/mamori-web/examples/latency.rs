@@ -40,7 +40,7 @@ async fn main() {
         login: "admin".into(),
         display_name: "管理者".into(),
         password_hash: auth::hash_password("Bench#2025x"),
-        role: "admin".into(),
+        role: mamori_core::Role::Admin,
     };
     let (_, user) = store.set_up(&org, &admin, now).await.unwrap();
     let session = auth::new_token();
@@ -54,11 +54,12 @@ async fn main() {
         )
         .await
         .unwrap();
-    let token = auth::new_token();
-    store
-        .create_api_token(&user, &auth::token_hash(&token), "bench", now)
-        .await
-        .unwrap();
+    let (token, stored) = auth::new_api_token(
+        "bench",
+        mamori_core::Role::Admin,
+        now + chrono::Duration::days(365),
+    );
+    store.create_api_token(&user, &stored, now).await.unwrap();
     let form = catalog.form("r7", mamori_core::Variant::Facility).unwrap();
     let body: Vec<_> = form
         .rows()

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use mamori_core::answers::{AnswerSet, validate_batch};
 use mamori_core::catalog::{Form, Variant};
-use mamori_core::{AnswerInput, RuleContext};
+use mamori_core::{Action, AnswerInput, RuleContext};
 use mamori_store::{Actor, Org, User};
 use serde_json::{Value, json};
 
@@ -92,21 +92,25 @@ async fn bearer(state: &AppState, headers: &HeaderMap) -> Result<(User, Org), Ap
         })?;
     let user = state
         .store
-        .user_by_token(&auth::token_hash(token))
+        .user_by_token(&auth::token_hash(token), state.clock.now())
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "APIトークンが正しくありません"))?;
     let org = state.store.org(user.org_id).await?;
     Ok((user, org))
 }
 
-fn form<'a>(state: &'a AppState, edition: &str, variant: &str) -> Result<&'a Form, ApiError> {
-    let variant: Variant = variant.parse().map_err(|e: mamori_core::CatalogError| {
-        ApiError::new(StatusCode::NOT_FOUND, e.to_string())
-    })?;
-    state
-        .catalog
-        .require_form(edition, variant)
-        .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e.to_string()))
+/// The form named in the path, if the token's role may do `action` with it.
+fn form<'a>(
+    state: &'a AppState,
+    user: &User,
+    edition: &str,
+    variant: &str,
+    action: fn(Variant) -> Action,
+) -> Result<&'a Form, ApiError> {
+    let variant: Variant = variant.parse()?;
+    let form = state.catalog.require_form(edition, variant)?;
+    crate::permit(user, action(variant)).map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
+    Ok(form)
 }
 
 async fn catalog(
@@ -114,8 +118,8 @@ async fn catalog(
     headers: HeaderMap,
     Path((edition, variant)): Path<(String, String)>,
 ) -> ApiResult {
-    bearer(&state, &headers).await?;
-    let f = form(&state, &edition, &variant)?;
+    let (user, _) = bearer(&state, &headers).await?;
+    let f = form(&state, &user, &edition, &variant, Action::ViewForm)?;
     let items: Vec<Value> = f
         .items
         .iter()
@@ -151,8 +155,8 @@ async fn get_answers(
     headers: HeaderMap,
     Path((edition, variant)): Path<(String, String)>,
 ) -> ApiResult {
-    let (_, org) = bearer(&state, &headers).await?;
-    let f = form(&state, &edition, &variant)?;
+    let (user, org) = bearer(&state, &headers).await?;
+    let f = form(&state, &user, &edition, &variant, Action::ViewForm)?;
     let answers = state.store.answers(org.id, &edition, f.variant).await?;
     let fy = state.fiscal_year(&edition)?;
     let set = AnswerSet::new(answers.clone());
@@ -171,7 +175,7 @@ async fn put_answers(
     body: Bytes,
 ) -> ApiResult {
     let (user, org) = bearer(&state, &headers).await?;
-    let f = form(&state, &edition, &variant)?;
+    let f = form(&state, &user, &edition, &variant, Action::AnswerForm)?;
     let inputs: Vec<AnswerInput> = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -221,8 +225,8 @@ async fn export(
     headers: HeaderMap,
     Path((edition, variant)): Path<(String, String)>,
 ) -> ApiResult {
-    let (_, org) = bearer(&state, &headers).await?;
-    let f = form(&state, &edition, &variant)?;
+    let (user, org) = bearer(&state, &headers).await?;
+    let f = form(&state, &user, &edition, &variant, Action::ExportForm)?;
     let bytes = crate::pages::checklist_workbook(&state, &org, f)
         .await
         .map_err(|_| {

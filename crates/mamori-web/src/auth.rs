@@ -42,6 +42,22 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// A new API token: the secret to show once, and what the store keeps of it.
+pub fn new_api_token(
+    label: &str,
+    role: mamori_core::Role,
+    expires_at: chrono::DateTime<chrono::Utc>,
+) -> (String, mamori_store::NewToken) {
+    let token = new_token();
+    let stored = mamori_store::NewToken {
+        hash: token_hash(&token),
+        label: label.to_string(),
+        role,
+        expires_at,
+    };
+    (token, stored)
+}
+
 /// Constant-time comparison for CSRF tokens.
 pub fn same_token(a: &str, b: &str) -> bool {
     a.len() == b.len()

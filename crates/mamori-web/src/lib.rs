@@ -54,6 +54,18 @@ impl AppState {
     }
 }
 
+/// The one place pages and the API ask whether a user (or a token's role) may do something.
+pub(crate) fn permit(
+    user: &mamori_store::User,
+    action: mamori_core::Action,
+) -> Result<(), &'static str> {
+    if mamori_core::roles::allowed(user.role, action) {
+        Ok(())
+    } else {
+        Err(action.refusal())
+    }
+}
+
 pub(crate) const SESSION_COOKIE: &str = "mamori_session";
 /// Double-submit token for the forms shown before login (setup, login).
 pub(crate) const PRE_CSRF_COOKIE: &str = "mamori_pre";

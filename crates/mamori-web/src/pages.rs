@@ -8,11 +8,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Duration;
+use mamori_core::Action;
 use mamori_core::answers::{AnswerSet, summarize, validate_batch};
 use mamori_core::catalog::{Form as ChecklistForm, Target, Variant};
 use mamori_core::dates::{FiscalYear, wareki};
 use mamori_core::{Answer, AnswerInput, FieldError, RuleContext};
-use mamori_store::{Actor, NewOrg, NewUser, Org, OrgKind, Session, StoreError};
+use mamori_store::{Actor, NewOrg, NewUser, Org, OrgKind, Session, StoreError, User};
 use serde::Deserialize;
 
 use crate::views::{FormView, OpenView, SectionView, Typed, open_views};
@@ -121,18 +122,18 @@ fn nav(state: &AppState, session: &Session, org: &Org) -> Nav {
     }
 }
 
+/// The form named in the path, if the user may do `action` with it.
 fn checklist_form<'a>(
     state: &'a AppState,
+    user: &User,
     edition: &str,
     variant: &str,
+    action: fn(Variant) -> Action,
 ) -> Result<&'a ChecklistForm, PageError> {
-    let variant: Variant = variant
-        .parse()
-        .map_err(|e: mamori_core::CatalogError| PageError::not_found(e.to_string()))?;
-    state
-        .catalog
-        .require_form(edition, variant)
-        .map_err(|e| PageError::not_found(e.to_string()))
+    let variant: Variant = variant.parse()?;
+    let form = state.catalog.require_form(edition, variant)?;
+    crate::permit(user, action(variant)).map_err(PageError::forbidden)?;
+    Ok(form)
 }
 
 fn fallback_notice(state: &AppState, edition: &str) -> Option<String> {
@@ -376,7 +377,7 @@ pub async fn setup_submit(
         login: v.admin_login.trim().to_string(),
         display_name: v.admin_name.trim().to_string(),
         password_hash: hash,
-        role: "admin".into(),
+        role: mamori_core::Role::Admin,
     };
     let (_, user) = match state.store.set_up(&org, &admin, state.clock.now()).await {
         Ok(x) => x,
@@ -567,7 +568,17 @@ pub async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Pag
     };
     let nav = nav(&state, &session, &org);
     let variant = org.kind.own_variant();
-    let form = checklist_form(&state, &nav.edition, variant.id())?;
+    if !mamori_core::roles::allowed(session.user.role, Action::ViewForm(variant)) {
+        // A vendor's staff see only the vendor form.
+        return Ok(Redirect::to(&format!("/checklists/{}/vendor", nav.edition)).into_response());
+    }
+    let form = checklist_form(
+        &state,
+        &session.user,
+        &nav.edition,
+        variant.id(),
+        Action::ViewForm,
+    )?;
     let today = state.clock.today_jst();
     let answers = AnswerSet::new(state.store.answers(org.id, &nav.edition, variant).await?);
     let fy = state.fiscal_year(&nav.edition)?;
@@ -639,18 +650,38 @@ struct LoadedForm<'a> {
     form: &'a ChecklistForm,
     answers: AnswerSet,
     fy: FiscalYear,
+    can_answer: bool,
+}
+
+impl LoadedForm<'_> {
+    fn view<'a>(&'a self, state: &'a AppState, org: &Org) -> FormView<'a> {
+        FormView {
+            catalog: &state.catalog,
+            form: self.form,
+            answers: &self.answers,
+            has_vendor_contract: org.has_vendor_contract,
+            can_answer: self.can_answer,
+        }
+    }
 }
 
 async fn load_form<'a>(
     state: &'a AppState,
     org: &Org,
-    edition: &str,
-    variant: &str,
+    user: &User,
+    (edition, variant): (&str, &str),
+    action: fn(Variant) -> Action,
 ) -> Result<LoadedForm<'a>, PageError> {
-    let form = checklist_form(state, edition, variant)?;
+    let form = checklist_form(state, user, edition, variant, action)?;
     let answers = AnswerSet::new(state.store.answers(org.id, edition, form.variant).await?);
     let fy = state.fiscal_year(edition)?;
-    Ok(LoadedForm { form, answers, fy })
+    let can_answer = mamori_core::roles::allowed(user.role, Action::AnswerForm(form.variant));
+    Ok(LoadedForm {
+        form,
+        answers,
+        fy,
+        can_answer,
+    })
 }
 
 fn checklist_page(
@@ -660,12 +691,7 @@ fn checklist_page(
     lf: &LoadedForm<'_>,
     typed: Option<&Typed<'_>>,
 ) -> ChecklistPage {
-    let view = FormView {
-        catalog: &state.catalog,
-        form: lf.form,
-        answers: &lf.answers,
-        has_vendor_contract: org.has_vendor_contract,
-    };
+    let view = lf.view(state, org);
     let mut sections = view.sections();
     if let Some(t) = typed {
         // Show the typed values and their errors in place of the stored ones.
@@ -720,7 +746,14 @@ pub async fn checklist(
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
-    let lf = load_form(&state, &org, &edition, &variant).await?;
+    let lf = load_form(
+        &state,
+        &org,
+        &session.user,
+        (&edition, &variant),
+        Action::ViewForm,
+    )
+    .await?;
     let page = checklist_page(&state, nav(&state, &session, &org), &org, &lf, None);
     Ok(render(&page).into_response())
 }
@@ -763,7 +796,14 @@ pub async fn answer_submit(
         return Err(PageError::forbidden(CSRF_MESSAGE));
     }
     let htmx = headers.contains_key("hx-request");
-    let lf = load_form(&state, &org, &edition, &variant).await?;
+    let lf = load_form(
+        &state,
+        &org,
+        &session.user,
+        (&edition, &variant),
+        Action::AnswerForm,
+    )
+    .await?;
     let input = AnswerInput {
         item: f.item.clone(),
         target: Some(f.target.clone()),
@@ -815,18 +855,20 @@ pub async fn answer_submit(
         );
     }
     // Reload the answers so the row shows what is stored now.
-    let lf = load_form(&state, &org, &edition, &variant).await?;
+    let lf = load_form(
+        &state,
+        &org,
+        &session.user,
+        (&edition, &variant),
+        Action::AnswerForm,
+    )
+    .await?;
     let typed = Typed {
         input: &input,
         errors: &errors,
     };
     if htmx {
-        let view = FormView {
-            catalog: &state.catalog,
-            form: lf.form,
-            answers: &lf.answers,
-            has_vendor_contract: org.has_vendor_contract,
-        };
+        let view = lf.view(&state, &org);
         let row = view.row(item, target, (!errors.is_empty()).then_some(&typed));
         let mut resp = render(&RowFragment {
             csrf: session.csrf_token.clone(),
@@ -849,11 +891,17 @@ pub async fn export_xlsx(
     headers: HeaderMap,
     Path((edition, variant)): Path<(String, String)>,
 ) -> PageResult {
-    let (_, org) = match signed_in(&state, &headers).await {
+    let (session, org) = match signed_in(&state, &headers).await {
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
-    let form = checklist_form(&state, &edition, &variant)?;
+    let form = checklist_form(
+        &state,
+        &session.user,
+        &edition,
+        &variant,
+        Action::ExportForm,
+    )?;
     let bytes = checklist_workbook(&state, &org, form).await?;
     Ok(xlsx_response(form, bytes))
 }
@@ -997,6 +1045,7 @@ pub async fn history(
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
+    crate::permit(&session.user, Action::ViewHistory).map_err(PageError::forbidden)?;
     let filter = q.item.trim().to_string();
     let records = if filter.is_empty() {
         state.store.history(org.id, None, None, 500).await?

@@ -36,6 +36,7 @@ pub struct RowView {
     pub status_class: String,
     pub exempt: Option<String>,
     pub rounds: Vec<RoundView>,
+    pub can_answer: bool,
 }
 
 pub struct RoundView {
@@ -73,6 +74,8 @@ pub struct FormView<'a> {
     pub form: &'a Form,
     pub answers: &'a AnswerSet,
     pub has_vendor_contract: bool,
+    /// False for roles that only read: the rows show their answers without forms.
+    pub can_answer: bool,
 }
 
 impl FormView<'_> {
@@ -176,6 +179,7 @@ impl FormView<'_> {
             status_class: status_class(status).to_string(),
             exempt,
             rounds,
+            can_answer: self.can_answer,
         }
     }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use mamori_core::answers::AnswerSet;
-use mamori_core::{Catalog, Clock, Variant};
+use mamori_core::{Catalog, Clock, Role, Variant};
 use mamori_store::{NewOrg, NewUser, OrgKind, Store};
 use mamori_web::{AppState, auth};
 
@@ -70,6 +70,11 @@ enum Command {
         #[command(subcommand)]
         command: ExportCommand,
     },
+    /// 利用者
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// 監査記録（変更履歴）
     Audit {
         #[command(subcommand)]
@@ -92,6 +97,31 @@ enum TokenCommand {
         user: String,
         #[arg(long, default_value = "コマンドで発行")]
         label: String,
+        /// トークンの権限（admin, editor, viewer, vendor。省略時は利用者と同じ。利用者より上にはできません）
+        #[arg(long)]
+        role: Option<String>,
+        /// 有効期限（日数）
+        #[arg(long, default_value_t = 90)]
+        days: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// 利用者を追加します（パスワードは標準入力の1行目）
+    Add {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        #[arg(long)]
+        login: String,
+        /// 氏名（省略時はログインID）
+        #[arg(long)]
+        name: Option<String>,
+        /// 権限: admin（管理者）, editor（編集者）, viewer（閲覧者）, vendor（事業者）
+        #[arg(long)]
+        role: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
     },
 }
 
@@ -195,18 +225,7 @@ async fn run(cli: Cli) -> Result<()> {
             password_stdin,
         } => {
             debug_assert!(password_stdin);
-            if std::io::stdin().is_terminal() {
-                eprintln!("パスワードを入力して Enter を押してください:");
-            }
-            let mut password = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut password)
-                .context("標準入力からパスワードを読めません")?;
-            let password = password.trim_end_matches(['\r', '\n']).to_string();
-            if let Some(p) = auth::password_problem(&password) {
-                bail!("{p}");
-            }
+            let password = read_password()?;
             if org_name.trim().is_empty() {
                 bail!("施設名（--org-name）を指定してください");
             }
@@ -222,7 +241,7 @@ async fn run(cli: Cli) -> Result<()> {
                 display_name: admin_name,
                 password_hash: tokio::task::spawn_blocking(move || auth::hash_password(&password))
                     .await?,
-                role: "admin".into(),
+                role: Role::Admin,
             };
             let store = open(&db).await?;
             let (org, _) = store.set_up(&org, &user, Clock::system().now()).await?;
@@ -234,16 +253,30 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Token {
-            command: TokenCommand::Create { db, user, label },
+            command:
+                TokenCommand::Create {
+                    db,
+                    user,
+                    label,
+                    role,
+                    days,
+                },
         } => {
             let store = open(&db).await?;
             let Some(u) = store.user_by_login(&user).await? else {
                 bail!("ログインID「{user}」の利用者がいません");
             };
-            let token = auth::new_token();
-            store
-                .create_api_token(&u, &auth::token_hash(&token), &label, Clock::system().now())
-                .await?;
+            let role = match role {
+                Some(r) => parse_role(&r)?,
+                None => u.role,
+            };
+            if !(1..=3650).contains(&days) {
+                bail!("有効期限（--days）は1〜3650日にしてください");
+            }
+            let now = Clock::system().now();
+            let (token, stored) =
+                auth::new_api_token(&label, role, now + chrono::Duration::days(days));
+            store.create_api_token(&u, &stored, now).await?;
             println!("{token}");
             eprintln!("このトークンは再表示できません。安全な場所に保管してください。");
             Ok(())
@@ -281,6 +314,36 @@ async fn run(cli: Cli) -> Result<()> {
             println!("{} に書き出しました", out.display());
             Ok(())
         }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    db,
+                    login,
+                    name,
+                    role,
+                    password_stdin,
+                },
+        } => {
+            debug_assert!(password_stdin);
+            let role = parse_role(&role)?;
+            let password = read_password()?;
+            let store = open(&db).await?;
+            let Some(org_id) = store.first_org_id().await? else {
+                bail!("初期設定がまだです（mamori init または mamori serve の初期設定画面）");
+            };
+            let user = NewUser {
+                display_name: name.unwrap_or_else(|| login.clone()),
+                login,
+                password_hash: tokio::task::spawn_blocking(move || auth::hash_password(&password))
+                    .await?,
+                role,
+            };
+            let u = store
+                .add_user(org_id, &user, "mamori user add", Clock::system().now())
+                .await?;
+            println!("利用者 {}（{}）を追加しました", u.login, u.role.label());
+            Ok(())
+        }
         Command::Audit {
             command: AuditCommand::Verify { db },
         } => {
@@ -295,6 +358,29 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Healthcheck { listen } => healthcheck(listen).await,
     }
+}
+
+fn parse_role(s: &str) -> Result<Role> {
+    Role::parse(s).with_context(|| {
+        format!("権限「{s}」はありません（admin, editor, viewer, vendor のいずれか）")
+    })
+}
+
+/// A new password from the first line of standard input, checked against the R7 password rule.
+fn read_password() -> Result<String> {
+    if std::io::stdin().is_terminal() {
+        eprintln!("パスワードを入力して Enter を押してください:");
+    }
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .context("標準入力からパスワードを読めません")?;
+    let password = password.trim_end_matches(['\r', '\n']).to_string();
+    if let Some(p) = auth::password_problem(&password) {
+        bail!("{p}");
+    }
+    Ok(password)
 }
 
 /// GET /healthz over plain HTTP/1.1 on the local address.

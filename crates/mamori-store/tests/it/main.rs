@@ -2,10 +2,11 @@
 //! names a server where the test may create databases; CI sets it and fails if it cannot connect).
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use mamori_core::Role;
 use mamori_core::{
     AnswerInput, AnswerSet, Catalog, Choice, FiscalYear, RuleContext, Target, Variant,
 };
-use mamori_store::{Actor, NewOrg, NewUser, OrgKind, Store, StoreError};
+use mamori_store::{Actor, NewOrg, NewToken, NewUser, OrgKind, Store, StoreError};
 
 fn at() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2025-06-01T01:00:00Z")
@@ -27,7 +28,7 @@ fn new_user(login: &str) -> NewUser {
         login: login.into(),
         display_name: format!("{login} さん"),
         password_hash: "$argon2id$dummy".into(),
-        role: "admin".into(),
+        role: Role::Admin,
     }
 }
 
@@ -104,15 +105,64 @@ async fn story(store: Store, url: &str) {
             .unwrap(),
         1
     );
+    let token = |hash: &str, role: Role, hours: i64| NewToken {
+        hash: hash.into(),
+        label: "テスト".into(),
+        role,
+        expires_at: at() + Duration::hours(hours),
+    };
     store
-        .create_api_token(&admin, "th1", "テスト", at())
+        .create_api_token(&admin, &token("th1", Role::Admin, 24), at())
         .await
         .unwrap();
+    store
+        .create_api_token(&admin, &token("th2", Role::Viewer, 24), at())
+        .await
+        .unwrap();
+    let by = store.user_by_token("th1", at()).await.unwrap().unwrap();
+    assert_eq!((by.id, by.role), (admin.id, Role::Admin));
     assert_eq!(
-        store.user_by_token("th1").await.unwrap().unwrap().id,
-        admin.id
+        store
+            .user_by_token("th2", at())
+            .await
+            .unwrap()
+            .unwrap()
+            .role,
+        Role::Viewer,
+        "a token acts with its own role"
     );
-    assert!(store.user_by_token("other").await.unwrap().is_none());
+    assert!(
+        store
+            .user_by_token("th1", at() + Duration::hours(25))
+            .await
+            .unwrap()
+            .is_none(),
+        "expired"
+    );
+    assert!(store.user_by_token("other", at()).await.unwrap().is_none());
+    // A viewer may not mint an editor token; an added user is recorded.
+    let viewer = store
+        .add_user(
+            org.id,
+            &NewUser {
+                role: Role::Viewer,
+                ..new_user("viewer1")
+            },
+            "admin",
+            at(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .create_api_token(&viewer, &token("th3", Role::Editor, 1), at())
+            .await,
+        Err(StoreError::TokenRole { .. })
+    ));
+    assert_eq!(
+        store.user_by_login("viewer1").await.unwrap().unwrap().role,
+        Role::Viewer
+    );
 
     // Answers are validated and saved in one transaction.
     let actor = Actor {

@@ -57,14 +57,11 @@ async fn app_at(kind: OrgKind, vendor: bool, at: DateTime<Utc>) -> App {
         login: "admin".into(),
         display_name: "山田 太郎".into(),
         password_hash: auth::hash_password("Midori#2025"),
-        role: "admin".into(),
+        role: mamori_core::Role::Admin,
     };
     let (_, user) = store.set_up(&org, &admin, now()).await.unwrap();
-    let token = auth::new_token();
-    store
-        .create_api_token(&user, &auth::token_hash(&token), "test", now())
-        .await
-        .unwrap();
+    let (token, stored) = auth::new_api_token("test", user.role, at + chrono::Duration::days(30));
+    store.create_api_token(&user, &stored, now()).await.unwrap();
     App {
         router,
         store,
@@ -750,5 +747,293 @@ async fn newest_edition_is_used_in_a_later_fiscal_year_and_says_so() {
     assert!(
         html.contains("令和9年3月31日"),
         "the open item shows its 目標日"
+    );
+}
+
+/// Every route, tried by each role of one facility and by the administrator of another: only what the
+/// policy allows succeeds, and no one sees another organisation's data. The route list is checked against
+/// the router's source, so a new route fails this test until it is added here.
+#[tokio::test]
+async fn role_and_tenancy_matrix_covers_every_route() {
+    use mamori_core::Role;
+    // (method, route pattern, concrete path, expected status for admin, editor, viewer, vendor)
+    const OK: u16 = 200;
+    const MOVED: u16 = 303;
+    const NO: u16 = 403;
+    let pages: &[(&str, &str, &str, [u16; 4])] = &[
+        ("GET", "/dashboard", "/dashboard", [OK, OK, OK, MOVED]),
+        ("GET", "/history", "/history", [OK, OK, OK, NO]),
+        (
+            "GET",
+            "/checklists/{edition}/{variant}",
+            "/checklists/r7/facility",
+            [OK, OK, OK, NO],
+        ),
+        (
+            "GET",
+            "/checklists/{edition}/{variant}",
+            "/checklists/r7/vendor",
+            [OK, OK, OK, OK],
+        ),
+        (
+            "POST",
+            "/checklists/{edition}/{variant}/answers",
+            "/checklists/r7/facility/answers",
+            [MOVED, MOVED, NO, NO],
+        ),
+        (
+            "POST",
+            "/checklists/{edition}/{variant}/answers",
+            "/checklists/r7/vendor/answers",
+            [MOVED, MOVED, NO, MOVED],
+        ),
+        (
+            "GET",
+            "/checklists/{edition}/{variant}/export.xlsx",
+            "/checklists/r7/facility/export.xlsx",
+            [OK, OK, OK, NO],
+        ),
+        (
+            "GET",
+            "/checklists/{edition}/{variant}/export.xlsx",
+            "/checklists/r7/vendor/export.xlsx",
+            [OK, OK, OK, OK],
+        ),
+    ];
+    let api: &[(&str, &str, &str, [u16; 4])] = &[
+        (
+            "GET",
+            "/catalog/{edition}/{variant}",
+            "/api/v1/catalog/r7/facility",
+            [OK, OK, OK, NO],
+        ),
+        (
+            "GET",
+            "/catalog/{edition}/{variant}",
+            "/api/v1/catalog/r7/vendor",
+            [OK, OK, OK, OK],
+        ),
+        (
+            "GET",
+            "/checklists/{edition}/{variant}/answers",
+            "/api/v1/checklists/r7/facility/answers",
+            [OK, OK, OK, NO],
+        ),
+        (
+            "PUT",
+            "/checklists/{edition}/{variant}/answers",
+            "/api/v1/checklists/r7/facility/answers",
+            [OK, OK, NO, NO],
+        ),
+        (
+            "PUT",
+            "/checklists/{edition}/{variant}/answers",
+            "/api/v1/checklists/r7/vendor/answers",
+            [OK, OK, NO, OK],
+        ),
+        (
+            "GET",
+            "/checklists/{edition}/{variant}/export.xlsx",
+            "/api/v1/checklists/r7/facility/export.xlsx",
+            [OK, OK, OK, NO],
+        ),
+    ];
+    // Routes open to anyone (setup, login, health, static files) carry no facility data.
+    let public = [
+        "/",
+        "/setup",
+        "/login",
+        "/logout",
+        "/healthz",
+        "/static/{file}",
+        "/favicon.ico",
+    ];
+
+    let source = concat!(
+        include_str!("../../src/lib.rs"),
+        include_str!("../../src/api.rs")
+    );
+    let mut rest = source;
+    while let Some(i) = rest.find(".route(") {
+        rest = &rest[i + 7..];
+        let start = rest.find('"').unwrap() + 1;
+        let path = &rest[start..start + rest[start..].find('"').unwrap()];
+        let covered = public.contains(&path) || pages.iter().chain(api).any(|r| r.1 == path);
+        assert!(covered, "route {path} is not in the role matrix");
+    }
+
+    let app = app().await;
+    let org_id = app.store.first_org_id().await.unwrap().unwrap();
+    let mut who = Vec::new();
+    for role in Role::ALL {
+        let login = format!("u-{}", role.id());
+        let user = app
+            .store
+            .add_user(
+                org_id,
+                &NewUser {
+                    login: login.clone(),
+                    display_name: login.clone(),
+                    password_hash: "x".into(),
+                    role,
+                },
+                "admin",
+                now(),
+            )
+            .await
+            .unwrap();
+        let session = auth::new_token();
+        app.store
+            .create_session(
+                &auth::token_hash(&session),
+                user.id,
+                "csrf-token",
+                now(),
+                now() + chrono::Duration::hours(1),
+            )
+            .await
+            .unwrap();
+        let (token, stored) =
+            auth::new_api_token("matrix", role, now() + chrono::Duration::days(1));
+        app.store
+            .create_api_token(&user, &stored, now())
+            .await
+            .unwrap();
+        who.push((role, session, token));
+    }
+    let form_body = |path: &str| {
+        let variant = if path.contains("/vendor/") {
+            "vendor"
+        } else {
+            "facility"
+        };
+        format!(
+            "csrf=csrf-token&item=r7.{variant}.1.1&target=general&round=1&answer=yes&checked_on=2025-05-20&target_date=&note="
+        )
+    };
+    for (i, (role, session, token)) in who.iter().enumerate() {
+        for (method, _, path, expect) in pages {
+            let mut req = Request::builder()
+                .method(*method)
+                .uri(*path)
+                .header(header::COOKIE, format!("mamori_session={session}"));
+            let body = if *method == "POST" {
+                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Body::from(form_body(path))
+            } else {
+                Body::empty()
+            };
+            let r = send(&app.router, req.body(body).unwrap()).await;
+            assert_eq!(
+                r.status.as_u16(),
+                expect[i],
+                "{role:?} {method} {path}: {}",
+                r.text()
+            );
+        }
+        for (method, _, path, expect) in api {
+            let mut req = Request::builder()
+                .method(*method)
+                .uri(*path)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"));
+            let body = if *method == "PUT" {
+                let variant = if path.contains("/vendor/") {
+                    "vendor"
+                } else {
+                    "facility"
+                };
+                Body::from(
+                    json!([answer(
+                        &format!("r7.{variant}.1.1"),
+                        "yes",
+                        "2025-05-20",
+                        None
+                    )])
+                    .to_string(),
+                )
+            } else {
+                Body::empty()
+            };
+            req = req.header(header::CONTENT_TYPE, "application/json");
+            let r = send(&app.router, req.body(body).unwrap()).await;
+            assert_eq!(
+                r.status.as_u16(),
+                expect[i],
+                "{role:?} {method} {path}: {}",
+                r.text()
+            );
+            if r.status == StatusCode::FORBIDDEN {
+                assert!(r.json()["error"].as_str().unwrap().contains("権限"));
+            }
+        }
+    }
+
+    // Another organisation's administrator sees none of the first one's answers or history.
+    let (_, other) = app
+        .store
+        .add_org(
+            &NewOrg {
+                kind: OrgKind::Hospital,
+                name: "別の病院".into(),
+                security_officer: "他".into(),
+                has_vendor_contract: true,
+            },
+            &NewUser {
+                login: "other-admin".into(),
+                display_name: "他".into(),
+                password_hash: "x".into(),
+                role: Role::Admin,
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+    let (token, stored) =
+        auth::new_api_token("other", Role::Admin, now() + chrono::Duration::days(1));
+    app.store
+        .create_api_token(&other, &stored, now())
+        .await
+        .unwrap();
+    assert!(
+        !app.stored().await.as_array().unwrap().is_empty(),
+        "the first facility has answers"
+    );
+    for path in [
+        "/api/v1/checklists/r7/facility/answers",
+        "/api/v1/checklists/r7/vendor/answers",
+    ] {
+        let r = send(
+            &app.router,
+            Request::get(path)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.json()["answers"], json!([]), "{path}");
+    }
+    let session = auth::new_token();
+    app.store
+        .create_session(
+            &auth::token_hash(&session),
+            other.id,
+            "c",
+            now(),
+            now() + chrono::Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    let r = send(
+        &app.router,
+        Request::get("/history")
+            .header(header::COOKIE, format!("mamori_session={session}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        !r.text().contains("みどりクリニック") && !r.text().contains("u-editor"),
+        "no history of the first facility"
     );
 }

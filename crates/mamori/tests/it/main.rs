@@ -68,6 +68,54 @@ fn init_token_and_export() {
         .unwrap();
     assert!(String::from_utf8_lossy(&none.stderr).contains("「nobody」の利用者がいません"));
 
+    // A viewer added by the administrator may not get an editor token.
+    let mut add = mamori()
+        .args([
+            "user",
+            "add",
+            "--db",
+            db,
+            "--login",
+            "suzuki",
+            "--role",
+            "viewer",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"Suzuki#2025!\n")
+        .unwrap();
+    let added = add.wait_with_output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&added.stdout).contains("利用者 suzuki（閲覧者）を追加しました"),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let over = mamori()
+        .args([
+            "token", "create", "--db", db, "--user", "suzuki", "--role", "editor",
+        ])
+        .output()
+        .unwrap();
+    assert!(!over.status.success());
+    assert!(
+        String::from_utf8_lossy(&over.stderr)
+            .contains("閲覧者の利用者に編集者のトークンは発行できません")
+    );
+    let bad_role = mamori()
+        .args([
+            "token", "create", "--db", db, "--user", "suzuki", "--role", "root",
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("権限「root」はありません"));
+
     let out = dir.path().join("r7.xlsx");
     let export = mamori()
         .args([
