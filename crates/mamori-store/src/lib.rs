@@ -161,6 +161,12 @@ pub struct Actor {
     pub name: String,
 }
 
+/// A session ends after this long without use.
+pub const SESSION_IDLE_MINUTES: i64 = 30;
+/// Failed logins in a row that lock an account, and for how long.
+pub const LOCKOUT_FAILURES: i64 = 5;
+pub const LOCKOUT_MINUTES: i64 = 15;
+
 fn ts(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
@@ -434,7 +440,9 @@ impl Store {
         at: DateTime<Utc>,
         expires: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at, last_seen) VALUES ($1, $2, $3, $4, $5, $4)",
+        )
             .bind(token_hash)
             .bind(user_id)
             .bind(csrf_token)
@@ -445,23 +453,99 @@ impl Store {
         Ok(())
     }
 
-    /// A live session and its user; expired sessions are not returned.
+    /// A live session and its user. Sessions past their end, or idle for longer than
+    /// [`SESSION_IDLE_MINUTES`], are not returned; using a session keeps it alive.
     pub async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
+        let idle_since = now - chrono::Duration::minutes(SESSION_IDLE_MINUTES);
         let row = sqlx::query(
-            "SELECT u.id, u.org_id, u.login, u.display_name, u.password_hash, u.role, s.csrf_token \
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2",
+            "SELECT u.id, u.org_id, u.login, u.display_name, u.password_hash, u.role, s.csrf_token, s.last_seen \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen > $3",
         )
         .bind(token_hash)
         .bind(ts(now))
+        .bind(ts(idle_since))
         .fetch_optional(&self.pool)
         .await?;
-        match row {
-            None => Ok(None),
-            Some(r) => Ok(Some(Session {
-                user: user_from_row(&r)?,
-                csrf_token: r.try_get(6)?,
-            })),
+        let Some(r) = row else { return Ok(None) };
+        // Touch at most once a minute: page views are not all writes.
+        let last_seen: String = r.try_get(7)?;
+        if last_seen < ts(now - chrono::Duration::minutes(1)) {
+            sqlx::query("UPDATE sessions SET last_seen = $1 WHERE token_hash = $2")
+                .bind(ts(now))
+                .bind(token_hash)
+                .execute(&self.pool)
+                .await?;
         }
+        Ok(Some(Session {
+            user: user_from_row(&r)?,
+            csrf_token: r.try_get(6)?,
+        }))
+    }
+
+    /// When the account is locked after failed logins, until when.
+    pub async fn locked_until(
+        &self,
+        user_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let until: String = sqlx::query("SELECT locked_until FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        Ok(DateTime::parse_from_rfc3339(&until)
+            .ok()
+            .map(|t| t.to_utc())
+            .filter(|t| *t > now))
+    }
+
+    /// Counts a failed login; the [`LOCKOUT_FAILURES`]th in a row locks the account for
+    /// [`LOCKOUT_MINUTES`] (recorded in the audit trail). Returns the lock's end when it locks.
+    pub async fn record_login_failure(
+        &self,
+        user: &User,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let mut tx = self.write_tx().await?;
+        let n: i64 = sqlx::query("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
+            .bind(user.id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        let mut locked = None;
+        if n >= LOCKOUT_FAILURES {
+            let until = now + chrono::Duration::minutes(LOCKOUT_MINUTES);
+            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = $1 WHERE id = $2")
+                .bind(ts(until))
+                .bind(user.id)
+                .execute(&mut *tx)
+                .await?;
+            let after = serde_json::json!({"locked_until": ts(until), "failures": n});
+            audit(
+                &mut tx,
+                user.org_id,
+                &user.login,
+                now,
+                "user",
+                &user.id.to_string(),
+                "lock",
+                None,
+                Some(after),
+            )
+            .await?;
+            locked = Some(until);
+        }
+        tx.commit().await?;
+        Ok(locked)
+    }
+
+    pub async fn reset_login_failures(&self, user_id: i64) -> Result<()> {
+        sqlx::query("UPDATE users SET failed_logins = 0 WHERE id = $1 AND failed_logins > 0")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
@@ -472,12 +556,17 @@ impl Store {
         Ok(())
     }
 
+    /// Removes sessions past their end or idle past the timeout.
     pub async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64> {
-        Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(ts(now))
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+        let idle_since = now - chrono::Duration::minutes(SESSION_IDLE_MINUTES);
+        Ok(
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen <= $2")
+                .bind(ts(now))
+                .bind(ts(idle_since))
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
     }
 
     /// Stores a new API token (its hash) with a role no higher than its user's and an expiry.

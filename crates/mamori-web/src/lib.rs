@@ -23,6 +23,31 @@ pub struct AppState {
     pub clock: Clock,
     /// Mark cookies `Secure` (when served over TLS or behind a TLS proxy).
     pub secure_cookies: bool,
+    pub(crate) login_limiter: Arc<LoginLimiter>,
+}
+
+/// Login attempts per client address: at most [`LOGIN_ATTEMPTS_PER_MINUTE`] in a minute.
+#[derive(Default)]
+pub(crate) struct LoginLimiter(
+    std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (std::time::Instant, u32)>>,
+);
+
+pub const LOGIN_ATTEMPTS_PER_MINUTE: u32 = 10;
+
+impl LoginLimiter {
+    pub(crate) fn allow(&self, ip: std::net::IpAddr) -> bool {
+        let now = std::time::Instant::now();
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, (start, _)| now.duration_since(*start).as_secs() < 60);
+        }
+        let entry = map.entry(ip).or_insert((now, 0));
+        if now.duration_since(entry.0).as_secs() >= 60 {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= LOGIN_ATTEMPTS_PER_MINUTE
+    }
 }
 
 impl AppState {
@@ -32,6 +57,7 @@ impl AppState {
             catalog: Arc::new(catalog),
             clock,
             secure_cookies: false,
+            login_limiter: Arc::default(),
         }
     }
 
@@ -134,7 +160,8 @@ pub fn router(state: AppState) -> Router {
 
 /// Serves until the process gets Ctrl-C or SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
 }

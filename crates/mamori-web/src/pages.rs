@@ -3,10 +3,11 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Form;
+use axum::extract::ConnectInfo;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
 use chrono::Duration;
 use mamori_core::Action;
 use mamori_core::answers::{AnswerSet, summarize, validate_batch};
@@ -15,6 +16,7 @@ use mamori_core::dates::{FiscalYear, wareki};
 use mamori_core::{Answer, AnswerInput, FieldError, RuleContext};
 use mamori_store::{Actor, NewOrg, NewUser, Org, OrgKind, Session, StoreError, User};
 use serde::Deserialize;
+use std::net::SocketAddr;
 
 use crate::views::{FormView, OpenView, SectionView, Typed, open_views};
 use crate::{AppState, PRE_CSRF_COOKIE, SESSION_COOKIE, SESSION_HOURS, auth, cookie, set_cookie};
@@ -462,24 +464,38 @@ pub struct LoginForm {
 
 pub async fn login_submit(
     State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> PageResult {
     let (csrf, new) = pre_csrf(&headers);
-    if !pre_csrf_ok(&headers, &f.csrf) {
+    let refuse = |status: StatusCode, message: String, csrf: String, login: String| {
         let page = LoginPage {
             nav: None,
             csrf,
-            login: f.login,
-            error: Some(CSRF_MESSAGE.into()),
+            login,
+            error: Some(message),
         };
-        return Ok(with_pre_cookie(
-            (StatusCode::FORBIDDEN, render(&page)).into_response(),
-            new,
-            state.secure_cookies,
-        ));
+        Ok((status, render(&page)).into_response())
+    };
+    if !pre_csrf_ok(&headers, &f.csrf) {
+        let resp = refuse(StatusCode::FORBIDDEN, CSRF_MESSAGE.into(), csrf, f.login)?;
+        return Ok(with_pre_cookie(resp, new, state.secure_cookies));
     }
+    if let Some(Extension(ConnectInfo(addr))) = peer
+        && !state.login_limiter.allow(addr.ip())
+    {
+        let message =
+            "ログインの試行が多すぎます。1分ほど待ってから、もう一度お試しください。".to_string();
+        return refuse(StatusCode::TOO_MANY_REQUESTS, message, csrf, f.login);
+    }
+    let now = state.clock.now();
     let user = state.store.user_by_login(f.login.trim()).await?;
+    if let Some(u) = &user
+        && let Some(until) = state.store.locked_until(u.id, now).await?
+    {
+        return refuse(StatusCode::FORBIDDEN, locked_message(until), csrf, f.login);
+    }
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let password = f.password.clone();
     let ok =
@@ -488,12 +504,13 @@ pub async fn login_submit(
             .expect("verify does not panic");
     match user {
         Some(u) if ok => {
+            state.store.reset_login_failures(u.id).await?;
             state
                 .store
                 .record_event(
                     u.org_id,
                     &u.login,
-                    state.clock.now(),
+                    now,
                     "session",
                     &u.id.to_string(),
                     "login",
@@ -501,16 +518,23 @@ pub async fn login_submit(
                 .await?;
             start_session(&state, u.id).await
         }
-        _ => {
-            let page = LoginPage {
-                nav: None,
-                csrf,
-                login: f.login,
-                error: Some("ログインIDまたはパスワードが違います".into()),
-            };
-            Ok((StatusCode::UNAUTHORIZED, render(&page)).into_response())
-        }
+        Some(u) => match state.store.record_login_failure(&u, now).await? {
+            Some(until) => refuse(StatusCode::FORBIDDEN, locked_message(until), csrf, f.login),
+            None => refuse(StatusCode::UNAUTHORIZED, BAD_LOGIN.into(), csrf, f.login),
+        },
+        None => refuse(StatusCode::UNAUTHORIZED, BAD_LOGIN.into(), csrf, f.login),
     }
+}
+
+const BAD_LOGIN: &str = "ログインIDまたはパスワードが違います";
+
+fn locked_message(until: chrono::DateTime<chrono::Utc>) -> String {
+    let jst = until + Duration::hours(9);
+    format!(
+        "ログインに{}回続けて失敗したため、このアカウントは{}までロックされています。時間をおいてお試しいただくか、管理者に連絡してください。",
+        mamori_store::LOCKOUT_FAILURES,
+        jst.format("%H:%M")
+    )
 }
 
 #[derive(Deserialize)]

@@ -82,8 +82,29 @@ async fn story(store: Store, url: &str) {
         .create_session("s1", admin.id, "csrf1", at(), at() + Duration::hours(8))
         .await
         .unwrap();
+    // Used every 20 minutes, a session lives on; 31 idle minutes end it.
+    let mut t = at();
+    for _ in 0..4 {
+        t += Duration::minutes(20);
+        assert!(
+            store.session("s1", t).await.unwrap().is_some(),
+            "alive at {t}"
+        );
+    }
+    assert!(
+        store
+            .session("s1", t + Duration::minutes(31))
+            .await
+            .unwrap()
+            .is_none(),
+        "idle timeout"
+    );
+    store
+        .create_session("s2", admin.id, "csrf1", at(), at() + Duration::hours(8))
+        .await
+        .unwrap();
     let s = store
-        .session("s1", at() + Duration::hours(1))
+        .session("s2", at() + Duration::minutes(10))
         .await
         .unwrap()
         .unwrap();
@@ -93,7 +114,7 @@ async fn story(store: Store, url: &str) {
     );
     assert!(
         store
-            .session("s1", at() + Duration::hours(9))
+            .session("s2", at() + Duration::hours(9))
             .await
             .unwrap()
             .is_none()
@@ -103,7 +124,7 @@ async fn story(store: Store, url: &str) {
             .delete_expired_sessions(at() + Duration::hours(9))
             .await
             .unwrap(),
-        1
+        2
     );
     let token = |hash: &str, role: Role, hours: i64| NewToken {
         hash: hash.into(),
@@ -162,6 +183,42 @@ async fn story(store: Store, url: &str) {
     assert_eq!(
         store.user_by_login("viewer1").await.unwrap().unwrap().role,
         Role::Viewer
+    );
+
+    // Five failed logins in a row lock the account for 15 minutes; a success resets the count.
+    for _ in 0..4 {
+        assert_eq!(
+            store.record_login_failure(&admin, at()).await.unwrap(),
+            None
+        );
+    }
+    store.reset_login_failures(admin.id).await.unwrap();
+    for _ in 0..4 {
+        assert_eq!(
+            store.record_login_failure(&admin, at()).await.unwrap(),
+            None
+        );
+    }
+    assert_eq!(store.locked_until(admin.id, at()).await.unwrap(), None);
+    let until = store
+        .record_login_failure(&admin, at())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(until, at() + Duration::minutes(15));
+    assert_eq!(
+        store
+            .locked_until(admin.id, at() + Duration::minutes(14))
+            .await
+            .unwrap(),
+        Some(until)
+    );
+    assert_eq!(
+        store
+            .locked_until(admin.id, at() + Duration::minutes(16))
+            .await
+            .unwrap(),
+        None
     );
 
     // Answers are validated and saved in one transaction.

@@ -1037,3 +1037,58 @@ async fn role_and_tenancy_matrix_covers_every_route() {
         "no history of the first facility"
     );
 }
+
+#[tokio::test]
+async fn failed_logins_lock_the_account_and_flood_is_rate_limited() {
+    let app = app().await;
+    let page = send(
+        &app.router,
+        Request::get("/login").body(Body::empty()).unwrap(),
+    )
+    .await;
+    let csrf = form_field(&page.text(), "csrf");
+    let cookies = format!("mamori_pre={csrf}");
+    let attempt = |password: &str, peer: Option<&str>| {
+        let mut req = form_post(
+            "/login",
+            &cookies,
+            &format!("csrf={csrf}&login=admin&password={}", enc(password)),
+        );
+        if let Some(p) = peer {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(
+                p.parse::<std::net::SocketAddr>().unwrap(),
+            ));
+        }
+        req
+    };
+    for i in 1..=4 {
+        let r = send(&app.router, attempt("wrong", None)).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let r = send(&app.router, attempt("wrong", None)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.text().contains("5回続けて失敗したため"), "{}", r.text());
+    // Even the right password is refused while locked.
+    let r = send(&app.router, attempt("Midori#2025", None)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.text().contains("ロックされています"));
+    assert!(
+        app.store
+            .history(1, Some("user"), None, 10)
+            .await
+            .unwrap()
+            .iter()
+            .any(|h| h.action == "lock")
+    );
+
+    // One address may try 10 times a minute; another address is not affected.
+    for _ in 0..mamori_web::LOGIN_ATTEMPTS_PER_MINUTE {
+        let r = send(&app.router, attempt("x", Some("192.0.2.7:5000"))).await;
+        assert_ne!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    }
+    let r = send(&app.router, attempt("x", Some("192.0.2.7:5001"))).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.text().contains("試行が多すぎます"));
+    let r = send(&app.router, attempt("x", Some("192.0.2.8:5000"))).await;
+    assert_ne!(r.status, StatusCode::TOO_MANY_REQUESTS);
+}
