@@ -4,6 +4,8 @@
 //! Every query that reads or writes facility data takes the organisation id and filters on it: no method
 //! returns another organisation's rows.
 
+pub mod backup;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use mamori_core::{Answer, AnswerSet, Choice, Role, Target, Variant};
 use serde::Serialize;
@@ -25,6 +27,8 @@ pub enum StoreError {
     LoginTaken(String),
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    Backup(String),
     #[error("{user}の利用者に{token}のトークンは発行できません")]
     TokenRole {
         user: &'static str,

@@ -70,6 +70,28 @@ enum Command {
         #[command(subcommand)]
         command: ExportCommand,
     },
+    /// バックアップを1世代作成し、古い世代を削除します（SQLite。稼働中でも一貫した内容になります）
+    Backup {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        /// 保存先のフォルダ（USBディスクやネットワークから切り離せる場所を推奨）
+        #[arg(long)]
+        dir: PathBuf,
+        /// 残す世代数
+        #[arg(long, default_value_t = 7)]
+        keep: usize,
+    },
+    /// バックアップから新しいデータベースファイルへ復元します（壊れたバックアップは拒否します）
+    Restore {
+        #[arg(long)]
+        dir: PathBuf,
+        /// 世代（例 20261123T020000Z）。省略時は一覧を表示します
+        #[arg(long)]
+        generation: Option<String>,
+        /// 復元先（存在しないファイル）
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
     /// 利用者
     User {
         #[command(subcommand)]
@@ -342,6 +364,45 @@ async fn run(cli: Cli) -> Result<()> {
                 .add_user(org_id, &user, "mamori user add", Clock::system().now())
                 .await?;
             println!("利用者 {}（{}）を追加しました", u.login, u.role.label());
+            Ok(())
+        }
+        Command::Backup { db, dir, keep } => {
+            let store = open(&db).await?;
+            let m = store.backup(&dir, keep, Clock::system().now()).await?;
+            println!(
+                "バックアップを作成しました: {}（{} バイト、SHA-256 {}、監査記録 {} 件）",
+                dir.join(&m.file).display(),
+                m.size,
+                m.sha256,
+                m.audit_records
+            );
+            Ok(())
+        }
+        Command::Restore {
+            dir,
+            generation,
+            db,
+        } => {
+            let (Some(generation), Some(db)) = (generation, db) else {
+                let gens = mamori_store::backup::list_generations(&dir)?;
+                if gens.is_empty() {
+                    bail!("{} にバックアップはありません", dir.display());
+                }
+                println!("世代一覧（--generation で指定し、--db で復元先を指定してください）:");
+                for g in gens {
+                    println!(
+                        "  {}  {} バイト  監査記録 {} 件",
+                        g.generation, g.size, g.audit_records
+                    );
+                }
+                return Ok(());
+            };
+            let m = mamori_store::backup::restore(&dir, &generation, &db).await?;
+            println!(
+                "世代 {} を {} に復元しました（SHA-256 と監査記録を確認済み）",
+                m.generation,
+                db.display()
+            );
             Ok(())
         }
         Command::Audit {

@@ -1,6 +1,8 @@
 //! Conformance suite: the same story against SQLite (always) and PostgreSQL (when `MAMORI_TEST_PG_URL`
 //! names a server where the test may create databases; CI sets it and fails if it cannot connect).
 
+mod backup;
+
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use mamori_core::Role;
 use mamori_core::{
