@@ -344,7 +344,7 @@ fn http(addr: &str, method: &str, path: &str, token: &str, body: &str) -> Option
 }
 
 fn start_server(db: &str, listen: &str) -> std::process::Child {
-    let child = mamori()
+    let mut child = mamori()
         .args(["serve", "--db", db, "--listen", listen])
         .stdout(Stdio::null())
         .spawn()
@@ -361,6 +361,8 @@ fn start_server(db: &str, listen: &str) -> std::process::Child {
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("server did not come up");
 }
 
