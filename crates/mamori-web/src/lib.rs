@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 mod pages;
+pub mod totp;
 mod views;
 
 use std::sync::Arc;
