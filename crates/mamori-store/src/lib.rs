@@ -130,6 +130,23 @@ impl std::fmt::Debug for User {
     }
 }
 
+/// Two-factor state of a user.
+#[derive(Clone, PartialEq)]
+pub struct TotpState {
+    pub secret: String,
+    pub enabled: bool,
+    pub last_step: i64,
+}
+
+impl std::fmt::Debug for TotpState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpState")
+            .field("enabled", &self.enabled)
+            .field("last_step", &self.last_step)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A new API token as stored: the SHA-256 of the token, never the token.
 #[derive(Debug, Clone)]
 pub struct NewToken {
@@ -485,6 +502,102 @@ impl Store {
             user: user_from_row(&r)?,
             csrf_token: r.try_get(6)?,
         }))
+    }
+
+    /// The user's two-factor state. The secret is only read for checking codes; it is never logged.
+    pub async fn totp(&self, user_id: i64) -> Result<TotpState> {
+        let r = sqlx::query(
+            "SELECT totp_secret, totp_enabled, totp_last_step FROM users WHERE id = $1",
+        )
+        .bind(user_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(TotpState {
+            secret: r.try_get(0)?,
+            enabled: r.try_get::<i64, _>(1)? != 0,
+            last_step: r.try_get(2)?,
+        })
+    }
+
+    /// Stores a new secret awaiting confirmation (two-factor stays off until [`Store::enable_totp`]).
+    pub async fn begin_totp(&self, user: &User, secret: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET totp_secret = $1 WHERE id = $2 AND totp_enabled = 0")
+            .bind(secret)
+            .bind(user.id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Turns two-factor on after a confirmed code, with new recovery codes (their hashes).
+    pub async fn enable_totp(
+        &self,
+        user: &User,
+        step: i64,
+        recovery_hashes: &[String],
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE users SET totp_enabled = 1, totp_last_step = $1 WHERE id = $2")
+            .bind(step)
+            .bind(user.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+            .bind(user.id)
+            .execute(&mut *tx)
+            .await?;
+        for h in recovery_hashes {
+            sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
+                .bind(user.id)
+                .bind(h)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let after =
+            serde_json::json!({"two_factor": "enabled", "recovery_codes": recovery_hashes.len()});
+        audit(
+            &mut tx,
+            user.org_id,
+            &user.login,
+            at,
+            "user",
+            &user.id.to_string(),
+            "totp",
+            None,
+            Some(after),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Accepts a code's step once: a step not newer than the last accepted one is a replay.
+    pub async fn accept_totp_step(&self, user_id: i64, step: i64) -> Result<bool> {
+        let n = sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_enabled = 1 AND totp_last_step < $1")
+            .bind(step)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
+    /// Uses up a recovery code (by its hash); false when unknown or already used.
+    pub async fn use_recovery_code(
+        &self,
+        user_id: i64,
+        code_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let n = sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at = ''")
+            .bind(ts(at))
+            .bind(user_id)
+            .bind(code_hash)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
     }
 
     /// When the account is locked after failed logins, until when.

@@ -223,6 +223,52 @@ async fn story(store: Store, url: &str) {
         None
     );
 
+    // Two-factor: pending until enabled; each step accepted once; recovery codes used once.
+    assert!(!store.totp(admin.id).await.unwrap().enabled);
+    store.begin_totp(&admin, "JBSWY3DPEHPK3PXP").await.unwrap();
+    assert!(
+        !store.accept_totp_step(admin.id, 100).await.unwrap(),
+        "not enabled yet"
+    );
+    store
+        .enable_totp(&admin, 100, &["rc1".into(), "rc2".into()], at())
+        .await
+        .unwrap();
+    let t = store.totp(admin.id).await.unwrap();
+    assert!(t.enabled && t.secret == "JBSWY3DPEHPK3PXP" && t.last_step == 100);
+    assert!(
+        !format!("{t:?}").contains("JBSWY"),
+        "the secret stays out of Debug output"
+    );
+    assert!(
+        !store.accept_totp_step(admin.id, 100).await.unwrap(),
+        "replay of the enrolment step"
+    );
+    assert!(store.accept_totp_step(admin.id, 101).await.unwrap());
+    assert!(
+        !store.accept_totp_step(admin.id, 101).await.unwrap(),
+        "replay"
+    );
+    assert!(
+        store
+            .use_recovery_code(admin.id, "rc1", at())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .use_recovery_code(admin.id, "rc1", at())
+            .await
+            .unwrap(),
+        "used once"
+    );
+    assert!(
+        !store
+            .use_recovery_code(admin.id, "nope", at())
+            .await
+            .unwrap()
+    );
+
     // Answers are validated and saved in one transaction.
     let actor = Actor {
         user_id: admin.id,
