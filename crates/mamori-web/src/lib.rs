@@ -1,6 +1,7 @@
 //! Mamori's web app and JSON API: axum router, askama templates (Japanese UI), sessions in the database,
 //! CSRF tokens on every form, bearer tokens for the API.
 
+mod account;
 pub mod api;
 pub mod auth;
 mod pages;
@@ -127,6 +128,10 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(pages::logout))
         .route("/dashboard", get(pages::dashboard))
         .route("/history", get(pages::history))
+        .route(
+            "/account/totp",
+            get(account::totp_page).post(account::totp_confirm),
+        )
         .route("/checklists/{edition}/{variant}", get(pages::checklist))
         .route(
             "/checklists/{edition}/{variant}/answers",

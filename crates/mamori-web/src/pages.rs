@@ -55,7 +55,7 @@ impl PageError {
     fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "見つかりません", message)
     }
-    fn forbidden(message: impl Into<String>) -> Self {
+    pub(crate) fn forbidden(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "操作できません", message)
     }
 }
@@ -88,17 +88,20 @@ impl IntoResponse for PageError {
     }
 }
 
-fn render(t: &impl Template) -> Html<String> {
+pub(crate) fn render(t: &impl Template) -> Html<String> {
     Html(
         t.render()
             .unwrap_or_else(|e| format!("<p>画面を表示できません: {e}</p>")),
     )
 }
 
-type PageResult = Result<Response, PageError>;
+pub(crate) type PageResult = Result<Response, PageError>;
 
 /// The signed-in user and their organisation, or a redirect to the login page.
-async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<(Session, Org), Response> {
+pub(crate) async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(Session, Org), Response> {
     let Some(session) = state.session(headers).await else {
         return Err(Redirect::to("/login").into_response());
     };
@@ -108,7 +111,7 @@ async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<(Session, Or
     }
 }
 
-fn nav(state: &AppState, session: &Session, org: &Org) -> Nav {
+pub(crate) fn nav(state: &AppState, session: &Session, org: &Org) -> Nav {
     let fy = FiscalYear::containing(state.clock.today_jst());
     let edition = state
         .catalog
@@ -214,7 +217,7 @@ fn pre_csrf_ok(headers: &HeaderMap, submitted: &str) -> bool {
     cookie(headers, PRE_CSRF_COOKIE).is_some_and(|c| auth::same_token(&c, submitted))
 }
 
-const CSRF_MESSAGE: &str =
+pub(crate) const CSRF_MESSAGE: &str =
     "画面の有効期限が切れました。ページを開き直してから、もう一度操作してください。";
 
 #[derive(Deserialize, Default)]
@@ -455,6 +458,8 @@ pub async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Pa
 #[derive(Deserialize)]
 pub struct LoginForm {
     #[serde(default)]
+    code: String,
+    #[serde(default)]
     csrf: String,
     #[serde(default)]
     login: String,
@@ -504,6 +509,31 @@ pub async fn login_submit(
             .expect("verify does not panic");
     match user {
         Some(u) if ok => {
+            let two_factor = state.store.totp(u.id).await?;
+            if two_factor.enabled {
+                let code = f.code.trim();
+                if code.is_empty() {
+                    let message = "二要素認証の確認コード（6桁）も入力してください".to_string();
+                    return refuse(StatusCode::UNAUTHORIZED, message, csrf, f.login);
+                }
+                let accepted =
+                    match crate::totp::matching_step(&two_factor.secret, code, now.timestamp()) {
+                        Some(step) => state.store.accept_totp_step(u.id, step).await?,
+                        None => {
+                            state
+                                .store
+                                .use_recovery_code(u.id, &auth::token_hash(code), now)
+                                .await?
+                        }
+                    };
+                if !accepted {
+                    if let Some(until) = state.store.record_login_failure(&u, now).await? {
+                        return refuse(StatusCode::FORBIDDEN, locked_message(until), csrf, f.login);
+                    }
+                    let message = "確認コードが正しくありません（一度使ったコードは使えません。次のコードを待って入力してください）".to_string();
+                    return refuse(StatusCode::UNAUTHORIZED, message, csrf, f.login);
+                }
+            }
             state.store.reset_login_failures(u.id).await?;
             state
                 .store

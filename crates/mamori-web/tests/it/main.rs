@@ -763,6 +763,13 @@ async fn role_and_tenancy_matrix_covers_every_route() {
     let pages: &[(&str, &str, &str, [u16; 4])] = &[
         ("GET", "/dashboard", "/dashboard", [OK, OK, OK, MOVED]),
         ("GET", "/history", "/history", [OK, OK, OK, NO]),
+        ("GET", "/account/totp", "/account/totp", [OK, OK, OK, OK]),
+        (
+            "POST",
+            "/account/totp",
+            "/account/totp",
+            [422, 422, 422, 422],
+        ),
         (
             "GET",
             "/checklists/{edition}/{variant}",
@@ -1091,4 +1098,109 @@ async fn failed_logins_lock_the_account_and_flood_is_rate_limited() {
     assert!(r.text().contains("試行が多すぎます"));
     let r = send(&app.router, attempt("x", Some("192.0.2.8:5000"))).await;
     assert_ne!(r.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn two_factor_enrolment_login_and_replay() {
+    let app = app().await;
+    let user = app.store.user_by_login("admin").await.unwrap().unwrap();
+    let session = auth::new_token();
+    app.store
+        .create_session(
+            &auth::token_hash(&session),
+            user.id,
+            "csrf-t",
+            now(),
+            now() + chrono::Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    let cookie = format!("mamori_session={session}");
+    let page = send(
+        &app.router,
+        Request::get("/account/totp")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    let html = page.text();
+    assert!(html.contains("data:image/svg+xml;base64,"), "QR code shown");
+    let start = html.find("id=\"totp-secret\">").unwrap() + "id=\"totp-secret\">".len();
+    let secret = html[start..start + 32].to_string();
+    let raw = data_encoding::BASE32_NOPAD
+        .decode(secret.as_bytes())
+        .unwrap();
+    let code_at = |t: DateTime<Utc>| {
+        format!(
+            "{:06}",
+            mamori_web::totp::code_at(&raw, mamori_web::totp::step_of(t.timestamp()))
+        )
+    };
+
+    let r = send(
+        &app.router,
+        form_post("/account/totp", &cookie, "csrf=csrf-t&code=000000"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("確認コードが正しくありません"));
+    let r = send(
+        &app.router,
+        form_post(
+            "/account/totp",
+            &cookie,
+            &format!("csrf=csrf-t&code={}", code_at(now())),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+    assert!(html.contains("回復コード"));
+    let codes: Vec<String> = html
+        .split("<li><code>")
+        .skip(1)
+        .map(|c| c[..10].to_string())
+        .collect();
+    assert_eq!(codes.len(), 10);
+
+    // Sign in: password alone is not enough; the enrolment code cannot be replayed; the next step's code works once.
+    let login = |router: Router, code: String| async move {
+        let page = send(&router, Request::get("/login").body(Body::empty()).unwrap()).await;
+        let csrf = form_field(&page.text(), "csrf");
+        let body = format!(
+            "csrf={csrf}&login=admin&password={}&code={code}",
+            enc("Midori#2025")
+        );
+        send(
+            &router,
+            form_post("/login", &format!("mamori_pre={csrf}"), &body),
+        )
+        .await
+    };
+    let r = login(app.router.clone(), String::new()).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.text().contains("確認コード（6桁）も入力してください"));
+    let r = login(app.router.clone(), code_at(now())).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "replayed enrolment code"
+    );
+    assert!(r.text().contains("一度使ったコードは使えません"));
+    let later = now() + chrono::Duration::seconds(30);
+    let router_later = mamori_web::router(AppState::new(
+        app.store.clone(),
+        Catalog::builtin().unwrap(),
+        Clock::fixed(later),
+    ));
+    let r = login(router_later.clone(), code_at(later)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let r = login(router_later.clone(), code_at(later)).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "the same code twice");
+    // A recovery code works once.
+    let r = login(router_later.clone(), codes[0].clone()).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = login(router_later, codes[0].clone()).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }

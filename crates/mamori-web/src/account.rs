@@ -1,0 +1,119 @@
+//! The signed-in person's own account: two-factor enrolment.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
+
+use crate::pages::{Nav, PageError, PageResult, nav, render, signed_in};
+use crate::{AppState, auth, totp};
+
+/// Recovery codes given at enrolment.
+pub const RECOVERY_CODES: usize = 10;
+
+#[derive(Template)]
+#[template(path = "totp.html")]
+struct TotpPage {
+    nav: Option<Nav>,
+    csrf: String,
+    enabled: bool,
+    secret: String,
+    qr_data_uri: String,
+    error: Option<String>,
+    recovery_codes: Vec<String>,
+}
+
+fn qr_data_uri(secret: &str, account: &str) -> String {
+    let svg = totp::qr_svg(&totp::otpauth_uri(secret, account));
+    format!(
+        "data:image/svg+xml;base64,{}",
+        data_encoding::BASE64.encode(svg.as_bytes())
+    )
+}
+
+pub async fn totp_page(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
+    let (session, org) = match signed_in(&state, &headers).await {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let current = state.store.totp(session.user.id).await?;
+    let mut page = TotpPage {
+        csrf: session.csrf_token.clone(),
+        enabled: current.enabled,
+        secret: String::new(),
+        qr_data_uri: String::new(),
+        error: None,
+        recovery_codes: Vec::new(),
+        nav: Some(nav(&state, &session, &org)),
+    };
+    if !current.enabled {
+        // A fresh secret each time the page is opened, until one is confirmed.
+        let secret = totp::new_secret();
+        state.store.begin_totp(&session.user, &secret).await?;
+        page.qr_data_uri = qr_data_uri(&secret, &session.user.login);
+        page.secret = secret;
+    }
+    Ok(render(&page).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct TotpForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+}
+
+pub async fn totp_confirm(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<TotpForm>,
+) -> PageResult {
+    let (session, org) = match signed_in(&state, &headers).await {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    if !auth::same_token(&session.csrf_token, &f.csrf) {
+        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+    }
+    let current = state.store.totp(session.user.id).await?;
+    if current.enabled {
+        return Ok(Redirect::to("/account/totp").into_response());
+    }
+    let now = state.clock.now().timestamp();
+    let Some(step) = totp::matching_step(&current.secret, &f.code, now) else {
+        let page = TotpPage {
+            csrf: session.csrf_token.clone(),
+            enabled: false,
+            qr_data_uri: qr_data_uri(&current.secret, &session.user.login),
+            secret: current.secret,
+            error: Some(
+                "確認コードが正しくありません。アプリに表示されている最新の6桁を入力してください。"
+                    .into(),
+            ),
+            recovery_codes: Vec::new(),
+            nav: Some(nav(&state, &session, &org)),
+        };
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
+    };
+    let codes: Vec<String> = (0..RECOVERY_CODES)
+        .map(|_| auth::new_token()[..10].to_string())
+        .collect();
+    let hashes: Vec<String> = codes.iter().map(|c| auth::token_hash(c)).collect();
+    state
+        .store
+        .enable_totp(&session.user, step, &hashes, state.clock.now())
+        .await?;
+    let page = TotpPage {
+        csrf: session.csrf_token.clone(),
+        enabled: true,
+        secret: String::new(),
+        qr_data_uri: String::new(),
+        error: None,
+        recovery_codes: codes,
+        nav: Some(nav(&state, &session, &org)),
+    };
+    Ok(render(&page).into_response())
+}
