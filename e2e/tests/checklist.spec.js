@@ -66,6 +66,7 @@ test('set up a clinic, answer, see counts, download the xlsx', async ({ page }) 
   await page.getByRole('button', { name: 'ログイン' }).click();
   await expect(page).toHaveURL(/\/dashboard$/);
 
+  await expect(page.locator('#two-factor-missing')).toBeVisible();
   const before = await counts(page);
   expect(before.yes).toBe(0);
   expect(before.no).toBe(0);

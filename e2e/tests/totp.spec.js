@@ -35,7 +35,7 @@ test('enrol TOTP, sign in with password and code, replay refused', async ({ page
   test.setTimeout(120_000);
   await login(page, '');
   await expect(page).toHaveURL(/\/dashboard$/);
-  await page.getByRole('link', { name: '二要素認証' }).click();
+  await page.getByRole('link', { name: '二要素認証', exact: true }).click();
   await expect(page.locator('img.qr')).toBeVisible();
   const secret = (await page.locator('#totp-secret').textContent()).trim();
   const enrolStep = step();
@@ -56,6 +56,7 @@ test('enrol TOTP, sign in with password and code, replay refused', async ({ page
   const code = totp(secret, step());
   await login(page, code);
   await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.locator('#two-factor-missing')).toHaveCount(0);
   // The same code again, in a new sign-in: refused.
   await page.getByRole('button', { name: 'ログアウト' }).click();
   await login(page, code);

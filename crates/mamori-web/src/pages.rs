@@ -613,6 +613,7 @@ struct DashboardPage {
     summary: mamori_core::Summary,
     open: Vec<OpenView>,
     other_forms: Vec<(String, String, String)>,
+    two_factor_missing: bool,
 }
 
 pub async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
@@ -664,6 +665,8 @@ pub async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Pag
         org_name: org.name.clone(),
         officer: org.security_officer.clone(),
         fallback_notice: fallback_notice(&state, &nav.edition),
+        two_factor_missing: session.user.role == mamori_core::Role::Admin
+            && !state.store.totp(session.user.id).await?.enabled,
         form_label: format!("{edition_name} {}", variant.label()),
         fiscal_year: fy.label(),
         edition: nav.edition.clone(),

@@ -506,6 +506,10 @@ async fn first_run_setup_checks_input_keeps_it_and_signs_in() {
     );
     assert!(html.contains("data-count=\"unanswered\">20<"));
     assert_eq!(r.headers[header::CACHE_CONTROL], "no-store");
+    assert!(
+        html.contains("id=\"two-factor-missing\""),
+        "an administrator without two-factor is told to set it up"
+    );
 
     // Setup is refused once done.
     let r = send(&router, form_post("/setup", &cookies, &body)).await;
