@@ -763,8 +763,8 @@ impl Store {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<User> {
-        let mut tx = self.write_tx().await?;
         self.org(org_id).await?;
+        let mut tx = self.write_tx().await?;
         let id = insert_user(&mut tx, org_id, user, actor, at).await?;
         tx.commit().await?;
         Ok(User {

@@ -3,11 +3,10 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
-use crate::pages::{Nav, PageError, PageResult, nav, render, signed_in};
+use crate::pages::{Nav, PageError, PageResult, SignedIn, nav, render};
 use crate::{AppState, auth, totp};
 
 /// Recovery codes given at enrolment.
@@ -33,11 +32,10 @@ fn qr_data_uri(secret: &str, account: &str) -> String {
     )
 }
 
-pub async fn totp_page(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
-    let (session, org) = match signed_in(&state, &headers).await {
-        Ok(x) => x,
-        Err(r) => return Ok(r),
-    };
+pub async fn totp_page(
+    State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
+) -> PageResult {
     let current = state.store.totp(session.user.id).await?;
     let mut page = TotpPage {
         csrf: session.csrf_token.clone(),
@@ -68,13 +66,9 @@ pub struct TotpForm {
 
 pub async fn totp_confirm(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(session, org): SignedIn,
     Form(f): Form<TotpForm>,
 ) -> PageResult {
-    let (session, org) = match signed_in(&state, &headers).await {
-        Ok(x) => x,
-        Err(r) => return Ok(r),
-    };
     if !auth::same_token(&session.csrf_token, &f.csrf) {
         return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
     }

@@ -98,16 +98,23 @@ pub(crate) fn render(t: &impl Template) -> Html<String> {
 pub(crate) type PageResult = Result<Response, PageError>;
 
 /// The signed-in user and their organisation, or a redirect to the login page.
-pub(crate) async fn signed_in(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<(Session, Org), Response> {
-    let Some(session) = state.session(headers).await else {
-        return Err(Redirect::to("/login").into_response());
-    };
-    match state.store.org(session.user.org_id).await {
-        Ok(org) => Ok((session, org)),
-        Err(e) => Err(PageError::from(e).into_response()),
+/// The signed-in user and their organisation; without a live session, the request goes to the login page.
+pub(crate) struct SignedIn(pub Session, pub Org);
+
+impl axum::extract::FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Response> {
+        let Some(session) = state.session(&parts.headers).await else {
+            return Err(Redirect::to("/login").into_response());
+        };
+        match state.store.org(session.user.org_id).await {
+            Ok(org) => Ok(SignedIn(session, org)),
+            Err(e) => Err(PageError::from(e).into_response()),
+        }
     }
 }
 
@@ -616,11 +623,10 @@ struct DashboardPage {
     two_factor_missing: bool,
 }
 
-pub async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
-    let (session, org) = match signed_in(&state, &headers).await {
-        Ok(x) => x,
-        Err(r) => return Ok(r),
-    };
+pub async fn dashboard(
+    State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
+) -> PageResult {
     let nav = nav(&state, &session, &org);
     let variant = org.kind.own_variant();
     if !mamori_core::roles::allowed(session.user.role, Action::ViewForm(variant)) {
@@ -796,13 +802,9 @@ fn checklist_page(
 
 pub async fn checklist(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(session, org): SignedIn,
     Path((edition, variant)): Path<(String, String)>,
 ) -> PageResult {
-    let (session, org) = match signed_in(&state, &headers).await {
-        Ok(x) => x,
-        Err(r) => return Ok(r),
-    };
     let lf = load_form(
         &state,
         &org,
@@ -841,14 +843,11 @@ fn non_empty(s: String) -> Option<String> {
 
 pub async fn answer_submit(
     State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
     headers: HeaderMap,
     Path((edition, variant)): Path<(String, String)>,
     Form(f): Form<AnswerForm>,
 ) -> PageResult {
-    let (session, org) = match signed_in(&state, &headers).await {
-        Ok(x) => x,
-        Err(r) => return Ok(r),
-    };
     if !auth::same_token(&session.csrf_token, &f.csrf) {
         return Err(PageError::forbidden(CSRF_MESSAGE));
     }
@@ -945,13 +944,9 @@ pub async fn answer_submit(
 
 pub async fn export_xlsx(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(session, org): SignedIn,
     Path((edition, variant)): Path<(String, String)>,
 ) -> PageResult {
-    let (session, org) = match signed_in(&state, &headers).await {
-        Ok(x) => x,
-        Err(r) => return Ok(r),
-    };
     let form = checklist_form(
         &state,
         &session.user,
@@ -1095,13 +1090,9 @@ fn describe_value(v: &Option<serde_json::Value>) -> String {
 
 pub async fn history(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(session, org): SignedIn,
     Query(q): Query<HistoryQuery>,
 ) -> PageResult {
-    let (session, org) = match signed_in(&state, &headers).await {
-        Ok(x) => x,
-        Err(r) => return Ok(r),
-    };
     crate::permit(&session.user, Action::ViewHistory).map_err(PageError::forbidden)?;
     let filter = q.item.trim().to_string();
     let records = if filter.is_empty() {
