@@ -1,8 +1,11 @@
-// A clinic's first day: set up, sign in, answer three items (one いいえ with 目標日), watch the dashboard
-// counts change, download the xlsx and read its cells.
+// A clinic's first day: set up; the administrator must enrol TOTP before anything else; sign out and in
+// with password + code (a replayed code is refused); answer three items (one いいえ with 目標日), watch the
+// dashboard counts change, download the xlsx and read its cells.
 const { test, expect } = require('@playwright/test');
 const ExcelJS = require('exceljs');
+const crypto = require('crypto');
 
+test.describe.configure({ mode: 'serial' });
 // Dates as the server sees them: Japan time, fiscal year April–March.
 const jst = new Date(Date.now() + 9 * 3600 * 1000);
 const today = jst.toISOString().slice(0, 10);
@@ -32,7 +35,47 @@ async function answer(page, rowId, { choice, checked, target, note }) {
   await form.getByRole('button', { name: '保存' }).click();
 }
 
-test('set up a clinic, answer, see counts, download the xlsx', async ({ page }) => {
+function base32Decode(str) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of str) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const bytes = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(bytes);
+}
+
+// RFC 6238 (SHA-1, 30 s, 6 digits), as an authenticator app computes it.
+function totp(secret, step) {
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(step));
+  const h = crypto.createHmac('sha1', base32Decode(secret)).update(msg).digest();
+  const o = h[h.length - 1] & 0x0f;
+  const bin = ((h[o] & 0x7f) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
+  return String(bin % 1_000_000).padStart(6, '0');
+}
+
+const step = () => Math.floor(Date.now() / 1000 / 30);
+
+// Shared by the tests of this file, in order.
+const state = { secret: '', lastStep: 0 };
+
+async function login(page, password, code) {
+  await page.goto('/login');
+  await page.fill('#login', 'yamada');
+  await page.fill('#password', password);
+  await page.fill('#code', code);
+  await page.getByRole('button', { name: 'ログイン' }).click();
+}
+
+// A code of a step not used before (waits for the next 30-second step when needed).
+async function freshCode(page) {
+  while (step() <= state.lastStep) await page.waitForTimeout(500);
+  state.lastStep = step();
+  return totp(state.secret, state.lastStep);
+}
+
+test('set up a clinic, enrol TOTP as required, sign in with password and code, replay refused', async ({ page }) => {
+  test.setTimeout(120_000);
   await page.goto('/');
   await expect(page).toHaveURL(/\/setup$/);
   await expect(page.getByRole('heading', { name: '初期設定' })).toBeVisible();
@@ -53,20 +96,46 @@ test('set up a clinic, answer, see counts, download the xlsx', async ({ page }) 
   await page.fill('#password', 'Midori#2025');
   await page.fill('#password_confirm', 'Midori#2025');
   await page.getByRole('button', { name: '登録して始める' }).click();
+
+  // An administrator must enrol two-factor first: every page leads here until it is done.
+  await expect(page).toHaveURL(/\/account\/totp$/);
+  await expect(page.locator('#totp-required')).toBeVisible();
+  await page.goto('/checklists/r7/facility');
+  await expect(page).toHaveURL(/\/account\/totp$/);
+  await expect(page.locator('img.qr')).toBeVisible();
+  state.secret = (await page.locator('#totp-secret').textContent()).trim();
+  const enrolStep = step();
+  await page.fill('#code', totp(state.secret, enrolStep));
+  await page.getByRole('button', { name: '確認して有効にする' }).click();
+  await expect(page.getByText('設定が完了しました')).toBeVisible();
+  await expect(page.locator('#recovery-codes li')).toHaveCount(10);
+  state.lastStep = enrolStep;
+  await page.getByRole('link', { name: 'ダッシュボードへ' }).click();
   await expect(page).toHaveURL(/\/dashboard$/);
 
-  // Sign out and in again.
+  // Sign out; the password alone is not enough, a wrong password is refused, the enrolment code is a replay.
   await page.getByRole('button', { name: 'ログアウト' }).click();
   await expect(page).toHaveURL(/\/login$/);
-  await page.fill('#login', 'yamada');
-  await page.fill('#password', 'wrong-password');
-  await page.getByRole('button', { name: 'ログイン' }).click();
+  await login(page, 'Midori#2025', '');
+  await expect(page.getByText('確認コード（6桁）も入力してください')).toBeVisible();
+  await login(page, 'wrong-password', totp(state.secret, step()));
   await expect(page.getByText('ログインIDまたはパスワードが違います')).toBeVisible();
-  await page.fill('#password', 'Midori#2025');
-  await page.getByRole('button', { name: 'ログイン' }).click();
+  await login(page, 'Midori#2025', totp(state.secret, enrolStep));
+  await expect(page.getByText('一度使ったコードは使えません')).toBeVisible();
+  const code = await freshCode(page);
+  await login(page, 'Midori#2025', code);
   await expect(page).toHaveURL(/\/dashboard$/);
+  // The same code again, in a new sign-in: refused.
+  await page.getByRole('button', { name: 'ログアウト' }).click();
+  await login(page, 'Midori#2025', code);
+  await expect(page.getByText('一度使ったコードは使えません')).toBeVisible();
+});
 
-  await expect(page.locator('#two-factor-missing')).toBeVisible();
+test('answer, see counts, download the xlsx', async ({ page }) => {
+  test.setTimeout(120_000);
+  await login(page, 'Midori#2025', await freshCode(page));
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.locator('#backup-warning')).toContainText('バックアップの記録がありません');
   const before = await counts(page);
   expect(before.yes).toBe(0);
   expect(before.no).toBe(0);

@@ -52,6 +52,7 @@ pub enum Action {
     ExportForm(Variant),
     ViewHistory,
     ManageUsers,
+    ManageSettings,
 }
 
 impl Action {
@@ -62,6 +63,7 @@ impl Action {
             Action::AnswerForm(_) => "回答を変更する権限がありません（閲覧のみ）",
             Action::ViewHistory => "変更履歴を見る権限がありません",
             Action::ManageUsers => "利用者を管理する権限がありません（管理者のみ）",
+            Action::ManageSettings => "設定を変更する権限がありません（管理者のみ）",
         }
     }
 }
@@ -69,7 +71,7 @@ impl Action {
 pub fn allowed(role: Role, action: Action) -> bool {
     match (role, action) {
         (Role::Admin, _) => true,
-        (_, Action::ManageUsers) => false,
+        (_, Action::ManageUsers | Action::ManageSettings) => false,
         (Role::Editor, _) => true,
         (Role::Viewer, Action::AnswerForm(_)) => false,
         (Role::Viewer, _) => true,
@@ -97,6 +99,7 @@ mod tests {
             (AnswerForm(v), [true, true, false, true]),
             (ViewHistory, [true, true, true, false]),
             (ManageUsers, [true, false, false, false]),
+            (ManageSettings, [true, false, false, false]),
         ];
         for (action, expect) in table {
             for (role, ok) in Role::ALL.into_iter().zip(expect) {

@@ -110,6 +110,7 @@ impl Store {
             let snap_store = Store {
                 pool: snap,
                 backend: Backend::Sqlite,
+                url: String::new(),
             };
             let v = snap_store.schema_version().await?;
             let (h, n) = snap_store.audit_head().await?;

@@ -89,6 +89,8 @@ pub struct Org {
     pub name: String,
     pub security_officer: String,
     pub has_vendor_contract: bool,
+    /// Two-factor sign-in required for every user (administrators need it regardless).
+    pub require_totp: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -117,6 +119,8 @@ pub struct User {
     #[serde(skip)]
     pub password_hash: String,
     pub role: Role,
+    /// Two-factor sign-in is set up and required at login.
+    pub totp_enabled: bool,
 }
 
 impl std::fmt::Debug for User {
@@ -175,6 +179,29 @@ pub struct AuditRecord {
     pub after: Option<serde_json::Value>,
 }
 
+/// What part of the audit trail to show; empty strings and `None` mean "any".
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub entity: String,
+    pub key_prefix: String,
+    pub actor: String,
+    pub action: String,
+    pub from: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// Paging: only records older than this id.
+    pub before_id: Option<i64>,
+}
+
+/// One backup attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackupRun {
+    pub at: DateTime<Utc>,
+    pub ok: bool,
+    pub generation: String,
+    pub dir: String,
+    pub message: String,
+}
+
 /// Who makes a change, as recorded in the audit trail.
 #[derive(Debug, Clone)]
 pub struct Actor {
@@ -196,6 +223,9 @@ fn ts(at: DateTime<Utc>) -> String {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The connection URL (with its password: never print it; see [`redact_url`]).
+    #[allow(dead_code)]
+    url: String,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -245,7 +275,7 @@ impl Store {
                 .execute(&pool)
                 .await?;
         }
-        let store = Store { pool, backend };
+        let store = Store { pool, backend, url };
         match backend {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&store.pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&store.pool).await?,
@@ -389,6 +419,7 @@ impl Store {
             name: org.name.clone(),
             security_officer: org.security_officer.clone(),
             has_vendor_contract: org.has_vendor_contract,
+            require_totp: false,
         };
         let after = serde_json::to_value(&created).expect("org serialises");
         audit(
@@ -411,13 +442,14 @@ impl Store {
             display_name: admin.display_name.clone(),
             password_hash: admin.password_hash.clone(),
             role: admin.role,
+            totp_enabled: false,
         };
         Ok((created, user))
     }
 
     pub async fn org(&self, org_id: i64) -> Result<Org> {
         let row = sqlx::query(
-            "SELECT id, kind, name, security_officer, has_vendor_contract FROM orgs WHERE id = $1",
+            "SELECT id, kind, name, security_officer, has_vendor_contract, require_totp FROM orgs WHERE id = $1",
         )
         .bind(org_id)
         .fetch_optional(&self.pool)
@@ -431,6 +463,7 @@ impl Store {
             name: row.try_get(2)?,
             security_officer: row.try_get(3)?,
             has_vendor_contract: row.try_get::<i64, _>(4)? != 0,
+            require_totp: row.try_get::<i64, _>(5)? != 0,
         })
     }
 
@@ -446,7 +479,7 @@ impl Store {
     }
 
     pub async fn user_by_login(&self, login: &str) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT id, org_id, login, display_name, password_hash, role FROM users WHERE login = $1")
+        let row = sqlx::query("SELECT id, org_id, login, display_name, password_hash, role, totp_enabled FROM users WHERE login = $1")
             .bind(login)
             .fetch_optional(&self.pool)
             .await?;
@@ -479,7 +512,7 @@ impl Store {
     pub async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
         let idle_since = now - chrono::Duration::minutes(SESSION_IDLE_MINUTES);
         let row = sqlx::query(
-            "SELECT u.id, u.org_id, u.login, u.display_name, u.password_hash, u.role, s.csrf_token, s.last_seen \
+            "SELECT u.id, u.org_id, u.login, u.display_name, u.password_hash, u.role, u.totp_enabled, s.csrf_token, s.last_seen \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen > $3",
         )
@@ -490,7 +523,7 @@ impl Store {
         .await?;
         let Some(r) = row else { return Ok(None) };
         // Touch at most once a minute: page views are not all writes.
-        let last_seen: String = r.try_get(7)?;
+        let last_seen: String = r.try_get(8)?;
         if last_seen < ts(now - chrono::Duration::minutes(1)) {
             sqlx::query("UPDATE sessions SET last_seen = $1 WHERE token_hash = $2")
                 .bind(ts(now))
@@ -500,7 +533,7 @@ impl Store {
         }
         Ok(Some(Session {
             user: user_from_row(&r)?,
-            csrf_token: r.try_get(6)?,
+            csrf_token: r.try_get(7)?,
         }))
     }
 
@@ -738,7 +771,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<User>> {
         let row = sqlx::query(
-            "SELECT u.id, u.org_id, u.login, u.display_name, u.password_hash, u.role, t.role \
+            "SELECT u.id, u.org_id, u.login, u.display_name, u.password_hash, u.role, u.totp_enabled, t.role \
              FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.expires_at > $2",
         )
         .bind(token_hash)
@@ -747,12 +780,26 @@ impl Store {
         .await?;
         let Some(r) = row else { return Ok(None) };
         let mut user = user_from_row(&r)?;
-        let token_role = parse_role(&r.try_get::<String, _>(6)?)?;
+        let token_role = parse_role(&r.try_get::<String, _>(7)?)?;
         if !user.role.covers(token_role) {
             return Ok(None);
         }
         user.role = token_role;
         Ok(Some(user))
+    }
+
+    /// The users of an organisation, by login.
+    pub async fn users(&self, org_id: i64) -> Result<Vec<User>> {
+        sqlx::query(
+            "SELECT id, org_id, login, display_name, password_hash, role, totp_enabled FROM users \
+             WHERE org_id = $1 ORDER BY login",
+        )
+        .bind(org_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(user_from_row)
+        .collect()
     }
 
     /// Adds a user to an organisation (by an administrator, recorded in the audit trail).
@@ -774,6 +821,7 @@ impl Store {
             display_name: user.display_name.clone(),
             password_hash: user.password_hash.clone(),
             role: user.role,
+            totp_enabled: false,
         })
     }
 
@@ -862,15 +910,38 @@ impl Store {
         entity_key_prefix: Option<&str>,
         limit: i64,
     ) -> Result<Vec<AuditRecord>> {
+        let filter = AuditFilter {
+            entity: entity.unwrap_or("").to_string(),
+            key_prefix: entity_key_prefix.unwrap_or("").to_string(),
+            ..AuditFilter::default()
+        };
+        self.audit_trail(org_id, &filter, limit).await
+    }
+
+    /// The audit trail of an organisation, newest first, narrowed by `filter`.
+    pub async fn audit_trail(
+        &self,
+        org_id: i64,
+        filter: &AuditFilter,
+        limit: i64,
+    ) -> Result<Vec<AuditRecord>> {
+        let like = |s: &str| format!("{}%", s.replace(['%', '_'], ""));
         let rows = sqlx::query(
             "SELECT id, actor, at, entity, entity_key, action, before_json, after_json FROM audit_log \
              WHERE org_id = $1 AND ($2 = '' OR entity = $2) AND ($3 = '' OR entity_key LIKE $4) \
-             ORDER BY id DESC LIMIT $5",
+             AND ($5 = '' OR actor = $5) AND ($6 = '' OR action = $6) \
+             AND ($7 = '' OR at >= $7) AND ($8 = '' OR at < $8) AND ($9 = 0 OR id < $9) \
+             ORDER BY id DESC LIMIT $10",
         )
         .bind(org_id)
-        .bind(entity.unwrap_or(""))
-        .bind(entity_key_prefix.unwrap_or(""))
-        .bind(format!("{}%", entity_key_prefix.unwrap_or("").replace('%', "")))
+        .bind(&filter.entity)
+        .bind(&filter.key_prefix)
+        .bind(like(&filter.key_prefix))
+        .bind(&filter.actor)
+        .bind(&filter.action)
+        .bind(filter.from.map(ts).unwrap_or_default())
+        .bind(filter.until.map(ts).unwrap_or_default())
+        .bind(filter.before_id.unwrap_or(0))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
@@ -894,6 +965,103 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// The people and kinds of change in an organisation's trail, for the filter menus.
+    pub async fn audit_facets(&self, org_id: i64) -> Result<(Vec<String>, Vec<String>)> {
+        let col = |sql: &'static str| async move {
+            sqlx::query(sql)
+                .bind(org_id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
+                .collect::<Result<Vec<String>>>()
+        };
+        Ok((
+            col("SELECT DISTINCT actor FROM audit_log WHERE org_id = $1 ORDER BY actor").await?,
+            col("SELECT DISTINCT entity FROM audit_log WHERE org_id = $1 ORDER BY entity").await?,
+        ))
+    }
+
+    /// Turns "two-factor for everyone" on or off for an organisation (administrators always need it).
+    pub async fn set_require_totp(
+        &self,
+        org_id: i64,
+        required: bool,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let before: i64 = sqlx::query("SELECT require_totp FROM orgs WHERE id = $1")
+            .bind(org_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("組織 {org_id} がありません")))?
+            .try_get(0)?;
+        if (before != 0) == required {
+            return Ok(());
+        }
+        sqlx::query("UPDATE orgs SET require_totp = $1 WHERE id = $2")
+            .bind(i64::from(required))
+            .bind(org_id)
+            .execute(&mut *tx)
+            .await?;
+        audit(
+            &mut tx,
+            org_id,
+            actor,
+            at,
+            "settings",
+            "require_totp",
+            "update",
+            Some(serde_json::json!({ "require_totp": before != 0 })),
+            Some(serde_json::json!({ "require_totp": required })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Notes a backup attempt (its generation on success, the reason on failure).
+    pub async fn record_backup_run(&self, run: &BackupRun) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO backup_runs (at, ok, generation, dir, message) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(ts(run.at))
+        .bind(i64::from(run.ok))
+        .bind(&run.generation)
+        .bind(&run.dir)
+        .bind(&run.message)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The newest backup attempt, and the newest successful one.
+    pub async fn last_backup_runs(&self) -> Result<(Option<BackupRun>, Option<BackupRun>)> {
+        let get = |sql: &'static str| async move {
+            let row = sqlx::query(sql).fetch_optional(&self.pool).await?;
+            row.map(|r| -> Result<BackupRun> {
+                let at: String = r.try_get(0)?;
+                Ok(BackupRun {
+                    at: DateTime::parse_from_rfc3339(&at)
+                        .map_err(|_| StoreError::Corrupt(format!("日時 {at}")))?
+                        .with_timezone(&Utc),
+                    ok: r.try_get::<i64, _>(1)? != 0,
+                    generation: r.try_get(2)?,
+                    dir: r.try_get(3)?,
+                    message: r.try_get(4)?,
+                })
+            })
+            .transpose()
+        };
+        Ok((
+            get("SELECT at, ok, generation, dir, message FROM backup_runs ORDER BY id DESC LIMIT 1")
+                .await?,
+            get("SELECT at, ok, generation, dir, message FROM backup_runs WHERE ok = 1 ORDER BY id DESC LIMIT 1")
+                .await?,
+        ))
     }
 
     /// Records a login or another event without a data change.
@@ -921,6 +1089,7 @@ fn user_from_row(r: &AnyRow) -> Result<User> {
         display_name: r.try_get(3)?,
         password_hash: r.try_get(4)?,
         role: parse_role(&r.try_get::<String, _>(5)?)?,
+        totp_enabled: r.try_get::<i64, _>(6)? != 0,
     })
 }
 

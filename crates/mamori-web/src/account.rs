@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
-use crate::pages::{Nav, PageError, PageResult, SignedIn, nav, render};
+use crate::pages::{Enrolling, Nav, PageError, PageResult, nav, render};
 use crate::{AppState, auth, totp};
 
 /// Recovery codes given at enrolment.
@@ -18,6 +18,8 @@ struct TotpPage {
     nav: Option<Nav>,
     csrf: String,
     enabled: bool,
+    /// Shown until enrolment: the user cannot go on without it.
+    required: bool,
     secret: String,
     qr_data_uri: String,
     error: Option<String>,
@@ -34,12 +36,13 @@ fn qr_data_uri(secret: &str, account: &str) -> String {
 
 pub async fn totp_page(
     State(state): State<AppState>,
-    SignedIn(session, org): SignedIn,
+    Enrolling(session, org): Enrolling,
 ) -> PageResult {
     let current = state.store.totp(session.user.id).await?;
     let mut page = TotpPage {
         csrf: session.csrf_token.clone(),
         enabled: current.enabled,
+        required: crate::pages::must_enrol_totp(&session.user, &org),
         secret: String::new(),
         qr_data_uri: String::new(),
         error: None,
@@ -66,7 +69,7 @@ pub struct TotpForm {
 
 pub async fn totp_confirm(
     State(state): State<AppState>,
-    SignedIn(session, org): SignedIn,
+    Enrolling(session, org): Enrolling,
     Form(f): Form<TotpForm>,
 ) -> PageResult {
     if !auth::same_token(&session.csrf_token, &f.csrf) {
@@ -81,6 +84,7 @@ pub async fn totp_confirm(
         let page = TotpPage {
             csrf: session.csrf_token.clone(),
             enabled: false,
+            required: crate::pages::must_enrol_totp(&session.user, &org),
             qr_data_uri: qr_data_uri(&current.secret, &session.user.login),
             secret: current.secret,
             error: Some(
@@ -103,6 +107,7 @@ pub async fn totp_confirm(
     let page = TotpPage {
         csrf: session.csrf_token.clone(),
         enabled: true,
+        required: false,
         secret: String::new(),
         qr_data_uri: String::new(),
         error: None,

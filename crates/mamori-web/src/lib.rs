@@ -5,6 +5,7 @@ mod account;
 pub mod api;
 pub mod auth;
 mod pages;
+mod settings;
 pub mod totp;
 mod views;
 
@@ -25,6 +26,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Mark cookies `Secure` (when served over TLS or behind a TLS proxy).
     pub secure_cookies: bool,
+    /// Hours between scheduled backups, when `serve` runs them (the dashboard warns after twice that).
+    pub backup_every_hours: Option<u32>,
     pub(crate) login_limiter: Arc<LoginLimiter>,
 }
 
@@ -59,6 +62,7 @@ impl AppState {
             catalog: Arc::new(catalog),
             clock,
             secure_cookies: false,
+            backup_every_hours: None,
             login_limiter: Arc::default(),
         }
     }
@@ -128,6 +132,10 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(pages::logout))
         .route("/dashboard", get(pages::dashboard))
         .route("/history", get(pages::history))
+        .route(
+            "/settings",
+            get(settings::settings_page).post(settings::settings_submit),
+        )
         .route(
             "/account/totp",
             get(account::totp_page).post(account::totp_confirm),

@@ -27,6 +27,7 @@ pub struct Nav {
     pub org_name: String,
     pub user_name: String,
     pub csrf: String,
+    pub is_admin: bool,
 }
 
 #[derive(Template)]
@@ -97,9 +98,43 @@ pub(crate) fn render(t: &impl Template) -> Html<String> {
 
 pub(crate) type PageResult = Result<Response, PageError>;
 
-/// The signed-in user and their organisation, or a redirect to the login page.
 /// The signed-in user and their organisation; without a live session, the request goes to the login page.
+/// A user who must use two-factor sign-in and has not set it up yet is sent to the enrolment page.
 pub(crate) struct SignedIn(pub Session, pub Org);
+
+/// A signed-in user who may still be setting up two-factor sign-in (the enrolment page itself).
+pub(crate) struct Enrolling(pub Session, pub Org);
+
+/// Administrators always need two-factor sign-in; others when their organisation requires it.
+pub(crate) fn must_enrol_totp(user: &User, org: &Org) -> bool {
+    (user.role == mamori_core::Role::Admin || org.require_totp) && !user.totp_enabled
+}
+
+async fn signed_in(
+    parts: &axum::http::request::Parts,
+    state: &AppState,
+) -> Result<(Session, Org), Response> {
+    let Some(session) = state.session(&parts.headers).await else {
+        return Err(Redirect::to("/login").into_response());
+    };
+    match state.store.org(session.user.org_id).await {
+        Ok(org) => Ok((session, org)),
+        Err(e) => Err(PageError::from(e).into_response()),
+    }
+}
+
+impl axum::extract::FromRequestParts<AppState> for Enrolling {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Response> {
+        signed_in(parts, state)
+            .await
+            .map(|(session, org)| Enrolling(session, org))
+    }
+}
 
 impl axum::extract::FromRequestParts<AppState> for SignedIn {
     type Rejection = Response;
@@ -108,15 +143,18 @@ impl axum::extract::FromRequestParts<AppState> for SignedIn {
         parts: &mut axum::http::request::Parts,
         state: &AppState,
     ) -> Result<Self, Response> {
-        let Some(session) = state.session(&parts.headers).await else {
-            return Err(Redirect::to("/login").into_response());
-        };
-        match state.store.org(session.user.org_id).await {
-            Ok(org) => Ok(SignedIn(session, org)),
-            Err(e) => Err(PageError::from(e).into_response()),
+        let (session, org) = signed_in(parts, state).await?;
+        if must_enrol_totp(&session.user, &org) {
+            if parts.method == axum::http::Method::GET {
+                return Err(Redirect::to("/account/totp").into_response());
+            }
+            return Err(PageError::forbidden(TOTP_REQUIRED_MESSAGE).into_response());
         }
+        Ok(SignedIn(session, org))
     }
 }
+
+pub(crate) const TOTP_REQUIRED_MESSAGE: &str = "この操作の前に二要素認証（認証アプリ）を設定してください。管理者と、組織が必須にした利用者は設定が必要です。";
 
 pub(crate) fn nav(state: &AppState, session: &Session, org: &Org) -> Nav {
     let fy = FiscalYear::containing(state.clock.today_jst());
@@ -131,6 +169,7 @@ pub(crate) fn nav(state: &AppState, session: &Session, org: &Org) -> Nav {
         org_name: org.name.clone(),
         user_name: session.user.display_name.clone(),
         csrf: session.csrf_token.clone(),
+        is_admin: session.user.role == mamori_core::Role::Admin,
     }
 }
 
@@ -620,7 +659,8 @@ struct DashboardPage {
     summary: mamori_core::Summary,
     open: Vec<OpenView>,
     other_forms: Vec<(String, String, String)>,
-    two_factor_missing: bool,
+    /// For administrators.
+    backup: Option<crate::settings::BackupStatus>,
 }
 
 pub async fn dashboard(
@@ -671,8 +711,6 @@ pub async fn dashboard(
         org_name: org.name.clone(),
         officer: org.security_officer.clone(),
         fallback_notice: fallback_notice(&state, &nav.edition),
-        two_factor_missing: session.user.role == mamori_core::Role::Admin
-            && !state.store.totp(session.user.id).await?.enabled,
         form_label: format!("{edition_name} {}", variant.label()),
         fiscal_year: fy.label(),
         edition: nav.edition.clone(),
@@ -680,6 +718,11 @@ pub async fn dashboard(
         summary: summarize(form, &answers, org.has_vendor_contract),
         open: open_views(form, &answers, org.has_vendor_contract, today),
         other_forms,
+        backup: if session.user.role == mamori_core::Role::Admin {
+            Some(crate::settings::backup_status(&state).await?)
+        } else {
+            None
+        },
         nav: Some(nav),
     };
     Ok(render(&page).into_response())
@@ -1017,10 +1060,18 @@ pub fn xlsx_response(form: &ChecklistForm, bytes: Vec<u8>) -> Response {
 struct HistoryPage {
     nav: Option<Nav>,
     filter: String,
+    q: HistoryQuery,
+    actors: Vec<String>,
+    entities: Vec<(String, String)>,
+    /// 「監査記録の連鎖」 check, for administrators: Ok(count) or the first broken record.
+    chain: Option<Result<usize, String>>,
     entries: Vec<HistoryView>,
+    /// The query string for the next (older) page, when there is one.
+    older: Option<String>,
 }
 
 struct HistoryView {
+    id: i64,
     at: String,
     actor: String,
     what: String,
@@ -1029,11 +1080,26 @@ struct HistoryView {
     after: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default, Clone)]
 pub struct HistoryQuery {
+    /// One checklist row: `item/target`.
     #[serde(default)]
     item: String,
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    entity: String,
+    /// JST dates, inclusive.
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    before: Option<i64>,
 }
+
+/// Records shown per page of the audit trail.
+const HISTORY_PAGE: i64 = 200;
 
 fn jst_time(at: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(at)
@@ -1051,6 +1117,7 @@ fn describe_key(state: &AppState, entity: &str, key: &str) -> String {
             "user" => format!("利用者 {key}"),
             "session" => "ログイン".into(),
             "api_token" => format!("APIトークン {key}"),
+            "settings" => format!("設定 {}", setting_label(key)),
             _ => format!("{entity} {key}"),
         };
     }
@@ -1094,25 +1161,75 @@ pub async fn history(
     Query(q): Query<HistoryQuery>,
 ) -> PageResult {
     crate::permit(&session.user, Action::ViewHistory).map_err(PageError::forbidden)?;
-    let filter = q.item.trim().to_string();
-    let records = if filter.is_empty() {
-        state.store.history(org.id, None, None, 500).await?
-    } else {
-        state
-            .store
-            .history(org.id, Some("answer"), Some(&filter), 500)
-            .await?
+    let item = q.item.trim().to_string();
+    let jst_day =
+        |s: &str, days_after: i64| -> Result<Option<chrono::DateTime<chrono::Utc>>, PageError> {
+            if s.trim().is_empty() {
+                return Ok(None);
+            }
+            let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+                PageError::new(
+                    StatusCode::BAD_REQUEST,
+                    "入力に誤りがあります",
+                    format!("日付「{s}」を読み取れません（例：2025-05-20）"),
+                )
+            })?;
+            let midnight_jst = (d + Duration::days(days_after)).and_time(chrono::NaiveTime::MIN);
+            Ok(Some((midnight_jst - Duration::hours(9)).and_utc()))
+        };
+    let filter = mamori_store::AuditFilter {
+        entity: if item.is_empty() {
+            q.entity.trim().to_string()
+        } else {
+            "answer".into()
+        },
+        key_prefix: item.clone(),
+        actor: q.actor.trim().to_string(),
+        action: String::new(),
+        from: jst_day(&q.from, 0)?,
+        until: jst_day(&q.to, 1)?,
+        before_id: q.before,
     };
+    let records = state
+        .store
+        .audit_trail(org.id, &filter, HISTORY_PAGE + 1)
+        .await?;
+    let (actors, entity_ids) = state.store.audit_facets(org.id).await?;
     let action = |a: &str| match a {
         "create" => "登録",
         "update" => "変更",
         "setup" => "初期設定",
         "login" => "ログイン",
+        "lock" => "ロック",
+        "totp" => "二要素認証",
         _ => "その他",
     };
+    let older = (records.len() as i64 > HISTORY_PAGE).then(|| {
+        let last = records[HISTORY_PAGE as usize - 1].id;
+        let enc = |s: &str| {
+            s.bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect::<String>()
+        };
+        format!(
+            "item={}&actor={}&entity={}&from={}&to={}&before={last}",
+            enc(&item),
+            enc(&q.actor),
+            enc(&q.entity),
+            enc(&q.from),
+            enc(&q.to)
+        )
+    });
     let entries = records
         .iter()
+        .take(HISTORY_PAGE as usize)
         .map(|r| HistoryView {
+            id: r.id,
             at: jst_time(&r.at),
             actor: r.actor.clone(),
             what: describe_key(&state, &r.entity, &r.entity_key),
@@ -1121,14 +1238,56 @@ pub async fn history(
             after: describe_value(&r.after),
         })
         .collect();
-    let filter = match filter.split_once('/') {
-        Some((item, target)) => describe_row(&state, item, target).unwrap_or(filter),
-        None => filter,
+    let chain = if session.user.role == mamori_core::Role::Admin {
+        Some(
+            state
+                .store
+                .verify_audit_chain()
+                .await?
+                .map_err(|b| b.to_string()),
+        )
+    } else {
+        None
+    };
+    let filter = match item.split_once('/') {
+        Some((i, target)) => describe_row(&state, i, target).unwrap_or(item),
+        None => item,
     };
     let page = HistoryPage {
         nav: Some(nav(&state, &session, &org)),
         filter,
+        q,
+        actors,
+        entities: entity_ids
+            .into_iter()
+            .map(|e| {
+                let label = entity_label(&e).to_string();
+                (e, label)
+            })
+            .collect(),
+        chain,
         entries,
+        older,
     };
     Ok(render(&page).into_response())
+}
+
+fn setting_label(key: &str) -> &str {
+    match key {
+        "require_totp" => "全員の二要素認証",
+        other => other,
+    }
+}
+
+/// The Japanese name of a kind of audited change.
+fn entity_label(entity: &str) -> &str {
+    match entity {
+        "answer" => "チェックリストの回答",
+        "org" => "施設",
+        "user" => "利用者",
+        "session" => "ログイン",
+        "api_token" => "APIトークン",
+        "settings" => "設定",
+        other => other,
+    }
 }

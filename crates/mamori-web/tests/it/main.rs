@@ -45,7 +45,35 @@ async fn app_with(kind: OrgKind, vendor: bool) -> App {
     app_at(kind, vendor, now()).await
 }
 
+/// The administrator's two-factor key in these tests (enrolled directly through the store).
+const TEST_TOTP_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
+/// Enrols a user in two-factor sign-in with [`TEST_TOTP_SECRET`] (no step used yet).
+async fn enrol_totp(store: &Store, user: &mamori_store::User) {
+    store.begin_totp(user, TEST_TOTP_SECRET).await.unwrap();
+    store.enable_totp(user, 0, &[], now()).await.unwrap();
+}
+
+/// The current code of [`TEST_TOTP_SECRET`] at `at`.
+fn test_code(at: DateTime<Utc>) -> String {
+    let raw = data_encoding::BASE32_NOPAD
+        .decode(TEST_TOTP_SECRET.as_bytes())
+        .unwrap();
+    format!(
+        "{:06}",
+        mamori_web::totp::code_at(&raw, mamori_web::totp::step_of(at.timestamp()))
+    )
+}
+
 async fn app_at(kind: OrgKind, vendor: bool, at: DateTime<Utc>) -> App {
+    let app = app_unenrolled(kind, vendor, at).await;
+    let admin = app.store.user_by_login("admin").await.unwrap().unwrap();
+    enrol_totp(&app.store, &admin).await;
+    app
+}
+
+/// A facility whose administrator has not set up two-factor sign-in yet.
+async fn app_unenrolled(kind: OrgKind, vendor: bool, at: DateTime<Utc>) -> App {
     let (router, store, dir) = bare_app_at(at).await;
     let org = NewOrg {
         kind,
@@ -489,6 +517,29 @@ async fn first_run_setup_checks_input_keeps_it_and_signs_in() {
         ("みどりクリニック", false)
     );
 
+    // An administrator must set up two-factor sign-in before anything else.
+    let r = send(
+        &router,
+        Request::get("/dashboard")
+            .header(header::COOKIE, format!("mamori_session={session}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.headers[header::LOCATION], "/account/totp");
+    let r = send(
+        &router,
+        Request::get("/account/totp")
+            .header(header::COOKIE, format!("mamori_session={session}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(r.text().contains("id=\"totp-required\""), "{}", r.text());
+    let admin = store.user_by_login("admin").await.unwrap().unwrap();
+    enrol_totp(&store, &admin).await;
+
     // The dashboard counts every row; 2(2) and 2(3) are 記入不要.
     let r = send(
         &router,
@@ -507,8 +558,8 @@ async fn first_run_setup_checks_input_keeps_it_and_signs_in() {
     assert!(html.contains("data-count=\"unanswered\">20<"));
     assert_eq!(r.headers[header::CACHE_CONTROL], "no-store");
     assert!(
-        html.contains("id=\"two-factor-missing\""),
-        "an administrator without two-factor is told to set it up"
+        html.contains("バックアップの記録がありません"),
+        "the administrator is told there is no backup yet"
     );
 
     // Setup is refused once done.
@@ -543,7 +594,11 @@ async fn login_answer_form_and_history() {
         form_post(
             "/login",
             &cookies,
-            &format!("csrf={csrf}&login=admin&password={}", enc("Midori#2025")),
+            &format!(
+                "csrf={csrf}&login=admin&password={}&code={}",
+                enc("Midori#2025"),
+                test_code(now())
+            ),
         ),
     )
     .await;
@@ -767,12 +822,15 @@ async fn role_and_tenancy_matrix_covers_every_route() {
     let pages: &[(&str, &str, &str, [u16; 4])] = &[
         ("GET", "/dashboard", "/dashboard", [OK, OK, OK, MOVED]),
         ("GET", "/history", "/history", [OK, OK, OK, NO]),
+        ("GET", "/settings", "/settings", [OK, NO, NO, NO]),
+        ("POST", "/settings", "/settings", [MOVED, NO, NO, NO]),
         ("GET", "/account/totp", "/account/totp", [OK, OK, OK, OK]),
         (
             "POST",
             "/account/totp",
             "/account/totp",
-            [422, 422, 422, 422],
+            // The administrator has two-factor already (it is required); the others may enrol.
+            [MOVED, 422, 422, 422],
         ),
         (
             "GET",
@@ -893,6 +951,9 @@ async fn role_and_tenancy_matrix_covers_every_route() {
             )
             .await
             .unwrap();
+        if role == Role::Admin {
+            enrol_totp(&app.store, &user).await;
+        }
         let session = auth::new_token();
         app.store
             .create_session(
@@ -999,6 +1060,7 @@ async fn role_and_tenancy_matrix_covers_every_route() {
         )
         .await
         .unwrap();
+    enrol_totp(&app.store, &other).await;
     let (token, stored) =
         auth::new_api_token("other", Role::Admin, now() + chrono::Duration::days(1));
     app.store
@@ -1043,6 +1105,7 @@ async fn role_and_tenancy_matrix_covers_every_route() {
             .unwrap(),
     )
     .await;
+    assert_eq!(r.status, StatusCode::OK);
     assert!(
         !r.text().contains("みどりクリニック") && !r.text().contains("u-editor"),
         "no history of the first facility"
@@ -1106,7 +1169,7 @@ async fn failed_logins_lock_the_account_and_flood_is_rate_limited() {
 
 #[tokio::test]
 async fn two_factor_enrolment_login_and_replay() {
-    let app = app().await;
+    let app = app_unenrolled(OrgKind::Clinic, true, now()).await;
     let user = app.store.user_by_login("admin").await.unwrap().unwrap();
     let session = auth::new_token();
     app.store
@@ -1207,4 +1270,201 @@ async fn two_factor_enrolment_login_and_replay() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let r = login(router_later, codes[0].clone()).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+/// A session cookie for `login` created directly in the store.
+async fn session_for(store: &Store, login: &str, csrf: &str) -> String {
+    let user = store.user_by_login(login).await.unwrap().unwrap();
+    let token = auth::new_token();
+    store
+        .create_session(
+            &auth::token_hash(&token),
+            user.id,
+            csrf,
+            now(),
+            now() + chrono::Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    format!("mamori_session={token}")
+}
+
+async fn get(router: &Router, path: &str, cookie: &str) -> Resp {
+    send(
+        router,
+        Request::get(path)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn two_factor_is_required_for_admins_and_when_the_organisation_says_so() {
+    let app = app_unenrolled(OrgKind::Clinic, true, now()).await;
+    let org_id = app.store.first_org_id().await.unwrap().unwrap();
+    app.store
+        .add_user(
+            org_id,
+            &NewUser {
+                login: "editor".into(),
+                display_name: "編集".into(),
+                password_hash: "x".into(),
+                role: mamori_core::Role::Editor,
+            },
+            "admin",
+            now(),
+        )
+        .await
+        .unwrap();
+    let admin = session_for(&app.store, "admin", "c1").await;
+    let editor = session_for(&app.store, "editor", "c2").await;
+
+    // The administrator without two-factor: every page leads to enrolment, every change is refused.
+    for path in [
+        "/dashboard",
+        "/checklists/r7/facility",
+        "/history",
+        "/settings",
+    ] {
+        let r = get(&app.router, path, &admin).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(r.headers[header::LOCATION], "/account/totp", "{path}");
+    }
+    let body = "csrf=c1&item=r7.facility.1.1&target=general&round=1&answer=yes&checked_on=2025-05-20&target_date=&note=";
+    let r = send(
+        &app.router,
+        form_post("/checklists/r7/facility/answers", &admin, body),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.text().contains("二要素認証"));
+    assert_eq!(app.stored().await, json!([]));
+    // An editor is not required to, until the organisation says so.
+    assert_eq!(
+        get(&app.router, "/dashboard", &editor).await.status,
+        StatusCode::OK
+    );
+
+    let user = app.store.user_by_login("admin").await.unwrap().unwrap();
+    enrol_totp(&app.store, &user).await;
+    assert_eq!(
+        get(&app.router, "/dashboard", &admin).await.status,
+        StatusCode::OK
+    );
+    // Only an administrator may change the setting; the change is audited.
+    let r = send(
+        &app.router,
+        form_post("/settings", &editor, "csrf=c2&require_totp=1"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = send(
+        &app.router,
+        form_post("/settings", &admin, "csrf=wrong&require_totp=1"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "CSRF token checked");
+    let r = send(
+        &app.router,
+        form_post("/settings", &admin, "csrf=c1&require_totp=1"),
+    )
+    .await;
+    assert_eq!(r.headers[header::LOCATION], "/settings?saved=1");
+    let page = get(&app.router, "/settings", &admin).await.text();
+    assert!(page.contains("name=\"require_totp\" value=\"1\" checked"));
+    assert!(page.contains("<td>editor</td><td>編集</td><td>編集者</td><td><strong class=\"badge overdue\">未設定</strong>"));
+    let r = get(&app.router, "/dashboard", &editor).await;
+    assert_eq!(r.headers[header::LOCATION], "/account/totp");
+    let trail = app
+        .store
+        .history(org_id, Some("settings"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(trail.len(), 1);
+    assert_eq!(trail[0].actor, "admin");
+    assert_eq!(trail[0].after, Some(json!({"require_totp": true})));
+}
+
+#[tokio::test]
+async fn audit_trail_page_filters_pages_and_checks_the_chain() {
+    let app = app().await;
+    let org_id = app.store.first_org_id().await.unwrap().unwrap();
+    for (i, item) in ["1.1", "2.1", "3.1"].iter().enumerate() {
+        let r = app
+            .api(
+                Method::PUT,
+                ANSWERS,
+                Some(json!([answer(
+                    &format!("r7.facility.{item}"),
+                    "yes",
+                    &format!("2025-05-2{i}"),
+                    None
+                )])),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    let admin = session_for(&app.store, "admin", "c").await;
+    let html = get(&app.router, "/history", &admin).await.text();
+    let all = html.matches("<tr><td>").count();
+    assert!(all >= 5);
+    assert!(html.contains(&format!(
+        "id=\"chain-status\">監査記録の連鎖を確認しました：{all} 件"
+    )));
+    assert!(
+        html.contains("<option value=\"settings\"")
+            || html.contains("<option value=\"answer\">チェックリストの回答</option>")
+    );
+
+    // By kind: only answers; by person; by a JST day range that excludes everything.
+    let html = get(&app.router, "/history?entity=answer", &admin)
+        .await
+        .text();
+    assert_eq!(html.matches("<tr><td>").count(), 3, "{html}");
+    let html = get(&app.router, "/history?entity=org", &admin).await.text();
+    assert_eq!(html.matches("<tr><td>").count(), 1);
+    let html = get(&app.router, "/history?actor=nobody", &admin)
+        .await
+        .text();
+    assert!(html.contains("該当する記録はありません"));
+    let html = get(
+        &app.router,
+        "/history?from=2025-06-01&to=2025-06-01",
+        &admin,
+    )
+    .await
+    .text();
+    assert_eq!(
+        html.matches("<tr><td>").count(),
+        all,
+        "every record is of 6/1 JST"
+    );
+    let html = get(&app.router, "/history?from=2025-06-02", &admin)
+        .await
+        .text();
+    assert!(html.contains("該当する記録はありません"));
+    let r = get(&app.router, "/history?from=6%2F1", &admin).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text().contains("日付「6/1」を読み取れません"));
+
+    // Paging: 205 more records; the first page holds 200 and links to the rest.
+    for i in 0..205 {
+        app.store
+            .record_event(org_id, "admin", now(), "session", &i.to_string(), "login")
+            .await
+            .unwrap();
+    }
+    let html = get(&app.router, "/history?entity=session", &admin)
+        .await
+        .text();
+    assert_eq!(html.matches("<tr><td>").count(), 200);
+    let start = html.find("href=\"/history?").unwrap() + 6;
+    let next = html[start..start + html[start..].find('"').unwrap()]
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    let html = get(&app.router, &next, &admin).await.text();
+    assert_eq!(html.matches("<tr><td>").count(), 5, "{next}");
+    assert!(!html.contains("id=\"older\""));
 }

@@ -1,0 +1,11 @@
+-- Per-organisation setting: two-factor sign-in required for everyone (administrators always need it).
+ALTER TABLE orgs ADD COLUMN require_totp BIGINT NOT NULL DEFAULT 0;
+-- Every backup attempt (CLI or scheduled), so the dashboard can show the last backup's age.
+CREATE TABLE backup_runs (
+    id BIGSERIAL PRIMARY KEY,
+    at TEXT NOT NULL,
+    ok BIGINT NOT NULL,
+    generation TEXT NOT NULL DEFAULT '',
+    dir TEXT NOT NULL DEFAULT '',
+    message TEXT NOT NULL DEFAULT ''
+);
