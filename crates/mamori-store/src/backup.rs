@@ -1,6 +1,7 @@
-//! Backups with generations (SQLite): a consistent online snapshot (`VACUUM INTO`), a manifest with its
-//! SHA-256, size, schema version and audit-chain head, the oldest generations pruned; and a restore that
-//! refuses a damaged or mismatched backup.
+//! Backups with generations: a consistent online snapshot (SQLite: `VACUUM INTO`; PostgreSQL: `pg_dump`
+//! of an exported snapshot), a manifest with its SHA-256, size, schema version and audit-chain head (read
+//! in the same snapshot), the oldest generations pruned; and a restore that refuses a damaged or mismatched
+//! backup.
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +14,9 @@ use crate::{Backend, Result, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BackupManifest {
+    /// "sqlite" or "postgres" (what the file is, and where it can be restored).
+    #[serde(default = "sqlite_kind")]
+    pub backend: String,
     pub generation: String,
     pub created_at: String,
     pub file: String,
@@ -21,6 +25,10 @@ pub struct BackupManifest {
     pub schema_version: i64,
     pub audit_head: String,
     pub audit_records: i64,
+}
+
+fn sqlite_kind() -> String {
+    "sqlite".into()
 }
 
 fn manifest_path(dir: &Path, generation: &str) -> PathBuf {
@@ -78,50 +86,38 @@ impl Store {
         keep: usize,
         now: DateTime<Utc>,
     ) -> Result<BackupManifest> {
-        if self.backend != Backend::Sqlite {
-            return Err(StoreError::Backup(
-                "PostgreSQL のバックアップには pg_dump を使ってください（Mamori の backup コマンドは SQLite 用です）".into(),
-            ));
-        }
         std::fs::create_dir_all(dir).map_err(io(format!("{} を作成できません", dir.display())))?;
         let generation = now.format("%Y%m%dT%H%M%SZ").to_string();
-        let file = format!("mamori-{generation}.db");
+        let (kind, ext) = match self.backend {
+            Backend::Sqlite => ("sqlite", "db"),
+            Backend::Postgres => ("postgres", "dump"),
+        };
+        let file = format!("mamori-{generation}.{ext}");
         let target = dir.join(&file);
-        if target.exists() {
+        if target.exists() || manifest_path(dir, &generation).exists() {
             return Err(StoreError::Backup(format!(
                 "世代 {generation} はすでにあります"
             )));
         }
         let tmp = dir.join(format!(".{file}.partial"));
         let _ = std::fs::remove_file(&tmp);
-        let tmp_str = tmp
-            .to_str()
-            .ok_or_else(|| StoreError::Backup("保存先のパスに使えない文字があります".into()))?;
-        // VACUUM INTO writes one consistent snapshot while the server keeps running.
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "VACUUM INTO '{}'",
-            tmp_str.replace('\'', "''")
-        )))
-        .execute(&self.pool)
-        .await?;
-        // The manifest describes the snapshot itself, read back from the file.
-        let (schema_version, audit_head, audit_records) = {
-            let snap = sqlx::AnyPool::connect(&format!("sqlite://{tmp_str}?mode=ro")).await?;
-            let snap_store = Store {
-                pool: snap,
-                backend: Backend::Sqlite,
-                url: String::new(),
-            };
-            let v = snap_store.schema_version().await?;
-            let (h, n) = snap_store.audit_head().await?;
-            snap_store.close().await;
-            (v, h, n)
+        let snapshot = match self.backend {
+            Backend::Sqlite => self.snapshot_sqlite(&tmp).await,
+            Backend::Postgres => self.snapshot_postgres(&tmp).await,
+        };
+        let (schema_version, audit_head, audit_records) = match snapshot {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e);
+            }
         };
         std::fs::rename(&tmp, &target)
             .map_err(io(format!("{} を作成できません", target.display())))?;
         let (sha256, size) =
             sha256_file(&target).map_err(io(format!("{} を読めません", target.display())))?;
         let manifest = BackupManifest {
+            backend: kind.into(),
             generation: generation.clone(),
             created_at: now.to_rfc3339(),
             file,
@@ -140,6 +136,204 @@ impl Store {
         }
         Ok(manifest)
     }
+
+    /// `VACUUM INTO` writes one consistent snapshot while the server keeps running; the manifest's
+    /// figures are read back from the snapshot itself.
+    async fn snapshot_sqlite(&self, tmp: &Path) -> Result<(i64, String, i64)> {
+        let tmp_str = tmp
+            .to_str()
+            .ok_or_else(|| StoreError::Backup("保存先のパスに使えない文字があります".into()))?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "VACUUM INTO '{}'",
+            tmp_str.replace('\'', "''")
+        )))
+        .execute(&self.pool)
+        .await?;
+        let snap = sqlx::AnyPool::connect(&format!("sqlite://{tmp_str}?mode=ro")).await?;
+        let snap_store = Store {
+            pool: snap,
+            backend: Backend::Sqlite,
+            url: String::new(),
+        };
+        let v = snap_store.schema_version().await?;
+        let (h, n) = snap_store.audit_head().await?;
+        snap_store.close().await;
+        Ok((v, h, n))
+    }
+
+    /// `pg_dump` of a snapshot exported from a repeatable-read transaction, in which the manifest's
+    /// figures are read too: the dump and its manifest describe the same moment.
+    async fn snapshot_postgres(&self, tmp: &Path) -> Result<(i64, String, i64)> {
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *conn)
+            .await?;
+        let result = async {
+            let snapshot: String = sqlx::query("SELECT pg_export_snapshot()")
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get(0)?;
+            let version: i64 =
+                sqlx::query("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                    .fetch_one(&mut *conn)
+                    .await?
+                    .try_get::<Option<i64>, _>(0)?
+                    .unwrap_or(0);
+            let head: String = sqlx::query("SELECT hash FROM audit_head WHERE id = 1")
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get(0)?;
+            let n: i64 = sqlx::query("SELECT COUNT(*) FROM audit_log")
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get(0)?;
+            let mut cmd = pg_command("pg_dump", &self.url);
+            cmd.arg("--format=custom")
+                .arg("--no-owner")
+                .arg("--no-privileges")
+                .arg(format!("--snapshot={snapshot}"))
+                .arg("--file")
+                .arg(tmp);
+            run_tool(cmd, "pg_dump").await?;
+            Ok((version, head, n))
+        }
+        .await;
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        result
+    }
+}
+
+impl Store {
+    /// [`Store::backup`], with the attempt noted in the database (the dashboard shows the last backup's
+    /// age and a failure's reason).
+    pub async fn backup_and_record(
+        &self,
+        dir: &Path,
+        keep: usize,
+        now: DateTime<Utc>,
+    ) -> Result<BackupManifest> {
+        let result = self.backup(dir, keep, now).await;
+        let run = crate::BackupRun {
+            at: now,
+            ok: result.is_ok(),
+            generation: result
+                .as_ref()
+                .map(|m| m.generation.clone())
+                .unwrap_or_default(),
+            dir: dir.display().to_string(),
+            message: result
+                .as_ref()
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default(),
+        };
+        self.record_backup_run(&run).await?;
+        result
+    }
+
+    /// Scheduled backups for `serve`: one generation every `every`, counted from the last successful
+    /// backup (so a restart does not add one); after a failure, another try within the hour. Runs until
+    /// the task is dropped.
+    pub async fn backup_loop(
+        self,
+        dir: PathBuf,
+        every: std::time::Duration,
+        keep: usize,
+        clock: mamori_core::Clock,
+    ) {
+        let every_c = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::hours(24));
+        let retry = every.min(std::time::Duration::from_secs(3600));
+        loop {
+            let wait = match self.last_backup_runs().await {
+                Ok((_, Some(ok))) => (ok.at + every_c - clock.now()).to_std().unwrap_or_default(),
+                Ok((_, None)) => std::time::Duration::ZERO,
+                Err(e) => {
+                    eprintln!("定期バックアップ: 記録を読めません: {e}");
+                    retry
+                }
+            };
+            tokio::time::sleep(wait).await;
+            match self.backup_and_record(&dir, keep, clock.now()).await {
+                Ok(m) => println!(
+                    "定期バックアップを作成しました: {}（世代 {}）",
+                    dir.join(&m.file).display(),
+                    m.generation
+                ),
+                Err(e) => {
+                    eprintln!("定期バックアップに失敗しました: {e}");
+                    tokio::time::sleep(retry).await;
+                }
+            }
+        }
+    }
+}
+
+/// A PostgreSQL client tool for `url`, with the password passed in the environment (not on the command
+/// line, where other users of the machine could read it).
+fn pg_command(tool: &str, url: &str) -> std::process::Command {
+    let (url, password) = split_password(url);
+    let mut cmd = std::process::Command::new(tool);
+    cmd.arg("--dbname").arg(url);
+    if let Some(p) = password {
+        cmd.env("PGPASSWORD", p);
+    }
+    cmd
+}
+
+/// `postgres://user:secret@host/db` → (`postgres://user@host/db`, Some("secret")), percent-decoded.
+fn split_password(url: &str) -> (String, Option<String>) {
+    let (Some(scheme), Some(at)) = (url.find("://"), url.rfind('@')) else {
+        return (url.to_string(), None);
+    };
+    let creds = &url[scheme + 3..at];
+    let Some(colon) = creds.find(':').filter(|_| at > scheme) else {
+        return (url.to_string(), None);
+    };
+    let raw = &creds[colon + 1..];
+    let mut bytes = Vec::new();
+    let mut i = 0;
+    let b = raw.as_bytes();
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            bytes.push(v);
+            i += 3;
+        } else {
+            bytes.push(b[i]);
+            i += 1;
+        }
+    }
+    (
+        format!("{}{}{}", &url[..scheme + 3], &creds[..colon], &url[at..]),
+        Some(String::from_utf8_lossy(&bytes).into_owned()),
+    )
+}
+
+/// Runs a PostgreSQL client tool to its end; its error output becomes the message.
+async fn run_tool(mut cmd: std::process::Command, tool: &'static str) -> Result<()> {
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .map_err(|e| StoreError::Backup(format!("{tool} を実行できません: {e}")))?
+        .map_err(|e| {
+            StoreError::Backup(if e.kind() == std::io::ErrorKind::NotFound {
+                format!(
+                    "{tool} が見つかりません。PostgreSQL のクライアント（Debian/Ubuntu では postgresql-client）をインストールしてください"
+                )
+            } else {
+                format!("{tool} を実行できません: {e}")
+            })
+        })?;
+    if !out.status.success() {
+        return Err(StoreError::Backup(format!(
+            "{tool} が失敗しました: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(())
 }
 
 /// The generations in `dir`, oldest first.
@@ -163,9 +357,10 @@ pub fn list_generations(dir: &Path) -> Result<Vec<BackupManifest>> {
     Ok(out)
 }
 
-/// Restores generation `generation` of `dir` into a new SQLite file `target`, after checking the file's
-/// SHA-256 and size against the manifest, and the restored audit chain against the manifest's head.
-pub async fn restore(dir: &Path, generation: &str, target: &Path) -> Result<BackupManifest> {
+/// Restores generation `generation` of `dir` into `target`: a new SQLite file (for a SQLite backup) or an
+/// empty PostgreSQL database (`postgres://…`, for a PostgreSQL backup). The file's SHA-256 and size are
+/// checked against the manifest first, and the restored audit chain against the manifest's head after.
+pub async fn restore(dir: &Path, generation: &str, target: &str) -> Result<BackupManifest> {
     let text = std::fs::read_to_string(manifest_path(dir, generation)).map_err(io(format!(
         "世代 {generation} のマニフェストがありません（{}）",
         dir.display()
@@ -186,13 +381,58 @@ pub async fn restore(dir: &Path, generation: &str, target: &Path) -> Result<Back
             m.file
         )));
     }
+    let to_postgres = target.starts_with("postgres://") || target.starts_with("postgresql://");
+    match (m.backend.as_str(), to_postgres) {
+        ("sqlite", false) => restore_sqlite(&m, &source, Path::new(target)).await?,
+        ("postgres", true) => restore_postgres(&m, &source, target).await?,
+        ("postgres", false) => {
+            return Err(StoreError::Backup(
+                "PostgreSQL のバックアップです。復元先には空の PostgreSQL データベース（postgres://…）を指定してください".into(),
+            ));
+        }
+        ("sqlite", true) => {
+            return Err(StoreError::Backup(
+                "SQLite のバックアップです。復元先には新しいファイル名を指定してください".into(),
+            ));
+        }
+        (other, _) => {
+            return Err(StoreError::Backup(format!(
+                "マニフェストの種別「{other}」が分かりません"
+            )));
+        }
+    }
+    Ok(m)
+}
+
+/// The restored database matches the manifest: schema, an intact audit chain, the same head.
+async fn check_restored(store: &Store, m: &BackupManifest) -> Result<()> {
+    if store.schema_version().await? < m.schema_version {
+        return Err(StoreError::Backup(
+            "復元したデータベースのスキーマがマニフェストより古くなっています".into(),
+        ));
+    }
+    if let Err(b) = store.verify_audit_chain().await? {
+        return Err(StoreError::Backup(format!(
+            "復元したデータの監査記録が壊れています: {b}"
+        )));
+    }
+    let (head, n) = store.audit_head().await?;
+    if head != m.audit_head || n != m.audit_records {
+        return Err(StoreError::Backup(
+            "復元したデータの監査記録がマニフェストと一致しません".into(),
+        ));
+    }
+    Ok(())
+}
+
+async fn restore_sqlite(m: &BackupManifest, source: &Path, target: &Path) -> Result<()> {
     if target.exists() {
         return Err(StoreError::Backup(format!(
             "{} はすでにあります。上書きはしません。新しいファイル名を指定してください。",
             target.display()
         )));
     }
-    std::fs::copy(&source, target).map_err(io(format!("{} に書き込めません", target.display())))?;
+    std::fs::copy(source, target).map_err(io(format!("{} に書き込めません", target.display())))?;
     let checked = async {
         let store = Store::open(
             target
@@ -200,24 +440,9 @@ pub async fn restore(dir: &Path, generation: &str, target: &Path) -> Result<Back
                 .ok_or_else(|| StoreError::Backup("パスに使えない文字があります".into()))?,
         )
         .await?;
-        if store.schema_version().await? < m.schema_version {
-            return Err(StoreError::Backup(
-                "復元したデータベースのスキーマがマニフェストより古くなっています".into(),
-            ));
-        }
-        if let Err(b) = store.verify_audit_chain().await? {
-            return Err(StoreError::Backup(format!(
-                "復元したデータの監査記録が壊れています: {b}"
-            )));
-        }
-        let (head, n) = store.audit_head().await?;
+        let r = check_restored(&store, m).await;
         store.close().await;
-        if head != m.audit_head || n != m.audit_records {
-            return Err(StoreError::Backup(
-                "復元したデータの監査記録がマニフェストと一致しません".into(),
-            ));
-        }
-        Ok(())
+        r
     }
     .await;
     if let Err(e) = checked {
@@ -226,5 +451,66 @@ pub async fn restore(dir: &Path, generation: &str, target: &Path) -> Result<Back
         }
         return Err(e);
     }
-    Ok(m)
+    Ok(())
+}
+
+async fn restore_postgres(m: &BackupManifest, source: &Path, target: &str) -> Result<()> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(target)
+        .await
+        .map_err(|source| StoreError::Connect {
+            url: crate::redact_url(target),
+            source,
+        })?;
+    let tables: i64 =
+        sqlx::query("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'")
+            .fetch_one(&pool)
+            .await?
+            .try_get(0)?;
+    pool.close().await;
+    if tables > 0 {
+        return Err(StoreError::Backup(format!(
+            "復元先のデータベース {} は空ではありません。上書きはしません。空のデータベースを指定してください。",
+            crate::redact_url(target)
+        )));
+    }
+    let mut cmd = pg_command("pg_restore", target);
+    cmd.arg("--no-owner")
+        .arg("--no-privileges")
+        .arg("--exit-on-error")
+        .arg("--single-transaction")
+        .arg(source);
+    run_tool(cmd, "pg_restore").await?;
+    let store = Store::open(target).await?;
+    let r = check_restored(&store, m).await;
+    store.close().await;
+    r.map_err(|e| {
+        StoreError::Backup(format!(
+            "{e}（復元先のデータベースは使わずに削除してください）"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_password;
+
+    #[test]
+    fn passwords_leave_the_url_for_the_environment() {
+        assert_eq!(
+            split_password("postgres://mamori:s%40cret@db:5432/m"),
+            (
+                "postgres://mamori@db:5432/m".to_string(),
+                Some("s@cret".to_string())
+            )
+        );
+        assert_eq!(
+            split_password("postgres://db/m"),
+            ("postgres://db/m".to_string(), None)
+        );
+        assert_eq!(
+            split_password("postgres://u@db/m"),
+            ("postgres://u@db/m".to_string(), None)
+        );
+    }
 }

@@ -224,7 +224,6 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     /// The connection URL (with its password: never print it; see [`redact_url`]).
-    #[allow(dead_code)]
     url: String,
 }
 

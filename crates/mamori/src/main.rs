@@ -35,6 +35,15 @@ enum Command {
         /// Cookie に Secure を付けます（TLS 終端の後ろで動かすとき）
         #[arg(long)]
         secure_cookies: bool,
+        /// 定期バックアップの保存先（指定すると定期バックアップが有効になります）
+        #[arg(long, env = "MAMORI_BACKUP_DIR")]
+        backup_dir: Option<PathBuf>,
+        /// 定期バックアップの間隔（時間）
+        #[arg(long, env = "MAMORI_BACKUP_EVERY_HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..))]
+        backup_every_hours: u32,
+        /// 定期バックアップで残す世代数
+        #[arg(long, env = "MAMORI_BACKUP_KEEP", default_value_t = 14)]
+        backup_keep: usize,
     },
     /// 初期設定をコマンドで行います（スクリプトでの導入用）
     Init {
@@ -70,7 +79,7 @@ enum Command {
         #[command(subcommand)]
         command: ExportCommand,
     },
-    /// バックアップを1世代作成し、古い世代を削除します（SQLite。稼働中でも一貫した内容になります）
+    /// バックアップを1世代作成し、古い世代を削除します（稼働中でも一貫した内容。PostgreSQL は pg_dump を使います）
     Backup {
         #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
         db: String,
@@ -88,9 +97,9 @@ enum Command {
         /// 世代（例 20261123T020000Z）。省略時は一覧を表示します
         #[arg(long)]
         generation: Option<String>,
-        /// 復元先（存在しないファイル）
+        /// 復元先：SQLite は存在しないファイル、PostgreSQL は空のデータベースの postgres:// URL
         #[arg(long)]
-        db: Option<PathBuf>,
+        db: Option<String>,
     },
     /// 利用者
     User {
@@ -212,6 +221,9 @@ async fn run(cli: Cli) -> Result<()> {
             db,
             listen,
             secure_cookies,
+            backup_dir,
+            backup_every_hours,
+            backup_keep,
         } => {
             let catalog = catalog()?;
             let store = open(&db).await?;
@@ -224,8 +236,21 @@ async fn run(cli: Cli) -> Result<()> {
                     )
                 })?;
             let addr = listener.local_addr()?;
-            let mut state = AppState::new(store, catalog, Clock::system());
+            let mut state = AppState::new(store.clone(), catalog, Clock::system());
             state.secure_cookies = secure_cookies;
+            if let Some(dir) = backup_dir {
+                state.backup_every_hours = Some(backup_every_hours);
+                println!(
+                    "定期バックアップ: {} に {backup_every_hours} 時間ごと（{backup_keep} 世代）",
+                    dir.display()
+                );
+                tokio::spawn(store.backup_loop(
+                    dir,
+                    std::time::Duration::from_secs(u64::from(backup_every_hours) * 3600),
+                    backup_keep,
+                    Clock::system(),
+                ));
+            }
             println!("Mamori を起動しました: http://{addr}/");
             println!("データベース: {}", mamori_store::redact_url(&db));
             if !set_up {
@@ -368,7 +393,9 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Backup { db, dir, keep } => {
             let store = open(&db).await?;
-            let m = store.backup(&dir, keep, Clock::system().now()).await?;
+            let m = store
+                .backup_and_record(&dir, keep, Clock::system().now())
+                .await?;
             println!(
                 "バックアップを作成しました: {}（{} バイト、SHA-256 {}、監査記録 {} 件）",
                 dir.join(&m.file).display(),
@@ -401,7 +428,7 @@ async fn run(cli: Cli) -> Result<()> {
             println!(
                 "世代 {} を {} に復元しました（SHA-256 と監査記録を確認済み）",
                 m.generation,
-                db.display()
+                mamori_store::redact_url(&db)
             );
             Ok(())
         }

@@ -108,7 +108,7 @@ async fn backup_generations_restore_and_refuse_damage() {
     store.close().await;
 
     let restored = dir.path().join("restored.db");
-    let m = restore(&backups, "20250601T030000Z", &restored)
+    let m = restore(&backups, "20250601T030000Z", restored.to_str().unwrap())
         .await
         .unwrap();
     assert_eq!(m.audit_records, 5);
@@ -120,7 +120,7 @@ async fn backup_generations_restore_and_refuse_damage() {
     assert!(!dump(&db).await.is_empty());
 
     // A restore never overwrites.
-    let again = restore(&backups, "20250601T030000Z", &restored)
+    let again = restore(&backups, "20250601T030000Z", restored.to_str().unwrap())
         .await
         .unwrap_err();
     assert!(again.to_string().contains("上書きはしません"), "{again}");
@@ -132,16 +132,179 @@ async fn backup_generations_restore_and_refuse_damage() {
     bytes[mid] ^= 0xFF;
     std::fs::write(&file, bytes).unwrap();
     let target = dir.path().join("from-damaged.db");
-    let err = restore(&backups, &gens[0].generation, &target)
+    let err = restore(&backups, &gens[0].generation, target.to_str().unwrap())
         .await
         .unwrap_err();
     assert!(err.to_string().contains("壊れています"), "{err}");
     assert!(!target.exists());
-    let missing = restore(&backups, "19990101T000000Z", &target)
+    let missing = restore(&backups, "19990101T000000Z", target.to_str().unwrap())
         .await
         .unwrap_err();
     assert!(
         missing.to_string().contains("マニフェストがありません"),
         "{missing}"
     );
+}
+
+async fn set_up_hospital(store: &Store) -> mamori_store::User {
+    store
+        .set_up(
+            &NewOrg {
+                kind: OrgKind::Hospital,
+                name: "中央病院".into(),
+                security_officer: "院長".into(),
+                has_vendor_contract: true,
+            },
+            &NewUser {
+                login: "admin".into(),
+                display_name: "管理者".into(),
+                password_hash: "h".into(),
+                role: Role::Admin,
+            },
+            at(),
+        )
+        .await
+        .unwrap()
+        .1
+}
+
+/// Every row of every table of a PostgreSQL database, as text.
+async fn dump_pg(url: &str) -> Vec<String> {
+    let pool = sqlx::AnyPool::connect(url).await.unwrap();
+    let tables: Vec<String> = sqlx::query(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.try_get(0).unwrap())
+    .collect();
+    let mut out = Vec::new();
+    for t in tables {
+        for r in sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT t::text FROM \"{t}\" t ORDER BY 1"
+        )))
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+        {
+            out.push(format!("{t}: {}", r.try_get::<String, _>(0).unwrap()));
+        }
+    }
+    pool.close().await;
+    out
+}
+
+/// PostgreSQL: pg_dump of one snapshot, restore into an empty database only, every table identical, the
+/// kinds of backup not mixed up. Runs when `MAMORI_TEST_PG_URL` is set (CI sets it).
+#[tokio::test]
+async fn postgres_backup_and_restore() {
+    let Ok(base) = std::env::var("MAMORI_TEST_PG_URL") else {
+        eprintln!("SKIP: MAMORI_TEST_PG_URL is not set; the PostgreSQL backup test did not run");
+        return;
+    };
+    use sqlx::Executor;
+    sqlx::any::install_default_drivers();
+    let admin = sqlx::AnyPool::connect(&base)
+        .await
+        .expect("MAMORI_TEST_PG_URL is set but PostgreSQL is unreachable");
+    let stamp = format!("{}_{}", std::process::id(), Utc::now().timestamp_micros());
+    let (live, copy) = (format!("mamori_bk_{stamp}"), format!("mamori_rs_{stamp}"));
+    for db in [&live, &copy] {
+        admin
+            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
+            .await
+            .unwrap();
+    }
+    let url = |db: &str| match base.rfind('/') {
+        Some(i) if i > base.find("://").unwrap() + 2 => format!("{}/{db}", &base[..i]),
+        _ => format!("{base}/{db}"),
+    };
+    let store = Store::open(&url(&live)).await.unwrap();
+    let user = set_up_hospital(&store).await;
+    let token = NewToken {
+        hash: "t".into(),
+        label: "x".into(),
+        role: Role::Viewer,
+        expires_at: at() + Duration::days(1),
+    };
+    store.create_api_token(&user, &token, at()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let m = store.backup_and_record(dir.path(), 3, at()).await.unwrap();
+    assert_eq!(m.backend, "postgres");
+    assert!(m.file.ends_with(".dump"));
+    assert_eq!(m.audit_records, 3);
+    let (_, last_ok) = store.last_backup_runs().await.unwrap();
+    assert_eq!(last_ok.unwrap().generation, m.generation);
+
+    // Into a SQLite file: refused, it is a PostgreSQL backup.
+    let wrong = dir.path().join("x.db");
+    let err = restore(dir.path(), &m.generation, wrong.to_str().unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("PostgreSQL のバックアップです"),
+        "{err}"
+    );
+    // Into a database in use: refused.
+    let err = restore(dir.path(), &m.generation, &url(&live))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("空ではありません"), "{err}");
+
+    // The backup_runs row written after the snapshot is not in it; everything else is identical.
+    restore(dir.path(), &m.generation, &url(&copy))
+        .await
+        .unwrap();
+    let without_runs = |v: Vec<String>| {
+        v.into_iter()
+            .filter(|l| !l.starts_with("backup_runs:"))
+            .collect::<Vec<_>>()
+    };
+    let restored = without_runs(dump_pg(&url(&copy)).await);
+    assert_eq!(restored, without_runs(dump_pg(&url(&live)).await));
+    assert!(restored.iter().any(|l| l.starts_with("audit_log:")));
+    let restored_store = Store::open(&url(&copy)).await.unwrap();
+    assert_eq!(restored_store.verify_audit_chain().await.unwrap(), Ok(3));
+    restored_store.close().await;
+    store.close().await;
+    for db in [&live, &copy] {
+        admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE {db} WITH (FORCE)"
+            )))
+            .await
+            .unwrap();
+    }
+}
+
+/// `serve`'s scheduled backups: a first generation at once when there is none, recorded for the dashboard.
+#[tokio::test]
+async fn scheduled_backups_run_and_are_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("live.db").to_str().unwrap())
+        .await
+        .unwrap();
+    set_up_hospital(&store).await;
+    let backups = dir.path().join("backups");
+    let task = tokio::spawn(store.clone().backup_loop(
+        backups.clone(),
+        std::time::Duration::from_secs(3600),
+        3,
+        mamori_core::Clock::system(),
+    ));
+    let mut found = Vec::new();
+    for _ in 0..200 {
+        found = list_generations(&backups).unwrap_or_default();
+        if !found.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(found.len(), 1, "one generation at start");
+    let (last, last_ok) = store.last_backup_runs().await.unwrap();
+    assert_eq!(last, last_ok);
+    assert_eq!(last_ok.unwrap().generation, found[0].generation);
+    task.abort();
 }
