@@ -67,21 +67,40 @@ pub fn same_token(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// The R7 checklist's password rule: 8+ characters mixing letters, digits and symbols, or 13+ characters.
-pub fn password_problem(password: &str) -> Option<&'static str> {
+/// The R7 checklist's password rule (8+ characters mixing letters, digits and symbols, or 13+ characters),
+/// then two more: not one of the person's own details (`personal`: login, name, facility), and not common:
+/// zxcvbn's lists of leaked passwords, words and keyboard patterns (l33t and reversals included) must put it
+/// beyond a million guesses.
+pub fn password_problem(password: &str, personal: &[&str]) -> Option<&'static str> {
     let n = password.chars().count();
     let letters = password.chars().any(|c| c.is_ascii_alphabetic());
     let digits = password.chars().any(|c| c.is_ascii_digit());
     let symbols = password
         .chars()
         .any(|c| !c.is_alphanumeric() && !c.is_whitespace());
-    if n >= 13 || (n >= 8 && letters && digits && symbols) {
-        None
-    } else if n < 8 {
-        Some("パスワードは8文字以上にしてください（英字・数字・記号を混ぜるか、13文字以上）")
-    } else {
-        Some("パスワードは英字・数字・記号を混ぜるか、13文字以上にしてください")
+    if n < 8 {
+        return Some(
+            "パスワードは8文字以上にしてください（英字・数字・記号を混ぜるか、13文字以上）",
+        );
     }
+    if n < 13 && !(letters && digits && symbols) {
+        return Some("パスワードは英字・数字・記号を混ぜるか、13文字以上にしてください");
+    }
+    let lower = password.to_lowercase();
+    let own = personal
+        .iter()
+        .flat_map(|s| s.split(|c: char| c.is_whitespace() || c == '　'))
+        .map(str::to_lowercase)
+        .any(|part| part.chars().count() >= 3 && lower.contains(&part));
+    if own {
+        return Some("ログインID・氏名・施設名を含むパスワードは使えません");
+    }
+    if (zxcvbn::zxcvbn(password, personal).score() as u8) < 2 {
+        return Some(
+            "よく使われるパスワードや、単純な並び・置き換えで推測されやすいパスワードは使えません（例：P@ssw0rd!、Password1!）。無関係な単語を組み合わせた長いパスフレーズなどにしてください",
+        );
+    }
+    None
 }
 
 #[cfg(test)]
@@ -112,9 +131,34 @@ mod tests {
 
     #[test]
     fn password_rule_of_the_r7_checklist() {
-        assert!(password_problem("Abc12#xy").is_none());
-        assert!(password_problem("abcdefghijklm").is_none());
-        assert!(password_problem("Abc12xyz").is_some());
-        assert!(password_problem("A1#b").unwrap().contains("8文字以上"));
+        assert!(password_problem("Kx7#mQ2v", &[]).is_none());
+        assert!(
+            password_problem("kiri tsukue ringo", &[]).is_none(),
+            "13+ characters"
+        );
+        assert!(password_problem("Abc12xyz", &[]).unwrap().contains("記号"));
+        assert!(password_problem("A1#b", &[]).unwrap().contains("8文字以上"));
+        // Meets the R7 rule, but common, a pattern, or the person's own name.
+        for common in [
+            "P@ssw0rd!",
+            "Password1!",
+            "Qwerty123!",
+            "abcdefghijklm",
+            "1qaz2wsx3edc!",
+        ] {
+            assert!(
+                password_problem(common, &[])
+                    .unwrap()
+                    .contains("よく使われる"),
+                "{common}"
+            );
+        }
+        assert!(password_problem("Yamada#2025", &[]).is_none());
+        assert!(
+            password_problem("Yamada#2025", &["yamada", "山田 太郎"])
+                .unwrap()
+                .contains("ログインID")
+        );
+        assert!(password_problem("みどり#2025x", &["admin", "みどり クリニック"]).is_some());
     }
 }

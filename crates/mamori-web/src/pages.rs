@@ -381,7 +381,9 @@ fn check_setup(v: &SetupForm) -> HashMap<String, String> {
         is_login_id(v.admin_login.trim()),
         "ログインIDは半角英数字（. _ - @ も可）で64文字以内にしてください",
     );
-    if let Some(p) = auth::password_problem(&v.password) {
+    if let Some(p) =
+        auth::password_problem(&v.password, &[&v.admin_login, &v.admin_name, &v.org_name])
+    {
         e.insert("password".into(), p.into());
     } else if v.password != v.password_confirm {
         e.insert(

@@ -272,7 +272,8 @@ async fn run(cli: Cli) -> Result<()> {
             password_stdin,
         } => {
             debug_assert!(password_stdin);
-            let password = read_password()?;
+            let password =
+                read_password(&[&admin, admin_name.as_deref().unwrap_or(""), &org_name])?;
             if org_name.trim().is_empty() {
                 bail!("施設名（--org-name）を指定してください");
             }
@@ -373,7 +374,7 @@ async fn run(cli: Cli) -> Result<()> {
         } => {
             debug_assert!(password_stdin);
             let role = parse_role(&role)?;
-            let password = read_password()?;
+            let password = read_password(&[&login, name.as_deref().unwrap_or("")])?;
             let store = open(&db).await?;
             let Some(org_id) = store.first_org_id().await? else {
                 bail!("初期設定がまだです（mamori init または mamori serve の初期設定画面）");
@@ -454,8 +455,9 @@ fn parse_role(s: &str) -> Result<Role> {
     })
 }
 
-/// A new password from the first line of standard input, checked against the R7 password rule.
-fn read_password() -> Result<String> {
+/// A new password from the first line of standard input, checked against the R7 password rule and
+/// common passwords (`personal`: the login, name and facility it must not resemble).
+fn read_password(personal: &[&str]) -> Result<String> {
     if std::io::stdin().is_terminal() {
         eprintln!("パスワードを入力して Enter を押してください:");
     }
@@ -465,7 +467,7 @@ fn read_password() -> Result<String> {
         .read_line(&mut password)
         .context("標準入力からパスワードを読めません")?;
     let password = password.trim_end_matches(['\r', '\n']).to_string();
-    if let Some(p) = auth::password_problem(&password) {
+    if let Some(p) = auth::password_problem(&password, personal) {
         bail!("{p}");
     }
     Ok(password)

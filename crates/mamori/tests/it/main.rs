@@ -44,6 +44,9 @@ fn init_token_and_export() {
     let weak = init(db, "short");
     assert!(!weak.status.success());
     assert!(String::from_utf8_lossy(&weak.stderr).contains("パスワードは8文字以上"));
+    let common = init(db, "P@ssw0rd!");
+    assert!(!common.status.success());
+    assert!(String::from_utf8_lossy(&common.stderr).contains("よく使われるパスワード"));
 
     let ok = init(db, "Sakura#2025!");
     assert!(
@@ -89,7 +92,7 @@ fn init_token_and_export() {
     add.stdin
         .take()
         .unwrap()
-        .write_all(b"Suzuki#2025!\n")
+        .write_all(b"Kusuri#Desk7!\n")
         .unwrap();
     let added = add.wait_with_output().unwrap();
     assert!(
