@@ -180,6 +180,56 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
         .await
 }
 
+/// A certificate and private key for serving HTTPS on a LAN (rustls, ring).
+#[derive(Clone)]
+pub struct Tls(axum_server::tls_rustls::RustlsConfig);
+
+impl Tls {
+    /// Reads a PEM certificate chain and private key, with a Japanese message naming what failed.
+    pub async fn load(cert: &std::path::Path, key: &std::path::Path) -> std::io::Result<Tls> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+            .await
+            .map(Tls)
+            .map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "TLS の証明書（{}）または秘密鍵（{}）を読み込めません（PEM 形式の証明書と、対応する秘密鍵を指定してください）: {e}",
+                        cert.display(),
+                        key.display()
+                    ),
+                )
+            })
+    }
+}
+
+/// Serves HTTPS until the process gets Ctrl-C or SIGTERM. Cookies are marked `Secure` and browsers are
+/// told to keep to HTTPS.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    mut state: AppState,
+    tls: Tls,
+) -> std::io::Result<()> {
+    state.secure_cookies = true;
+    let app = router(state)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        ))
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+    });
+    axum_server::from_tcp_rustls(listener.into_std()?, tls.0)?
+        .handle(handle)
+        .serve(app)
+        .await
+}
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -35,6 +35,12 @@ enum Command {
         /// Cookie に Secure を付けます（TLS 終端の後ろで動かすとき）
         #[arg(long)]
         secure_cookies: bool,
+        /// HTTPS で待ち受けるときの証明書（PEM）。--tls-key と一緒に指定します
+        #[arg(long, env = "MAMORI_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// HTTPS の秘密鍵（PEM）
+        #[arg(long, env = "MAMORI_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
         /// 定期バックアップの保存先（指定すると定期バックアップが有効になります）
         #[arg(long, env = "MAMORI_BACKUP_DIR")]
         backup_dir: Option<PathBuf>,
@@ -221,11 +227,17 @@ async fn run(cli: Cli) -> Result<()> {
             db,
             listen,
             secure_cookies,
+            tls_cert,
+            tls_key,
             backup_dir,
             backup_every_hours,
             backup_keep,
         } => {
             let catalog = catalog()?;
+            let tls = match (&tls_cert, &tls_key) {
+                (Some(cert), Some(key)) => Some(mamori_web::Tls::load(cert, key).await?),
+                _ => None,
+            };
             let store = open(&db).await?;
             let set_up = store.is_set_up().await?;
             let listener = tokio::net::TcpListener::bind(listen)
@@ -251,14 +263,18 @@ async fn run(cli: Cli) -> Result<()> {
                     Clock::system(),
                 ));
             }
-            println!("Mamori を起動しました: http://{addr}/");
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            println!("Mamori を起動しました: {scheme}://{addr}/");
             println!("データベース: {}", mamori_store::redact_url(&db));
             if !set_up {
                 println!(
-                    "初回起動です。ブラウザで http://{addr}/setup を開いて初期設定をしてください。"
+                    "初回起動です。ブラウザで {scheme}://{addr}/setup を開いて初期設定をしてください。"
                 );
             }
-            mamori_web::serve(listener, state).await?;
+            match tls {
+                Some(tls) => mamori_web::serve_tls(listener, state, tls).await?,
+                None => mamori_web::serve(listener, state).await?,
+            }
             Ok(())
         }
         Command::Init {

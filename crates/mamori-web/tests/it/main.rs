@@ -1507,3 +1507,76 @@ async fn dashboard_shows_the_age_of_the_last_backup() {
         html.contains("令和7年6月1日 09:00のバックアップに失敗しました：保存先に書き込めません")
     );
 }
+
+/// HTTPS on a LAN: a self-signed certificate, a TLS client that trusts it, the health check and the
+/// login page over TLS with `Secure` cookies and HSTS; plain HTTP on the same port gets nothing.
+#[tokio::test]
+async fn serves_https_with_secure_cookies() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
+
+    let missing = mamori_web::Tls::load(&dir.path().join("none.pem"), &key_path).await;
+    assert!(missing.err().unwrap().to_string().contains("TLS の証明書"));
+    let tls = mamori_web::Tls::load(&cert_path, &key_path).await.unwrap();
+    let (_, store, _db) = bare_app().await;
+    let state = AppState::new(store, Catalog::builtin().unwrap(), Clock::fixed(now()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(mamori_web::serve_tls(listener, state, tls));
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.cert.der().clone()).unwrap();
+    let config = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let get_tls = |path: &'static str| {
+        let connector = connector.clone();
+        async move {
+            let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+            let mut s = connector.connect(name, tcp).await.unwrap();
+            s.write_all(
+                format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            )
+            .await
+            .unwrap();
+            let mut out = Vec::new();
+            let _ = s.read_to_end(&mut out).await;
+            String::from_utf8_lossy(&out).into_owned()
+        }
+    };
+    let health = get_tls("/healthz").await;
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(
+        health
+            .to_lowercase()
+            .contains("strict-transport-security: max-age=31536000")
+    );
+    let login = get_tls("/setup").await;
+    let cookie = login
+        .lines()
+        .find(|l| l.to_lowercase().starts_with("set-cookie:"))
+        .expect("the setup page sets its CSRF cookie");
+    assert!(cookie.contains("; Secure"), "{cookie}");
+
+    // Plain HTTP to the TLS port: no page is served.
+    let mut plain = tokio::net::TcpStream::connect(addr).await.unwrap();
+    plain
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        plain.read_to_end(&mut out),
+    )
+    .await;
+    assert!(!String::from_utf8_lossy(&out).contains("200 OK"));
+    server.abort();
+}
