@@ -31,6 +31,26 @@ fn sqlite_kind() -> String {
     "sqlite".into()
 }
 
+/// A manifest names its data file; only `mamori-<generation>.db|dump` in the same folder is accepted, so a
+/// crafted manifest cannot make restore read, or pruning delete, a file elsewhere.
+fn check_names(m: &BackupManifest) -> Result<()> {
+    let generation_ok = !m.generation.is_empty()
+        && m.generation
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let file_ok = [".db", ".dump"]
+        .iter()
+        .any(|ext| m.file == format!("mamori-{}{ext}", m.generation));
+    if generation_ok && file_ok {
+        Ok(())
+    } else {
+        Err(StoreError::Backup(format!(
+            "マニフェストのファイル名「{}」（世代「{}」）が正しくありません",
+            m.file, m.generation
+        )))
+    }
+}
+
 fn manifest_path(dir: &Path, generation: &str) -> PathBuf {
     dir.join(format!("mamori-{generation}.json"))
 }
@@ -350,6 +370,7 @@ pub fn list_generations(dir: &Path) -> Result<Vec<BackupManifest>> {
                     "{name} はバックアップのマニフェストとして読めません: {e}"
                 ))
             })?;
+            check_names(&m)?;
             out.push(m);
         }
     }
@@ -370,6 +391,7 @@ pub async fn restore(dir: &Path, generation: &str, target: &str) -> Result<Backu
             "世代 {generation} のマニフェストが壊れています: {e}"
         ))
     })?;
+    check_names(&m)?;
     let source = dir.join(&m.file);
     let (sha, size) = sha256_file(&source).map_err(io(format!(
         "バックアップファイル {} を読めません",
@@ -493,7 +515,33 @@ async fn restore_postgres(m: &BackupManifest, source: &Path, target: &str) -> Re
 
 #[cfg(test)]
 mod tests {
-    use super::split_password;
+    use super::*;
+
+    #[test]
+    fn manifests_may_only_name_their_own_file() {
+        let m = |generation: &str, file: &str| BackupManifest {
+            backend: "sqlite".into(),
+            generation: generation.into(),
+            created_at: String::new(),
+            file: file.into(),
+            sha256: String::new(),
+            size: 0,
+            schema_version: 0,
+            audit_head: String::new(),
+            audit_records: 0,
+        };
+        assert!(check_names(&m("20250601T020000Z", "mamori-20250601T020000Z.db")).is_ok());
+        assert!(check_names(&m("20250601T020000Z", "mamori-20250601T020000Z.dump")).is_ok());
+        for (g, f) in [
+            ("20250601T020000Z", "../../etc/passwd"),
+            ("20250601T020000Z", "/etc/passwd"),
+            ("../x", "mamori-../x.db"),
+            ("", "mamori-.db"),
+            ("20250601T020000Z", "mamori-20250601T030000Z.db"),
+        ] {
+            assert!(check_names(&m(g, f)).is_err(), "{g} {f}");
+        }
+    }
 
     #[test]
     fn passwords_leave_the_url_for_the_environment() {
