@@ -1,0 +1,352 @@
+//! Reading and writing ledgers as CSV and xlsx. Reading finds the header row by its content, maps headers
+//! (and their aliases) to fields, checks every cell, and returns either every row or every problem.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::Row;
+use crate::fields::{Field, FieldType, Kind};
+use crate::values::{header_key, normalise};
+
+/// A problem with an imported file: 1-based row number as the file shows it (header row included), the
+/// column's header as written in the file, and a Japanese reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportError {
+    pub row: usize,
+    pub column: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for ImportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.column.is_empty() {
+            write!(f, "{}行目: {}", self.row, self.message)
+        } else {
+            write!(f, "{}行目「{}」列: {}", self.row, self.column, self.message)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Encoding {
+    Utf8,
+    Utf8Bom,
+    Cp932,
+}
+
+impl Encoding {
+    pub fn label(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Utf8Bom => "UTF-8（BOM付き）",
+            Encoding::Cp932 => "Shift_JIS（CP932）",
+        }
+    }
+}
+
+/// What a file held: its rows, and how it was read (for the preview).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Parsed {
+    pub kind: Kind,
+    pub encoding: Option<Encoding>,
+    /// Each header of the file and the field it was taken as (None: ignored column).
+    pub columns: Vec<(String, Option<&'static str>)>,
+    /// Row number in the file of each row, then the row.
+    pub rows: Vec<(usize, Row)>,
+}
+
+/// The text of a CSV file: UTF-8 (a BOM is dropped) when it is valid UTF-8, otherwise CP932.
+pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), ImportError> {
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return std::str::from_utf8(rest)
+            .map(|s| (s.to_string(), Encoding::Utf8Bom))
+            .map_err(|e| {
+                file_error(format!(
+                    "UTF-8 として読めない文字があります（{} バイト目）",
+                    e.valid_up_to() + 4
+                ))
+            });
+    }
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return Ok((s.to_string(), Encoding::Utf8));
+    }
+    let (text, had_errors) = encoding_rs::SHIFT_JIS.decode_without_bom_handling(bytes);
+    if had_errors {
+        return Err(file_error(
+            "文字コードを判別できません（UTF-8 でも Shift_JIS（CP932）でもありません）".into(),
+        ));
+    }
+    Ok((text.into_owned(), Encoding::Cp932))
+}
+
+fn file_error(message: String) -> ImportError {
+    ImportError {
+        row: 0,
+        column: String::new(),
+        message,
+    }
+}
+
+/// Reads a CSV ledger (UTF-8 with or without BOM, or CP932).
+pub fn parse_csv(kind: Kind, bytes: &[u8]) -> Result<Parsed, Vec<ImportError>> {
+    let (text, encoding) = decode(bytes).map_err(|e| vec![e])?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = Vec::new();
+    for (i, r) in reader.records().enumerate() {
+        match r {
+            Ok(r) => records.push(r.iter().map(str::to_string).collect::<Vec<_>>()),
+            Err(e) => {
+                return Err(vec![ImportError {
+                    row: e.position().map(|p| p.line() as usize).unwrap_or(i + 1),
+                    column: String::new(),
+                    message: format!("CSV として読めません: {e}"),
+                }]);
+            }
+        }
+    }
+    let mut parsed = parse_table(kind, &records)?;
+    parsed.encoding = Some(encoding);
+    Ok(parsed)
+}
+
+/// Reads an xlsx ledger: the first sheet whose rows hold a header row of this ledger.
+pub fn parse_xlsx(kind: Kind, bytes: &[u8]) -> Result<Parsed, Vec<ImportError>> {
+    use calamine::{Data, Reader, Xlsx};
+    let mut book = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| {
+        vec![file_error(format!(
+            "Excel（xlsx）ファイルとして読めません: {e}"
+        ))]
+    })?;
+    let names = book.sheet_names().to_vec();
+    let mut last_errors = vec![file_error(format!(
+        "{}の見出し行がどのシートにも見つかりません",
+        kind.label()
+    ))];
+    for name in names {
+        let Ok(range) = book.worksheet_range(&name) else {
+            continue;
+        };
+        // Rows as the sheet numbers them, from row 1, so error rows match what Excel shows.
+        let start_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
+        let mut records: Vec<Vec<String>> = vec![Vec::new(); start_row];
+        for row in range.rows() {
+            records.push(
+                row.iter()
+                    .map(|c| match c {
+                        Data::Empty => String::new(),
+                        Data::String(s) => s.clone(),
+                        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
+                            format!("{}", *f as i64)
+                        }
+                        Data::Float(f) => f.to_string(),
+                        Data::Int(i) => i.to_string(),
+                        Data::Bool(b) => if *b { "はい" } else { "いいえ" }.to_string(),
+                        // Serial days from 1899-12-30 (Excel's 1900 date system).
+                        Data::DateTime(d) => chrono::NaiveDate::from_ymd_opt(1899, 12, 30)
+                            .and_then(|epoch| {
+                                epoch.checked_add_signed(chrono::Duration::days(
+                                    d.as_f64().floor() as i64
+                                ))
+                            })
+                            .map(|t| t.format("%Y-%m-%d").to_string())
+                            .unwrap_or_default(),
+                        Data::DateTimeIso(s) => s.chars().take(10).collect(),
+                        Data::DurationIso(s) => s.clone(),
+                        Data::Error(e) => format!("#{e:?}"),
+                    })
+                    .collect(),
+            );
+        }
+        match parse_table(kind, &records) {
+            Ok(p) => return Ok(p),
+            Err(e) if e.len() == 1 && e[0].row == 0 => last_errors = e,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last_errors)
+}
+
+/// The header row: the first of the first 20 rows naming at least two fields (or the one required field).
+fn find_header(
+    kind: Kind,
+    records: &[Vec<String>],
+) -> Option<(usize, Vec<Option<&'static Field>>)> {
+    let by_name: HashMap<String, &'static Field> = kind
+        .fields()
+        .iter()
+        .flat_map(|f| {
+            std::iter::once(f.header)
+                .chain(f.aliases.iter().copied())
+                .map(move |n| (header_key(n), f))
+        })
+        .collect();
+    records.iter().enumerate().take(20).find_map(|(i, r)| {
+        let map: Vec<Option<&'static Field>> = r
+            .iter()
+            .map(|h| by_name.get(&header_key(h)).copied())
+            .collect();
+        let found = map.iter().flatten().count();
+        let required_found = kind
+            .fields()
+            .iter()
+            .filter(|f| f.required)
+            .all(|f| map.iter().flatten().any(|m| m.key == f.key));
+        (found >= 2 && required_found).then_some((i, map))
+    })
+}
+
+fn parse_table(kind: Kind, records: &[Vec<String>]) -> Result<Parsed, Vec<ImportError>> {
+    let Some((header_at, map)) = find_header(kind, records) else {
+        let required: Vec<&str> = kind
+            .fields()
+            .iter()
+            .filter(|f| f.required)
+            .map(|f| f.header)
+            .collect();
+        return Err(vec![file_error(format!(
+            "{}の見出し行が見つかりません（「{}」などの見出しが必要です）",
+            kind.label(),
+            required.join("」「")
+        ))]);
+    };
+    let headers = &records[header_at];
+    let mut errors = Vec::new();
+    // The same field twice: ambiguous, refused.
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for (h, f) in headers.iter().zip(&map) {
+        if let Some(f) = f
+            && let Some(first) = seen.insert(f.key, h)
+        {
+            errors.push(ImportError {
+                row: header_at + 1,
+                column: h.clone(),
+                message: format!("「{first}」と同じ項目（{}）の列が2つあります", f.header),
+            });
+        }
+    }
+    let mut rows = Vec::new();
+    let mut identities: HashMap<Vec<String>, usize> = HashMap::new();
+    for (i, record) in records.iter().enumerate().skip(header_at + 1) {
+        let line = i + 1;
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let mut row = Row::new();
+        for (col, field) in map.iter().enumerate() {
+            let Some(field) = field else { continue };
+            let raw = record.get(col).map(String::as_str).unwrap_or("");
+            match normalise(field, raw) {
+                Ok(Some(v)) => {
+                    row.insert(field.key.to_string(), v);
+                }
+                Ok(None) => {}
+                Err(message) => errors.push(ImportError {
+                    row: line,
+                    column: headers[col].clone(),
+                    message,
+                }),
+            }
+        }
+        let identity: Vec<String> = kind
+            .identity()
+            .iter()
+            .map(|k| row.get(*k).cloned().unwrap_or_default())
+            .collect();
+        if identity.iter().any(|v| !v.is_empty())
+            && let Some(first) = identities.insert(identity.clone(), line)
+        {
+            let names: Vec<&str> = kind
+                .identity()
+                .iter()
+                .filter_map(|k| kind.field(k).map(|f| f.header))
+                .collect();
+            errors.push(ImportError {
+                row: line,
+                column: String::new(),
+                message: format!(
+                    "{}行目と{}が同じです（{}）",
+                    first,
+                    names.join("・"),
+                    identity
+                        .iter()
+                        .filter(|v| !v.is_empty())
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join("・")
+                ),
+            });
+        }
+        rows.push((line, row));
+    }
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| e.row);
+        return Err(errors);
+    }
+    Ok(Parsed {
+        kind,
+        encoding: None,
+        columns: headers
+            .iter()
+            .zip(&map)
+            .map(|(h, f)| (h.clone(), f.map(|f| f.key)))
+            .collect(),
+        rows,
+    })
+}
+
+/// CSV with every field's header, UTF-8 with a BOM (Excel opens it as UTF-8) or CP932.
+pub fn to_csv(kind: Kind, rows: &[Row], encoding: Encoding) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    w.write_record(kind.fields().iter().map(|f| f.header))
+        .expect("writing to memory");
+    for row in rows {
+        w.write_record(
+            kind.fields()
+                .iter()
+                .map(|f| row.get(f.key).map(String::as_str).unwrap_or("")),
+        )
+        .expect("writing to memory");
+    }
+    let text = String::from_utf8(w.into_inner().expect("writing to memory")).expect("UTF-8");
+    match encoding {
+        Encoding::Utf8 => text.into_bytes(),
+        Encoding::Utf8Bom => [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+        Encoding::Cp932 => encoding_rs::SHIFT_JIS.encode(&text).0.into_owned(),
+    }
+}
+
+/// An xlsx workbook with one sheet named after the ledger; every cell is text (IDs, phone numbers and
+/// codes keep their leading zeros; dates stay as written).
+pub fn to_xlsx(kind: Kind, rows: &[Row]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name(kind.label())?;
+    let text = Format::new().set_num_format("@");
+    let head = Format::new().set_bold().set_num_format("@");
+    for (c, f) in kind.fields().iter().enumerate() {
+        let c = c as u16;
+        sheet.write_string_with_format(0, c, f.header, &head)?;
+        let width = match f.ty {
+            FieldType::Date => 12.0,
+            FieldType::Choice(_) => 10.0,
+            _ => 16.0,
+        };
+        sheet.set_column_width(c, width)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, f) in kind.fields().iter().enumerate() {
+            if let Some(v) = row.get(f.key) {
+                sheet.write_string_with_format(r as u32 + 1, c as u16, v, &text)?;
+            }
+        }
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    book.save_to_buffer()
+}

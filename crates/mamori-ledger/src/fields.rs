@@ -1,0 +1,467 @@
+//! The columns of each ledger. Headers follow the manual's and the MIST training deck's examples (e.g. the
+//! 利用者台帳: No. | 所属部署 | 姓 | 名 | 電話番号 | ユーザID | 説明 | 権限 | 状態), with the additions the checklist
+//! items need (退職日, 確認日, 管理者権限, 二要素認証 …); aliases are the other spellings seen in offices.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Devices,
+    Accounts,
+    Vendors,
+    Contacts,
+    Loglist,
+    Backups,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 6] = [
+        Kind::Devices,
+        Kind::Accounts,
+        Kind::Vendors,
+        Kind::Contacts,
+        Kind::Loglist,
+        Kind::Backups,
+    ];
+    pub fn id(self) -> &'static str {
+        match self {
+            Kind::Devices => "devices",
+            Kind::Accounts => "accounts",
+            Kind::Vendors => "vendors",
+            Kind::Contacts => "contacts",
+            Kind::Loglist => "loglist",
+            Kind::Backups => "backups",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Devices => "機器台帳",
+            Kind::Accounts => "利用者台帳",
+            Kind::Vendors => "事業者・契約",
+            Kind::Contacts => "外部連絡リスト",
+            Kind::Loglist => "ログリスト",
+            Kind::Backups => "バックアップ台帳",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.id() == s)
+    }
+    pub fn fields(self) -> &'static [Field] {
+        match self {
+            Kind::Devices => DEVICES,
+            Kind::Accounts => ACCOUNTS,
+            Kind::Vendors => VENDORS,
+            Kind::Contacts => CONTACTS,
+            Kind::Loglist => LOGLIST,
+            Kind::Backups => BACKUPS,
+        }
+    }
+    pub fn field(self, key: &str) -> Option<&'static Field> {
+        self.fields().iter().find(|f| f.key == key)
+    }
+    /// The fields that identify a row: two rows of one file may not share them.
+    pub fn identity(self) -> &'static [&'static str] {
+        match self {
+            Kind::Devices => &["computer_name", "serial"],
+            Kind::Accounts => &["system", "user_id"],
+            Kind::Vendors => &["name"],
+            Kind::Contacts => &["organisation", "person", "phone"],
+            Kind::Loglist => &["target", "log_kind"],
+            Kind::Backups => &["system", "method"],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Text,
+    /// Written as text in xlsx (leading zeros and hyphens kept).
+    Code,
+    Date,
+    /// One of the listed words; synonyms are mapped to them in [`crate::values`].
+    Choice(&'static [&'static str]),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    pub key: &'static str,
+    pub header: &'static str,
+    pub aliases: &'static [&'static str],
+    pub ty: FieldType,
+    pub required: bool,
+}
+
+const fn f(
+    key: &'static str,
+    header: &'static str,
+    aliases: &'static [&'static str],
+    ty: FieldType,
+    required: bool,
+) -> Field {
+    Field {
+        key,
+        header,
+        aliases,
+        ty,
+        required,
+    }
+}
+
+use FieldType::{Choice, Code, Date, Text};
+
+pub const YES_NO: &[&str] = &["はい", "いいえ"];
+pub const HAS: &[&str] = &["有", "無", "未確認"];
+
+pub const DEVICES: &[Field] = &[
+    f("no", "No.", &["No", "番号", "№"], Code, false),
+    f(
+        "device_kind",
+        "種別",
+        &["機器種別", "区分", "種類"],
+        Choice(&["サーバ", "端末PC", "ネットワーク機器", "医療機器", "その他"]),
+        true,
+    ),
+    f(
+        "maker",
+        "メーカー",
+        &["機器メーカー", "製造元", "メーカ"],
+        Text,
+        false,
+    ),
+    f("model", "機種", &["型番", "モデル", "製品名"], Text, false),
+    f(
+        "os",
+        "OS",
+        &["オペレーティングシステム", "OS名"],
+        Text,
+        false,
+    ),
+    f(
+        "os_version",
+        "OSバージョン",
+        &["OSのバージョン", "バージョン"],
+        Code,
+        false,
+    ),
+    f(
+        "software",
+        "ソフトウェア（バージョン）",
+        &[
+            "使用しているソフトウェア（バージョン）",
+            "ソフトウェア",
+            "インストールソフト",
+        ],
+        Text,
+        false,
+    ),
+    f("ip", "IPアドレス", &["IP"], Code, false),
+    f("mac", "MACアドレス", &["MAC"], Code, false),
+    f(
+        "computer_name",
+        "コンピュータ名",
+        &["コンピューター名", "ホスト名", "機器名"],
+        Code,
+        false,
+    ),
+    f("serial", "シリアル番号", &["製造番号", "S/N"], Code, false),
+    f("location", "設置場所", &["場所"], Text, false),
+    f(
+        "user",
+        "利用者",
+        &["使用者", "利用部署", "担当者"],
+        Text,
+        false,
+    ),
+    f(
+        "vendor",
+        "管理事業者",
+        &["保守事業者", "事業者", "保守業者"],
+        Text,
+        false,
+    ),
+    f(
+        "remote_maintenance",
+        "リモートメンテナンス",
+        &["リモートメンテナンスの有無", "リモート保守"],
+        Choice(HAS),
+        false,
+    ),
+    f(
+        "remote_method",
+        "リモート接続方法",
+        &["接続方法"],
+        Text,
+        false,
+    ),
+    f("remote_vendor", "リモート接続事業者", &[], Text, false),
+    f("remote_confirmed_on", "リモート確認日", &[], Date, false),
+    f(
+        "cloud_services",
+        "利用しているクラウドサービス",
+        &["クラウドサービス"],
+        Text,
+        false,
+    ),
+    f(
+        "support_end",
+        "サポート終了日",
+        &["保守期限", "サポート期限", "EOL"],
+        Date,
+        false,
+    ),
+    f("notes", "備考", &["メモ"], Text, false),
+];
+
+pub const ACCOUNTS: &[Field] = &[
+    f("no", "No.", &["No", "番号", "№"], Code, false),
+    f(
+        "system",
+        "システム",
+        &["システム名", "対象システム"],
+        Text,
+        false,
+    ),
+    f("department", "所属部署", &["部署", "所属"], Text, false),
+    f("family_name", "姓", &["氏"], Text, false),
+    f("given_name", "名", &[], Text, false),
+    f(
+        "phone",
+        "電話番号",
+        &["電話", "内線", "内線番号"],
+        Code,
+        false,
+    ),
+    f(
+        "user_id",
+        "ユーザID",
+        &["ユーザーID", "ログインID", "アカウント", "ID", "利用者ID"],
+        Code,
+        true,
+    ),
+    f("description", "説明", &["役割", "職種"], Text, false),
+    f("privilege", "権限", &["ロール", "権限区分"], Text, false),
+    f(
+        "admin",
+        "管理者権限",
+        &["管理者", "特権"],
+        Choice(YES_NO),
+        false,
+    ),
+    f(
+        "status",
+        "状態",
+        &["ステータス", "利用状態"],
+        Choice(&["使用可", "無効", "削除"]),
+        true,
+    ),
+    f(
+        "end_date",
+        "退職日・利用終了日",
+        &[
+            "退職日",
+            "利用終了日",
+            "退職予定日",
+            "利用終了予定日",
+            "終了日",
+        ],
+        Date,
+        false,
+    ),
+    f(
+        "reviewed_on",
+        "最終確認日",
+        &["確認日", "棚卸日", "見直し日"],
+        Date,
+        false,
+    ),
+    f(
+        "two_factor",
+        "二要素認証",
+        &["2要素認証", "二段階認証", "多要素認証", "MFA"],
+        Choice(HAS),
+        false,
+    ),
+];
+
+pub const VENDORS: &[Field] = &[
+    f("no", "No.", &["No", "番号"], Code, false),
+    f(
+        "name",
+        "事業者名",
+        &["事業者", "会社名", "ベンダー"],
+        Text,
+        true,
+    ),
+    f(
+        "systems",
+        "提供システム",
+        &["システム", "製品"],
+        Text,
+        false,
+    ),
+    f(
+        "remote_contract",
+        "リモートメンテナンス契約",
+        &["リモート保守契約"],
+        Choice(HAS),
+        false,
+    ),
+    f(
+        "mds_sds_kind",
+        "MDS/SDS",
+        &["MDS・SDS", "開示書"],
+        Choice(&["MDS", "SDS", "MDS・SDS", "なし"]),
+        false,
+    ),
+    f(
+        "mds_sds_version",
+        "MDS/SDSの版",
+        &["開示書の版"],
+        Code,
+        false,
+    ),
+    f(
+        "mds_sds_received_on",
+        "MDS/SDS受領日",
+        &["開示書受領日"],
+        Date,
+        false,
+    ),
+    f(
+        "mds_sds_followup",
+        "未記入欄の対応",
+        &["未記入欄"],
+        Text,
+        false,
+    ),
+    f(
+        "vendor_form_received_on",
+        "事業者確認用受領日",
+        &["事業者確認用"],
+        Date,
+        false,
+    ),
+    f("contact", "担当者", &["連絡先"], Text, false),
+    f("notes", "備考", &[], Text, false),
+];
+
+pub const CONTACTS: &[Field] = &[
+    f("no", "No", &["No.", "番号"], Code, false),
+    f(
+        "category",
+        "カテゴリ",
+        &["区分", "分類"],
+        Choice(&["公的機関", "事業者", "院内", "その他"]),
+        true,
+    ),
+    f(
+        "organisation",
+        "組織名",
+        &["組織", "機関名", "会社名"],
+        Text,
+        true,
+    ),
+    f("person", "担当者名", &["担当者", "氏名"], Text, false),
+    f("phone", "電話番号", &["電話"], Code, false),
+    f(
+        "after_hours_phone",
+        "時間外電話番号",
+        &["夜間・休日", "時間外連絡先"],
+        Code,
+        false,
+    ),
+    f(
+        "email",
+        "メールアドレス",
+        &["メール", "E-mail"],
+        Code,
+        false,
+    ),
+    f("role", "インシデント時の役割", &["役割"], Text, false),
+    f("verified_on", "最終確認日", &["確認日"], Date, false),
+];
+
+pub const LOGLIST: &[Field] = &[
+    f("no", "No.", &["No", "番号"], Code, false),
+    f(
+        "target",
+        "機器・システム",
+        &["機器", "システム", "対象"],
+        Text,
+        true,
+    ),
+    f("log_kind", "ログの種類", &["ログ", "種類"], Text, true),
+    f("location", "保存場所", &["保管場所"], Text, false),
+    f("retention", "保存期間", &["保管期間"], Text, false),
+    f("reviewer", "確認者", &["確認担当"], Text, false),
+    f("frequency", "確認頻度", &["頻度"], Text, false),
+    f("notes", "備考", &[], Text, false),
+];
+
+pub const BACKUPS: &[Field] = &[
+    f("no", "No.", &["No", "番号"], Code, false),
+    f("system", "システム", &["対象システム", "対象"], Text, true),
+    f("frequency", "頻度", &["取得頻度"], Text, false),
+    f(
+        "method",
+        "方法",
+        &["取得方法", "バックアップ方法"],
+        Text,
+        false,
+    ),
+    f("generations", "世代数", &["保存世代"], Code, false),
+    f(
+        "offline",
+        "オフライン・改ざん防止",
+        &["オフライン", "イミュータブル"],
+        Choice(YES_NO),
+        false,
+    ),
+    f("storage", "保管場所", &["保存先"], Text, false),
+    f(
+        "restore_procedure",
+        "復旧手順書",
+        &["復旧手順", "リストア手順"],
+        Text,
+        false,
+    ),
+    f(
+        "restore_tested_on",
+        "最終復旧テスト日",
+        &["復旧テスト日", "リストアテスト日"],
+        Date,
+        false,
+    ),
+    f(
+        "restore_result",
+        "復旧テスト結果",
+        &["テスト結果"],
+        Text,
+        false,
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_headers_are_unique_per_ledger() {
+        for kind in Kind::ALL {
+            let mut names = std::collections::HashSet::new();
+            for field in kind.fields() {
+                for name in std::iter::once(&field.header).chain(field.aliases) {
+                    assert!(
+                        names.insert(crate::values::header_key(name)),
+                        "{kind:?}: {name} twice"
+                    );
+                }
+            }
+            for key in kind.identity() {
+                assert!(kind.field(key).is_some(), "{kind:?} {key}");
+            }
+            assert_eq!(Kind::parse(kind.id()), Some(kind));
+        }
+    }
+}

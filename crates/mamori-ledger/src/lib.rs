@@ -1,0 +1,15 @@
+//! The ledgers behind the checklist answers (機器台帳, 利用者台帳, 事業者・契約, 外部連絡リスト, ログリスト,
+//! バックアップ台帳): their columns with the Japanese headers people already use, the rules of each value,
+//! and reading and writing them as CSV (UTF-8 with or without BOM, or CP932) and xlsx. All-or-nothing:
+//! a file with any bad row yields every problem, by row and column, and no rows.
+
+pub mod codec;
+pub mod fields;
+pub mod values;
+
+pub use codec::{Encoding, ImportError, Parsed, parse_csv, parse_xlsx, to_csv, to_xlsx};
+pub use fields::{Field, FieldType, Kind};
+
+/// One ledger row: field key → normalised value (dates as YYYY-MM-DD, choices as their canonical word).
+/// Empty values are left out.
+pub type Row = std::collections::BTreeMap<String, String>;
