@@ -5,6 +5,9 @@
 //! returns another organisation's rows.
 
 pub mod backup;
+pub mod ledger;
+
+pub use ledger::{Fields, ImportCounts, LedgerQuery, LedgerRow};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use mamori_core::{Answer, AnswerSet, Choice, Role, Target, Variant};

@@ -439,6 +439,7 @@ async fn story(store: Store, url: &str) {
             .len(),
         3 + 8
     );
+    ledger_story(&store, org.id).await;
     let n = store
         .verify_audit_chain()
         .await
@@ -481,6 +482,140 @@ async fn story(store: Store, url: &str) {
     );
     raw.close().await;
     store.close().await;
+}
+
+fn fields(pairs: &[(&str, &str)]) -> mamori_store::Fields {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Ledgers: import merges by identity, search and sort page on the server, edits and disabling are audited,
+/// and another organisation sees none of it.
+async fn ledger_story(store: &Store, org_id: i64) {
+    use mamori_store::LedgerQuery;
+    let identity = ["system", "user_id"];
+    let rows: Vec<_> = (0..30)
+        .map(|i| {
+            fields(&[
+                ("system", "電子カルテ"),
+                ("user_id", &format!("u{i:02}")),
+                ("family_name", if i % 2 == 0 { "山田" } else { "佐藤" }),
+                ("status", "使用可"),
+            ])
+        })
+        .collect();
+    let counts = store
+        .import_ledger(org_id, "accounts", &identity, &rows, "admin", at())
+        .await
+        .unwrap();
+    assert_eq!((counts.added, counts.updated, counts.unchanged), (30, 0, 0));
+    // The same file again with one change: one update, the rest unchanged, nothing added.
+    let mut again = rows.clone();
+    again[3].insert("status".into(), "無効".into());
+    let counts = store
+        .import_ledger(org_id, "accounts", &identity, &again, "admin", at())
+        .await
+        .unwrap();
+    assert_eq!((counts.added, counts.updated, counts.unchanged), (0, 1, 29));
+
+    let q = |search: &str, sort: &str, descending: bool| LedgerQuery {
+        search: search.into(),
+        sort: sort.into(),
+        descending,
+        include_disabled: false,
+        offset: 0,
+        limit: 10,
+    };
+    let (page, total) = store
+        .ledger_page(org_id, "accounts", &q("山田", "", false))
+        .await
+        .unwrap();
+    assert_eq!((page.len(), total), (10, 15));
+    let (page, _) = store
+        .ledger_page(org_id, "accounts", &q("", "user_id", true))
+        .await
+        .unwrap();
+    assert_eq!(page[0].data["user_id"], "u29");
+    let (page, total) = store
+        .ledger_page(org_id, "accounts", &q("無効 u03", "", false))
+        .await
+        .unwrap();
+    assert_eq!((page.len(), total), (1, 1));
+    let id = page[0].id;
+
+    let mut edited = page[0].data.clone();
+    edited.insert("end_date".into(), "2025-03-31".into());
+    store
+        .save_ledger_row(org_id, "accounts", Some(id), &edited, "admin", at())
+        .await
+        .unwrap();
+    store
+        .set_ledger_row_disabled(org_id, "accounts", id, true, "admin", at())
+        .await
+        .unwrap();
+    let (_, total) = store
+        .ledger_page(org_id, "accounts", &q("", "", false))
+        .await
+        .unwrap();
+    assert_eq!(total, 29, "disabled rows are hidden unless asked for");
+    assert!(
+        store
+            .ledger_row(org_id, "accounts", id)
+            .await
+            .unwrap()
+            .disabled
+    );
+    let history = store
+        .history(org_id, Some("ledger"), Some(&format!("accounts/{id}")), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        history
+            .iter()
+            .map(|h| h.action.as_str())
+            .collect::<Vec<_>>(),
+        ["disable", "update", "import", "import"]
+    );
+
+    // Another organisation: empty lists, and no way to touch the first one's rows.
+    let (other, _) = store
+        .add_org(&new_org("別の薬局", false), &new_user("other-admin"), at())
+        .await
+        .unwrap();
+    let (page, total) = store
+        .ledger_page(other.id, "accounts", &q("", "", false))
+        .await
+        .unwrap();
+    assert!(page.is_empty() && total == 0);
+    assert!(
+        store
+            .ledger_all(other.id, "accounts")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        store.ledger_row(other.id, "accounts", id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store
+            .save_ledger_row(other.id, "accounts", Some(id), &edited, "x", at())
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(
+        store
+            .set_ledger_row_disabled(other.id, "accounts", id, false, "x", at())
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        store.ledger_all(org_id, "accounts").await.unwrap().len(),
+        30
+    );
 }
 
 #[tokio::test]
