@@ -88,6 +88,15 @@ fn file_error(message: String) -> ImportError {
     }
 }
 
+/// Reads a ledger file: xlsx when it is a zip (as every xlsx is), CSV otherwise.
+pub fn parse_file(kind: Kind, bytes: &[u8]) -> Result<Parsed, Vec<ImportError>> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        parse_xlsx(kind, bytes)
+    } else {
+        parse_csv(kind, bytes)
+    }
+}
+
 /// Reads a CSV ledger (UTF-8 with or without BOM, or CP932).
 pub fn parse_csv(kind: Kind, bytes: &[u8]) -> Result<Parsed, Vec<ImportError>> {
     let (text, encoding) = decode(bytes).map_err(|e| vec![e])?;

@@ -7,7 +7,9 @@ pub mod codec;
 pub mod fields;
 pub mod values;
 
-pub use codec::{Encoding, ImportError, Parsed, parse_csv, parse_xlsx, to_csv, to_xlsx};
+pub use codec::{
+    Encoding, ImportError, Parsed, parse_csv, parse_file, parse_xlsx, to_csv, to_xlsx,
+};
 pub use fields::{Field, FieldType, Kind};
 
 /// One ledger row: field key → normalised value (dates as YYYY-MM-DD, choices as their canonical word).

@@ -85,6 +85,11 @@ enum Command {
         #[command(subcommand)]
         command: ExportCommand,
     },
+    /// ファイルの取り込み
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// バックアップを1世代作成し、古い世代を削除します（稼働中でも一貫した内容。PostgreSQL は pg_dump を使います）
     Backup {
         #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
@@ -186,6 +191,43 @@ enum ExportCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// 台帳を書き出します（拡張子 .xlsx なら Excel、.csv なら CSV）
+    Ledger {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        out: PathBuf,
+        /// CSV の文字コード
+        #[arg(long, value_enum, default_value = "utf8")]
+        encoding: CsvEncoding,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// 台帳を CSV（UTF-8 / Shift_JIS）または Excel（xlsx）から取り込みます。1行でも誤りがあれば何も取り込みません
+    Ledger {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        /// 台帳の種類（devices 機器台帳, accounts 利用者台帳, vendors 事業者・契約, contacts 外部連絡リスト,
+        /// loglist ログリスト, backups バックアップ台帳）
+        #[arg(long)]
+        kind: String,
+        /// 確認だけして取り込みません
+        #[arg(long)]
+        dry_run: bool,
+        file: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CsvEncoding {
+    /// UTF-8（BOM付き、Excel で開けます）
+    Utf8,
+    /// Shift_JIS（CP932）
+    Cp932,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -219,6 +261,27 @@ fn catalog() -> Result<Catalog> {
 
 async fn open(db: &str) -> Result<Store> {
     Ok(Store::open(db).await?)
+}
+
+/// The facility of a single-facility install.
+async fn first_org(store: &Store) -> Result<i64> {
+    match store.first_org_id().await? {
+        Some(id) => Ok(id),
+        None => bail!("初期設定がまだです（mamori init または mamori serve の初期設定画面）"),
+    }
+}
+
+fn ledger_kind(s: &str) -> Result<mamori_ledger::Kind> {
+    mamori_ledger::Kind::parse(s).with_context(|| {
+        let all: Vec<String> = mamori_ledger::Kind::ALL
+            .iter()
+            .map(|k| format!("{}（{}）", k.id(), k.label()))
+            .collect();
+        format!(
+            "台帳の種類「{s}」はありません。{} のいずれかを指定してください",
+            all.join("、")
+        )
+    })
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -376,6 +439,111 @@ async fn run(cli: Cli) -> Result<()> {
             std::fs::write(&out, bytes)
                 .with_context(|| format!("{} に書き込めません", out.display()))?;
             println!("{} に書き出しました", out.display());
+            Ok(())
+        }
+        Command::Export {
+            command:
+                ExportCommand::Ledger {
+                    db,
+                    kind,
+                    out,
+                    encoding,
+                },
+        } => {
+            let kind = ledger_kind(&kind)?;
+            let store = open(&db).await?;
+            let org_id = first_org(&store).await?;
+            let rows: Vec<mamori_ledger::Row> = store
+                .ledger_all(org_id, kind.id())
+                .await?
+                .into_iter()
+                .filter(|r| !r.disabled)
+                .map(|r| r.data)
+                .collect();
+            let name = out.to_string_lossy().to_lowercase();
+            let bytes = if name.ends_with(".xlsx") {
+                mamori_ledger::to_xlsx(kind, &rows)?
+            } else if name.ends_with(".csv") {
+                let enc = match encoding {
+                    CsvEncoding::Utf8 => mamori_ledger::Encoding::Utf8Bom,
+                    CsvEncoding::Cp932 => mamori_ledger::Encoding::Cp932,
+                };
+                mamori_ledger::to_csv(kind, &rows, enc)
+            } else {
+                bail!("--out の拡張子は .xlsx か .csv にしてください");
+            };
+            std::fs::write(&out, bytes)
+                .with_context(|| format!("{} に書き込めません", out.display()))?;
+            println!(
+                "{}（{} 行）を {} に書き出しました",
+                kind.label(),
+                rows.len(),
+                out.display()
+            );
+            Ok(())
+        }
+        Command::Import {
+            command:
+                ImportCommand::Ledger {
+                    db,
+                    kind,
+                    dry_run,
+                    file,
+                },
+        } => {
+            let kind = ledger_kind(&kind)?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("{} を読めません", file.display()))?;
+            let parsed = match mamori_ledger::parse_file(kind, &bytes) {
+                Ok(p) => p,
+                Err(errors) => {
+                    for e in &errors {
+                        eprintln!("{e}");
+                    }
+                    bail!(
+                        "{} に {} 件の誤りがあるため、何も取り込みませんでした",
+                        file.display(),
+                        errors.len()
+                    );
+                }
+            };
+            if let Some(enc) = parsed.encoding {
+                println!("文字コード: {}", enc.label());
+            }
+            for (header, key) in &parsed.columns {
+                match key.and_then(|k| kind.field(k)) {
+                    Some(f) => println!("  列「{header}」→ {}", f.header),
+                    None if header.trim().is_empty() => {}
+                    None => println!("  列「{header}」→ （取り込みません）"),
+                }
+            }
+            if dry_run {
+                println!(
+                    "{} 行を確認しました（--dry-run のため取り込んでいません）",
+                    parsed.rows.len()
+                );
+                return Ok(());
+            }
+            let store = open(&db).await?;
+            let org_id = first_org(&store).await?;
+            let rows: Vec<_> = parsed.rows.into_iter().map(|(_, r)| r).collect();
+            let counts = store
+                .import_ledger(
+                    org_id,
+                    kind.id(),
+                    kind.identity(),
+                    &rows,
+                    "cli",
+                    Clock::system().now(),
+                )
+                .await?;
+            println!(
+                "{}を取り込みました: 追加 {} 行、更新 {} 行、変更なし {} 行",
+                kind.label(),
+                counts.added,
+                counts.updated,
+                counts.unchanged
+            );
             Ok(())
         }
         Command::User {

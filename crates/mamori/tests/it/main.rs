@@ -478,3 +478,166 @@ fn acknowledged_writes_survive_sigkill() {
             .collect::<Vec<_>>()
     );
 }
+
+fn run_ok(args: &[&str]) -> String {
+    let out = mamori().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Every cell of the first sheet of an xlsx file, as text.
+fn xlsx_cells(path: &std::path::Path) -> Vec<Vec<String>> {
+    use calamine::{Reader, Xlsx, open_workbook};
+    let mut book: Xlsx<_> = open_workbook(path).unwrap();
+    let name = book.sheet_names()[0].clone();
+    let range = book.worksheet_range(&name).unwrap();
+    range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+#[test]
+fn ledger_import_and_export_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let db = db.to_str().unwrap();
+    assert!(init(db, "Sakura#2025!").status.success());
+    let csv = "No.,所属部署,姓,名,電話番号,ユーザID,説明,権限,状態,退職日\r\n\
+               001,薬局,山田,太郎,0312345678,yamada,管理薬剤師,Admin,使用可,\r\n\
+               002,薬局,佐藤,花子,,sato,薬剤師,User,使用可,令和7年3月31日\r\n";
+    let sjis = dir.path().join("accounts-sjis.csv");
+    std::fs::write(&sjis, encoding_rs::SHIFT_JIS.encode(csv).0).unwrap();
+
+    // A bad file: nothing imported, every problem named.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        csv.replace("使用可,\r\n", "休職,\r\n")
+            .replace("令和7年3月31日", "いつか"),
+    )
+    .unwrap();
+    let out = mamori()
+        .args(["import", "ledger", "--db", db, "--kind", "accounts"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("2行目「状態」列: 「休職」は選べません"),
+        "{err}"
+    );
+    assert!(
+        err.contains("3行目「退職日」列: 日付「いつか」を読み取れません"),
+        "{err}"
+    );
+    assert!(
+        err.contains("2 件の誤りがあるため、何も取り込みませんでした"),
+        "{err}"
+    );
+
+    let out = run_ok(&[
+        "import",
+        "ledger",
+        "--db",
+        db,
+        "--kind",
+        "accounts",
+        sjis.to_str().unwrap(),
+    ]);
+    assert!(out.contains("文字コード: Shift_JIS（CP932）"), "{out}");
+    assert!(out.contains("追加 2 行、更新 0 行、変更なし 0 行"), "{out}");
+    let out = run_ok(&[
+        "import",
+        "ledger",
+        "--db",
+        db,
+        "--kind",
+        "accounts",
+        sjis.to_str().unwrap(),
+    ]);
+    assert!(
+        out.contains("追加 0 行、更新 0 行、変更なし 2 行"),
+        "importing twice adds nothing"
+    );
+
+    // xlsx round trip: export, import into an empty facility, export again: identical cells.
+    let first = dir.path().join("first.xlsx");
+    run_ok(&[
+        "export",
+        "ledger",
+        "--db",
+        db,
+        "--kind",
+        "accounts",
+        "--out",
+        first.to_str().unwrap(),
+    ]);
+    let db2 = dir.path().join("m2.db");
+    let db2 = db2.to_str().unwrap();
+    assert!(init(db2, "Sakura#2025!").status.success());
+    run_ok(&[
+        "import",
+        "ledger",
+        "--db",
+        db2,
+        "--kind",
+        "accounts",
+        first.to_str().unwrap(),
+    ]);
+    let second = dir.path().join("second.xlsx");
+    run_ok(&[
+        "export",
+        "ledger",
+        "--db",
+        db2,
+        "--kind",
+        "accounts",
+        "--out",
+        second.to_str().unwrap(),
+    ]);
+    let cells = xlsx_cells(&first);
+    assert_eq!(cells, xlsx_cells(&second));
+    assert_eq!(cells[1][0], "001");
+    assert_eq!(
+        cells[1][5], "0312345678",
+        "phone numbers keep their leading zero"
+    );
+    assert!(cells.iter().any(|r| r.contains(&"2025-03-31".to_string())));
+
+    // CSV export in CP932 reads back as the same rows.
+    let out_csv = dir.path().join("out.csv");
+    run_ok(&[
+        "export",
+        "ledger",
+        "--db",
+        db,
+        "--kind",
+        "accounts",
+        "--out",
+        out_csv.to_str().unwrap(),
+        "--encoding",
+        "cp932",
+    ]);
+    let bytes = std::fs::read(&out_csv).unwrap();
+    assert!(std::str::from_utf8(&bytes).is_err(), "written as CP932");
+    let (text, _, _) = encoding_rs::SHIFT_JIS.decode(&bytes);
+    assert!(
+        text.starts_with("No.,システム,所属部署,姓,名,電話番号,ユーザID"),
+        "{text}"
+    );
+    assert!(text.contains("佐藤"));
+
+    let out = mamori()
+        .args(["import", "ledger", "--db", db, "--kind", "printers"])
+        .arg(&sjis)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("台帳の種類「printers」はありません"));
+}
