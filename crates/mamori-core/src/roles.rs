@@ -53,6 +53,10 @@ pub enum Action {
     ViewHistory,
     ManageUsers,
     ManageSettings,
+    /// Read and export the ledgers (機器台帳, 利用者台帳 …).
+    ViewLedgers,
+    /// Change and import the ledgers.
+    EditLedgers,
 }
 
 impl Action {
@@ -64,6 +68,8 @@ impl Action {
             Action::ViewHistory => "変更履歴を見る権限がありません",
             Action::ManageUsers => "利用者を管理する権限がありません（管理者のみ）",
             Action::ManageSettings => "設定を変更する権限がありません（管理者のみ）",
+            Action::ViewLedgers => "台帳を見る権限がありません",
+            Action::EditLedgers => "台帳を変更する権限がありません（閲覧のみ）",
         }
     }
 }
@@ -73,12 +79,12 @@ pub fn allowed(role: Role, action: Action) -> bool {
         (Role::Admin, _) => true,
         (_, Action::ManageUsers | Action::ManageSettings) => false,
         (Role::Editor, _) => true,
-        (Role::Viewer, Action::AnswerForm(_)) => false,
+        (Role::Viewer, Action::AnswerForm(_) | Action::EditLedgers) => false,
         (Role::Viewer, _) => true,
         (Role::Vendor, Action::ViewForm(v) | Action::AnswerForm(v) | Action::ExportForm(v)) => {
             v == Variant::Vendor
         }
-        (Role::Vendor, Action::ViewHistory) => false,
+        (Role::Vendor, Action::ViewHistory | Action::ViewLedgers | Action::EditLedgers) => false,
     }
 }
 
@@ -100,6 +106,8 @@ mod tests {
             (ViewHistory, [true, true, true, false]),
             (ManageUsers, [true, false, false, false]),
             (ManageSettings, [true, false, false, false]),
+            (ViewLedgers, [true, true, true, false]),
+            (EditLedgers, [true, true, false, false]),
         ];
         for (action, expect) in table {
             for (role, ok) in Role::ALL.into_iter().zip(expect) {

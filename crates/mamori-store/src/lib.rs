@@ -187,6 +187,8 @@ pub struct AuditRecord {
 pub struct AuditFilter {
     pub entity: String,
     pub key_prefix: String,
+    /// Exactly this entity key.
+    pub key: String,
     pub actor: String,
     pub action: String,
     pub from: Option<DateTime<Utc>>,
@@ -933,6 +935,7 @@ impl Store {
              WHERE org_id = $1 AND ($2 = '' OR entity = $2) AND ($3 = '' OR entity_key LIKE $4) \
              AND ($5 = '' OR actor = $5) AND ($6 = '' OR action = $6) \
              AND ($7 = '' OR at >= $7) AND ($8 = '' OR at < $8) AND ($9 = 0 OR id < $9) \
+             AND ($11 = '' OR entity_key = $11) \
              ORDER BY id DESC LIMIT $10",
         )
         .bind(org_id)
@@ -945,6 +948,7 @@ impl Store {
         .bind(filter.until.map(ts).unwrap_or_default())
         .bind(filter.before_id.unwrap_or(0))
         .bind(limit)
+        .bind(&filter.key)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

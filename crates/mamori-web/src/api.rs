@@ -21,6 +21,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/checklists/{edition}/{variant}/answers"),
     ("put", "/api/v1/checklists/{edition}/{variant}/answers"),
     ("get", "/api/v1/checklists/{edition}/{variant}/export.xlsx"),
+    ("get", "/api/v1/ledgers/{kind}"),
+    ("get", "/api/v1/ledgers/{kind}/export.{format}"),
+    ("post", "/api/v1/ledgers/{kind}/import"),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -31,16 +34,29 @@ pub fn router() -> Router<AppState> {
             get(get_answers).put(put_answers),
         )
         .route("/checklists/{edition}/{variant}/export.xlsx", get(export))
+        .route("/ledgers/{kind}", get(crate::ledgers::api_list))
+        .route(
+            "/ledgers/{kind}/export.{format}",
+            get(crate::ledgers::api_export),
+        )
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "そのAPIはありません") })
 }
 
+/// API routes that take files (a larger body limit, see [`crate::IMPORT_LIMIT`]).
+pub fn upload_router() -> Router<AppState> {
+    Router::new().route(
+        "/ledgers/{kind}/import",
+        axum::routing::post(crate::ledgers::api_import),
+    )
+}
+
 pub struct ApiError {
-    status: StatusCode,
-    message: String,
+    pub(crate) status: StatusCode,
+    pub(crate) message: String,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         ApiError {
             status,
             message: message.into(),
@@ -75,9 +91,9 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult = Result<Response, ApiError>;
+pub(crate) type ApiResult = Result<Response, ApiError>;
 
-async fn bearer(state: &AppState, headers: &HeaderMap) -> Result<(User, Org), ApiError> {
+pub(crate) async fn bearer(state: &AppState, headers: &HeaderMap) -> Result<(User, Org), ApiError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

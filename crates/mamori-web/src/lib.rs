@@ -4,6 +4,7 @@
 mod account;
 pub mod api;
 pub mod auth;
+mod ledgers;
 mod pages;
 mod settings;
 pub mod totp;
@@ -29,6 +30,8 @@ pub struct AppState {
     /// Hours between scheduled backups, when `serve` runs them (the dashboard warns after twice that).
     pub backup_every_hours: Option<u32>,
     pub(crate) login_limiter: Arc<LoginLimiter>,
+    /// Parsed ledger files awaiting an administrator's or editor's confirmation.
+    pub(crate) pending_imports: Arc<ledgers::PendingImports>,
 }
 
 /// Login attempts per client address: at most [`LOGIN_ATTEMPTS_PER_MINUTE`] in a minute.
@@ -64,6 +67,7 @@ impl AppState {
             secure_cookies: false,
             backup_every_hours: None,
             login_limiter: Arc::default(),
+            pending_imports: Arc::default(),
         }
     }
 
@@ -105,6 +109,8 @@ pub(crate) const PRE_CSRF_COOKIE: &str = "mamori_pre";
 pub(crate) const SESSION_HOURS: i64 = 8;
 /// Request bodies larger than this are refused.
 pub const BODY_LIMIT: usize = 1024 * 1024;
+/// Ledger files (CSV, xlsx) may be this large.
+pub const IMPORT_LIMIT: usize = 32 * 1024 * 1024;
 
 pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
@@ -149,17 +155,48 @@ pub fn router(state: AppState) -> Router {
             "/checklists/{edition}/{variant}/export.xlsx",
             get(pages::export_xlsx),
         )
+        .route("/ledgers/{kind}", get(ledgers::list_page))
+        .route("/ledgers/{kind}/export.{format}", get(ledgers::export_file))
+        .route(
+            "/ledgers/{kind}/import/confirm",
+            post(ledgers::import_confirm),
+        )
+        .route(
+            "/ledgers/{kind}/new",
+            get(ledgers::new_page).post(ledgers::save_row),
+        )
+        .route(
+            "/ledgers/{kind}/{id}",
+            get(ledgers::row_page).post(ledgers::save_row),
+        )
+        .route("/ledgers/{kind}/{id}/disable", post(ledgers::toggle_row))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ));
-    Router::new()
+    // Ledger files are larger than any form; only these routes take them.
+    let uploads = Router::new()
+        .route("/ledgers/{kind}/import", post(ledgers::import_preview))
+        .nest("/api/v1", api::upload_router())
+        .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT))
+        .layer(RequestBodyLimitLayer::new(IMPORT_LIMIT))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+    let rest = Router::new()
         .merge(pages)
         .nest("/api/v1", api::router())
         .route("/healthz", get(pages::healthz))
         .route("/static/{file}", get(pages::static_file))
-        .route("/favicon.ico", get(|| async { axum::http::StatusCode::NO_CONTENT }))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    Router::new()
+        .merge(rest)
+        .merge(uploads)
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(

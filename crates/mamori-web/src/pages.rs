@@ -46,14 +46,18 @@ pub struct PageError {
 }
 
 impl PageError {
-    fn new(status: StatusCode, heading: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        status: StatusCode,
+        heading: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
         PageError {
             status,
             heading,
             message: message.into(),
         }
     }
-    fn not_found(message: impl Into<String>) -> Self {
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "見つかりません", message)
     }
     pub(crate) fn forbidden(message: impl Into<String>) -> Self {
@@ -1103,7 +1107,7 @@ pub struct HistoryQuery {
 /// Records shown per page of the audit trail.
 const HISTORY_PAGE: i64 = 200;
 
-fn jst_time(at: &str) -> String {
+pub(crate) fn jst_time(at: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(at)
         .map(|t| {
             let jst = t.to_utc() + Duration::hours(9);
@@ -1186,6 +1190,7 @@ pub async fn history(
             "answer".into()
         },
         key_prefix: item.clone(),
+        key: String::new(),
         actor: q.actor.trim().to_string(),
         action: String::new(),
         from: jst_day(&q.from, 0)?,

@@ -401,11 +401,25 @@ async fn openapi_document_matches_the_routes() {
     for (method, path) in routes {
         let uri = path
             .replace("{edition}", "r7")
-            .replace("{variant}", "facility");
+            .replace("{variant}", "facility")
+            .replace("{kind}", "accounts")
+            .replace("{format}", "csv");
         let method: Method = method.to_uppercase().parse().unwrap();
-        let body = (method == Method::PUT)
-            .then(|| json!([answer("r7.facility.1.1", "yes", "2025-05-20", None)]));
-        let r = app.api(method.clone(), &uri, body).await;
+        let r = if method == Method::POST {
+            send(
+                &app.router,
+                Request::post(&uri)
+                    .header(header::AUTHORIZATION, format!("Bearer {}", app.token))
+                    .header(header::CONTENT_TYPE, "text/csv")
+                    .body(Body::from("ユーザID,状態\r\nsato,使用可\r\n"))
+                    .unwrap(),
+            )
+            .await
+        } else {
+            let body = (method == Method::PUT)
+                .then(|| json!([answer("r7.facility.1.1", "yes", "2025-05-20", None)]));
+            app.api(method.clone(), &uri, body).await
+        };
         assert_eq!(r.status, StatusCode::OK, "{method} {uri}: {}", r.text());
     }
     let r = app.api(Method::DELETE, ANSWERS, None).await;
@@ -823,6 +837,60 @@ async fn role_and_tenancy_matrix_covers_every_route() {
         ("GET", "/dashboard", "/dashboard", [OK, OK, OK, MOVED]),
         ("GET", "/history", "/history", [OK, OK, OK, NO]),
         ("GET", "/settings", "/settings", [OK, NO, NO, NO]),
+        (
+            "GET",
+            "/ledgers/{kind}",
+            "/ledgers/accounts",
+            [OK, OK, OK, NO],
+        ),
+        (
+            "GET",
+            "/ledgers/{kind}/export.{format}",
+            "/ledgers/accounts/export.csv",
+            [OK, OK, OK, NO],
+        ),
+        (
+            "GET",
+            "/ledgers/{kind}/new",
+            "/ledgers/accounts/new",
+            [OK, OK, NO, NO],
+        ),
+        (
+            "POST",
+            "/ledgers/{kind}/new",
+            "/ledgers/accounts/new",
+            [MOVED, MOVED, NO, NO],
+        ),
+        (
+            "GET",
+            "/ledgers/{kind}/{id}",
+            "/ledgers/accounts/1",
+            [OK, OK, OK, NO],
+        ),
+        (
+            "POST",
+            "/ledgers/{kind}/{id}",
+            "/ledgers/accounts/1",
+            [MOVED, MOVED, NO, NO],
+        ),
+        (
+            "POST",
+            "/ledgers/{kind}/{id}/disable",
+            "/ledgers/accounts/1/disable",
+            [MOVED, MOVED, NO, NO],
+        ),
+        (
+            "POST",
+            "/ledgers/{kind}/import",
+            "/ledgers/accounts/import",
+            [OK, OK, NO, NO],
+        ),
+        (
+            "POST",
+            "/ledgers/{kind}/import/confirm",
+            "/ledgers/accounts/import/confirm",
+            [409, 409, NO, NO],
+        ),
         ("POST", "/settings", "/settings", [MOVED, NO, NO, NO]),
         ("GET", "/account/totp", "/account/totp", [OK, OK, OK, OK]),
         (
@@ -906,6 +974,24 @@ async fn role_and_tenancy_matrix_covers_every_route() {
             "/api/v1/checklists/r7/facility/export.xlsx",
             [OK, OK, OK, NO],
         ),
+        (
+            "GET",
+            "/ledgers/{kind}",
+            "/api/v1/ledgers/accounts",
+            [OK, OK, OK, NO],
+        ),
+        (
+            "GET",
+            "/ledgers/{kind}/export.{format}",
+            "/api/v1/ledgers/accounts/export.xlsx",
+            [OK, OK, OK, NO],
+        ),
+        (
+            "POST",
+            "/ledgers/{kind}/import",
+            "/api/v1/ledgers/accounts/import",
+            [OK, OK, NO, NO],
+        ),
     ];
     // Routes open to anyone (setup, login, health, static files) carry no facility data.
     let public = [
@@ -979,17 +1065,38 @@ async fn role_and_tenancy_matrix_covers_every_route() {
         } else {
             "facility"
         };
+        // Answer fields, and ledger fields (ignored by the answer form).
         format!(
-            "csrf=csrf-token&item=r7.{variant}.1.1&target=general&round=1&answer=yes&checked_on=2025-05-20&target_date=&note="
+            "csrf=csrf-token&item=r7.{variant}.1.1&target=general&round=1&answer=yes&checked_on=2025-05-20&target_date=&note=&user_id=u1&status={}",
+            enc("使用可")
         )
     };
+    let ledger_csv = "ユーザID,状態\r\nsato,使用可\r\n";
+    let ledger_id = app
+        .store
+        .save_ledger_row(
+            org_id,
+            "accounts",
+            None,
+            &[("user_id".to_string(), "first".to_string())].into(),
+            "admin",
+            now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ledger_id, 1, "the matrix's paths name row 1");
     for (i, (role, session, token)) in who.iter().enumerate() {
         for (method, _, path, expect) in pages {
             let mut req = Request::builder()
                 .method(*method)
                 .uri(*path)
                 .header(header::COOKIE, format!("mamori_session={session}"));
-            let body = if *method == "POST" {
+            let body = if *method == "POST" && path.ends_with("/import") {
+                req = req.header(header::CONTENT_TYPE, "multipart/form-data; boundary=XyZ");
+                Body::from(format!(
+                    "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ncsrf-token\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\nContent-Type: text/csv\r\n\r\n{ledger_csv}\r\n--XyZ--\r\n"
+                ))
+            } else if *method == "POST" {
                 req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
                 Body::from(form_body(path))
             } else {
@@ -1008,7 +1115,9 @@ async fn role_and_tenancy_matrix_covers_every_route() {
                 .method(*method)
                 .uri(*path)
                 .header(header::AUTHORIZATION, format!("Bearer {token}"));
-            let body = if *method == "PUT" {
+            let body = if *method == "POST" {
+                Body::from(ledger_csv)
+            } else if *method == "PUT" {
                 let variant = if path.contains("/vendor/") {
                     "vendor"
                 } else {
@@ -1106,6 +1215,21 @@ async fn role_and_tenancy_matrix_covers_every_route() {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK);
+    for path in ["/ledgers/accounts/1", "/ledgers/accounts"] {
+        let page = get(&app.router, path, &format!("mamori_session={session}")).await;
+        assert!(
+            page.status == StatusCode::NOT_FOUND || !page.text().contains("sato"),
+            "{path}: no ledger rows of the first facility"
+        );
+    }
+    let r = send(
+        &app.router,
+        Request::get("/history")
+            .header(header::COOKIE, format!("mamori_session={session}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert!(
         !r.text().contains("みどりクリニック") && !r.text().contains("u-editor"),
         "no history of the first facility"
@@ -1579,4 +1703,155 @@ async fn serves_https_with_secure_cookies() {
     .await;
     assert!(!String::from_utf8_lossy(&out).contains("200 OK"));
     server.abort();
+}
+
+fn multipart_file(csrf: &str, name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let mut body = format!(
+        "--B0undary\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--B0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(b"\r\n--B0undary--\r\n");
+    ("multipart/form-data; boundary=B0undary".into(), body)
+}
+
+#[tokio::test]
+async fn ledger_pages_import_with_preview_edit_and_history() {
+    let app = app().await;
+    let admin = session_for(&app.store, "admin", "c").await;
+    let upload = |bytes: Vec<u8>| {
+        let (ct, body) = multipart_file("c", "利用者台帳.csv", &bytes);
+        Request::post("/ledgers/accounts/import")
+            .header(header::COOKIE, &admin)
+            .header(header::CONTENT_TYPE, ct)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    // Two bad rows: nothing stored, both named by row and column.
+    let bad = "No.,所属部署,姓,名,ユーザID,状態,退職日\r\n1,医事課,山田,花子,yamada,休職,\r\n2,看護部,佐藤,一郎,sato,使用可,いつか\r\n";
+    let r = send(&app.router, upload(encoding_rs_sjis(bad))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text();
+    assert!(html.contains("何も取り込んでいません（2 件）"), "{html}");
+    assert!(html.contains("2行目「状態」列: 「休職」は選べません"));
+    assert!(html.contains("3行目「退職日」列: 日付「いつか」を読み取れません"));
+    assert_eq!(app.store.ledger_all(1, "accounts").await.unwrap().len(), 0);
+
+    // A good file larger than the 1 MiB form limit: previewed, nothing stored until confirmed.
+    let mut good = String::from("No.,所属部署,姓,名,ユーザID,状態,退職日\r\n");
+    let long = "病棟の電子カルテ端末を使う。".repeat(8);
+    for i in 0..6_000 {
+        good.push_str(&format!(
+            "{i},看護部{long},佐藤,一郎,user{i:05},使用可,\r\n"
+        ));
+    }
+    assert!(good.len() > mamori_web::BODY_LIMIT);
+    let r = send(&app.router, upload(encoding_rs_sjis(&good))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let html = r.text();
+    assert!(html.contains("Shift_JIS（CP932）"));
+    assert!(html.contains("id=\"preview-count\">6000 行"));
+    assert_eq!(app.store.ledger_all(1, "accounts").await.unwrap().len(), 0);
+    let token = form_field(&html, "token");
+    let r = send(
+        &app.router,
+        form_post(
+            "/ledgers/accounts/import/confirm",
+            &admin,
+            &format!("csrf=c&token={token}"),
+        ),
+    )
+    .await;
+    assert_eq!(
+        r.headers[header::LOCATION],
+        "/ledgers/accounts?imported=6000,0,0"
+    );
+    // The same confirmation twice does nothing.
+    let r = send(
+        &app.router,
+        form_post(
+            "/ledgers/accounts/import/confirm",
+            &admin,
+            &format!("csrf=c&token={token}"),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+
+    // List: server-side search, sort and paging.
+    let html = get(&app.router, "/ledgers/accounts?q=user05999", &admin)
+        .await
+        .text();
+    assert!(
+        html.contains("<td>user05999</td>") && html.contains("1 行"),
+        "{html}"
+    );
+    let html = get(&app.router, "/ledgers/accounts?sort=user_id&desc=1", &admin)
+        .await
+        .text();
+    assert!(html.contains("6000 行") && html.contains("1 / 120 ページ"));
+    let first = html.find("<td>user05999</td>").unwrap();
+    assert!(first < html.find("<td>user05998</td>").unwrap());
+
+    // Edit: a bad date comes back beside the field with the typed values kept; a good one is saved.
+    let row = app
+        .store
+        .ledger_page(
+            1,
+            "accounts",
+            &mamori_store::LedgerQuery {
+                search: "user00007".into(),
+                limit: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .0[0]
+        .clone();
+    let path = format!("/ledgers/accounts/{}", row.id);
+    let body = format!(
+        "csrf=c&user_id=user00007&status={}&family_name={}&end_date=2025%2F13%2F01",
+        enc("使用可"),
+        enc("佐藤")
+    );
+    let r = send(&app.router, form_post(&path, &admin, &body)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("日付「2025/13/01」を読み取れません"));
+    assert!(r.text().contains("value=\"2025/13/01\""));
+    let body = body.replace("2025%2F13%2F01", enc("令和7年3月31日").as_str());
+    let r = send(&app.router, form_post(&path, &admin, &body)).await;
+    assert_eq!(r.headers[header::LOCATION], path.as_str());
+    let html = get(&app.router, &path, &admin).await.text();
+    assert!(html.contains("value=\"2025-03-31\""));
+    assert!(
+        html.contains("<td>変更</td>") && html.contains("<td>取り込み</td>"),
+        "{html}"
+    );
+
+    // The API: 422 with the same errors; xlsx export of the rows.
+    let r = send(
+        &app.router,
+        Request::post("/api/v1/ledgers/accounts/import")
+            .header(header::AUTHORIZATION, format!("Bearer {}", app.token))
+            .body(Body::from(bad))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["errors"][1]["column"], "退職日");
+    assert_eq!(r.json()["errors"][1]["row"], 3);
+    let r = app
+        .api(
+            Method::GET,
+            "/api/v1/ledgers/accounts?search=user0000&sort=user_id&limit=3",
+            None,
+        )
+        .await;
+    assert_eq!(r.json()["total"], 10);
+    assert_eq!(r.json()["rows"][2]["data"]["user_id"], "user00002");
+}
+
+fn encoding_rs_sjis(s: &str) -> Vec<u8> {
+    encoding_rs::SHIFT_JIS.encode(s).0.into_owned()
 }

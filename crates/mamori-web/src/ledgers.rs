@@ -1,0 +1,848 @@
+//! Ledger pages and API: a paged list with search and sort, import (preview, then confirm), export as xlsx
+//! or CSV, and a form per row (create, edit, disable) with its history.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use askama::Template;
+use axum::Form;
+use axum::body::Bytes;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use mamori_core::Action;
+use mamori_ledger::values::normalise;
+use mamori_ledger::{Encoding, FieldType, ImportError, Kind, Row};
+use mamori_store::LedgerQuery;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::api::{ApiError, ApiResult, bearer};
+use crate::pages::{Nav, PageError, PageResult, SignedIn, jst_time, nav, render};
+use crate::{AppState, auth};
+
+/// Rows per page of a ledger list.
+const PAGE_ROWS: i64 = 50;
+/// Columns shown in a list (the form shows all).
+const LIST_COLUMNS: usize = 10;
+/// A previewed import waits this long for its confirmation.
+const PENDING_FOR: Duration = Duration::from_secs(30 * 60);
+
+/// Parsed files awaiting confirmation, by a random token; only their uploader may confirm them.
+#[derive(Default)]
+pub(crate) struct PendingImports(Mutex<HashMap<String, Pending>>);
+
+struct Pending {
+    org_id: i64,
+    user_id: i64,
+    kind: Kind,
+    rows: Vec<Row>,
+    at: Instant,
+}
+
+impl PendingImports {
+    fn put(&self, p: Pending) -> String {
+        let token = auth::new_token();
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|_, v| v.at.elapsed() < PENDING_FOR);
+        map.insert(token.clone(), p);
+        token
+    }
+    fn take(&self, token: &str, org_id: i64, user_id: i64, kind: Kind) -> Option<Vec<Row>> {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let p = map.get(token)?;
+        if p.org_id != org_id
+            || p.user_id != user_id
+            || p.kind != kind
+            || p.at.elapsed() >= PENDING_FOR
+        {
+            return None;
+        }
+        map.remove(token).map(|p| p.rows)
+    }
+}
+
+fn kind_of(s: &str) -> Result<Kind, PageError> {
+    Kind::parse(s).ok_or_else(|| PageError::not_found(format!("台帳「{s}」はありません")))
+}
+
+fn list_fields(kind: Kind) -> Vec<&'static mamori_ledger::Field> {
+    kind.fields()
+        .iter()
+        .filter(|f| f.key != "no")
+        .take(LIST_COLUMNS)
+        .collect()
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    desc: Option<String>,
+    #[serde(default)]
+    page: Option<i64>,
+    #[serde(default)]
+    disabled: Option<String>,
+    /// After an import: 「追加,更新,変更なし」.
+    #[serde(default)]
+    imported: Option<String>,
+}
+
+struct ColumnView {
+    key: &'static str,
+    header: &'static str,
+    /// The list's query string when sorting by this column (the other way round when already sorted).
+    sort_link: String,
+    arrow: &'static str,
+}
+
+struct RowView {
+    id: i64,
+    disabled: bool,
+    cells: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "ledger_list.html")]
+struct ListPage {
+    nav: Option<Nav>,
+    kind: &'static str,
+    label: &'static str,
+    kinds: Vec<(&'static str, &'static str)>,
+    can_edit: bool,
+    q: String,
+    show_disabled: bool,
+    columns: Vec<ColumnView>,
+    rows: Vec<RowView>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    base_query: String,
+    imported: Option<String>,
+    errors: Vec<ImportError>,
+    csrf: String,
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn list_page_with(
+    state: &AppState,
+    session: &mamori_store::Session,
+    org: &mamori_store::Org,
+    kind: Kind,
+    lq: &ListQuery,
+    errors: Vec<ImportError>,
+) -> Result<ListPage, PageError> {
+    let sort = kind
+        .field(&lq.sort)
+        .map(|f| f.key.to_string())
+        .unwrap_or_default();
+    let descending = lq.desc.is_some();
+    let page = lq.page.unwrap_or(1).max(1);
+    let query = LedgerQuery {
+        search: lq.q.clone(),
+        sort: sort.clone(),
+        descending,
+        include_disabled: lq.disabled.is_some(),
+        offset: (page - 1) * PAGE_ROWS,
+        limit: PAGE_ROWS,
+    };
+    let (rows, total) = state.store.ledger_page(org.id, kind.id(), &query).await?;
+    let fields = list_fields(kind);
+    let filter = format!(
+        "q={}{}",
+        enc(&lq.q),
+        if lq.disabled.is_some() {
+            "&disabled=1"
+        } else {
+            ""
+        }
+    );
+    let columns = fields
+        .iter()
+        .map(|f| {
+            let here = sort == f.key;
+            ColumnView {
+                key: f.key,
+                header: f.header,
+                sort_link: format!(
+                    "{filter}&sort={}{}",
+                    f.key,
+                    if here && !descending { "&desc=1" } else { "" }
+                ),
+                arrow: match (here, descending) {
+                    (true, false) => "▲",
+                    (true, true) => "▼",
+                    _ => "",
+                },
+            }
+        })
+        .collect();
+    let rows = rows
+        .into_iter()
+        .map(|r| RowView {
+            id: r.id,
+            disabled: r.disabled,
+            cells: fields
+                .iter()
+                .map(|f| r.data.get(f.key).cloned().unwrap_or_default())
+                .collect(),
+        })
+        .collect();
+    Ok(ListPage {
+        nav: Some(nav(state, session, org)),
+        kind: kind.id(),
+        label: kind.label(),
+        kinds: Kind::ALL.iter().map(|k| (k.id(), k.label())).collect(),
+        can_edit: crate::permit(&session.user, Action::EditLedgers).is_ok(),
+        q: lq.q.clone(),
+        show_disabled: lq.disabled.is_some(),
+        columns,
+        rows,
+        total,
+        page,
+        pages: ((total + PAGE_ROWS - 1) / PAGE_ROWS).max(1),
+        base_query: format!(
+            "{filter}&sort={sort}{}",
+            if descending { "&desc=1" } else { "" }
+        ),
+        imported: lq.imported.as_ref().and_then(|s| {
+            let n: Vec<&str> = s.split(',').collect();
+            match n.as_slice() {
+                [a, u, c] => Some(format!(
+                    "取り込みました：追加 {a} 行、更新 {u} 行、変更なし {c} 行（変更履歴に記録しました）"
+                )),
+                _ => None,
+            }
+        }),
+        errors,
+        csrf: session.csrf_token.clone(),
+    })
+}
+
+pub async fn list_page(
+    State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
+    Path(kind): Path<String>,
+    Query(lq): Query<ListQuery>,
+) -> PageResult {
+    let kind = kind_of(&kind)?;
+    crate::permit(&session.user, Action::ViewLedgers).map_err(PageError::forbidden)?;
+    let page = list_page_with(&state, &session, &org, kind, &lq, Vec::new()).await?;
+    Ok(render(&page).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "ledger_preview.html")]
+struct PreviewPage {
+    nav: Option<Nav>,
+    kind: &'static str,
+    label: &'static str,
+    file_name: String,
+    encoding: String,
+    columns: Vec<(String, String)>,
+    headers: Vec<&'static str>,
+    sample: Vec<(usize, Vec<String>)>,
+    count: usize,
+    token: String,
+    csrf: String,
+}
+
+/// Upload: the file is read and checked; nothing is stored until the preview is confirmed.
+pub async fn import_preview(
+    State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
+    Path(kind): Path<String>,
+    mut multipart: Multipart,
+) -> PageResult {
+    let kind = kind_of(&kind)?;
+    let mut csrf = String::new();
+    let mut file: Option<(String, Bytes)> = None;
+    while let Ok(Some(field)) = multipart.next_field().await {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("file") => {
+                let name = field.file_name().unwrap_or("").to_string();
+                let bytes = field.bytes().await.map_err(|_| {
+                    PageError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "ファイルを受け取れません",
+                        format!(
+                            "ファイルが大きすぎるか、送信が途中で切れました（上限 {} MB）",
+                            crate::IMPORT_LIMIT / 1024 / 1024
+                        ),
+                    )
+                })?;
+                file = Some((name, bytes));
+            }
+            _ => {}
+        }
+    }
+    if !auth::same_token(&session.csrf_token, &csrf) {
+        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+    }
+    crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
+    let Some((file_name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        let page = list_page_with(
+            &state,
+            &session,
+            &org,
+            kind,
+            &ListQuery::default(),
+            vec![ImportError {
+                row: 0,
+                column: String::new(),
+                message: "ファイルを選んでください（CSV または Excel）".into(),
+            }],
+        )
+        .await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
+    };
+    let parsed = match mamori_ledger::parse_file(kind, &bytes) {
+        Ok(p) => p,
+        Err(errors) => {
+            let page =
+                list_page_with(&state, &session, &org, kind, &ListQuery::default(), errors).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
+        }
+    };
+    let fields = list_fields(kind);
+    let sample = parsed
+        .rows
+        .iter()
+        .take(20)
+        .map(|(line, r)| {
+            (
+                *line,
+                fields
+                    .iter()
+                    .map(|f| r.get(f.key).cloned().unwrap_or_default())
+                    .collect(),
+            )
+        })
+        .collect();
+    let columns = parsed
+        .columns
+        .iter()
+        .filter(|(h, _)| !h.trim().is_empty())
+        .map(|(h, k)| {
+            (
+                h.clone(),
+                k.and_then(|k| kind.field(k))
+                    .map(|f| f.header.to_string())
+                    .unwrap_or_else(|| "（取り込みません）".into()),
+            )
+        })
+        .collect();
+    let count = parsed.rows.len();
+    let token = state.pending_imports.put(Pending {
+        org_id: org.id,
+        user_id: session.user.id,
+        kind,
+        rows: parsed.rows.into_iter().map(|(_, r)| r).collect(),
+        at: Instant::now(),
+    });
+    let page = PreviewPage {
+        nav: Some(nav(&state, &session, &org)),
+        kind: kind.id(),
+        label: kind.label(),
+        file_name,
+        encoding: parsed
+            .encoding
+            .map(|e| e.label().to_string())
+            .unwrap_or_else(|| "Excel（xlsx）".into()),
+        columns,
+        headers: fields.iter().map(|f| f.header).collect(),
+        sample,
+        count,
+        token,
+        csrf: session.csrf_token.clone(),
+    };
+    Ok(render(&page).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    token: String,
+}
+
+pub async fn import_confirm(
+    State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
+    Path(kind): Path<String>,
+    Form(f): Form<ConfirmForm>,
+) -> PageResult {
+    let kind = kind_of(&kind)?;
+    if !auth::same_token(&session.csrf_token, &f.csrf) {
+        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+    }
+    crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
+    let rows = state
+        .pending_imports
+        .take(&f.token, org.id, session.user.id, kind)
+        .ok_or_else(|| {
+            PageError::new(
+                StatusCode::CONFLICT,
+                "取り込めません",
+                "確認画面の有効期限（30分）が切れたか、すでに取り込み済みです。もう一度ファイルを選んでください。",
+            )
+        })?;
+    let counts = state
+        .store
+        .import_ledger(
+            org.id,
+            kind.id(),
+            kind.identity(),
+            &rows,
+            &session.user.login,
+            state.clock.now(),
+        )
+        .await?;
+    Ok(Redirect::to(&format!(
+        "/ledgers/{}?imported={},{},{}",
+        kind.id(),
+        counts.added,
+        counts.updated,
+        counts.unchanged
+    ))
+    .into_response())
+}
+
+fn file_response(kind: Kind, format: &str, rows: &[Row]) -> Result<Response, (StatusCode, String)> {
+    let (bytes, mime) = match format {
+        "xlsx" => (
+            mamori_ledger::to_xlsx(kind, rows).map_err(|e| {
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("Excelファイルを作成できません: {e}"),
+                )
+            })?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        "csv" => (
+            mamori_ledger::to_csv(kind, rows, Encoding::Utf8Bom),
+            "text/csv; charset=utf-8",
+        ),
+        _ => {
+            return Err((StatusCode::NOT_FOUND, "形式は xlsx か csv です".to_string()));
+        }
+    };
+    let ascii = format!("mamori-{}.{format}", kind.id());
+    let utf8 = enc(&format!("{}.{format}", kind.label()));
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{utf8}"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn export_rows(
+    state: &AppState,
+    org_id: i64,
+    kind: Kind,
+) -> Result<Vec<Row>, mamori_store::StoreError> {
+    Ok(state
+        .store
+        .ledger_all(org_id, kind.id())
+        .await?
+        .into_iter()
+        .filter(|r| !r.disabled)
+        .map(|r| r.data)
+        .collect())
+}
+
+pub async fn export_file(
+    State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
+    Path((kind, format)): Path<(String, String)>,
+) -> PageResult {
+    let kind = kind_of(&kind)?;
+    crate::permit(&session.user, Action::ViewLedgers).map_err(PageError::forbidden)?;
+    let rows = export_rows(&state, org.id, kind).await?;
+    file_response(kind, &format, &rows).map_err(|(s, m)| PageError::new(s, "書き出せません", m))
+}
+
+struct FieldView {
+    key: &'static str,
+    header: &'static str,
+    value: String,
+    input: &'static str,
+    options: Vec<&'static str>,
+    required: bool,
+    error: Option<String>,
+}
+
+struct HistoryLine {
+    at: String,
+    actor: String,
+    action: &'static str,
+    after: String,
+}
+
+#[derive(Template)]
+#[template(path = "ledger_row.html")]
+struct RowPage {
+    nav: Option<Nav>,
+    kind: &'static str,
+    label: &'static str,
+    id: Option<i64>,
+    disabled: bool,
+    can_edit: bool,
+    csrf: String,
+    fields: Vec<FieldView>,
+    has_errors: bool,
+    history: Vec<HistoryLine>,
+}
+
+fn field_views(
+    kind: Kind,
+    values: &HashMap<String, String>,
+    errors: &HashMap<&str, String>,
+) -> Vec<FieldView> {
+    kind.fields()
+        .iter()
+        .map(|f| FieldView {
+            key: f.key,
+            header: f.header,
+            value: values.get(f.key).cloned().unwrap_or_default(),
+            input: match f.ty {
+                FieldType::Date => "date",
+                FieldType::Choice(_) => "select",
+                _ => "text",
+            },
+            options: match f.ty {
+                FieldType::Choice(o) => o.to_vec(),
+                _ => Vec::new(),
+            },
+            required: f.required,
+            error: errors.get(f.key).cloned(),
+        })
+        .collect()
+}
+
+async fn row_page_with(
+    state: &AppState,
+    session: &mamori_store::Session,
+    org: &mamori_store::Org,
+    kind: Kind,
+    id: Option<i64>,
+    values: HashMap<String, String>,
+    errors: HashMap<&str, String>,
+) -> Result<RowPage, PageError> {
+    let (disabled, history) = match id {
+        Some(id) => {
+            let row = state.store.ledger_row(org.id, kind.id(), id).await?;
+            let filter = mamori_store::AuditFilter {
+                entity: "ledger".into(),
+                key: format!("{}/{id}", kind.id()),
+                ..Default::default()
+            };
+            let records = state.store.audit_trail(org.id, &filter, 200).await?;
+            let lines = records
+                .into_iter()
+                .map(|r| HistoryLine {
+                    at: jst_time(&r.at),
+                    actor: r.actor,
+                    action: match r.action.as_str() {
+                        "create" => "登録",
+                        "update" => "変更",
+                        "import" => "取り込み",
+                        "disable" => "無効化",
+                        "enable" => "有効化",
+                        _ => "その他",
+                    },
+                    after: r
+                        .after
+                        .and_then(|v| serde_json::from_value::<Row>(v).ok())
+                        .map(|row| {
+                            row.iter()
+                                .filter_map(|(k, v)| {
+                                    kind.field(k).map(|f| format!("{}：{v}", f.header))
+                                })
+                                .collect::<Vec<_>>()
+                                .join("　")
+                        })
+                        .unwrap_or_default(),
+                })
+                .collect();
+            (row.disabled, lines)
+        }
+        None => (false, Vec::new()),
+    };
+    Ok(RowPage {
+        nav: Some(nav(state, session, org)),
+        kind: kind.id(),
+        label: kind.label(),
+        id,
+        disabled,
+        can_edit: crate::permit(&session.user, Action::EditLedgers).is_ok(),
+        csrf: session.csrf_token.clone(),
+        has_errors: !errors.is_empty(),
+        fields: field_views(kind, &values, &errors),
+        history,
+    })
+}
+
+pub async fn new_page(
+    State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
+    Path(kind): Path<String>,
+) -> PageResult {
+    let kind = kind_of(&kind)?;
+    crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
+    let page = row_page_with(
+        &state,
+        &session,
+        &org,
+        kind,
+        None,
+        HashMap::new(),
+        HashMap::new(),
+    )
+    .await?;
+    Ok(render(&page).into_response())
+}
+
+pub async fn row_page(
+    State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
+    Path((kind, id)): Path<(String, i64)>,
+) -> PageResult {
+    let kind = kind_of(&kind)?;
+    crate::permit(&session.user, Action::ViewLedgers).map_err(PageError::forbidden)?;
+    let row = state.store.ledger_row(org.id, kind.id(), id).await?;
+    let values = row.data.into_iter().collect();
+    let page = row_page_with(
+        &state,
+        &session,
+        &org,
+        kind,
+        Some(id),
+        values,
+        HashMap::new(),
+    )
+    .await?;
+    Ok(render(&page).into_response())
+}
+
+/// Saves a new row (`/ledgers/{kind}/new`) or a changed one (`/ledgers/{kind}/{id}`); a refused form comes
+/// back with every message beside its field and the typed values kept.
+pub async fn save_row(
+    State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
+    Path(params): Path<HashMap<String, String>>,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    let kind = kind_of(params.get("kind").map(String::as_str).unwrap_or(""))?;
+    let id = match params.get("id") {
+        None => None,
+        Some(s) => Some(
+            s.parse::<i64>()
+                .map_err(|_| PageError::not_found(format!("台帳の行「{s}」はありません")))?,
+        ),
+    };
+    if !auth::same_token(
+        &session.csrf_token,
+        form.get("csrf").map(String::as_str).unwrap_or(""),
+    ) {
+        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+    }
+    crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
+    let mut row = Row::new();
+    let mut errors: HashMap<&str, String> = HashMap::new();
+    for f in kind.fields() {
+        let raw = form.get(f.key).map(String::as_str).unwrap_or("");
+        match normalise(f, raw) {
+            Ok(Some(v)) => {
+                row.insert(f.key.to_string(), v);
+            }
+            Ok(None) => {}
+            Err(m) => {
+                errors.insert(f.key, m);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        let page = row_page_with(&state, &session, &org, kind, id, form, errors).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
+    }
+    let id = state
+        .store
+        .save_ledger_row(
+            org.id,
+            kind.id(),
+            id,
+            &row,
+            &session.user.login,
+            state.clock.now(),
+        )
+        .await?;
+    Ok(Redirect::to(&format!("/ledgers/{}/{id}", kind.id())).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ToggleForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    disabled: Option<String>,
+}
+
+pub async fn toggle_row(
+    State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
+    Path((kind, id)): Path<(String, i64)>,
+    Form(f): Form<ToggleForm>,
+) -> PageResult {
+    let kind = kind_of(&kind)?;
+    if !auth::same_token(&session.csrf_token, &f.csrf) {
+        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+    }
+    crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
+    state
+        .store
+        .set_ledger_row_disabled(
+            org.id,
+            kind.id(),
+            id,
+            f.disabled.is_some(),
+            &session.user.login,
+            state.clock.now(),
+        )
+        .await?;
+    Ok(Redirect::to(&format!("/ledgers/{}/{id}", kind.id())).into_response())
+}
+
+fn api_kind(s: &str) -> Result<Kind, ApiError> {
+    Kind::parse(s)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("台帳「{s}」はありません")))
+}
+
+#[derive(Deserialize)]
+pub struct ApiListQuery {
+    #[serde(default)]
+    search: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    desc: bool,
+    #[serde(default)]
+    include_disabled: bool,
+    #[serde(default)]
+    offset: i64,
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+pub async fn api_list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(kind): Path<String>,
+    Query(q): Query<ApiListQuery>,
+) -> ApiResult {
+    let (user, org) = bearer(&state, &headers).await?;
+    let kind = api_kind(&kind)?;
+    crate::permit(&user, Action::ViewLedgers)
+        .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
+    if !q.sort.is_empty() && kind.field(&q.sort).is_none() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("並べ替えの項目「{}」はこの台帳にありません", q.sort),
+        ));
+    }
+    let query = LedgerQuery {
+        search: q.search,
+        sort: q.sort,
+        descending: q.desc,
+        include_disabled: q.include_disabled,
+        offset: q.offset,
+        limit: q.limit.unwrap_or(100),
+    };
+    let (rows, total) = state.store.ledger_page(org.id, kind.id(), &query).await?;
+    Ok(
+        axum::Json(json!({"kind": kind.id(), "label": kind.label(), "total": total, "rows": rows}))
+            .into_response(),
+    )
+}
+
+pub async fn api_export(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((kind, format)): Path<(String, String)>,
+) -> ApiResult {
+    let (user, org) = bearer(&state, &headers).await?;
+    let kind = api_kind(&kind)?;
+    crate::permit(&user, Action::ViewLedgers)
+        .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
+    let rows = export_rows(&state, org.id, kind).await?;
+    file_response(kind, &format, &rows).map_err(|(s, m)| ApiError::new(s, m))
+}
+
+#[derive(Deserialize)]
+pub struct ImportQuery {
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// The body is the file itself (CSV in UTF-8 or CP932, or xlsx). 422 with every problem, or the counts.
+pub async fn api_import(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(kind): Path<String>,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> ApiResult {
+    let (user, org) = bearer(&state, &headers).await?;
+    let kind = api_kind(&kind)?;
+    crate::permit(&user, Action::EditLedgers)
+        .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
+    let parsed = match mamori_ledger::parse_file(kind, &body) {
+        Ok(p) => p,
+        Err(errors) => {
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                axum::Json(json!({"errors": errors})),
+            )
+                .into_response());
+        }
+    };
+    let rows: Vec<Row> = parsed.rows.into_iter().map(|(_, r)| r).collect();
+    if q.dry_run {
+        return Ok(axum::Json(
+            json!({"dry_run": true, "rows": rows.len(), "encoding": parsed.encoding}),
+        )
+        .into_response());
+    }
+    let counts = state
+        .store
+        .import_ledger(
+            org.id,
+            kind.id(),
+            kind.identity(),
+            &rows,
+            &user.login,
+            state.clock.now(),
+        )
+        .await?;
+    Ok(axum::Json(json!({"dry_run": false, "rows": rows.len(), "added": counts.added, "updated": counts.updated, "unchanged": counts.unchanged})).into_response())
+}
