@@ -1,0 +1,520 @@
+//! The evidence engine: what a facility's own records say about each checklist item. Every item has a
+//! topic (2(1) 機器台帳, 2(5) 利用者の削除 …); each topic has one rule from the ledgers to a suggested
+//! answer — はい, いいえ or 判断材料不足 — with reasons in plain Japanese and the rows behind them. A ledger
+//! that is empty gives 判断材料不足: the facility may keep that record elsewhere.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use mamori_core::catalog::{Form, Item};
+use mamori_ledger::{Kind, Row};
+use serde::Serialize;
+
+/// The records the rules read: the enabled rows of each ledger, by id.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub ledgers: BTreeMap<&'static str, Vec<(i64, Row)>>,
+    pub security_officer: String,
+    pub today: NaiveDate,
+}
+
+impl Facts {
+    pub fn rows(&self, kind: Kind) -> &[(i64, Row)] {
+        self.ledgers
+            .get(kind.id())
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Yes,
+    No,
+    Unknown,
+}
+
+impl Verdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Yes => "はい",
+            Verdict::No => "いいえ",
+            Verdict::Unknown => "判断材料不足",
+        }
+    }
+}
+
+/// A row behind a reason, as a link target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowRef {
+    pub kind: &'static str,
+    pub id: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Suggestion {
+    pub item: String,
+    pub verdict: Verdict,
+    pub reasons: Vec<String>,
+    /// The rows a いいえ rests on (at most [`MAX_REFS`]).
+    pub rows: Vec<RowRef>,
+}
+
+pub const MAX_REFS: usize = 20;
+
+/// A review older than this (days) no longer counts.
+pub const REVIEW_DAYS: i64 = 365;
+
+fn date(row: &Row, key: &str) -> Option<NaiveDate> {
+    row.get(key)
+        .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+}
+
+fn has(row: &Row, key: &str) -> bool {
+    row.get(key).is_some_and(|v| !v.trim().is_empty())
+}
+
+/// Collects the rows failing a check: (count, refs).
+fn failing<'a>(
+    kind: Kind,
+    rows: impl Iterator<Item = &'a (i64, Row)>,
+    fails: impl Fn(&Row) -> bool,
+) -> (usize, Vec<RowRef>) {
+    let bad: Vec<i64> = rows.filter(|(_, r)| fails(r)).map(|(id, _)| *id).collect();
+    (
+        bad.len(),
+        bad.iter()
+            .take(MAX_REFS)
+            .map(|id| RowRef {
+                kind: kind.id(),
+                id: *id,
+            })
+            .collect(),
+    )
+}
+
+struct Outcome {
+    verdict: Verdict,
+    reasons: Vec<String>,
+    rows: Vec<RowRef>,
+}
+
+impl Outcome {
+    fn unknown(reason: impl Into<String>) -> Self {
+        Outcome {
+            verdict: Verdict::Unknown,
+            reasons: vec![reason.into()],
+            rows: Vec::new(),
+        }
+    }
+    /// いいえ when any problem was found, else はい with `fine`.
+    fn from_problems(problems: Vec<(String, Vec<RowRef>)>, fine: String) -> Self {
+        if problems.is_empty() {
+            return Outcome {
+                verdict: Verdict::Yes,
+                reasons: vec![fine],
+                rows: Vec::new(),
+            };
+        }
+        let mut rows = Vec::new();
+        let mut reasons = Vec::new();
+        for (r, refs) in problems {
+            reasons.push(r);
+            rows.extend(refs);
+        }
+        rows.truncate(MAX_REFS);
+        Outcome {
+            verdict: Verdict::No,
+            reasons,
+            rows,
+        }
+    }
+}
+
+fn empty(kind: Kind) -> Outcome {
+    Outcome::unknown(format!(
+        "{}が登録されていません。台帳を登録（または取り込み）すると、ここに根拠が表示されます",
+        kind.label()
+    ))
+}
+
+/// The suggestion for one item.
+pub fn suggest(item: &Item, facts: &Facts) -> Suggestion {
+    let o = match item.topic.as_str() {
+        "officer" => officer(facts),
+        "device_ledger" => device_ledger(facts),
+        "remote_maintenance" => remote_maintenance(facts),
+        "mds_sds" => mds_sds(facts),
+        "access_rights" => access_rights(facts),
+        "unused_accounts" => unused_accounts(facts),
+        "access_log" => access_log(facts),
+        "patches" => patches(facts),
+        "contact_chart" => contact_chart(facts),
+        "backup" => backup(facts),
+        "two_factor" => two_factor(facts),
+        "gate" => Outcome::unknown("医療情報システムの有無は台帳からは判断しません"),
+        other => Outcome::unknown(format!(
+            "この項目（{}）の判断材料は台帳にありません。規程や設定を確認して回答してください",
+            topic_label(other)
+        )),
+    };
+    Suggestion {
+        item: item.id.clone(),
+        verdict: o.verdict,
+        reasons: o.reasons,
+        rows: o.rows,
+    }
+}
+
+/// Suggestions for every item of a form.
+pub fn suggest_form(form: &Form, facts: &Facts) -> Vec<Suggestion> {
+    form.items.iter().map(|i| suggest(i, facts)).collect()
+}
+
+fn topic_label(topic: &str) -> &str {
+    match topic {
+        "bcp" => "BCP",
+        "external_media" => "外部記録媒体の制限",
+        "operation_rules" => "運用管理規程",
+        "password_length" => "パスワードの長さ",
+        "password_reuse" => "パスワードの使い回し",
+        "source_restriction" => "接続元の制限",
+        "unneeded_services" => "不要なサービスの停止",
+        other => other,
+    }
+}
+
+fn officer(f: &Facts) -> Outcome {
+    if f.security_officer.trim().is_empty() {
+        Outcome {
+            verdict: Verdict::No,
+            reasons: vec!["医療情報システム安全管理責任者が登録されていません".into()],
+            rows: Vec::new(),
+        }
+    } else {
+        Outcome {
+            verdict: Verdict::Yes,
+            reasons: vec![format!(
+                "医療情報システム安全管理責任者：{}（施設の設定）",
+                f.security_officer
+            )],
+            rows: Vec::new(),
+        }
+    }
+}
+
+fn device_ledger(f: &Facts) -> Outcome {
+    let rows = f.rows(Kind::Devices);
+    if rows.is_empty() {
+        return empty(Kind::Devices);
+    }
+    let n = rows.len();
+    let mut problems = Vec::new();
+    let (m, refs) = failing(Kind::Devices, rows.iter(), |r| !has(r, "software"));
+    if m > 0 {
+        problems.push((
+            format!("機器台帳の{n}台中{m}台にソフトウェア（バージョン）がありません"),
+            refs,
+        ));
+    }
+    let (m, refs) = failing(Kind::Devices, rows.iter(), |r| {
+        has(r, "os") && !has(r, "os_version")
+    });
+    if m > 0 {
+        problems.push((
+            format!("機器台帳の{n}台中{m}台にOSのバージョンがありません"),
+            refs,
+        ));
+    }
+    Outcome::from_problems(
+        problems,
+        format!("機器台帳に{n}台あり、すべてにソフトウェアとバージョンが記入されています"),
+    )
+}
+
+fn remote_maintenance(f: &Facts) -> Outcome {
+    let rows = f.rows(Kind::Devices);
+    if rows.is_empty() {
+        return empty(Kind::Devices);
+    }
+    let mut problems = Vec::new();
+    let (m, refs) = failing(Kind::Devices, rows.iter(), |r| {
+        !matches!(
+            r.get("remote_maintenance").map(String::as_str),
+            Some("有" | "無")
+        )
+    });
+    if m > 0 {
+        problems.push((
+            format!("{m}台のリモートメンテナンスの有無が未確認です"),
+            refs,
+        ));
+    }
+    let (m, refs) = failing(Kind::Devices, rows.iter(), |r| {
+        r.get("remote_maintenance").map(String::as_str) == Some("有")
+            && !has(r, "remote_confirmed_on")
+    });
+    if m > 0 {
+        problems.push((
+            format!("リモートメンテナンス「有」の{m}台に確認日がありません"),
+            refs,
+        ));
+    }
+    let with = rows
+        .iter()
+        .filter(|(_, r)| r.get("remote_maintenance").map(String::as_str) == Some("有"))
+        .count();
+    Outcome::from_problems(
+        problems,
+        format!(
+            "全{}台のリモートメンテナンスの有無を確認済みです（有 {with}台）",
+            rows.len()
+        ),
+    )
+}
+
+fn mds_sds(f: &Facts) -> Outcome {
+    let rows = f.rows(Kind::Vendors);
+    if rows.is_empty() {
+        return empty(Kind::Vendors);
+    }
+    let mut problems = Vec::new();
+    let (m, refs) = failing(Kind::Vendors, rows.iter(), |r| {
+        !has(r, "mds_sds_received_on")
+    });
+    if m > 0 {
+        problems.push((
+            format!(
+                "{}社中{m}社からMDS/SDSを受け取った記録がありません",
+                rows.len()
+            ),
+            refs,
+        ));
+    }
+    let (m, refs) = failing(Kind::Vendors, rows.iter(), |r| has(r, "mds_sds_followup"));
+    if m > 0 {
+        problems.push((
+            format!("{m}社のMDS/SDSに未記入欄の対応が残っています"),
+            refs,
+        ));
+    }
+    Outcome::from_problems(
+        problems,
+        format!("{}社すべてからMDS/SDSを受け取っています", rows.len()),
+    )
+}
+
+fn active(r: &Row) -> bool {
+    r.get("status").map(String::as_str) == Some("使用可")
+}
+
+fn access_rights(f: &Facts) -> Outcome {
+    let rows = f.rows(Kind::Accounts);
+    if rows.is_empty() {
+        return empty(Kind::Accounts);
+    }
+    let mut problems = Vec::new();
+    let stale = |r: &Row| match date(r, "reviewed_on") {
+        None => true,
+        Some(d) => (f.today - d).num_days() > REVIEW_DAYS,
+    };
+    let (m, refs) = failing(
+        Kind::Accounts,
+        rows.iter().filter(|(_, r)| active(r)),
+        stale,
+    );
+    if m > 0 {
+        problems.push((
+            format!("使用可の利用者のうち{m}名は、1年以内に権限が見直された記録がありません"),
+            refs,
+        ));
+    }
+    // R7: administrator privileges are to be identified.
+    let (m, refs) = failing(
+        Kind::Accounts,
+        rows.iter().filter(|(_, r)| active(r)),
+        |r| !has(r, "admin"),
+    );
+    if m > 0 {
+        problems.push((
+            format!(
+                "{m}名の管理者権限の有無が未記入です（令和7年度版は管理者権限の管理を求めています）"
+            ),
+            refs,
+        ));
+    }
+    let admins = rows
+        .iter()
+        .filter(|(_, r)| active(r) && r.get("admin").map(String::as_str) == Some("はい"))
+        .count();
+    Outcome::from_problems(
+        problems,
+        format!("利用者台帳の使用可の利用者はすべて1年以内に見直され、管理者権限は{admins}名です"),
+    )
+}
+
+fn unused_accounts(f: &Facts) -> Outcome {
+    let rows = f.rows(Kind::Accounts);
+    if rows.is_empty() {
+        return empty(Kind::Accounts);
+    }
+    let (m, refs) = failing(Kind::Accounts, rows.iter(), |r| {
+        active(r) && date(r, "end_date").is_some_and(|d| d < f.today)
+    });
+    let problems = if m > 0 {
+        vec![(
+            format!("退職日（利用終了日）を過ぎた利用者のうち{m}名が使用可のままです"),
+            refs,
+        )]
+    } else {
+        Vec::new()
+    };
+    Outcome::from_problems(
+        problems,
+        "退職日を過ぎて使用可のままの利用者はいません".into(),
+    )
+}
+
+fn access_log(f: &Facts) -> Outcome {
+    let rows = f.rows(Kind::Loglist);
+    if rows.is_empty() {
+        return empty(Kind::Loglist);
+    }
+    let (m, refs) = failing(Kind::Loglist, rows.iter(), |r| {
+        !has(r, "reviewer") || !has(r, "frequency")
+    });
+    let problems = if m > 0 {
+        vec![(
+            format!("ログリストの{m}行に確認者または確認頻度がありません"),
+            refs,
+        )]
+    } else {
+        Vec::new()
+    };
+    Outcome::from_problems(
+        problems,
+        format!(
+            "ログリストの{}行すべてに確認者と確認頻度があります",
+            rows.len()
+        ),
+    )
+}
+
+fn patches(f: &Facts) -> Outcome {
+    let rows = f.rows(Kind::Devices);
+    if rows.is_empty() {
+        return empty(Kind::Devices);
+    }
+    let (m, refs) = failing(Kind::Devices, rows.iter(), |r| {
+        date(r, "support_end").is_some_and(|d| d < f.today)
+    });
+    if m > 0 {
+        return Outcome::from_problems(
+            vec![(format!("{m}台のサポート（保守）期限が過ぎています"), refs)],
+            String::new(),
+        );
+    }
+    let (m, _) = failing(Kind::Devices, rows.iter(), |r| !has(r, "support_end"));
+    if m > 0 {
+        return Outcome::unknown(format!(
+            "{}台中{m}台のサポート終了日が未記入のため、更新の状況を判断できません",
+            rows.len()
+        ));
+    }
+    Outcome::from_problems(
+        Vec::new(),
+        format!("{}台すべてがサポート期間内です", rows.len()),
+    )
+}
+
+fn contact_chart(f: &Facts) -> Outcome {
+    let rows = f.rows(Kind::Contacts);
+    if rows.is_empty() {
+        return empty(Kind::Contacts);
+    }
+    let mut problems = Vec::new();
+    let (m, refs) = failing(Kind::Contacts, rows.iter(), |r| !has(r, "phone"));
+    if m > 0 {
+        problems.push((
+            format!("連絡先の電話番号が未記入の行があります（{m}行）"),
+            refs,
+        ));
+    }
+    for (cat, what) in [
+        ("事業者", "事業者"),
+        ("公的機関", "厚生労働省や警察などの公的機関"),
+    ] {
+        if !rows
+            .iter()
+            .any(|(_, r)| r.get("category").map(String::as_str) == Some(cat))
+        {
+            problems.push((format!("{what}の連絡先がありません"), Vec::new()));
+        }
+    }
+    Outcome::from_problems(
+        problems,
+        format!("連絡先が{}件あり、すべてに電話番号があります", rows.len()),
+    )
+}
+
+fn backup(f: &Facts) -> Outcome {
+    let rows = f.rows(Kind::Backups);
+    if rows.is_empty() {
+        return empty(Kind::Backups);
+    }
+    let mut problems = Vec::new();
+    if !rows
+        .iter()
+        .any(|(_, r)| r.get("offline").map(String::as_str) == Some("はい"))
+    {
+        problems.push((
+            "オフライン（またはネットワークから書き換えられない形）で保管しているバックアップがありません".into(),
+            Vec::new(),
+        ));
+    }
+    let (m, refs) = failing(Kind::Backups, rows.iter(), |r| {
+        match date(r, "restore_tested_on") {
+            None => true,
+            Some(d) => (f.today - d).num_days() > REVIEW_DAYS,
+        }
+    });
+    if m > 0 {
+        problems.push((
+            format!("{m}件のバックアップに1年以内の復旧テストの記録がありません"),
+            refs,
+        ));
+    }
+    let (m, refs) = failing(Kind::Backups, rows.iter(), |r| !has(r, "restore_procedure"));
+    if m > 0 {
+        problems.push((format!("{m}件のバックアップに復旧手順書がありません"), refs));
+    }
+    Outcome::from_problems(
+        problems,
+        "バックアップはオフラインの保管があり、すべて1年以内に復旧テストをしています".into(),
+    )
+}
+
+fn two_factor(f: &Facts) -> Outcome {
+    let rows = f.rows(Kind::Accounts);
+    if rows.is_empty() {
+        return empty(Kind::Accounts);
+    }
+    let (m, refs) = failing(
+        Kind::Accounts,
+        rows.iter().filter(|(_, r)| active(r)),
+        |r| r.get("two_factor").map(String::as_str) != Some("有"),
+    );
+    let problems = if m > 0 {
+        vec![(
+            format!("使用可の利用者のうち{m}名は二要素認証が「有」になっていません"),
+            refs,
+        )]
+    } else {
+        Vec::new()
+    };
+    Outcome::from_problems(
+        problems,
+        "使用可の利用者はすべて二要素認証を使っています".into(),
+    )
+}

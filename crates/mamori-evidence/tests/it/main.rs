@@ -1,0 +1,396 @@
+//! Each rule's はい, いいえ and 判断材料不足, with its reasons, on small fixtures.
+
+use chrono::NaiveDate;
+use mamori_core::{Catalog, Variant};
+use mamori_evidence::{Facts, Suggestion, Verdict, suggest, suggest_form};
+use mamori_ledger::{Kind, Row};
+
+fn row(pairs: &[(&str, &str)]) -> Row {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn facts(ledgers: &[(Kind, Vec<Row>)]) -> Facts {
+    let mut f = Facts {
+        today: NaiveDate::from_ymd_opt(2025, 6, 1).unwrap(),
+        security_officer: "山田 太郎".into(),
+        ..Facts::default()
+    };
+    for (kind, rows) in ledgers {
+        f.ledgers.insert(
+            kind.id(),
+            rows.iter()
+                .cloned()
+                .enumerate()
+                .map(|(i, r)| (i as i64 + 1, r))
+                .collect(),
+        );
+    }
+    f
+}
+
+/// The suggestion for the R7 facility item of `topic`.
+fn on(topic: &str, f: &Facts) -> Suggestion {
+    let catalog = Catalog::builtin().unwrap();
+    let form = catalog.form("r7", Variant::Facility).unwrap();
+    let item = form.items.iter().find(|i| i.topic == topic).unwrap();
+    suggest(item, f)
+}
+
+fn device(software: bool, remote: &str, confirmed: bool, support_end: Option<&str>) -> Row {
+    let mut r = row(&[
+        ("device_kind", "端末PC"),
+        ("os", "Windows 11"),
+        ("os_version", "24H2"),
+    ]);
+    if software {
+        r.insert("software".into(), "電子カルテ 5.2".into());
+    }
+    if !remote.is_empty() {
+        r.insert("remote_maintenance".into(), remote.into());
+    }
+    if confirmed {
+        r.insert("remote_confirmed_on".into(), "2025-04-01".into());
+    }
+    if let Some(d) = support_end {
+        r.insert("support_end".into(), d.into());
+    }
+    r
+}
+
+#[test]
+fn empty_ledgers_give_no_verdict_but_say_what_to_register() {
+    let f = facts(&[]);
+    for topic in [
+        "device_ledger",
+        "remote_maintenance",
+        "mds_sds",
+        "access_rights",
+        "unused_accounts",
+        "access_log",
+        "patches",
+        "contact_chart",
+        "backup",
+        "two_factor",
+    ] {
+        let s = on(topic, &f);
+        assert_eq!(s.verdict, Verdict::Unknown, "{topic}");
+        assert!(
+            s.reasons[0].contains("が登録されていません"),
+            "{topic}: {:?}",
+            s.reasons
+        );
+    }
+    let s = on("source_restriction", &f);
+    assert_eq!(s.verdict, Verdict::Unknown);
+    assert!(s.reasons[0].contains("接続元の制限"));
+    // Every item of every form gets a suggestion.
+    let catalog = Catalog::builtin().unwrap();
+    for form in catalog.forms() {
+        assert_eq!(suggest_form(form, &f).len(), form.items.len());
+    }
+}
+
+#[test]
+fn officer_from_the_facility_settings() {
+    let mut f = facts(&[]);
+    assert_eq!(on("officer", &f).verdict, Verdict::Yes);
+    assert!(on("officer", &f).reasons[0].contains("山田 太郎"));
+    f.security_officer.clear();
+    assert_eq!(on("officer", &f).verdict, Verdict::No);
+}
+
+#[test]
+fn device_ledger_needs_software_versions() {
+    let good = facts(&[(Kind::Devices, vec![device(true, "無", false, None); 3])]);
+    let s = on("device_ledger", &good);
+    assert_eq!(s.verdict, Verdict::Yes);
+    assert_eq!(
+        s.reasons,
+        ["機器台帳に3台あり、すべてにソフトウェアとバージョンが記入されています"]
+    );
+    let mut rows = vec![device(true, "無", false, None); 45];
+    rows.extend(vec![device(false, "無", false, None); 3]);
+    let s = on("device_ledger", &facts(&[(Kind::Devices, rows)]));
+    assert_eq!(s.verdict, Verdict::No);
+    assert_eq!(
+        s.reasons,
+        ["機器台帳の48台中3台にソフトウェア（バージョン）がありません"]
+    );
+    assert_eq!(
+        s.rows.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [46, 47, 48]
+    );
+}
+
+#[test]
+fn remote_maintenance_must_be_confirmed_per_device() {
+    let s = on(
+        "remote_maintenance",
+        &facts(&[(
+            Kind::Devices,
+            vec![
+                device(true, "有", true, None),
+                device(true, "無", false, None),
+            ],
+        )]),
+    );
+    assert_eq!(s.verdict, Verdict::Yes);
+    assert!(s.reasons[0].contains("有 1台"));
+    let s = on(
+        "remote_maintenance",
+        &facts(&[(
+            Kind::Devices,
+            vec![
+                device(true, "未確認", false, None),
+                device(true, "有", false, None),
+            ],
+        )]),
+    );
+    assert_eq!(s.verdict, Verdict::No);
+    assert_eq!(
+        s.reasons,
+        [
+            "1台のリモートメンテナンスの有無が未確認です",
+            "リモートメンテナンス「有」の1台に確認日がありません"
+        ]
+    );
+}
+
+#[test]
+fn mds_sds_received_from_every_vendor() {
+    let got = row(&[("name", "A社"), ("mds_sds_received_on", "2025-04-10")]);
+    assert_eq!(
+        on("mds_sds", &facts(&[(Kind::Vendors, vec![got.clone()])])).verdict,
+        Verdict::Yes
+    );
+    let s = on(
+        "mds_sds",
+        &facts(&[(Kind::Vendors, vec![got, row(&[("name", "B社")])])]),
+    );
+    assert_eq!(s.verdict, Verdict::No);
+    assert_eq!(
+        s.reasons,
+        ["2社中1社からMDS/SDSを受け取った記録がありません"]
+    );
+}
+
+fn account(
+    status: &str,
+    end: Option<&str>,
+    reviewed: Option<&str>,
+    admin: Option<&str>,
+    mfa: Option<&str>,
+) -> Row {
+    let mut r = row(&[("user_id", "u"), ("status", status)]);
+    for (k, v) in [
+        ("end_date", end),
+        ("reviewed_on", reviewed),
+        ("admin", admin),
+        ("two_factor", mfa),
+    ] {
+        if let Some(v) = v {
+            r.insert(k.into(), v.into());
+        }
+    }
+    r
+}
+
+#[test]
+fn access_rights_need_a_yearly_review_and_the_admin_flag() {
+    let ok = account("使用可", None, Some("2025-04-01"), Some("いいえ"), None);
+    let admin = account("使用可", None, Some("2025-04-01"), Some("はい"), None);
+    let s = on(
+        "access_rights",
+        &facts(&[(Kind::Accounts, vec![ok.clone(), admin])]),
+    );
+    assert_eq!(s.verdict, Verdict::Yes);
+    assert!(s.reasons[0].contains("管理者権限は1名"));
+    let stale = account("使用可", None, Some("2024-05-01"), Some("いいえ"), None);
+    let no_flag = account("使用可", None, Some("2025-04-01"), None, None);
+    let gone = account("削除", None, None, None, None);
+    let s = on(
+        "access_rights",
+        &facts(&[(Kind::Accounts, vec![ok, stale, no_flag, gone])]),
+    );
+    assert_eq!(s.verdict, Verdict::No);
+    assert_eq!(
+        s.reasons,
+        [
+            "使用可の利用者のうち1名は、1年以内に権限が見直された記録がありません",
+            "1名の管理者権限の有無が未記入です（令和7年度版は管理者権限の管理を求めています）",
+        ]
+    );
+}
+
+#[test]
+fn retired_accounts_must_not_stay_usable() {
+    let s = on(
+        "unused_accounts",
+        &facts(&[(
+            Kind::Accounts,
+            vec![
+                account("使用可", Some("2025-03-31"), None, None, None),
+                account("使用可", Some("2025-05-31"), None, None, None),
+                account("無効", Some("2025-03-31"), None, None, None),
+                account("使用可", Some("2026-03-31"), None, None, None),
+            ],
+        )]),
+    );
+    assert_eq!(s.verdict, Verdict::No);
+    assert_eq!(
+        s.reasons,
+        ["退職日（利用終了日）を過ぎた利用者のうち2名が使用可のままです"]
+    );
+    assert_eq!(s.rows.len(), 2);
+    let s = on(
+        "unused_accounts",
+        &facts(&[(
+            Kind::Accounts,
+            vec![account("無効", Some("2025-03-31"), None, None, None)],
+        )]),
+    );
+    assert_eq!(s.verdict, Verdict::Yes);
+}
+
+#[test]
+fn patches_follow_support_end_dates() {
+    let s = on(
+        "patches",
+        &facts(&[(
+            Kind::Devices,
+            vec![
+                device(true, "無", false, Some("2025-10-14")),
+                device(true, "無", false, Some("2030-01-01")),
+            ],
+        )]),
+    );
+    assert_eq!(s.verdict, Verdict::Yes);
+    let s = on(
+        "patches",
+        &facts(&[(
+            Kind::Devices,
+            vec![device(true, "無", false, Some("2025-05-31"))],
+        )]),
+    );
+    assert_eq!(
+        (s.verdict, s.reasons[0].as_str()),
+        (Verdict::No, "1台のサポート（保守）期限が過ぎています")
+    );
+    let s = on(
+        "patches",
+        &facts(&[(Kind::Devices, vec![device(true, "無", false, None)])]),
+    );
+    assert_eq!(s.verdict, Verdict::Unknown);
+    assert!(s.reasons[0].contains("1台中1台のサポート終了日が未記入"));
+}
+
+#[test]
+fn contact_chart_needs_phones_vendors_and_public_bodies() {
+    let police = row(&[
+        ("category", "公的機関"),
+        ("organisation", "警察"),
+        ("phone", "110"),
+    ]);
+    let vendor = row(&[
+        ("category", "事業者"),
+        ("organisation", "A社"),
+        ("phone", "03-0000-0000"),
+    ]);
+    assert_eq!(
+        on(
+            "contact_chart",
+            &facts(&[(Kind::Contacts, vec![police.clone(), vendor.clone()])])
+        )
+        .verdict,
+        Verdict::Yes
+    );
+    let no_phone = row(&[("category", "院内"), ("organisation", "事務長")]);
+    let s = on(
+        "contact_chart",
+        &facts(&[(Kind::Contacts, vec![police, no_phone])]),
+    );
+    assert_eq!(s.verdict, Verdict::No);
+    assert_eq!(
+        s.reasons,
+        [
+            "連絡先の電話番号が未記入の行があります（1行）",
+            "事業者の連絡先がありません"
+        ]
+    );
+}
+
+#[test]
+fn backups_need_an_offline_copy_and_a_recent_restore_test() {
+    let good = row(&[
+        ("system", "電子カルテ"),
+        ("offline", "はい"),
+        ("restore_tested_on", "2025-02-01"),
+        ("restore_procedure", "手順書v2"),
+    ]);
+    assert_eq!(
+        on("backup", &facts(&[(Kind::Backups, vec![good])])).verdict,
+        Verdict::Yes
+    );
+    let old = row(&[
+        ("system", "電子カルテ"),
+        ("offline", "いいえ"),
+        ("restore_tested_on", "2024-01-10"),
+        ("restore_procedure", "手順書"),
+    ]);
+    let s = on("backup", &facts(&[(Kind::Backups, vec![old])]));
+    assert_eq!(s.verdict, Verdict::No);
+    assert_eq!(
+        s.reasons,
+        [
+            "オフライン（またはネットワークから書き換えられない形）で保管しているバックアップがありません",
+            "1件のバックアップに1年以内の復旧テストの記録がありません",
+        ]
+    );
+}
+
+#[test]
+fn access_logs_and_two_factor() {
+    let s = on(
+        "access_log",
+        &facts(&[(
+            Kind::Loglist,
+            vec![row(&[
+                ("target", "電子カルテ"),
+                ("log_kind", "操作ログ"),
+                ("reviewer", "事務長"),
+                ("frequency", "月1回"),
+            ])],
+        )]),
+    );
+    assert_eq!(s.verdict, Verdict::Yes);
+    let s = on(
+        "access_log",
+        &facts(&[(
+            Kind::Loglist,
+            vec![row(&[("target", "サーバ"), ("log_kind", "ログオン")])],
+        )]),
+    );
+    assert_eq!(
+        s.reasons,
+        ["ログリストの1行に確認者または確認頻度がありません"]
+    );
+    let s = on(
+        "two_factor",
+        &facts(&[(
+            Kind::Accounts,
+            vec![
+                account("使用可", None, None, None, Some("有")),
+                account("使用可", None, None, None, Some("無")),
+                account("無効", None, None, None, None),
+            ],
+        )]),
+    );
+    assert_eq!(s.verdict, Verdict::No);
+    assert_eq!(
+        s.reasons,
+        ["使用可の利用者のうち1名は二要素認証が「有」になっていません"]
+    );
+}
