@@ -21,6 +21,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/checklists/{edition}/{variant}/answers"),
     ("put", "/api/v1/checklists/{edition}/{variant}/answers"),
     ("get", "/api/v1/checklists/{edition}/{variant}/export.xlsx"),
+    ("get", "/api/v1/checklists/{edition}/{variant}/evidence"),
     ("get", "/api/v1/ledgers/{kind}"),
     ("get", "/api/v1/ledgers/{kind}/export.{format}"),
     ("post", "/api/v1/ledgers/{kind}/import"),
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
             get(get_answers).put(put_answers),
         )
         .route("/checklists/{edition}/{variant}/export.xlsx", get(export))
+        .route("/checklists/{edition}/{variant}/evidence", get(evidence))
         .route("/ledgers/{kind}", get(crate::ledgers::api_list))
         .route(
             "/ledgers/{kind}/export.{format}",
@@ -215,6 +217,11 @@ async fn put_answers(
         user_id: user.id,
         name: user.login.clone(),
     };
+    let facts = crate::pages::evidence_facts(&state, &org).await?;
+    let suggestions = mamori_evidence::suggest_form(f, &facts)
+        .into_iter()
+        .map(|s| (s.item.clone(), s))
+        .collect();
     let result = state
         .store
         .save_answers(
@@ -223,7 +230,13 @@ async fn put_answers(
             f.variant,
             &actor,
             state.clock.now(),
-            |stored| validate_batch(&ctx, stored, &inputs),
+            |stored| {
+                crate::pages::checked_with_evidence(
+                    validate_batch(&ctx, stored, &inputs),
+                    &suggestions,
+                    &inputs,
+                )
+            },
         )
         .await?;
     Ok(match result {
@@ -234,6 +247,22 @@ async fn put_answers(
         )
             .into_response(),
     })
+}
+
+/// What the ledgers say about every item of the form.
+async fn evidence(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((edition, variant)): Path<(String, String)>,
+) -> ApiResult {
+    let (user, org) = bearer(&state, &headers).await?;
+    let f = form(&state, &user, &edition, &variant, Action::ViewForm)?;
+    let facts = crate::pages::evidence_facts(&state, &org).await?;
+    let suggestions = mamori_evidence::suggest_form(f, &facts);
+    Ok(
+        axum::Json(json!({"edition": edition, "variant": f.variant, "suggestions": suggestions}))
+            .into_response(),
+    )
 }
 
 async fn export(

@@ -763,6 +763,64 @@ struct LoadedForm<'a> {
     answers: AnswerSet,
     fy: FiscalYear,
     can_answer: bool,
+    suggestions: HashMap<String, mamori_evidence::Suggestion>,
+}
+
+/// The records the evidence rules read: every enabled row of every ledger of the organisation.
+pub(crate) async fn evidence_facts(
+    state: &AppState,
+    org: &Org,
+) -> Result<mamori_evidence::Facts, StoreError> {
+    let mut facts = mamori_evidence::Facts {
+        security_officer: org.security_officer.clone(),
+        today: state.clock.today_jst(),
+        ..Default::default()
+    };
+    for kind in mamori_ledger::Kind::ALL {
+        let rows = state
+            .store
+            .ledger_all(org.id, kind.id())
+            .await?
+            .into_iter()
+            .filter(|r| !r.disabled)
+            .map(|r| (r.id, r.data))
+            .collect();
+        facts.ledgers.insert(kind.id(), rows);
+    }
+    Ok(facts)
+}
+
+/// A disagreeing answer needs a reason: when the ledgers say はい or いいえ and the answer says the other,
+/// the 備考 must say why.
+pub(crate) fn disagreement_errors(
+    suggestions: &HashMap<String, mamori_evidence::Suggestion>,
+    inputs: &[AnswerInput],
+) -> Vec<FieldError> {
+    use mamori_evidence::Verdict;
+    inputs
+        .iter()
+        .filter_map(|i| {
+            let s = suggestions.get(&i.item)?;
+            let answered = match i.answer.as_deref()? {
+                "yes" | "はい" => Verdict::Yes,
+                "no" | "いいえ" => Verdict::No,
+                _ => return None,
+            };
+            let disagrees = s.verdict != Verdict::Unknown && s.verdict != answered;
+            let no_note = i.note.as_deref().is_none_or(|n| n.trim().is_empty());
+            (disagrees && no_note).then(|| FieldError {
+                item: i.item.clone(),
+                target: i.target.clone().unwrap_or_else(|| "general".into()),
+                round: i.round.unwrap_or(1),
+                field: "note".into(),
+                message: format!(
+                    "台帳からの判断（{}：{}）と異なる回答です。理由を備考に書いてください",
+                    s.verdict.label(),
+                    s.reasons.join("／")
+                ),
+            })
+        })
+        .collect()
 }
 
 impl LoadedForm<'_> {
@@ -773,6 +831,7 @@ impl LoadedForm<'_> {
             answers: &self.answers,
             has_vendor_contract: org.has_vendor_contract,
             can_answer: self.can_answer,
+            suggestions: &self.suggestions,
         }
     }
 }
@@ -788,11 +847,17 @@ async fn load_form<'a>(
     let answers = AnswerSet::new(state.store.answers(org.id, edition, form.variant).await?);
     let fy = state.fiscal_year(edition)?;
     let can_answer = mamori_core::roles::allowed(user.role, Action::AnswerForm(form.variant));
+    let facts = evidence_facts(state, org).await?;
+    let suggestions = mamori_evidence::suggest_form(form, &facts)
+        .into_iter()
+        .map(|s| (s.item.clone(), s))
+        .collect();
     Ok(LoadedForm {
         form,
         answers,
         fy,
         can_answer,
+        suggestions,
     })
 }
 
@@ -886,6 +951,31 @@ pub struct AnswerForm {
     note: String,
 }
 
+/// The form's rules, then the evidence: an answer against the ledgers needs a 備考.
+pub(crate) fn checked_with_evidence(
+    checked: Result<Vec<Answer>, Vec<FieldError>>,
+    suggestions: &HashMap<String, mamori_evidence::Suggestion>,
+    batch: &[AnswerInput],
+) -> Result<Vec<Answer>, Vec<FieldError>> {
+    let disagree = disagreement_errors(suggestions, batch);
+    match checked {
+        Ok(answers) if disagree.is_empty() => Ok(answers),
+        Ok(_) => Err(disagree),
+        Err(mut errors) => {
+            let extra: Vec<FieldError> = disagree
+                .into_iter()
+                .filter(|d| {
+                    !errors
+                        .iter()
+                        .any(|x| x.item == d.item && x.field == d.field && x.round == d.round)
+                })
+                .collect();
+            errors.extend(extra);
+            Err(errors)
+        }
+    }
+}
+
 fn non_empty(s: String) -> Option<String> {
     (!s.trim().is_empty()).then_some(s)
 }
@@ -937,7 +1027,13 @@ pub async fn answer_submit(
             lf.form.variant,
             &actor,
             state.clock.now(),
-            |stored| validate_batch(&ctx, stored, &batch),
+            |stored| {
+                checked_with_evidence(
+                    validate_batch(&ctx, stored, &batch),
+                    &lf.suggestions,
+                    &batch,
+                )
+            },
         )
         .await?;
     let gate_changed = lf.form.gate_item().is_some_and(|g| g.id == input.item);

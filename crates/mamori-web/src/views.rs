@@ -37,6 +37,43 @@ pub struct RowView {
     pub exempt: Option<String>,
     pub rounds: Vec<RoundView>,
     pub can_answer: bool,
+    pub suggestion: Option<SuggestionView>,
+}
+
+/// The evidence engine's word on a row: 「台帳から：いいえ」 with its reasons and links to the rows.
+pub struct SuggestionView {
+    pub label: &'static str,
+    pub class: &'static str,
+    pub reasons: Vec<String>,
+    pub links: Vec<(String, String)>,
+}
+
+impl SuggestionView {
+    pub fn of(s: &mamori_evidence::Suggestion) -> Self {
+        use mamori_evidence::Verdict;
+        SuggestionView {
+            label: s.verdict.label(),
+            class: match s.verdict {
+                Verdict::Yes => "yes",
+                Verdict::No => "no",
+                Verdict::Unknown => "unknown",
+            },
+            reasons: s.reasons.clone(),
+            links: s
+                .rows
+                .iter()
+                .map(|r| {
+                    let label = mamori_ledger::Kind::parse(r.kind)
+                        .map(|k| k.label())
+                        .unwrap_or(r.kind);
+                    (
+                        format!("/ledgers/{}/{}", r.kind, r.id),
+                        format!("{label} {}", r.id),
+                    )
+                })
+                .collect(),
+        }
+    }
 }
 
 pub struct RoundView {
@@ -76,6 +113,8 @@ pub struct FormView<'a> {
     pub has_vendor_contract: bool,
     /// False for roles that only read: the rows show their answers without forms.
     pub can_answer: bool,
+    /// What the ledgers say about each item (by item id).
+    pub suggestions: &'a HashMap<String, mamori_evidence::Suggestion>,
 }
 
 impl FormView<'_> {
@@ -180,6 +219,7 @@ impl FormView<'_> {
             exempt,
             rounds,
             can_answer: self.can_answer,
+            suggestion: self.suggestions.get(&item.id).map(SuggestionView::of),
         }
     }
 }

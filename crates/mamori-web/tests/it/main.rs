@@ -976,6 +976,12 @@ async fn role_and_tenancy_matrix_covers_every_route() {
         ),
         (
             "GET",
+            "/checklists/{edition}/{variant}/evidence",
+            "/api/v1/checklists/r7/facility/evidence",
+            [OK, OK, OK, NO],
+        ),
+        (
+            "GET",
             "/ledgers/{kind}",
             "/api/v1/ledgers/accounts",
             [OK, OK, OK, NO],
@@ -1854,4 +1860,78 @@ async fn ledger_pages_import_with_preview_edit_and_history() {
 
 fn encoding_rs_sjis(s: &str) -> Vec<u8> {
     encoding_rs::SHIFT_JIS.encode(s).0.into_owned()
+}
+
+#[tokio::test]
+async fn ledger_evidence_suggests_answers_and_disagreement_needs_a_note() {
+    let app = app().await;
+    let admin = session_for(&app.store, "admin", "c").await;
+    let item = "r7.facility.2.5";
+    // Nothing in the ledgers: 判断材料不足, and any answer is accepted.
+    let evidence = app
+        .api(Method::GET, "/api/v1/checklists/r7/facility/evidence", None)
+        .await
+        .json();
+    let s = evidence["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["item"] == item)
+        .unwrap()
+        .clone();
+    assert_eq!(s["verdict"], "unknown");
+
+    let csv = "ユーザID,状態,退職日\r\nyamada,使用可,2025-03-31\r\nsato,使用可,\r\n";
+    let r = send(
+        &app.router,
+        Request::post("/api/v1/ledgers/accounts/import")
+            .header(header::AUTHORIZATION, format!("Bearer {}", app.token))
+            .body(Body::from(csv))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let html = get(&app.router, "/checklists/r7/facility", &admin)
+        .await
+        .text();
+    let row = &html[html.find("id=\"row-r7-facility-2-5-server\"").unwrap()..];
+    let row = &row[..row.find("</form>").unwrap()];
+    assert!(row.contains("台帳から：いいえ"), "{row}");
+    assert!(row.contains("退職日（利用終了日）を過ぎた利用者のうち1名が使用可のままです"));
+    assert!(row.contains("href=\"/ledgers/accounts/1\""));
+
+    // はい against the ledger without a 備考: refused beside the note; with one: saved.
+    let answer_yes = |note: &str| json!([{"item": item, "target": "server", "answer": "yes", "checked_on": "2025-05-20", "note": note}]);
+    let r = app.api(Method::PUT, ANSWERS, Some(answer_yes(""))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["errors"][0]["field"], "note");
+    assert!(
+        r.json()["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("台帳からの判断（いいえ")
+    );
+    let body = "csrf=c&item=r7.facility.2.5&target=server&round=1&answer=yes&checked_on=2025-05-20&target_date=&note=";
+    let mut req = form_post("/checklists/r7/facility/answers", &admin, body);
+    req.headers_mut()
+        .insert("hx-request", "true".parse().unwrap());
+    let r = send(&app.router, req).await;
+    assert!(
+        r.text().contains("理由を備考に書いてください"),
+        "{}",
+        r.text()
+    );
+    let r = app
+        .api(
+            Method::PUT,
+            ANSWERS,
+            Some(answer_yes("山田さんは6月まで嘱託で継続")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // Agreeing needs no note.
+    let r = app
+        .api(Method::PUT, ANSWERS, Some(json!([{"item": item, "target": "server", "round": 2, "answer": "no", "checked_on": "2025-05-25", "target_date": "2025-07-01"}])))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
 }
