@@ -78,7 +78,7 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
     }
 });
 
-const PATHS: [&str; 10] = [
+const PATHS: [&str; 15] = [
     "/login",
     "/setup",
     "/dashboard",
@@ -89,6 +89,11 @@ const PATHS: [&str; 10] = [
     "/checklists/r7/facility",
     "/api/v1/checklists/r7/facility/answers",
     "/api/v1/catalog/r7/",
+    "/ledgers/accounts",
+    "/ledgers/devices/",
+    "/ledgers/accounts/import",
+    "/api/v1/ledgers/accounts/import",
+    "/api/v1/checklists/r7/facility/evidence",
 ];
 
 fuzz_target!(|data: &[u8]| {
