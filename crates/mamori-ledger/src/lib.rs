@@ -5,6 +5,7 @@
 
 pub mod codec;
 pub mod fields;
+pub mod sample;
 pub mod values;
 
 pub use codec::{

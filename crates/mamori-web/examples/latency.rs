@@ -1,6 +1,7 @@
 //! Latency of the checklist page and the xlsx export, through the whole router (in process, no network),
-//! on a temporary SQLite database with every row of the R7 facility form answered.
-//! Run: `bash bench/latency.sh` (release build). Prints p50/p95 and the machine.
+//! on a temporary SQLite database with every row of the R7 facility form answered; with ledgers seeded
+//! (`latency N DEVICES ACCOUNTS`), also the ledger list pages and the evidence for the facility.
+//! Run: `bash bench/latency.sh` or `bash bench/ledgers.sh` (release build). Prints p50/p95 and the machine.
 
 use std::time::{Duration, Instant};
 
@@ -43,6 +44,47 @@ async fn main() {
         role: mamori_core::Role::Admin,
     };
     let (_, user) = store.set_up(&org, &admin, now).await.unwrap();
+    // Administrators must use two-factor sign-in before any page opens.
+    store.begin_totp(&user, "JBSWY3DPEHPK3PXP").await.unwrap();
+    store.enable_totp(&user, 0, &[], now).await.unwrap();
+    let arg = |i: usize| -> usize {
+        std::env::args()
+            .nth(i)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+    };
+    let (devices, accounts) = (arg(2), arg(3));
+    let seed_started = Instant::now();
+    for (kind, count, make) in [
+        (
+            mamori_ledger::Kind::Devices,
+            devices,
+            mamori_ledger::sample::device as fn(usize) -> mamori_ledger::Row,
+        ),
+        (
+            mamori_ledger::Kind::Accounts,
+            accounts,
+            mamori_ledger::sample::account,
+        ),
+    ] {
+        let mut done = 0;
+        while done < count {
+            let end = (done + 5_000).min(count);
+            let rows: Vec<_> = (done..end).map(make).collect();
+            store
+                .import_ledger(user.org_id, kind.id(), kind.identity(), &rows, "bench", now)
+                .await
+                .unwrap();
+            done = end;
+        }
+    }
+    if devices + accounts > 0 {
+        println!(
+            "seeded {devices} devices ({} software entries) and {accounts} accounts in {:.1} s",
+            devices * mamori_ledger::sample::SOFTWARE_PER_DEVICE,
+            seed_started.elapsed().as_secs_f64()
+        );
+    }
     let session = auth::new_token();
     store
         .create_session(
@@ -91,20 +133,49 @@ async fn main() {
         "requests per endpoint: {n} (in-process through the full router, SQLite WAL, {} answered rows)",
         body.len()
     );
-    for (name, uri) in [
-        ("checklist page", "/checklists/r7/facility"),
-        ("xlsx export", "/checklists/r7/facility/export.xlsx"),
-    ] {
+    let mut endpoints = vec![
+        ("checklist page", "/checklists/r7/facility".to_string()),
+        (
+            "xlsx export",
+            "/checklists/r7/facility/export.xlsx".to_string(),
+        ),
+    ];
+    if devices + accounts > 0 {
+        endpoints.extend([
+            (
+                "evidence (API)",
+                "/api/v1/checklists/r7/facility/evidence".to_string(),
+            ),
+            ("devices p1", "/ledgers/devices".to_string()),
+            (
+                "devices sorted",
+                format!(
+                    "/ledgers/devices?sort=computer_name&desc=1&page={}",
+                    (devices / 50 / 2).max(1)
+                ),
+            ),
+            ("accounts search", "/ledgers/accounts?q=u004999".to_string()),
+            (
+                "accounts sorted",
+                format!(
+                    "/ledgers/accounts?sort=family_name&page={}",
+                    (accounts / 50 / 2).max(1)
+                ),
+            ),
+        ]);
+    }
+    for (name, uri) in endpoints {
         let mut times = Vec::with_capacity(n);
         let mut bytes = 0;
         for _ in 0..n {
-            let req = Request::get(uri)
+            let req = Request::get(uri.as_str())
                 .header(header::COOKIE, format!("mamori_session={session}"))
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
                 .body(Body::empty())
                 .unwrap();
             let t = Instant::now();
             let resp = router.clone().oneshot(req).await.unwrap();
-            assert!(resp.status().is_success());
+            assert!(resp.status().is_success(), "{uri}: {}", resp.status());
             bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
                 .await
                 .unwrap()

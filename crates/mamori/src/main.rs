@@ -122,6 +122,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// 開発・性能測定用
+    Dev {
+        #[command(subcommand)]
+        command: DevCommand,
+    },
     /// 起動中のサーバが応答するか確かめます（終了コード 0 = 正常）
     Healthcheck {
         #[arg(long, env = "MAMORI_LISTEN", default_value = "127.0.0.1:8080")]
@@ -202,6 +207,19 @@ enum ExportCommand {
         /// CSV の文字コード
         #[arg(long, value_enum, default_value = "utf8")]
         encoding: CsvEncoding,
+    },
+}
+
+#[derive(Subcommand)]
+enum DevCommand {
+    /// 見本の機器台帳・利用者台帳を大量に作ります（性能の確認用。本番のデータベースには使わないでください）
+    Seed {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        #[arg(long, default_value_t = 20_000)]
+        devices: usize,
+        #[arg(long, default_value_t = 50_000)]
+        accounts: usize,
     },
 }
 
@@ -479,6 +497,54 @@ async fn run(cli: Cli) -> Result<()> {
                 kind.label(),
                 rows.len(),
                 out.display()
+            );
+            Ok(())
+        }
+        Command::Dev {
+            command:
+                DevCommand::Seed {
+                    db,
+                    devices,
+                    accounts,
+                },
+        } => {
+            let store = open(&db).await?;
+            let org_id = first_org(&store).await?;
+            let started = std::time::Instant::now();
+            for (kind, n, make) in [
+                (
+                    mamori_ledger::Kind::Devices,
+                    devices,
+                    mamori_ledger::sample::device as fn(usize) -> mamori_ledger::Row,
+                ),
+                (
+                    mamori_ledger::Kind::Accounts,
+                    accounts,
+                    mamori_ledger::sample::account,
+                ),
+            ] {
+                // In chunks: one transaction each, progress between them.
+                let mut done = 0;
+                while done < n {
+                    let end = (done + 5_000).min(n);
+                    let rows: Vec<_> = (done..end).map(make).collect();
+                    store
+                        .import_ledger(
+                            org_id,
+                            kind.id(),
+                            kind.identity(),
+                            &rows,
+                            "seed",
+                            Clock::system().now(),
+                        )
+                        .await?;
+                    done = end;
+                    eprintln!("{}: {done} / {n}", kind.label());
+                }
+            }
+            println!(
+                "見本データを作成しました: 機器 {devices} 台、利用者 {accounts} 名（{:.1} 秒）",
+                started.elapsed().as_secs_f64()
             );
             Ok(())
         }
