@@ -43,7 +43,7 @@ pub fn device(i: usize) -> Row {
         // Every 97th device lacks its software list: 2(1) finds it.
         (
             "software",
-            if i % 97 == 0 {
+            if i.is_multiple_of(97) {
                 String::new()
             } else {
                 software.join("; ")
@@ -74,7 +74,7 @@ pub fn device(i: usize) -> Row {
         ),
         (
             "remote_confirmed_on",
-            if i % 4 == 0 {
+            if i.is_multiple_of(4) {
                 "2025-04-01".to_string()
             } else {
                 String::new()
@@ -85,7 +85,7 @@ pub fn device(i: usize) -> Row {
 }
 
 pub fn account(i: usize) -> Row {
-    let retired = i % 53 == 0;
+    let retired = i.is_multiple_of(53);
     row(&[
         ("no", format!("{:06}", i + 1)),
         (
@@ -108,16 +108,31 @@ pub fn account(i: usize) -> Row {
         ("user_id", format!("u{:06}", i)),
         (
             "privilege",
-            if i % 40 == 0 { "Admin" } else { "User" }.to_string(),
+            if i.is_multiple_of(40) {
+                "Admin"
+            } else {
+                "User"
+            }
+            .to_string(),
         ),
         (
             "admin",
-            if i % 40 == 0 { "はい" } else { "いいえ" }.to_string(),
+            if i.is_multiple_of(40) {
+                "はい"
+            } else {
+                "いいえ"
+            }
+            .to_string(),
         ),
         // Every 53rd account: retired last year, still usable (2(5) finds it).
         (
             "status",
-            if i % 31 == 0 { "無効" } else { "使用可" }.to_string(),
+            if i.is_multiple_of(31) {
+                "無効"
+            } else {
+                "使用可"
+            }
+            .to_string(),
         ),
         (
             "end_date",
@@ -130,7 +145,7 @@ pub fn account(i: usize) -> Row {
         ("reviewed_on", "2025-04-01".to_string()),
         (
             "two_factor",
-            if i % 3 == 0 { "無" } else { "有" }.to_string(),
+            if i.is_multiple_of(3) { "無" } else { "有" }.to_string(),
         ),
     ])
 }
