@@ -181,3 +181,40 @@ test('answer, see counts, download the xlsx', async ({ page }) => {
   expect(officerRow).toBeGreaterThan(0);
   expect(ws.pageSetup.paperSize).toBe(9);
 });
+
+test('import a user ledger, see the suggestion change, answer against it with a reason', async ({ page }) => {
+  test.setTimeout(120_000);
+  await login(page, 'Midori#2025', await freshCode(page));
+  await expect(page).toHaveURL(/\/dashboard$/);
+  const rowId = 'row-r7-facility-2-5-server';
+  await page.goto('/checklists/r7/facility');
+  await expect(page.locator(`#${rowId} [data-suggestion]`)).toHaveAttribute('data-suggestion', 'unknown');
+
+  // The clinic's own Excel-made CSV (UTF-8 with BOM): one retired account still usable.
+  await page.getByRole('link', { name: '台帳', exact: true }).click();
+  await page.getByRole('link', { name: '利用者台帳', exact: true }).click();
+  await expect(page).toHaveURL(/\/ledgers\/accounts$/);
+  const csv = '\ufeffNo.,所属部署,姓,名,電話番号,ユーザID,説明,権限,状態,退職日\r\n' +
+    '001,医事課,山田,太郎,0312345678,yamada,事務長,Admin,使用可,\r\n' +
+    '002,看護部,佐藤,花子,,sato,看護師,User,使用可,2025/3/31\r\n';
+  await page.setInputFiles('#ledger-file', { name: '利用者台帳.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.getByRole('button', { name: '確認する' }).click();
+  await expect(page.locator('#preview-count')).toHaveText('2 行');
+  await expect(page.locator('#column-map')).toContainText('ユーザID');
+  await page.getByRole('button', { name: '取り込む' }).click();
+  await expect(page.locator('#imported')).toContainText('追加 2 行');
+  await expect(page.locator('#ledger')).toContainText('sato');
+
+  // The checklist now says what the ledger says.
+  await page.goto('/checklists/r7/facility');
+  const row = page.locator(`#${rowId}`);
+  await expect(row.locator('[data-suggestion]')).toHaveAttribute('data-suggestion', 'no');
+  await expect(row.locator('.suggestion')).toContainText('退職日（利用終了日）を過ぎた利用者のうち1名が使用可のままです');
+  await expect(row.locator('.suggestion a')).toHaveCount(1);
+
+  // はい against it: a reason is asked for; with one, it is saved.
+  await answer(page, rowId, { choice: 'yes', checked: today });
+  await expect(row.locator('.field-error')).toContainText('理由を備考に書いてください');
+  await answer(page, rowId, { choice: 'yes', checked: today, note: '佐藤さんは嘱託として継続勤務' });
+  await expect(row.locator('.saved')).toContainText('はい');
+});
