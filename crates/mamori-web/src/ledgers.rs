@@ -26,6 +26,8 @@ use crate::{AppState, auth};
 const PAGE_ROWS: i64 = 50;
 /// Columns shown in a list (the form shows all).
 const LIST_COLUMNS: usize = 10;
+/// Previewed imports kept at once (all users).
+const MAX_PENDING: usize = 32;
 /// A previewed import waits this long for its confirmation.
 const PENDING_FOR: Duration = Duration::from_secs(30 * 60);
 
@@ -46,6 +48,16 @@ impl PendingImports {
         let token = auth::new_token();
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         map.retain(|_, v| v.at.elapsed() < PENDING_FOR);
+        // Uploads wait in memory: a user's newer upload replaces their older one, and there are few in all.
+        map.retain(|_, v| !(v.user_id == p.user_id && v.kind == p.kind));
+        while map.len() >= MAX_PENDING {
+            let oldest = map
+                .iter()
+                .min_by_key(|(_, v)| v.at)
+                .map(|(k, _)| k.clone())
+                .expect("not empty");
+            map.remove(&oldest);
+        }
         map.insert(token.clone(), p);
         token
     }

@@ -417,6 +417,30 @@ fn acknowledged_writes_survive_sigkill() {
             })
         })
         .collect();
+    // Ledger writers: each import adds one account; every acknowledged one must survive.
+    let ledger_writers: Vec<_> = (0..2)
+        .map(|t| {
+            let (addr, token) = (addr.clone(), token.clone());
+            std::thread::spawn(move || {
+                let mut acked = Vec::new();
+                for n in 0..10_000u32 {
+                    let body = format!("ユーザID,状態\r\nw{t}-{n},使用可\r\n");
+                    match http(
+                        &addr,
+                        "POST",
+                        "/api/v1/ledgers/accounts/import",
+                        &token,
+                        &body,
+                    ) {
+                        Some((200, _)) => acked.push(format!("w{t}-{n}")),
+                        Some((code, text)) => panic!("ledger import: unexpected {code}: {text}"),
+                        None => break,
+                    }
+                }
+                acked
+            })
+        })
+        .collect();
     std::thread::sleep(std::time::Duration::from_millis(1500));
     Command::new("kill")
         .args(["-KILL", &server.id().to_string()])
@@ -424,6 +448,11 @@ fn acknowledged_writes_survive_sigkill() {
         .unwrap();
     server.wait().unwrap();
     let acked: Vec<(String, Option<u32>)> = acked.into_iter().map(|t| t.join().unwrap()).collect();
+    let ledger_acked: Vec<String> = ledger_writers
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    assert!(!ledger_acked.is_empty(), "some ledger imports got through");
     assert!(
         acked.iter().all(|(_, n)| n.is_some()),
         "every writer got some writes through: {acked:?}"
@@ -470,6 +499,26 @@ fn acknowledged_writes_survive_sigkill() {
         .output()
         .unwrap();
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    let out = dir.path().join("accounts.csv");
+    let e = mamori()
+        .args([
+            "export", "ledger", "--db", db, "--kind", "accounts", "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(e.status.success());
+    let csv = std::fs::read_to_string(&out).unwrap();
+    for id in &ledger_acked {
+        assert!(
+            csv.contains(&format!(",{id},")),
+            "acknowledged ledger row {id} lost"
+        );
+    }
+    eprintln!(
+        "acknowledged ledger imports before SIGKILL: {}",
+        ledger_acked.len()
+    );
     eprintln!(
         "acknowledged writes per row before SIGKILL: {:?}",
         acked
