@@ -10,10 +10,13 @@ use mamori_core::catalog::{Form, Item};
 use mamori_ledger::{Kind, Row};
 use serde::Serialize;
 
-/// The records the rules read: the enabled rows of each ledger, by id.
+/// The enabled rows of each ledger, by id (shared: callers cache them between requests).
+pub type Ledgers = std::sync::Arc<BTreeMap<&'static str, Vec<(i64, Row)>>>;
+
+/// The records the rules read.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
-    pub ledgers: BTreeMap<&'static str, Vec<(i64, Row)>>,
+    pub ledgers: Ledgers,
     pub security_officer: String,
     pub today: NaiveDate,
 }

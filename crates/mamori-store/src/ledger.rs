@@ -66,7 +66,24 @@ fn row_from(r: &sqlx::any::AnyRow) -> Result<LedgerRow> {
     })
 }
 
+async fn bump_version(tx: &mut sqlx::Transaction<'_, sqlx::Any>, org_id: i64) -> Result<()> {
+    sqlx::query("UPDATE orgs SET ledger_version = ledger_version + 1 WHERE id = $1")
+        .bind(org_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 impl Store {
+    /// Changes with every ledger write of the organisation (by any process).
+    pub async fn ledger_version(&self, org_id: i64) -> Result<i64> {
+        Ok(sqlx::query("SELECT ledger_version FROM orgs WHERE id = $1")
+            .bind(org_id)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?)
+    }
+
     /// One page of a ledger and the number of rows matching.
     pub async fn ledger_page(
         &self,
@@ -263,6 +280,9 @@ impl Store {
                 }
             }
         }
+        if counts.added + counts.updated > 0 {
+            bump_version(&mut tx, org_id).await?;
+        }
         tx.commit().await?;
         Ok(counts)
     }
@@ -334,6 +354,7 @@ impl Store {
             Some(serde_json::json!(row)),
         )
         .await?;
+        bump_version(&mut tx, org_id).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -375,6 +396,7 @@ impl Store {
             None,
         )
         .await?;
+        bump_version(&mut tx, org_id).await?;
         tx.commit().await?;
         Ok(())
     }

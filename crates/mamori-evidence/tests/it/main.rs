@@ -18,8 +18,9 @@ fn facts(ledgers: &[(Kind, Vec<Row>)]) -> Facts {
         security_officer: "山田 太郎".into(),
         ..Facts::default()
     };
+    let mut map = std::collections::BTreeMap::new();
     for (kind, rows) in ledgers {
-        f.ledgers.insert(
+        map.insert(
             kind.id(),
             rows.iter()
                 .cloned()
@@ -28,6 +29,7 @@ fn facts(ledgers: &[(Kind, Vec<Row>)]) -> Facts {
                 .collect(),
         );
     }
+    f.ledgers = std::sync::Arc::new(map);
     f
 }
 

@@ -514,11 +514,22 @@ async fn ledger_story(store: &Store, org_id: i64) {
     // The same file again with one change: one update, the rest unchanged, nothing added.
     let mut again = rows.clone();
     again[3].insert("status".into(), "無効".into());
+    let version = store.ledger_version(org_id).await.unwrap();
     let counts = store
         .import_ledger(org_id, "accounts", &identity, &again, "admin", at())
         .await
         .unwrap();
     assert_eq!((counts.added, counts.updated, counts.unchanged), (0, 1, 29));
+    assert_eq!(store.ledger_version(org_id).await.unwrap(), version + 1);
+    store
+        .import_ledger(org_id, "accounts", &identity, &again, "admin", at())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.ledger_version(org_id).await.unwrap(),
+        version + 1,
+        "an import that changes nothing keeps the version"
+    );
 
     let q = |search: &str, sort: &str, descending: bool| LedgerQuery {
         search: search.into(),
