@@ -217,11 +217,8 @@ async fn put_answers(
         user_id: user.id,
         name: user.login.clone(),
     };
-    let facts = crate::pages::evidence_facts(&state, &org).await?;
-    let suggestions = mamori_evidence::suggest_form(f, &facts)
-        .into_iter()
-        .map(|s| (s.item.clone(), s))
-        .collect();
+    let suggestions =
+        crate::pages::by_item(&crate::pages::form_suggestions(&state, &org, f).await?);
     let result = state
         .store
         .save_answers(
@@ -257,8 +254,7 @@ async fn evidence(
 ) -> ApiResult {
     let (user, org) = bearer(&state, &headers).await?;
     let f = form(&state, &user, &edition, &variant, Action::ViewForm)?;
-    let facts = crate::pages::evidence_facts(&state, &org).await?;
-    let suggestions = mamori_evidence::suggest_form(f, &facts);
+    let suggestions = crate::pages::form_suggestions(&state, &org, f).await?;
     Ok(
         axum::Json(json!({"edition": edition, "variant": f.variant, "suggestions": suggestions}))
             .into_response(),

@@ -34,6 +34,10 @@ pub struct AppState {
     pub(crate) pending_imports: Arc<ledgers::PendingImports>,
     /// Ledger rows read for the evidence, per organisation, with the ledger version they were read at.
     pub(crate) evidence_cache: Arc<EvidenceCache>,
+    /// Suggestions per organisation, ledger version, form and day.
+    pub(crate) suggestion_cache: Arc<
+        std::sync::Mutex<std::collections::HashMap<String, Arc<Vec<mamori_evidence::Suggestion>>>>,
+    >,
 }
 
 pub(crate) type EvidenceCache =
@@ -74,6 +78,7 @@ impl AppState {
             login_limiter: Arc::default(),
             pending_imports: Arc::default(),
             evidence_cache: Arc::default(),
+            suggestion_cache: Arc::default(),
         }
     }
 

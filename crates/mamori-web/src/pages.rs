@@ -814,6 +814,49 @@ pub(crate) async fn evidence_facts(
     })
 }
 
+/// The suggestions for every item of a form, computed once per ledger version, day and form.
+pub(crate) async fn form_suggestions(
+    state: &AppState,
+    org: &Org,
+    form: &ChecklistForm,
+) -> Result<std::sync::Arc<Vec<mamori_evidence::Suggestion>>, StoreError> {
+    let version = state.store.ledger_version(org.id).await?;
+    let key = format!(
+        "{}/{version}/{}/{}/{}/{}",
+        org.id,
+        form.edition,
+        form.variant.id(),
+        state.clock.today_jst(),
+        org.security_officer
+    );
+    if let Some(hit) = state
+        .suggestion_cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&key)
+    {
+        return Ok(hit.clone());
+    }
+    let facts = evidence_facts(state, org).await?;
+    let computed = std::sync::Arc::new(mamori_evidence::suggest_form(form, &facts));
+    let mut cache = state
+        .suggestion_cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if cache.len() > 256 {
+        cache.clear();
+    }
+    cache.insert(key, computed.clone());
+    Ok(computed)
+}
+
+/// Suggestions by item id.
+pub(crate) fn by_item(
+    s: &[mamori_evidence::Suggestion],
+) -> HashMap<String, mamori_evidence::Suggestion> {
+    s.iter().map(|s| (s.item.clone(), s.clone())).collect()
+}
+
 /// A disagreeing answer needs a reason: when the ledgers say はい or いいえ and the answer says the other,
 /// the 備考 must say why.
 pub(crate) fn disagreement_errors(
@@ -871,11 +914,7 @@ async fn load_form<'a>(
     let answers = AnswerSet::new(state.store.answers(org.id, edition, form.variant).await?);
     let fy = state.fiscal_year(edition)?;
     let can_answer = mamori_core::roles::allowed(user.role, Action::AnswerForm(form.variant));
-    let facts = evidence_facts(state, org).await?;
-    let suggestions = mamori_evidence::suggest_form(form, &facts)
-        .into_iter()
-        .map(|s| (s.item.clone(), s))
-        .collect();
+    let suggestions = by_item(&form_suggestions(state, org, form).await?);
     Ok(LoadedForm {
         form,
         answers,
