@@ -149,3 +149,49 @@ pub fn account(i: usize) -> Row {
         ),
     ])
 }
+
+/// The 外部連絡リスト a new facility starts with (editable rows): MHLW's office for medical information
+/// security, the MIST 「インシデントかも」 desk and the police. Numbers that differ by region are left empty
+/// for the facility to fill in (the evidence for 3(1) asks for them).
+pub fn initial_contacts() -> Vec<Row> {
+    vec![
+        row(&[
+            ("no", "1".into()),
+            ("category", "公的機関".into()),
+            (
+                "organisation",
+                "厚生労働省 医政局特定医薬品開発支援・医療情報担当参事官室".into(),
+            ),
+            ("phone", "03-6812-7837".into()),
+            (
+                "role",
+                "サイバー攻撃を受けたとき（疑いを含む）の連絡先".into(),
+            ),
+        ]),
+        row(&[
+            ("no", "2".into()),
+            ("category", "その他".into()),
+            (
+                "organisation",
+                "MIST（医療機関向けセキュリティ教育支援ポータル）「インシデントかも」相談窓口"
+                    .into(),
+            ),
+            (
+                "role",
+                "インシデントかどうか迷うときの相談（https://mhlw-training.saj.or.jp/）".into(),
+            ),
+        ]),
+        row(&[
+            ("no", "3".into()),
+            ("category", "公的機関".into()),
+            (
+                "organisation",
+                "都道府県警察本部 サイバー犯罪相談窓口".into(),
+            ),
+            (
+                "role",
+                "被害の届出・相談（電話番号は所在地の警察本部のものを記入）".into(),
+            ),
+        ]),
+    ]
+}

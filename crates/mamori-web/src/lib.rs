@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 mod ledgers;
 mod pages;
+pub use pages::add_initial_contacts;
 mod settings;
 pub mod totp;
 mod views;

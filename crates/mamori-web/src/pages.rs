@@ -436,12 +436,34 @@ pub async fn setup_submit(
         password_hash: hash,
         role: mamori_core::Role::Admin,
     };
-    let (_, user) = match state.store.set_up(&org, &admin, state.clock.now()).await {
+    let (created, user) = match state.store.set_up(&org, &admin, state.clock.now()).await {
         Ok(x) => x,
         Err(StoreError::AlreadySetUp) => return Ok(Redirect::to("/login").into_response()),
         Err(e) => return Err(e.into()),
     };
+    add_initial_contacts(&state.store, created.id, &user.login, state.clock.now()).await?;
     start_session(&state, user.id).await
+}
+
+/// A new facility's 外部連絡リスト starts with the public contacts every facility needs.
+pub async fn add_initial_contacts(
+    store: &mamori_store::Store,
+    org_id: i64,
+    actor: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StoreError> {
+    let kind = mamori_ledger::Kind::Contacts;
+    store
+        .import_ledger(
+            org_id,
+            kind.id(),
+            kind.identity(),
+            &mamori_ledger::sample::initial_contacts(),
+            actor,
+            at,
+        )
+        .await
+        .map(|_| ())
 }
 
 async fn start_session(state: &AppState, user_id: i64) -> PageResult {

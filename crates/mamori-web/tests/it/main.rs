@@ -530,6 +530,12 @@ async fn first_run_setup_checks_input_keeps_it_and_signs_in() {
         (org.name.as_str(), org.has_vendor_contract),
         ("みどりクリニック", false)
     );
+    // The contact list starts with MHLW, the MIST desk and the police, as editable rows.
+    let contacts = store.ledger_all(org.id, "contacts").await.unwrap();
+    assert_eq!(contacts.len(), 3);
+    assert_eq!(contacts[0].data["phone"], "03-6812-7837");
+    assert!(contacts[1].data["organisation"].contains("インシデントかも"));
+    assert!(contacts[2].data["organisation"].contains("警察"));
 
     // An administrator must set up two-factor sign-in before anything else.
     let r = send(

@@ -195,7 +195,7 @@ fn audit_verify_names_the_tampered_record() {
         "{}",
         String::from_utf8_lossy(&ok.stderr)
     );
-    assert!(String::from_utf8_lossy(&ok.stdout).contains("監査記録 4 件の連鎖は正常です"));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("監査記録 7 件の連鎖は正常です"));
 
     // Edit record 3 behind Mamori's back, with SQLite's own tooling (through sqlx here).
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -320,7 +320,7 @@ fn backup_and_restore_from_the_command_line() {
         .args(["audit", "verify", "--db", target.to_str().unwrap()])
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&v.stdout).contains("監査記録 2 件の連鎖は正常です"));
+    assert!(String::from_utf8_lossy(&v.stdout).contains("監査記録 5 件の連鎖は正常です"));
 }
 
 /// A minimal HTTP/1.1 request over loopback (no client library needed): status code, or None when the
