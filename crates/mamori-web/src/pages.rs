@@ -28,6 +28,8 @@ pub struct Nav {
     pub user_name: String,
     pub csrf: String,
     pub is_admin: bool,
+    /// Vendors' staff see no ledgers.
+    pub sees_ledgers: bool,
 }
 
 #[derive(Template)]
@@ -174,6 +176,7 @@ pub(crate) fn nav(state: &AppState, session: &Session, org: &Org) -> Nav {
         user_name: session.user.display_name.clone(),
         csrf: session.csrf_token.clone(),
         is_admin: session.user.role == mamori_core::Role::Admin,
+        sees_ledgers: mamori_core::roles::allowed(session.user.role, Action::ViewLedgers),
     }
 }
 
