@@ -829,6 +829,35 @@ impl Store {
         })
     }
 
+    /// What the ledgers said when each answer of a form was saved: "item/target/round" → suggestion JSON.
+    pub async fn answer_evidence(
+        &self,
+        org_id: i64,
+        edition: &str,
+        variant: Variant,
+    ) -> Result<std::collections::BTreeMap<String, serde_json::Value>> {
+        let rows = sqlx::query(
+            "SELECT item, target, round, evidence FROM answers \
+             WHERE org_id = $1 AND edition = $2 AND variant = $3 AND evidence IS NOT NULL",
+        )
+        .bind(org_id)
+        .bind(edition)
+        .bind(variant.id())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let item: String = r.try_get(0)?;
+                let target: String = r.try_get(1)?;
+                let round: i64 = r.try_get(2)?;
+                let text: String = r.try_get(3)?;
+                let v =
+                    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok((format!("{item}/{target}/{round}"), v))
+            })
+            .collect()
+    }
+
     /// The stored answers of one form of one organisation.
     pub async fn answers(
         &self,
@@ -850,6 +879,31 @@ impl Store {
         at: DateTime<Utc>,
         check: impl FnOnce(&AnswerSet) -> std::result::Result<Vec<Answer>, E>,
     ) -> Result<std::result::Result<Vec<Answer>, E>> {
+        self.save_answers_with_evidence(
+            org_id,
+            edition,
+            variant,
+            actor,
+            at,
+            &std::collections::HashMap::new(),
+            check,
+        )
+        .await
+    }
+
+    /// [`Store::save_answers`], keeping with each saved answer what the ledgers said about its item then
+    /// (`evidence`: item id → the suggestion as JSON), in the row and in its audit record.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn save_answers_with_evidence<E>(
+        &self,
+        org_id: i64,
+        edition: &str,
+        variant: Variant,
+        actor: &Actor,
+        at: DateTime<Utc>,
+        evidence: &std::collections::HashMap<String, serde_json::Value>,
+        check: impl FnOnce(&AnswerSet) -> std::result::Result<Vec<Answer>, E>,
+    ) -> Result<std::result::Result<Vec<Answer>, E>> {
         let mut tx = self.write_tx().await?;
         let stored = AnswerSet::new(load_answers(&mut *tx, org_id, edition, variant).await?);
         let answers = match check(&stored) {
@@ -865,11 +919,12 @@ impl Store {
                 continue;
             }
             sqlx::query(
-                "INSERT INTO answers (org_id, edition, variant, item, target, round, answer, checked_on, target_date, note, updated_by, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                "INSERT INTO answers (org_id, edition, variant, item, target, round, answer, checked_on, target_date, note, updated_by, updated_at, evidence) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                  ON CONFLICT (org_id, edition, variant, item, target, round) DO UPDATE SET \
                  answer = excluded.answer, checked_on = excluded.checked_on, target_date = excluded.target_date, \
-                 note = excluded.note, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+                 note = excluded.note, updated_by = excluded.updated_by, updated_at = excluded.updated_at, \
+                 evidence = excluded.evidence",
             )
             .bind(org_id)
             .bind(edition)
@@ -883,12 +938,16 @@ impl Store {
             .bind(&a.note)
             .bind(actor.user_id)
             .bind(ts(at))
+            .bind(evidence.get(&a.item).map(|v| v.to_string()))
             .execute(&mut *tx)
             .await?;
             let key = format!("{}/{}/{}", a.item, a.target.id(), a.round);
             let before = before.map(|b| serde_json::to_value(b).expect("answer serialises"));
             let action = if before.is_some() { "update" } else { "create" };
-            let after = serde_json::to_value(a).expect("answer serialises");
+            let mut after = serde_json::to_value(a).expect("answer serialises");
+            if let Some(e) = evidence.get(&a.item) {
+                after["evidence"] = e.clone();
+            }
             audit(
                 &mut tx,
                 org_id,

@@ -176,12 +176,17 @@ async fn get_answers(
     let (user, org) = bearer(&state, &headers).await?;
     let f = form(&state, &user, &edition, &variant, Action::ViewForm)?;
     let answers = state.store.answers(org.id, &edition, f.variant).await?;
+    let evidence = state
+        .store
+        .answer_evidence(org.id, &edition, f.variant)
+        .await?;
     let fy = state.fiscal_year(&edition)?;
     let set = AnswerSet::new(answers.clone());
     Ok(axum::Json(json!({
         "edition": edition, "variant": f.variant, "fiscal_year": fy.start_year(),
         "summary": mamori_core::answers::summarize(f, &set, org.has_vendor_contract),
         "answers": answers,
+        "evidence_at_save": evidence,
     }))
     .into_response())
 }
@@ -221,12 +226,13 @@ async fn put_answers(
         crate::pages::by_item(&crate::pages::form_suggestions(&state, &org, f).await?);
     let result = state
         .store
-        .save_answers(
+        .save_answers_with_evidence(
             org.id,
             &edition,
             f.variant,
             &actor,
             state.clock.now(),
+            &crate::pages::evidence_json(&suggestions),
             |stored| {
                 crate::pages::checked_with_evidence(
                     validate_batch(&ctx, stored, &inputs),

@@ -875,6 +875,20 @@ pub(crate) async fn form_suggestions(
     Ok(computed)
 }
 
+/// Suggestions as stored with the answers.
+pub(crate) fn evidence_json(
+    s: &HashMap<String, mamori_evidence::Suggestion>,
+) -> HashMap<String, serde_json::Value> {
+    s.iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                serde_json::to_value(v).expect("suggestions serialise"),
+            )
+        })
+        .collect()
+}
+
 /// Suggestions by item id.
 pub(crate) fn by_item(
     s: &[mamori_evidence::Suggestion],
@@ -1109,12 +1123,13 @@ pub async fn answer_submit(
     let batch = [input.clone()];
     let result: Result<Vec<Answer>, Vec<FieldError>> = state
         .store
-        .save_answers(
+        .save_answers_with_evidence(
             org.id,
             &edition,
             lf.form.variant,
             &actor,
             state.clock.now(),
+            &evidence_json(&lf.suggestions),
             |stored| {
                 checked_with_evidence(
                     validate_batch(&ctx, stored, &batch),

@@ -1935,6 +1935,25 @@ async fn ledger_evidence_suggests_answers_and_disagreement_needs_a_note() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // What the ledger said is kept with the answer, and in its audit record.
+    let stored = app.api(Method::GET, ANSWERS, None).await.json();
+    let kept = &stored["evidence_at_save"]["r7.facility.2.5/server/1"];
+    assert_eq!(kept["verdict"], "no", "{stored}");
+    assert!(
+        kept["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("使用可のまま")
+    );
+    let trail = app
+        .store
+        .history(1, Some("answer"), Some("r7.facility.2.5/server/1"), 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        trail[0].after.as_ref().unwrap()["evidence"]["verdict"],
+        "no"
+    );
     // Agreeing needs no note.
     let r = app
         .api(Method::PUT, ANSWERS, Some(json!([{"item": item, "target": "server", "round": 2, "answer": "no", "checked_on": "2025-05-25", "target_date": "2025-07-01"}])))
