@@ -66,6 +66,47 @@ fn row_from(r: &sqlx::any::AnyRow) -> Result<LedgerRow> {
     })
 }
 
+async fn insert_row(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    org_id: i64,
+    kind: &str,
+    row: &Fields,
+    now: &str,
+) -> Result<i64> {
+    Ok(sqlx::query(
+        "INSERT INTO ledger_rows (org_id, kind, data, search, disabled, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 0, $5, $5) RETURNING id",
+    )
+    .bind(org_id)
+    .bind(kind)
+    .bind(serde_json::to_string(row).expect("fields serialise"))
+    .bind(search_text(row))
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get(0)?)
+}
+
+async fn update_row(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    org_id: i64,
+    id: i64,
+    row: &Fields,
+    now: &str,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE ledger_rows SET data = $1, search = $2, updated_at = $3 WHERE id = $4 AND org_id = $5",
+    )
+    .bind(serde_json::to_string(row).expect("fields serialise"))
+    .bind(search_text(row))
+    .bind(now)
+    .bind(id)
+    .bind(org_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 async fn bump_version(tx: &mut sqlx::Transaction<'_, sqlx::Any>, org_id: i64) -> Result<()> {
     sqlx::query("UPDATE orgs SET ledger_version = ledger_version + 1 WHERE id = $1")
         .bind(org_id)
@@ -218,20 +259,10 @@ impl Store {
         let now = ts(at);
         let mut counts = ImportCounts::default();
         for row in rows {
-            let json = serde_json::to_string(row).expect("fields serialise");
             match identity_of(row, identity).and_then(|i| by_identity.get(&i)) {
                 Some((_, old)) if old == row => counts.unchanged += 1,
                 Some((id, old)) => {
-                    sqlx::query(
-                        "UPDATE ledger_rows SET data = $1, search = $2, updated_at = $3 WHERE id = $4 AND org_id = $5",
-                    )
-                    .bind(&json)
-                    .bind(search_text(row))
-                    .bind(&now)
-                    .bind(id)
-                    .bind(org_id)
-                    .execute(&mut *tx)
-                    .await?;
+                    update_row(&mut tx, org_id, *id, row, &now).await?;
                     let key = format!("{kind}/{id}");
                     audit(
                         &mut tx,
@@ -248,18 +279,7 @@ impl Store {
                     counts.updated += 1;
                 }
                 None => {
-                    let id: i64 = sqlx::query(
-                        "INSERT INTO ledger_rows (org_id, kind, data, search, disabled, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, 0, $5, $5) RETURNING id",
-                    )
-                    .bind(org_id)
-                    .bind(kind)
-                    .bind(&json)
-                    .bind(search_text(row))
-                    .bind(&now)
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get(0)?;
+                    let id = insert_row(&mut tx, org_id, kind, row, &now).await?;
                     let key = format!("{kind}/{id}");
                     audit(
                         &mut tx,
@@ -298,7 +318,6 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<i64> {
         let mut tx = self.write_tx().await?;
-        let json = serde_json::to_string(row).expect("fields serialise");
         let now = ts(at);
         let (id, before, action) = match id {
             Some(id) => {
@@ -312,33 +331,13 @@ impl Store {
                 .await?
                 .ok_or_else(|| StoreError::NotFound(format!("台帳の行 {id} がありません")))?
                 .try_get(0)?;
-                sqlx::query(
-                    "UPDATE ledger_rows SET data = $1, search = $2, updated_at = $3 WHERE id = $4 AND org_id = $5",
-                )
-                .bind(&json)
-                .bind(search_text(row))
-                .bind(&now)
-                .bind(id)
-                .bind(org_id)
-                .execute(&mut *tx)
-                .await?;
+                update_row(&mut tx, org_id, id, row, &now).await?;
                 let old: serde_json::Value =
                     serde_json::from_str(&old).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 (id, Some(old), "update")
             }
             None => {
-                let id: i64 = sqlx::query(
-                    "INSERT INTO ledger_rows (org_id, kind, data, search, disabled, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, 0, $5, $5) RETURNING id",
-                )
-                .bind(org_id)
-                .bind(kind)
-                .bind(&json)
-                .bind(search_text(row))
-                .bind(&now)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?;
+                let id = insert_row(&mut tx, org_id, kind, row, &now).await?;
                 (id, None, "create")
             }
         };

@@ -55,29 +55,9 @@ async fn main() {
     };
     let (devices, accounts) = (arg(2), arg(3));
     let seed_started = Instant::now();
-    for (kind, count, make) in [
-        (
-            mamori_ledger::Kind::Devices,
-            devices,
-            mamori_ledger::sample::device as fn(usize) -> mamori_ledger::Row,
-        ),
-        (
-            mamori_ledger::Kind::Accounts,
-            accounts,
-            mamori_ledger::sample::account,
-        ),
-    ] {
-        let mut done = 0;
-        while done < count {
-            let end = (done + 5_000).min(count);
-            let rows: Vec<_> = (done..end).map(make).collect();
-            store
-                .import_ledger(user.org_id, kind.id(), kind.identity(), &rows, "bench", now)
-                .await
-                .unwrap();
-            done = end;
-        }
-    }
+    mamori_web::seed_samples(&store, user.org_id, devices, accounts, now, |_, _, _| {})
+        .await
+        .unwrap();
     if devices + accounts > 0 {
         println!(
             "seeded {devices} devices ({} software entries) and {accounts} accounts in {:.1} s",

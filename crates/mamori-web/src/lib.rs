@@ -6,7 +6,7 @@ pub mod api;
 pub mod auth;
 mod ledgers;
 mod pages;
-pub use pages::add_initial_contacts;
+pub use pages::{add_initial_contacts, seed_samples};
 mod settings;
 pub mod totp;
 mod views;

@@ -469,6 +469,37 @@ pub async fn add_initial_contacts(
         .map(|_| ())
 }
 
+/// Fills a facility's 機器台帳 and 利用者台帳 with sample rows (`mamori dev seed`, benchmarks), in
+/// transactions of 5,000 rows; `progress` hears each chunk.
+pub async fn seed_samples(
+    store: &mamori_store::Store,
+    org_id: i64,
+    devices: usize,
+    accounts: usize,
+    at: chrono::DateTime<chrono::Utc>,
+    progress: impl Fn(mamori_ledger::Kind, usize, usize),
+) -> Result<(), StoreError> {
+    use mamori_ledger::{Kind, Row, sample};
+    type MakeRow = fn(usize) -> Row;
+    let plan: [(Kind, usize, MakeRow); 2] = [
+        (Kind::Devices, devices, sample::device),
+        (Kind::Accounts, accounts, sample::account),
+    ];
+    for (kind, n, make) in plan {
+        let mut done = 0;
+        while done < n {
+            let end = (done + 5_000).min(n);
+            let rows: Vec<Row> = (done..end).map(make).collect();
+            store
+                .import_ledger(org_id, kind.id(), kind.identity(), &rows, "seed", at)
+                .await?;
+            done = end;
+            progress(kind, done, n);
+        }
+    }
+    Ok(())
+}
+
 async fn start_session(state: &AppState, user_id: i64) -> PageResult {
     let token = auth::new_token();
     let now = state.clock.now();

@@ -512,37 +512,15 @@ async fn run(cli: Cli) -> Result<()> {
             let store = open(&db).await?;
             let org_id = first_org(&store).await?;
             let started = std::time::Instant::now();
-            for (kind, n, make) in [
-                (
-                    mamori_ledger::Kind::Devices,
-                    devices,
-                    mamori_ledger::sample::device as fn(usize) -> mamori_ledger::Row,
-                ),
-                (
-                    mamori_ledger::Kind::Accounts,
-                    accounts,
-                    mamori_ledger::sample::account,
-                ),
-            ] {
-                // In chunks: one transaction each, progress between them.
-                let mut done = 0;
-                while done < n {
-                    let end = (done + 5_000).min(n);
-                    let rows: Vec<_> = (done..end).map(make).collect();
-                    store
-                        .import_ledger(
-                            org_id,
-                            kind.id(),
-                            kind.identity(),
-                            &rows,
-                            "seed",
-                            Clock::system().now(),
-                        )
-                        .await?;
-                    done = end;
-                    eprintln!("{}: {done} / {n}", kind.label());
-                }
-            }
+            mamori_web::seed_samples(
+                &store,
+                org_id,
+                devices,
+                accounts,
+                Clock::system().now(),
+                |kind, done, n| eprintln!("{}: {done} / {n}", kind.label()),
+            )
+            .await?;
             println!(
                 "見本データを作成しました: 機器 {devices} 台、利用者 {accounts} 名（{:.1} 秒）",
                 started.elapsed().as_secs_f64()
