@@ -20,7 +20,10 @@ pub struct ImportError {
 
 impl std::fmt::Display for ImportError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.column.is_empty() {
+        if self.row == 0 {
+            // A problem with the whole file, not one row.
+            write!(f, "{}", self.message)
+        } else if self.column.is_empty() {
             write!(f, "{}行目: {}", self.row, self.message)
         } else {
             write!(f, "{}行目「{}」列: {}", self.row, self.column, self.message)

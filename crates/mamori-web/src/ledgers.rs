@@ -558,12 +558,17 @@ async fn row_page_with(
     org: &mamori_store::Org,
     kind: Kind,
     id: Option<i64>,
-    values: HashMap<String, String>,
+    // The typed values of a refused form; None shows the stored row.
+    typed: Option<HashMap<String, String>>,
     errors: HashMap<&str, String>,
 ) -> Result<RowPage, PageError> {
+    let mut values = typed.unwrap_or_default();
     let (disabled, history) = match id {
         Some(id) => {
             let row = state.store.ledger_row(org.id, kind.id(), id).await?;
+            if values.is_empty() {
+                values = row.data.clone().into_iter().collect();
+            }
             let filter = mamori_store::AuditFilter {
                 entity: "ledger".into(),
                 key: format!("{}/{id}", kind.id()),
@@ -622,16 +627,7 @@ pub async fn new_page(
 ) -> PageResult {
     let kind = kind_of(&kind)?;
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
-    let page = row_page_with(
-        &state,
-        &session,
-        &org,
-        kind,
-        None,
-        HashMap::new(),
-        HashMap::new(),
-    )
-    .await?;
+    let page = row_page_with(&state, &session, &org, kind, None, None, HashMap::new()).await?;
     Ok(render(&page).into_response())
 }
 
@@ -642,18 +638,7 @@ pub async fn row_page(
 ) -> PageResult {
     let kind = kind_of(&kind)?;
     crate::permit(&session.user, Action::ViewLedgers).map_err(PageError::forbidden)?;
-    let row = state.store.ledger_row(org.id, kind.id(), id).await?;
-    let values = row.data.into_iter().collect();
-    let page = row_page_with(
-        &state,
-        &session,
-        &org,
-        kind,
-        Some(id),
-        values,
-        HashMap::new(),
-    )
-    .await?;
+    let page = row_page_with(&state, &session, &org, kind, Some(id), None, HashMap::new()).await?;
     Ok(render(&page).into_response())
 }
 
@@ -695,7 +680,7 @@ pub async fn save_row(
         }
     }
     if !errors.is_empty() {
-        let page = row_page_with(&state, &session, &org, kind, id, form, errors).await?;
+        let page = row_page_with(&state, &session, &org, kind, id, Some(form), errors).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     }
     let id = state

@@ -33,16 +33,11 @@ pub struct AppState {
     pub(crate) login_limiter: Arc<LoginLimiter>,
     /// Parsed ledger files awaiting an administrator's or editor's confirmation.
     pub(crate) pending_imports: Arc<ledgers::PendingImports>,
-    /// Ledger rows read for the evidence, per organisation, with the ledger version they were read at.
-    pub(crate) evidence_cache: Arc<EvidenceCache>,
     /// Suggestions per organisation, ledger version, form and day.
     pub(crate) suggestion_cache: Arc<
         std::sync::Mutex<std::collections::HashMap<String, Arc<Vec<mamori_evidence::Suggestion>>>>,
     >,
 }
-
-pub(crate) type EvidenceCache =
-    std::sync::Mutex<std::collections::HashMap<i64, (i64, mamori_evidence::Ledgers)>>;
 
 /// Login attempts per client address: at most [`LOGIN_ATTEMPTS_PER_MINUTE`] in a minute.
 #[derive(Default)]
@@ -78,7 +73,6 @@ impl AppState {
             backup_every_hours: None,
             login_limiter: Arc::default(),
             pending_imports: Arc::default(),
-            evidence_cache: Arc::default(),
             suggestion_cache: Arc::default(),
         }
     }

@@ -822,49 +822,22 @@ struct LoadedForm<'a> {
     suggestions: HashMap<String, mamori_evidence::Suggestion>,
 }
 
-/// The records the evidence rules read: every enabled row of every ledger of the organisation, cached
-/// until the organisation's ledger version changes.
-pub(crate) async fn evidence_facts(
-    state: &AppState,
-    org: &Org,
-) -> Result<mamori_evidence::Facts, StoreError> {
-    let version = state.store.ledger_version(org.id).await?;
-    let cached = state
-        .evidence_cache
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&org.id)
-        .filter(|(v, _)| *v == version)
-        .map(|(_, l)| l.clone());
-    let ledgers = match cached {
-        Some(l) => l,
-        None => {
-            let mut map = std::collections::BTreeMap::new();
-            for kind in mamori_ledger::Kind::ALL {
-                let rows = state
-                    .store
-                    .ledger_all(org.id, kind.id())
-                    .await?
-                    .into_iter()
-                    .filter(|r| !r.disabled)
-                    .map(|r| (r.id, r.data))
-                    .collect();
-                map.insert(kind.id(), rows);
-            }
-            let ledgers = std::sync::Arc::new(map);
-            let mut cache = state
-                .evidence_cache
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            if cache.len() > 64 {
-                cache.clear();
-            }
-            cache.insert(org.id, (version, ledgers.clone()));
-            ledgers
-        }
-    };
+/// The records the evidence rules read: every enabled row of every ledger of the organisation.
+async fn evidence_facts(state: &AppState, org: &Org) -> Result<mamori_evidence::Facts, StoreError> {
+    let mut ledgers = std::collections::BTreeMap::new();
+    for kind in mamori_ledger::Kind::ALL {
+        let rows = state
+            .store
+            .ledger_all(org.id, kind.id())
+            .await?
+            .into_iter()
+            .filter(|r| !r.disabled)
+            .map(|r| (r.id, r.data))
+            .collect();
+        ledgers.insert(kind.id(), rows);
+    }
     Ok(mamori_evidence::Facts {
-        ledgers,
+        ledgers: std::sync::Arc::new(ledgers),
         security_officer: org.security_officer.clone(),
         today: state.clock.today_jst(),
     })
