@@ -10,8 +10,46 @@ use mamori_core::catalog::{Form, Item};
 use mamori_ledger::{Kind, Row};
 use serde::Serialize;
 
-/// The enabled rows of each ledger, by id (shared: callers cache them between requests).
-pub type Ledgers = std::sync::Arc<BTreeMap<&'static str, Vec<(i64, Row)>>>;
+/// The enabled rows of each ledger, by id (shared: callers cache them between requests and patch them
+/// with the rows that changed).
+pub type Ledgers = std::sync::Arc<BTreeMap<&'static str, BTreeMap<i64, Row>>>;
+
+/// The fields the rules read, per ledger: a cache may keep just these ([`project`]).
+pub fn fields_read(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Devices => &[
+            "software",
+            "os",
+            "os_version",
+            "remote_maintenance",
+            "remote_confirmed_on",
+            "support_end",
+        ],
+        Kind::Accounts => &["status", "reviewed_on", "admin", "end_date", "two_factor"],
+        Kind::Vendors => &["mds_sds_received_on", "mds_sds_followup"],
+        Kind::Contacts => &["phone", "category"],
+        Kind::Loglist => &["reviewer", "frequency"],
+        Kind::LogReviews => &["reviewed_on", "findings", "comment"],
+        Kind::Backups => &["offline", "restore_tested_on", "restore_procedure"],
+    }
+}
+
+/// A row with only the fields the rules read (long ones, such as the software list, shortened: the
+/// rules only ask whether they are filled in).
+pub fn project(kind: Kind, row: &Row) -> Row {
+    fields_read(kind)
+        .iter()
+        .filter_map(|k| {
+            let v = row.get(*k)?;
+            let v = if *k == "software" {
+                v.chars().take(1).collect()
+            } else {
+                v.clone()
+            };
+            Some((k.to_string(), v))
+        })
+        .collect()
+}
 
 /// The records the rules read.
 #[derive(Debug, Clone, Default)]
@@ -22,15 +60,13 @@ pub struct Facts {
 }
 
 impl Facts {
-    pub fn rows(&self, kind: Kind) -> &[(i64, Row)] {
-        self.ledgers
-            .get(kind.id())
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+    pub fn rows(&self, kind: Kind) -> &BTreeMap<i64, Row> {
+        static NONE: BTreeMap<i64, Row> = BTreeMap::new();
+        self.ledgers.get(kind.id()).unwrap_or(&NONE)
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Yes,
@@ -81,7 +117,7 @@ fn has(row: &Row, key: &str) -> bool {
 /// Collects the rows failing a check: (count, refs).
 fn failing<'a>(
     kind: Kind,
-    rows: impl Iterator<Item = &'a (i64, Row)>,
+    rows: impl Iterator<Item = (&'a i64, &'a Row)>,
     fails: impl Fn(&Row) -> bool,
 ) -> (usize, Vec<RowRef>) {
     let bad: Vec<i64> = rows.filter(|(_, r)| fails(r)).map(|(id, _)| *id).collect();
@@ -384,24 +420,58 @@ fn access_log(f: &Facts) -> Outcome {
     if rows.is_empty() {
         return empty(Kind::Loglist);
     }
+    let mut problems = Vec::new();
     let (m, refs) = failing(Kind::Loglist, rows.iter(), |r| {
         !has(r, "reviewer") || !has(r, "frequency")
     });
-    let problems = if m > 0 {
-        vec![(
+    if m > 0 {
+        problems.push((
             format!("ログリストの{m}行に確認者または確認頻度がありません"),
             refs,
-        )]
-    } else {
-        Vec::new()
-    };
-    Outcome::from_problems(
-        problems,
-        format!(
-            "ログリストの{}行すべてに確認者と確認頻度があります",
-            rows.len()
+        ));
+    }
+    // "Logs exist but nobody looks" is not managed: the reviews themselves must be on record.
+    let reviews = f.rows(Kind::LogReviews);
+    let last = reviews
+        .iter()
+        .filter_map(|(id, r)| Some((date(r, "reviewed_on")?, *id)))
+        .max();
+    match last {
+        None => problems.push((
+            "ログを確認した記録がありません（ログ確認記録に、確認日・確認者・結果を記録してください）"
+                .into(),
+            Vec::new(),
+        )),
+        Some((d, id)) if (f.today - d).num_days() > REVIEW_DAYS => problems.push((
+            format!(
+                "ログの確認記録が1年以上ありません（最後の確認：{}）",
+                mamori_core::dates::wareki(d)
+            ),
+            vec![RowRef {
+                kind: Kind::LogReviews.id(),
+                id,
+            }],
+        )),
+        Some(_) => {}
+    }
+    let (m, refs) = failing(Kind::LogReviews, reviews.iter(), |r| {
+        r.get("findings").map(String::as_str) == Some("異常あり") && !has(r, "comment")
+    });
+    if m > 0 {
+        problems.push((
+            format!("「異常あり」のログ確認記録{m}件に、コメント・対応が記入されていません"),
+            refs,
+        ));
+    }
+    let fine = match last {
+        Some((d, _)) => format!(
+            "ログリストの{}行すべてに確認者と確認頻度があり、最後のログ確認は{}です",
+            rows.len(),
+            mamori_core::dates::wareki(d)
         ),
-    )
+        None => String::new(),
+    };
+    Outcome::from_problems(problems, fine)
 }
 
 fn patches(f: &Facts) -> Outcome {

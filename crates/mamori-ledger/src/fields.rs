@@ -12,16 +12,19 @@ pub enum Kind {
     Vendors,
     Contacts,
     Loglist,
+    /// ログの確認記録: who looked at which logs, for which period, and what they found.
+    LogReviews,
     Backups,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Devices,
         Kind::Accounts,
         Kind::Vendors,
         Kind::Contacts,
         Kind::Loglist,
+        Kind::LogReviews,
         Kind::Backups,
     ];
     pub fn id(self) -> &'static str {
@@ -31,6 +34,7 @@ impl Kind {
             Kind::Vendors => "vendors",
             Kind::Contacts => "contacts",
             Kind::Loglist => "loglist",
+            Kind::LogReviews => "logreviews",
             Kind::Backups => "backups",
         }
     }
@@ -41,6 +45,7 @@ impl Kind {
             Kind::Vendors => "事業者・契約",
             Kind::Contacts => "外部連絡リスト",
             Kind::Loglist => "ログリスト",
+            Kind::LogReviews => "ログ確認記録",
             Kind::Backups => "バックアップ台帳",
         }
     }
@@ -54,8 +59,21 @@ impl Kind {
             Kind::Vendors => VENDORS,
             Kind::Contacts => CONTACTS,
             Kind::Loglist => LOGLIST,
+            Kind::LogReviews => LOG_REVIEWS,
             Kind::Backups => BACKUPS,
         }
+    }
+    /// The columns a list page shows, and by which it can be sorted and filtered (at most
+    /// [`LIST_COLUMNS`], the No. column left out). The store keeps a sortable copy of each.
+    pub fn list_fields(self) -> impl Iterator<Item = &'static Field> {
+        self.fields()
+            .iter()
+            .filter(|f| f.key != "no")
+            .take(LIST_COLUMNS)
+    }
+    /// The position of a field among [`Kind::list_fields`].
+    pub fn list_slot(self, key: &str) -> Option<usize> {
+        self.list_fields().position(|f| f.key == key)
     }
     pub fn field(self, key: &str) -> Option<&'static Field> {
         self.fields().iter().find(|f| f.key == key)
@@ -68,10 +86,14 @@ impl Kind {
             Kind::Vendors => &["name"],
             Kind::Contacts => &["organisation", "person", "phone"],
             Kind::Loglist => &["target", "log_kind"],
+            Kind::LogReviews => &["reviewed_on", "target", "reviewer"],
             Kind::Backups => &["system", "method"],
         }
     }
 }
+
+/// How many columns a list shows (and the store keeps sortable).
+pub const LIST_COLUMNS: usize = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldType {
@@ -397,6 +419,55 @@ pub const LOGLIST: &[Field] = &[
     f("reviewer", "確認者", &["確認担当"], Text, false),
     f("frequency", "確認頻度", &["頻度"], Text, false),
     f("notes", "備考", &[], Text, false),
+];
+
+pub const FINDINGS: &[&str] = &["異常なし", "異常あり"];
+
+pub const LOG_REVIEWS: &[Field] = &[
+    f("no", "No.", &["No", "番号"], Code, false),
+    f(
+        "reviewed_on",
+        "確認日",
+        &["確認した日", "実施日"],
+        Date,
+        true,
+    ),
+    f("reviewer", "確認者", &["確認担当", "担当者"], Text, true),
+    f(
+        "target",
+        "確認したログ",
+        &["機器・システム", "対象", "ログ"],
+        Text,
+        true,
+    ),
+    f(
+        "period_from",
+        "対象期間（開始）",
+        &["期間開始", "開始日"],
+        Date,
+        false,
+    ),
+    f(
+        "period_to",
+        "対象期間（終了）",
+        &["期間終了", "終了日"],
+        Date,
+        false,
+    ),
+    f(
+        "findings",
+        "結果",
+        &["確認結果", "所見"],
+        Choice(FINDINGS),
+        true,
+    ),
+    f(
+        "comment",
+        "コメント・対応",
+        &["コメント", "対応", "備考"],
+        Text,
+        false,
+    ),
 ];
 
 pub const BACKUPS: &[Field] = &[

@@ -28,6 +28,9 @@ pub struct LedgerQuery {
     /// A field key to sort by (rows without it last); empty: by id.
     pub sort: String,
     pub descending: bool,
+    /// (list column key, value): rows whose column equals the value (empty: rows where it is empty).
+    /// Keys that are not list columns are ignored.
+    pub filters: Vec<(String, String)>,
     pub include_disabled: bool,
     pub offset: i64,
     pub limit: i64,
@@ -48,6 +51,38 @@ fn search_text(data: &Fields) -> String {
         .join("\u{1F}")
 }
 
+/// The sortable copies of a row's list columns (`s0`..`s9`): NULL where the field is empty.
+fn slots(kind: &str, data: &Fields) -> [Option<String>; SLOTS] {
+    let mut out: [Option<String>; SLOTS] = Default::default();
+    if let Some(kind) = mamori_ledger::Kind::parse(kind) {
+        for (slot, field) in out.iter_mut().zip(kind.list_fields()) {
+            *slot = data.get(field.key).filter(|v| !v.is_empty()).cloned();
+        }
+    }
+    out
+}
+
+const SLOTS: usize = mamori_ledger::fields::LIST_COLUMNS;
+
+/// Identifies the mapping from list columns to `s0`..`s9`: rows written under another mapping are
+/// rewritten at start-up ([`Store::refresh_sort_columns`]).
+pub(crate) fn sort_mapping() -> i64 {
+    // FNV-1a over every kind's list column keys; kept positive for BIGINT/INTEGER alike.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for kind in mamori_ledger::Kind::ALL {
+        for b in kind
+            .id()
+            .bytes()
+            .chain(kind.list_fields().flat_map(|f| f.key.bytes().chain([0])))
+            .chain([1])
+        {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    (h >> 2) as i64
+}
+
 fn identity_of(data: &Fields, identity: &[&str]) -> Option<Vec<String>> {
     let id: Vec<String> = identity
         .iter()
@@ -66,53 +101,55 @@ fn row_from(r: &sqlx::any::AnyRow) -> Result<LedgerRow> {
     })
 }
 
-async fn insert_row(
+/// Inserts (`id` None) or rewrites a row with its search text, sort columns and change version.
+async fn write_row(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     org_id: i64,
     kind: &str,
+    id: Option<i64>,
     row: &Fields,
+    version: i64,
     now: &str,
 ) -> Result<i64> {
+    let sql = match id {
+        None => {
+            "INSERT INTO ledger_rows (org_id, kind, data, search, disabled, created_at, updated_at, \
+             s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, sort_version, version) \
+             VALUES ($1, $2, $3, $4, 0, $5, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+             RETURNING id"
+        }
+        Some(_) => {
+            "UPDATE ledger_rows SET data = $3, search = $4, updated_at = $5, s0 = $6, s1 = $7, s2 = $8, \
+             s3 = $9, s4 = $10, s5 = $11, s6 = $12, s7 = $13, s8 = $14, s9 = $15, sort_version = $16, \
+             version = $17 WHERE org_id = $1 AND kind = $2 AND id = $18 RETURNING id"
+        }
+    };
+    let mut q = sqlx::query(sql)
+        .bind(org_id)
+        .bind(kind)
+        .bind(serde_json::to_string(row).expect("fields serialise"))
+        .bind(search_text(row))
+        .bind(now);
+    for slot in slots(kind, row) {
+        q = q.bind(slot);
+    }
+    q = q.bind(sort_mapping()).bind(version);
+    if let Some(id) = id {
+        q = q.bind(id);
+    }
+    Ok(q.fetch_one(&mut **tx).await?.try_get(0)?)
+}
+
+/// Takes the organisation's next ledger version (rows written in this transaction carry it). The row
+/// lock on `orgs` orders concurrent writers, so versions commit in increasing order.
+async fn bump_version(tx: &mut sqlx::Transaction<'_, sqlx::Any>, org_id: i64) -> Result<i64> {
     Ok(sqlx::query(
-        "INSERT INTO ledger_rows (org_id, kind, data, search, disabled, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 0, $5, $5) RETURNING id",
+        "UPDATE orgs SET ledger_version = ledger_version + 1 WHERE id = $1 RETURNING ledger_version",
     )
     .bind(org_id)
-    .bind(kind)
-    .bind(serde_json::to_string(row).expect("fields serialise"))
-    .bind(search_text(row))
-    .bind(now)
     .fetch_one(&mut **tx)
     .await?
     .try_get(0)?)
-}
-
-async fn update_row(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    org_id: i64,
-    id: i64,
-    row: &Fields,
-    now: &str,
-) -> Result<()> {
-    sqlx::query(
-        "UPDATE ledger_rows SET data = $1, search = $2, updated_at = $3 WHERE id = $4 AND org_id = $5",
-    )
-    .bind(serde_json::to_string(row).expect("fields serialise"))
-    .bind(search_text(row))
-    .bind(now)
-    .bind(id)
-    .bind(org_id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-async fn bump_version(tx: &mut sqlx::Transaction<'_, sqlx::Any>, org_id: i64) -> Result<()> {
-    sqlx::query("UPDATE orgs SET ledger_version = ledger_version + 1 WHERE id = $1")
-        .bind(org_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }
 
 impl Store {
@@ -125,61 +162,64 @@ impl Store {
             .try_get(0)?)
     }
 
-    /// One page of a ledger and the number of rows matching.
+    /// One page of a ledger and the number of rows matching. Sorting and filtering by a list column use
+    /// its sortable copy (`s0`..`s9`); sorting by another field reads the JSON (slower, but still right).
     pub async fn ledger_page(
         &self,
         org_id: i64,
         kind: &str,
         q: &LedgerQuery,
     ) -> Result<(Vec<LedgerRow>, i64)> {
-        // Each word narrows; the words are bound, never spliced into the SQL.
-        let words: Vec<String> = q
-            .search
-            .split_whitespace()
-            .take(5)
-            .map(|w| format!("%{}%", w.to_lowercase().replace(['%', '_'], "")))
-            .collect();
+        let ledger = mamori_ledger::Kind::parse(kind);
+        let slot_of = |key: &str| ledger.and_then(|k| k.list_slot(key));
+        // Every value is bound, never spliced into the SQL; only slot numbers (ours) are.
+        let mut binds: Vec<String> = Vec::new();
         let mut filter = String::from("org_id = $1 AND kind = $2");
         if !q.include_disabled {
             filter.push_str(" AND disabled = 0");
         }
-        for i in 0..words.len() {
-            filter.push_str(&format!(" AND search LIKE ${}", i + 3));
+        for w in q.search.split_whitespace().take(5) {
+            binds.push(format!("%{}%", w.to_lowercase().replace(['%', '_'], "")));
+            filter.push_str(&format!(" AND search LIKE ${}", binds.len() + 2));
         }
-        let next = words.len() + 3;
+        for (key, value) in &q.filters {
+            let Some(slot) = slot_of(key) else { continue };
+            if value.is_empty() {
+                filter.push_str(&format!(" AND s{slot} IS NULL"));
+            } else {
+                binds.push(value.clone());
+                filter.push_str(&format!(" AND s{slot} = ${}", binds.len() + 2));
+            }
+        }
+        let dir = if q.descending { "DESC" } else { "ASC" };
         let order = if q.sort.is_empty() {
             "id".to_string()
+        } else if let Some(slot) = slot_of(&q.sort) {
+            format!("s{slot} IS NULL, s{slot} {dir}, id")
         } else {
-            // The sort key is bound as a parameter too.
+            binds.push(match self.backend {
+                Backend::Sqlite => format!("$.\"{}\"", q.sort.replace('"', "")),
+                Backend::Postgres => q.sort.clone(),
+            });
             let expr = match self.backend {
-                Backend::Sqlite => format!("json_extract(data, ${next})"),
-                Backend::Postgres => format!("(data::json ->> ${next})"),
+                Backend::Sqlite => format!("json_extract(data, ${})", binds.len() + 2),
+                Backend::Postgres => format!("(data::json ->> ${})", binds.len() + 2),
             };
-            format!(
-                "({expr}) IS NULL, {expr} {}, id",
-                if q.descending { "DESC" } else { "ASC" }
-            )
+            format!("({expr}) IS NULL, {expr} {dir}, id")
         };
-        let sort_param = match self.backend {
-            Backend::Sqlite => format!("$.\"{}\"", q.sort.replace('"', "")),
-            Backend::Postgres => q.sort.clone(),
-        };
-        let (limit_at, offset_at) = if q.sort.is_empty() {
-            (next, next + 1)
-        } else {
-            (next + 1, next + 2)
-        };
+        let filter_binds =
+            binds.len() - usize::from(!q.sort.is_empty() && slot_of(&q.sort).is_none());
         let sql = format!(
-            "SELECT id, data, disabled, updated_at FROM ledger_rows WHERE {filter} ORDER BY {order} LIMIT ${limit_at} OFFSET ${offset_at}"
+            "SELECT id, data, disabled, updated_at FROM ledger_rows WHERE {filter} ORDER BY {order} \
+             LIMIT ${} OFFSET ${}",
+            binds.len() + 3,
+            binds.len() + 4
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(org_id)
             .bind(kind);
-        for w in &words {
-            query = query.bind(w);
-        }
-        if !q.sort.is_empty() {
-            query = query.bind(&sort_param);
+        for b in &binds {
+            query = query.bind(b);
         }
         let rows = query
             .bind(q.limit.clamp(1, 1000))
@@ -193,11 +233,67 @@ impl Store {
         let mut count = sqlx::query(sqlx::AssertSqlSafe(count_sql))
             .bind(org_id)
             .bind(kind);
-        for w in &words {
-            count = count.bind(w);
+        for b in &binds[..filter_binds] {
+            count = count.bind(b);
         }
         let total: i64 = count.fetch_one(&self.pool).await?.try_get(0)?;
         Ok((rows, total))
+    }
+
+    /// The rows of the organisation (every kind) changed after ledger version `after` up to `upto`, with
+    /// their kind; a disabled row comes back with `disabled` set, so that a cache can drop it.
+    pub async fn ledger_changes(
+        &self,
+        org_id: i64,
+        after: i64,
+        upto: i64,
+    ) -> Result<Vec<(String, LedgerRow)>> {
+        sqlx::query(
+            "SELECT id, data, disabled, updated_at, kind FROM ledger_rows \
+             WHERE org_id = $1 AND version > $2 AND version <= $3 ORDER BY id",
+        )
+        .bind(org_id)
+        .bind(after)
+        .bind(upto)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(4)?, row_from(r)?)))
+        .collect()
+    }
+
+    /// Rewrites the sortable columns of rows written under an older column mapping (after an upgrade).
+    pub(crate) async fn refresh_sort_columns(&self) -> Result<usize> {
+        let mapping = sort_mapping();
+        let mut done = 0;
+        loop {
+            let batch = sqlx::query(
+                "SELECT id, kind, data FROM ledger_rows WHERE sort_version <> $1 ORDER BY id LIMIT 2000",
+            )
+            .bind(mapping)
+            .fetch_all(&self.pool)
+            .await?;
+            if batch.is_empty() {
+                return Ok(done);
+            }
+            let mut tx = self.write_tx().await?;
+            for r in &batch {
+                let (id, kind, data): (i64, String, String) =
+                    (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+                let data: Fields =
+                    serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let mut q = sqlx::query(
+                    "UPDATE ledger_rows SET s0 = $1, s1 = $2, s2 = $3, s3 = $4, s4 = $5, s5 = $6, \
+                     s6 = $7, s7 = $8, s8 = $9, s9 = $10, sort_version = $11 WHERE id = $12",
+                );
+                for slot in slots(&kind, &data) {
+                    q = q.bind(slot);
+                }
+                q.bind(mapping).bind(id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            done += batch.len();
+        }
     }
 
     /// Every row of a ledger (disabled ones too), in id order: for export and for the evidence rules.
@@ -258,11 +354,17 @@ impl Store {
         }
         let now = ts(at);
         let mut counts = ImportCounts::default();
+        // Taken at the first change: an import that changes nothing keeps the version.
+        let mut version = None;
         for row in rows {
             match identity_of(row, identity).and_then(|i| by_identity.get(&i)) {
                 Some((_, old)) if old == row => counts.unchanged += 1,
                 Some((id, old)) => {
-                    update_row(&mut tx, org_id, *id, row, &now).await?;
+                    let v = match version {
+                        Some(v) => v,
+                        None => *version.insert(bump_version(&mut tx, org_id).await?),
+                    };
+                    write_row(&mut tx, org_id, kind, Some(*id), row, v, &now).await?;
                     let key = format!("{kind}/{id}");
                     audit(
                         &mut tx,
@@ -279,7 +381,11 @@ impl Store {
                     counts.updated += 1;
                 }
                 None => {
-                    let id = insert_row(&mut tx, org_id, kind, row, &now).await?;
+                    let v = match version {
+                        Some(v) => v,
+                        None => *version.insert(bump_version(&mut tx, org_id).await?),
+                    };
+                    let id = write_row(&mut tx, org_id, kind, None, row, v, &now).await?;
                     let key = format!("{kind}/{id}");
                     audit(
                         &mut tx,
@@ -300,9 +406,6 @@ impl Store {
                 }
             }
         }
-        if counts.added + counts.updated > 0 {
-            bump_version(&mut tx, org_id).await?;
-        }
         tx.commit().await?;
         Ok(counts)
     }
@@ -319,6 +422,7 @@ impl Store {
     ) -> Result<i64> {
         let mut tx = self.write_tx().await?;
         let now = ts(at);
+        let version = bump_version(&mut tx, org_id).await?;
         let (id, before, action) = match id {
             Some(id) => {
                 let old: String = sqlx::query(
@@ -331,13 +435,13 @@ impl Store {
                 .await?
                 .ok_or_else(|| StoreError::NotFound(format!("台帳の行 {id} がありません")))?
                 .try_get(0)?;
-                update_row(&mut tx, org_id, id, row, &now).await?;
+                write_row(&mut tx, org_id, kind, Some(id), row, version, &now).await?;
                 let old: serde_json::Value =
                     serde_json::from_str(&old).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 (id, Some(old), "update")
             }
             None => {
-                let id = insert_row(&mut tx, org_id, kind, row, &now).await?;
+                let id = write_row(&mut tx, org_id, kind, None, row, version, &now).await?;
                 (id, None, "create")
             }
         };
@@ -353,7 +457,6 @@ impl Store {
             Some(serde_json::json!(row)),
         )
         .await?;
-        bump_version(&mut tx, org_id).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -369,14 +472,17 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
+        let version = bump_version(&mut tx, org_id).await?;
         let n = sqlx::query(
-            "UPDATE ledger_rows SET disabled = $1, updated_at = $2 WHERE id = $3 AND org_id = $4 AND kind = $5",
+            "UPDATE ledger_rows SET disabled = $1, updated_at = $2, version = $6 \
+             WHERE id = $3 AND org_id = $4 AND kind = $5",
         )
         .bind(i64::from(disabled))
         .bind(ts(at))
         .bind(id)
         .bind(org_id)
         .bind(kind)
+        .bind(version)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -395,7 +501,6 @@ impl Store {
             None,
         )
         .await?;
-        bump_version(&mut tx, org_id).await?;
         tx.commit().await?;
         Ok(())
     }

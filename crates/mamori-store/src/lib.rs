@@ -284,6 +284,7 @@ impl Store {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&store.pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&store.pool).await?,
         }
+        store.refresh_sort_columns().await?;
         Ok(store)
     }
 

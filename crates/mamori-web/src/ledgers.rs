@@ -24,8 +24,6 @@ use crate::{AppState, auth};
 
 /// Rows per page of a ledger list.
 const PAGE_ROWS: i64 = 50;
-/// Columns shown in a list (the form shows all).
-const LIST_COLUMNS: usize = 10;
 /// Previewed imports kept at once (all users).
 const MAX_PENDING: usize = 32;
 /// A previewed import waits this long for its confirmation.
@@ -80,11 +78,7 @@ fn kind_of(s: &str) -> Result<Kind, PageError> {
 }
 
 fn list_fields(kind: Kind) -> Vec<&'static mamori_ledger::Field> {
-    kind.fields()
-        .iter()
-        .filter(|f| f.key != "no")
-        .take(LIST_COLUMNS)
-        .collect()
+    kind.list_fields().collect()
 }
 
 #[derive(Deserialize, Default)]
@@ -102,6 +96,41 @@ pub struct ListQuery {
     /// After an import: 「追加,更新,変更なし」.
     #[serde(default)]
     imported: Option<String>,
+    /// `f_<key>=<value>` pairs of the query string (read separately: their keys vary by ledger).
+    #[serde(skip)]
+    filters: Vec<(String, String)>,
+}
+
+/// The columns a list can be narrowed by: the list columns with a fixed set of values.
+fn filter_fields(
+    kind: Kind,
+) -> impl Iterator<Item = (&'static mamori_ledger::Field, &'static [&'static str])> {
+    kind.list_fields().filter_map(|f| match f.ty {
+        mamori_ledger::FieldType::Choice(words) => Some((f, words)),
+        _ => None,
+    })
+}
+
+/// The `f_<key>=<value>` filters of a query string that name a filterable column of the ledger and one of
+/// its values.
+fn filters_of(kind: Kind, pairs: &[(String, String)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .filter_map(|(k, v)| {
+            let key = k.strip_prefix("f_")?;
+            let (field, words) = filter_fields(kind).find(|(f, _)| f.key == key)?;
+            words
+                .contains(&v.as_str())
+                .then(|| (field.key.to_string(), v.clone()))
+        })
+        .collect()
+}
+
+struct FilterView {
+    key: &'static str,
+    header: &'static str,
+    /// (value, selected)
+    options: Vec<(&'static str, bool)>,
 }
 
 struct ColumnView {
@@ -128,6 +157,7 @@ struct ListPage {
     can_edit: bool,
     q: String,
     show_disabled: bool,
+    filters: Vec<FilterView>,
     columns: Vec<ColumnView>,
     rows: Vec<RowView>,
     total: i64,
@@ -166,6 +196,7 @@ async fn list_page_with(
         search: lq.q.clone(),
         sort: sort.clone(),
         descending,
+        filters: lq.filters.clone(),
         include_disabled: lq.disabled.is_some(),
         offset: (page - 1) * PAGE_ROWS,
         limit: PAGE_ROWS,
@@ -173,14 +204,28 @@ async fn list_page_with(
     let (rows, total) = state.store.ledger_page(org.id, kind.id(), &query).await?;
     let fields = list_fields(kind);
     let filter = format!(
-        "q={}{}",
+        "q={}{}{}",
         enc(&lq.q),
         if lq.disabled.is_some() {
             "&disabled=1"
         } else {
             ""
-        }
+        },
+        lq.filters
+            .iter()
+            .map(|(k, v)| format!("&f_{k}={}", enc(v)))
+            .collect::<String>()
     );
+    let filter_views = filter_fields(kind)
+        .map(|(f, words)| FilterView {
+            key: f.key,
+            header: f.header,
+            options: words
+                .iter()
+                .map(|w| (*w, lq.filters.iter().any(|(k, v)| k == f.key && v == w)))
+                .collect(),
+        })
+        .collect();
     let columns = fields
         .iter()
         .map(|f| {
@@ -220,6 +265,7 @@ async fn list_page_with(
         can_edit: crate::permit(&session.user, Action::EditLedgers).is_ok(),
         q: lq.q.clone(),
         show_disabled: lq.disabled.is_some(),
+        filters: filter_views,
         columns,
         rows,
         total,
@@ -247,10 +293,12 @@ pub async fn list_page(
     State(state): State<AppState>,
     SignedIn(session, org): SignedIn,
     Path(kind): Path<String>,
-    Query(lq): Query<ListQuery>,
+    Query(mut lq): Query<ListQuery>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> PageResult {
     let kind = kind_of(&kind)?;
     crate::permit(&session.user, Action::ViewLedgers).map_err(PageError::forbidden)?;
+    lq.filters = filters_of(kind, &pairs);
     let page = list_page_with(&state, &session, &org, kind, &lq, Vec::new()).await?;
     Ok(render(&page).into_response())
 }
@@ -756,6 +804,7 @@ pub async fn api_list(
     headers: HeaderMap,
     Path(kind): Path<String>,
     Query(q): Query<ApiListQuery>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> ApiResult {
     let (user, org) = bearer(&state, &headers).await?;
     let kind = api_kind(&kind)?;
@@ -771,6 +820,7 @@ pub async fn api_list(
         search: q.search,
         sort: q.sort,
         descending: q.desc,
+        filters: filters_of(kind, &pairs),
         include_disabled: q.include_disabled,
         offset: q.offset,
         limit: q.limit.unwrap_or(100),

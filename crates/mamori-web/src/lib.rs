@@ -4,6 +4,7 @@
 mod account;
 pub mod api;
 pub mod auth;
+mod ledger_cache;
 mod ledgers;
 mod pages;
 pub use pages::{add_initial_contacts, seed_samples};
@@ -33,6 +34,8 @@ pub struct AppState {
     pub(crate) login_limiter: Arc<LoginLimiter>,
     /// Parsed ledger files awaiting an administrator's or editor's confirmation.
     pub(crate) pending_imports: Arc<ledgers::PendingImports>,
+    /// The rows the evidence rules read, per organisation, patched with each change.
+    pub(crate) ledger_cache: Arc<ledger_cache::LedgerCache>,
     /// Suggestions per organisation, ledger version, form and day.
     pub(crate) suggestion_cache: Arc<
         std::sync::Mutex<std::collections::HashMap<String, Arc<Vec<mamori_evidence::Suggestion>>>>,
@@ -73,6 +76,7 @@ impl AppState {
             backup_every_hours: None,
             login_limiter: Arc::default(),
             pending_imports: Arc::default(),
+            ledger_cache: Arc::default(),
             suggestion_cache: Arc::default(),
         }
     }

@@ -822,27 +822,6 @@ struct LoadedForm<'a> {
     suggestions: HashMap<String, mamori_evidence::Suggestion>,
 }
 
-/// The records the evidence rules read: every enabled row of every ledger of the organisation.
-async fn evidence_facts(state: &AppState, org: &Org) -> Result<mamori_evidence::Facts, StoreError> {
-    let mut ledgers = std::collections::BTreeMap::new();
-    for kind in mamori_ledger::Kind::ALL {
-        let rows = state
-            .store
-            .ledger_all(org.id, kind.id())
-            .await?
-            .into_iter()
-            .filter(|r| !r.disabled)
-            .map(|r| (r.id, r.data))
-            .collect();
-        ledgers.insert(kind.id(), rows);
-    }
-    Ok(mamori_evidence::Facts {
-        ledgers: std::sync::Arc::new(ledgers),
-        security_officer: org.security_officer.clone(),
-        today: state.clock.today_jst(),
-    })
-}
-
 /// The suggestions for every item of a form, computed once per ledger version, day and form.
 pub(crate) async fn form_suggestions(
     state: &AppState,
@@ -866,7 +845,14 @@ pub(crate) async fn form_suggestions(
     {
         return Ok(hit.clone());
     }
-    let facts = evidence_facts(state, org).await?;
+    let facts = mamori_evidence::Facts {
+        ledgers: state
+            .ledger_cache
+            .ledgers(&state.store, org.id, version)
+            .await?,
+        security_officer: org.security_officer.clone(),
+        today: state.clock.today_jst(),
+    };
     let computed = std::sync::Arc::new(mamori_evidence::suggest_form(form, &facts));
     let mut cache = state
         .suggestion_cache

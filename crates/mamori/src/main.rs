@@ -230,7 +230,7 @@ enum ImportCommand {
         #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
         db: String,
         /// 台帳の種類（devices 機器台帳, accounts 利用者台帳, vendors 事業者・契約, contacts 外部連絡リスト,
-        /// loglist ログリスト, backups バックアップ台帳）
+        /// loglist ログリスト, logreviews ログ確認記録, backups バックアップ台帳）
         #[arg(long)]
         kind: String,
         /// 確認だけして取り込みません

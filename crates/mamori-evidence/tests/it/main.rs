@@ -353,21 +353,54 @@ fn backups_need_an_offline_copy_and_a_recent_restore_test() {
     );
 }
 
+fn log_list_row() -> Row {
+    row(&[
+        ("target", "電子カルテ"),
+        ("log_kind", "操作ログ"),
+        ("reviewer", "事務長"),
+        ("frequency", "月1回"),
+    ])
+}
+
+fn review(on: &str, findings: &str, comment: &str) -> Row {
+    let mut r = row(&[
+        ("reviewed_on", on),
+        ("reviewer", "事務長"),
+        ("target", "電子カルテ 操作ログ"),
+        ("findings", findings),
+    ]);
+    if !comment.is_empty() {
+        r.insert("comment".into(), comment.into());
+    }
+    r
+}
+
 #[test]
-fn access_logs_and_two_factor() {
+fn access_logs_need_a_log_list_and_recent_reviews() {
+    // はい: every log has a reviewer and a frequency, and someone looked within the year.
     let s = on(
         "access_log",
-        &facts(&[(
-            Kind::Loglist,
-            vec![row(&[
-                ("target", "電子カルテ"),
-                ("log_kind", "操作ログ"),
-                ("reviewer", "事務長"),
-                ("frequency", "月1回"),
-            ])],
-        )]),
+        &facts(&[
+            (Kind::Loglist, vec![log_list_row()]),
+            (
+                Kind::LogReviews,
+                vec![
+                    review("2024-03-01", "異常なし", ""),
+                    review(
+                        "2025-05-10",
+                        "異常あり",
+                        "退職者IDのログインを確認、無効化済み",
+                    ),
+                ],
+            ),
+        ]),
     );
     assert_eq!(s.verdict, Verdict::Yes);
+    assert_eq!(
+        s.reasons,
+        ["ログリストの1行すべてに確認者と確認頻度があり、最後のログ確認は令和7年5月10日です"]
+    );
+    // いいえ: a log without reviewer, and no review on record at all.
     let s = on(
         "access_log",
         &facts(&[(
@@ -375,10 +408,118 @@ fn access_logs_and_two_factor() {
             vec![row(&[("target", "サーバ"), ("log_kind", "ログオン")])],
         )]),
     );
+    assert_eq!(s.verdict, Verdict::No);
     assert_eq!(
         s.reasons,
-        ["ログリストの1行に確認者または確認頻度がありません"]
+        [
+            "ログリストの1行に確認者または確認頻度がありません",
+            "ログを確認した記録がありません（ログ確認記録に、確認日・確認者・結果を記録してください）",
+        ]
     );
+    // いいえ: the last review is over a year old, and a finding was left without a comment.
+    let s = on(
+        "access_log",
+        &facts(&[
+            (Kind::Loglist, vec![log_list_row()]),
+            (
+                Kind::LogReviews,
+                vec![
+                    review("2024-01-15", "異常あり", ""),
+                    review("2023-12-01", "異常なし", ""),
+                ],
+            ),
+        ]),
+    );
+    assert_eq!(s.verdict, Verdict::No);
+    assert_eq!(
+        s.reasons,
+        [
+            "ログの確認記録が1年以上ありません（最後の確認：令和6年1月15日）",
+            "「異常あり」のログ確認記録1件に、コメント・対応が記入されていません",
+        ]
+    );
+    assert_eq!(s.rows[0].kind, "logreviews");
+    assert_eq!(s.rows[0].id, 1, "the link goes to the last review");
+    // 判断材料不足: reviews alone, without a log list.
+    let s = on(
+        "access_log",
+        &facts(&[(Kind::LogReviews, vec![review("2025-05-10", "異常なし", "")])]),
+    );
+    assert_eq!(s.verdict, Verdict::Unknown);
+}
+
+/// The cache keeps only the fields the rules read: on sample ledgers with problems of every kind, the
+/// suggestions from projected rows are the suggestions from whole rows.
+#[test]
+fn projected_rows_give_the_same_suggestions() {
+    use mamori_ledger::sample;
+    let whole = facts(&[
+        (Kind::Devices, (0..400).map(sample::device).collect()),
+        (Kind::Accounts, (0..400).map(sample::account).collect()),
+        (
+            Kind::Loglist,
+            vec![
+                log_list_row(),
+                row(&[("target", "FW"), ("log_kind", "通信")]),
+            ],
+        ),
+        (
+            Kind::LogReviews,
+            vec![
+                review("2025-01-01", "異常あり", ""),
+                review("2025-02-01", "異常なし", ""),
+            ],
+        ),
+        (
+            Kind::Backups,
+            vec![row(&[
+                ("system", "電子カルテ"),
+                ("offline", "はい"),
+                ("restore_tested_on", "2025-01-10"),
+            ])],
+        ),
+        (
+            Kind::Contacts,
+            vec![row(&[("category", "公的機関"), ("organisation", "警察")])],
+        ),
+        (
+            Kind::Vendors,
+            vec![row(&[
+                ("name", "A社"),
+                ("mds_sds_followup", "未記入欄を照会中"),
+            ])],
+        ),
+    ]);
+    let projected = Facts {
+        ledgers: std::sync::Arc::new(
+            whole
+                .ledgers
+                .iter()
+                .map(|(k, rows)| {
+                    let kind = Kind::parse(k).unwrap();
+                    (
+                        *k,
+                        rows.iter()
+                            .map(|(id, r)| (*id, mamori_evidence::project(kind, r)))
+                            .collect(),
+                    )
+                })
+                .collect(),
+        ),
+        ..whole.clone()
+    };
+    let catalog = Catalog::builtin().unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for form in catalog.forms() {
+        let a = suggest_form(form, &whole);
+        seen.extend(a.iter().map(|s| s.verdict));
+        assert_eq!(a, suggest_form(form, &projected), "{}", form.edition);
+    }
+    assert!(seen.contains(&Verdict::No) && seen.contains(&Verdict::Unknown));
+}
+
+#[test]
+fn two_factor_from_the_user_ledger() {
     let s = on(
         "two_factor",
         &facts(&[(

@@ -535,6 +535,7 @@ async fn ledger_story(store: &Store, org_id: i64) {
         search: search.into(),
         sort: sort.into(),
         descending,
+        filters: Vec::new(),
         include_disabled: false,
         offset: 0,
         limit: 10,
@@ -549,6 +550,51 @@ async fn ledger_story(store: &Store, org_id: i64) {
         .await
         .unwrap();
     assert_eq!(page[0].data["user_id"], "u29");
+    // Sorted by a list column (its sortable copy) and by another field (the JSON): the same order rules,
+    // rows without the field last either way.
+    let (page, _) = store
+        .ledger_page(org_id, "accounts", &q("", "family_name", false))
+        .await
+        .unwrap();
+    assert_eq!(page[0].data["family_name"], "佐藤");
+    let (page, _) = store
+        .ledger_page(org_id, "accounts", &q("", "family_name", true))
+        .await
+        .unwrap();
+    assert_eq!(page[0].data["family_name"], "山田");
+    let (page, _) = store
+        .ledger_page(org_id, "accounts", &q("", "end_date", false))
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 10, "rows without the field still come");
+    // Filtered by a list column's value.
+    let (page, total) = store
+        .ledger_page(
+            org_id,
+            "accounts",
+            &LedgerQuery {
+                filters: vec![("status".into(), "無効".into())],
+                ..q("", "", false)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((total, page[0].data["user_id"].as_str()), (1, "u03"));
+    let (_, total) = store
+        .ledger_page(
+            org_id,
+            "accounts",
+            &LedgerQuery {
+                filters: vec![
+                    ("status".into(), "使用可".into()),
+                    ("family_name".into(), "山田".into()),
+                ],
+                ..q("", "", false)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(total, 15, "status 使用可 (29) and 山田 (15): u03 is 佐藤");
     let (page, total) = store
         .ledger_page(org_id, "accounts", &q("無効 u03", "", false))
         .await
@@ -556,6 +602,7 @@ async fn ledger_story(store: &Store, org_id: i64) {
     assert_eq!((page.len(), total), (1, 1));
     let id = page[0].id;
 
+    let before_edit = store.ledger_version(org_id).await.unwrap();
     let mut edited = page[0].data.clone();
     edited.insert("end_date".into(), "2025-03-31".into());
     store
@@ -571,6 +618,28 @@ async fn ledger_story(store: &Store, org_id: i64) {
         .await
         .unwrap();
     assert_eq!(total, 29, "disabled rows are hidden unless asked for");
+    // A reader that last looked before the edit gets just that row, now disabled; one that looked
+    // before any import gets every row.
+    let now = store.ledger_version(org_id).await.unwrap();
+    assert_eq!(now, before_edit + 2);
+    let changed = store
+        .ledger_changes(org_id, before_edit, now)
+        .await
+        .unwrap();
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0].0, "accounts");
+    assert!(changed[0].1.disabled && changed[0].1.data["end_date"] == "2025-03-31");
+    assert!(
+        store
+            .ledger_changes(org_id, now, now)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.ledger_changes(org_id, -1, now).await.unwrap().len(),
+        30
+    );
     assert!(
         store
             .ledger_row(org_id, "accounts", id)

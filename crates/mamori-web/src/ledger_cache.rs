@@ -1,0 +1,61 @@
+//! What the evidence rules read, kept per organisation between requests: the enabled rows of every
+//! ledger with only the fields the rules use, as of a ledger version. After a change only the rows
+//! written since that version are read again, so the first checklist after an edit or an import stays fast.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use mamori_evidence::Ledgers;
+use mamori_ledger::Kind;
+use mamori_store::{Store, StoreError};
+
+/// Organisations kept at once (a vendor's install may serve hundreds; the rows kept are small).
+const MAX_ORGS: usize = 1024;
+
+#[derive(Default)]
+pub(crate) struct LedgerCache(Mutex<HashMap<i64, (i64, Ledgers)>>);
+
+impl LedgerCache {
+    /// The organisation's ledgers as of `version` (the organisation's current ledger version).
+    pub(crate) async fn ledgers(
+        &self,
+        store: &Store,
+        org_id: i64,
+        version: i64,
+    ) -> Result<Ledgers, StoreError> {
+        let cached = self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&org_id)
+            .cloned();
+        // Rows carry the version of their last change (0 before the column existed): -1 reads them all.
+        let (from, mut ledgers) = match cached {
+            Some((v, ledgers)) if v == version => return Ok(ledgers),
+            Some((v, ledgers)) if v < version => (v, ledgers),
+            _ => (-1, Ledgers::default()),
+        };
+        let changes = store.ledger_changes(org_id, from, version).await?;
+        let map = Arc::make_mut(&mut ledgers);
+        for (kind, row) in changes {
+            let Some(kind) = Kind::parse(&kind) else {
+                continue;
+            };
+            let rows = map.entry(kind.id()).or_default();
+            if row.disabled {
+                rows.remove(&row.id);
+            } else {
+                rows.insert(row.id, mamori_evidence::project(kind, &row.data));
+            }
+        }
+        let mut cache = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= MAX_ORGS && !cache.contains_key(&org_id) {
+            cache.clear();
+        }
+        // A request that read a newer version meanwhile keeps its (newer) copy.
+        if cache.get(&org_id).is_none_or(|(v, _)| *v < version) {
+            cache.insert(org_id, (version, ledgers.clone()));
+        }
+        Ok(ledgers)
+    }
+}
