@@ -14,24 +14,10 @@ use serde::Serialize;
 /// with the rows that changed).
 pub type Ledgers = std::sync::Arc<BTreeMap<&'static str, BTreeMap<i64, Row>>>;
 
-/// The fields the rules read, per ledger: a cache may keep just these ([`project`]).
+/// The fields the rules read, per ledger (declared with the ledgers, which the store uses to keep a
+/// copy of just these per row): a cache may keep just these ([`project`]).
 pub fn fields_read(kind: Kind) -> &'static [&'static str] {
-    match kind {
-        Kind::Devices => &[
-            "software",
-            "os",
-            "os_version",
-            "remote_maintenance",
-            "remote_confirmed_on",
-            "support_end",
-        ],
-        Kind::Accounts => &["status", "reviewed_on", "admin", "end_date", "two_factor"],
-        Kind::Vendors => &["mds_sds_received_on", "mds_sds_followup"],
-        Kind::Contacts => &["phone", "category"],
-        Kind::Loglist => &["reviewer", "frequency"],
-        Kind::LogReviews => &["reviewed_on", "findings", "comment"],
-        Kind::Backups => &["offline", "restore_tested_on", "restore_procedure"],
-    }
+    kind.evidence_fields()
 }
 
 /// A row with only the fields the rules read (long ones, such as the software list, shortened: the
@@ -105,9 +91,19 @@ pub const MAX_REFS: usize = 20;
 /// A review older than this (days) no longer counts.
 pub const REVIEW_DAYS: i64 = 365;
 
+/// A stored date (YYYY-MM-DD, as the ledgers normalise them). Read by hand: the rules parse one per row
+/// of ledgers with tens of thousands of rows.
 fn date(row: &Row, key: &str) -> Option<NaiveDate> {
-    row.get(key)
-        .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+    let b = row.get(key)?.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
 }
 
 fn has(row: &Row, key: &str) -> bool {
@@ -180,7 +176,17 @@ fn empty(kind: Kind) -> Outcome {
 
 /// The suggestion for one item.
 pub fn suggest(item: &Item, facts: &Facts) -> Suggestion {
-    let o = match item.topic.as_str() {
+    let o = outcome(&item.topic, facts);
+    Suggestion {
+        item: item.id.clone(),
+        verdict: o.verdict,
+        reasons: o.reasons,
+        rows: o.rows,
+    }
+}
+
+fn outcome(topic: &str, facts: &Facts) -> Outcome {
+    match topic {
         "officer" => officer(facts),
         "device_ledger" => device_ledger(facts),
         "remote_maintenance" => remote_maintenance(facts),
@@ -197,18 +203,26 @@ pub fn suggest(item: &Item, facts: &Facts) -> Suggestion {
             "この項目（{}）の判断材料は台帳にありません。規程や設定を確認して回答してください",
             topic_label(other)
         )),
-    };
-    Suggestion {
-        item: item.id.clone(),
-        verdict: o.verdict,
-        reasons: o.reasons,
-        rows: o.rows,
     }
 }
 
-/// Suggestions for every item of a form.
+/// Suggestions for every item of a form; each topic's rule runs once even when several items share it.
 pub fn suggest_form(form: &Form, facts: &Facts) -> Vec<Suggestion> {
-    form.items.iter().map(|i| suggest(i, facts)).collect()
+    let mut by_topic: std::collections::HashMap<&str, Outcome> = std::collections::HashMap::new();
+    form.items
+        .iter()
+        .map(|item| {
+            let o = by_topic
+                .entry(item.topic.as_str())
+                .or_insert_with(|| outcome(&item.topic, facts));
+            Suggestion {
+                item: item.id.clone(),
+                verdict: o.verdict,
+                reasons: o.reasons.clone(),
+                rows: o.rows.clone(),
+            }
+        })
+        .collect()
 }
 
 fn topic_label(topic: &str) -> &str {

@@ -23,29 +23,28 @@ impl LedgerCache {
         org_id: i64,
         version: i64,
     ) -> Result<Ledgers, StoreError> {
-        let cached = self
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&org_id)
-            .cloned();
-        // Rows carry the version of their last change (0 before the column existed): -1 reads them all.
-        let (from, mut ledgers) = match cached {
-            Some((v, ledgers)) if v == version => return Ok(ledgers),
-            Some((v, ledgers)) if v < version => (v, ledgers),
-            _ => (-1, Ledgers::default()),
+        let cached = {
+            let mut cache = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            match cache.get(&org_id) {
+                Some((v, ledgers)) if *v == version => return Ok(ledgers.clone()),
+                // Taken out while it is patched, so that (once the last request's facts are dropped)
+                // it is patched in place rather than copied whole.
+                Some((v, _)) if *v < version => cache.remove(&org_id),
+                _ => None,
+            }
         };
-        let changes = store.ledger_changes(org_id, from, version).await?;
+        // Rows carry the version of their last change (0 before the column existed): -1 reads them all.
+        let (from, mut ledgers) = cached.unwrap_or((-1, Ledgers::default()));
         let map = Arc::make_mut(&mut ledgers);
-        for (kind, row) in changes {
-            let Some(kind) = Kind::parse(&kind) else {
-                continue;
-            };
+        for kind in Kind::ALL {
+            let changed = store.ledger_facts(org_id, kind.id(), from, version).await?;
             let rows = map.entry(kind.id()).or_default();
-            if row.disabled {
-                rows.remove(&row.id);
-            } else {
-                rows.insert(row.id, mamori_evidence::project(kind, &row.data));
+            for (id, disabled, facts) in changed {
+                if disabled {
+                    rows.remove(&id);
+                } else {
+                    rows.insert(id, mamori_evidence::project(kind, &facts));
+                }
             }
         }
         let mut cache = self.0.lock().unwrap_or_else(|e| e.into_inner());

@@ -623,22 +623,38 @@ async fn ledger_story(store: &Store, org_id: i64) {
     let now = store.ledger_version(org_id).await.unwrap();
     assert_eq!(now, before_edit + 2);
     let changed = store
-        .ledger_changes(org_id, before_edit, now)
+        .ledger_facts(org_id, "accounts", before_edit, now)
         .await
         .unwrap();
     assert_eq!(changed.len(), 1);
-    assert_eq!(changed[0].0, "accounts");
-    assert!(changed[0].1.disabled && changed[0].1.data["end_date"] == "2025-03-31");
+    let (changed_id, disabled, facts) = &changed[0];
+    assert_eq!((*changed_id, *disabled), (id, true));
+    assert_eq!(
+        facts,
+        &fields(&[("end_date", "2025-03-31"), ("status", "無効")]),
+        "just the fields the evidence reads"
+    );
     assert!(
         store
-            .ledger_changes(org_id, now, now)
+            .ledger_facts(org_id, "accounts", now, now)
             .await
             .unwrap()
             .is_empty()
     );
     assert_eq!(
-        store.ledger_changes(org_id, -1, now).await.unwrap().len(),
+        store
+            .ledger_facts(org_id, "accounts", -1, now)
+            .await
+            .unwrap()
+            .len(),
         30
+    );
+    assert!(
+        store
+            .ledger_facts(org_id, "devices", -1, now)
+            .await
+            .unwrap()
+            .is_empty()
     );
     assert!(
         store
