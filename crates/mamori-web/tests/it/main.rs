@@ -1960,3 +1960,93 @@ async fn ledger_evidence_suggests_answers_and_disagreement_needs_a_note() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
 }
+
+/// Filters by a column's value on the page and the API; log reviews turn the access-log item (R7 2(10))
+/// from いいえ to はい, and disabling the review turns it back (the evidence cache is patched with each
+/// change, never stale).
+#[tokio::test]
+async fn ledger_filters_and_log_reviews_drive_the_access_log_item() {
+    let app = app().await;
+    let admin = session_for(&app.store, "admin", "c").await;
+    let import = |kind: &str, csv: &str| {
+        Request::post(format!("/api/v1/ledgers/{kind}/import"))
+            .header(header::AUTHORIZATION, format!("Bearer {}", app.token))
+            .body(Body::from(csv.to_string()))
+            .unwrap()
+    };
+    let csv = "ユーザID,状態,姓\r\nyamada,使用可,山田\r\nsato,無効,佐藤\r\nsuzuki,使用可,鈴木\r\n";
+    assert_eq!(
+        send(&app.router, import("accounts", csv)).await.status,
+        StatusCode::OK
+    );
+    let html = get(
+        &app.router,
+        &format!("/ledgers/accounts?f_status={}", enc("無効")),
+        &admin,
+    )
+    .await
+    .text();
+    assert!(
+        html.contains("1 行") && html.contains("<td>sato</td>"),
+        "{html}"
+    );
+    assert!(html.contains("<option selected>無効</option>"));
+    // A value that is not one of the column's choices is no filter at all.
+    let html = get(&app.router, "/ledgers/accounts?f_status=x", &admin)
+        .await
+        .text();
+    assert!(html.contains("3 行"));
+    let r = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/ledgers/accounts?f_status={}", enc("使用可")),
+            None,
+        )
+        .await;
+    assert_eq!(r.json()["total"], 2);
+
+    let csv = "機器・システム,ログの種類,確認者,確認頻度\r\n電子カルテ,操作ログ,事務長,月1回\r\n";
+    assert_eq!(
+        send(&app.router, import("loglist", csv)).await.status,
+        StatusCode::OK
+    );
+    let s = access_log_suggestion(&app).await;
+    assert_eq!(s["verdict"], "no");
+    assert!(
+        s["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("ログを確認した記録がありません")
+    );
+
+    let csv = "確認日,確認者,確認したログ,結果,コメント\r\n令和7年5月10日,事務長,電子カルテ 操作ログ,異常なし,\r\n";
+    let r = send(&app.router, import("logreviews", csv)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let s = access_log_suggestion(&app).await;
+    assert_eq!(s["verdict"], "yes", "{s}");
+    assert!(s["reasons"][0].as_str().unwrap().contains("令和7年5月10日"));
+    let html = get(&app.router, "/ledgers/logreviews", &admin).await.text();
+    assert!(
+        html.contains("ログ確認記録") && html.contains("<td>2025-05-10</td>"),
+        "{html}"
+    );
+
+    let review = app.store.ledger_all(1, "logreviews").await.unwrap()[0].id;
+    app.store
+        .set_ledger_row_disabled(1, "logreviews", review, true, "admin", now())
+        .await
+        .unwrap();
+    assert_eq!(access_log_suggestion(&app).await["verdict"], "no");
+}
+
+async fn access_log_suggestion(app: &App) -> Value {
+    app.api(Method::GET, "/api/v1/checklists/r7/facility/evidence", None)
+        .await
+        .json()["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["item"] == "r7.facility.2.10")
+        .unwrap()
+        .clone()
+}
