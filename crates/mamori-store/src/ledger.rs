@@ -80,10 +80,9 @@ fn facts(kind: &str, data: &Fields) -> String {
 }
 
 /// Identifies the mapping from list columns to `s0`..`s9` and the fields kept in `facts`: rows written
-/// under another mapping are
-/// rewritten at start-up ([`Store::refresh_sort_columns`]).
+/// under another mapping are rewritten at start-up ([`Store::refresh_sort_columns`]).
 pub(crate) fn sort_mapping() -> i64 {
-    // FNV-1a over every kind's list column keys; kept positive for BIGINT/INTEGER alike.
+    // FNV-1a over every kind's list column and evidence field keys; kept positive for BIGINT/INTEGER.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for kind in mamori_ledger::Kind::ALL {
         for b in kind
@@ -213,6 +212,7 @@ impl Store {
                 filter.push_str(&format!(" AND s{slot} = ${}", binds.len() + 2));
             }
         }
+        let filter_binds = binds.len();
         let dir = if q.descending { "DESC" } else { "ASC" };
         let order = if q.sort.is_empty() {
             "id".to_string()
@@ -229,8 +229,6 @@ impl Store {
             };
             format!("({expr}) IS NULL, {expr} {dir}, id")
         };
-        let filter_binds =
-            binds.len() - usize::from(!q.sort.is_empty() && slot_of(&q.sort).is_none());
         // The page's ids are chosen first, so that the sort carries ids and keys, not whole rows.
         let sql = format!(
             "SELECT id, data, disabled, updated_at FROM ledger_rows WHERE id IN \
@@ -341,7 +339,7 @@ impl Store {
         }
     }
 
-    /// Every row of a ledger (disabled ones too), in id order: for export and for the evidence rules.
+    /// Every row of a ledger (disabled ones too), in id order: for export.
     pub async fn ledger_all(&self, org_id: i64, kind: &str) -> Result<Vec<LedgerRow>> {
         sqlx::query(
             "SELECT id, data, disabled, updated_at FROM ledger_rows WHERE org_id = $1 AND kind = $2 ORDER BY id",
@@ -399,17 +397,22 @@ impl Store {
         }
         let now = ts(at);
         let mut counts = ImportCounts::default();
-        // Taken at the first change: an import that changes nothing keeps the version.
-        let mut version = None;
+        // An import that changes nothing keeps the version (a file's rows never share an identity).
+        let changes = rows.iter().any(|row| {
+            identity_of(row, identity)
+                .and_then(|i| by_identity.get(&i))
+                .is_none_or(|(_, old)| old != row)
+        });
+        let version = if changes {
+            bump_version(&mut tx, org_id).await?
+        } else {
+            0
+        };
         for row in rows {
             match identity_of(row, identity).and_then(|i| by_identity.get(&i)) {
                 Some((_, old)) if old == row => counts.unchanged += 1,
                 Some((id, old)) => {
-                    let v = match version {
-                        Some(v) => v,
-                        None => *version.insert(bump_version(&mut tx, org_id).await?),
-                    };
-                    write_row(&mut tx, org_id, kind, Some(*id), row, v, &now).await?;
+                    write_row(&mut tx, org_id, kind, Some(*id), row, version, &now).await?;
                     let key = format!("{kind}/{id}");
                     audit(
                         &mut tx,
@@ -426,11 +429,7 @@ impl Store {
                     counts.updated += 1;
                 }
                 None => {
-                    let v = match version {
-                        Some(v) => v,
-                        None => *version.insert(bump_version(&mut tx, org_id).await?),
-                    };
-                    let id = write_row(&mut tx, org_id, kind, None, row, v, &now).await?;
+                    let id = write_row(&mut tx, org_id, kind, None, row, version, &now).await?;
                     let key = format!("{kind}/{id}");
                     audit(
                         &mut tx,
