@@ -1,5 +1,8 @@
-//! Mamori's documents. For now: the facility (or pharmacy, or vendor) checklist as an xlsx workbook laid out
-//! like the official form: header, notes, sections, items, 1回目/2回目 result columns and 備考, A4 print setup.
+//! Mamori's documents: the facility (or pharmacy, or vendor) checklist as an xlsx workbook laid out like the
+//! official form (header, notes, sections, items, 1回目/2回目 result columns and 備考, A4 print setup, the
+//! sheet protected except the cells a person fills in), and reading such a workbook back into answers.
+
+pub mod checklist_import;
 
 use chrono::NaiveDate;
 use mamori_core::answers::{AnswerSet, RowStatus, exemption};
@@ -26,6 +29,11 @@ pub struct ChecklistExport<'a> {
 }
 
 pub const SHEET_NAME: &str = "チェックリスト";
+/// The hidden column holding each item row's `item id|target`, so that an exported workbook reads back
+/// exactly, whatever the person did to the texts.
+pub const KEY_COLUMN: u16 = 5;
+/// How the 備考 cell marks a note of the second round.
+pub const NOTE_ROUND2: &str = "（2回目）";
 /// Row (0-based) of the column headings; items start two rows below.
 pub const HEADER_ROW_LABEL: &str = "チェック項目";
 
@@ -80,6 +88,9 @@ pub fn checklist_xlsx(x: &ChecklistExport<'_>) -> Result<Vec<u8>, ReportError> {
     let group = cell.clone().set_italic();
     let center = cell.clone().set_align(FormatAlign::Center);
     let muted = center.clone().set_font_color(Color::RGB(0x595959));
+    // The cells a person fills in stay editable when the sheet is protected.
+    let input = center.clone().set_unlocked();
+    let input_note = cell.clone().set_unlocked();
 
     ws.set_column_width(0, 6)?;
     ws.set_column_width(1, 60)?;
@@ -176,26 +187,33 @@ pub fn checklist_xlsx(x: &ChecklistExport<'_>) -> Result<Vec<u8>, ReportError> {
                             ws.write_with_format(row, col, s.label(), &muted)?;
                         }
                         (None, Some(a)) => {
-                            ws.write_with_format(row, col, result_cell(a), &center)?;
+                            ws.write_with_format(row, col, result_cell(a), &input)?;
                             if !a.note.is_empty() {
                                 notes.push(if round == 1 {
                                     a.note.clone()
                                 } else {
-                                    format!("（2回目）{}", a.note)
+                                    format!("{NOTE_ROUND2}{}", a.note)
                                 });
                             }
                         }
-                        _ => {
+                        (Some(_), _) => {
                             ws.write_with_format(row, col, "", &center)?;
+                        }
+                        (None, None) => {
+                            ws.write_with_format(row, col, "", &input)?;
                         }
                     }
                 }
-                ws.write_with_format(row, 4, notes.join("\n"), &cell)?;
+                ws.write_with_format(row, 4, notes.join("\n"), &input_note)?;
+                ws.write(row, KEY_COLUMN, format!("{}|{}", item.id, target.id()))?;
                 row += 1;
             }
         }
     }
 
+    ws.set_column_hidden(KEY_COLUMN)?;
+    // Protected without a password: against slips, not people (the form's texts must stay as issued).
+    ws.protect();
     ws.set_paper_size(9); // A4
     ws.set_portrait();
     ws.set_print_fit_to_pages(1, 0);

@@ -1,0 +1,284 @@
+//! Reading a filled checklist workbook back into answers: Mamori's own export (matched by the hidden key
+//! column) or a workbook laid out like it, such as a facility's own Excel from an earlier year (matched by
+//! item text under the 全般/サーバ/端末PC/ネットワーク機器 headings). All-or-nothing: every cell that cannot
+//! be read is named by row and column, and no answer is returned.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx};
+use chrono::NaiveDate;
+use mamori_core::AnswerInput;
+use mamori_core::catalog::{Catalog, Form, Item, Target};
+use mamori_ledger::values::parse_date;
+use serde::Serialize;
+
+use crate::{HEADER_ROW_LABEL, KEY_COLUMN, NOTE_ROUND2};
+
+/// A cell that could not be read: Excel's row number (1-based) and the column's heading.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SheetError {
+    pub row: usize,
+    pub column: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for SheetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.column.is_empty() {
+            write!(f, "{}行目: {}", self.row, self.message)
+        } else {
+            write!(f, "{}行目「{}」列: {}", self.row, self.column, self.message)
+        }
+    }
+}
+
+/// The answers found in a workbook, and the Excel row of each (item, target) for later messages.
+#[derive(Debug, Clone, Default)]
+pub struct ImportedAnswers {
+    pub inputs: Vec<AnswerInput>,
+    pub rows: HashMap<(String, String), usize>,
+    /// Item rows read (answered or not).
+    pub item_rows: usize,
+}
+
+fn whole_file(message: impl Into<String>) -> Vec<SheetError> {
+    vec![SheetError {
+        row: 0,
+        column: String::new(),
+        message: message.into(),
+    }]
+}
+
+fn cell_text(range: &calamine::Range<Data>, row: usize, col: usize) -> String {
+    match range.get((row, col)) {
+        None | Some(Data::Empty) => String::new(),
+        // A date cell typed by hand: written back as text the parser reads.
+        Some(Data::DateTime(d)) => NaiveDate::from_ymd_opt(1899, 12, 30)
+            .and_then(|epoch| epoch.checked_add_days(chrono::Days::new(d.as_f64() as u64)))
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        Some(c) => c.to_string().trim().to_string(),
+    }
+}
+
+/// Compare item texts without the spacing and width differences of retyped forms.
+fn normal(s: &str) -> String {
+    mamori_ledger::values::half_width(s)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// A result cell as the form writes it: 「はい」 or 「いいえ」, the check date (in parentheses or on the next
+/// line), and for いいえ 「目標日：…」. `Ok(None)` for an empty, 確認不要 or 記入不要 cell.
+pub fn parse_result_cell(s: &str) -> Result<Option<(bool, NaiveDate, Option<NaiveDate>)>, String> {
+    let t = s.trim();
+    if t.is_empty() || ["確認不要", "記入不要", "未回答", "-", "－"].contains(&t) {
+        return Ok(None);
+    }
+    let (yes, rest) = if let Some(r) = t.strip_prefix("いいえ") {
+        (false, r)
+    } else if let Some(r) = t.strip_prefix("はい") {
+        (true, r)
+    } else {
+        return Err(format!(
+            "「{t}」を読み取れません（「はい」または「いいえ」と確認日を書いてください）"
+        ));
+    };
+    let (checked, target) = match rest.split_once("目標日") {
+        Some((c, g)) => (c, Some(g.trim_start_matches([':', '：', ' ', '　']))),
+        None => (rest, None),
+    };
+    let clean = |p: &str| {
+        p.trim_matches(|c: char| c.is_whitespace() || "（）()【】「」".contains(c))
+            .to_string()
+    };
+    let checked = clean(checked);
+    if checked.is_empty() {
+        return Err("確認日がありません（例：はい（令和7年5月20日））".into());
+    }
+    let checked_on =
+        parse_date(&checked).ok_or_else(|| format!("確認日「{checked}」を読み取れません"))?;
+    let target_date = match target.map(clean) {
+        None => None,
+        Some(g) if g.is_empty() => None,
+        Some(g) => Some(parse_date(&g).ok_or_else(|| format!("目標日「{g}」を読み取れません"))?),
+    };
+    if yes && target_date.is_some() {
+        return Err("「はい」に目標日は書けません".into());
+    }
+    Ok(Some((yes, checked_on, target_date)))
+}
+
+/// Reads the answers of `form` from a workbook (the sheet with the 「チェック項目」 heading).
+pub fn read_checklist_xlsx(
+    catalog: &Catalog,
+    form: &Form,
+    bytes: &[u8],
+) -> Result<ImportedAnswers, Vec<SheetError>> {
+    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
+        .map_err(|e| whole_file(format!("Excel（xlsx）ファイルとして読めません: {e}")))?;
+    let names = wb.sheet_names();
+    let mut found = None;
+    for name in names {
+        let Ok(range) = wb.worksheet_range(&name) else {
+            continue;
+        };
+        let header = (0..range.height().min(200)).find(|r| {
+            (0..range.width().min(10)).any(|c| cell_text(&range, *r, c) == HEADER_ROW_LABEL)
+        });
+        if let Some(h) = header {
+            found = Some((range, h));
+            break;
+        }
+    }
+    let Some((range, header)) = found else {
+        return Err(whole_file(format!(
+            "「{HEADER_ROW_LABEL}」の見出しがあるシートが見つかりません"
+        )));
+    };
+    // Columns: A number, B item text, C 1回目, D 2回目, E 備考, and Mamori's key column (hidden).
+    let by_key: HashMap<&str, &Item> = form.items.iter().map(|i| (i.id.as_str(), i)).collect();
+    let by_text: HashMap<String, &Item> = form.items.iter().map(|i| (normal(&i.text), i)).collect();
+    let headings: Vec<(String, Target)> = Target::ALL
+        .iter()
+        .map(|t| (normal(catalog.group_heading(*t)), *t))
+        .filter(|(h, _)| !h.is_empty())
+        .collect();
+    let mut out = ImportedAnswers::default();
+    let mut errors = Vec::new();
+    let mut group: Option<Target> = None;
+    for r in header + 2..range.height() {
+        let excel_row = r + 1;
+        let (a, b) = (cell_text(&range, r, 0), cell_text(&range, r, 1));
+        let key = cell_text(&range, r, KEY_COLUMN as usize);
+        if b.is_empty() {
+            // A heading row (section or target group) spans the row from column A.
+            if let Some((_, t)) = headings.iter().find(|(h, _)| *h == normal(&a)) {
+                group = Some(*t);
+            }
+            continue;
+        }
+        let (item, target) = if let Some((id, target)) = key.split_once('|') {
+            let item = by_key.get(id).copied();
+            let target = Target::ALL.iter().copied().find(|t| t.id() == target);
+            match (item, target) {
+                (Some(i), Some(t)) => (i, t),
+                _ => {
+                    errors.push(SheetError {
+                        row: excel_row,
+                        column: String::new(),
+                        message: format!("この様式にない項目です（{key}）"),
+                    });
+                    continue;
+                }
+            }
+        } else {
+            let first = b.lines().next().unwrap_or_default();
+            let Some(item) = by_text.get(&normal(first)).copied() else {
+                errors.push(SheetError {
+                    row: excel_row,
+                    column: "チェック項目".into(),
+                    message: format!(
+                        "「{first}」はこの様式の項目にありません（版や様式が違う可能性があります）"
+                    ),
+                });
+                continue;
+            };
+            let target = group
+                .filter(|g| item.targets.iter().any(|t| t.group == *g))
+                .unwrap_or(item.targets[0].group);
+            (item, target)
+        };
+        out.item_rows += 1;
+        out.rows
+            .insert((item.id.clone(), target.id().to_string()), excel_row);
+        let notes = cell_text(&range, r, 4);
+        let (mut note1, mut note2) = (Vec::new(), Vec::new());
+        for line in notes.lines() {
+            match line.strip_prefix(NOTE_ROUND2) {
+                Some(n) => note2.push(n),
+                None => note1.push(line),
+            }
+        }
+        for (round, col, column, note) in [
+            (1, 2, "1回目", note1.join("\n")),
+            (2, 3, "2回目", note2.join("\n")),
+        ] {
+            match parse_result_cell(&cell_text(&range, r, col)) {
+                Ok(Some((yes, checked_on, target_date))) => out.inputs.push(AnswerInput {
+                    item: item.id.clone(),
+                    target: Some(target.id().into()),
+                    round: Some(round),
+                    answer: Some(if yes { "yes" } else { "no" }.into()),
+                    checked_on: Some(checked_on.to_string()),
+                    target_date: target_date.map(|d| d.to_string()),
+                    note: (!note.is_empty()).then_some(note),
+                }),
+                Ok(None) if !note.trim().is_empty() => errors.push(SheetError {
+                    row: excel_row,
+                    column: "備考".into(),
+                    message: format!("{column}の回答がないのに備考があります"),
+                }),
+                Ok(None) => {}
+                Err(message) => errors.push(SheetError {
+                    row: excel_row,
+                    column: column.into(),
+                    message,
+                }),
+            }
+        }
+    }
+    if out.item_rows == 0 && errors.is_empty() {
+        errors.extend(whole_file("チェック項目の行がありません"));
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn result_cells_as_forms_write_them() {
+        assert_eq!(
+            parse_result_cell("はい\n（令和7年5月20日）"),
+            Ok(Some((true, d("2025-05-20"), None)))
+        );
+        assert_eq!(
+            parse_result_cell("いいえ（R7.5.20）目標日：令和8年3月31日"),
+            Ok(Some((false, d("2025-05-20"), Some(d("2026-03-31")))))
+        );
+        assert_eq!(
+            parse_result_cell("いいえ\n2025/5/20\n目標日:2026/3/1"),
+            Ok(Some((false, d("2025-05-20"), Some(d("2026-03-01")))))
+        );
+        assert!(parse_result_cell("いいえ（令和7年13月1日）").is_err());
+        assert_eq!(parse_result_cell("確認不要"), Ok(None));
+        assert_eq!(parse_result_cell(""), Ok(None));
+        assert!(
+            parse_result_cell("済")
+                .unwrap_err()
+                .contains("「済」を読み取れません")
+        );
+        assert!(
+            parse_result_cell("はい")
+                .unwrap_err()
+                .contains("確認日がありません")
+        );
+        assert!(
+            parse_result_cell("はい（5月頃）")
+                .unwrap_err()
+                .contains("確認日「5月頃」")
+        );
+    }
+}
