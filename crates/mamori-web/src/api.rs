@@ -25,6 +25,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/ledgers/{kind}"),
     ("get", "/api/v1/ledgers/{kind}/export.{format}"),
     ("post", "/api/v1/ledgers/{kind}/import"),
+    ("post", "/api/v1/checklists/{edition}/{variant}/import"),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -46,9 +47,45 @@ pub fn router() -> Router<AppState> {
 
 /// API routes that take files (a larger body limit, see [`crate::IMPORT_LIMIT`]).
 pub fn upload_router() -> Router<AppState> {
-    Router::new().route(
-        "/ledgers/{kind}/import",
-        axum::routing::post(crate::ledgers::api_import),
+    Router::new()
+        .route(
+            "/ledgers/{kind}/import",
+            axum::routing::post(crate::ledgers::api_import),
+        )
+        .route(
+            "/checklists/{edition}/{variant}/import",
+            axum::routing::post(import_checklist),
+        )
+}
+
+#[derive(serde::Deserialize)]
+struct ImportQuery {
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// The body is a filled checklist workbook (xlsx). 422 with every problem by row and column, or what was
+/// (or, with `dry_run`, would be) saved.
+async fn import_checklist(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((edition, variant)): Path<(String, String)>,
+    axum::extract::Query(q): axum::extract::Query<ImportQuery>,
+    body: Bytes,
+) -> ApiResult {
+    let (user, org) = bearer(&state, &headers).await?;
+    let f = form(&state, &user, &edition, &variant, Action::AnswerForm)?;
+    Ok(
+        match crate::checklist_import::import_checklist(&state, &org, &user, f, &body, q.dry_run)
+            .await?
+        {
+            Ok(done) => axum::Json(json!(done)).into_response(),
+            Err(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                axum::Json(json!({ "errors": errors })),
+            )
+                .into_response(),
+        },
     )
 }
 

@@ -4,6 +4,7 @@
 mod account;
 pub mod api;
 pub mod auth;
+pub mod checklist_import;
 mod ledger_cache;
 mod ledgers;
 mod pages;

@@ -406,12 +406,17 @@ async fn openapi_document_matches_the_routes() {
             .replace("{format}", "csv");
         let method: Method = method.to_uppercase().parse().unwrap();
         let r = if method == Method::POST {
+            let body = if uri.contains("/checklists/") {
+                Body::from(one_answer_workbook())
+            } else {
+                Body::from("ユーザID,状態\r\nsato,使用可\r\n")
+            };
             send(
                 &app.router,
                 Request::post(&uri)
                     .header(header::AUTHORIZATION, format!("Bearer {}", app.token))
                     .header(header::CONTENT_TYPE, "text/csv")
-                    .body(Body::from("ユーザID,状態\r\nsato,使用可\r\n"))
+                    .body(body)
                     .unwrap(),
             )
             .await
@@ -1004,6 +1009,12 @@ async fn role_and_tenancy_matrix_covers_every_route() {
             "/api/v1/ledgers/accounts/import",
             [OK, OK, NO, NO],
         ),
+        (
+            "POST",
+            "/checklists/{edition}/{variant}/import",
+            "/api/v1/checklists/r7/facility/import",
+            [OK, OK, NO, NO],
+        ),
     ];
     // Routes open to anyone (setup, login, health, static files) carry no facility data.
     let public = [
@@ -1127,7 +1138,9 @@ async fn role_and_tenancy_matrix_covers_every_route() {
                 .method(*method)
                 .uri(*path)
                 .header(header::AUTHORIZATION, format!("Bearer {token}"));
-            let body = if *method == "POST" {
+            let body = if *method == "POST" && path.contains("/checklists/") {
+                Body::from(one_answer_workbook())
+            } else if *method == "POST" {
                 Body::from(ledger_csv)
             } else if *method == "PUT" {
                 let variant = if path.contains("/vendor/") {
@@ -2049,4 +2062,123 @@ async fn access_log_suggestion(app: &App) -> Value {
         .find(|s| s["item"] == "r7.facility.2.10")
         .unwrap()
         .clone()
+}
+
+/// The R7 facility workbook with 1(1) answered はい on 2025-05-20.
+fn one_answer_workbook() -> Vec<u8> {
+    let catalog = mamori_core::Catalog::builtin().unwrap();
+    let form = catalog.form("r7", mamori_core::Variant::Facility).unwrap();
+    let answers = mamori_core::AnswerSet::new([mamori_core::Answer {
+        item: "r7.facility.1.1".into(),
+        target: mamori_core::Target::General,
+        round: 1,
+        answer: mamori_core::Choice::Yes,
+        checked_on: chrono::NaiveDate::from_ymd_opt(2025, 5, 20).unwrap(),
+        target_date: None,
+        note: String::new(),
+    }]);
+    mamori_report::checklist_xlsx(&mamori_report::ChecklistExport {
+        catalog: &catalog,
+        form,
+        org_name: "みどりクリニック",
+        answers: &answers,
+        has_vendor_contract: true,
+        fiscal_year: mamori_core::FiscalYear::new(2025),
+        created_on: chrono::NaiveDate::from_ymd_opt(2025, 6, 1).unwrap(),
+    })
+    .unwrap()
+}
+
+/// A facility's exported workbook, imported into another (empty) facility, gives the same answers; a dry
+/// run saves nothing; a file that is not a workbook, or a workbook breaking the form's rules, saves nothing
+/// and says where.
+#[tokio::test]
+async fn checklist_workbook_import_reproduces_answers() {
+    let from = app().await;
+    let mut answers = vec![
+        answer("r7.facility.1.1", "yes", "2025-05-20", None),
+        answer("r7.facility.2.1", "no", "2025-05-21", Some("2026-03-01")),
+    ];
+    answers[1]["note"] = json!("台帳を作成中");
+    let r = from
+        .api(
+            Method::PUT,
+            "/api/v1/checklists/r7/facility/answers",
+            Some(json!(answers)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let xlsx = from
+        .api(
+            Method::GET,
+            "/api/v1/checklists/r7/facility/export.xlsx",
+            None,
+        )
+        .await
+        .body;
+
+    let to = app().await;
+    let import = |query: &str, body: Vec<u8>| {
+        Request::post(format!("/api/v1/checklists/r7/facility/import{query}"))
+            .header(header::AUTHORIZATION, format!("Bearer {}", to.token))
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let stored = |app: &App| {
+        let app = app.store.clone();
+        async move {
+            let org = app.first_org_id().await.unwrap().unwrap();
+            let mut a = app
+                .answers(org, "r7", mamori_core::Variant::Facility)
+                .await
+                .unwrap();
+            a.sort_by_key(mamori_core::Answer::key);
+            a
+        }
+    };
+    let r = send(&to.router, import("?dry_run=true", xlsx.clone())).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["answers"], 2);
+    assert!(stored(&to).await.is_empty(), "a dry run saves nothing");
+    let r = send(&to.router, import("", xlsx.clone())).await;
+    assert_eq!(r.json()["dry_run"], false);
+    assert_eq!(stored(&to).await, stored(&from).await);
+
+    let r = send(&to.router, import("", b"No.,item\r\n".to_vec())).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.json()["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("xlsx")
+    );
+    // いいえ without a 目標日 in the workbook: refused by the form's rule, named by row and column.
+    let catalog = mamori_core::Catalog::builtin().unwrap();
+    let form = catalog.form("r7", mamori_core::Variant::Facility).unwrap();
+    let bad = mamori_core::AnswerSet::new([mamori_core::Answer {
+        item: "r7.facility.2.1".into(),
+        target: mamori_core::Target::General,
+        round: 1,
+        answer: mamori_core::Choice::No,
+        checked_on: chrono::NaiveDate::from_ymd_opt(2025, 5, 20).unwrap(),
+        target_date: None,
+        note: String::new(),
+    }]);
+    let bad = mamori_report::checklist_xlsx(&mamori_report::ChecklistExport {
+        catalog: &catalog,
+        form,
+        org_name: "x",
+        answers: &bad,
+        has_vendor_contract: true,
+        fiscal_year: mamori_core::FiscalYear::new(2025),
+        created_on: chrono::NaiveDate::from_ymd_opt(2025, 6, 1).unwrap(),
+    })
+    .unwrap();
+    let r = send(&to.router, import("", bad)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let e = &r.json()["errors"][0];
+    assert_eq!(e["column"], "1回目");
+    assert!(e["row"].as_u64().unwrap() > 5);
+    assert!(e["message"].as_str().unwrap().contains("目標日"), "{e}");
+    assert_eq!(stored(&to).await, stored(&from).await, "nothing changed");
 }
