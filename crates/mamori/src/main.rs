@@ -238,6 +238,25 @@ enum ImportCommand {
         dry_run: bool,
         file: PathBuf,
     },
+    /// 記入済みのチェックリスト（xlsx：Mamori の書き出し、または様式どおりの Excel）を回答として取り込みます。
+    /// 様式のルールに反する回答が1つでもあれば何も保存しません
+    Checklist {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        /// 版（r5, r6, r7）
+        #[arg(long)]
+        edition: String,
+        /// facility（医療機関確認用）, pharmacy（薬局確認用）, vendor（事業者確認用）
+        #[arg(long, default_value = "facility")]
+        variant: String,
+        /// 回答した人として変更履歴に残す利用者のログインID
+        #[arg(long)]
+        user: String,
+        /// 確認だけして保存しません
+        #[arg(long)]
+        dry_run: bool,
+        file: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -589,6 +608,59 @@ async fn run(cli: Cli) -> Result<()> {
                 counts.updated,
                 counts.unchanged
             );
+            Ok(())
+        }
+        Command::Import {
+            command:
+                ImportCommand::Checklist {
+                    db,
+                    edition,
+                    variant,
+                    user,
+                    dry_run,
+                    file,
+                },
+        } => {
+            let variant: Variant = variant
+                .parse()
+                .map_err(|e: mamori_core::CatalogError| anyhow::anyhow!("{e}"))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("{} を読めません", file.display()))?;
+            let store = open(&db).await?;
+            let Some(u) = store.user_by_login(&user).await? else {
+                bail!("ログインID「{user}」の利用者がいません");
+            };
+            let action = mamori_core::Action::AnswerForm(variant);
+            if !mamori_core::roles::allowed(u.role, action) {
+                bail!("{}", action.refusal());
+            }
+            let org = store.org(u.org_id).await?;
+            let state = AppState::new(store, Catalog::builtin()?, Clock::system());
+            let form = state.catalog.require_form(&edition, variant)?;
+            match mamori_web::checklist_import::import_checklist(
+                &state, &org, &u, form, &bytes, dry_run,
+            )
+            .await?
+            {
+                Ok(done) if done.dry_run => println!(
+                    "{} 行の項目から {} 件の回答を確認しました（--dry-run のため保存していません）",
+                    done.item_rows, done.answers
+                ),
+                Ok(done) => println!(
+                    "{} 行の項目から {} 件の回答を保存しました（変更履歴に記録しました）",
+                    done.item_rows, done.answers
+                ),
+                Err(errors) => {
+                    for e in &errors {
+                        eprintln!("{e}");
+                    }
+                    bail!(
+                        "{} に {} 件の誤りがあるため、何も保存しませんでした",
+                        file.display(),
+                        errors.len()
+                    );
+                }
+            }
             Ok(())
         }
         Command::User {

@@ -690,3 +690,136 @@ fn ledger_import_and_export_from_the_command_line() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("台帳の種類「printers」はありません"));
 }
+
+/// A filled workbook imported from the command line: a dry run saves nothing, the import saves every
+/// answer, the facility's export then reads into an empty facility and exports the same cells; a workbook
+/// breaking the form's rules saves nothing and names the cell.
+#[test]
+fn checklist_import_from_the_command_line() {
+    use mamori_core::{Answer, AnswerSet, Catalog, Choice, FiscalYear, Target, Variant};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let db = db.to_str().unwrap();
+    assert!(init(db, "Sakura#2025!").status.success());
+    // Today's fiscal year, whatever the date: the CLI checks against the real clock.
+    let today = chrono::Utc::now().date_naive();
+    let fy = FiscalYear::containing(today);
+    let catalog = Catalog::builtin().unwrap();
+    let edition = catalog.edition_for(fy).unwrap().edition;
+    let form = catalog.form(&edition, Variant::Pharmacy).unwrap();
+    let workbook = |answers: Vec<Answer>| {
+        mamori_report::checklist_xlsx(&mamori_report::ChecklistExport {
+            catalog: &catalog,
+            form,
+            org_name: "さくら薬局",
+            answers: &AnswerSet::new(answers),
+            has_vendor_contract: true,
+            fiscal_year: fy,
+            created_on: today,
+        })
+        .unwrap()
+    };
+    let gate = form.items.iter().find(|i| i.gate).unwrap();
+    let officer = form.items.iter().find(|i| i.topic == "officer").unwrap();
+    let answer = |item: &mamori_core::Item, choice, target_date| Answer {
+        item: item.id.clone(),
+        target: Target::General,
+        round: 1,
+        answer: choice,
+        checked_on: today,
+        target_date,
+        note: String::new(),
+    };
+    let good = dir.path().join("filled.xlsx");
+    std::fs::write(
+        &good,
+        workbook(vec![
+            answer(gate, Choice::Yes, None),
+            // Against the ledgers' はい (an officer is set): the note says why.
+            Answer {
+                note: "責任者の交代を予定".into(),
+                ..answer(officer, Choice::No, Some(fy.last_day()))
+            },
+        ]),
+    )
+    .unwrap();
+    let args = |db: &str, file: &std::path::Path, dry: bool| {
+        let mut a = vec![
+            "import".to_string(),
+            "checklist".into(),
+            "--db".into(),
+            db.into(),
+            "--edition".into(),
+            edition.clone(),
+            "--variant".into(),
+            "pharmacy".into(),
+            "--user".into(),
+            "admin".into(),
+        ];
+        if dry {
+            a.push("--dry-run".into());
+        }
+        a.push(file.to_str().unwrap().into());
+        a
+    };
+    let a = args(db, &good, true);
+    let out = run_ok(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.contains("2 件の回答を確認しました（--dry-run"), "{out}");
+    let a = args(db, &good, false);
+    let out = run_ok(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.contains("2 件の回答を保存しました"), "{out}");
+
+    let export = |db: &str, name: &str| {
+        let path = dir.path().join(name);
+        run_ok(&[
+            "export",
+            "checklist",
+            "--db",
+            db,
+            "--edition",
+            &edition,
+            "--variant",
+            "pharmacy",
+            "--out",
+            path.to_str().unwrap(),
+        ]);
+        path
+    };
+    let first = export(db, "first.xlsx");
+    let db2 = dir.path().join("m2.db");
+    let db2 = db2.to_str().unwrap();
+    assert!(init(db2, "Sakura#2025!").status.success());
+    let a = args(db2, &first, false);
+    run_ok(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let second = export(db2, "second.xlsx");
+    assert_eq!(xlsx_cells(&first), xlsx_cells(&second));
+    assert!(
+        xlsx_cells(&second)
+            .iter()
+            .flatten()
+            .any(|c| c.starts_with("いいえ\n") && c.contains("目標日"))
+    );
+
+    // いいえ without a 目標日: nothing saved, the cell named.
+    let bad = dir.path().join("bad.xlsx");
+    std::fs::write(
+        &bad,
+        workbook(vec![Answer {
+            note: "交代予定".into(),
+            ..answer(officer, Choice::No, None)
+        }]),
+    )
+    .unwrap();
+    let a = args(db2, &bad, false);
+    let out = mamori().args(&a).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("「1回目」列:") && err.contains("目標日"),
+        "{err}"
+    );
+    assert!(
+        err.contains("1 件の誤りがあるため、何も保存しませんでした"),
+        "{err}"
+    );
+}
