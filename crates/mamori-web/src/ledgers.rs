@@ -29,25 +29,32 @@ const MAX_PENDING: usize = 32;
 /// A previewed import waits this long for its confirmation.
 const PENDING_FOR: Duration = Duration::from_secs(30 * 60);
 
-/// Parsed files awaiting confirmation, by a random token; only their uploader may confirm them.
+/// Uploaded files awaiting confirmation after their preview, by a random token; only their uploader may
+/// confirm them. Ledger files wait parsed; checklist workbooks wait as they came.
 #[derive(Default)]
 pub(crate) struct PendingImports(Mutex<HashMap<String, Pending>>);
+
+pub(crate) enum PendingData {
+    Rows(Vec<Row>),
+    Workbook(Vec<u8>),
+}
 
 struct Pending {
     org_id: i64,
     user_id: i64,
-    kind: Kind,
-    rows: Vec<Row>,
+    /// What the upload is for: `ledger/accounts`, `checklist/r7/facility` …
+    what: String,
+    data: PendingData,
     at: Instant,
 }
 
 impl PendingImports {
-    fn put(&self, p: Pending) -> String {
+    pub(crate) fn put(&self, org_id: i64, user_id: i64, what: String, data: PendingData) -> String {
         let token = auth::new_token();
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         map.retain(|_, v| v.at.elapsed() < PENDING_FOR);
         // Uploads wait in memory: a user's newer upload replaces their older one, and there are few in all.
-        map.retain(|_, v| !(v.user_id == p.user_id && v.kind == p.kind));
+        map.retain(|_, v| !(v.user_id == user_id && v.what == what));
         while map.len() >= MAX_PENDING {
             let oldest = map
                 .iter()
@@ -56,21 +63,45 @@ impl PendingImports {
                 .expect("not empty");
             map.remove(&oldest);
         }
-        map.insert(token.clone(), p);
+        map.insert(
+            token.clone(),
+            Pending {
+                org_id,
+                user_id,
+                what,
+                data,
+                at: Instant::now(),
+            },
+        );
         token
     }
-    fn take(&self, token: &str, org_id: i64, user_id: i64, kind: Kind) -> Option<Vec<Row>> {
+    pub(crate) fn take(
+        &self,
+        token: &str,
+        org_id: i64,
+        user_id: i64,
+        what: &str,
+    ) -> Option<PendingData> {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let p = map.get(token)?;
         if p.org_id != org_id
             || p.user_id != user_id
-            || p.kind != kind
+            || p.what != what
             || p.at.elapsed() >= PENDING_FOR
         {
             return None;
         }
-        map.remove(token).map(|p| p.rows)
+        map.remove(token).map(|p| p.data)
     }
+}
+
+/// The confirmation of a preview that is no longer waiting.
+pub(crate) fn pending_gone() -> PageError {
+    PageError::new(
+        StatusCode::CONFLICT,
+        "取り込めません",
+        "確認画面の有効期限（30分）が切れたか、すでに取り込み済みです。もう一度ファイルを選んでください。",
+    )
 }
 
 fn kind_of(s: &str) -> Result<Kind, PageError> {
@@ -406,13 +437,12 @@ pub async fn import_preview(
         })
         .collect();
     let count = parsed.rows.len();
-    let token = state.pending_imports.put(Pending {
-        org_id: org.id,
-        user_id: session.user.id,
-        kind,
-        rows: parsed.rows.into_iter().map(|(_, r)| r).collect(),
-        at: Instant::now(),
-    });
+    let token = state.pending_imports.put(
+        org.id,
+        session.user.id,
+        format!("ledger/{}", kind.id()),
+        PendingData::Rows(parsed.rows.into_iter().map(|(_, r)| r).collect()),
+    );
     let page = PreviewPage {
         nav: Some(nav(&state, &session, &org)),
         kind: kind.id(),
@@ -451,16 +481,14 @@ pub async fn import_confirm(
         return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
-    let rows = state
-        .pending_imports
-        .take(&f.token, org.id, session.user.id, kind)
-        .ok_or_else(|| {
-            PageError::new(
-                StatusCode::CONFLICT,
-                "取り込めません",
-                "確認画面の有効期限（30分）が切れたか、すでに取り込み済みです。もう一度ファイルを選んでください。",
-            )
-        })?;
+    let Some(PendingData::Rows(rows)) = state.pending_imports.take(
+        &f.token,
+        org.id,
+        session.user.id,
+        &format!("ledger/{}", kind.id()),
+    ) else {
+        return Err(pending_gone());
+    };
     let counts = state
         .store
         .import_ledger(

@@ -173,6 +173,10 @@ pub fn router(state: AppState) -> Router {
             post(ledgers::import_confirm),
         )
         .route(
+            "/checklists/{edition}/{variant}/import/confirm",
+            post(checklist_import::import_confirm),
+        )
+        .route(
             "/ledgers/{kind}/new",
             get(ledgers::new_page).post(ledgers::save_row),
         )
@@ -188,6 +192,10 @@ pub fn router(state: AppState) -> Router {
     // Ledger files are larger than any form; only these routes take them.
     let uploads = Router::new()
         .route("/ledgers/{kind}/import", post(ledgers::import_preview))
+        .route(
+            "/checklists/{edition}/{variant}/import",
+            post(checklist_import::import_preview),
+        )
         .nest("/api/v1", api::upload_router())
         .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT))
         .layer(RequestBodyLimitLayer::new(IMPORT_LIMIT))

@@ -181,7 +181,7 @@ pub(crate) fn nav(state: &AppState, session: &Session, org: &Org) -> Nav {
 }
 
 /// The form named in the path, if the user may do `action` with it.
-fn checklist_form<'a>(
+pub(crate) fn checklist_form<'a>(
     state: &'a AppState,
     user: &User,
     edition: &str,
@@ -805,6 +805,8 @@ struct ChecklistPage {
     notes: Vec<(String, bool)>,
     sections: Vec<SectionView>,
     has_errors: bool,
+    can_answer: bool,
+    imported: Option<String>,
 }
 
 #[derive(Template)]
@@ -1002,14 +1004,24 @@ fn checklist_page(
             .collect(),
         sections,
         has_errors: typed.is_some_and(|t| !t.errors.is_empty()),
+        can_answer: lf.can_answer,
+        imported: None,
         nav: Some(nav),
     }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ChecklistQuery {
+    /// After a workbook import: how many answers it saved.
+    #[serde(default)]
+    imported: Option<usize>,
 }
 
 pub async fn checklist(
     State(state): State<AppState>,
     SignedIn(session, org): SignedIn,
     Path((edition, variant)): Path<(String, String)>,
+    Query(q): Query<ChecklistQuery>,
 ) -> PageResult {
     let lf = load_form(
         &state,
@@ -1019,7 +1031,10 @@ pub async fn checklist(
         Action::ViewForm,
     )
     .await?;
-    let page = checklist_page(&state, nav(&state, &session, &org), &org, &lf, None);
+    let mut page = checklist_page(&state, nav(&state, &session, &org), &org, &lf, None);
+    page.imported = q
+        .imported
+        .map(|n| format!("Excel から {n} 件の回答を取り込みました（変更履歴に記録しました）"));
     Ok(render(&page).into_response())
 }
 

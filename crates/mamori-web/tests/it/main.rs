@@ -902,6 +902,19 @@ async fn role_and_tenancy_matrix_covers_every_route() {
             "/ledgers/accounts/import/confirm",
             [409, 409, NO, NO],
         ),
+        // The matrix uploads a CSV: not a workbook, so 422 where answering is allowed.
+        (
+            "POST",
+            "/checklists/{edition}/{variant}/import",
+            "/checklists/r7/facility/import",
+            [422, 422, NO, NO],
+        ),
+        (
+            "POST",
+            "/checklists/{edition}/{variant}/import/confirm",
+            "/checklists/r7/facility/import/confirm",
+            [409, 409, NO, NO],
+        ),
         ("POST", "/settings", "/settings", [MOVED, NO, NO, NO]),
         ("GET", "/account/totp", "/account/totp", [OK, OK, OK, OK]),
         (
@@ -2181,4 +2194,57 @@ async fn checklist_workbook_import_reproduces_answers() {
     assert!(e["row"].as_u64().unwrap() > 5);
     assert!(e["message"].as_str().unwrap().contains("目標日"), "{e}");
     assert_eq!(stored(&to).await, stored(&from).await, "nothing changed");
+}
+
+/// The page flow: upload a workbook, see its answers (nothing saved yet), confirm, land on the checklist
+/// with the answers in place; a bad workbook shows every problem and offers no confirmation.
+#[tokio::test]
+async fn checklist_workbook_import_on_the_page() {
+    let app = app().await;
+    let admin = session_for(&app.store, "admin", "c").await;
+    let upload = |bytes: &[u8]| {
+        let (ct, body) = multipart_file("c", "令和7年度.xlsx", bytes);
+        Request::post("/checklists/r7/facility/import")
+            .header(header::COOKIE, &admin)
+            .header(header::CONTENT_TYPE, ct)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let r = send(&app.router, upload(&one_answer_workbook())).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let html = r.text();
+    assert!(html.contains("id=\"preview-count\">1 件の回答"), "{html}");
+    assert!(html.contains("<td>令和7年5月20日</td>"));
+    let org = app.store.first_org_id().await.unwrap().unwrap();
+    let saved = || async {
+        app.store
+            .answers(org, "r7", mamori_core::Variant::Facility)
+            .await
+            .unwrap()
+    };
+    assert!(saved().await.is_empty(), "the preview saves nothing");
+    let token = form_field(&html, "token");
+    let r = send(
+        &app.router,
+        form_post(
+            "/checklists/r7/facility/import/confirm",
+            &admin,
+            &format!("csrf=c&token={token}"),
+        ),
+    )
+    .await;
+    assert_eq!(
+        r.headers[header::LOCATION],
+        "/checklists/r7/facility?imported=1"
+    );
+    assert_eq!(saved().await.len(), 1);
+    let html = get(&app.router, "/checklists/r7/facility?imported=1", &admin)
+        .await
+        .text();
+    assert!(html.contains("Excel から 1 件の回答を取り込みました"));
+
+    let r = send(&app.router, upload(b"not a workbook")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text();
+    assert!(html.contains("id=\"import-errors\"") && !html.contains("confirm-import"));
 }
