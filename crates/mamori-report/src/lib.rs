@@ -64,6 +64,120 @@ pub fn item_cell(item: &Item, target: Target) -> String {
     s
 }
 
+/// A result cell as printed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Printed {
+    /// 確認不要 / 記入不要 (first round only).
+    Exempt(&'static str),
+    /// Nothing to fill in (the second round of an exempt row).
+    Blank,
+    /// Not answered yet: to be filled in.
+    Open,
+    Answer(String),
+}
+
+/// One (item, target) row of a form as printed.
+#[derive(Debug, Clone)]
+pub struct PrintedRow {
+    pub item: String,
+    pub target: Target,
+    pub number: String,
+    /// The item's text with its ※ note, 参考 and unverified marks (and the gate's note).
+    pub text: String,
+    pub round1: Printed,
+    pub round2: Printed,
+    /// Both rounds' 備考 (the second marked [`NOTE_ROUND2`]).
+    pub note: String,
+}
+
+pub struct PrintedGroup {
+    /// 全般/サーバ/端末PC/ネットワーク機器 in section 2.
+    pub heading: Option<String>,
+    pub rows: Vec<PrintedRow>,
+}
+
+pub struct PrintedSection {
+    pub title: String,
+    pub groups: Vec<PrintedGroup>,
+}
+
+/// The form as printed, with its answers: what the xlsx and the PDF both show.
+pub fn printed_layout(
+    catalog: &Catalog,
+    form: &Form,
+    answers: &AnswerSet,
+    has_vendor_contract: bool,
+) -> Vec<PrintedSection> {
+    form.layout()
+        .into_iter()
+        .map(|sec| PrintedSection {
+            title: catalog.section_title(&sec.section).to_string(),
+            groups: sec
+                .groups
+                .iter()
+                .map(|g| PrintedGroup {
+                    heading: g.target.map(|t| catalog.group_heading(t).to_string()),
+                    rows: g
+                        .items
+                        .iter()
+                        .map(|item| {
+                            let target = g.target.unwrap_or(item.targets[0].group);
+                            printed_row(catalog, form, item, target, answers, has_vendor_contract)
+                        })
+                        .collect(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn printed_row(
+    catalog: &Catalog,
+    form: &Form,
+    item: &Item,
+    target: Target,
+    answers: &AnswerSet,
+    has_vendor_contract: bool,
+) -> PrintedRow {
+    let mut text = item_cell(item, target);
+    if item.gate {
+        text.push('\n');
+        text.push_str(catalog.gate_note());
+    }
+    let exempt = exemption(form, item, answers, has_vendor_contract);
+    let mut notes = Vec::new();
+    let mut results = [Printed::Open, Printed::Open];
+    for round in 1..=2u8 {
+        results[usize::from(round - 1)] = match (exempt, answers.get(&item.id, target, round)) {
+            (Some(s @ (RowStatus::NotNeeded | RowStatus::NotApplicable)), _) if round == 1 => {
+                Printed::Exempt(s.label())
+            }
+            (Some(_), _) => Printed::Blank,
+            (None, Some(a)) => {
+                if !a.note.is_empty() {
+                    notes.push(if round == 1 {
+                        a.note.clone()
+                    } else {
+                        format!("{NOTE_ROUND2}{}", a.note)
+                    });
+                }
+                Printed::Answer(result_cell(a))
+            }
+            (None, None) => Printed::Open,
+        };
+    }
+    let [round1, round2] = results;
+    PrintedRow {
+        item: item.id.clone(),
+        target,
+        number: item.number.clone(),
+        text,
+        round1,
+        round2,
+        note: notes.join("\n"),
+    }
+}
+
 pub fn checklist_xlsx(x: &ChecklistExport<'_>) -> Result<Vec<u8>, ReportError> {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
@@ -152,60 +266,27 @@ pub fn checklist_xlsx(x: &ChecklistExport<'_>) -> Result<Vec<u8>, ReportError> {
     ws.write_with_format(row + 1, 3, "2回目", &head)?;
     row += 2;
 
-    for sec in form.layout() {
-        ws.merge_range(
-            row,
-            0,
-            row,
-            4,
-            x.catalog.section_title(&sec.section),
-            &section,
-        )?;
+    for sec in printed_layout(x.catalog, form, x.answers, x.has_vendor_contract) {
+        ws.merge_range(row, 0, row, 4, &sec.title, &section)?;
         row += 1;
         for g in &sec.groups {
-            if let Some(t) = g.target {
-                ws.merge_range(row, 0, row, 4, x.catalog.group_heading(t), &group)?;
+            if let Some(h) = &g.heading {
+                ws.merge_range(row, 0, row, 4, h, &group)?;
                 row += 1;
             }
-            for item in &g.items {
-                let target = g.target.unwrap_or(item.targets[0].group);
-                let mut text = item_cell(item, target);
-                if item.gate {
-                    text.push('\n');
-                    text.push_str(x.catalog.gate_note());
+            for r in &g.rows {
+                ws.write_with_format(row, 0, &r.number, &center)?;
+                ws.write_with_format(row, 1, &r.text, &cell)?;
+                for (col, result) in [(2, &r.round1), (3, &r.round2)] {
+                    match result {
+                        Printed::Exempt(label) => ws.write_with_format(row, col, *label, &muted)?,
+                        Printed::Blank => ws.write_with_format(row, col, "", &center)?,
+                        Printed::Open => ws.write_with_format(row, col, "", &input)?,
+                        Printed::Answer(t) => ws.write_with_format(row, col, t, &input)?,
+                    };
                 }
-                ws.write_with_format(row, 0, &item.number, &center)?;
-                ws.write_with_format(row, 1, &text, &cell)?;
-                let exempt = exemption(form, item, x.answers, x.has_vendor_contract);
-                let mut notes = Vec::new();
-                for round in 1..=2u8 {
-                    let col = 1 + u16::from(round);
-                    match (exempt, x.answers.get(&item.id, target, round)) {
-                        (Some(s @ (RowStatus::NotNeeded | RowStatus::NotApplicable)), _)
-                            if round == 1 =>
-                        {
-                            ws.write_with_format(row, col, s.label(), &muted)?;
-                        }
-                        (None, Some(a)) => {
-                            ws.write_with_format(row, col, result_cell(a), &input)?;
-                            if !a.note.is_empty() {
-                                notes.push(if round == 1 {
-                                    a.note.clone()
-                                } else {
-                                    format!("{NOTE_ROUND2}{}", a.note)
-                                });
-                            }
-                        }
-                        (Some(_), _) => {
-                            ws.write_with_format(row, col, "", &center)?;
-                        }
-                        (None, None) => {
-                            ws.write_with_format(row, col, "", &input)?;
-                        }
-                    }
-                }
-                ws.write_with_format(row, 4, notes.join("\n"), &input_note)?;
-                ws.write(row, KEY_COLUMN, format!("{}|{}", item.id, target.id()))?;
+                ws.write_with_format(row, 4, &r.note, &input_note)?;
+                ws.write(row, KEY_COLUMN, format!("{}|{}", r.item, r.target.id()))?;
                 row += 1;
             }
         }
