@@ -21,6 +21,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/checklists/{edition}/{variant}/answers"),
     ("put", "/api/v1/checklists/{edition}/{variant}/answers"),
     ("get", "/api/v1/checklists/{edition}/{variant}/export.xlsx"),
+    ("get", "/api/v1/checklists/{edition}/{variant}/export.pdf"),
+    ("get", "/api/v1/pack.pdf"),
     ("get", "/api/v1/checklists/{edition}/{variant}/evidence"),
     ("get", "/api/v1/ledgers/{kind}"),
     ("get", "/api/v1/ledgers/{kind}/export.{format}"),
@@ -36,6 +38,11 @@ pub fn router() -> Router<AppState> {
             get(get_answers).put(put_answers),
         )
         .route("/checklists/{edition}/{variant}/export.xlsx", get(export))
+        .route(
+            "/checklists/{edition}/{variant}/export.pdf",
+            get(crate::documents::api_form_pdf),
+        )
+        .route("/pack.pdf", get(crate::documents::api_pack_pdf))
         .route("/checklists/{edition}/{variant}/evidence", get(evidence))
         .route("/ledgers/{kind}", get(crate::ledgers::api_list))
         .route(

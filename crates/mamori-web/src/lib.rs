@@ -5,6 +5,7 @@ mod account;
 pub mod api;
 pub mod auth;
 pub mod checklist_import;
+pub mod documents;
 mod ledger_cache;
 mod ledgers;
 mod pages;
@@ -166,6 +167,11 @@ pub fn router(state: AppState) -> Router {
             "/checklists/{edition}/{variant}/export.xlsx",
             get(pages::export_xlsx),
         )
+        .route(
+            "/checklists/{edition}/{variant}/export.pdf",
+            get(documents::page_form_pdf),
+        )
+        .route("/pack.pdf", get(documents::page_pack_pdf))
         .route("/ledgers/{kind}", get(ledgers::list_page))
         .route("/ledgers/{kind}/export.{format}", get(ledgers::export_file))
         .route(

@@ -194,7 +194,7 @@ pub(crate) fn checklist_form<'a>(
     Ok(form)
 }
 
-fn fallback_notice(state: &AppState, edition: &str) -> Option<String> {
+pub(crate) fn fallback_notice(state: &AppState, edition: &str) -> Option<String> {
     let fy = FiscalYear::containing(state.clock.today_jst());
     state
         .catalog

@@ -183,7 +183,7 @@ enum AuditCommand {
 
 #[derive(Subcommand)]
 enum ExportCommand {
-    /// チェックリストを Excel（xlsx）に書き出します
+    /// チェックリストを書き出します（拡張子 .xlsx なら Excel、.pdf なら PDF）
     Checklist {
         #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
         db: String,
@@ -193,6 +193,16 @@ enum ExportCommand {
         /// 様式（facility, pharmacy, vendor）
         #[arg(long)]
         variant: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// 立入検査用資料（表紙、施設の様式、事業者確認用、台帳の要約、「いいえ」の項目の目標日と根拠）を PDF に書き出します
+    Pack {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        /// 版（省略時は今年度に使う版）
+        #[arg(long)]
+        edition: Option<String>,
         #[arg(long)]
         out: PathBuf,
     },
@@ -463,6 +473,18 @@ async fn run(cli: Cli) -> Result<()> {
                 bail!("初期設定がまだです（mamori init または mamori serve の初期設定画面）");
             };
             let org = store.org(org_id).await?;
+            if out
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("pdf"))
+            {
+                let state = AppState::new(store, catalog, Clock::system());
+                let form = state.catalog.require_form(&edition, variant)?;
+                let bytes = mamori_web::documents::form_pdf(&state, &org, form).await?;
+                std::fs::write(&out, bytes)
+                    .with_context(|| format!("{} に書き込めません", out.display()))?;
+                println!("{} に書き出しました", out.display());
+                return Ok(());
+            }
             let answers = AnswerSet::new(store.answers(org.id, &edition, variant).await?);
             let today = Clock::system().today_jst();
             let bytes = mamori_report::checklist_xlsx(&mamori_report::ChecklistExport {
@@ -477,6 +499,33 @@ async fn run(cli: Cli) -> Result<()> {
             std::fs::write(&out, bytes)
                 .with_context(|| format!("{} に書き込めません", out.display()))?;
             println!("{} に書き出しました", out.display());
+            Ok(())
+        }
+        Command::Export {
+            command: ExportCommand::Pack { db, edition, out },
+        } => {
+            let store = open(&db).await?;
+            let org = store.org(first_org(&store).await?).await?;
+            let state = AppState::new(store, catalog()?, Clock::system());
+            let edition = match edition {
+                Some(e) => e,
+                None => state
+                    .catalog
+                    .edition_for(mamori_core::FiscalYear::containing(state.clock.today_jst()))
+                    .map(|c| c.edition)
+                    .context("使える版がありません")?,
+            };
+            let started = std::time::Instant::now();
+            let pdf = mamori_web::documents::inspection_pack(&state, &org, &edition).await?;
+            std::fs::write(&out, &pdf.bytes)
+                .with_context(|| format!("{} に書き込めません", out.display()))?;
+            println!(
+                "{} に書き出しました（{} ページ、{} KB、{:.1} 秒）",
+                out.display(),
+                pdf.pages,
+                pdf.bytes.len() / 1024,
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Command::Export {

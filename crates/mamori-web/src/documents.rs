@@ -1,0 +1,251 @@
+//! PDF documents of an organisation: one form as PDF, and the inspection pack (立入検査用資料) — cover, the
+//! facility's form, the vendor form, ledger summaries and the evidence behind each いいえ. Shared by the
+//! pages, the API and `mamori export pack`.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use mamori_core::catalog::Form;
+use mamori_core::{Action, AnswerSet, Variant};
+use mamori_ledger::Kind;
+use mamori_report::pack::{PackForm, PackInput, pack_data};
+use mamori_store::{Org, StoreError, User};
+
+use crate::AppState;
+use crate::api::{ApiError, ApiResult, bearer};
+use crate::pages::{PageError, PageResult, SignedIn, checklist_form};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Catalog(#[from] mamori_core::CatalogError),
+    #[error(transparent)]
+    Pdf(#[from] mamori_pdf::PdfError),
+}
+
+impl From<DocumentError> for PageError {
+    fn from(e: DocumentError) -> Self {
+        match e {
+            DocumentError::Store(e) => e.into(),
+            DocumentError::Catalog(e) => e.into(),
+            DocumentError::Pdf(e) => PageError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "PDF を作成できません",
+                e.to_string(),
+            ),
+        }
+    }
+}
+
+impl From<DocumentError> for ApiError {
+    fn from(e: DocumentError) -> Self {
+        match e {
+            DocumentError::Store(e) => e.into(),
+            DocumentError::Catalog(e) => e.into(),
+            DocumentError::Pdf(e) => {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+            }
+        }
+    }
+}
+
+/// What goes into a document: the forms (with their answers) and, for the pack, the ledgers and evidence.
+async fn render(
+    state: &AppState,
+    org: &Org,
+    forms: &[&Form],
+    whole_pack: bool,
+) -> Result<mamori_pdf::Pdf, DocumentError> {
+    let first = forms[0];
+    let mut answers = Vec::new();
+    for f in forms {
+        answers.push(AnswerSet::new(
+            state.store.answers(org.id, &f.edition, f.variant).await?,
+        ));
+    }
+    let mut ledgers = HashMap::new();
+    let mut evidence = HashMap::new();
+    if whole_pack {
+        for kind in Kind::ALL {
+            let rows = state
+                .store
+                .ledger_all(org.id, kind.id())
+                .await?
+                .into_iter()
+                .filter(|r| !r.disabled)
+                .map(|r| r.data)
+                .collect();
+            ledgers.insert(kind, rows);
+        }
+        for s in crate::pages::form_suggestions(state, org, first)
+            .await?
+            .iter()
+        {
+            evidence.insert(
+                s.item.clone(),
+                (s.verdict.label().to_string(), s.reasons.clone()),
+            );
+        }
+    }
+    let input = PackInput {
+        catalog: &state.catalog,
+        org_name: &org.name,
+        org_kind: org.kind.label(),
+        security_officer: &org.security_officer,
+        fiscal_year: state.fiscal_year(&first.edition)?,
+        created_on: state.clock.today_jst(),
+        notice: crate::pages::fallback_notice(state, &first.edition),
+        has_vendor_contract: org.has_vendor_contract,
+        forms: forms
+            .iter()
+            .zip(&answers)
+            .map(|(form, answers)| PackForm {
+                form,
+                answers,
+                vendor: None,
+            })
+            .collect(),
+        ledgers: &ledgers,
+        evidence: &evidence,
+    };
+    let mut data = pack_data(&input);
+    if !whole_pack {
+        data["ledgers"] = serde_json::json!([]);
+        data["noes"] = serde_json::Value::Null;
+        data["cover"] = false.into();
+        data["pack_title"] = first.title.clone().into();
+    }
+    Ok(mamori_pdf::render(
+        mamori_pdf::PACK_TEMPLATE,
+        &data,
+        state.clock.today_jst(),
+    )?)
+}
+
+/// One form with its answers, as PDF.
+pub async fn form_pdf(state: &AppState, org: &Org, form: &Form) -> Result<Vec<u8>, DocumentError> {
+    Ok(render(state, org, &[form], false).await?.bytes)
+}
+
+/// The inspection pack for an edition: the organisation's own form, the vendor form when it has a
+/// vendor contract, the ledgers and the evidence.
+pub async fn inspection_pack(
+    state: &AppState,
+    org: &Org,
+    edition: &str,
+) -> Result<mamori_pdf::Pdf, DocumentError> {
+    let own = state
+        .catalog
+        .require_form(edition, org.kind.own_variant())?;
+    let mut forms = vec![own];
+    if org.has_vendor_contract {
+        forms.push(state.catalog.require_form(edition, Variant::Vendor)?);
+    }
+    render(state, org, &forms, true).await
+}
+
+fn pdf_response(name: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The edition of the pack: the one asked for, or the one in use this fiscal year.
+#[derive(serde::Deserialize)]
+pub struct PackQuery {
+    #[serde(default)]
+    edition: Option<String>,
+}
+
+fn pack_edition(state: &AppState, q: &PackQuery) -> String {
+    q.edition.clone().unwrap_or_else(|| {
+        state
+            .catalog
+            .edition_for(mamori_core::FiscalYear::containing(state.clock.today_jst()))
+            .map(|c| c.edition)
+            .unwrap_or_default()
+    })
+}
+
+/// The pack needs the facility's form and its ledgers.
+fn may_see_pack(user: &User, org: &Org) -> Result<(), &'static str> {
+    crate::permit(user, Action::ViewForm(org.kind.own_variant()))?;
+    crate::permit(user, Action::ViewLedgers)
+}
+
+pub(crate) async fn page_form_pdf(
+    State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
+    Path((edition, variant)): Path<(String, String)>,
+) -> PageResult {
+    let form = checklist_form(
+        &state,
+        &session.user,
+        &edition,
+        &variant,
+        Action::ExportForm,
+    )?;
+    let bytes = form_pdf(&state, &org, form).await?;
+    Ok(pdf_response(
+        &format!("mamori-checklist-{edition}-{}.pdf", form.variant.id()),
+        bytes,
+    ))
+}
+
+pub(crate) async fn page_pack_pdf(
+    State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
+    Query(q): Query<PackQuery>,
+) -> PageResult {
+    may_see_pack(&session.user, &org).map_err(PageError::forbidden)?;
+    let edition = pack_edition(&state, &q);
+    let pdf = inspection_pack(&state, &org, &edition).await?;
+    Ok(pdf_response(
+        &format!("mamori-pack-{edition}.pdf"),
+        pdf.bytes,
+    ))
+}
+
+pub(crate) async fn api_form_pdf(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((edition, variant)): Path<(String, String)>,
+) -> ApiResult {
+    let (user, org) = bearer(&state, &headers).await?;
+    let variant: Variant = variant.parse()?;
+    let form = state.catalog.require_form(&edition, variant)?;
+    crate::permit(&user, Action::ExportForm(variant))
+        .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
+    let bytes = form_pdf(&state, &org, form).await?;
+    Ok(pdf_response(
+        &format!("mamori-checklist-{edition}-{}.pdf", variant.id()),
+        bytes,
+    ))
+}
+
+pub(crate) async fn api_pack_pdf(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PackQuery>,
+) -> ApiResult {
+    let (user, org) = bearer(&state, &headers).await?;
+    may_see_pack(&user, &org).map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
+    let edition = pack_edition(&state, &q);
+    let pdf = inspection_pack(&state, &org, &edition).await?;
+    Ok(pdf_response(
+        &format!("mamori-pack-{edition}.pdf"),
+        pdf.bytes,
+    ))
+}
