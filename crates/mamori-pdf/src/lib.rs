@@ -101,17 +101,19 @@ pub fn render(
         today: Datetime::from_ymd(today.year(), today.month() as u8, today.day() as u8)
             .ok_or_else(|| PdfError::Template(format!("日付 {today} を使えません")))?,
     };
-    let doc = typst::compile::<typst_layout::PagedDocument>(&world)
-        .output
-        .map_err(|errors| {
-            PdfError::Template(
-                errors
-                    .iter()
-                    .map(|e| e.message.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )
-        })?;
+    let compiled = typst::compile::<typst_layout::PagedDocument>(&world).output;
+    // typst memoises layouts across compilations; a server renders many different packs, so nothing is
+    // kept (bounded memory, and every render's time is an honest one).
+    typst::comemo::evict(0);
+    let doc = compiled.map_err(|errors| {
+        PdfError::Template(
+            errors
+                .iter()
+                .map(|e| e.message.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })?;
     let bytes = typst_pdf::pdf(&doc, &typst_pdf::PdfOptions::default()).map_err(|errors| {
         PdfError::Export(
             errors
