@@ -3,6 +3,8 @@
 //! answer — はい, いいえ or 判断材料不足 — with reasons in plain Japanese and the rows behind them. A ledger
 //! that is empty gives 判断材料不足: the facility may keep that record elsewhere.
 
+pub mod reconcile;
+
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
