@@ -6,8 +6,10 @@
 
 pub mod backup;
 pub mod ledger;
+pub mod vendor_forms;
 
 pub use ledger::{Fields, ImportCounts, LedgerQuery, LedgerRow};
+pub use vendor_forms::VendorFormRecord;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use mamori_core::{Answer, AnswerSet, Choice, Role, Target, Variant};

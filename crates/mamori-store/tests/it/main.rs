@@ -712,6 +712,65 @@ async fn ledger_story(store: &Store, org_id: i64) {
         store.ledger_all(org_id, "accounts").await.unwrap().len(),
         30
     );
+
+    // A vendor's 事業者確認用: saved per vendor row and edition, replaced on a second save, audited; only
+    // for the organisation's own vendors.
+    let vendor = store
+        .save_ledger_row(
+            org_id,
+            "vendors",
+            None,
+            &fields(&[("name", "A社")]),
+            "admin",
+            at(),
+        )
+        .await
+        .unwrap();
+    let answer = |choice| mamori_core::Answer {
+        item: "r7.vendor.2.3".into(),
+        target: mamori_core::Target::General,
+        round: 1,
+        answer: choice,
+        checked_on: chrono::NaiveDate::from_ymd_opt(2025, 5, 20).unwrap(),
+        target_date: None,
+        note: String::new(),
+    };
+    for choice in [mamori_core::Choice::No, mamori_core::Choice::Yes] {
+        store
+            .save_vendor_form(org_id, vendor, "r7", &[answer(choice)], "admin", at())
+            .await
+            .unwrap();
+    }
+    let forms = store.vendor_forms(org_id, "r7").await.unwrap();
+    assert_eq!(forms.len(), 1);
+    assert_eq!(forms[0].answers, [answer(mamori_core::Choice::Yes)]);
+    assert!(store.vendor_forms(org_id, "r6").await.unwrap().is_empty());
+    let trail = store
+        .history(
+            org_id,
+            Some("vendor_form"),
+            Some(&format!("{vendor}/r7")),
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        trail.iter().map(|h| h.action.as_str()).collect::<Vec<_>>(),
+        ["update", "create"]
+    );
+    assert!(matches!(
+        store
+            .save_vendor_form(other.id, vendor, "r7", &[], "x", at())
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(store.vendor_forms(other.id, "r7").await.unwrap().is_empty());
+    assert!(matches!(
+        store
+            .save_vendor_form(org_id, id, "r7", &[], "x", at())
+            .await,
+        Err(StoreError::NotFound(_)),
+    ));
 }
 
 #[tokio::test]
