@@ -44,6 +44,8 @@ pub struct PackInput<'a> {
     pub ledgers: &'a HashMap<Kind, Vec<Row>>,
     /// What the ledgers say per item id: (はい/いいえ/判断材料不足, reasons).
     pub evidence: &'a HashMap<String, (String, Vec<String>)>,
+    /// The reconciliation: (vendor, contradiction, what to do next).
+    pub contradictions: &'a [(String, String, String)],
 }
 
 fn printed(p: &Printed) -> &str {
@@ -333,6 +335,9 @@ pub fn pack_data(x: &PackInput<'_>) -> Value {
         "notice": x.notice,
         "forms": x.forms.iter().map(|f| form_data(x, f)).collect::<Vec<_>>(),
         "noes": noes(x),
+        "contradictions": x.contradictions.iter().map(|(v, m, n)| json!({
+            "vendor": v, "message": m, "next": n,
+        })).collect::<Vec<_>>(),
         "ledgers": ledger_tables(x),
     })
 }

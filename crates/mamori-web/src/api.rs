@@ -23,6 +23,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/checklists/{edition}/{variant}/export.xlsx"),
     ("get", "/api/v1/checklists/{edition}/{variant}/export.pdf"),
     ("get", "/api/v1/pack.pdf"),
+    ("get", "/api/v1/reconciliation"),
+    ("post", "/api/v1/vendor-forms/{vendor_id}/import"),
     ("get", "/api/v1/checklists/{edition}/{variant}/evidence"),
     ("get", "/api/v1/ledgers/{kind}"),
     ("get", "/api/v1/ledgers/{kind}/export.{format}"),
@@ -43,6 +45,10 @@ pub fn router() -> Router<AppState> {
             get(crate::documents::api_form_pdf),
         )
         .route("/pack.pdf", get(crate::documents::api_pack_pdf))
+        .route(
+            "/reconciliation",
+            get(crate::vendor_forms::api_reconciliation),
+        )
         .route("/checklists/{edition}/{variant}/evidence", get(evidence))
         .route("/ledgers/{kind}", get(crate::ledgers::api_list))
         .route(
@@ -62,6 +68,10 @@ pub fn upload_router() -> Router<AppState> {
         .route(
             "/checklists/{edition}/{variant}/import",
             axum::routing::post(import_checklist),
+        )
+        .route(
+            "/vendor-forms/{vendor_id}/import",
+            axum::routing::post(crate::vendor_forms::api_import),
         )
 }
 
@@ -112,6 +122,10 @@ impl ApiError {
 
 impl From<mamori_store::StoreError> for ApiError {
     fn from(e: mamori_store::StoreError) -> Self {
+        // A row that is not the organisation's (or not there): its message is for the user.
+        if let mamori_store::StoreError::NotFound(m) = e {
+            return ApiError::new(StatusCode::NOT_FOUND, m);
+        }
         eprintln!("store error: {e}");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

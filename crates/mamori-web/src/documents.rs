@@ -53,22 +53,34 @@ impl From<DocumentError> for ApiError {
     }
 }
 
-/// What goes into a document: the forms (with their answers) and, for the pack, the ledgers and evidence.
+/// A form in a document, with the answers it shows and, for a vendor's form, the vendor's name.
+pub struct DocForm<'a> {
+    pub form: &'a Form,
+    pub answers: AnswerSet,
+    pub vendor: Option<String>,
+}
+
+/// The organisation's own answers to a form.
+async fn own(state: &AppState, org: &Org, form: &Form) -> Result<AnswerSet, StoreError> {
+    Ok(AnswerSet::new(
+        state
+            .store
+            .answers(org.id, &form.edition, form.variant)
+            .await?,
+    ))
+}
+
+/// Renders the forms and, for the pack, the いいえ, the reconciliation and the ledgers.
 async fn render(
     state: &AppState,
     org: &Org,
-    forms: &[&Form],
+    forms: Vec<DocForm<'_>>,
     whole_pack: bool,
 ) -> Result<mamori_pdf::Pdf, DocumentError> {
-    let first = forms[0];
-    let mut answers = Vec::new();
-    for f in forms {
-        answers.push(AnswerSet::new(
-            state.store.answers(org.id, &f.edition, f.variant).await?,
-        ));
-    }
+    let first = forms[0].form;
     let mut ledgers = HashMap::new();
     let mut evidence = HashMap::new();
+    let mut contradictions = Vec::new();
     if whole_pack {
         for kind in Kind::ALL {
             let rows = state
@@ -90,6 +102,11 @@ async fn render(
                 (s.verdict.label().to_string(), s.reasons.clone()),
             );
         }
+        contradictions = crate::vendor_forms::reconciliation(state, org, &first.edition)
+            .await?
+            .into_iter()
+            .map(|c| (c.vendor.unwrap_or_default(), c.message, c.next))
+            .collect();
     }
     let input = PackInput {
         catalog: &state.catalog,
@@ -102,20 +119,21 @@ async fn render(
         has_vendor_contract: org.has_vendor_contract,
         forms: forms
             .iter()
-            .zip(&answers)
-            .map(|(form, answers)| PackForm {
-                form,
-                answers,
-                vendor: None,
+            .map(|f| PackForm {
+                form: f.form,
+                answers: &f.answers,
+                vendor: f.vendor.clone(),
             })
             .collect(),
         ledgers: &ledgers,
         evidence: &evidence,
+        contradictions: &contradictions,
     };
     let mut data = pack_data(&input);
     if !whole_pack {
         data["ledgers"] = serde_json::json!([]);
         data["noes"] = serde_json::Value::Null;
+        data["contradictions"] = serde_json::Value::Null;
         data["cover"] = false.into();
         data["pack_title"] = first.title.clone().into();
     }
@@ -126,29 +144,69 @@ async fn render(
     )?)
 }
 
-/// One form with its answers, as PDF.
-pub async fn form_pdf(state: &AppState, org: &Org, form: &Form) -> Result<Vec<u8>, DocumentError> {
-    Ok(render(state, org, &[form], false).await?.bytes)
+/// One form with its answers (the organisation's own, or a vendor's), as PDF.
+pub async fn form_pdf(
+    state: &AppState,
+    org: &Org,
+    form: &Form,
+    vendor: Option<(String, AnswerSet)>,
+) -> Result<Vec<u8>, DocumentError> {
+    let doc = match vendor {
+        Some((name, answers)) => DocForm {
+            form,
+            answers,
+            vendor: Some(name),
+        },
+        None => DocForm {
+            form,
+            answers: own(state, org, form).await?,
+            vendor: None,
+        },
+    };
+    Ok(render(state, org, vec![doc], false).await?.bytes)
 }
 
-/// The inspection pack for an edition: the organisation's own form, the vendor form when it has a
-/// vendor contract, the ledgers and the evidence.
+/// The inspection pack for an edition: the organisation's own form; the vendor form as answered in
+/// Mamori (when it has a vendor contract and no vendor's form was imported, or it has answers); every
+/// vendor's imported 事業者確認用; the いいえ; the reconciliation; the ledgers.
 pub async fn inspection_pack(
     state: &AppState,
     org: &Org,
     edition: &str,
 ) -> Result<mamori_pdf::Pdf, DocumentError> {
-    let own = state
+    let own_form = state
         .catalog
         .require_form(edition, org.kind.own_variant())?;
-    let mut forms = vec![own];
-    if org.has_vendor_contract {
-        forms.push(state.catalog.require_form(edition, Variant::Vendor)?);
+    let vendor_form = state.catalog.require_form(edition, Variant::Vendor)?;
+    let mut forms = vec![DocForm {
+        form: own_form,
+        answers: own(state, org, own_form).await?,
+        vendor: None,
+    }];
+    let imported: Vec<DocForm<'_>> = crate::vendor_forms::vendors_with_forms(state, org, edition)
+        .await?
+        .into_iter()
+        .filter_map(|v| {
+            Some(DocForm {
+                form: vendor_form,
+                answers: v.answers?,
+                vendor: Some(v.name),
+            })
+        })
+        .collect();
+    let in_mamori = own(state, org, vendor_form).await?;
+    if org.has_vendor_contract && (imported.is_empty() || in_mamori.iter().next().is_some()) {
+        forms.push(DocForm {
+            form: vendor_form,
+            answers: in_mamori,
+            vendor: None,
+        });
     }
-    render(state, org, &forms, true).await
+    forms.extend(imported);
+    render(state, org, forms, true).await
 }
 
-fn pdf_response(name: &str, bytes: Vec<u8>) -> Response {
+pub(crate) fn pdf_response(name: &str, bytes: Vec<u8>) -> Response {
     (
         [
             (header::CONTENT_TYPE, "application/pdf".to_string()),
@@ -197,7 +255,7 @@ pub(crate) async fn page_form_pdf(
         &variant,
         Action::ExportForm,
     )?;
-    let bytes = form_pdf(&state, &org, form).await?;
+    let bytes = form_pdf(&state, &org, form, None).await?;
     Ok(pdf_response(
         &format!("mamori-checklist-{edition}-{}.pdf", form.variant.id()),
         bytes,
@@ -228,7 +286,7 @@ pub(crate) async fn api_form_pdf(
     let form = state.catalog.require_form(&edition, variant)?;
     crate::permit(&user, Action::ExportForm(variant))
         .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
-    let bytes = form_pdf(&state, &org, form).await?;
+    let bytes = form_pdf(&state, &org, form, None).await?;
     Ok(pdf_response(
         &format!("mamori-checklist-{edition}-{}.pdf", variant.id()),
         bytes,

@@ -9,6 +9,7 @@ pub mod documents;
 mod ledger_cache;
 mod ledgers;
 mod pages;
+pub mod vendor_forms;
 pub use pages::{add_initial_contacts, seed_samples};
 mod settings;
 pub mod totp;
@@ -172,6 +173,11 @@ pub fn router(state: AppState) -> Router {
             get(documents::page_form_pdf),
         )
         .route("/pack.pdf", get(documents::page_pack_pdf))
+        .route("/vendor-forms", get(vendor_forms::vendor_forms_page))
+        .route(
+            "/vendor-forms/{vendor_id}/export.{format}",
+            get(vendor_forms::vendor_form_export),
+        )
         .route("/ledgers/{kind}", get(ledgers::list_page))
         .route("/ledgers/{kind}/export.{format}", get(ledgers::export_file))
         .route(
@@ -201,6 +207,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/checklists/{edition}/{variant}/import",
             post(checklist_import::import_preview),
+        )
+        .route(
+            "/vendor-forms/{vendor_id}/import",
+            post(vendor_forms::vendor_form_upload),
         )
         .nest("/api/v1", api::upload_router())
         .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT))

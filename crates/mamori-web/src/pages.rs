@@ -69,6 +69,10 @@ impl PageError {
 
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
+        // A row that is not the organisation's (or not there): its message is for the user.
+        if let StoreError::NotFound(m) = e {
+            return Self::not_found(m);
+        }
         eprintln!("store error: {e}");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -193,6 +193,9 @@ enum ExportCommand {
         /// 様式（facility, pharmacy, vendor）
         #[arg(long)]
         variant: String,
+        /// 事業者確認用（--variant vendor）のとき：取り込んだ事業者の様式（事業者・契約の行の番号）
+        #[arg(long)]
+        vendor: Option<i64>,
         #[arg(long)]
         out: PathBuf,
     },
@@ -462,6 +465,7 @@ async fn run(cli: Cli) -> Result<()> {
                     db,
                     edition,
                     variant,
+                    vendor,
                     out,
                 },
         } => {
@@ -473,13 +477,39 @@ async fn run(cli: Cli) -> Result<()> {
                 bail!("初期設定がまだです（mamori init または mamori serve の初期設定画面）");
             };
             let org = store.org(org_id).await?;
-            if out
+            let pdf = out
                 .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("pdf"))
-            {
+                .is_some_and(|e| e.eq_ignore_ascii_case("pdf"));
+            if pdf || vendor.is_some() {
                 let state = AppState::new(store, catalog, Clock::system());
                 let form = state.catalog.require_form(&edition, variant)?;
-                let bytes = mamori_web::documents::form_pdf(&state, &org, form).await?;
+                let recorded = match vendor {
+                    Some(_) if variant != Variant::Vendor => {
+                        bail!("--vendor は --variant vendor（事業者確認用）と一緒に使ってください")
+                    }
+                    Some(id) => Some(
+                        mamori_web::vendor_forms::vendor_form_of(&state, &org, id, &edition)
+                            .await?
+                            .with_context(|| {
+                                format!(
+                                    "事業者 {id} の事業者確認用（{edition}）は登録されていません"
+                                )
+                            })?,
+                    ),
+                    None => None,
+                };
+                let bytes = match (pdf, recorded) {
+                    (true, recorded) => {
+                        mamori_web::documents::form_pdf(&state, &org, form, recorded).await?
+                    }
+                    (false, Some((name, answers))) => {
+                        mamori_web::vendor_forms::vendor_form_xlsx(
+                            &state, &org, &name, &answers, &edition,
+                        )
+                        .await?
+                    }
+                    (false, None) => unreachable!("handled below"),
+                };
                 std::fs::write(&out, bytes)
                     .with_context(|| format!("{} に書き込めません", out.display()))?;
                 println!("{} に書き出しました", out.display());

@@ -398,16 +398,31 @@ async fn openapi_document_matches_the_routes() {
     routes.sort();
     assert_eq!(documented, routes, "openapi.json and api::ROUTES differ");
     let app = app().await;
+    let vendor = app
+        .store
+        .save_ledger_row(
+            1,
+            "vendors",
+            None,
+            &[("name".to_string(), "A社".to_string())].into(),
+            "admin",
+            now(),
+        )
+        .await
+        .unwrap();
     for (method, path) in routes {
         let uri = path
             .replace("{edition}", "r7")
             .replace("{variant}", "facility")
             .replace("{kind}", "accounts")
+            .replace("{vendor_id}", &vendor.to_string())
             .replace("{format}", "csv");
         let method: Method = method.to_uppercase().parse().unwrap();
         let r = if method == Method::POST {
             let body = if uri.contains("/checklists/") {
                 Body::from(one_answer_workbook())
+            } else if uri.contains("/vendor-forms/") {
+                Body::from(one_answer_workbook_of(mamori_core::Variant::Vendor))
             } else {
                 Body::from("ユーザID,状態\r\nsato,使用可\r\n")
             };
@@ -967,6 +982,20 @@ async fn role_and_tenancy_matrix_covers_every_route() {
             [OK, OK, OK, OK],
         ),
         ("GET", "/pack.pdf", "/pack.pdf?edition=r7", [OK, OK, OK, NO]),
+        ("GET", "/vendor-forms", "/vendor-forms", [OK, OK, OK, NO]),
+        // Row 1 is a 利用者台帳 row: no vendor form there.
+        (
+            "GET",
+            "/vendor-forms/{vendor_id}/export.{format}",
+            "/vendor-forms/1/export.xlsx",
+            [404, 404, 404, NO],
+        ),
+        (
+            "POST",
+            "/vendor-forms/{vendor_id}/import",
+            "/vendor-forms/1/import",
+            [422, 422, NO, NO],
+        ),
         (
             "GET",
             "/checklists/{edition}/{variant}/export.xlsx",
@@ -1018,6 +1047,18 @@ async fn role_and_tenancy_matrix_covers_every_route() {
             [OK, OK, OK, NO],
         ),
         ("GET", "/pack.pdf", "/api/v1/pack.pdf", [OK, OK, OK, NO]),
+        (
+            "GET",
+            "/reconciliation",
+            "/api/v1/reconciliation?edition=r7",
+            [OK, OK, OK, NO],
+        ),
+        (
+            "POST",
+            "/vendor-forms/{vendor_id}/import",
+            "/api/v1/vendor-forms/1/import",
+            [422, 422, NO, NO],
+        ),
         (
             "GET",
             "/checklists/{edition}/{variant}/evidence",
@@ -2099,10 +2140,15 @@ async fn access_log_suggestion(app: &App) -> Value {
 
 /// The R7 facility workbook with 1(1) answered はい on 2025-05-20.
 fn one_answer_workbook() -> Vec<u8> {
+    one_answer_workbook_of(mamori_core::Variant::Facility)
+}
+
+/// An R7 workbook with 1(1) answered はい on 2025-05-20.
+fn one_answer_workbook_of(variant: mamori_core::Variant) -> Vec<u8> {
     let catalog = mamori_core::Catalog::builtin().unwrap();
-    let form = catalog.form("r7", mamori_core::Variant::Facility).unwrap();
+    let form = catalog.form("r7", variant).unwrap();
     let answers = mamori_core::AnswerSet::new([mamori_core::Answer {
-        item: "r7.facility.1.1".into(),
+        item: format!("r7.{}.1.1", variant.id()),
         target: mamori_core::Target::General,
         round: 1,
         answer: mamori_core::Choice::Yes,
@@ -2354,4 +2400,134 @@ async fn the_inspection_pack_holds_the_forms_ledgers_and_evidence() {
     let text = pdf_text(&r.body).unwrap();
     assert!(text.contains("医療機関確認用") && !text.contains("立入検査用資料"));
     assert!(text.contains("目標日：令和8年2月27日") && !text.contains("目次"));
+}
+
+/// A vendor's filled 事業者確認用 imported for that vendor; the reconciliation finds the contradictions
+/// with the ledgers and the facility's answers; the page, the vendor's xlsx and the pack show them.
+#[tokio::test]
+async fn vendor_forms_and_reconciliation() {
+    let app = app().await;
+    let admin = session_for(&app.store, "admin", "c").await;
+    let import = |path: String, body: Vec<u8>| {
+        Request::post(path)
+            .header(header::AUTHORIZATION, format!("Bearer {}", app.token))
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let csv = "事業者名,提供システム,リモートメンテナンス契約,MDS/SDS受領日\r\nA社,電子カルテ,有,2025-04-01\r\nB社,レセコン,無,\r\n";
+    assert_eq!(
+        send(
+            &app.router,
+            import("/api/v1/ledgers/vendors/import".into(), csv.into())
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    let csv = "種別,コンピュータ名,管理事業者,リモートメンテナンス\r\nサーバ,SV-01,A社,無\r\n";
+    assert_eq!(
+        send(
+            &app.router,
+            import("/api/v1/ledgers/devices/import".into(), csv.into())
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    let vendors = app.store.ledger_all(1, "vendors").await.unwrap();
+    let a = vendors.iter().find(|v| v.data["name"] == "A社").unwrap().id;
+    // A社's form: MDS/SDS not submitted.
+    let catalog = mamori_core::Catalog::builtin().unwrap();
+    let form = catalog.form("r7", mamori_core::Variant::Vendor).unwrap();
+    let mds = form.items.iter().find(|i| i.topic == "mds_sds").unwrap();
+    let answers = mamori_core::AnswerSet::new([mamori_core::Answer {
+        item: mds.id.clone(),
+        target: mamori_core::Target::General,
+        round: 1,
+        answer: mamori_core::Choice::No,
+        checked_on: chrono::NaiveDate::from_ymd_opt(2025, 5, 20).unwrap(),
+        target_date: Some(chrono::NaiveDate::from_ymd_opt(2025, 12, 1).unwrap()),
+        note: String::new(),
+    }]);
+    let workbook = mamori_report::checklist_xlsx(&mamori_report::ChecklistExport {
+        catalog: &catalog,
+        form,
+        org_name: "みどりクリニック",
+        answers: &answers,
+        has_vendor_contract: true,
+        fiscal_year: mamori_core::FiscalYear::new(2025),
+        created_on: chrono::NaiveDate::from_ymd_opt(2025, 5, 21).unwrap(),
+    })
+    .unwrap();
+    let r = send(
+        &app.router,
+        import(
+            format!("/api/v1/vendor-forms/{a}/import?edition=r7"),
+            workbook.clone(),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["answers"], 1);
+    // Another organisation's vendor id is not found; a non-workbook is 422.
+    let r = send(
+        &app.router,
+        import(
+            "/api/v1/vendor-forms/99999/import?edition=r7".into(),
+            workbook,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = send(
+        &app.router,
+        import(format!("/api/v1/vendor-forms/{a}/import"), b"x".to_vec()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let r = app
+        .api(Method::GET, "/api/v1/reconciliation?edition=r7", None)
+        .await;
+    let kinds: Vec<(String, String)> = r.json()["contradictions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["kind"].as_str().unwrap().to_string(),
+                c["vendor"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("remote_maintenance".to_string(), "A社".to_string()),
+            ("mds_sds".into(), "A社".into()),
+            ("vendor_form".into(), "B社".into()),
+        ]
+    );
+    let html = get(&app.router, "/vendor-forms", &admin).await.text();
+    assert!(html.contains("食い違い 3 件"), "{html}");
+    assert!(html.contains("回答 1 件（いいえ 1 件）"));
+    assert!(html.contains("B社の事業者確認用を受け取った記録がありません"));
+    let r = get(
+        &app.router,
+        &format!("/vendor-forms/{a}/export.xlsx?edition=r7"),
+        &admin,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let back =
+        mamori_report::checklist_import::read_checklist_xlsx(&catalog, form, &r.body).unwrap();
+    assert_eq!(back.inputs.len(), 1, "the vendor's form reads back");
+    let r = app
+        .api(Method::GET, "/api/v1/pack.pdf?edition=r7", None)
+        .await;
+    if let Some(text) = pdf_text(&r.body) {
+        assert!(text.contains("事業者確認用（A社）"));
+        assert!(text.contains("照合（施設・事業者・台帳の食い違い）"));
+        assert!(text.contains("B社の事業者確認用を受け取った記録がありません"));
+    }
 }

@@ -1,0 +1,463 @@
+//! Each vendor's 事業者確認用 (imported from the vendor's filled workbook) and the reconciliation of the
+//! facility's answers, the vendors' answers and the ledgers: the page `/vendor-forms`, its API, and what
+//! the inspection pack and `mamori export checklist --vendor` use.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect};
+use mamori_core::answers::validate_batch;
+use mamori_core::{Action, AnswerSet, Choice, RuleContext, Variant};
+use mamori_evidence::reconcile::{Contradiction, VendorForm, reconcile};
+use mamori_ledger::Kind;
+use mamori_report::checklist_import::{SheetError, read_checklist_xlsx};
+use mamori_store::{Org, StoreError, User};
+use serde_json::json;
+
+use crate::api::{ApiError, ApiResult, bearer};
+use crate::pages::{Nav, PageError, PageResult, SignedIn, nav, render};
+use crate::{AppState, auth};
+
+/// A vendor of the 事業者・契約 ledger with its recorded form, if any.
+pub struct VendorWithForm {
+    pub vendor_id: i64,
+    pub name: String,
+    pub systems: String,
+    pub answers: Option<AnswerSet>,
+    pub updated: Option<(String, String)>,
+}
+
+/// The edition in use this fiscal year, or the one asked for.
+pub(crate) fn edition_or_current(state: &AppState, asked: Option<&str>) -> String {
+    asked.map(str::to_string).unwrap_or_else(|| {
+        state
+            .catalog
+            .edition_for(mamori_core::FiscalYear::containing(state.clock.today_jst()))
+            .map(|c| c.edition)
+            .unwrap_or_default()
+    })
+}
+
+/// Every enabled vendor of the organisation, with its form for the edition.
+pub async fn vendors_with_forms(
+    state: &AppState,
+    org: &Org,
+    edition: &str,
+) -> Result<Vec<VendorWithForm>, StoreError> {
+    let mut forms = state.store.vendor_forms(org.id, edition).await?;
+    let mut out = Vec::new();
+    for row in state.store.ledger_all(org.id, Kind::Vendors.id()).await? {
+        if row.disabled {
+            continue;
+        }
+        let recorded = forms
+            .iter()
+            .position(|f| f.vendor_id == row.id)
+            .map(|i| forms.swap_remove(i));
+        out.push(VendorWithForm {
+            vendor_id: row.id,
+            name: row.data.get("name").cloned().unwrap_or_default(),
+            systems: row.data.get("systems").cloned().unwrap_or_default(),
+            updated: recorded
+                .as_ref()
+                .map(|f| (f.updated_by.clone(), f.updated_at.clone())),
+            answers: recorded.map(|f| AnswerSet::new(f.answers)),
+        });
+    }
+    Ok(out)
+}
+
+/// The contradictions for an edition (see `mamori_evidence::reconcile`).
+pub async fn reconciliation(
+    state: &AppState,
+    org: &Org,
+    edition: &str,
+) -> Result<Vec<Contradiction>, crate::documents::DocumentError> {
+    let facility_form = state
+        .catalog
+        .require_form(edition, org.kind.own_variant())?;
+    let vendor_form = state.catalog.require_form(edition, Variant::Vendor)?;
+    let facility = AnswerSet::new(
+        state
+            .store
+            .answers(org.id, edition, facility_form.variant)
+            .await?,
+    );
+    let vendors = vendors_with_forms(state, org, edition).await?;
+    let recorded: Vec<VendorForm<'_>> = vendors
+        .iter()
+        .filter_map(|v| {
+            Some(VendorForm {
+                vendor_id: v.vendor_id,
+                form: vendor_form,
+                answers: v.answers.as_ref()?,
+            })
+        })
+        .collect();
+    let version = state.store.ledger_version(org.id).await?;
+    let facts = mamori_evidence::Facts {
+        ledgers: state
+            .ledger_cache
+            .ledgers(&state.store, org.id, version)
+            .await?,
+        security_officer: org.security_officer.clone(),
+        today: state.clock.today_jst(),
+    };
+    Ok(reconcile(facility_form, &facility, &recorded, &facts))
+}
+
+/// Reads a vendor's filled 事業者確認用 and records it (replacing the one before). All-or-nothing: the
+/// form's rules apply as to the facility's own answers.
+pub async fn import_vendor_form(
+    state: &AppState,
+    org: &Org,
+    user: &User,
+    vendor_id: i64,
+    edition: &str,
+    bytes: &[u8],
+) -> Result<Result<usize, Vec<SheetError>>, crate::documents::DocumentError> {
+    let form = state.catalog.require_form(edition, Variant::Vendor)?;
+    let imported = match read_checklist_xlsx(&state.catalog, form, bytes) {
+        Ok(i) => i,
+        Err(e) => return Ok(Err(e)),
+    };
+    let ctx = RuleContext {
+        form,
+        fiscal_year: state.fiscal_year(edition)?,
+        today: state.clock.today_jst(),
+        has_vendor_contract: true,
+    };
+    let answers = match validate_batch(&ctx, &AnswerSet::default(), &imported.inputs) {
+        Ok(a) => a,
+        Err(errors) => {
+            return Ok(Err(errors
+                .into_iter()
+                .map(|e| SheetError {
+                    row: imported
+                        .rows
+                        .get(&(e.item.clone(), e.target.clone()))
+                        .copied()
+                        .unwrap_or(0),
+                    column: if e.round == 2 { "2回目" } else { "1回目" }.into(),
+                    message: e.message,
+                })
+                .collect()));
+        }
+    };
+    if answers.is_empty() {
+        return Ok(Err(vec![SheetError {
+            row: 0,
+            column: String::new(),
+            message: "回答（はい／いいえと確認日）が1件もありません".into(),
+        }]));
+    }
+    state
+        .store
+        .save_vendor_form(
+            org.id,
+            vendor_id,
+            edition,
+            &answers,
+            &user.login,
+            state.clock.now(),
+        )
+        .await?;
+    Ok(Ok(answers.len()))
+}
+
+struct VendorView {
+    id: i64,
+    name: String,
+    systems: String,
+    status: String,
+    has_form: bool,
+}
+
+struct ContradictionView {
+    vendor: String,
+    message: String,
+    next: String,
+    links: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "vendor_forms.html")]
+struct VendorFormsPage {
+    nav: Option<Nav>,
+    edition: String,
+    edition_name: String,
+    vendors: Vec<VendorView>,
+    contradictions: Vec<ContradictionView>,
+    can_edit: bool,
+    imported: Option<String>,
+    errors: Vec<String>,
+    csrf: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct VendorFormsQuery {
+    #[serde(default)]
+    edition: Option<String>,
+    #[serde(default)]
+    imported: Option<String>,
+}
+
+async fn page(
+    state: &AppState,
+    session: &mamori_store::Session,
+    org: &Org,
+    edition: &str,
+    imported: Option<String>,
+    errors: Vec<String>,
+) -> Result<VendorFormsPage, PageError> {
+    let vendors = vendors_with_forms(state, org, edition).await?;
+    let contradictions = reconciliation(state, org, edition).await?;
+    let name_of = |id: i64| {
+        vendors
+            .iter()
+            .find(|v| v.vendor_id == id)
+            .map(|v| v.name.clone())
+            .unwrap_or_default()
+    };
+    Ok(VendorFormsPage {
+        nav: Some(nav(state, session, org)),
+        edition: edition.to_string(),
+        edition_name: state
+            .catalog
+            .edition(edition)
+            .map(|e| e.name.clone())
+            .unwrap_or_default(),
+        contradictions: contradictions
+            .into_iter()
+            .map(|c| ContradictionView {
+                vendor: c.vendor.unwrap_or_default(),
+                message: c.message,
+                next: c.next,
+                links: c
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        (
+                            format!("/ledgers/{}/{}", r.kind, r.id),
+                            if r.kind == Kind::Vendors.id() {
+                                name_of(r.id)
+                            } else {
+                                format!(
+                                    "{} {}",
+                                    Kind::parse(r.kind).map_or("", |k| k.label()),
+                                    r.id
+                                )
+                            },
+                        )
+                    })
+                    .collect(),
+            })
+            .collect(),
+        vendors: vendors
+            .iter()
+            .map(|v| VendorView {
+                id: v.vendor_id,
+                name: v.name.clone(),
+                systems: v.systems.clone(),
+                has_form: v.answers.is_some(),
+                status: match (&v.answers, &v.updated) {
+                    (Some(a), Some((by, at))) => {
+                        let noes = a.iter().filter(|x| x.answer == Choice::No).count();
+                        format!(
+                            "回答 {} 件（いいえ {noes} 件）　{by}・{}",
+                            a.iter().count(),
+                            crate::pages::jst_time(at)
+                        )
+                    }
+                    _ => "未登録".into(),
+                },
+            })
+            .collect(),
+        can_edit: crate::permit(&session.user, Action::EditLedgers).is_ok(),
+        imported,
+        errors,
+        csrf: session.csrf_token.clone(),
+    })
+}
+
+pub(crate) async fn vendor_forms_page(
+    State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
+    Query(q): Query<VendorFormsQuery>,
+) -> PageResult {
+    crate::permit(&session.user, Action::ViewLedgers).map_err(PageError::forbidden)?;
+    let edition = edition_or_current(&state, q.edition.as_deref());
+    state.catalog.require_form(&edition, Variant::Vendor)?;
+    let imported = q
+        .imported
+        .map(|n| format!("事業者確認用を取り込みました（回答 {n} 件、変更履歴に記録しました）"));
+    let p = page(&state, &session, &org, &edition, imported, Vec::new()).await?;
+    Ok(render(&p).into_response())
+}
+
+pub(crate) async fn vendor_form_upload(
+    State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
+    Path(vendor_id): Path<i64>,
+    mut multipart: Multipart,
+) -> PageResult {
+    let (mut csrf, mut edition, mut bytes) = (String::new(), String::new(), Vec::new());
+    while let Ok(Some(field)) = multipart.next_field().await {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("edition") => edition = field.text().await.unwrap_or_default(),
+            Some("file") => bytes = field.bytes().await.map(|b| b.to_vec()).unwrap_or_default(),
+            _ => {}
+        }
+    }
+    if !auth::same_token(&session.csrf_token, &csrf) {
+        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+    }
+    crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
+    let edition = edition_or_current(
+        &state,
+        Some(&edition).filter(|e| !e.is_empty()).map(String::as_str),
+    );
+    let errors = if bytes.is_empty() {
+        vec!["ファイル（xlsx）を選んでください".to_string()]
+    } else {
+        match import_vendor_form(&state, &org, &session.user, vendor_id, &edition, &bytes).await? {
+            Ok(n) => {
+                return Ok(
+                    Redirect::to(&format!("/vendor-forms?edition={edition}&imported={n}"))
+                        .into_response(),
+                );
+            }
+            Err(e) => e.iter().map(|e| e.to_string()).collect(),
+        }
+    };
+    let p = page(&state, &session, &org, &edition, None, errors).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response())
+}
+
+pub(crate) async fn api_reconciliation(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<VendorFormsQuery>,
+) -> ApiResult {
+    let (user, org) = bearer(&state, &headers).await?;
+    crate::permit(&user, Action::ViewLedgers)
+        .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
+    let edition = edition_or_current(&state, q.edition.as_deref());
+    let found = reconciliation(&state, &org, &edition).await?;
+    Ok(axum::Json(json!({"edition": edition, "contradictions": found})).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct ImportQuery {
+    #[serde(default)]
+    edition: Option<String>,
+}
+
+pub(crate) async fn api_import(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(vendor_id): Path<i64>,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> ApiResult {
+    let (user, org) = bearer(&state, &headers).await?;
+    crate::permit(&user, Action::EditLedgers)
+        .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
+    let edition = edition_or_current(&state, q.edition.as_deref());
+    Ok(
+        match import_vendor_form(&state, &org, &user, vendor_id, &edition, &body).await? {
+            Ok(n) => axum::Json(json!({"edition": edition, "answers": n})).into_response(),
+            Err(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                axum::Json(json!({ "errors": errors })),
+            )
+                .into_response(),
+        },
+    )
+}
+
+/// One vendor's recorded form (name, answers) for the edition, or a Japanese "not found".
+pub async fn vendor_form_of(
+    state: &AppState,
+    org: &Org,
+    vendor_id: i64,
+    edition: &str,
+) -> Result<Option<(String, AnswerSet)>, StoreError> {
+    Ok(vendors_with_forms(state, org, edition)
+        .await?
+        .into_iter()
+        .find(|v| v.vendor_id == vendor_id)
+        .and_then(|v| Some((v.name, v.answers?))))
+}
+
+/// A vendor's form as the facility recorded it, as xlsx (the facility's name and the vendor's on the header).
+pub async fn vendor_form_xlsx(
+    state: &AppState,
+    org: &Org,
+    name: &str,
+    answers: &AnswerSet,
+    edition: &str,
+) -> Result<Vec<u8>, crate::documents::DocumentError> {
+    let form = state.catalog.require_form(edition, Variant::Vendor)?;
+    let org_name = format!("{}（事業者：{name}）", org.name);
+    mamori_report::checklist_xlsx(&mamori_report::ChecklistExport {
+        catalog: &state.catalog,
+        form,
+        org_name: &org_name,
+        answers,
+        has_vendor_contract: true,
+        fiscal_year: state.fiscal_year(edition)?,
+        created_on: state.clock.today_jst(),
+    })
+    .map_err(|e| crate::documents::DocumentError::Pdf(mamori_pdf::PdfError::Export(e.to_string())))
+}
+
+pub(crate) async fn vendor_form_export(
+    State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
+    Path((vendor_id, format)): Path<(i64, String)>,
+    Query(q): Query<ImportQuery>,
+) -> PageResult {
+    crate::permit(&session.user, Action::ViewLedgers).map_err(PageError::forbidden)?;
+    let edition = edition_or_current(&state, q.edition.as_deref());
+    let Some((name, answers)) = vendor_form_of(&state, &org, vendor_id, &edition).await? else {
+        return Err(PageError::not_found(format!(
+            "事業者 {vendor_id} の事業者確認用（{edition}）は登録されていません"
+        )));
+    };
+    let file = format!("mamori-vendor-{vendor_id}-{edition}");
+    match format.as_str() {
+        "xlsx" => {
+            let bytes = vendor_form_xlsx(&state, &org, &name, &answers, &edition).await?;
+            Ok((
+                [
+                    (
+                        axum::http::header::CONTENT_TYPE,
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                            .to_string(),
+                    ),
+                    (
+                        axum::http::header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{file}.xlsx\""),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response())
+        }
+        "pdf" => {
+            let form = state.catalog.require_form(&edition, Variant::Vendor)?;
+            let bytes =
+                crate::documents::form_pdf(&state, &org, form, Some((name, answers))).await?;
+            Ok(crate::documents::pdf_response(
+                &format!("{file}.pdf"),
+                bytes,
+            ))
+        }
+        other => Err(PageError::not_found(format!(
+            "形式「{other}」では書き出せません（xlsx または pdf）"
+        ))),
+    }
+}
