@@ -218,3 +218,56 @@ test('import a user ledger, see the suggestion change, answer against it with a 
   await answer(page, rowId, { choice: 'yes', checked: today, note: '佐藤さんは嘱託として継続勤務' });
   await expect(row.locator('.saved')).toContainText('はい');
 });
+
+test('import the downloaded workbook back, record a vendor form, see the reconciliation, download the pack', async ({ page }) => {
+  test.setTimeout(120_000);
+  await login(page, 'Midori#2025', await freshCode(page));
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await page.goto('/checklists/r7/facility');
+
+  // The facility's own workbook, as downloaded, read back: a preview first, then the answers are saved.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Excel（xlsx）をダウンロード' }).click(),
+  ]);
+  await page.setInputFiles('#checklist-file', await download.path());
+  await page.locator('form[action$="/import"]').getByRole('button', { name: '確認する' }).click();
+  await expect(page.locator('#preview-count')).toContainText('件の回答');
+  await expect(page.locator('#preview-answers')).toContainText('はい');
+  await page.getByRole('button', { name: '取り込む' }).click();
+  await expect(page.locator('#imported')).toContainText('件の回答を取り込みました');
+
+  // A vendor in the ledger, with no 事業者確認用 yet: the reconciliation says so.
+  await page.goto('/ledgers/vendors');
+  const csv = '事業者名,提供システム,リモートメンテナンス契約\r\nA社,電子カルテ,有\r\n';
+  await page.setInputFiles('#ledger-file', { name: '事業者.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.getByRole('button', { name: '確認する' }).click();
+  await page.getByRole('button', { name: '取り込む' }).click();
+  await page.getByRole('link', { name: '事業者確認用・照合' }).click();
+  await expect(page.locator('#contradictions')).toContainText('A社の事業者確認用を受け取った記録がありません');
+
+  // The vendor's filled form: the blank 事業者確認用 with 1(1) answered, as a vendor would return it.
+  const [blank] = await Promise.all([
+    page.waitForEvent('download'),
+    page.evaluate(() => { const a = document.createElement('a'); a.href = '/checklists/r7/vendor/export.xlsx'; a.download = ''; document.body.appendChild(a); a.click(); }),
+  ]);
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.readFile(await blank.path());
+  const ws = wb.getWorksheet('チェックリスト');
+  ws.eachRow((r) => {
+    if (String(r.getCell(6).value) === 'r7.vendor.1.1|general') r.getCell(3).value = `はい\n（${reiwa(today)}）`;
+  });
+  const filled = await wb.xlsx.writeBuffer();
+  await page.setInputFiles('#vendor-forms input[type="file"]', { name: 'A社.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: Buffer.from(filled) });
+  await page.locator('#vendor-forms').getByRole('button', { name: '取り込む' }).click();
+  await expect(page.locator('#imported')).toContainText('回答 1 件');
+  await expect(page.locator('#vendor-forms')).toContainText('回答 1 件（いいえ 0 件）');
+  await expect(page.locator('main')).not.toContainText('A社の事業者確認用を受け取った記録がありません');
+
+  const [pack] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: '立入検査用資料（PDF）' }).click(),
+  ]);
+  const head = require('fs').readFileSync(await pack.path()).subarray(0, 5).toString();
+  expect(head).toBe('%PDF-');
+});
