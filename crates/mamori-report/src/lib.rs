@@ -250,6 +250,19 @@ pub fn checklist_xlsx(x: &ChecklistExport<'_>) -> Result<Vec<u8>, ReportError> {
         &base,
     )?;
     row += 1;
+    // Who filled it in (and, on the vendor form, for which vendor): written by hand, so left open.
+    let filled_by = base
+        .clone()
+        .set_unlocked()
+        .set_border_bottom(FormatBorder::Thin);
+    let who = if form.variant == mamori_core::Variant::Vendor {
+        "事業者名・記入者："
+    } else {
+        "記入者："
+    };
+    ws.write_with_format(row, 0, who, &base)?;
+    ws.merge_range(row, 1, row, 2, "", &filled_by)?;
+    row += 1;
     for n in &form.notes {
         let mut t = format!("＊{}", n.text);
         if n.confidence.is_unverified() {
@@ -399,6 +412,7 @@ mod tests {
         assert_eq!(s(1, 0), "医療機関確認用　令和7年度版（令和7年度）");
         assert_eq!(s(2, 0), "施設名：みどりクリニック");
         assert_eq!(s(2, 3), "作成日：令和7年6月1日");
+        assert_eq!(s(3, 0), "記入者：", "a line to write who filled it in");
         let header = (0..r.height())
             .find(|row| s(*row, 0) == "チェック項目")
             .unwrap();

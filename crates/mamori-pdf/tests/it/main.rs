@@ -127,6 +127,21 @@ fn the_pack_shows_japanese_text_with_the_embedded_font() {
         .find(|l| l.contains("IPAexGothic"))
         .unwrap_or_else(|| panic!("{fonts}"));
     assert!(ipa.contains(" yes yes "), "embedded and subset: {ipa}");
+    assert_eq!(
+        fonts.lines().filter(|l| l.contains("TrueType")).count(),
+        1,
+        "no other font (a missing glyph would fall back to one): {fonts}"
+    );
+    // The cover rendered by poppler is not blank. That the ink is Japanese glyphs, not boxes, rests on the
+    // checks above: one font, embedded, whose glyphs extract as the Japanese text.
+    let pgm = Command::new("pdftoppm")
+        .args(["-r", "40", "-f", "1", "-l", "1", "-gray"])
+        .arg(write(&pdf.bytes))
+        .output()
+        .unwrap();
+    assert!(pgm.status.success());
+    let ink = pgm.stdout.iter().filter(|b| **b < 128).count();
+    assert!(ink > 500, "the cover has {ink} dark pixels");
 }
 
 /// Names with typst's markup characters print as typed.
