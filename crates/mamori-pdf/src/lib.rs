@@ -105,24 +105,16 @@ pub fn render(
     // typst memoises layouts across compilations; a server renders many different packs, so nothing is
     // kept (bounded memory, and every render's time is an honest one).
     typst::comemo::evict(0);
-    let doc = compiled.map_err(|errors| {
-        PdfError::Template(
-            errors
-                .iter()
-                .map(|e| e.message.to_string())
-                .collect::<Vec<_>>()
-                .join("; "),
-        )
-    })?;
-    let bytes = typst_pdf::pdf(&doc, &typst_pdf::PdfOptions::default()).map_err(|errors| {
-        PdfError::Export(
-            errors
-                .iter()
-                .map(|e| e.message.to_string())
-                .collect::<Vec<_>>()
-                .join("; "),
-        )
-    })?;
+    let messages = |errors: &[typst::diag::SourceDiagnostic]| {
+        errors
+            .iter()
+            .map(|e| e.message.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let doc = compiled.map_err(|e| PdfError::Template(messages(&e)))?;
+    let bytes = typst_pdf::pdf(&doc, &typst_pdf::PdfOptions::default())
+        .map_err(|e| PdfError::Export(messages(&e)))?;
     Ok(Pdf {
         bytes,
         pages: doc.pages().len(),

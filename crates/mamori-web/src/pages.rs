@@ -828,6 +828,23 @@ struct LoadedForm<'a> {
     suggestions: HashMap<String, mamori_evidence::Suggestion>,
 }
 
+/// What the evidence rules read: the organisation's ledgers as of `version` (from the cache, patched
+/// with what changed), its officer, today.
+pub(crate) async fn evidence_facts(
+    state: &AppState,
+    org: &Org,
+    version: i64,
+) -> Result<mamori_evidence::Facts, StoreError> {
+    Ok(mamori_evidence::Facts {
+        ledgers: state
+            .ledger_cache
+            .ledgers(&state.store, org.id, version)
+            .await?,
+        security_officer: org.security_officer.clone(),
+        today: state.clock.today_jst(),
+    })
+}
+
 /// The suggestions for every item of a form, computed once per ledger version, day and form.
 pub(crate) async fn form_suggestions(
     state: &AppState,
@@ -851,14 +868,7 @@ pub(crate) async fn form_suggestions(
     {
         return Ok(hit.clone());
     }
-    let facts = mamori_evidence::Facts {
-        ledgers: state
-            .ledger_cache
-            .ledgers(&state.store, org.id, version)
-            .await?,
-        security_officer: org.security_officer.clone(),
-        today: state.clock.today_jst(),
-    };
+    let facts = evidence_facts(state, org, version).await?;
     let computed = std::sync::Arc::new(mamori_evidence::suggest_form(form, &facts));
     let mut cache = state
         .suggestion_cache

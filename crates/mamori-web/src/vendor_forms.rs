@@ -96,14 +96,7 @@ pub async fn reconciliation(
         })
         .collect();
     let version = state.store.ledger_version(org.id).await?;
-    let facts = mamori_evidence::Facts {
-        ledgers: state
-            .ledger_cache
-            .ledgers(&state.store, org.id, version)
-            .await?,
-        security_officer: org.security_officer.clone(),
-        today: state.clock.today_jst(),
-    };
+    let facts = crate::pages::evidence_facts(state, org, version).await?;
     Ok(reconcile(facility_form, &facility, &recorded, &facts))
 }
 
