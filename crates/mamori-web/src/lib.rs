@@ -178,6 +178,10 @@ pub fn router(state: AppState) -> Router {
             "/vendor-forms/{vendor_id}/export.{format}",
             get(vendor_forms::vendor_form_export),
         )
+        .route(
+            "/vendor-forms/{vendor_id}/edit",
+            get(vendor_forms::vendor_form_edit_page).post(vendor_forms::vendor_form_edit_submit),
+        )
         .route("/ledgers/{kind}", get(ledgers::list_page))
         .route("/ledgers/{kind}/export.{format}", get(ledgers::export_file))
         .route(

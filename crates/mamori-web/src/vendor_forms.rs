@@ -454,3 +454,231 @@ pub(crate) async fn vendor_form_export(
         ))),
     }
 }
+
+// ---- Typing in a vendor's form (from the paper the vendor returned): every row on one page, saved at once.
+
+struct EditRound {
+    round: u8,
+    /// Field-name prefix: `{item}|{target}|{round}|`.
+    prefix: String,
+    answer: String,
+    checked_on: String,
+    target_date: String,
+    note: String,
+    errors: Vec<String>,
+}
+
+struct EditRow {
+    number: String,
+    text: String,
+    heading: Option<String>,
+    rounds: Vec<EditRound>,
+}
+
+#[derive(Template)]
+#[template(path = "vendor_form_edit.html")]
+struct EditPage {
+    nav: Option<Nav>,
+    vendor_id: i64,
+    vendor: String,
+    edition: String,
+    title: String,
+    rows: Vec<EditRow>,
+    error_count: usize,
+    csrf: String,
+}
+
+fn edit_page(
+    state: &AppState,
+    session: &mamori_store::Session,
+    org: &Org,
+    (vendor_id, vendor): (i64, &str),
+    form: &mamori_core::catalog::Form,
+    typed: &std::collections::HashMap<String, String>,
+    errors: &[mamori_core::FieldError],
+) -> EditPage {
+    let mut rows = Vec::new();
+    for section in form.layout() {
+        for g in &section.groups {
+            let mut heading = g.target.map(|t| state.catalog.group_heading(t).to_string());
+            for item in &g.items {
+                let target = g.target.unwrap_or(item.targets[0].group);
+                let rounds = (1..=2u8)
+                    .map(|round| {
+                        let prefix = format!("{}|{}|{round}|", item.id, target.id());
+                        let get = |f: &str| {
+                            typed
+                                .get(&format!("{prefix}{f}"))
+                                .cloned()
+                                .unwrap_or_default()
+                        };
+                        EditRound {
+                            round,
+                            answer: get("answer"),
+                            checked_on: get("checked_on"),
+                            target_date: get("target_date"),
+                            note: get("note"),
+                            errors: errors
+                                .iter()
+                                .filter(|e| {
+                                    e.item == item.id
+                                        && e.target == target.id()
+                                        && e.round == i64::from(round)
+                                })
+                                .map(|e| e.message.clone())
+                                .collect(),
+                            prefix,
+                        }
+                    })
+                    .collect();
+                rows.push(EditRow {
+                    number: item.number.clone(),
+                    text: mamori_report::item_cell(item, target),
+                    heading: heading.take(),
+                    rounds,
+                });
+            }
+        }
+    }
+    EditPage {
+        nav: Some(nav(state, session, org)),
+        vendor_id,
+        vendor: vendor.to_string(),
+        edition: form.edition.clone(),
+        title: form.title.clone(),
+        rows,
+        error_count: errors.len(),
+        csrf: session.csrf_token.clone(),
+    }
+}
+
+/// The vendor's recorded answers as the page's fields.
+fn typed_from(answers: &AnswerSet) -> std::collections::HashMap<String, String> {
+    let mut m = std::collections::HashMap::new();
+    for a in answers.iter() {
+        let p = format!("{}|{}|{}|", a.item, a.target.id(), a.round);
+        m.insert(
+            format!("{p}answer"),
+            if a.answer == Choice::Yes { "yes" } else { "no" }.to_string(),
+        );
+        m.insert(format!("{p}checked_on"), a.checked_on.to_string());
+        if let Some(t) = a.target_date {
+            m.insert(format!("{p}target_date"), t.to_string());
+        }
+        m.insert(format!("{p}note"), a.note.clone());
+    }
+    m
+}
+
+async fn vendor_name(state: &AppState, org: &Org, vendor_id: i64) -> Result<String, PageError> {
+    let row = state
+        .store
+        .ledger_row(org.id, Kind::Vendors.id(), vendor_id)
+        .await?;
+    Ok(row.data.get("name").cloned().unwrap_or_default())
+}
+
+pub(crate) async fn vendor_form_edit_page(
+    State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
+    Path(vendor_id): Path<i64>,
+    Query(q): Query<ImportQuery>,
+) -> PageResult {
+    crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
+    let edition = edition_or_current(&state, q.edition.as_deref());
+    let form = state.catalog.require_form(&edition, Variant::Vendor)?;
+    let name = vendor_name(&state, &org, vendor_id).await?;
+    let typed = vendor_form_of(&state, &org, vendor_id, &edition)
+        .await?
+        .map(|(_, a)| typed_from(&a))
+        .unwrap_or_default();
+    let page = edit_page(
+        &state,
+        &session,
+        &org,
+        (vendor_id, &name),
+        form,
+        &typed,
+        &[],
+    );
+    Ok(render(&page).into_response())
+}
+
+pub(crate) async fn vendor_form_edit_submit(
+    State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
+    Path(vendor_id): Path<i64>,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> PageResult {
+    let typed: std::collections::HashMap<String, String> = fields.into_iter().collect();
+    let csrf = typed.get("csrf").cloned().unwrap_or_default();
+    if !auth::same_token(&session.csrf_token, &csrf) {
+        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+    }
+    crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
+    let edition = edition_or_current(&state, typed.get("edition").map(String::as_str));
+    let form = state.catalog.require_form(&edition, Variant::Vendor)?;
+    let name = vendor_name(&state, &org, vendor_id).await?;
+    let mut inputs = Vec::new();
+    for (item, target) in form.rows() {
+        for round in 1..=2i64 {
+            let p = format!("{}|{}|{round}|", item.id, target.id());
+            let get = |f: &str| {
+                typed
+                    .get(&format!("{p}{f}"))
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty())
+            };
+            let Some(answer) = get("answer") else {
+                continue;
+            };
+            inputs.push(mamori_core::AnswerInput {
+                item: item.id.clone(),
+                target: Some(target.id().into()),
+                round: Some(round),
+                answer: Some(answer),
+                checked_on: get("checked_on"),
+                target_date: get("target_date"),
+                note: get("note"),
+            });
+        }
+    }
+    let ctx = RuleContext {
+        form,
+        fiscal_year: state.fiscal_year(&edition)?,
+        today: state.clock.today_jst(),
+        has_vendor_contract: true,
+    };
+    match validate_batch(&ctx, &AnswerSet::default(), &inputs) {
+        Ok(answers) => {
+            state
+                .store
+                .save_vendor_form(
+                    org.id,
+                    vendor_id,
+                    &edition,
+                    &answers,
+                    &session.user.login,
+                    state.clock.now(),
+                )
+                .await?;
+            Ok(Redirect::to(&format!(
+                "/vendor-forms?edition={edition}&imported={}",
+                answers.len()
+            ))
+            .into_response())
+        }
+        Err(errors) => {
+            let page = edit_page(
+                &state,
+                &session,
+                &org,
+                (vendor_id, &name),
+                form,
+                &typed,
+                &errors,
+            );
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+        }
+    }
+}

@@ -998,6 +998,18 @@ async fn role_and_tenancy_matrix_covers_every_route() {
         ),
         (
             "GET",
+            "/vendor-forms/{vendor_id}/edit",
+            "/vendor-forms/1/edit",
+            [404, 404, NO, NO],
+        ),
+        (
+            "POST",
+            "/vendor-forms/{vendor_id}/edit",
+            "/vendor-forms/1/edit",
+            [404, 404, NO, NO],
+        ),
+        (
+            "GET",
             "/checklists/{edition}/{variant}/export.xlsx",
             "/checklists/r7/vendor/export.xlsx",
             [OK, OK, OK, OK],
@@ -2530,4 +2542,69 @@ async fn vendor_forms_and_reconciliation() {
         assert!(text.contains("照合（施設・事業者・台帳の食い違い）"));
         assert!(text.contains("B社の事業者確認用を受け取った記録がありません"));
     }
+}
+
+/// A vendor's form typed in on one page: a broken rule comes back beside its row with everything typed
+/// kept and nothing saved; corrected, the whole form is saved for that vendor.
+#[tokio::test]
+async fn vendor_form_typed_in() {
+    let app = app().await;
+    let admin = session_for(&app.store, "admin", "c").await;
+    let vendor = app
+        .store
+        .save_ledger_row(
+            1,
+            "vendors",
+            None,
+            &[("name".to_string(), "A社".to_string())].into(),
+            "admin",
+            now(),
+        )
+        .await
+        .unwrap();
+    let path = format!("/vendor-forms/{vendor}/edit");
+    let html = get(&app.router, &format!("{path}?edition=r7"), &admin)
+        .await
+        .text();
+    assert!(html.contains("A社の事業者確認用を入力する"));
+    assert!(html.contains("事業者内に、医療情報システム等の提供に係る管理責任者を設置している。"));
+    let field = |name: &str| enc(name);
+    let body = |target_date: &str| {
+        format!(
+            "csrf=c&edition=r7&{}=yes&{}=2025-05-20&{}=no&{}=2025-05-20&{}={target_date}&{}={}",
+            field("r7.vendor.1.1|general|1|answer"),
+            field("r7.vendor.1.1|general|1|checked_on"),
+            field("r7.vendor.2.6|general|1|answer"),
+            field("r7.vendor.2.6|general|1|checked_on"),
+            field("r7.vendor.2.6|general|1|target_date"),
+            field("r7.vendor.2.6|general|1|note"),
+            enc("更新計画を作成中")
+        )
+    };
+    let r = send(&app.router, form_post(&path, &admin, &body(""))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text();
+    assert!(
+        html.contains("目標日") && html.contains("field-error"),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"更新計画を作成中\""),
+        "what was typed stays"
+    );
+    assert!(app.store.vendor_forms(1, "r7").await.unwrap().is_empty());
+    let r = send(&app.router, form_post(&path, &admin, &body("2026-03-01"))).await;
+    assert_eq!(
+        r.headers[header::LOCATION],
+        "/vendor-forms?edition=r7&imported=2"
+    );
+    let forms = app.store.vendor_forms(1, "r7").await.unwrap();
+    assert_eq!((forms[0].vendor_id, forms[0].answers.len()), (vendor, 2));
+    let html = get(&app.router, &format!("{path}?edition=r7"), &admin)
+        .await
+        .text();
+    assert!(
+        html.contains("value=\"2026-03-01\""),
+        "the recorded form opens again"
+    );
 }
