@@ -83,7 +83,6 @@ impl Kind {
                 "remote_confirmed_on",
                 "support_end",
                 "vendor",
-                "computer_name",
             ],
             Kind::Accounts => &["status", "reviewed_on", "admin", "end_date", "two_factor"],
             Kind::Vendors => &[

@@ -64,16 +64,18 @@ fn slots(kind: &str, data: &Fields) -> [Option<String>; SLOTS] {
 
 const SLOTS: usize = mamori_ledger::fields::LIST_COLUMNS;
 
+/// Characters of a value kept in `facts`: the rules read short values (dates, choices, names) and of
+/// long ones (the software list) only whether they are filled in.
+const FACT_CHARS: usize = 64;
+
 /// The fields of a row that the evidence rules read, as JSON (see [`mamori_ledger::Kind::evidence_fields`]).
 fn facts(kind: &str, data: &Fields) -> String {
     let keys = mamori_ledger::Kind::parse(kind).map_or(&[][..], |k| k.evidence_fields());
     let picked: Fields = keys
         .iter()
         .filter_map(|k| {
-            Some((
-                k.to_string(),
-                data.get(*k).filter(|v| !v.is_empty())?.clone(),
-            ))
+            let v = data.get(*k).filter(|v| !v.is_empty())?;
+            Some((k.to_string(), v.chars().take(FACT_CHARS).collect()))
         })
         .collect();
     serde_json::to_string(&picked).expect("fields serialise")
