@@ -25,6 +25,8 @@ pub enum DocumentError {
     Catalog(#[from] mamori_core::CatalogError),
     #[error(transparent)]
     Pdf(#[from] mamori_pdf::PdfError),
+    #[error(transparent)]
+    Xlsx(#[from] mamori_report::ReportError),
 }
 
 impl From<DocumentError> for PageError {
@@ -37,6 +39,11 @@ impl From<DocumentError> for PageError {
                 "PDF を作成できません",
                 e.to_string(),
             ),
+            DocumentError::Xlsx(e) => PageError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Excelファイルを作成できません",
+                e.to_string(),
+            ),
         }
     }
 }
@@ -47,6 +54,9 @@ impl From<DocumentError> for ApiError {
             DocumentError::Store(e) => e.into(),
             DocumentError::Catalog(e) => e.into(),
             DocumentError::Pdf(e) => {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+            }
+            DocumentError::Xlsx(e) => {
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
             }
         }

@@ -395,16 +395,17 @@ pub async fn vendor_form_xlsx(
 ) -> Result<Vec<u8>, crate::documents::DocumentError> {
     let form = state.catalog.require_form(edition, Variant::Vendor)?;
     let org_name = format!("{}（事業者：{name}）", org.name);
-    mamori_report::checklist_xlsx(&mamori_report::ChecklistExport {
-        catalog: &state.catalog,
-        form,
-        org_name: &org_name,
-        answers,
-        has_vendor_contract: true,
-        fiscal_year: state.fiscal_year(edition)?,
-        created_on: state.clock.today_jst(),
-    })
-    .map_err(|e| crate::documents::DocumentError::Pdf(mamori_pdf::PdfError::Export(e.to_string())))
+    Ok(mamori_report::checklist_xlsx(
+        &mamori_report::ChecklistExport {
+            catalog: &state.catalog,
+            form,
+            org_name: &org_name,
+            answers,
+            has_vendor_contract: true,
+            fiscal_year: state.fiscal_year(edition)?,
+            created_on: state.clock.today_jst(),
+        },
+    )?)
 }
 
 pub(crate) async fn vendor_form_export(
