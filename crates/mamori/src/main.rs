@@ -112,6 +112,11 @@ enum Command {
         #[arg(long)]
         db: Option<String>,
     },
+    /// この機器の一覧（OS、パッケージとバージョン、アカウント、待ち受けポート）を集めます
+    Agent {
+        #[command(subcommand)]
+        command: AgentCommand,
+    },
     /// 利用者
     User {
         #[command(subcommand)]
@@ -220,6 +225,15 @@ enum ExportCommand {
         /// CSV の文字コード
         #[arg(long, value_enum, default_value = "utf8")]
         encoding: CsvEncoding,
+    },
+}
+
+#[derive(Subcommand)]
+enum AgentCommand {
+    /// この機器の一覧を JSON ファイルに書き出します（閉じた院内ネットワークでは USB メモリなどでサーバへ運びます）
+    Collect {
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -739,6 +753,32 @@ async fn run(cli: Cli) -> Result<()> {
                         errors.len()
                     );
                 }
+            }
+            Ok(())
+        }
+        Command::Agent {
+            command: AgentCommand::Collect { out },
+        } => {
+            let started = std::time::Instant::now();
+            let inv = mamori_agent::collect();
+            let json = serde_json::to_vec_pretty(&inv).context("一覧を JSON にできません")?;
+            std::fs::write(&out, json)
+                .with_context(|| format!("{} に書き込めません", out.display()))?;
+            println!(
+                "{} に書き出しました（{}、パッケージ {} 件、アカウント {} 件、待ち受けポート {} 件、{:.2} 秒）",
+                out.display(),
+                if inv.os.is_empty() {
+                    "OS 不明"
+                } else {
+                    &inv.os
+                },
+                inv.packages.len(),
+                inv.accounts.len(),
+                inv.listeners.len(),
+                started.elapsed().as_secs_f64()
+            );
+            for p in &inv.problems {
+                eprintln!("注意: {p}");
             }
             Ok(())
         }

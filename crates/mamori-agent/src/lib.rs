@@ -1,0 +1,65 @@
+//! Endpoint inventory for the 機器台帳 (checklist 2(1), 2(2), 2(7), 2(9)): the OS, installed packages with
+//! versions, local accounts and listening ports of a machine, read from the system's own files. Parsers are
+//! plain functions over text (tested on fixtures); [`collect`] only reads the files.
+
+use serde::{Deserialize, Serialize};
+
+pub mod linux;
+
+/// The version of the inventory file format.
+pub const FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Package {
+    pub name: String,
+    pub version: String,
+    /// dpkg / rpm.
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub name: String,
+    pub uid: u32,
+    pub home: String,
+    pub shell: String,
+    /// A shell from which nobody logs in (nologin, false).
+    pub can_log_in: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Listener {
+    /// tcp / udp.
+    pub protocol: String,
+    pub address: String,
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interface {
+    pub name: String,
+    pub mac: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inventory {
+    pub format: u32,
+    pub hostname: String,
+    pub machine_id: String,
+    /// PRETTY_NAME of os-release, e.g. 「Debian GNU/Linux 12 (bookworm)」.
+    pub os: String,
+    pub os_id: String,
+    pub os_version: String,
+    pub kernel: String,
+    pub interfaces: Vec<Interface>,
+    pub packages: Vec<Package>,
+    pub accounts: Vec<Account>,
+    pub listeners: Vec<Listener>,
+    /// What could not be read (a collector that failed), in Japanese: the rest is still reported.
+    pub problems: Vec<String>,
+}
+
+/// Collects this machine's inventory.
+pub fn collect() -> Inventory {
+    linux::collect(std::path::Path::new("/"))
+}

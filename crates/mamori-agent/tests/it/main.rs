@@ -1,0 +1,191 @@
+//! The Linux collectors on fixtures, and on this machine against the system's own tools (dpkg-query,
+//! getent, ss) when they are there.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use mamori_agent::linux::{parse_dpkg_status, parse_os_release, parse_passwd, parse_proc_net};
+
+const STATUS: &str = "Package: adduser
+Status: install ok installed
+Priority: important
+Version: 3.134
+Description: add and remove users and groups
+ Version: 9.9 (a description line, not a field)
+
+Package: old-tool
+Status: deinstall ok config-files
+Version: 1.0
+
+Package: libc6
+Status: install ok installed
+Multi-Arch: same
+Version: 2.36-9+deb12u13
+";
+
+#[test]
+fn dpkg_status_lists_installed_packages_only() {
+    let p = parse_dpkg_status(STATUS);
+    let got: Vec<(&str, &str)> = p
+        .iter()
+        .map(|p| (p.name.as_str(), p.version.as_str()))
+        .collect();
+    assert_eq!(got, [("adduser", "3.134"), ("libc6", "2.36-9+deb12u13")]);
+}
+
+#[test]
+fn os_release_values_unquoted() {
+    let os = parse_os_release(
+        "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID='12'\n# comment\n",
+    );
+    assert_eq!(
+        os,
+        [
+            (
+                "PRETTY_NAME".to_string(),
+                "Debian GNU/Linux 12 (bookworm)".to_string()
+            ),
+            ("ID".into(), "debian".into()),
+            ("VERSION_ID".into(), "12".into()),
+        ]
+    );
+}
+
+#[test]
+fn passwd_accounts_and_who_can_log_in() {
+    let a = parse_passwd(
+        "root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n\
+         broken-line\nsync:x:4:65534:sync:/bin:/bin/sync\n",
+    );
+    let got: Vec<(&str, u32, bool)> = a
+        .iter()
+        .map(|a| (a.name.as_str(), a.uid, a.can_log_in))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("root", 0, true),
+            ("www-data", 33, false),
+            ("sync", 4, true)
+        ]
+    );
+}
+
+#[test]
+fn proc_net_listening_sockets() {
+    let tcp = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0
+   1: 0100007F:1538 00000000:0000 0A 00000000:00000000 00:00000000 00000000   101        0 2 1 0 100 0 0 10 0
+   2: 0100007F:1538 0100007F:D2F0 01 00000000:00000000 00:00000000 00000000   101        0 3 1 0 100 0 0 10 0
+";
+    let l = parse_proc_net(tcp, "tcp");
+    let got: Vec<(String, u16)> = l.iter().map(|l| (l.address.clone(), l.port)).collect();
+    assert_eq!(
+        got,
+        [("0.0.0.0".to_string(), 22), ("127.0.0.1".into(), 5432)],
+        "established ones are not listening"
+    );
+    let tcp6 =
+        "  sl  local_address                         remote_address                        st
+   0: 00000000000000000000000001000000:0277 00000000000000000000000000000000:0000 0A 0 0 0 0 0 0
+";
+    assert_eq!(parse_proc_net(tcp6, "tcp")[0].address, "::1");
+    let udp = "  sl  local_address rem_address   st
+  1: 00000000:0044 00000000:0000 07 0 0 0 0 0 0
+  2: 0100007F:0035 0200007F:0035 01 0 0 0 0 0 0
+";
+    let u = parse_proc_net(udp, "udp");
+    assert_eq!((u.len(), u[0].port), (1, 68));
+}
+
+mod never_panic {
+    use super::*;
+    use proptest::prelude::*;
+    proptest! {
+        #[test]
+        fn any_text(s in "\\PC{0,300}") {
+            let _ = parse_dpkg_status(&s);
+            let _ = parse_os_release(&s);
+            let _ = parse_passwd(&s);
+            let _ = parse_proc_net(&s, "tcp");
+            let _ = parse_proc_net(&s, "udp");
+        }
+    }
+}
+
+fn run(cmd: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(cmd).args(args).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// This machine: exactly the packages dpkg-query shows installed, the accounts of getent passwd, the
+/// listening ports of ss.
+#[test]
+fn this_machine_matches_the_systems_own_tools() {
+    let inv = mamori_agent::collect();
+    if let Some(q) = run(
+        "dpkg-query",
+        &["-W", "-f", "${db:Status-Abbrev}\t${Package}\t${Version}\n"],
+    ) {
+        let want: BTreeSet<(String, String)> = q
+            .lines()
+            .filter(|l| l.starts_with("ii"))
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                Some((f.get(1)?.to_string(), f.get(2)?.to_string()))
+            })
+            .collect();
+        let got: BTreeSet<(String, String)> = inv
+            .packages
+            .iter()
+            .map(|p| (p.name.clone(), p.version.clone()))
+            .collect();
+        assert_eq!(got, want);
+        assert!(!got.is_empty());
+    } else {
+        println!("SKIP: dpkg-query is not here; packages not compared");
+    }
+    if let Some(p) = run("getent", &["passwd"]) {
+        // getent also lists network accounts (NSS); every local account must be among them.
+        let names: BTreeSet<&str> = p.lines().filter_map(|l| l.split(':').next()).collect();
+        assert!(inv.accounts.iter().all(|a| names.contains(a.name.as_str())));
+        assert!(inv.accounts.iter().any(|a| a.uid == 0));
+    } else {
+        println!("SKIP: getent is not here; accounts not compared");
+    }
+    // Sockets come and go: compare (protocol, port) and allow a few tries.
+    let ports = |l: &[mamori_agent::Listener]| -> BTreeSet<(String, u16)> {
+        l.iter().map(|l| (l.protocol.clone(), l.port)).collect()
+    };
+    let mut agreed = false;
+    for _ in 0..5 {
+        let Some(ss) = run("ss", &["-ltnuH"]) else {
+            println!("SKIP: ss is not here; listening ports not compared");
+            agreed = true;
+            break;
+        };
+        let want: BTreeSet<(String, u16)> = ss
+            .lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                let port = f.get(4)?.rsplit(':').next()?.parse().ok()?;
+                Some((f.first()?.to_string(), port))
+            })
+            .collect();
+        if ports(&mamori_agent::collect().listeners) == want {
+            agreed = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(agreed, "listening ports differ from ss -ltnu");
+    assert!(!inv.hostname.is_empty() && !inv.kernel.is_empty());
+    // The file is JSON that reads back as itself.
+    let json = serde_json::to_string(&inv).unwrap();
+    assert_eq!(
+        serde_json::from_str::<mamori_agent::Inventory>(&json).unwrap(),
+        inv
+    );
+}
