@@ -260,6 +260,20 @@ pub const DEVICES: &[Field] = &[
         false,
     ),
     f("notes", "備考", &["メモ"], Text, false),
+    f(
+        "machine_id",
+        "machine-id",
+        &["マシンID", "machine id"],
+        Code,
+        false,
+    ),
+    f(
+        "inventoried_on",
+        "エージェント確認日",
+        &["最終確認（エージェント）", "一覧の取得日"],
+        Date,
+        false,
+    ),
 ];
 
 pub const ACCOUNTS: &[Field] = &[

@@ -25,6 +25,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/pack.pdf"),
     ("get", "/api/v1/reconciliation"),
     ("post", "/api/v1/vendor-forms/{vendor_id}/import"),
+    ("post", "/api/v1/agent/inventory"),
     ("get", "/api/v1/checklists/{edition}/{variant}/evidence"),
     ("get", "/api/v1/ledgers/{kind}"),
     ("get", "/api/v1/ledgers/{kind}/export.{format}"),
@@ -72,6 +73,10 @@ pub fn upload_router() -> Router<AppState> {
         .route(
             "/vendor-forms/{vendor_id}/import",
             axum::routing::post(crate::vendor_forms::api_import),
+        )
+        .route(
+            "/agent/inventory",
+            axum::routing::post(crate::inventory::api_inventory),
         )
 }
 

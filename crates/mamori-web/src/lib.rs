@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod checklist_import;
 pub mod documents;
+pub mod inventory;
 mod ledger_cache;
 mod ledgers;
 mod pages;

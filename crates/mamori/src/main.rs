@@ -265,6 +265,12 @@ enum ImportCommand {
         dry_run: bool,
         file: PathBuf,
     },
+    /// mamori agent collect の一覧（JSON）を機器台帳に取り込みます（同じ機器は更新、変更がなければ何も記録しません）
+    Inventory {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        file: PathBuf,
+    },
     /// 記入済みのチェックリスト（xlsx：Mamori の書き出し、または様式どおりの Excel）を回答として取り込みます。
     /// 様式のルールに反する回答が1つでもあれば何も保存しません
     Checklist {
@@ -753,6 +759,36 @@ async fn run(cli: Cli) -> Result<()> {
                         errors.len()
                     );
                 }
+            }
+            Ok(())
+        }
+        Command::Import {
+            command: ImportCommand::Inventory { db, file },
+        } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("{} を読めません", file.display()))?;
+            let inv = mamori_web::inventory::parse_inventory(&bytes)
+                .map_err(|m| anyhow::anyhow!("{}: {m}", file.display()))?;
+            let store = open(&db).await?;
+            let org = store.org(first_org(&store).await?).await?;
+            let state = AppState::new(store, catalog()?, Clock::system());
+            let done = mamori_web::inventory::import_inventory(&state, &org, "cli", &inv).await?;
+            let what = match done.outcome {
+                "added" => "追加しました",
+                "updated" => "更新しました",
+                _ => "変更はありません",
+            };
+            println!(
+                "機器台帳の行 {}（{}）：{what}",
+                done.device_id,
+                if inv.hostname.is_empty() {
+                    &inv.machine_id
+                } else {
+                    &inv.hostname
+                }
+            );
+            for c in &done.package_changes {
+                println!("  {c}");
             }
             Ok(())
         }

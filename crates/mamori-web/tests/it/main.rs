@@ -421,6 +421,8 @@ async fn openapi_document_matches_the_routes() {
         let r = if method == Method::POST {
             let body = if uri.contains("/checklists/") {
                 Body::from(one_answer_workbook())
+            } else if uri.contains("/agent/inventory") {
+                Body::from(serde_json::to_vec(&inventory_fixture("9.9")).unwrap())
             } else if uri.contains("/vendor-forms/") {
                 Body::from(one_answer_workbook_of(mamori_core::Variant::Vendor))
             } else {
@@ -1064,6 +1066,13 @@ async fn role_and_tenancy_matrix_covers_every_route() {
             "/reconciliation",
             "/api/v1/reconciliation?edition=r7",
             [OK, OK, OK, NO],
+        ),
+        // The matrix posts a CSV: not an inventory, so 422 where changing the ledgers is allowed.
+        (
+            "POST",
+            "/agent/inventory",
+            "/api/v1/agent/inventory",
+            [422, 422, NO, NO],
         ),
         (
             "POST",
@@ -2607,4 +2616,108 @@ async fn vendor_form_typed_in() {
         html.contains("value=\"2026-03-01\""),
         "the recorded form opens again"
     );
+}
+
+fn inventory_fixture(openssl: &str) -> mamori_agent::Inventory {
+    mamori_agent::Inventory {
+        format: mamori_agent::FORMAT,
+        hostname: "SV-EMR01".into(),
+        machine_id: "0123456789abcdef0123456789abcdef".into(),
+        os: "Debian GNU/Linux 12 (bookworm)".into(),
+        os_id: "debian".into(),
+        os_version: "12".into(),
+        kernel: "6.1.0-18-amd64".into(),
+        interfaces: vec![mamori_agent::Interface {
+            name: "eth0".into(),
+            mac: "00:1b:44:11:3a:b7".into(),
+        }],
+        packages: [("bash", "5.2.15-2+b7"), ("openssl", openssl)]
+            .iter()
+            .map(|(n, v)| mamori_agent::Package {
+                name: n.to_string(),
+                version: v.to_string(),
+                source: "dpkg".into(),
+            })
+            .collect(),
+        accounts: Vec::new(),
+        listeners: Vec::new(),
+        problems: Vec::new(),
+    }
+}
+
+/// Inventories into the 機器台帳: the same machine twice is one device and no change the second time; a
+/// package version that changed is exactly that change; a truncated or foreign file changes nothing.
+#[tokio::test]
+async fn inventories_merge_into_the_device_ledger() {
+    let app = app().await;
+    let post = |body: Vec<u8>| {
+        Request::post("/api/v1/agent/inventory")
+            .header(header::AUTHORIZATION, format!("Bearer {}", app.token))
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let first = serde_json::to_vec(&inventory_fixture("3.0.11-1~deb12u2")).unwrap();
+    let r = send(&app.router, post(first.clone())).await;
+    assert_eq!(r.json()["outcome"], "added", "{}", r.text());
+    let id = r.json()["device_id"].as_i64().unwrap();
+    let r = send(&app.router, post(first.clone())).await;
+    assert_eq!(
+        (r.json()["outcome"].as_str(), r.json()["device_id"].as_i64()),
+        (Some("unchanged"), Some(id))
+    );
+    let row = app.store.ledger_row(1, "devices", id).await.unwrap();
+    assert_eq!(row.data["computer_name"], "SV-EMR01");
+    assert_eq!(row.data["mac"], "00:1B:44:11:3A:B7");
+    assert_eq!(
+        row.data["software"],
+        "bash 5.2.15-2+b7; openssl 3.0.11-1~deb12u2"
+    );
+    assert_eq!(row.data["os"], "Debian GNU/Linux 12 (bookworm)");
+    // The facility's own entries stay; the machine renamed is still found by its machine-id.
+    let mut edited = row.data.clone();
+    edited.insert("device_kind".into(), "サーバ".into());
+    edited.insert("location".into(), "サーバ室".into());
+    app.store
+        .save_ledger_row(1, "devices", Some(id), &edited, "admin", now())
+        .await
+        .unwrap();
+    let mut renamed = inventory_fixture("3.0.13-1~deb12u1");
+    renamed.hostname = "SV-EMR01-NEW".into();
+    let r = send(&app.router, post(serde_json::to_vec(&renamed).unwrap())).await;
+    assert_eq!(r.json()["outcome"], "updated");
+    assert_eq!(
+        r.json()["package_changes"],
+        json!(["openssl 3.0.11-1~deb12u2 → 3.0.13-1~deb12u1"])
+    );
+    let row = app.store.ledger_row(1, "devices", id).await.unwrap();
+    assert_eq!(
+        (
+            row.data["location"].as_str(),
+            row.data["device_kind"].as_str()
+        ),
+        ("サーバ室", "サーバ")
+    );
+    let devices = app.store.ledger_all(1, "devices").await.unwrap();
+    assert_eq!(devices.len(), 1);
+    let trail = app
+        .store
+        .history(1, Some("ledger"), Some(&format!("devices/{id}")), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        trail.len(),
+        3,
+        "added, the facility's edit, the new version: no record for the repeat"
+    );
+
+    for bad in [&first[..first.len() / 2], br#"{"format": 1}"#, br#"[1, 2]"#] {
+        let r = send(&app.router, post(bad.to_vec())).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.json()["error"].as_str().unwrap().contains("一覧"),
+            "{}",
+            r.text()
+        );
+    }
+    assert_eq!(app.store.ledger_all(1, "devices").await.unwrap(), devices);
 }

@@ -886,3 +886,35 @@ fn agent_collect_writes_the_inventory() {
     assert_eq!(inv["format"], 1);
     assert!(inv["packages"].is_array() && inv["accounts"].is_array());
 }
+
+/// `import inventory`: this machine's inventory into the 機器台帳 twice is one device with nothing new the
+/// second time; a truncated file is refused in Japanese and changes nothing.
+#[test]
+fn inventory_import_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let db = db.to_str().unwrap();
+    assert!(init(db, "Sakura#2025!").status.success());
+    let inv = dir.path().join("inventory.json");
+    run_ok(&["agent", "collect", "--out", inv.to_str().unwrap()]);
+    let inv = inv.to_str().unwrap();
+    let first = run_ok(&["import", "inventory", "--db", db, inv]);
+    assert!(first.contains("追加しました"), "{first}");
+    let second = run_ok(&["import", "inventory", "--db", db, inv]);
+    assert!(second.contains("変更はありません"), "{second}");
+    let bytes = std::fs::read(inv).unwrap();
+    let cut = dir.path().join("cut.json");
+    std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
+    let out = mamori()
+        .args(["import", "inventory", "--db", db])
+        .arg(&cut)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("途中で切れていないか"));
+    let third = run_ok(&["import", "inventory", "--db", db, inv]);
+    assert!(
+        third.contains("変更はありません"),
+        "the refused file changed nothing: {third}"
+    );
+}
