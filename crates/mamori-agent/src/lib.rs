@@ -25,6 +25,9 @@ pub struct Account {
     pub shell: String,
     /// A shell from which nobody logs in (nologin, false).
     pub can_log_in: bool,
+    /// The password is locked (「!」 or 「*」 in shadow); None when shadow could not be read.
+    #[serde(default)]
+    pub locked: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -41,7 +44,7 @@ pub struct Interface {
     pub mac: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inventory {
     pub format: u32,
     pub hostname: String,
@@ -55,6 +58,18 @@ pub struct Inventory {
     pub packages: Vec<Package>,
     pub accounts: Vec<Account>,
     pub listeners: Vec<Listener>,
+    /// Members of the administrators' groups (sudo, wheel, admin): 「sudo: yamada」.
+    #[serde(default)]
+    pub admins: Vec<String>,
+    /// systemd services enabled to start (from the *.wants folders).
+    #[serde(default)]
+    pub services_enabled: Vec<String>,
+    /// Remote-access software found (packages, services, listening ports), each with why.
+    #[serde(default)]
+    pub remote_access: Vec<String>,
+    /// Antivirus / anti-malware software found.
+    #[serde(default)]
+    pub antivirus: Vec<String>,
     /// What could not be read (a collector that failed), in Japanese: the rest is still reported.
     pub problems: Vec<String>,
 }

@@ -69,9 +69,126 @@ pub fn parse_passwd(text: &str) -> Vec<Account> {
                     || shell.ends_with("/false")
                     || shell.is_empty()),
                 shell,
+                locked: None,
             })
         })
         .collect()
+}
+
+/// Locked accounts of a shadow file: name → locked (password field starting 「!」 or 「*」).
+pub fn parse_shadow(text: &str) -> Vec<(String, bool)> {
+    text.lines()
+        .filter_map(|l| {
+            let mut f = l.split(':');
+            let name = f.next().filter(|n| !n.is_empty())?;
+            let pw = f.next()?;
+            Some((name.to_string(), pw.starts_with('!') || pw.starts_with('*')))
+        })
+        .collect()
+}
+
+/// Members of the administrators' groups of a group file: 「sudo: yamada」.
+pub fn parse_admin_groups(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for l in text.lines() {
+        let f: Vec<&str> = l.split(':').collect();
+        if f.len() < 4 || !["sudo", "wheel", "admin"].contains(&f[0]) {
+            continue;
+        }
+        for m in f[3].split(',').map(str::trim).filter(|m| !m.is_empty()) {
+            out.push(format!("{}: {m}", f[0]));
+        }
+    }
+    out
+}
+
+/// Remote-access software the checklist's 2(2) and 2(9) ask about: package name prefixes and their label.
+const REMOTE_PACKAGES: &[(&str, &str)] = &[
+    ("openssh-server", "SSH サーバ"),
+    ("xrdp", "xrdp（リモートデスクトップ）"),
+    ("tigervnc", "VNC"),
+    ("tightvncserver", "VNC"),
+    ("x11vnc", "VNC"),
+    ("vino", "VNC（GNOME）"),
+    ("teamviewer", "TeamViewer"),
+    ("anydesk", "AnyDesk"),
+    ("rustdesk", "RustDesk"),
+    ("chrome-remote-desktop", "Chrome リモート デスクトップ"),
+];
+
+/// Listening ports of remote-access services.
+const REMOTE_PORTS: &[(u16, &str)] = &[(22, "SSH"), (3389, "RDP"), (5900, "VNC"), (5901, "VNC")];
+
+const ANTIVIRUS_PACKAGES: &[(&str, &str)] = &[
+    ("clamav", "ClamAV"),
+    ("sophos", "Sophos"),
+    ("esets", "ESET"),
+    ("eset", "ESET"),
+    ("ds-agent", "Trend Micro Deep Security"),
+    ("falcon-sensor", "CrowdStrike Falcon"),
+    ("mdatp", "Microsoft Defender for Endpoint"),
+];
+
+/// Remote-access software from the packages and the listening ports, each with why it was found.
+pub fn remote_access(packages: &[Package], listeners: &[Listener]) -> Vec<String> {
+    let mut out: Vec<String> = packages
+        .iter()
+        .filter_map(|p| {
+            REMOTE_PACKAGES
+                .iter()
+                .find(|(prefix, _)| p.name.starts_with(prefix))
+                .map(|(_, label)| format!("{label}（パッケージ {} {}）", p.name, p.version))
+        })
+        .collect();
+    for l in listeners.iter().filter(|l| l.protocol == "tcp") {
+        if let Some((_, label)) = REMOTE_PORTS.iter().find(|(port, _)| *port == l.port) {
+            out.push(format!(
+                "{label}（ポート {} を {} で待ち受け）",
+                l.port, l.address
+            ));
+        }
+    }
+    out.dedup();
+    out
+}
+
+pub fn antivirus(packages: &[Package]) -> Vec<String> {
+    let mut out: Vec<String> = packages
+        .iter()
+        .filter_map(|p| {
+            ANTIVIRUS_PACKAGES
+                .iter()
+                .find(|(prefix, _)| p.name.starts_with(prefix))
+                .map(|(_, label)| format!("{label}（{} {}）", p.name, p.version))
+        })
+        .collect();
+    out.dedup();
+    out
+}
+
+/// Services enabled in systemd's *.wants folders under `etc/systemd/system`.
+fn enabled_services(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(dirs) = std::fs::read_dir(root.join("etc/systemd/system")) {
+        for dir in dirs.flatten() {
+            if !dir.file_name().to_string_lossy().ends_with(".wants") {
+                continue;
+            }
+            for unit in std::fs::read_dir(dir.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let name = unit.file_name().to_string_lossy().into_owned();
+                if name.ends_with(".service") {
+                    out.push(name);
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// A hex address of /proc/net/{tcp,udp}[6] (little-endian words) as text.
@@ -169,6 +286,19 @@ pub fn collect(root: &Path) -> Inventory {
     }
     listeners.sort();
     listeners.dedup();
+    let packages = read(root, "/var/lib/dpkg/status", &mut problems)
+        .map(|t| parse_dpkg_status(&t))
+        .unwrap_or_default();
+    let mut accounts = read(root, "/etc/passwd", &mut problems)
+        .map(|t| parse_passwd(&t))
+        .unwrap_or_default();
+    // shadow is readable by root only: without it the lock state stays unknown, which is not a problem.
+    if let Ok(t) = std::fs::read_to_string(root.join("etc/shadow")) {
+        let locked = parse_shadow(&t);
+        for a in &mut accounts {
+            a.locked = locked.iter().find(|(n, _)| *n == a.name).map(|(_, l)| *l);
+        }
+    }
     Inventory {
         format: FORMAT,
         hostname: first_line(read(root, "/etc/hostname", &mut problems)),
@@ -178,12 +308,14 @@ pub fn collect(root: &Path) -> Inventory {
         os_version: get("VERSION_ID"),
         kernel: first_line(read(root, "/proc/sys/kernel/osrelease", &mut problems)),
         interfaces,
-        packages: read(root, "/var/lib/dpkg/status", &mut problems)
-            .map(|t| parse_dpkg_status(&t))
+        admins: read(root, "/etc/group", &mut problems)
+            .map(|t| parse_admin_groups(&t))
             .unwrap_or_default(),
-        accounts: read(root, "/etc/passwd", &mut problems)
-            .map(|t| parse_passwd(&t))
-            .unwrap_or_default(),
+        services_enabled: enabled_services(root),
+        remote_access: remote_access(&packages, &listeners),
+        antivirus: antivirus(&packages),
+        packages,
+        accounts,
         listeners,
         problems,
     }

@@ -84,6 +84,14 @@ pub fn device_row(inv: &Inventory, existing: Option<&Row>, today: chrono::NaiveD
             .join("; "),
     );
     set("inventoried_on", today.to_string());
+    // Remote-access software found on the machine: 2(2) asks whether it is remote maintenance. Until the
+    // facility says so, it is 未確認 (what was found goes in the method column when that is empty).
+    if !inv.remote_access.is_empty() {
+        row.entry("remote_maintenance".into())
+            .or_insert_with(|| "未確認".into());
+        row.entry("remote_method".into())
+            .or_insert_with(|| format!("（エージェントが検出）{}", inv.remote_access.join("、")));
+    }
     row
 }
 
@@ -217,4 +225,47 @@ pub(crate) async fn api_inventory(
         parse_inventory(&body).map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m))?;
     let done = import_inventory(&state, &org, &user.login, &inv).await?;
     Ok(axum::Json(json!(done)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_tools_found_ask_for_confirmation_unless_the_facility_answered() {
+        let inv = Inventory {
+            format: mamori_agent::FORMAT,
+            hostname: "PC-01".into(),
+            remote_access: vec!["AnyDesk（パッケージ anydesk 6.3.0）".into()],
+            ..Default::default()
+        };
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let row = device_row(&inv, None, today);
+        assert_eq!(row["remote_maintenance"], "未確認");
+        assert_eq!(
+            row["remote_method"],
+            "（エージェントが検出）AnyDesk（パッケージ anydesk 6.3.0）"
+        );
+        assert_eq!(row["device_kind"], "その他");
+        let mut answered = Row::new();
+        answered.insert("remote_maintenance".into(), "有".into());
+        answered.insert("device_kind".into(), "端末PC".into());
+        let row = device_row(&inv, Some(&answered), today);
+        assert_eq!(
+            (
+                row["remote_maintenance"].as_str(),
+                row["device_kind"].as_str()
+            ),
+            ("有", "端末PC")
+        );
+    }
+
+    #[test]
+    fn package_changes_are_listed_one_by_one() {
+        let row = |s: &str| -> Row { [("software".to_string(), s.to_string())].into() };
+        assert_eq!(
+            package_changes(&row("a 1; b 2; c 3"), &row("a 1; b 2.1; d 4")),
+            ["b 2 → 2.1", "追加 d 4", "削除 c"]
+        );
+    }
 }

@@ -4,7 +4,10 @@
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use mamori_agent::linux::{parse_dpkg_status, parse_os_release, parse_passwd, parse_proc_net};
+use mamori_agent::linux::{
+    antivirus, parse_admin_groups, parse_dpkg_status, parse_os_release, parse_passwd,
+    parse_proc_net, parse_shadow, remote_access,
+};
 
 const STATUS: &str = "Package: adduser
 Status: install ok installed
@@ -98,6 +101,52 @@ fn proc_net_listening_sockets() {
     assert_eq!((u.len(), u[0].port), (1, 68));
 }
 
+#[test]
+fn shadow_locks_admin_groups_remote_tools_and_antivirus() {
+    assert_eq!(
+        parse_shadow(
+            "root:$y$j9T$abc:19700:0:99999:7:::\ndaemon:*:19700::::::\nold:!$y$x:1::::::\n"
+        ),
+        [
+            ("root".to_string(), false),
+            ("daemon".into(), true),
+            ("old".into(), true)
+        ]
+    );
+    assert_eq!(
+        parse_admin_groups("root:x:0:\nsudo:x:27:yamada,sato\nusers:x:100:suzuki\nwheel:x:10:\n"),
+        ["sudo: yamada", "sudo: sato"]
+    );
+    let pkgs = parse_dpkg_status(
+        "Package: openssh-server\nStatus: install ok installed\nVersion: 1:9.2p1-2\n\n\
+         Package: anydesk\nStatus: install ok installed\nVersion: 6.3.0\n\n\
+         Package: clamav\nStatus: install ok installed\nVersion: 1.0.5\n",
+    );
+    let listening = parse_proc_net(
+        "  sl  local_address rem_address   st\n   0: 00000000:0D3D 00000000:0000 0A 0 0 0 0 0 0\n",
+        "tcp",
+    );
+    assert_eq!(
+        remote_access(&pkgs, &listening),
+        [
+            "AnyDesk（パッケージ anydesk 6.3.0）",
+            "SSH サーバ（パッケージ openssh-server 1:9.2p1-2）",
+            "RDP（ポート 3389 を 0.0.0.0 で待ち受け）",
+        ]
+    );
+    assert_eq!(antivirus(&pkgs), ["ClamAV（clamav 1.0.5）"]);
+}
+
+/// A format-1 file written before these collectors existed still reads.
+#[test]
+fn older_inventory_files_still_read() {
+    let old = r#"{"format":1,"hostname":"pc","machine_id":"m","os":"","os_id":"","os_version":"","kernel":"",
+        "interfaces":[],"packages":[],"accounts":[{"name":"a","uid":1000,"home":"/home/a","shell":"/bin/bash","can_log_in":true}],
+        "listeners":[],"problems":[]}"#;
+    let inv: mamori_agent::Inventory = serde_json::from_str(old).unwrap();
+    assert_eq!((inv.accounts[0].locked, inv.remote_access.len()), (None, 0));
+}
+
 mod never_panic {
     use super::*;
     use proptest::prelude::*;
@@ -109,6 +158,8 @@ mod never_panic {
             let _ = parse_passwd(&s);
             let _ = parse_proc_net(&s, "tcp");
             let _ = parse_proc_net(&s, "udp");
+            let _ = parse_shadow(&s);
+            let _ = parse_admin_groups(&s);
         }
     }
 }

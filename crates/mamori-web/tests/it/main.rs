@@ -2639,9 +2639,7 @@ fn inventory_fixture(openssl: &str) -> mamori_agent::Inventory {
                 source: "dpkg".into(),
             })
             .collect(),
-        accounts: Vec::new(),
-        listeners: Vec::new(),
-        problems: Vec::new(),
+        ..Default::default()
     }
 }
 
