@@ -93,6 +93,9 @@ pub const MAX_REFS: usize = 20;
 /// A review older than this (days) no longer counts.
 pub const REVIEW_DAYS: i64 = 365;
 
+/// An agent's inventory older than this (days) shows the machine as unconfirmed.
+pub const STALE_INVENTORY_DAYS: i64 = 30;
+
 /// A stored date (YYYY-MM-DD, as the ledgers normalise them). Read by hand: the rules parse one per row
 /// of ledgers with tens of thousands of rows.
 fn date(row: &Row, key: &str) -> Option<NaiveDate> {
@@ -279,6 +282,18 @@ fn device_ledger(f: &Facts) -> Outcome {
     if m > 0 {
         problems.push((
             format!("機器台帳の{n}台中{m}台にOSのバージョンがありません"),
+            refs,
+        ));
+    }
+    // A machine whose agent stopped reporting: its row may no longer be what runs on it.
+    let (m, refs) = failing(Kind::Devices, rows.iter(), |r| {
+        date(r, "inventoried_on").is_some_and(|d| (f.today - d).num_days() > STALE_INVENTORY_DAYS)
+    });
+    if m > 0 {
+        problems.push((
+            format!(
+                "エージェントの一覧が{STALE_INVENTORY_DAYS}日間以上届いていない機器が{m}台あります（機器が動いているか、台帳が今も正しいか確認してください）"
+            ),
             refs,
         ));
     }

@@ -83,6 +83,7 @@ impl Kind {
                 "remote_confirmed_on",
                 "support_end",
                 "vendor",
+                "inventoried_on",
             ],
             Kind::Accounts => &["status", "reviewed_on", "admin", "end_date", "two_factor"],
             Kind::Vendors => &[

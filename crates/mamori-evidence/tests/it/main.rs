@@ -127,6 +127,29 @@ fn device_ledger_needs_software_versions() {
     );
 }
 
+/// A machine whose agent has not reported for over 30 days makes the ledger doubtful.
+#[test]
+fn devices_whose_agent_stopped_reporting() {
+    let mut fresh = device(true, "無", false, None);
+    fresh.insert("inventoried_on".into(), "2025-05-20".into());
+    let mut stale = device(true, "無", false, None);
+    stale.insert("inventoried_on".into(), "2025-04-01".into());
+    let s = on(
+        "device_ledger",
+        &facts(&[(Kind::Devices, vec![fresh.clone(), stale])]),
+    );
+    assert_eq!(s.verdict, Verdict::No);
+    assert_eq!(
+        s.reasons,
+        [
+            "エージェントの一覧が30日間以上届いていない機器が1台あります（機器が動いているか、台帳が今も正しいか確認してください）"
+        ]
+    );
+    assert_eq!(s.rows[0].id, 2);
+    let s = on("device_ledger", &facts(&[(Kind::Devices, vec![fresh])]));
+    assert_eq!(s.verdict, Verdict::Yes);
+}
+
 #[test]
 fn remote_maintenance_must_be_confirmed_per_device() {
     let s = on(
