@@ -25,7 +25,10 @@ pub struct SheetError {
 
 impl std::fmt::Display for SheetError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.column.is_empty() {
+        if self.row == 0 {
+            // The whole file (not one of its rows).
+            write!(f, "{}", self.message)
+        } else if self.column.is_empty() {
             write!(f, "{}行目: {}", self.row, self.message)
         } else {
             write!(f, "{}行目「{}」列: {}", self.row, self.column, self.message)

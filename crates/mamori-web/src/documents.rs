@@ -237,16 +237,6 @@ pub struct PackQuery {
     edition: Option<String>,
 }
 
-fn pack_edition(state: &AppState, q: &PackQuery) -> String {
-    q.edition.clone().unwrap_or_else(|| {
-        state
-            .catalog
-            .edition_for(mamori_core::FiscalYear::containing(state.clock.today_jst()))
-            .map(|c| c.edition)
-            .unwrap_or_default()
-    })
-}
-
 /// The pack needs the facility's form and its ledgers.
 fn may_see_pack(user: &User, org: &Org) -> Result<(), &'static str> {
     crate::permit(user, Action::ViewForm(org.kind.own_variant()))?;
@@ -278,7 +268,7 @@ pub(crate) async fn page_pack_pdf(
     Query(q): Query<PackQuery>,
 ) -> PageResult {
     may_see_pack(&session.user, &org).map_err(PageError::forbidden)?;
-    let edition = pack_edition(&state, &q);
+    let edition = crate::vendor_forms::edition_or_current(&state, q.edition.as_deref());
     let pdf = inspection_pack(&state, &org, &edition).await?;
     Ok(pdf_response(
         &format!("mamori-pack-{edition}.pdf"),
@@ -310,7 +300,7 @@ pub(crate) async fn api_pack_pdf(
 ) -> ApiResult {
     let (user, org) = bearer(&state, &headers).await?;
     may_see_pack(&user, &org).map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
-    let edition = pack_edition(&state, &q);
+    let edition = crate::vendor_forms::edition_or_current(&state, q.edition.as_deref());
     let pdf = inspection_pack(&state, &org, &edition).await?;
     Ok(pdf_response(
         &format!("mamori-pack-{edition}.pdf"),

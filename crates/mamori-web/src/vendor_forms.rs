@@ -29,7 +29,7 @@ pub struct VendorWithForm {
 }
 
 /// The edition in use this fiscal year, or the one asked for.
-pub(crate) fn edition_or_current(state: &AppState, asked: Option<&str>) -> String {
+pub fn edition_or_current(state: &AppState, asked: Option<&str>) -> String {
     asked.map(str::to_string).unwrap_or_else(|| {
         state
             .catalog

@@ -557,14 +557,10 @@ async fn run(cli: Cli) -> Result<()> {
             let store = open(&db).await?;
             let org = store.org(first_org(&store).await?).await?;
             let state = AppState::new(store, catalog()?, Clock::system());
-            let edition = match edition {
-                Some(e) => e,
-                None => state
-                    .catalog
-                    .edition_for(mamori_core::FiscalYear::containing(state.clock.today_jst()))
-                    .map(|c| c.edition)
-                    .context("使える版がありません")?,
-            };
+            let edition = mamori_web::vendor_forms::edition_or_current(&state, edition.as_deref());
+            if edition.is_empty() {
+                bail!("使える版がありません");
+            }
             let started = std::time::Instant::now();
             let pdf = mamori_web::documents::inspection_pack(&state, &org, &edition).await?;
             std::fs::write(&out, &pdf.bytes)
