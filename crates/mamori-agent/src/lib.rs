@@ -28,6 +28,12 @@ pub struct Account {
     /// The password is locked (「!」 or 「*」 in shadow); None when shadow could not be read.
     #[serde(default)]
     pub locked: Option<bool>,
+    /// Disabled (Windows); None where the system has no such state.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// The last login (RFC 3339, UTC) from lastlog/wtmp or Windows' LastLogon; None when never or unknown.
+    #[serde(default)]
+    pub last_login: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -42,13 +48,41 @@ pub struct Listener {
 pub struct Interface {
     pub name: String,
     pub mac: String,
+    /// IPv4 and IPv6 addresses (without the prefix length).
+    #[serde(default)]
+    pub ips: Vec<String>,
+}
+
+/// A service (systemd unit or Windows service): whether it starts by itself and whether it runs now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Service {
+    pub name: String,
+    /// Windows: 自動 / 手動 / 無効 …; Linux: enabled or an empty string.
+    pub start: String,
+    pub running: bool,
+}
+
+/// Windows Defender (or the antivirus Windows reports) as the machine sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Defender {
+    pub antivirus_enabled: Option<bool>,
+    pub realtime_enabled: Option<bool>,
+    /// When the signatures were last updated (RFC 3339).
+    pub signature_updated: Option<String>,
+    pub signature_version: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inventory {
     pub format: u32,
+    /// linux / windows.
+    #[serde(default)]
+    pub platform: String,
     pub hostname: String,
     pub machine_id: String,
+    /// The hardware serial number (DMI / BIOS), when readable and not a placeholder.
+    #[serde(default)]
+    pub serial: String,
     /// PRETTY_NAME of os-release, e.g. 「Debian GNU/Linux 12 (bookworm)」.
     pub os: String,
     pub os_id: String,
@@ -70,6 +104,24 @@ pub struct Inventory {
     /// Antivirus / anti-malware software found.
     #[serde(default)]
     pub antivirus: Vec<String>,
+    /// Services with their start type and state (systemd units on Linux, services on Windows).
+    #[serde(default)]
+    pub services: Vec<Service>,
+    /// Windows: the installed updates (KB numbers with their dates, 「KB5034441 2024-01-10」).
+    #[serde(default)]
+    pub hotfixes: Vec<String>,
+    /// Windows: Defender's state.
+    #[serde(default)]
+    pub defender: Option<Defender>,
+    /// Windows: Remote Desktop accepts connections.
+    #[serde(default)]
+    pub rdp_enabled: Option<bool>,
+    /// Windows edition (EditionID: Professional, Enterprise …).
+    #[serde(default)]
+    pub os_edition: String,
+    /// The full build or point release: Windows 10.0.22631.3007, Debian 12.8 (/etc/debian_version).
+    #[serde(default)]
+    pub os_build: String,
     /// What could not be read (a collector that failed), in Japanese: the rest is still reported.
     pub problems: Vec<String>,
 }

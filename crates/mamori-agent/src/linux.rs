@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::{Account, FORMAT, Interface, Inventory, Listener, Package};
+use crate::{Account, FORMAT, Interface, Inventory, Listener, Package, Service};
 
 /// `KEY=value` lines of os-release (values unquoted).
 pub fn parse_os_release(text: &str) -> Vec<(String, String)> {
@@ -70,6 +70,8 @@ pub fn parse_passwd(text: &str) -> Vec<Account> {
                     || shell.is_empty()),
                 shell,
                 locked: None,
+                enabled: None,
+                last_login: None,
             })
         })
         .collect()
@@ -235,6 +237,189 @@ pub fn parse_proc_net(text: &str, protocol: &str) -> Vec<Listener> {
         .collect()
 }
 
+/// The host's own IPv4 addresses from /proc/net/fib_trie (the 「/32 host LOCAL」 entries), loopback left out.
+pub fn parse_fib_trie(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut last = "";
+    for line in text.lines() {
+        let t = line.trim_start_matches([' ', '|', '+', '-', '`']).trim();
+        if line.contains("|--") {
+            last = t;
+        } else if t.starts_with("/32 host LOCAL") && !last.starts_with("127.") && !last.is_empty() {
+            out.push(last.to_string());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Which interface holds an IPv4 address, from /proc/net/route (the interface whose network contains it).
+pub fn interface_of(route: &str, ip: std::net::Ipv4Addr) -> Option<String> {
+    let ip = u32::from(ip);
+    route
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let dest = u32::from_str_radix(f.get(1)?, 16).ok()?.swap_bytes();
+            let mask = u32::from_str_radix(f.get(7)?, 16).ok()?.swap_bytes();
+            (mask != 0 && ip & mask == dest).then(|| (mask, f[0].to_string()))
+        })
+        .max()
+        .map(|(_, name)| name)
+}
+
+/// IPv6 addresses per interface from /proc/net/if_inet6 (link-local and loopback left out).
+pub fn parse_if_inet6(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let (hex, scope, name) = (f.first()?, f.get(3)?, f.get(5)?);
+            if *scope != "00" || hex.len() != 32 {
+                return None;
+            }
+            let mut b = [0u8; 16];
+            for (i, byte) in b.iter_mut().enumerate() {
+                *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+            }
+            Some((name.to_string(), std::net::Ipv6Addr::from(b).to_string()))
+        })
+        .collect()
+}
+
+/// Placeholders firmware writes where a serial number should be.
+pub fn real_serial(s: &str) -> Option<String> {
+    let s = s.trim();
+    let junk = [
+        "",
+        "0",
+        "none",
+        "default string",
+        "to be filled by o.e.m.",
+        "system serial number",
+        "not specified",
+        "0123456789",
+    ];
+    (!junk.contains(&s.to_lowercase().as_str()) && !s.chars().all(|c| c == '0' || c == ' '))
+        .then(|| s.to_string())
+}
+
+/// Records of lastlog (one per uid: 4-byte time, 32-byte line, 256-byte host): uid → last login (seconds).
+pub fn parse_lastlog(bytes: &[u8]) -> Vec<(u32, i64)> {
+    const RECORD: usize = 292;
+    bytes
+        .chunks_exact(RECORD)
+        .enumerate()
+        .filter_map(|(uid, r)| {
+            let t = u32::from_le_bytes(r[0..4].try_into().ok()?);
+            (t != 0).then_some((uid as u32, i64::from(t)))
+        })
+        .collect()
+}
+
+/// The latest login of each user in wtmp (utmp records of 384 bytes; type 7 = USER_PROCESS).
+pub fn parse_wtmp(bytes: &[u8]) -> Vec<(String, i64)> {
+    const RECORD: usize = 384;
+    let mut latest: std::collections::BTreeMap<String, i64> = Default::default();
+    for r in bytes.chunks_exact(RECORD) {
+        let kind = i16::from_le_bytes([r[0], r[1]]);
+        if kind != 7 {
+            continue;
+        }
+        let user = &r[44..76];
+        let end = user.iter().position(|b| *b == 0).unwrap_or(user.len());
+        let Ok(user) = std::str::from_utf8(&user[..end]) else {
+            continue;
+        };
+        let secs = i64::from(i32::from_le_bytes([r[340], r[341], r[342], r[343]]));
+        if user.is_empty() || secs <= 0 {
+            continue;
+        }
+        let e = latest.entry(user.to_string()).or_insert(secs);
+        *e = (*e).max(secs);
+    }
+    latest.into_iter().collect()
+}
+
+/// Seconds since 1970 as RFC 3339 (UTC), without a date crate.
+pub fn rfc3339(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Output of `rpm -qa --qf '%{NAME}\t%{VERSION}-%{RELEASE}\n'`.
+pub fn parse_rpm_list(text: &str) -> Vec<Package> {
+    let mut out: Vec<Package> = text
+        .lines()
+        .filter_map(|l| {
+            let (name, version) = l.split_once('\t')?;
+            (!name.trim().is_empty()).then(|| Package {
+                name: name.trim().to_string(),
+                version: version.trim().to_string(),
+                source: "rpm".into(),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
+    out
+}
+
+/// Services running now: the *.service folders of systemd's cgroup tree (cgroup v2, or v1's systemd
+/// hierarchy). A unit with a cgroup has processes.
+fn running_services(root: &Path) -> Option<Vec<String>> {
+    for dir in [
+        "sys/fs/cgroup/system.slice",
+        "sys/fs/cgroup/systemd/system.slice",
+    ] {
+        if let Ok(entries) = std::fs::read_dir(root.join(dir)) {
+            let mut out: Vec<String> = entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".service"))
+                .collect();
+            out.sort();
+            return Some(out);
+        }
+    }
+    None
+}
+
+/// Enabled and running units as one list.
+pub fn services(enabled: &[String], running: &[String]) -> Vec<Service> {
+    let mut names: Vec<&String> = enabled.iter().chain(running).collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|n| Service {
+            name: n.clone(),
+            start: if enabled.contains(n) {
+                "enabled".into()
+            } else {
+                String::new()
+            },
+            running: running.contains(n),
+        })
+        .collect()
+}
+
 fn read(root: &Path, path: &str, problems: &mut Vec<String>) -> Option<String> {
     let full = root.join(path.trim_start_matches('/'));
     match std::fs::read_to_string(&full) {
@@ -267,11 +452,34 @@ pub fn collect(root: &Path) -> Inventory {
                 .map(|m| m.trim().to_string())
                 .unwrap_or_default();
             if name != "lo" && !mac.is_empty() {
-                interfaces.push(Interface { name, mac });
+                interfaces.push(Interface {
+                    name,
+                    mac,
+                    ips: Vec::new(),
+                });
             }
         }
     }
     interfaces.sort_by(|a, b| a.name.cmp(&b.name));
+    let route = std::fs::read_to_string(root.join("proc/net/route")).unwrap_or_default();
+    if let Ok(t) = std::fs::read_to_string(root.join("proc/net/fib_trie")) {
+        for ip in parse_fib_trie(&t) {
+            let name = ip.parse().ok().and_then(|ip| interface_of(&route, ip));
+            if let Some(i) = interfaces
+                .iter_mut()
+                .find(|i| Some(&i.name) == name.as_ref())
+            {
+                i.ips.push(ip);
+            }
+        }
+    }
+    if let Ok(t) = std::fs::read_to_string(root.join("proc/net/if_inet6")) {
+        for (name, ip) in parse_if_inet6(&t) {
+            if let Some(i) = interfaces.iter_mut().find(|i| i.name == name) {
+                i.ips.push(ip);
+            }
+        }
+    }
     let mut listeners = Vec::new();
     for (file, protocol) in [
         ("/proc/net/tcp", "tcp"),
@@ -286,9 +494,32 @@ pub fn collect(root: &Path) -> Inventory {
     }
     listeners.sort();
     listeners.dedup();
-    let packages = read(root, "/var/lib/dpkg/status", &mut problems)
-        .map(|t| parse_dpkg_status(&t))
-        .unwrap_or_default();
+    let mut packages = Vec::new();
+    let dpkg = root.join("var/lib/dpkg/status");
+    if dpkg.exists() {
+        packages = read(root, "/var/lib/dpkg/status", &mut problems)
+            .map(|t| parse_dpkg_status(&t))
+            .unwrap_or_default();
+    }
+    // rpm's database is not a text file: ask rpm itself, on this machine only (not on fixture trees).
+    if root == Path::new("/") && root.join("var/lib/rpm").is_dir() {
+        match std::process::Command::new("rpm")
+            .args(["-qa", "--qf", "%{NAME}\t%{VERSION}-%{RELEASE}\n"])
+            .output()
+        {
+            Ok(o) if o.status.success() => {
+                packages.extend(parse_rpm_list(&String::from_utf8_lossy(&o.stdout)))
+            }
+            Ok(o) => problems.push(format!(
+                "rpm -qa が失敗しました: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            )),
+            Err(e) => problems.push(format!("rpm を実行できません: {e}")),
+        }
+    }
+    if !dpkg.exists() && !root.join("var/lib/rpm").is_dir() {
+        problems.push("パッケージの一覧（dpkg / rpm）が見つかりません".into());
+    }
     let mut accounts = read(root, "/etc/passwd", &mut problems)
         .map(|t| parse_passwd(&t))
         .unwrap_or_default();
@@ -299,8 +530,34 @@ pub fn collect(root: &Path) -> Inventory {
             a.locked = locked.iter().find(|(n, _)| *n == a.name).map(|(_, l)| *l);
         }
     }
+    // Last logins: wtmp (rotated monthly) and lastlog (kept per uid); the later of the two.
+    let wtmp = std::fs::read(root.join("var/log/wtmp"))
+        .map(|b| parse_wtmp(&b))
+        .unwrap_or_default();
+    let lastlog = std::fs::read(root.join("var/log/lastlog"))
+        .map(|b| parse_lastlog(&b))
+        .unwrap_or_default();
+    for a in &mut accounts {
+        let from_wtmp = wtmp.iter().find(|(n, _)| *n == a.name).map(|(_, t)| *t);
+        let from_lastlog = lastlog.iter().find(|(u, _)| *u == a.uid).map(|(_, t)| *t);
+        a.last_login = from_wtmp.max(from_lastlog).map(rfc3339);
+    }
+    let enabled = enabled_services(root);
+    let running = running_services(root);
+    if running.is_none() {
+        problems.push("動作中のサービス（systemd の cgroup）を読めません".into());
+    }
     Inventory {
         format: FORMAT,
+        platform: "linux".into(),
+        serial: std::fs::read_to_string(root.join("sys/class/dmi/id/product_serial"))
+            .ok()
+            .and_then(|s| real_serial(&s))
+            .unwrap_or_default(),
+        os_build: std::fs::read_to_string(root.join("etc/debian_version"))
+            .map(|t| t.trim().to_string())
+            .unwrap_or_default(),
+        services: services(&enabled, running.as_deref().unwrap_or_default()),
         hostname: first_line(read(root, "/etc/hostname", &mut problems)),
         machine_id: first_line(read(root, "/etc/machine-id", &mut problems)),
         os: get("PRETTY_NAME"),
@@ -311,12 +568,13 @@ pub fn collect(root: &Path) -> Inventory {
         admins: read(root, "/etc/group", &mut problems)
             .map(|t| parse_admin_groups(&t))
             .unwrap_or_default(),
-        services_enabled: enabled_services(root),
+        services_enabled: enabled,
         remote_access: remote_access(&packages, &listeners),
         antivirus: antivirus(&packages),
         packages,
         accounts,
         listeners,
         problems,
+        ..Default::default()
     }
 }

@@ -467,42 +467,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<i64> {
         let mut tx = self.write_tx().await?;
-        let now = ts(at);
-        let version = bump_version(&mut tx, org_id).await?;
-        let (id, before, action) = match id {
-            Some(id) => {
-                let old: String = sqlx::query(
-                    "SELECT data FROM ledger_rows WHERE id = $1 AND org_id = $2 AND kind = $3",
-                )
-                .bind(id)
-                .bind(org_id)
-                .bind(kind)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| StoreError::NotFound(format!("台帳の行 {id} がありません")))?
-                .try_get(0)?;
-                write_row(&mut tx, org_id, kind, Some(id), row, version, &now).await?;
-                let old: serde_json::Value =
-                    serde_json::from_str(&old).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                (id, Some(old), "update")
-            }
-            None => {
-                let id = write_row(&mut tx, org_id, kind, None, row, version, &now).await?;
-                (id, None, "create")
-            }
-        };
-        audit(
-            &mut tx,
-            org_id,
-            actor,
-            at,
-            "ledger",
-            &format!("{kind}/{id}"),
-            action,
-            before,
-            Some(serde_json::json!(row)),
-        )
-        .await?;
+        let id = save_row_in(&mut tx, org_id, kind, id, row, actor, at).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -550,4 +515,53 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// [`Store::save_ledger_row`] inside a transaction of the caller's.
+pub(crate) async fn save_row_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    org_id: i64,
+    kind: &str,
+    id: Option<i64>,
+    row: &Fields,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<i64> {
+    let now = ts(at);
+    let version = bump_version(tx, org_id).await?;
+    let (id, before, action) = match id {
+        Some(id) => {
+            let old: String = sqlx::query(
+                "SELECT data FROM ledger_rows WHERE id = $1 AND org_id = $2 AND kind = $3",
+            )
+            .bind(id)
+            .bind(org_id)
+            .bind(kind)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("台帳の行 {id} がありません")))?
+            .try_get(0)?;
+            write_row(tx, org_id, kind, Some(id), row, version, &now).await?;
+            let old: serde_json::Value =
+                serde_json::from_str(&old).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            (id, Some(old), "update")
+        }
+        None => {
+            let id = write_row(tx, org_id, kind, None, row, version, &now).await?;
+            (id, None, "create")
+        }
+    };
+    audit(
+        tx,
+        org_id,
+        actor,
+        at,
+        "ledger",
+        &format!("{kind}/{id}"),
+        action,
+        before,
+        Some(serde_json::json!(row)),
+    )
+    .await?;
+    Ok(id)
 }

@@ -4,10 +4,12 @@
 //! Every query that reads or writes facility data takes the organisation id and filters on it: no method
 //! returns another organisation's rows.
 
+pub mod agents;
 pub mod backup;
 pub mod ledger;
 pub mod vendor_forms;
 
+pub use agents::{Agent, Enrollment, HistoryEntry, InventoryReview};
 pub use ledger::{Fields, ImportCounts, LedgerQuery, LedgerRow};
 pub use vendor_forms::VendorFormRecord;
 
