@@ -26,6 +26,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/reconciliation"),
     ("post", "/api/v1/vendor-forms/{vendor_id}/import"),
     ("post", "/api/v1/agent/inventory"),
+    ("post", "/api/v1/agent/enroll"),
     ("get", "/api/v1/checklists/{edition}/{variant}/evidence"),
     ("get", "/api/v1/ledgers/{kind}"),
     ("get", "/api/v1/ledgers/{kind}/export.{format}"),
@@ -51,6 +52,10 @@ pub fn router() -> Router<AppState> {
             get(crate::vendor_forms::api_reconciliation),
         )
         .route("/checklists/{edition}/{variant}/evidence", get(evidence))
+        .route(
+            "/agent/enroll",
+            axum::routing::post(crate::inventory::api_enroll),
+        )
         .route("/ledgers/{kind}", get(crate::ledgers::api_list))
         .route(
             "/ledgers/{kind}/export.{format}",

@@ -83,6 +83,20 @@ pub fn device_row(inv: &Inventory, existing: Option<&Row>, today: chrono::NaiveD
             .collect::<Vec<_>>()
             .join("; "),
     );
+    set(
+        "ip",
+        inv.interfaces
+            .iter()
+            .flat_map(|i| i.ips.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    if !inv.serial.is_empty() {
+        set("serial", inv.serial.clone());
+    }
+    if !inv.os_build.is_empty() {
+        set("os_version", inv.os_build.clone());
+    }
     set("inventoried_on", today.to_string());
     // Remote-access software found on the machine: 2(2) asks whether it is remote maintenance. Until the
     // facility says so, it is 未確認 (what was found goes in the method column when that is empty).
@@ -95,30 +109,124 @@ pub fn device_row(inv: &Inventory, existing: Option<&Row>, today: chrono::NaiveD
     row
 }
 
-/// The existing device the inventory describes.
-pub fn matching_device<'a>(inv: &Inventory, devices: &'a [(i64, Row)]) -> Option<&'a (i64, Row)> {
+/// Which device an inventory describes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeviceMatch {
+    /// A machine not in the ledger yet.
+    New,
+    /// This device (id), found by this identity (machine-id, シリアル番号, MACアドレス, コンピュータ名).
+    Device(i64, &'static str),
+    /// More than one device, or a device that already belongs to another machine-id: someone decides.
+    Conflict {
+        candidates: Vec<(i64, &'static str)>,
+        reason: String,
+    },
+}
+
+/// Finds the device an inventory describes among the enabled devices: by machine-id, then serial number,
+/// then MAC address, then computer name. A machine-id match is final. A weaker identity that finds
+/// several devices, or a device recorded with another machine-id (a reinstalled OS, a cloned disk, a
+/// reused name), is a conflict for the review queue rather than a guess.
+pub fn match_device(inv: &Inventory, devices: &[(i64, Row)]) -> DeviceMatch {
+    let field = |r: &Row, k: &str| r.get(k).cloned().unwrap_or_default();
+    let by = |pred: &dyn Fn(&Row) -> bool| -> Vec<i64> {
+        devices
+            .iter()
+            .filter(|(_, r)| pred(r))
+            .map(|(id, _)| *id)
+            .collect()
+    };
+    if !inv.machine_id.is_empty() {
+        let found = by(&|r| field(r, "machine_id") == inv.machine_id);
+        match found.as_slice() {
+            [id] => return DeviceMatch::Device(*id, "machine-id"),
+            [] => {}
+            many => {
+                return DeviceMatch::Conflict {
+                    candidates: many.iter().map(|id| (*id, "machine-id")).collect(),
+                    reason: format!(
+                        "machine-id {} の機器が台帳に{}台あります（ディスクの複製などで同じ machine-id の機器がある可能性）",
+                        inv.machine_id,
+                        many.len()
+                    ),
+                };
+            }
+        }
+    }
     let macs: Vec<String> = inv
         .interfaces
         .iter()
         .map(|i| i.mac.to_uppercase())
+        .filter(|m| !m.is_empty())
         .collect();
-    let field = |r: &Row, k: &str| r.get(k).cloned().unwrap_or_default();
-    devices
-        .iter()
-        .find(|(_, r)| !inv.machine_id.is_empty() && field(r, "machine_id") == inv.machine_id)
-        .or_else(|| {
-            devices.iter().find(|(_, r)| {
+    let weaker: [(&'static str, Vec<i64>); 3] = [
+        (
+            "シリアル番号",
+            if inv.serial.is_empty() {
+                Vec::new()
+            } else {
+                by(&|r| field(r, "serial").eq_ignore_ascii_case(&inv.serial))
+            },
+        ),
+        (
+            "MACアドレス",
+            by(&|r| {
                 field(r, "mac")
                     .split([',', ' ', ';'])
                     .filter(|m| !m.is_empty())
                     .any(|m| macs.contains(&m.to_uppercase()))
-            })
-        })
-        .or_else(|| {
-            devices.iter().find(|(_, r)| {
-                !inv.hostname.is_empty() && field(r, "computer_name") == inv.hostname
-            })
-        })
+            }),
+        ),
+        (
+            "コンピュータ名",
+            if inv.hostname.is_empty() {
+                Vec::new()
+            } else {
+                by(&|r| field(r, "computer_name").eq_ignore_ascii_case(&inv.hostname))
+            },
+        ),
+    ];
+    for (identity, found) in weaker {
+        match found.as_slice() {
+            [] => continue,
+            [id] => {
+                let row = &devices.iter().find(|(d, _)| d == id).expect("found").1;
+                let recorded = field(row, "machine_id");
+                if !recorded.is_empty() && recorded != inv.machine_id {
+                    return DeviceMatch::Conflict {
+                        candidates: vec![(*id, identity)],
+                        reason: format!(
+                            "{identity}が一致する機器 {id} は別の machine-id（{recorded}）で記録されています（OSの再インストール、機器の入れ替え、名前の使い回しのいずれか）"
+                        ),
+                    };
+                }
+                return DeviceMatch::Device(*id, identity);
+            }
+            many => {
+                return DeviceMatch::Conflict {
+                    candidates: many.iter().map(|id| (*id, identity)).collect(),
+                    reason: format!("{identity}が一致する機器が台帳に{}台あります", many.len()),
+                };
+            }
+        }
+    }
+    DeviceMatch::New
+}
+
+/// What an inventory changed in a device's row, one line each: the fields the agent writes
+/// (「OS: … → …」) and the packages (「追加 x 1.0」「削除 y」「z 1.0 → 1.1」). The エージェント確認日 is not a change.
+pub fn changes(before: &Row, after: &Row) -> Vec<String> {
+    let mut out = Vec::new();
+    for key in ["computer_name", "os", "os_version", "ip", "mac", "serial"] {
+        let (a, b) = (before.get(key), after.get(key));
+        if a != b {
+            let label = Kind::Devices.field(key).map_or(key, |f| f.header);
+            let show = |v: Option<&String>| v.cloned().unwrap_or_else(|| "（なし）".into());
+            out.push(format!("{label}: {} → {}", show(a), show(b)));
+        }
+    }
+    out.extend(package_changes(before, after));
+    out
 }
 
 /// Package changes between two rows: 「追加 x 1.0」「削除 y」「z 1.0 → 1.1」.
@@ -140,91 +248,324 @@ pub fn package_changes(before: &Row, after: &Row) -> Vec<String> {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InventoryImport {
-    pub device_id: i64,
-    /// added / updated / unchanged.
+    /// The device written; None when the inventory waits in the review queue.
+    pub device_id: Option<i64>,
+    /// added / updated / unchanged / review.
     pub outcome: &'static str,
+    /// What changed in the device (the agent's fields and packages), as recorded in its history.
+    pub changes: Vec<String>,
     pub package_changes: Vec<String>,
+    /// The review queue entry, when it is unclear which device the inventory describes.
+    pub review_id: Option<i64>,
+    pub message: String,
 }
 
-/// Merges one inventory into the organisation's 機器台帳.
-pub async fn import_inventory(
-    state: &AppState,
-    org: &Org,
-    actor: &str,
-    inv: &Inventory,
-) -> Result<InventoryImport, StoreError> {
-    let devices: Vec<(i64, Row)> = state
+/// The enabled devices of the organisation, by id.
+async fn enabled_devices(state: &AppState, org: &Org) -> Result<Vec<(i64, Row)>, StoreError> {
+    Ok(state
         .store
         .ledger_all(org.id, Kind::Devices.id())
         .await?
         .into_iter()
+        .filter(|r| !r.disabled)
         .map(|r| (r.id, r.data))
-        .collect();
-    let today = state.clock.today_jst();
-    let existing = matching_device(inv, &devices);
-    let row = device_row(inv, existing.map(|(_, r)| r), today);
-    match existing {
-        Some((id, old)) => {
-            // The same machine, the same day, nothing else new: nothing to record. (On a later day the
-            // エージェント確認日 moves, so that a machine that stops reporting shows.)
-            if &row == old {
-                return Ok(InventoryImport {
-                    device_id: *id,
-                    outcome: "unchanged",
-                    package_changes: Vec::new(),
-                });
-            }
-            state
-                .store
-                .save_ledger_row(
-                    org.id,
-                    Kind::Devices.id(),
-                    Some(*id),
-                    &row,
-                    actor,
-                    state.clock.now(),
-                )
-                .await?;
-            Ok(InventoryImport {
-                device_id: *id,
-                outcome: "updated",
-                package_changes: package_changes(old, &row),
-            })
-        }
-        None => {
+        .collect())
+}
+
+/// Merges one inventory into the organisation's 機器台帳 (or, when it is unclear which device it
+/// describes, holds it for review). `source` names the sender in the audit trail and the history.
+pub async fn import_inventory(
+    state: &AppState,
+    org: &Org,
+    source: &str,
+    inv: &Inventory,
+) -> Result<InventoryImport, StoreError> {
+    let devices = enabled_devices(state, org).await?;
+    match match_device(inv, &devices) {
+        DeviceMatch::Conflict { candidates, reason } => {
+            let json = serde_json::to_string(inv).expect("inventory serialises");
+            let cands = serde_json::to_string(
+                &candidates
+                    .iter()
+                    .map(|(id, by)| json!({"device_id": id, "matched_by": by}))
+                    .collect::<Vec<_>>(),
+            )
+            .expect("json");
             let id = state
                 .store
-                .save_ledger_row(
-                    org.id,
-                    Kind::Devices.id(),
-                    None,
-                    &row,
-                    actor,
-                    state.clock.now(),
-                )
+                .add_inventory_review(org.id, source, &json, &cands, &reason, state.clock.now())
                 .await?;
             Ok(InventoryImport {
-                device_id: id,
-                outcome: "added",
+                device_id: None,
+                outcome: "review",
+                changes: Vec::new(),
                 package_changes: Vec::new(),
+                review_id: Some(id),
+                message: format!(
+                    "どの機器の一覧か確認が必要です: {reason}。「機器の照合待ち」で反映先を選んでください"
+                ),
             })
         }
+        DeviceMatch::Device(id, _) => {
+            let old = &devices.iter().find(|(d, _)| *d == id).expect("matched").1;
+            write_inventory(state, org, source, inv, Some((id, old))).await
+        }
+        DeviceMatch::New => write_inventory(state, org, source, inv, None).await,
     }
 }
 
-/// `POST /api/v1/agent/inventory`: the body is the JSON of `mamori agent collect`.
+/// Writes the inventory over a device (or as a new one), with its history.
+async fn write_inventory(
+    state: &AppState,
+    org: &Org,
+    source: &str,
+    inv: &Inventory,
+    existing: Option<(i64, &Row)>,
+) -> Result<InventoryImport, StoreError> {
+    let today = state.clock.today_jst();
+    let row = device_row(inv, existing.map(|(_, r)| r), today);
+    let empty = Row::new();
+    let old = existing.map_or(&empty, |(_, r)| r);
+    // The same machine, the same day, nothing else new: nothing to record. (On a later day the
+    // エージェント確認日 moves, so that a machine that stops reporting shows.)
+    if let Some((id, old)) = existing
+        && &row == old
+    {
+        return Ok(InventoryImport {
+            device_id: Some(id),
+            outcome: "unchanged",
+            changes: Vec::new(),
+            package_changes: Vec::new(),
+            review_id: None,
+            message: "変更はありません".into(),
+        });
+    }
+    let changes = match existing {
+        Some(_) => changes(old, &row),
+        None => vec![format!(
+            "エージェントの一覧から登録（パッケージ {}件）",
+            inv.packages.len()
+        )],
+    };
+    let id = state
+        .store
+        .save_inventory(
+            org.id,
+            existing.map(|(id, _)| id),
+            &row,
+            &changes,
+            source,
+            state.clock.now(),
+        )
+        .await?;
+    Ok(InventoryImport {
+        device_id: Some(id),
+        outcome: if existing.is_some() {
+            "updated"
+        } else {
+            "added"
+        },
+        message: if existing.is_some() {
+            format!("機器 {id} を更新しました（変更 {}件）", changes.len())
+        } else {
+            format!("機器 {id} を登録しました")
+        },
+        package_changes: if existing.is_some() {
+            package_changes(old, &row)
+        } else {
+            Vec::new()
+        },
+        changes,
+        review_id: None,
+    })
+}
+
+/// Closes a review: the inventory goes into `target` (a device id), into a new device (None), or is
+/// discarded.
+pub async fn resolve_review(
+    state: &AppState,
+    org: &Org,
+    review_id: i64,
+    target: Option<i64>,
+    discard: bool,
+    actor: &str,
+) -> Result<String, StoreError> {
+    let review = state.store.inventory_review(org.id, review_id).await?;
+    if review.resolved_at.is_some() {
+        return Err(StoreError::NotFound(format!(
+            "確認待ちの一覧 {review_id} はすでに処理済みです"
+        )));
+    }
+    let inv: Inventory =
+        serde_json::from_str(&review.inventory).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let resolution = if discard {
+        "破棄".to_string()
+    } else {
+        let done = match target {
+            Some(id) => {
+                let row = state
+                    .store
+                    .ledger_row(org.id, Kind::Devices.id(), id)
+                    .await?;
+                write_inventory(state, org, actor, &inv, Some((id, &row.data))).await?
+            }
+            None => write_inventory(state, org, actor, &inv, None).await?,
+        };
+        let id = done.device_id.expect("written");
+        match target {
+            Some(_) => format!("機器 {id} に反映"),
+            None => format!("新しい機器 {id} として登録"),
+        }
+    };
+    state
+        .store
+        .resolve_inventory_review(org.id, review_id, &resolution, actor, state.clock.now())
+        .await?;
+    Ok(resolution)
+}
+
+/// `POST /api/v1/agent/inventory`: the body is the JSON of `mamori agent collect`. Sent by an enrolled
+/// agent (with its own credential it may post only its own machine's inventory) or by a user whose token
+/// may edit the ledgers.
 pub(crate) async fn api_inventory(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
-    let (user, org) = bearer(&state, &headers).await?;
-    crate::permit(&user, Action::EditLedgers)
-        .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
+    let (org, source, agent) = match agent_of(&state, &headers).await? {
+        Some(agent) => {
+            let org = state.store.org(agent.org_id).await?;
+            (org, format!("agent:{}", agent.hostname), Some(agent))
+        }
+        None => {
+            let (user, org) = bearer(&state, &headers).await?;
+            crate::permit(&user, Action::EditLedgers)
+                .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
+            (org, user.login, None)
+        }
+    };
     let inv =
         parse_inventory(&body).map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m))?;
-    let done = import_inventory(&state, &org, &user.login, &inv).await?;
-    Ok(axum::Json(json!(done)).into_response())
+    if let Some(agent) = agent
+        && !agent.machine_id.is_empty()
+        && inv.machine_id != agent.machine_id
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "この機器の資格情報では、別の機器（machine-id が違う）の一覧は送れません",
+        ));
+    }
+    let done = import_inventory(&state, &org, &source, &inv).await?;
+    let status = if done.outcome == "review" {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, axum::Json(json!(done))).into_response())
+}
+
+/// The agent whose credential (「Bearer agent_…」) the request carries, if it carries one.
+async fn agent_of(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<mamori_store::Agent>, ApiError> {
+    let Some(token) = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| t.starts_with(AGENT_TOKEN_PREFIX))
+    else {
+        return Ok(None);
+    };
+    state
+        .store
+        .agent_by_token(&crate::auth::token_hash(token), state.clock.now())
+        .await?
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "この機器の資格情報は無効です（取り消されたか、登録し直されました）。登録用トークンで登録し直してください",
+            )
+        })
+}
+
+/// Agent credentials start with this, so the API tells them from users' tokens.
+pub const AGENT_TOKEN_PREFIX: &str = "agent_";
+/// Enrolment tokens start with this.
+pub const ENROLL_TOKEN_PREFIX: &str = "enroll_";
+
+#[derive(serde::Deserialize)]
+struct EnrollRequest {
+    enroll_token: String,
+    hostname: String,
+    #[serde(default)]
+    machine_id: String,
+}
+
+/// `POST /api/v1/agent/enroll`: an enrolment token for the machine's own credential (shown once).
+pub(crate) async fn api_enroll(State(state): State<AppState>, body: Bytes) -> ApiResult {
+    let req: EnrollRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("登録の依頼として読めません（{e}）"),
+        )
+    })?;
+    if req.hostname.trim().is_empty() || req.hostname.len() > 255 || req.machine_id.len() > 255 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ホスト名（255文字以内）が必要です",
+        ));
+    }
+    let credential = format!("{AGENT_TOKEN_PREFIX}{}", crate::auth::new_token());
+    let agent = state
+        .store
+        .enroll_agent(
+            &crate::auth::token_hash(req.enroll_token.trim()),
+            &crate::auth::token_hash(&credential),
+            req.hostname.trim(),
+            req.machine_id.trim(),
+            state.clock.now(),
+        )
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "登録用トークンが正しくないか、期限が切れています。管理者に新しい登録用トークンを発行してもらってください",
+            )
+        })?;
+    let org = state.store.org(agent.org_id).await?;
+    Ok(axum::Json(json!({
+        "agent_id": agent.id,
+        "credential": credential,
+        "organization": org.name,
+    }))
+    .into_response())
+}
+
+/// A new enrolment token for the organisation, valid for `days` (1–365): the secret, to show once.
+pub async fn create_enrollment(
+    state: &AppState,
+    org_id: i64,
+    label: &str,
+    days: i64,
+    actor: &str,
+) -> Result<String, StoreError> {
+    let token = format!("{ENROLL_TOKEN_PREFIX}{}", crate::auth::new_token());
+    let now = state.clock.now();
+    state
+        .store
+        .create_enrollment(
+            org_id,
+            &crate::auth::token_hash(&token),
+            label,
+            actor,
+            now,
+            now + chrono::Duration::days(days.clamp(1, 365)),
+        )
+        .await?;
+    Ok(token)
 }
 
 #[cfg(test)]

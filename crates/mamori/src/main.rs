@@ -769,21 +769,13 @@ async fn run(cli: Cli) -> Result<()> {
             let org = store.org(first_org(&store).await?).await?;
             let state = AppState::new(store, catalog()?, Clock::system());
             let done = mamori_web::inventory::import_inventory(&state, &org, "cli", &inv).await?;
-            let what = match done.outcome {
-                "added" => "追加しました",
-                "updated" => "更新しました",
-                _ => "変更はありません",
+            let name = if inv.hostname.is_empty() {
+                &inv.machine_id
+            } else {
+                &inv.hostname
             };
-            println!(
-                "機器台帳の行 {}（{}）：{what}",
-                done.device_id,
-                if inv.hostname.is_empty() {
-                    &inv.machine_id
-                } else {
-                    &inv.hostname
-                }
-            );
-            for c in &done.package_changes {
+            println!("{name}: {}", done.message);
+            for c in &done.changes {
                 println!("  {c}");
             }
             Ok(())

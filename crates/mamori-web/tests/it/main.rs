@@ -423,6 +423,19 @@ async fn openapi_document_matches_the_routes() {
                 Body::from(one_answer_workbook())
             } else if uri.contains("/agent/inventory") {
                 Body::from(serde_json::to_vec(&inventory_fixture("9.9")).unwrap())
+            } else if uri.contains("/agent/enroll") {
+                app.store
+                    .create_enrollment(
+                        1,
+                        &mamori_web::auth::token_hash("enroll_routes"),
+                        "routes",
+                        "admin",
+                        now(),
+                        now() + chrono::Duration::days(1),
+                    )
+                    .await
+                    .unwrap();
+                Body::from(r#"{"enroll_token": "enroll_routes", "hostname": "PC-01"}"#)
             } else if uri.contains("/vendor-forms/") {
                 Body::from(one_answer_workbook_of(mamori_core::Variant::Vendor))
             } else {
@@ -1073,6 +1086,13 @@ async fn role_and_tenancy_matrix_covers_every_route() {
             "/agent/inventory",
             "/api/v1/agent/inventory",
             [422, 422, NO, NO],
+        ),
+        // Enrolment takes an enrolment token in the body, not a user's token: a CSV is 422 for everyone.
+        (
+            "POST",
+            "/agent/enroll",
+            "/api/v1/agent/enroll",
+            [422, 422, 422, 422],
         ),
         (
             "POST",
@@ -2630,6 +2650,7 @@ fn inventory_fixture(openssl: &str) -> mamori_agent::Inventory {
         interfaces: vec![mamori_agent::Interface {
             name: "eth0".into(),
             mac: "00:1b:44:11:3a:b7".into(),
+            ips: vec!["192.168.1.10".into()],
         }],
         packages: [("bash", "5.2.15-2+b7"), ("openssl", openssl)]
             .iter()
