@@ -4,6 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "client")]
+pub mod cli;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod linux;
 
 /// The version of the inventory file format.

@@ -235,6 +235,18 @@ enum AgentCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// サーバに登録し（初回のみ）、この機器の一覧を定期的に HTTPS で送ります
+    Run(mamori_agent::cli::AgentArgs),
+    /// 機器の登録用トークンを発行します（表示は1回だけ。期限内なら何台でも登録に使えます）
+    EnrollToken {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        #[arg(long, default_value = "コマンドで発行")]
+        label: String,
+        /// 有効期限（日数、1〜365）
+        #[arg(long, default_value_t = 7)]
+        days: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -783,27 +795,30 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Agent {
             command: AgentCommand::Collect { out },
         } => {
-            let started = std::time::Instant::now();
-            let inv = mamori_agent::collect();
-            let json = serde_json::to_vec_pretty(&inv).context("一覧を JSON にできません")?;
-            std::fs::write(&out, json)
-                .with_context(|| format!("{} に書き込めません", out.display()))?;
-            println!(
-                "{} に書き出しました（{}、パッケージ {} 件、アカウント {} 件、待ち受けポート {} 件、{:.2} 秒）",
-                out.display(),
-                if inv.os.is_empty() {
-                    "OS 不明"
-                } else {
-                    &inv.os
-                },
-                inv.packages.len(),
-                inv.accounts.len(),
-                inv.listeners.len(),
-                started.elapsed().as_secs_f64()
+            let line = mamori_agent::cli::collect_to_file(&out).map_err(anyhow::Error::msg)?;
+            println!("{line}");
+            Ok(())
+        }
+        Command::Agent {
+            command: AgentCommand::Run(args),
+        } => {
+            // The agent's loop blocks (it sleeps between inventories): off the async runtime.
+            tokio::task::spawn_blocking(move || mamori_agent::cli::run_agent(&args))
+                .await?
+                .map_err(anyhow::Error::msg)
+        }
+        Command::Agent {
+            command: AgentCommand::EnrollToken { db, label, days },
+        } => {
+            let store = open(&db).await?;
+            let org = first_org(&store).await?;
+            let state = AppState::new(store, catalog()?, Clock::system());
+            let token =
+                mamori_web::inventory::create_enrollment(&state, org, &label, days, "cli").await?;
+            println!("{token}");
+            eprintln!(
+                "登録用トークンを発行しました（{days}日間、何台でも登録に使えます。表示はこの1回だけです）。各機器で:\n  mamori-agent run --server https://（このサーバ） --enroll-token {token}"
             );
-            for p in &inv.problems {
-                eprintln!("注意: {p}");
-            }
             Ok(())
         }
         Command::User {

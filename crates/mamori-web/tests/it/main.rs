@@ -2740,3 +2740,263 @@ async fn inventories_merge_into_the_device_ledger() {
     }
     assert_eq!(app.store.ledger_all(1, "devices").await.unwrap(), devices);
 }
+
+/// `agent run` against the HTTPS server: enrols with an enrolment token (the credential kept in the
+/// state file), posts the inventory, posts again with the stored credential (no change recorded);
+/// another machine's inventory with this credential is refused; a server that is not there is retried
+/// with backoff and then reported plainly; a certificate nobody vouches for is not trusted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_enrols_and_posts_over_https() {
+    use mamori_agent::client::{RunOptions, run};
+    let dir = tempfile::tempdir().unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
+    let tls = mamori_web::Tls::load(&cert_path, &key_path).await.unwrap();
+    let app = app().await;
+    let state = AppState::new(
+        app.store.clone(),
+        Catalog::builtin().unwrap(),
+        Clock::fixed(now()),
+    );
+    let token = mamori_web::inventory::create_enrollment(&state, 1, "受付PC", 7, "admin")
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(mamori_web::serve_tls(listener, state, tls));
+
+    let state_file = dir.path().join("agent/agent.json");
+    let mut opts = RunOptions::new(&format!("https://localhost:{port}"), state_file.clone());
+    opts.enroll_token = Some(token.clone());
+    opts.ca_file = Some(cert_path.clone());
+    opts.once = true;
+    opts.first_backoff = std::time::Duration::from_millis(10);
+    opts.tries = 3;
+    let run_once = |opts: RunOptions, inv: mamori_agent::Inventory| {
+        tokio::task::spawn_blocking(move || {
+            let mut lines = Vec::new();
+            let r = run(&opts, &|| inv.clone(), &mut |l| lines.push(l.to_string()));
+            (r, lines)
+        })
+    };
+    let (r, lines) = run_once(opts.clone(), inventory_fixture("3.0.11-1~deb12u2"))
+        .await
+        .unwrap();
+    assert!(r.is_ok(), "{r:?} {lines:?}");
+    assert!(
+        lines[0].contains("「みどりクリニック」の機器として登録しました"),
+        "{lines:?}"
+    );
+    assert!(lines[1].contains("機器 1 を登録しました"), "{lines:?}");
+    let stored = std::fs::read_to_string(&state_file).unwrap();
+    assert!(stored.contains("\"credential\": \"agent_"), "{stored}");
+    assert!(!stored.contains(&token), "the enrolment token is not kept");
+
+    // The stored credential alone: no token needed, nothing new to record.
+    let mut again = opts.clone();
+    again.enroll_token = None;
+    let (r, lines) = run_once(again.clone(), inventory_fixture("3.0.11-1~deb12u2"))
+        .await
+        .unwrap();
+    assert!(r.is_ok(), "{r:?}");
+    assert!(lines[0].contains("変更はありません"), "{lines:?}");
+    let devices = app.store.ledger_all(1, "devices").await.unwrap();
+    assert_eq!(devices.len(), 1);
+    let agents = app.store.agents(1).await.unwrap();
+    assert_eq!(
+        (
+            agents.len(),
+            agents[0].hostname.as_str(),
+            agents[0].last_seen.is_some()
+        ),
+        (1, "SV-EMR01", true)
+    );
+
+    // This machine's credential cannot speak for another machine.
+    let mut other = inventory_fixture("1");
+    other.machine_id = "ffffffffffffffffffffffffffffffff".into();
+    let (r, _) = run_once(again.clone(), other).await.unwrap();
+    assert!(r.unwrap_err().contains("別の機器"), "refused");
+    assert_eq!(app.store.ledger_all(1, "devices").await.unwrap(), devices);
+
+    // The wrong enrolment token: said so, nothing stored.
+    let mut wrong = opts.clone();
+    wrong.state_file = dir.path().join("wrong.json");
+    wrong.enroll_token = Some("enroll_nope".into());
+    let (r, _) = run_once(wrong.clone(), inventory_fixture("1"))
+        .await
+        .unwrap();
+    assert!(r.unwrap_err().contains("登録用トークンが正しくないか"));
+    assert!(!wrong.state_file.exists());
+
+    // A certificate not vouched for by the CA file (the Mozilla roots only): not trusted.
+    let mut untrusted = wrong.clone();
+    untrusted.ca_file = None;
+    untrusted.enroll_token = Some(token.clone());
+    let (r, lines) = run_once(untrusted, inventory_fixture("1")).await.unwrap();
+    assert!(r.unwrap_err().contains("送れませんでした"));
+    assert!(
+        lines.iter().any(|l| l.contains("サーバに接続できません")),
+        "{lines:?}"
+    );
+
+    // Nobody listening: three tries with growing waits, then a plain message.
+    server.abort();
+    let _ = server.await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let mut dead = again.clone();
+    dead.server = format!("https://localhost:{dead_port}");
+    // (The stored credential is for the other address: it enrols first, and cannot.)
+    dead.enroll_token = Some(token.clone());
+    let (r, lines) = run_once(dead, inventory_fixture("1")).await.unwrap();
+    let e = r.unwrap_err();
+    assert!(e.contains("一覧を送れませんでした（3回試行）"), "{e}");
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.contains("もう一度試します"))
+            .count(),
+        2,
+        "{lines:?}"
+    );
+    assert!(lines[0].contains("0.01秒後"), "{lines:?}");
+    assert!(lines[1].contains("0.02秒後"), "{lines:?}");
+}
+
+/// Inventories that could describe more than one device wait in the review queue; resolving one writes
+/// it into the chosen device, with the change in that device's history.
+#[tokio::test]
+async fn ambiguous_inventories_wait_for_review() {
+    let app = app().await;
+    let state = AppState::new(
+        app.store.clone(),
+        Catalog::builtin().unwrap(),
+        Clock::fixed(now()),
+    );
+    let org = app.store.org(1).await.unwrap();
+    let typed = |name: &str, loc: &str| -> mamori_store::Fields {
+        [
+            ("device_kind".to_string(), "サーバ".to_string()),
+            ("computer_name".to_string(), name.to_string()),
+            ("location".to_string(), loc.to_string()),
+        ]
+        .into()
+    };
+    let a = app
+        .store
+        .save_ledger_row(
+            1,
+            "devices",
+            None,
+            &typed("SV-EMR01", "サーバ室"),
+            "admin",
+            now(),
+        )
+        .await
+        .unwrap();
+    let b = app
+        .store
+        .save_ledger_row(
+            1,
+            "devices",
+            None,
+            &typed("sv-emr01", "旧サーバ室"),
+            "admin",
+            now(),
+        )
+        .await
+        .unwrap();
+    let inv = inventory_fixture("3.0.11-1~deb12u2");
+    let done = mamori_web::inventory::import_inventory(&state, &org, "cli", &inv)
+        .await
+        .unwrap();
+    assert_eq!(done.outcome, "review");
+    assert!(
+        done.message
+            .contains("コンピュータ名が一致する機器が台帳に2台あります"),
+        "{}",
+        done.message
+    );
+    let reviews = app.store.inventory_reviews(1).await.unwrap();
+    assert_eq!(reviews.len(), 1);
+    assert!(
+        reviews[0]
+            .candidates
+            .contains(&format!("\"device_id\":{a}"))
+    );
+    assert!(
+        reviews[0]
+            .candidates
+            .contains(&format!("\"device_id\":{b}"))
+    );
+    // Nothing written yet.
+    assert!(
+        !app.store
+            .ledger_row(1, "devices", a)
+            .await
+            .unwrap()
+            .data
+            .contains_key("machine_id")
+    );
+
+    let how =
+        mamori_web::inventory::resolve_review(&state, &org, reviews[0].id, Some(a), false, "admin")
+            .await
+            .unwrap();
+    assert_eq!(how, format!("機器 {a} に反映"));
+    let row = app.store.ledger_row(1, "devices", a).await.unwrap().data;
+    assert_eq!(
+        (row["machine_id"].as_str(), row["location"].as_str()),
+        (inv.machine_id.as_str(), "サーバ室")
+    );
+    let history = app.store.inventory_history(1, a).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert!(
+        history[0]
+            .changes
+            .contains(&"OS: （なし） → Debian GNU/Linux 12 (bookworm)".to_string()),
+        "{:?}",
+        history[0].changes
+    );
+    assert!(
+        history[0]
+            .changes
+            .contains(&"追加 openssl 3.0.11-1~deb12u2".to_string())
+    );
+    // Resolved once: not again; and the next inventory goes by machine-id straight to the device.
+    assert!(
+        mamori_web::inventory::resolve_review(&state, &org, reviews[0].id, None, false, "admin")
+            .await
+            .is_err()
+    );
+    let next = mamori_web::inventory::import_inventory(
+        &state,
+        &org,
+        "cli",
+        &inventory_fixture("3.0.13-1~deb12u1"),
+    )
+    .await
+    .unwrap();
+    assert_eq!((next.outcome, next.device_id), ("updated", Some(a)));
+    assert_eq!(
+        next.changes,
+        ["openssl 3.0.11-1~deb12u2 → 3.0.13-1~deb12u1"]
+    );
+    assert_eq!(app.store.inventory_history(1, a).await.unwrap().len(), 2);
+
+    // A device recorded with another machine-id, found by its MAC: a reinstalled OS or another machine.
+    let mut reinstalled = inventory_fixture("3.0.13-1~deb12u1");
+    reinstalled.machine_id = "fedcba9876543210fedcba9876543210".into();
+    reinstalled.hostname = "SV-NEW".into();
+    let done = mamori_web::inventory::import_inventory(&state, &org, "cli", &reinstalled)
+        .await
+        .unwrap();
+    assert_eq!(done.outcome, "review");
+    assert!(done.message.contains("別の machine-id"), "{}", done.message);
+    // Another organisation's review is not this one's.
+    assert!(app.store.inventory_review(2, reviews[0].id).await.is_err());
+}
