@@ -9,6 +9,7 @@ pub mod cli;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod linux;
+pub mod windows;
 
 /// The version of the inventory file format.
 pub const FORMAT: u32 = 1;
@@ -132,5 +133,12 @@ pub struct Inventory {
 
 /// Collects this machine's inventory.
 pub fn collect() -> Inventory {
-    linux::collect(std::path::Path::new("/"))
+    #[cfg(windows)]
+    {
+        windows::collect()
+    }
+    #[cfg(not(windows))]
+    {
+        linux::collect(std::path::Path::new("/"))
+    }
 }

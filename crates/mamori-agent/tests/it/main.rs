@@ -1,6 +1,8 @@
 //! The Linux collectors on fixtures, and on this machine against the system's own tools (dpkg-query,
 //! getent, ss) when they are there.
 
+mod windows;
+
 use std::collections::BTreeSet;
 use std::process::Command;
 
