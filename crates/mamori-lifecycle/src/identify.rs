@@ -339,12 +339,9 @@ fn program(name: &str, version: &str) -> Option<Found> {
         ("apache http server", "apache-http-server"),
         ("php", "php"),
     ] {
-        if lower.starts_with(prefix) {
+        if let Some(rest) = lower.strip_prefix(prefix) {
             // The version, or the number in the name (「PostgreSQL 15 」「MySQL Server 8.0」).
-            let named = lower[prefix.len()..]
-                .split_whitespace()
-                .next()
-                .unwrap_or("");
+            let named = rest.split_whitespace().next().unwrap_or("");
             let v = if version.is_empty() { named } else { version };
             let cycle = cycle_of(product, v).or_else(|| cycle_of(product, named))?;
             return known(product, cycle, v, &what);
