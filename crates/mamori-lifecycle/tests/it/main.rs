@@ -244,7 +244,7 @@ fn facility_entries_for_medical_software_and_network_devices() {
     );
     // Another version of ORCA is not this entry.
     let other = row(&[("software", "日医標準レセプトソフト クライアント 5.1.0")]);
-    assert_eq!(assess(&other, &[orca.clone()]).end, None);
+    assert_eq!(assess(&other, std::slice::from_ref(&orca)).end, None);
     let rt = row(&[
         ("device_kind", "ネットワーク機器"),
         ("maker", "YAMAHA"),
