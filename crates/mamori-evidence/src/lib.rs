@@ -200,6 +200,7 @@ fn outcome(topic: &str, facts: &Facts) -> Outcome {
         "unused_accounts" => unused_accounts(facts),
         "access_log" => access_log(facts),
         "patches" => patches(facts),
+        "unneeded_services" => unneeded_services(facts),
         "contact_chart" => contact_chart(facts),
         "backup" => backup(facts),
         "two_factor" => two_factor(facts),
@@ -328,6 +329,15 @@ fn remote_maintenance(f: &Facts) -> Outcome {
     if m > 0 {
         problems.push((
             format!("リモートメンテナンス「有」の{m}台に確認日がありません"),
+            refs,
+        ));
+    }
+    let (m, refs) = failing(Kind::Devices, rows.iter(), |r| {
+        r.get("remote_maintenance").map(String::as_str) == Some("無") && has(r, "remote_detected")
+    });
+    if m > 0 {
+        problems.push((
+            format!("リモートメンテナンス「無」の{m}台で、エージェントがリモート接続ソフトを見つけました（機器台帳の「検出したリモート接続」）"),
             refs,
         ));
     }
@@ -505,30 +515,126 @@ fn access_log(f: &Facts) -> Outcome {
     Outcome::from_problems(problems, fine)
 }
 
+/// 2(7) patches and support: each device's status on the day (mamori-lifecycle): the facility's サポート
+/// 終了日 or the one Mamori found, the newer versions known, the last update installed and the virus
+/// definitions' age.
 fn patches(f: &Facts) -> Outcome {
+    use mamori_lifecycle::Status;
     let rows = f.rows(Kind::Devices);
     if rows.is_empty() {
         return empty(Kind::Devices);
     }
-    let (m, refs) = failing(Kind::Devices, rows.iter(), |r| {
-        date(r, "support_end").is_some_and(|d| d < f.today)
-    });
+    let status_is = |s: Status| move |r: &Row| mamori_lifecycle::status(r, f.today).0 == s;
+    let mut problems = Vec::new();
+    let (m, refs) = failing(Kind::Devices, rows.iter(), status_is(Status::Ended));
     if m > 0 {
-        return Outcome::from_problems(
-            vec![(format!("{m}台のサポート（保守）期限が過ぎています"), refs)],
-            String::new(),
-        );
+        problems.push((format!("{m}台のサポート（保守）期限が過ぎています"), refs));
     }
-    let (m, _) = failing(Kind::Devices, rows.iter(), |r| !has(r, "support_end"));
+    let (m, refs) = failing(
+        Kind::Devices,
+        rows.iter(),
+        status_is(Status::UpdateAvailable),
+    );
     if m > 0 {
+        problems.push((
+            format!("{m}台に適用されていない更新があります（新しい版、更新プログラムの適用日、ウイルス定義の日付）"),
+            refs,
+        ));
+    }
+    if !problems.is_empty() {
+        return Outcome::from_problems(problems, String::new());
+    }
+    let (unknown, _) = failing(Kind::Devices, rows.iter(), status_is(Status::Unknown));
+    if unknown > 0 {
         return Outcome::unknown(format!(
-            "{}台中{m}台のサポート終了日が未記入のため、更新の状況を判断できません",
+            "{}台中{unknown}台のサポート終了日が未記入で、製品からも特定できないため、更新の状況を判断できません",
             rows.len()
         ));
     }
+    let (soon, _) = failing(Kind::Devices, rows.iter(), status_is(Status::EndingSoon));
     Outcome::from_problems(
         Vec::new(),
-        format!("{}台すべてがサポート期間内です", rows.len()),
+        if soon > 0 {
+            format!(
+                "{}台すべてがサポート期間内です（うち{soon}台は{}日以内に終了。更新の計画を）",
+                rows.len(),
+                mamori_lifecycle::SOON_DAYS
+            )
+        } else {
+            format!("{}台すべてがサポート期間内です", rows.len())
+        },
+    )
+}
+
+/// 2(9) unneeded services: what the baseline flagged on the machines the agent inventoried (禁止 and
+/// remote tools not recorded: いいえ; 要確認, or servers and PCs without an inventory: 判断材料不足).
+fn unneeded_services(f: &Facts) -> Outcome {
+    let rows = f.rows(Kind::Devices);
+    if rows.is_empty() {
+        return empty(Kind::Devices);
+    }
+    let flags = |r: &Row| r.get("service_flags").cloned().unwrap_or_default();
+    let (m, refs) = failing(Kind::Devices, rows.iter(), |r| {
+        let f = flags(r);
+        f.contains("禁止:") || f.contains("未登録のリモート接続:")
+    });
+    if m > 0 {
+        return Outcome::from_problems(
+            vec![(
+                format!(
+                    "{m}台で、基準で禁止したサービス・ソフトか、台帳にないリモート接続ソフトが見つかりました（機器台帳の「不要なサービス・ソフト」）"
+                ),
+                refs,
+            )],
+            String::new(),
+        );
+    }
+    let computers: Vec<(&i64, &Row)> = rows
+        .iter()
+        .filter(|(_, r)| {
+            has(r, "inventoried_on")
+                || matches!(
+                    r.get("device_kind").map(String::as_str),
+                    Some("サーバ" | "端末PC")
+                )
+        })
+        .collect();
+    if computers.is_empty() {
+        return Outcome::unknown(
+            "サーバ・端末PCが機器台帳にないため、不要なサービスの停止を確認できません",
+        );
+    }
+    let (review, _) = failing(Kind::Devices, computers.iter().copied(), |r| {
+        flags(r).contains("要確認:")
+    });
+    let (missing, _) = failing(Kind::Devices, computers.iter().copied(), |r| {
+        !has(r, "inventoried_on")
+    });
+    let mut reasons = Vec::new();
+    if review > 0 {
+        reasons.push(format!(
+            "{review}台に使っているか確認が必要なサービスがあります（使っていれば「サービス・ソフトの基準」で許可、使っていなければ停止）"
+        ));
+    }
+    if missing > 0 {
+        reasons.push(format!(
+            "サーバ・端末PC {}台中{missing}台はエージェントの一覧がなく、動いているサービスを確認できません",
+            computers.len()
+        ));
+    }
+    if !reasons.is_empty() {
+        return Outcome {
+            verdict: Verdict::Unknown,
+            reasons,
+            rows: Vec::new(),
+        };
+    }
+    Outcome::from_problems(
+        Vec::new(),
+        format!(
+            "エージェントで確認した{}台に、基準で禁止したサービス・ソフトはありません",
+            computers.len()
+        ),
     )
 }
 

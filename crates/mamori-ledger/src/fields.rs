@@ -15,10 +15,15 @@ pub enum Kind {
     /// ログの確認記録: who looked at which logs, for which period, and what they found.
     LogReviews,
     Backups,
+    /// Support ends the facility registers for products Mamori's data does not know (ORCA, 電子カルテ,
+    /// PACS, network devices) or knows differently (an extended support contract).
+    Lifecycle,
+    /// The facility's baseline of services and software: allowed, must not run, to be confirmed.
+    Baseline,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Devices,
         Kind::Accounts,
         Kind::Vendors,
@@ -26,6 +31,8 @@ impl Kind {
         Kind::Loglist,
         Kind::LogReviews,
         Kind::Backups,
+        Kind::Lifecycle,
+        Kind::Baseline,
     ];
     pub fn id(self) -> &'static str {
         match self {
@@ -36,6 +43,8 @@ impl Kind {
             Kind::Loglist => "loglist",
             Kind::LogReviews => "logreviews",
             Kind::Backups => "backups",
+            Kind::Lifecycle => "lifecycle",
+            Kind::Baseline => "baseline",
         }
     }
     pub fn label(self) -> &'static str {
@@ -47,6 +56,8 @@ impl Kind {
             Kind::Loglist => "ログリスト",
             Kind::LogReviews => "ログ確認記録",
             Kind::Backups => "バックアップ台帳",
+            Kind::Lifecycle => "サポート期限",
+            Kind::Baseline => "サービス・ソフトの基準",
         }
     }
     pub fn parse(s: &str) -> Option<Kind> {
@@ -61,6 +72,8 @@ impl Kind {
             Kind::Loglist => LOGLIST,
             Kind::LogReviews => LOG_REVIEWS,
             Kind::Backups => BACKUPS,
+            Kind::Lifecycle => LIFECYCLE,
+            Kind::Baseline => BASELINE,
         }
     }
     /// The columns a list page shows, and by which it can be sorted and filtered (at most
@@ -84,6 +97,13 @@ impl Kind {
                 "support_end",
                 "vendor",
                 "inventoried_on",
+                "device_kind",
+                "lifecycle_end",
+                "updates",
+                "patched_on",
+                "av_updated_on",
+                "service_flags",
+                "remote_detected",
             ],
             Kind::Accounts => &["status", "reviewed_on", "admin", "end_date", "two_factor"],
             Kind::Vendors => &[
@@ -97,6 +117,8 @@ impl Kind {
             Kind::Loglist => &["reviewer", "frequency"],
             Kind::LogReviews => &["reviewed_on", "findings", "comment"],
             Kind::Backups => &["offline", "restore_tested_on", "restore_procedure"],
+            // Applied to the devices when they are saved (the rules read the devices' results).
+            Kind::Lifecycle | Kind::Baseline => &[],
         }
     }
     /// The position of a field among [`Kind::list_fields`].
@@ -116,6 +138,8 @@ impl Kind {
             Kind::Loglist => &["target", "log_kind"],
             Kind::LogReviews => &["reviewed_on", "target", "reviewer"],
             Kind::Backups => &["system", "method"],
+            Kind::Lifecycle => &["product", "version"],
+            Kind::Baseline => &["name", "target"],
         }
     }
 }
@@ -275,6 +299,100 @@ pub const DEVICES: &[Field] = &[
         Date,
         false,
     ),
+    f(
+        "services",
+        "動作中のサービス",
+        &["サービス", "起動しているサービス"],
+        Text,
+        false,
+    ),
+    f(
+        "remote_detected",
+        "検出したリモート接続",
+        &["リモート接続ソフト（検出）"],
+        Text,
+        false,
+    ),
+    f(
+        "patched_on",
+        "更新プログラム適用日",
+        &["パッチ適用日", "最終更新日", "Windows Update 適用日"],
+        Date,
+        false,
+    ),
+    f(
+        "av_updated_on",
+        "ウイルス定義の更新日",
+        &["定義ファイル更新日", "パターンファイル更新日"],
+        Date,
+        false,
+    ),
+    // Written by Mamori when the row is saved (mamori-lifecycle): the support end found and why, the
+    // newer versions known, and what the services baseline flags.
+    f(
+        "lifecycle_end",
+        "サポート終了日（自動判定）",
+        &[],
+        Date,
+        false,
+    ),
+    f("lifecycle_basis", "サポート判定の根拠", &[], Text, false),
+    f("updates", "新しい版", &["更新の状況"], Text, false),
+    f(
+        "service_flags",
+        "不要なサービス・ソフト",
+        &["サービスの判定"],
+        Text,
+        false,
+    ),
+];
+
+pub const LIFECYCLE: &[Field] = &[
+    f("no", "No.", &["No", "番号", "№"], Code, false),
+    f(
+        "product",
+        "製品名（照合する語）",
+        &["製品名", "製品", "ソフトウェア名", "機種"],
+        Text,
+        true,
+    ),
+    f("version", "版", &["バージョン", "Ver"], Code, false),
+    f(
+        "support_end",
+        "サポート終了日",
+        &["サポート期限", "保守期限", "EOL", "終了日"],
+        Date,
+        true,
+    ),
+    f("source", "出典", &["根拠", "情報源", "URL"], Text, false),
+    f("notes", "備考", &["メモ"], Text, false),
+];
+
+pub const BASELINE: &[Field] = &[
+    f("no", "No.", &["No", "番号", "№"], Code, false),
+    f(
+        "name",
+        "名前（含む語）",
+        &["名前", "サービス名", "ソフトウェア名"],
+        Text,
+        true,
+    ),
+    f(
+        "target",
+        "対象",
+        &["種類", "区分"],
+        Choice(&["ソフトウェア", "サービス", "どちらも"]),
+        false,
+    ),
+    f(
+        "decision",
+        "判定",
+        &["扱い", "可否"],
+        Choice(&["許可", "禁止", "要確認"]),
+        true,
+    ),
+    f("reason", "理由", &["用途", "説明"], Text, false),
+    f("notes", "備考", &["メモ"], Text, false),
 ];
 
 pub const ACCOUNTS: &[Field] = &[

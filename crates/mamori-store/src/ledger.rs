@@ -472,6 +472,26 @@ impl Store {
         Ok(id)
     }
 
+    /// Rewrites existing rows in one transaction, each audited with before and after.
+    pub async fn update_ledger_rows(
+        &self,
+        org_id: i64,
+        kind: &str,
+        rows: &[(i64, Fields)],
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write_tx().await?;
+        for (id, row) in rows {
+            save_row_in(&mut tx, org_id, kind, Some(*id), row, actor, at).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Disables (or enables again) a row; audited.
     pub async fn set_ledger_row_disabled(
         &self,

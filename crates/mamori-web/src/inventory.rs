@@ -98,6 +98,34 @@ pub fn device_row(inv: &Inventory, existing: Option<&Row>, today: chrono::NaiveD
         set("os_version", inv.os_build.clone());
     }
     set("inventoried_on", today.to_string());
+    set(
+        "services",
+        inv.services
+            .iter()
+            .filter(|s| s.running)
+            .map(|s| s.name.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+    );
+    set("remote_detected", inv.remote_access.join("、"));
+    // Windows: the newest update installed and the virus definitions' date (the facility may type
+    // these for machines without the agent).
+    if let Some(d) = inv
+        .hotfixes
+        .iter()
+        .filter_map(|h| h.split_once(' ').map(|(_, d)| d.to_string()))
+        .max()
+    {
+        set("patched_on", d);
+    }
+    if let Some(d) = inv
+        .defender
+        .as_ref()
+        .and_then(|d| d.signature_updated.as_ref())
+        .and_then(|t| t.get(..10))
+    {
+        set("av_updated_on", d.to_string());
+    }
     // Remote-access software found on the machine: 2(2) asks whether it is remote maintenance. Until the
     // facility says so, it is 未確認 (what was found goes in the method column when that is empty).
     if !inv.remote_access.is_empty() {
@@ -323,7 +351,9 @@ async fn write_inventory(
     existing: Option<(i64, &Row)>,
 ) -> Result<InventoryImport, StoreError> {
     let today = state.clock.today_jst();
-    let row = device_row(inv, existing.map(|(_, r)| r), today);
+    let mut row = device_row(inv, existing.map(|(_, r)| r), today);
+    let rules = crate::device_status::FacilityRules::load(state, org.id).await?;
+    crate::device_status::annotate(&mut row, &rules);
     let empty = Row::new();
     let old = existing.map_or(&empty, |(_, r)| r);
     // The same machine, the same day, nothing else new: nothing to record. (On a later day the

@@ -200,7 +200,7 @@ struct ListPage {
     csrf: String,
 }
 
-fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
@@ -481,7 +481,7 @@ pub async fn import_confirm(
         return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
-    let Some(PendingData::Rows(rows)) = state.pending_imports.take(
+    let Some(PendingData::Rows(mut rows)) = state.pending_imports.take(
         &f.token,
         org.id,
         session.user.id,
@@ -489,6 +489,7 @@ pub async fn import_confirm(
     ) else {
         return Err(pending_gone());
     };
+    crate::device_status::annotate_rows(&state, org.id, kind, &mut rows).await?;
     let counts = state
         .store
         .import_ledger(
@@ -500,6 +501,7 @@ pub async fn import_confirm(
             state.clock.now(),
         )
         .await?;
+    crate::device_status::after_ledger_change(&state, org.id, kind).await?;
     Ok(Redirect::to(&format!(
         "/ledgers/{}?imported={},{},{}",
         kind.id(),
@@ -578,6 +580,94 @@ struct FieldView {
     options: Vec<&'static str>,
     required: bool,
     error: Option<String>,
+    /// Written by Mamori (shown, not typed).
+    auto: bool,
+}
+
+/// What the device page shows beside the row: its support status, the agent's last report, the baseline's
+/// flags and what each inventory changed.
+struct DeviceView {
+    status: &'static str,
+    status_class: &'static str,
+    reasons: Vec<String>,
+    /// 「エージェント確認日 2026-11-20（11日前）」, or None for a device without the agent.
+    last_report: Option<String>,
+    /// 「45日間未確認」 when the agent stopped reporting.
+    unconfirmed: Option<String>,
+    flags: Vec<String>,
+    basis: Vec<String>,
+    inventories: Vec<HistoryLine>,
+}
+
+/// The columns Mamori writes into device rows.
+const AUTO_FIELDS: &[&str] = &[
+    "lifecycle_end",
+    "lifecycle_basis",
+    "updates",
+    "service_flags",
+];
+
+/// Days since the agent's last report, when the device has one.
+pub(crate) fn days_unreported(row: &Row, today: chrono::NaiveDate) -> Option<i64> {
+    let d: chrono::NaiveDate = row.get("inventoried_on")?.parse().ok()?;
+    Some((today - d).num_days())
+}
+
+async fn device_view(
+    state: &AppState,
+    org_id: i64,
+    id: i64,
+    row: &Row,
+) -> Result<DeviceView, PageError> {
+    let today = state.clock.today_jst();
+    let (status, reasons) = mamori_lifecycle::status(row, today);
+    let days = days_unreported(row, today);
+    let split = |k: &str| -> Vec<String> {
+        row.get(k)
+            .map(|s| s.split("; ").map(String::from).collect())
+            .unwrap_or_default()
+    };
+    let inventories = state
+        .store
+        .inventory_history(org_id, id)
+        .await?
+        .into_iter()
+        .rev()
+        .map(|h| HistoryLine {
+            at: jst_time(&h.received_at),
+            actor: h.source,
+            action: "一覧の取り込み",
+            after: h.changes.join("　"),
+        })
+        .collect();
+    Ok(DeviceView {
+        status: status.label(),
+        status_class: match status {
+            mamori_lifecycle::Status::Ended | mamori_lifecycle::Status::UpdateAvailable => {
+                "overdue"
+            }
+            mamori_lifecycle::Status::EndingSoon | mamori_lifecycle::Status::Unknown => "soon",
+            mamori_lifecycle::Status::Supported => "ok",
+        },
+        reasons,
+        last_report: days.map(|n| {
+            format!(
+                "エージェント確認日 {}（{}）",
+                row["inventoried_on"],
+                if n <= 0 {
+                    "今日".to_string()
+                } else {
+                    format!("{n}日前")
+                }
+            )
+        }),
+        unconfirmed: days
+            .filter(|n| *n > mamori_evidence::STALE_INVENTORY_DAYS)
+            .map(|n| format!("{n}日間未確認")),
+        flags: split("service_flags"),
+        basis: split("lifecycle_basis"),
+        inventories,
+    })
 }
 
 struct HistoryLine {
@@ -600,6 +690,7 @@ struct RowPage {
     fields: Vec<FieldView>,
     has_errors: bool,
     history: Vec<HistoryLine>,
+    device: Option<DeviceView>,
 }
 
 fn field_views(
@@ -624,6 +715,7 @@ fn field_views(
             },
             required: f.required,
             error: errors.get(f.key).cloned(),
+            auto: kind == Kind::Devices && AUTO_FIELDS.contains(&f.key),
         })
         .collect()
 }
@@ -639,9 +731,13 @@ async fn row_page_with(
     errors: HashMap<&str, String>,
 ) -> Result<RowPage, PageError> {
     let mut values = typed.unwrap_or_default();
+    let mut device = None;
     let (disabled, history) = match id {
         Some(id) => {
             let row = state.store.ledger_row(org.id, kind.id(), id).await?;
+            if kind == Kind::Devices {
+                device = Some(device_view(state, org.id, id, &row.data).await?);
+            }
             if values.is_empty() {
                 values = row.data.clone().into_iter().collect();
             }
@@ -693,6 +789,7 @@ async fn row_page_with(
         has_errors: !errors.is_empty(),
         fields: field_views(kind, &values, &errors),
         history,
+        device,
     })
 }
 
@@ -759,6 +856,8 @@ pub async fn save_row(
         let page = row_page_with(&state, &session, &org, kind, id, Some(form), errors).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     }
+    crate::device_status::annotate_rows(&state, org.id, kind, std::slice::from_mut(&mut row))
+        .await?;
     let id = state
         .store
         .save_ledger_row(
@@ -770,6 +869,7 @@ pub async fn save_row(
             state.clock.now(),
         )
         .await?;
+    crate::device_status::after_ledger_change(&state, org.id, kind).await?;
     Ok(Redirect::to(&format!("/ledgers/{}/{id}", kind.id())).into_response())
 }
 
@@ -803,6 +903,7 @@ pub async fn toggle_row(
             state.clock.now(),
         )
         .await?;
+    crate::device_status::after_ledger_change(&state, org.id, kind).await?;
     Ok(Redirect::to(&format!("/ledgers/{}/{id}", kind.id())).into_response())
 }
 
@@ -901,13 +1002,14 @@ pub async fn api_import(
                 .into_response());
         }
     };
-    let rows: Vec<Row> = parsed.rows.into_iter().map(|(_, r)| r).collect();
+    let mut rows: Vec<Row> = parsed.rows.into_iter().map(|(_, r)| r).collect();
     if q.dry_run {
         return Ok(axum::Json(
             json!({"dry_run": true, "rows": rows.len(), "encoding": parsed.encoding}),
         )
         .into_response());
     }
+    crate::device_status::annotate_rows(&state, org.id, kind, &mut rows).await?;
     let counts = state
         .store
         .import_ledger(
@@ -919,5 +1021,6 @@ pub async fn api_import(
             state.clock.now(),
         )
         .await?;
+    crate::device_status::after_ledger_change(&state, org.id, kind).await?;
     Ok(axum::Json(json!({"dry_run": false, "rows": rows.len(), "added": counts.added, "updated": counts.updated, "unchanged": counts.unchanged})).into_response())
 }

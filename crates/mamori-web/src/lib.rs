@@ -2,9 +2,11 @@
 //! CSRF tokens on every form, bearer tokens for the API.
 
 mod account;
+mod agents_pages;
 pub mod api;
 pub mod auth;
 pub mod checklist_import;
+pub mod device_status;
 pub mod documents;
 pub mod inventory;
 mod ledger_cache;
@@ -202,6 +204,10 @@ pub fn router(state: AppState) -> Router {
             get(ledgers::row_page).post(ledgers::save_row),
         )
         .route("/ledgers/{kind}/{id}/disable", post(ledgers::toggle_row))
+        .route("/agents", get(agents_pages::agents_page))
+        .route("/agents/enroll-token", post(agents_pages::issue_enrollment))
+        .route("/agents/reviews", get(agents_pages::reviews_page))
+        .route("/agents/reviews/{id}", post(agents_pages::resolve))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),

@@ -269,7 +269,8 @@ enum ImportCommand {
         #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
         db: String,
         /// 台帳の種類（devices 機器台帳, accounts 利用者台帳, vendors 事業者・契約, contacts 外部連絡リスト,
-        /// loglist ログリスト, logreviews ログ確認記録, backups バックアップ台帳）
+        /// loglist ログリスト, logreviews ログ確認記録, backups バックアップ台帳, lifecycle サポート期限,
+        /// baseline サービス・ソフトの基準）
         #[arg(long)]
         kind: String,
         /// 確認だけして取り込みません
@@ -697,7 +698,9 @@ async fn run(cli: Cli) -> Result<()> {
             }
             let store = open(&db).await?;
             let org_id = first_org(&store).await?;
-            let rows: Vec<_> = parsed.rows.into_iter().map(|(_, r)| r).collect();
+            let mut rows: Vec<_> = parsed.rows.into_iter().map(|(_, r)| r).collect();
+            let state = AppState::new(store.clone(), catalog()?, Clock::system());
+            mamori_web::device_status::annotate_rows(&state, org_id, kind, &mut rows).await?;
             let counts = store
                 .import_ledger(
                     org_id,
@@ -708,6 +711,7 @@ async fn run(cli: Cli) -> Result<()> {
                     Clock::system().now(),
                 )
                 .await?;
+            mamori_web::device_status::after_ledger_change(&state, org_id, kind).await?;
             println!(
                 "{}を取り込みました: 追加 {} 行、更新 {} 行、変更なし {} 行",
                 kind.label(),

@@ -312,6 +312,151 @@ fn patches_follow_support_end_dates() {
     assert!(s.reasons[0].contains("1台中1台のサポート終了日が未記入"));
 }
 
+/// 2(7) reads what Mamori found too: a support end from the lifecycle data, newer versions, the last
+/// update installed and the virus definitions.
+#[test]
+fn patches_from_found_support_ends_updates_and_definitions() {
+    let pc = |pairs: &[(&str, &str)]| {
+        let mut r = row(&[("device_kind", "端末PC"), ("os", "Windows 11 Pro")]);
+        r.extend(row(pairs));
+        r
+    };
+    let s = on(
+        "patches",
+        &facts(&[(
+            Kind::Devices,
+            vec![pc(&[
+                ("lifecycle_end", "2027-11-10"),
+                ("updates", "Debian 12.8 → 12.15"),
+            ])],
+        )]),
+    );
+    assert_eq!(s.verdict, Verdict::No);
+    assert!(
+        s.reasons[0].contains("1台に適用されていない更新があります"),
+        "{:?}",
+        s.reasons
+    );
+    let s = on(
+        "patches",
+        &facts(&[(
+            Kind::Devices,
+            vec![pc(&[
+                ("lifecycle_end", "2027-11-10"),
+                ("patched_on", "2025-01-10"),
+            ])],
+        )]),
+    );
+    assert_eq!(s.verdict, Verdict::No, "no update for months");
+    let s = on(
+        "patches",
+        &facts(&[(
+            Kind::Devices,
+            vec![pc(&[
+                ("lifecycle_end", "2025-10-14"),
+                ("patched_on", "2025-05-20"),
+                ("av_updated_on", "2025-05-31"),
+            ])],
+        )]),
+    );
+    assert_eq!(s.verdict, Verdict::Yes, "{:?}", s.reasons);
+    assert!(
+        s.reasons[0].contains("うち1台は180日以内に終了"),
+        "{:?}",
+        s.reasons
+    );
+    let s = on(
+        "patches",
+        &facts(&[(Kind::Devices, vec![pc(&[("lifecycle_end", "1900-01-01")])])]),
+    );
+    assert_eq!(s.verdict, Verdict::No, "ended on a day nobody recorded");
+}
+
+/// 2(9): the baseline's flags on inventoried machines; machines without an inventory cannot be judged.
+#[test]
+fn unneeded_services_from_the_baseline_flags() {
+    let pc = |flags: &str, inventoried: bool| {
+        let mut r = row(&[("device_kind", "端末PC")]);
+        if !flags.is_empty() {
+            r.insert("service_flags".into(), flags.into());
+        }
+        if inventoried {
+            r.insert("inventoried_on".into(), "2025-05-30".into());
+        }
+        r
+    };
+    let s = on(
+        "unneeded_services",
+        &facts(&[(
+            Kind::Devices,
+            vec![
+                pc(
+                    "禁止: ソフトウェア Steam 2.1（ゲーム、Mamori の既定）",
+                    true,
+                ),
+                pc("", true),
+            ],
+        )]),
+    );
+    assert_eq!((s.verdict, s.rows.len()), (Verdict::No, 1));
+    let s = on(
+        "unneeded_services",
+        &facts(&[(
+            Kind::Devices,
+            vec![pc("未登録のリモート接続: AnyDesk", true)],
+        )]),
+    );
+    assert_eq!(s.verdict, Verdict::No);
+    let s = on(
+        "unneeded_services",
+        &facts(&[(
+            Kind::Devices,
+            vec![pc("要確認: サービス LanmanServer", true)],
+        )]),
+    );
+    assert_eq!(s.verdict, Verdict::Unknown);
+    let s = on(
+        "unneeded_services",
+        &facts(&[(Kind::Devices, vec![pc("", true), pc("", false)])]),
+    );
+    assert_eq!(s.verdict, Verdict::Unknown);
+    assert!(
+        s.reasons[0].contains("2台中1台はエージェントの一覧がなく"),
+        "{:?}",
+        s.reasons
+    );
+    let s = on(
+        "unneeded_services",
+        &facts(&[(Kind::Devices, vec![pc("", true), pc("", true)])]),
+    );
+    assert_eq!(s.verdict, Verdict::Yes);
+    assert_eq!(
+        s.reasons,
+        ["エージェントで確認した2台に、基準で禁止したサービス・ソフトはありません"]
+    );
+}
+
+/// 2(2): a device recorded without remote maintenance on which the agent found a remote tool.
+#[test]
+fn remote_tools_found_on_a_device_recorded_without_remote_maintenance() {
+    let mut d = device(true, "無", false, None);
+    d.insert(
+        "remote_detected".into(),
+        "TeamViewer（TeamViewer 15.49.3）".into(),
+    );
+    let s = on(
+        "remote_maintenance",
+        &facts(&[(Kind::Devices, vec![d, device(true, "無", false, None)])]),
+    );
+    assert_eq!(s.verdict, Verdict::No);
+    assert!(
+        s.reasons[0].contains("リモートメンテナンス「無」の1台で"),
+        "{:?}",
+        s.reasons
+    );
+    assert_eq!(s.rows.len(), 1);
+}
+
 #[test]
 fn contact_chart_needs_phones_vendors_and_public_bodies() {
     let police = row(&[

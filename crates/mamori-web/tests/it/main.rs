@@ -878,6 +878,26 @@ async fn role_and_tenancy_matrix_covers_every_route() {
         ("GET", "/dashboard", "/dashboard", [OK, OK, OK, MOVED]),
         ("GET", "/history", "/history", [OK, OK, OK, NO]),
         ("GET", "/settings", "/settings", [OK, NO, NO, NO]),
+        ("GET", "/agents", "/agents", [OK, NO, NO, NO]),
+        (
+            "POST",
+            "/agents/enroll-token",
+            "/agents/enroll-token",
+            [OK, NO, NO, NO],
+        ),
+        (
+            "GET",
+            "/agents/reviews",
+            "/agents/reviews",
+            [OK, OK, OK, NO],
+        ),
+        // No target chosen: 400 where resolving is allowed.
+        (
+            "POST",
+            "/agents/reviews/{id}",
+            "/agents/reviews/1",
+            [400, 400, NO, NO],
+        ),
         (
             "GET",
             "/ledgers/{kind}",
@@ -2999,4 +3019,274 @@ async fn ambiguous_inventories_wait_for_review() {
     assert!(done.message.contains("別の machine-id"), "{}", done.message);
     // Another organisation's review is not this one's.
     assert!(app.store.inventory_review(2, reviews[0].id).await.is_err());
+}
+
+/// A signed-in admin's session cookie for a router whose clock reads `at`.
+async fn admin_cookie(store: &Store, at: DateTime<Utc>) -> String {
+    let admin = store.user_by_login("admin").await.unwrap().unwrap();
+    let session = auth::new_token();
+    store
+        .create_session(
+            &auth::token_hash(&session),
+            admin.id,
+            "csrf-token",
+            at,
+            at + chrono::Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    format!("mamori_session={session}")
+}
+
+fn windows_pc() -> mamori_agent::Inventory {
+    let pkg = |n: &str, v: &str| mamori_agent::Package {
+        name: n.into(),
+        version: v.into(),
+        source: "uninstall-64".into(),
+    };
+    mamori_agent::Inventory {
+        format: mamori_agent::FORMAT,
+        platform: "windows".into(),
+        hostname: "RECEPT-PC01".into(),
+        machine_id: "3f2504e0-4f89-11d3-9a0c-0305e82c3301".into(),
+        os: "Windows 11 Pro".into(),
+        os_id: "windows".into(),
+        os_version: "23H2".into(),
+        os_build: "10.0.22631.3007".into(),
+        interfaces: vec![mamori_agent::Interface {
+            name: "Ethernet".into(),
+            mac: "00:1b:44:11:3a:b8".into(),
+            ips: vec!["192.168.1.21".into()],
+        }],
+        packages: vec![
+            pkg("Google Chrome", "120.0.6099.130"),
+            pkg("Steam", "2.10.91.91"),
+        ],
+        services: vec![mamori_agent::Service {
+            name: "RemoteRegistry".into(),
+            start: "自動".into(),
+            running: true,
+        }],
+        remote_access: vec!["AnyDesk（AnyDesk ad 8.0.6）".into()],
+        hotfixes: vec!["KB5034204 2024-01-15".into()],
+        ..Default::default()
+    }
+}
+
+/// The device page: support status with the products behind it, the baseline's flags (which the
+/// facility's own baseline entry changes for every device), what each inventory changed, and
+/// 「N日間未確認」 when the agent stops reporting.
+#[tokio::test]
+async fn device_page_shows_support_flags_history_and_silence() {
+    let app = app().await;
+    let state = AppState::new(
+        app.store.clone(),
+        Catalog::builtin().unwrap(),
+        Clock::fixed(now()),
+    );
+    let org = app.store.org(1).await.unwrap();
+    let done =
+        mamori_web::inventory::import_inventory(&state, &org, "agent:RECEPT-PC01", &windows_pc())
+            .await
+            .unwrap();
+    let id = done.device_id.unwrap();
+    let cookie = admin_cookie(&app.store, now()).await;
+    let page = |router: Router, cookie: String| async move {
+        send(
+            &router,
+            Request::get(format!("/ledgers/devices/{id}"))
+                .header(header::COOKIE, cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .text()
+    };
+    let html = page(app.router.clone(), cookie.clone()).await;
+    assert!(
+        html.contains(r#"id="support-status">サポート切れ</span>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains("Google Chrome 120.0.6099.130: サポート終了 2024-"),
+        "{html}"
+    );
+    assert!(html.contains("Windows 11 Pro 10.0.22631.3007: サポート終了 2025-11-11"));
+    assert!(
+        html.contains("最後の更新プログラムの適用から"),
+        "patched 2024-01-15"
+    );
+    assert!(html.contains("禁止: ソフトウェア Steam 2.10.91.91（ゲーム、Mamori の既定）"));
+    assert!(html.contains("禁止: サービス RemoteRegistry"));
+    assert!(html.contains("未登録のリモート接続: AnyDesk"));
+    assert!(html.contains("エージェント確認日 2025-06-01（今日）"));
+    assert!(!html.contains(r#"id="unconfirmed""#));
+    assert!(
+        html.contains(r#"id="inventory-history""#)
+            && html.contains("エージェントの一覧から登録（パッケージ 2件）")
+    );
+
+    // The facility allows Steam (say, on the staff-room PC): every device is judged again.
+    let r = send(
+        &app.router,
+        form_post(
+            "/ledgers/baseline/new",
+            &cookie,
+            &format!(
+                "csrf=csrf-token&name=Steam&target={}&decision={}&reason={}",
+                enc("ソフトウェア"),
+                enc("許可"),
+                enc("休憩室")
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let html = page(app.router.clone(), cookie.clone()).await;
+    let flags = html
+        .split(r#"<ul id="service-flags">"#)
+        .nth(1)
+        .and_then(|s| s.split("</ul>").next())
+        .unwrap();
+    assert!(!flags.contains("Steam"), "allowed now: {flags}");
+    assert!(flags.contains("禁止: サービス RemoteRegistry"));
+
+    // A new version of Chrome and a new update: the history says exactly that.
+    let mut newer = windows_pc();
+    newer.packages[0].version = "121.0.6167.85".into();
+    newer.hotfixes.insert(0, "KB5034765 2025-05-20".into());
+    let done = mamori_web::inventory::import_inventory(&state, &org, "agent:RECEPT-PC01", &newer)
+        .await
+        .unwrap();
+    assert_eq!(
+        done.changes,
+        ["Google Chrome 120.0.6099.130 → 121.0.6167.85"]
+    );
+    let row = app.store.ledger_row(1, "devices", id).await.unwrap().data;
+    assert_eq!(row["patched_on"], "2025-05-20");
+
+    // Forty days on, nothing more from the agent.
+    let later = now() + chrono::Duration::days(40);
+    let router = mamori_web::router(AppState::new(
+        app.store.clone(),
+        Catalog::builtin().unwrap(),
+        Clock::fixed(later),
+    ));
+    let html = page(router, admin_cookie(&app.store, later).await).await;
+    assert!(
+        html.contains(r#"<span class="badge overdue" id="unconfirmed">40日間未確認</span>"#),
+        "{html}"
+    );
+}
+
+/// The review queue page: an ambiguous inventory is shown with its candidates and resolved by choosing
+/// one; the enrolment token is issued on the agents page and shown once.
+#[tokio::test]
+async fn review_queue_and_enrolment_pages() {
+    let app = app().await;
+    let state = AppState::new(
+        app.store.clone(),
+        Catalog::builtin().unwrap(),
+        Clock::fixed(now()),
+    );
+    let org = app.store.org(1).await.unwrap();
+    for loc in ["受付", "診察室1"] {
+        app.store
+            .save_ledger_row(
+                1,
+                "devices",
+                None,
+                &[
+                    ("device_kind".to_string(), "端末PC".to_string()),
+                    ("computer_name".to_string(), "RECEPT-PC01".to_string()),
+                    ("location".to_string(), loc.to_string()),
+                ]
+                .into(),
+                "admin",
+                now(),
+            )
+            .await
+            .unwrap();
+    }
+    let done =
+        mamori_web::inventory::import_inventory(&state, &org, "agent:RECEPT-PC01", &windows_pc())
+            .await
+            .unwrap();
+    let review = done.review_id.unwrap();
+    let cookie = admin_cookie(&app.store, now()).await;
+    let get = |path: &str| {
+        Request::get(path)
+            .header(header::COOKIE, cookie.clone())
+            .body(Body::empty())
+            .unwrap()
+    };
+    let html = send(&app.router, get("/agents/reviews")).await.text();
+    assert!(html.contains(&format!(r#"id="review-{review}""#)), "{html}");
+    assert!(html.contains("機器 1（RECEPT-PC01、受付、コンピュータ名が一致）に反映"));
+    assert!(html.contains("機器 2（RECEPT-PC01、診察室1、コンピュータ名が一致）に反映"));
+    let r = send(
+        &app.router,
+        form_post(
+            &format!("/agents/reviews/{review}"),
+            &cookie,
+            "csrf=csrf-token&target=2",
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let html = send(
+        &app.router,
+        get(r.headers[header::LOCATION].to_str().unwrap()),
+    )
+    .await
+    .text();
+    assert!(html.contains(r#"id="done">機器 2 に反映"#), "{html}");
+    assert!(html.contains("処理済み: 機器 2 に反映（admin"));
+    let row = app.store.ledger_row(1, "devices", 2).await.unwrap().data;
+    assert_eq!(
+        (row["machine_id"].as_str(), row["location"].as_str()),
+        ("3f2504e0-4f89-11d3-9a0c-0305e82c3301", "診察室1")
+    );
+    // Twice: refused, nothing changes.
+    let r = send(
+        &app.router,
+        form_post(
+            &format!("/agents/reviews/{review}"),
+            &cookie,
+            "csrf=csrf-token&target=1",
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(
+        !app.store
+            .ledger_row(1, "devices", 1)
+            .await
+            .unwrap()
+            .data
+            .contains_key("machine_id")
+    );
+
+    let r = send(
+        &app.router,
+        form_post(
+            "/agents/enroll-token",
+            &cookie,
+            &format!("csrf=csrf-token&label={}&days=3", enc("受付PC")),
+        ),
+    )
+    .await;
+    let html = r.text();
+    let token = html
+        .split(r#"<code id="enroll-token">"#)
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap();
+    assert!(token.starts_with("enroll_") && token.len() > 60, "{token}");
+    assert!(html.contains("受付PC"));
+    let html = send(&app.router, get("/agents")).await.text();
+    assert!(!html.contains(token), "shown once");
+    assert!(html.contains("有効"));
 }

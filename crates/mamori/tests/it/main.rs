@@ -899,7 +899,7 @@ fn inventory_import_from_the_command_line() {
     run_ok(&["agent", "collect", "--out", inv.to_str().unwrap()]);
     let inv = inv.to_str().unwrap();
     let first = run_ok(&["import", "inventory", "--db", db, inv]);
-    assert!(first.contains("追加しました"), "{first}");
+    assert!(first.contains("を登録しました"), "{first}");
     let second = run_ok(&["import", "inventory", "--db", db, inv]);
     assert!(second.contains("変更はありません"), "{second}");
     let bytes = std::fs::read(inv).unwrap();
