@@ -176,6 +176,8 @@ struct RowView {
     id: i64,
     disabled: bool,
     cells: Vec<String>,
+    /// Devices: the support status when it needs attention, and 「N日間未確認」.
+    badges: Vec<(&'static str, String)>,
 }
 
 #[derive(Template)]
@@ -277,6 +279,7 @@ async fn list_page_with(
             }
         })
         .collect();
+    let today = state.clock.today_jst();
     let rows = rows
         .into_iter()
         .map(|r| RowView {
@@ -286,6 +289,11 @@ async fn list_page_with(
                 .iter()
                 .map(|f| r.data.get(f.key).cloned().unwrap_or_default())
                 .collect(),
+            badges: if kind == Kind::Devices {
+                device_badges(&r.data, today)
+            } else {
+                Vec::new()
+            },
         })
         .collect();
     Ok(ListPage {
@@ -597,6 +605,31 @@ struct DeviceView {
     flags: Vec<String>,
     basis: Vec<String>,
     inventories: Vec<HistoryLine>,
+}
+
+/// The list's marks for a device: its support status unless it is fine, and a silent agent.
+fn device_badges(row: &Row, today: chrono::NaiveDate) -> Vec<(&'static str, String)> {
+    use mamori_lifecycle::Status;
+    let mut out = Vec::new();
+    match mamori_lifecycle::status(row, today).0 {
+        s @ (Status::Ended | Status::UpdateAvailable) => {
+            out.push(("overdue", s.label().to_string()))
+        }
+        s @ Status::EndingSoon => out.push(("soon", s.label().to_string())),
+        _ => {}
+    }
+    if let Some(n) =
+        days_unreported(row, today).filter(|n| *n > mamori_evidence::STALE_INVENTORY_DAYS)
+    {
+        out.push(("overdue", format!("{n}日間未確認")));
+    }
+    if row
+        .get("service_flags")
+        .is_some_and(|f| f.contains("禁止:") || f.contains("未登録のリモート接続:"))
+    {
+        out.push(("overdue", "不要なサービス".to_string()));
+    }
+    out
 }
 
 /// The columns Mamori writes into device rows.
