@@ -271,3 +271,38 @@ test('import the downloaded workbook back, record a vendor form, see the reconci
   const head = require('fs').readFileSync(await pack.path()).subarray(0, 5).toString();
   expect(head).toBe('%PDF-');
 });
+
+test('issue an enrolment token, enrol this machine with the agent, see it in the device ledger with its support status', async ({ page }) => {
+  test.setTimeout(120_000);
+  const { execFileSync } = require('child_process');
+  const path = require('path');
+  const os = require('os');
+  const fs = require('fs');
+  await login(page, 'Midori#2025', await freshCode(page));
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await page.getByRole('link', { name: 'エージェント' }).click();
+  await page.fill('#label', '受付PC');
+  await page.getByRole('button', { name: '発行する' }).click();
+  const token = (await page.locator('#enroll-token').textContent()).trim();
+  expect(token).toMatch(/^enroll_[0-9a-f]{64}$/);
+
+  // The agent, as a clinic's PC would run it (plain HTTP is allowed to this machine only).
+  const bin = process.env.MAMORI_BIN || path.join(__dirname, '..', '..', 'target', 'debug', 'mamori');
+  const stateFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mamori-agent-')), 'agent.json');
+  const base = page.url().replace(/\/dashboard.*$/, '').replace(/\/agents.*$/, '');
+  const run = (args) => execFileSync(bin, ['agent', 'run', '--server', base, '--state', stateFile, '--once', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = require('child_process').spawnSync(bin, ['agent', 'run', '--server', base, '--state', stateFile, '--once', '--enroll-token', token], { encoding: 'utf8' });
+  expect(child.status, child.stderr).toBe(0);
+  expect(child.stderr).toContain('「みどりクリニック」の機器として登録しました');
+  expect(child.stderr).toContain('を登録しました');
+  run([]); // the stored credential alone
+
+  await page.goto('/agents');
+  await expect(page.locator('#agents')).toContainText(fs.readFileSync('/etc/hostname', 'utf8').trim());
+  await page.goto('/ledgers/devices');
+  await page.locator('#ledger').getByRole('link', { name: '開く' }).first().click();
+  await expect(page.locator('#support-status')).toBeVisible();
+  await expect(page.locator('#device-status')).toContainText('エージェント確認日');
+  await expect(page.locator('#f-machine_id')).toHaveValue(fs.readFileSync('/etc/machine-id', 'utf8').trim());
+  await expect(page.locator('#inventory-history')).toContainText('エージェントの一覧から登録');
+});
