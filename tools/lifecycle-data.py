@@ -15,6 +15,12 @@ PRODUCTS = [
 EXTENDED_IS_DEFAULT = {"debian"}
 
 OWN = {
+    "microsoft-edge": {
+        "title": "Microsoft Edge",
+        "source": "Microsoft Modern Lifecycle Policy（最新の安定版だけがサポート対象）, https://learn.microsoft.com/lifecycle/products/microsoft-edge（Mamori が公開ページから手入力、未確認）",
+        "verified": False,
+        "releases": [{"cycle": "stable", "eol": False}],
+    },
     "adobe-acrobat-reader": {
         "title": "Adobe Acrobat Reader",
         "source": "Adobe Support Lifecycle Policy, https://helpx.adobe.com/support/programs/eol-matrix.html（Mamori が公開ページから手入力、未確認）",

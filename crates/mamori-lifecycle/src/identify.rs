@@ -239,6 +239,9 @@ fn program(name: &str, version: &str) -> Option<Found> {
         }
         return None;
     }
+    if lower.starts_with("microsoft edge") {
+        return known("microsoft-edge", "stable".into(), "", &what);
+    }
     if lower == "google chrome" || lower == "chromium" {
         return known("chrome", cycle_of("chrome", version)?, "", &what);
     }

@@ -168,7 +168,7 @@ fn windows_programs() {
         ("os_version", "10.0.22631.3007"),
         (
             "software",
-            "Microsoft Office Professional Plus 2016 16.0.4266.1001; Google Chrome 120.0.6099.130; Mozilla Firefox ESR (x86 ja) 115.6.0; Java 8 Update 381 (64-bit) 8.0.3810.9; Adobe Acrobat Reader DC - Japanese 23.008.20470; Adobe Acrobat Reader 2020 20.005.30539; Microsoft SQL Server 2016 (64-bit) 13.2.5026.0; Microsoft SQL Server Management Studio - 19.1 19.1.56.0; Python 3.11.4 (64-bit) 3.11.4150.0; PostgreSQL 15  15.5-1; AnyDesk ad 8.0.6",
+            "Microsoft Office Professional Plus 2016 16.0.4266.1001; Google Chrome 120.0.6099.130; Mozilla Firefox ESR (x86 ja) 115.6.0; Java 8 Update 381 (64-bit) 8.0.3810.9; Adobe Acrobat Reader DC - Japanese 23.008.20470; Adobe Acrobat Reader 2020 20.005.30539; Microsoft SQL Server 2016 (64-bit) 13.2.5026.0; Microsoft SQL Server Management Studio - 19.1 19.1.56.0; Python 3.11.4 (64-bit) 3.11.4150.0; PostgreSQL 15  15.5-1; Microsoft Edge 120.0.2210.91; AnyDesk ad 8.0.6",
         ),
     ]);
     assert_eq!(
@@ -184,6 +184,7 @@ fn windows_programs() {
             "mssqlserver 13.0-sp3",
             "python 3.11",
             "postgresql 15",
+            "microsoft-edge stable",
         ]
     );
     let a = assess(&pc, &[]);
