@@ -1,0 +1,486 @@
+//! Detections over the stream of events, each with a Japanese explanation and the checklist topics it
+//! bears on. State is kept per account and per source within the time windows only (bounded queues), so
+//! memory does not grow with the input; findings are aggregated per kind, account and source.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use chrono::{DateTime, Datelike, Duration, Timelike, Utc, Weekday};
+use serde::Serialize;
+
+use crate::event::{Event, Kind, Origin};
+use crate::staff::{Staff, StaffState};
+
+/// Thresholds, with defaults a clinic can start from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thresholds {
+    /// Failed logons of one account (or from one source) within `burst_minutes`.
+    pub burst_count: usize,
+    pub burst_minutes: i64,
+    /// Distinct accounts tried from one source within `spray_minutes`.
+    pub spray_accounts: usize,
+    pub spray_minutes: i64,
+    /// Failures of an account before a success within `burst_minutes`.
+    pub success_after: usize,
+    /// Working hours (JST) for EHR access: from `work_start` to `work_end` o'clock, Monday to Saturday.
+    pub work_start: u32,
+    pub work_end: u32,
+    /// Distinct patients one user opens within `patients_minutes`.
+    pub patients_count: usize,
+    pub patients_minutes: i64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            burst_count: 10,
+            burst_minutes: 10,
+            spray_accounts: 5,
+            spray_minutes: 30,
+            success_after: 5,
+            work_start: 7,
+            work_end: 21,
+            patients_count: 100,
+            patients_minutes: 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub kind: &'static str,
+    /// high / medium / low.
+    pub severity: &'static str,
+    pub account: String,
+    pub source: String,
+    pub first: Option<DateTime<Utc>>,
+    pub last: Option<DateTime<Utc>>,
+    pub count: u64,
+    pub message: String,
+    /// Checklist topics (the same across editions): access_log, unused_accounts, access_rights …
+    pub items: Vec<&'static str>,
+}
+
+/// A queue of times within a window, at most `cap` long.
+#[derive(Default)]
+struct Window(VecDeque<DateTime<Utc>>);
+
+impl Window {
+    fn push(&mut self, t: DateTime<Utc>, span: Duration, cap: usize) -> usize {
+        while self.0.front().is_some_and(|f| t - *f > span) {
+            self.0.pop_front();
+        }
+        self.0.push_back(t);
+        while self.0.len() > cap {
+            self.0.pop_front();
+        }
+        self.0.len()
+    }
+    fn count_since(&self, t: DateTime<Utc>, span: Duration) -> usize {
+        self.0.iter().filter(|f| t - **f <= span).count()
+    }
+}
+
+/// Keys kept per map at most (accounts or sources beyond this are not tracked for windows).
+const MAX_KEYS: usize = 100_000;
+
+/// System and machine accounts that no staff ledger lists.
+fn system_account(a: &str) -> bool {
+    let u = a.to_uppercase();
+    a.is_empty()
+        || a == "-"
+        || a.ends_with('$')
+        || [
+            "SYSTEM",
+            "LOCAL SERVICE",
+            "NETWORK SERVICE",
+            "ANONYMOUS LOGON",
+            "IUSR",
+        ]
+        .contains(&u.as_str())
+        || u.starts_with("DWM-")
+        || u.starts_with("UMFD-")
+        || u.starts_with("FONT DRIVER HOST")
+        || u.starts_with("WINDOW MANAGER")
+}
+
+const PRIVILEGED_GROUPS: &[&str] = &[
+    "administrators",
+    "domain admins",
+    "enterprise admins",
+    "schema admins",
+    "remote desktop users",
+    "backup operators",
+    "account operators",
+    "server operators",
+    "hyper-v administrators",
+];
+
+pub struct Detector {
+    th: Thresholds,
+    staff: Option<Staff>,
+    failures_by_account: HashMap<String, Window>,
+    failures_by_source: HashMap<String, Window>,
+    /// Per source: the accounts tried and when.
+    tried_by_source: HashMap<String, VecDeque<(DateTime<Utc>, String)>>,
+    /// Per user: the patients opened and when.
+    patients_by_user: HashMap<String, VecDeque<(DateTime<Utc>, String)>>,
+    findings: BTreeMap<(&'static str, String, String), Finding>,
+    /// Accounts named in each spray finding (shown in its message, at most 20).
+    sprayed: HashMap<String, BTreeSet<String>>,
+}
+
+impl Detector {
+    pub fn new(th: Thresholds, staff: Option<Staff>) -> Detector {
+        Detector {
+            th,
+            staff,
+            failures_by_account: HashMap::new(),
+            failures_by_source: HashMap::new(),
+            tried_by_source: HashMap::new(),
+            patients_by_user: HashMap::new(),
+            findings: BTreeMap::new(),
+            sprayed: HashMap::new(),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn note(
+        &mut self,
+        kind: &'static str,
+        severity: &'static str,
+        account: &str,
+        source: &str,
+        time: Option<DateTime<Utc>>,
+        items: &[&'static str],
+        message: impl FnOnce() -> String,
+    ) {
+        let f = self
+            .findings
+            .entry((kind, account.to_string(), source.to_string()))
+            .or_insert_with(|| Finding {
+                kind,
+                severity,
+                account: account.to_string(),
+                source: source.to_string(),
+                first: time,
+                last: time,
+                count: 0,
+                message: message(),
+                items: items.to_vec(),
+            });
+        f.count += 1;
+        if let Some(t) = time {
+            f.first = Some(f.first.map_or(t, |x| x.min(t)));
+            f.last = Some(f.last.map_or(t, |x| x.max(t)));
+        }
+    }
+
+    fn failure(&mut self, e: &Event, t: DateTime<Utc>) {
+        let span = Duration::minutes(self.th.burst_minutes);
+        let cap = self.th.burst_count.max(self.th.success_after) + 1;
+        if self.failures_by_account.len() < MAX_KEYS
+            || self.failures_by_account.contains_key(&e.account)
+        {
+            let n = self
+                .failures_by_account
+                .entry(e.account.clone())
+                .or_default()
+                .push(t, span, cap);
+            if n >= self.th.burst_count {
+                let (th, m) = (self.th.burst_count, self.th.burst_minutes);
+                self.note("failed_logon_burst", "high", &e.account, "", Some(t), &["access_log", "password_length"], || {
+                    format!("アカウント「{}」へのログオン失敗が{m}分間に{th}回以上あります（パスワードの推測の可能性）。パスワードの強さとアカウントのロックを確認してください", e.account)
+                });
+            }
+        }
+        if !e.source.is_empty()
+            && (self.failures_by_source.len() < MAX_KEYS
+                || self.failures_by_source.contains_key(&e.source))
+        {
+            let n = self
+                .failures_by_source
+                .entry(e.source.clone())
+                .or_default()
+                .push(t, span, cap);
+            if n >= self.th.burst_count {
+                let (th, m) = (self.th.burst_count, self.th.burst_minutes);
+                self.note("failed_logon_burst_source", "high", "", &e.source, Some(t), &["access_log", "source_restriction"], || {
+                    format!("接続元「{}」からのログオン失敗が{m}分間に{th}回以上あります。接続元の制限（ファイアウォール）を確認してください", e.source)
+                });
+            }
+        }
+    }
+
+    /// One source trying many accounts (failures and explicit-credential logons).
+    fn tried(&mut self, key: &str, account: &str, t: DateTime<Utc>) {
+        if key.is_empty() || account.is_empty() || system_account(account) {
+            return;
+        }
+        if self.tried_by_source.len() >= MAX_KEYS && !self.tried_by_source.contains_key(key) {
+            return;
+        }
+        let span = Duration::minutes(self.th.spray_minutes);
+        let q = self.tried_by_source.entry(key.to_string()).or_default();
+        while q.front().is_some_and(|(f, _)| t - *f > span) {
+            q.pop_front();
+        }
+        q.push_back((t, account.to_string()));
+        while q.len() > 10_000 {
+            q.pop_front();
+        }
+        let distinct: BTreeSet<&str> = q.iter().map(|(_, a)| a.as_str()).collect();
+        if distinct.len() >= self.th.spray_accounts {
+            let names: Vec<String> = distinct.iter().map(|s| s.to_string()).collect();
+            let set = self.sprayed.entry(key.to_string()).or_default();
+            for n in names {
+                if set.len() < 20 {
+                    set.insert(n);
+                }
+            }
+            let (th, m) = (self.th.spray_accounts, self.th.spray_minutes);
+            self.note("password_spray", "high", "", key, Some(t), &["access_log", "password_length"], || {
+                format!("「{key}」から{m}分間に{th}以上のアカウントへのログオンが試されています（パスワードスプレー攻撃の可能性）")
+            });
+        }
+    }
+
+    fn staff_check(&mut self, e: &Event, t: Option<DateTime<Utc>>) {
+        let Some(staff) = &self.staff else { return };
+        if system_account(&e.account) {
+            return;
+        }
+        let what = match e.origin {
+            Origin::Ehr => "電子カルテ・レセコンの利用",
+            _ => "ログオン",
+        };
+        match staff.state(&e.account, t.map(|t| (t + Duration::hours(9)).date_naive())) {
+            StaffState::Active => {}
+            StaffState::Retired(why) => {
+                let why = why.to_string();
+                self.note("retired_account_used", "high", &e.account, &e.source, t, &["unused_accounts", "access_log"], || {
+                    format!("利用者台帳で{why}のアカウント「{}」による{what}があります。アカウントを削除（無効化）し、誰が使ったか確認してください", e.account)
+                });
+            }
+            StaffState::Unknown => {
+                self.note("unknown_account_used", "medium", &e.account, &e.source, t, &["unused_accounts", "access_rights"], || {
+                    format!("利用者台帳にないアカウント「{}」による{what}があります。台帳に登録するか、不要なら削除してください", e.account)
+                });
+            }
+        }
+    }
+
+    pub fn push(&mut self, e: &Event) {
+        let t = e.time;
+        match &e.kind {
+            Kind::LogonFailure => {
+                if let Some(t) = t {
+                    self.failure(e, t);
+                    let key = if e.source.is_empty() {
+                        e.actor.clone()
+                    } else {
+                        e.source.clone()
+                    };
+                    self.tried(&key, &e.account, t);
+                }
+            }
+            Kind::LogonSuccess => {
+                if let Some(t) = t {
+                    let span = Duration::minutes(self.th.burst_minutes);
+                    let before = self
+                        .failures_by_account
+                        .get(&e.account)
+                        .map_or(0, |w| w.count_since(t, span));
+                    if before >= self.th.success_after {
+                        let n = self.th.success_after;
+                        self.note("success_after_failures", "high", &e.account, &e.source, Some(t), &["access_log", "password_length"], || {
+                            format!("アカウント「{}」が{n}回以上失敗した後にログオンに成功しています（パスワードを当てられた可能性）。本人の操作か確認してください", e.account)
+                        });
+                    }
+                }
+                if e.logon_type == Some(10) {
+                    self.note("rdp_logon", "medium", &e.account, &e.source, t, &["remote_maintenance", "source_restriction"], || {
+                        format!("リモートデスクトップでのログオン（アカウント「{}」）があります。許可した接続か確認してください", e.account)
+                    });
+                }
+                if e.origin == Origin::AuthLog && e.account == "root" {
+                    self.note("ssh_root_login", "high", "root", &e.source, t, &["access_rights", "source_restriction"], || {
+                        "SSH で root が直接ログインしています。root の直接ログインを禁止し、個人のアカウントから sudo を使ってください".into()
+                    });
+                }
+                self.staff_check(e, t);
+            }
+            Kind::ExplicitCredentials => {
+                if !system_account(&e.account) {
+                    self.note("explicit_credentials", "low", &e.actor, "", t, &["access_log"], || {
+                        format!("「{}」が別のアカウントの資格情報を明示してログオンしています（runas、ネットワークドライブ、横展開など。件数はログオンの数）", e.actor)
+                    });
+                }
+                if let Some(t) = t {
+                    let key = if e.actor.is_empty() {
+                        e.source.clone()
+                    } else {
+                        e.actor.clone()
+                    };
+                    self.tried(&key, &e.account, t);
+                }
+                self.staff_check(e, t);
+            }
+            Kind::LogCleared => {
+                self.note("log_cleared", "high", &e.account, "", t, &["access_log"], || {
+                    format!("監査ログが消去されています（実行したアカウント「{}」）。正規の作業か確認してください。攻撃者が痕跡を消すときにも行います", e.account)
+                });
+            }
+            Kind::AccountCreated
+            | Kind::AccountEnabled
+            | Kind::AccountDisabled
+            | Kind::AccountDeleted
+            | Kind::AccountRenamed { .. } => {
+                let (kind, what) = match &e.kind {
+                    Kind::AccountCreated => ("account_created", "作成".to_string()),
+                    Kind::AccountEnabled => ("account_enabled", "有効化".to_string()),
+                    Kind::AccountDisabled => ("account_disabled", "無効化".to_string()),
+                    Kind::AccountDeleted => ("account_deleted", "削除".to_string()),
+                    Kind::AccountRenamed { new_name } => {
+                        ("account_renamed", format!("名前の変更（→「{new_name}」）"))
+                    }
+                    _ => unreachable!(),
+                };
+                self.note(kind, "medium", &e.account, &e.actor, t, &["unused_accounts", "access_rights"], || {
+                    format!("アカウント「{}」の{what}がありました（操作したアカウント「{}」）。利用者台帳と照らしてください", e.account, e.actor)
+                });
+            }
+            Kind::GroupMemberAdded { group } | Kind::GroupMemberRemoved { group } => {
+                let added = matches!(e.kind, Kind::GroupMemberAdded { .. });
+                let privileged = PRIVILEGED_GROUPS.contains(&group.to_lowercase().as_str());
+                let kind = if privileged {
+                    "privileged_group_change"
+                } else {
+                    "group_change"
+                };
+                let group = group.clone();
+                self.note(kind, if privileged { "high" } else { "low" }, &e.account, &group, t, &["access_rights"], || {
+                    format!(
+                        "{}グループ「{group}」に「{}」が{}されました（操作したアカウント「{}」）。{}",
+                        if privileged { "管理者権限のある" } else { "" },
+                        e.account,
+                        if added { "追加" } else { "削除" },
+                        e.actor,
+                        if privileged { "権限を与えてよい人か確認してください" } else { "" }
+                    )
+                });
+            }
+            Kind::ServiceInstalled { service } => {
+                let service = service.clone();
+                self.note("service_installed", "medium", &e.account, &service, t, &["unneeded_services"], || {
+                    format!("サービス「{service}」がインストールされました。導入した覚えのないものなら、遠隔操作ツールや攻撃の可能性があります")
+                });
+            }
+            Kind::RdpSession { reconnected } => {
+                let what = if *reconnected { "再接続" } else { "切断" };
+                self.note("rdp_session", "low", &e.account, &e.source, t, &["remote_maintenance"], || {
+                    format!("リモートデスクトップのセッションの{what}があります（アカウント「{}」）", e.account)
+                });
+            }
+            Kind::SshInvalidUser => {
+                self.note(
+                    "ssh_invalid_user",
+                    "medium",
+                    "",
+                    &e.source,
+                    t,
+                    &["access_log", "source_restriction"],
+                    || {
+                        format!(
+                            "接続元「{}」から存在しないユーザ名での SSH ログインが試されています",
+                            e.source
+                        )
+                    },
+                );
+                if let Some(t) = t {
+                    self.tried(&e.source.clone(), &e.account.clone(), t);
+                }
+            }
+            Kind::Sudo { .. } => {
+                self.note("sudo", "low", &e.account, "", t, &["access_rights"], || {
+                    format!("「{}」が sudo で管理者の権限を使っています", e.account)
+                });
+            }
+            Kind::EhrAccess { patient, .. } => {
+                if let Some(t) = t {
+                    let local = t + Duration::hours(9);
+                    let hour = local.hour();
+                    if local.weekday() == Weekday::Sun
+                        || hour < self.th.work_start
+                        || hour >= self.th.work_end
+                    {
+                        let (a, b) = (self.th.work_start, self.th.work_end);
+                        self.note("ehr_after_hours", "medium", &e.account, &e.source, Some(t), &["access_log"], || {
+                            format!("「{}」が診療時間外（{a}時〜{b}時、日曜）に電子カルテ・レセコンを使っています", e.account)
+                        });
+                    }
+                    if !patient.is_empty()
+                        && (self.patients_by_user.len() < MAX_KEYS
+                            || self.patients_by_user.contains_key(&e.account))
+                    {
+                        let span = Duration::minutes(self.th.patients_minutes);
+                        let q = self.patients_by_user.entry(e.account.clone()).or_default();
+                        while q.front().is_some_and(|(f, _)| t - *f > span) {
+                            q.pop_front();
+                        }
+                        q.push_back((t, patient.clone()));
+                        while q.len() > 10_000 {
+                            q.pop_front();
+                        }
+                        let distinct = q
+                            .iter()
+                            .map(|(_, p)| p.as_str())
+                            .collect::<BTreeSet<_>>()
+                            .len();
+                        if distinct >= self.th.patients_count {
+                            let (n, m) = (self.th.patients_count, self.th.patients_minutes);
+                            self.note("ehr_many_patients", "high", &e.account, "", Some(t), &["access_log", "access_rights"], || {
+                                format!("「{}」が{m}分間に{n}人以上の患者の記録を開いています（持ち出しや、のぞき見の可能性）", e.account)
+                            });
+                        }
+                    }
+                }
+                self.staff_check(e, t);
+            }
+            Kind::Other => {}
+        }
+    }
+
+    /// The findings, most severe first.
+    pub fn finish(self) -> Vec<Finding> {
+        let rank = |s: &str| match s {
+            "high" => 0,
+            "medium" => 1,
+            _ => 2,
+        };
+        let sprayed = self.sprayed;
+        let mut out: Vec<Finding> = self
+            .findings
+            .into_values()
+            .map(|mut f| {
+                if f.kind == "password_spray"
+                    && let Some(names) = sprayed.get(&f.source)
+                {
+                    f.message.push_str(&format!(
+                        "。試されたアカウント: {}",
+                        names.iter().cloned().collect::<Vec<_>>().join("、")
+                    ));
+                }
+                f
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            (rank(a.severity), a.kind, &a.account, &a.source).cmp(&(
+                rank(b.severity),
+                b.kind,
+                &b.account,
+                &b.source,
+            ))
+        });
+        out
+    }
+}

@@ -1,0 +1,86 @@
+//! The 利用者台帳 (Mamori's accounts ledger file, CSV or xlsx) as the detections read it: whether an
+//! account that appears in a log is in use, retired (削除・無効, or past its 退職日・利用終了日) or unknown.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use mamori_ledger::Kind;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaffState {
+    Active,
+    /// Why: 「削除」「無効」「退職日（2025-03-31）を過ぎた」.
+    Retired(String),
+    Unknown,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Staff {
+    /// Lower-cased user ID → (状態, 退職日・利用終了日).
+    accounts: HashMap<String, (String, Option<NaiveDate>)>,
+}
+
+impl Staff {
+    /// Reads an accounts ledger file (the columns Mamori's ledger import reads).
+    pub fn from_file(bytes: &[u8]) -> Result<Staff, String> {
+        let parsed = mamori_ledger::parse_file(Kind::Accounts, bytes).map_err(|errors| {
+            format!(
+                "利用者台帳として読めません: {}",
+                errors
+                    .iter()
+                    .take(5)
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            )
+        })?;
+        let mut staff = Staff::default();
+        for (_, row) in parsed.rows {
+            let Some(id) = row.get("user_id") else {
+                continue;
+            };
+            staff.accounts.insert(
+                id.trim().to_lowercase(),
+                (
+                    row.get("status").cloned().unwrap_or_default(),
+                    row.get("end_date").and_then(|d| d.parse().ok()),
+                ),
+            );
+        }
+        Ok(staff)
+    }
+
+    pub fn len(&self) -> usize {
+        self.accounts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty()
+    }
+
+    /// The account's state on `day` (the day of the event, JST).
+    pub fn state(&self, account: &str, day: Option<NaiveDate>) -> StaffState {
+        // 「DOMAIN\\user」 and 「user@domain」 are the user.
+        let bare = account
+            .rsplit('\\')
+            .next()
+            .unwrap_or(account)
+            .split('@')
+            .next()
+            .unwrap_or(account);
+        let Some((status, end)) = self.accounts.get(&bare.trim().to_lowercase()) else {
+            return StaffState::Unknown;
+        };
+        match status.as_str() {
+            "削除" => return StaffState::Retired("削除済み".into()),
+            "無効" => return StaffState::Retired("無効".into()),
+            _ => {}
+        }
+        if let (Some(end), Some(day)) = (end, day)
+            && day > *end
+        {
+            return StaffState::Retired(format!("退職日・利用終了日（{end}）を過ぎた"));
+        }
+        StaffState::Active
+    }
+}

@@ -1,0 +1,541 @@
+//! The engine on the shared real samples (counts compared with `evtx_dump -o jsonl` and with plain line
+//! scanning; findings asserted), and on generated syslog lines, CSV files (UTF-8 and CP932) and events.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use chrono::{FixedOffset, TimeZone, Utc};
+use mamori_logs::event::{Event, Kind, Origin};
+use mamori_logs::{Options, Report, Thresholds, analyze, ehr_csv, syslog};
+
+fn shared(sub: &str) -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(sub);
+    p.exists().then_some(p)
+}
+
+fn files_in(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .collect();
+    v.sort();
+    v
+}
+
+fn run(paths: &[PathBuf], options: &Options) -> Report {
+    analyze(paths, options, &mut |_, _| {})
+}
+
+/// `evtx_dump` from crates.io (`cargo install evtx`): PATH, or MAMORI_EVTX_DUMP.
+fn evtx_dump() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("MAMORI_EVTX_DUMP") {
+        return Some(p.into());
+    }
+    Command::new("evtx_dump")
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|_| "evtx_dump".into())
+}
+
+/// Logons per account: (successes, failures).
+type LogonCounts = BTreeMap<String, (u64, u64)>;
+
+/// Counted by hand from evtx_dump's JSON lines: records, EventIDs, 4624/4625 by TargetUserName.
+fn dump_counts(
+    dump: &Path,
+    file: &Path,
+) -> (u64, BTreeMap<u32, u64>, LogonCounts) {
+    let out = Command::new(dump)
+        .args(["-o", "jsonl"])
+        .arg(file)
+        .output()
+        .expect("evtx_dump runs");
+    let (mut records, mut ids, mut logons) = (0u64, BTreeMap::new(), BTreeMap::new());
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        records += 1;
+        let id = &v["Event"]["System"]["EventID"];
+        let id = id.as_u64().or_else(|| id["#text"].as_u64()).unwrap() as u32;
+        *ids.entry(id).or_insert(0u64) += 1;
+        if id == 4624 || id == 4625 {
+            let user = v["Event"]["EventData"]["TargetUserName"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            let e: &mut (u64, u64) = logons.entry(user).or_default();
+            if id == 4624 { e.0 += 1 } else { e.1 += 1 }
+        }
+    }
+    (records, ids, logons)
+}
+
+#[test]
+fn evtx_counts_equal_evtx_dumps() {
+    let Some(dir) = shared("evtx") else {
+        println!("SKIP: ../shared/data/evtx is not here; EVTX counts not compared");
+        return;
+    };
+    let Some(dump) = evtx_dump() else {
+        println!("SKIP: evtx_dump is not installed (cargo install evtx); EVTX counts not compared");
+        return;
+    };
+    for file in files_in(&dir, "evtx") {
+        let r = run(std::slice::from_ref(&file), &Options::default());
+        let (records, ids, logons) = dump_counts(&dump, &file);
+        assert_eq!(r.files[0].records, records, "{}", file.display());
+        assert_eq!(r.event_counts, ids, "{}", file.display());
+        let ours: BTreeMap<String, (u64, u64)> = r
+            .logons
+            .iter()
+            .map(|l| (l.account.clone(), (l.success, l.failure)))
+            .collect();
+        assert_eq!(ours, logons, "{}", file.display());
+        assert!(r.files[0].errors.is_empty(), "{:?}", r.files[0].errors);
+    }
+}
+
+/// Accepted / Failed password lines counted by plain string scanning.
+#[test]
+fn auth_log_logons_equal_a_plain_count() {
+    let Some(dir) = shared("syslog") else {
+        println!("SKIP: ../shared/data/syslog is not here; auth-log counts not compared");
+        return;
+    };
+    for file in files_in(&dir, "log") {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut want: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        for line in text.lines() {
+            let Some(i) = line.find(": ") else { continue };
+            if !line[..i].contains(" sshd[") {
+                continue;
+            }
+            let msg = &line[i + 2..];
+            let words: Vec<&str> = msg.split(' ').collect();
+            if msg.starts_with("Accepted ") {
+                want.entry(words[3].to_string()).or_default().0 += 1;
+            } else if let Some(rest) = msg.strip_prefix("Failed password for invalid user ") {
+                // sshd prints the name as sent: 「invalid user  0101 from」 is the user 0101.
+                let user = rest.split(" from ").next().unwrap().trim();
+                want.entry(user.to_string()).or_default().1 += 1;
+            } else if msg.starts_with("Failed password for ") {
+                want.entry(words[3].to_string()).or_default().1 += 1;
+            }
+        }
+        let r = run(
+            std::slice::from_ref(&file),
+            &Options {
+                year: 2015,
+                ..Options::default()
+            },
+        );
+        let got: BTreeMap<String, (u64, u64)> = r
+            .logons
+            .iter()
+            .map(|l| (l.account.clone(), (l.success, l.failure)))
+            .collect();
+        assert_eq!(got, want, "{}", file.display());
+        assert_eq!(
+            r.files[0].records as usize,
+            text.lines().count(),
+            "every line read: {:?}",
+            r.files[0].errors
+        );
+    }
+}
+
+fn kinds(r: &Report) -> Vec<(&'static str, String, String)> {
+    r.findings
+        .iter()
+        .map(|f| (f.kind, f.account.clone(), f.source.clone()))
+        .collect()
+}
+
+#[test]
+fn findings_on_the_attack_samples() {
+    let Some(dir) = shared("evtx") else {
+        println!("SKIP: ../shared/data/evtx is not here; findings not checked");
+        return;
+    };
+    let one = |name: &str| run(&[dir.join(name)], &Options::default());
+    let smb = one("smb-password-guessing-security.evtx");
+    let k = kinds(&smb);
+    assert!(
+        k.contains(&("failed_logon_burst", "Administrator".into(), String::new())),
+        "{k:?}"
+    );
+    assert!(
+        k.iter()
+            .any(|(kind, _, src)| *kind == "failed_logon_burst_source" && src == "192.168.198.149")
+    );
+    let burst = smb
+        .findings
+        .iter()
+        .find(|f| f.kind == "failed_logon_burst")
+        .unwrap();
+    assert_eq!(
+        (burst.severity, burst.items.as_slice()),
+        ("high", &["access_log", "password_length"][..])
+    );
+    assert!(burst.message.contains("Administrator"));
+
+    let spray = one("password-spray.evtx");
+    let f = spray
+        .findings
+        .iter()
+        .find(|f| f.kind == "password_spray")
+        .expect("spray found");
+    assert_eq!(f.source, "jwrig");
+    assert!(f.message.contains("試されたアカウント"), "{}", f.message);
+    assert!(kinds(&spray).iter().any(|(k, _, _)| *k == "log_cleared"));
+
+    let new_user = one("new-user-security.evtx");
+    let k = kinds(&new_user);
+    assert!(
+        k.contains(&(
+            "account_created",
+            "IEUser".into(),
+            "WIN-QALA5Q3KJ43$".into()
+        )),
+        "{k:?}"
+    );
+    assert!(k.iter().any(|(kind, _, group)| *kind == "privileged_group_change" && group == "Administrators"));
+
+    let rdp = one("T1563.002_RDP-Hijacking_Security.evtx");
+    assert!(
+        kinds(&rdp)
+            .iter()
+            .any(|(k, _, _)| *k == "service_installed")
+    );
+    assert!(kinds(&rdp).iter().any(|(k, _, _)| *k == "rdp_session"));
+}
+
+#[test]
+fn a_truncated_evtx_gives_the_records_before_the_damage() {
+    let Some(dir) = shared("evtx") else {
+        println!("SKIP: ../shared/data/evtx is not here");
+        return;
+    };
+    let whole = std::fs::read(dir.join("smb-password-guessing-security.evtx")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let cut = tmp.path().join("cut.evtx");
+    std::fs::write(&cut, &whole[..whole.len() / 2 + 777]).unwrap();
+    let r = run(&[cut], &Options::default());
+    let all = run(
+        &[dir.join("smb-password-guessing-security.evtx")],
+        &Options::default(),
+    );
+    assert!(
+        r.files[0].records > 0 && r.files[0].records < all.files[0].records,
+        "{:?}",
+        r.files[0]
+    );
+    // Garbage with the signature: a message, no records, no panic.
+    let junk = tmp.path().join("junk.evtx");
+    std::fs::write(&junk, b"ElfFile\0garbage").unwrap();
+    let r = run(&[junk], &Options::default());
+    assert_eq!(r.files[0].records, 0);
+    assert!(!r.files[0].errors.is_empty());
+}
+
+fn jst() -> FixedOffset {
+    FixedOffset::east_opt(9 * 3600).unwrap()
+}
+
+#[test]
+fn syslog_line_forms() {
+    let l = syslog::parse_line(
+        "Jun  9 06:06:20 combo sshd(pam_unix)[19939]: check pass; user unknown",
+        2024,
+        jst(),
+    )
+    .unwrap();
+    assert_eq!(
+        (l.host, l.program, l.pid, l.message),
+        (
+            "combo",
+            "sshd(pam_unix)",
+            Some("19939"),
+            "check pass; user unknown"
+        )
+    );
+    assert_eq!(
+        l.time,
+        Some(Utc.with_ymd_and_hms(2024, 6, 8, 21, 6, 20).unwrap())
+    );
+    let l = syslog::parse_line("<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - 'su root' failed for lonvick on /dev/pts/8", 1999, jst()).unwrap();
+    assert_eq!(
+        (l.host, l.program, l.pid),
+        ("mymachine.example.com", "su", None)
+    );
+    assert_eq!(l.message, "'su root' failed for lonvick on /dev/pts/8");
+    let l = syslog::parse_line(r#"<165>1 2003-10-11T22:14:15.003Z host evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application \] x"][b@1 c="d"] An application event"#, 1999, jst()).unwrap();
+    assert_eq!(l.message, "An application event");
+    let l = syslog::parse_line("2024-01-15T10:00:00.123456+09:00 srv sshd[77]: Accepted publickey for yamada from 192.168.1.5 port 50000 ssh2", 1999, jst()).unwrap();
+    assert_eq!(
+        l.time,
+        Some(
+            Utc.with_ymd_and_hms(2024, 1, 15, 1, 0, 0).unwrap()
+                + chrono::Duration::microseconds(123456)
+        )
+    );
+    let e = syslog::event_of(&l).unwrap();
+    assert_eq!(
+        (e.kind, e.account.as_str(), e.source.as_str()),
+        (Kind::LogonSuccess, "yamada", "192.168.1.5")
+    );
+    let l =
+        syslog::parse_line("Jun 19 04:09:11 combo syslogd 1.4.1: restart.", 2005, jst()).unwrap();
+    assert_eq!(l.program, "syslogd");
+    let l = syslog::parse_line("Jan  5 10:00:00 srv sudo:   yamada : TTY=pts/0 ; PWD=/home/yamada ; USER=root ; COMMAND=/usr/bin/apt upgrade", 2024, jst()).unwrap();
+    let e = syslog::event_of(&l).unwrap();
+    assert_eq!(
+        e.kind,
+        Kind::Sudo {
+            command: "/usr/bin/apt upgrade".into()
+        }
+    );
+    assert_eq!(e.account, "yamada");
+    assert!(syslog::parse_line("ユーザID,日時", 2024, jst()).is_none());
+    assert!(
+        syslog::parse_line("Feb 30 10:00:00 h p: x", 2024, jst()).is_none(),
+        "no such day"
+    );
+}
+
+#[test]
+fn the_year_turns_in_a_log_from_december_to_january() {
+    let mut r = syslog::Reader::new(2024, jst());
+    let dec = r.line("Dec 31 23:59:59 h sshd[1]: x").unwrap();
+    let jan = r.line("Jan  1 00:00:01 h sshd[1]: y").unwrap();
+    assert_eq!(dec.time.unwrap().to_string(), "2024-12-31 14:59:59 UTC");
+    assert_eq!(jan.time.unwrap().to_string(), "2024-12-31 15:00:01 UTC");
+}
+
+fn ehr_rows(rows: &[(&str, &str, &str)]) -> String {
+    let mut s = String::from("ユーザID,氏名,アクセス日時,区分,操作内容,患者ID,端末名\r\n");
+    for (u, t, p) in rows {
+        s.push_str(&format!("{u},山田,{t},カルテ,参照,{p},受付PC\r\n"));
+    }
+    s
+}
+
+fn read_csv(bytes: &[u8], m: &ehr_csv::Mapping) -> (u64, Vec<String>, &'static str, Vec<Event>) {
+    let mut events = Vec::new();
+    let (n, e, enc) = ehr_csv::read(bytes, m, &mut |ev| events.push(ev), &mut |_| {});
+    (n, e, enc, events)
+}
+
+#[test]
+fn ehr_csv_in_utf8_and_cp932_with_mappings() {
+    let text = ehr_rows(&[
+        ("u001", "2025/06/02 09:15:00", "P-1"),
+        ("u002", "2025-06-02 22:30", "P-2"),
+    ]);
+    let (n, errors, enc, ev) = read_csv(text.as_bytes(), &ehr_csv::Mapping::default());
+    assert_eq!((n, errors.len(), enc), (2, 0, "UTF-8"));
+    assert_eq!(
+        ev[0].time,
+        Some(Utc.with_ymd_and_hms(2025, 6, 2, 0, 15, 0).unwrap()),
+        "JST"
+    );
+    assert_eq!(
+        ev[0].kind,
+        Kind::EhrAccess {
+            patient: "P-1".into(),
+            operation: "参照".into(),
+            category: "カルテ".into()
+        }
+    );
+    assert_eq!(
+        (ev[0].account.as_str(), ev[0].source.as_str(), ev[0].origin),
+        ("u001", "受付PC", Origin::Ehr)
+    );
+    let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(&text);
+    let (n, errors, enc, ev2) = read_csv(&sjis, &ehr_csv::Mapping::default());
+    assert_eq!((n, errors.len(), enc), (2, 0, "Shift_JIS (CP932)"));
+    assert_eq!(ev2, ev);
+    // A mapping file for other headers, and two columns for date and time.
+    let other = "職員コード,日付,時刻,患者番号\r\nk9,2025/06/02,08:00:00,123\r\nk9,2025/06/02,25:00:00,124\r\n,2025/06/02,08:00:00,125\r\n";
+    let m =
+        ehr_csv::mapping_from_json(r#"{"user_id": "職員コード", "date": "日付", "time": "時刻"}"#)
+            .unwrap();
+    let (n, errors, _, ev) = read_csv(other.as_bytes(), &m);
+    assert_eq!(n, 1);
+    assert_eq!(
+        errors,
+        [
+            "3行目: 日時「2025/06/02 25:00:00」を読めません",
+            "4行目: ユーザIDが空です"
+        ]
+    );
+    assert_eq!(
+        ev[0].kind,
+        Kind::EhrAccess {
+            patient: "123".into(),
+            operation: String::new(),
+            category: String::new()
+        }
+    );
+    // Headers the mapping cannot find: said so, nothing read.
+    let (n, errors, _, _) = read_csv("a,b\r\n1,2\r\n".as_bytes(), &ehr_csv::Mapping::default());
+    assert_eq!(n, 0);
+    assert!(errors[0].contains("--csv-map"), "{errors:?}");
+    assert!(
+        ehr_csv::mapping_from_json(r#"{"usr": "x"}"#).is_err(),
+        "unknown keys refused"
+    );
+}
+
+fn ev(kind: Kind, account: &str, source: &str, minute: i64) -> Event {
+    let mut e = Event::new(kind);
+    e.time = Some(
+        Utc.with_ymd_and_hms(2025, 6, 2, 1, 0, 0).unwrap() + chrono::Duration::minutes(minute),
+    );
+    e.account = account.into();
+    e.source = source.into();
+    e
+}
+
+fn detect(events: &[Event], staff: Option<mamori_logs::Staff>) -> Vec<(&'static str, String)> {
+    let mut d = mamori_logs::detect::Detector::new(Thresholds::default(), staff);
+    for e in events {
+        d.push(e);
+    }
+    d.finish()
+        .into_iter()
+        .map(|f| (f.kind, f.account))
+        .collect()
+}
+
+#[test]
+fn detections_with_the_staff_ledger() {
+    let staff = mamori_logs::Staff::from_file(
+        "ユーザID,状態,退職日\r\nyamada,使用可,\r\nsato,使用可,2025-03-31\r\nsuzuki,無効,\r\n"
+            .as_bytes(),
+    )
+    .unwrap();
+    let mut events = Vec::new();
+    for (who, origin) in [
+        ("yamada", Origin::Evtx),
+        ("sato", Origin::Evtx),
+        ("CLINIC\\suzuki", Origin::Evtx),
+        ("tanaka", Origin::Ehr),
+        ("SYSTEM", Origin::Evtx),
+    ] {
+        let mut e = ev(
+            if origin == Origin::Ehr {
+                Kind::EhrAccess {
+                    patient: "P".into(),
+                    operation: String::new(),
+                    category: String::new(),
+                }
+            } else {
+                Kind::LogonSuccess
+            },
+            who,
+            "",
+            0,
+        );
+        e.origin = origin;
+        events.push(e);
+    }
+    let found = detect(&events, Some(staff));
+    assert_eq!(
+        found,
+        [
+            ("retired_account_used", "CLINIC\\suzuki".to_string()),
+            ("retired_account_used", "sato".to_string()),
+            ("unknown_account_used", "tanaka".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn detections_of_bursts_success_after_failures_root_and_ehr_habits() {
+    let mut events: Vec<Event> = (0..6)
+        .map(|i| ev(Kind::LogonFailure, "yamada", "10.0.0.9", i))
+        .collect();
+    events.push(ev(Kind::LogonSuccess, "yamada", "10.0.0.9", 7));
+    let mut root = ev(Kind::LogonSuccess, "root", "203.0.113.5", 8);
+    root.origin = Origin::AuthLog;
+    events.push(root);
+    // After hours (23:30 JST) and 120 patients in an hour.
+    let night = |m: i64, p: usize| {
+        let mut e = ev(
+            Kind::EhrAccess {
+                patient: format!("P{p}"),
+                operation: "参照".into(),
+                category: String::new(),
+            },
+            "nurse1",
+            "",
+            m,
+        );
+        e.origin = Origin::Ehr;
+        e
+    };
+    events.push(night(14 * 60 + 30, 0));
+    for p in 0..120 {
+        events.push(night(60 + p as i64 / 4, p));
+    }
+    let found = detect(&events, None);
+    assert!(
+        found.contains(&("success_after_failures", "yamada".into())),
+        "{found:?}"
+    );
+    assert!(found.contains(&("ssh_root_login", "root".into())));
+    assert!(found.contains(&("ehr_after_hours", "nurse1".into())));
+    assert!(found.contains(&("ehr_many_patients", "nurse1".into())));
+    assert!(
+        !found.iter().any(|(k, _)| *k == "failed_logon_burst"),
+        "6 failures are not a burst"
+    );
+}
+
+mod never_panic {
+    use super::*;
+    use proptest::prelude::*;
+    proptest! {
+        #[test]
+        fn any_syslog_text(s in "\\PC{0,200}") {
+            let _ = syslog::parse_line(&s, 2024, jst()).map(|l| syslog::event_of(&l));
+        }
+        #[test]
+        fn generated_3164_lines_read_back(m in 0usize..12, d in 1u32..29, h in 0u32..24, mi in 0u32..60,
+                                          host in "[a-z][a-z0-9-]{0,10}", prog in "[a-z]{1,8}", pid in 1u32..99999,
+                                          msg in "[ -~]{0,80}") {
+            const MON: [&str; 12] = ["Jan","Feb","Mar","Apr","May","Jun","Jul","Aug","Sep","Oct","Nov","Dec"];
+            let line = format!("{} {d:>2} {h:02}:{mi:02}:07 {host} {prog}[{pid}]: {msg}", MON[m]);
+            let l = syslog::parse_line(&line, 2024, jst()).unwrap();
+            let pid = pid.to_string();
+            prop_assert_eq!((l.host, l.program, l.pid), (host.as_str(), prog.as_str(), Some(pid.as_str())));
+            prop_assert_eq!(l.message, msg.as_str());
+            let want = jst().with_ymd_and_hms(2024, m as u32 + 1, d, h, mi, 7).unwrap().to_utc();
+            prop_assert_eq!(l.time, Some(want));
+        }
+        #[test]
+        fn any_csv_bytes(b in proptest::collection::vec(any::<u8>(), 0..800)) {
+            let _ = read_csv(&b, &ehr_csv::Mapping::default());
+        }
+        #[test]
+        fn generated_csv_rows_read_back(rows in proptest::collection::vec(("[a-z0-9]{1,8}", 0u32..24, 0u32..60, "[A-Z0-9-]{0,8}"), 0..30)) {
+            let text = ehr_rows(&rows.iter().map(|(u, h, m, p)| (u.as_str(), format!("2025/06/02 {h:02}:{m:02}:00"), p.as_str())).collect::<Vec<_>>().iter().map(|(u, t, p)| (*u, t.as_str(), *p)).collect::<Vec<_>>());
+            let (n, errors, _, ev) = read_csv(text.as_bytes(), &ehr_csv::Mapping::default());
+            prop_assert_eq!(n as usize, rows.len());
+            prop_assert!(errors.is_empty());
+            for ((u, _, _, p), e) in rows.iter().zip(&ev) {
+                prop_assert_eq!(&e.account, u);
+                prop_assert_eq!(&e.kind, &Kind::EhrAccess { patient: p.clone(), operation: "参照".into(), category: "カルテ".into() });
+            }
+        }
+    }
+}
