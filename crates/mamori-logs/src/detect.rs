@@ -80,6 +80,35 @@ impl Window {
     }
 }
 
+/// Names seen within a window, with how many distinct ones: kept incrementally (a count per name), so
+/// each event costs the same however full the window is.
+#[derive(Default)]
+struct DistinctWindow {
+    queue: VecDeque<(DateTime<Utc>, String)>,
+    counts: HashMap<String, u32>,
+}
+
+impl DistinctWindow {
+    /// Adds a name at `t`, drops what is older than `span` (and beyond `cap` entries); the distinct count.
+    fn push(&mut self, t: DateTime<Utc>, name: &str, span: Duration, cap: usize) -> usize {
+        while let Some((f, _)) = self.queue.front() {
+            if t - *f <= span && self.queue.len() < cap {
+                break;
+            }
+            let (_, old) = self.queue.pop_front().expect("front");
+            if let Some(c) = self.counts.get_mut(&old) {
+                *c -= 1;
+                if *c == 0 {
+                    self.counts.remove(&old);
+                }
+            }
+        }
+        self.queue.push_back((t, name.to_string()));
+        *self.counts.entry(name.to_string()).or_default() += 1;
+        self.counts.len()
+    }
+}
+
 /// Keys kept per map at most (accounts or sources beyond this are not tracked for windows).
 const MAX_KEYS: usize = 100_000;
 
@@ -121,9 +150,9 @@ pub struct Detector {
     failures_by_account: HashMap<String, Window>,
     failures_by_source: HashMap<String, Window>,
     /// Per source: the accounts tried and when.
-    tried_by_source: HashMap<String, VecDeque<(DateTime<Utc>, String)>>,
+    tried_by_source: HashMap<String, DistinctWindow>,
     /// Per user: the patients opened and when.
-    patients_by_user: HashMap<String, VecDeque<(DateTime<Utc>, String)>>,
+    patients_by_user: HashMap<String, DistinctWindow>,
     findings: BTreeMap<(&'static str, String, String), Finding>,
     /// Accounts named in each spray finding (shown in its message, at most 20).
     sprayed: HashMap<String, BTreeSet<String>>,
@@ -220,21 +249,15 @@ impl Detector {
             return;
         }
         let span = Duration::minutes(self.th.spray_minutes);
-        let q = self.tried_by_source.entry(key.to_string()).or_default();
-        while q.front().is_some_and(|(f, _)| t - *f > span) {
-            q.pop_front();
-        }
-        q.push_back((t, account.to_string()));
-        while q.len() > 10_000 {
-            q.pop_front();
-        }
-        let distinct: BTreeSet<&str> = q.iter().map(|(_, a)| a.as_str()).collect();
-        if distinct.len() >= self.th.spray_accounts {
-            let names: Vec<String> = distinct.iter().map(|s| s.to_string()).collect();
+        let w = self.tried_by_source.entry(key.to_string()).or_default();
+        let distinct = w.push(t, account, span, 10_000);
+        if distinct >= self.th.spray_accounts {
             let set = self.sprayed.entry(key.to_string()).or_default();
-            for n in names {
-                if set.len() < 20 {
-                    set.insert(n);
+            if set.len() < 20 {
+                for n in w.counts.keys() {
+                    if set.len() < 20 {
+                        set.insert(n.clone());
+                    }
                 }
             }
             let (th, m) = (self.th.spray_accounts, self.th.spray_minutes);
@@ -423,19 +446,11 @@ impl Detector {
                             || self.patients_by_user.contains_key(&e.account))
                     {
                         let span = Duration::minutes(self.th.patients_minutes);
-                        let q = self.patients_by_user.entry(e.account.clone()).or_default();
-                        while q.front().is_some_and(|(f, _)| t - *f > span) {
-                            q.pop_front();
-                        }
-                        q.push_back((t, patient.clone()));
-                        while q.len() > 10_000 {
-                            q.pop_front();
-                        }
-                        let distinct = q
-                            .iter()
-                            .map(|(_, p)| p.as_str())
-                            .collect::<BTreeSet<_>>()
-                            .len();
+                        let distinct = self
+                            .patients_by_user
+                            .entry(e.account.clone())
+                            .or_default()
+                            .push(t, patient, span, 10_000);
                         if distinct >= self.th.patients_count {
                             let (n, m) = (self.th.patients_count, self.th.patients_minutes);
                             self.note("ehr_many_patients", "high", &e.account, "", Some(t), &["access_log", "access_rights"], || {

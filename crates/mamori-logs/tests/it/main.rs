@@ -48,10 +48,7 @@ fn evtx_dump() -> Option<PathBuf> {
 type LogonCounts = BTreeMap<String, (u64, u64)>;
 
 /// Counted by hand from evtx_dump's JSON lines: records, EventIDs, 4624/4625 by TargetUserName.
-fn dump_counts(
-    dump: &Path,
-    file: &Path,
-) -> (u64, BTreeMap<u32, u64>, LogonCounts) {
+fn dump_counts(dump: &Path, file: &Path) -> (u64, BTreeMap<u32, u64>, LogonCounts) {
     let out = Command::new(dump)
         .args(["-o", "jsonl"])
         .arg(file)
