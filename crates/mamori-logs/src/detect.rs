@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc, Weekday};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::event::{Event, Kind, Origin};
 use crate::staff::{Staff, StaffState};
@@ -45,11 +45,11 @@ impl Default for Thresholds {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    pub kind: &'static str,
+    pub kind: String,
     /// high / medium / low.
-    pub severity: &'static str,
+    pub severity: String,
     pub account: String,
     pub source: String,
     pub first: Option<DateTime<Utc>>,
@@ -57,7 +57,7 @@ pub struct Finding {
     pub count: u64,
     pub message: String,
     /// Checklist topics (the same across editions): access_log, unused_accounts, access_rights …
-    pub items: Vec<&'static str>,
+    pub items: Vec<String>,
 }
 
 /// A queue of times within a window, at most `cap` long.
@@ -187,15 +187,15 @@ impl Detector {
             .findings
             .entry((kind, account.to_string(), source.to_string()))
             .or_insert_with(|| Finding {
-                kind,
-                severity,
+                kind: kind.to_string(),
+                severity: severity.to_string(),
                 account: account.to_string(),
                 source: source.to_string(),
                 first: time,
                 last: time,
                 count: 0,
                 message: message(),
-                items: items.to_vec(),
+                items: items.iter().map(|s| s.to_string()).collect(),
             });
         f.count += 1;
         if let Some(t) = time {
@@ -489,9 +489,9 @@ impl Detector {
             })
             .collect();
         out.sort_by(|a, b| {
-            (rank(a.severity), a.kind, &a.account, &a.source).cmp(&(
-                rank(b.severity),
-                b.kind,
+            (rank(&a.severity), &a.kind, &a.account, &a.source).cmp(&(
+                rank(&b.severity),
+                &b.kind,
                 &b.account,
                 &b.source,
             ))

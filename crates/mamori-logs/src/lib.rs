@@ -16,7 +16,7 @@ use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use detect::{Finding, Thresholds};
 use event::{Event, Kind, Origin};
@@ -88,16 +88,16 @@ impl Default for Options {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileReport {
     pub path: String,
-    pub format: &'static str,
+    pub format: String,
     pub records: u64,
     /// What could not be read (at most 20 messages, then the total).
     pub errors: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Logon {
     pub account: String,
     pub success: u64,
@@ -109,7 +109,7 @@ pub struct Logon {
 }
 
 /// The documented result (`mamori logs analyze --format json`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub files: Vec<FileReport>,
     pub event_counts: BTreeMap<u32, u64>,
@@ -206,7 +206,7 @@ pub fn analyze_file(
         Err(e) => {
             return FileReport {
                 path: shown,
-                format: "",
+                format: String::new(),
                 records: 0,
                 errors: vec![format!("開けません: {e}")],
             };
@@ -243,7 +243,7 @@ pub fn analyze_file(
     };
     FileReport {
         path: shown,
-        format: format.id(),
+        format: format.id().to_string(),
         records,
         errors,
     }
@@ -377,7 +377,7 @@ pub fn to_text(r: &Report) -> String {
     }
     out.push_str(&format!("■ 検出（{} 件）\n", r.findings.len()));
     for f in &r.findings {
-        let sev = match f.severity {
+        let sev = match f.severity.as_str() {
             "high" => "高",
             "medium" => "中",
             _ => "低",

@@ -34,8 +34,13 @@ impl Staff {
                     .join(" / ")
             )
         })?;
+        Ok(Staff::from_rows(parsed.rows.iter().map(|(_, r)| r)))
+    }
+
+    /// From rows of the 利用者台帳 (user_id, status, end_date).
+    pub fn from_rows<'a>(rows: impl IntoIterator<Item = &'a mamori_ledger::Row>) -> Staff {
         let mut staff = Staff::default();
-        for (_, row) in parsed.rows {
+        for row in rows {
             let Some(id) = row.get("user_id") else {
                 continue;
             };
@@ -47,7 +52,7 @@ impl Staff {
                 ),
             );
         }
-        Ok(staff)
+        staff
     }
 
     pub fn len(&self) -> usize {

@@ -7,10 +7,12 @@
 pub mod agents;
 pub mod backup;
 pub mod ledger;
+pub mod log_analyses;
 pub mod vendor_forms;
 
 pub use agents::{Agent, Enrollment, HistoryEntry, InventoryReview};
 pub use ledger::{Fields, ImportCounts, LedgerQuery, LedgerRow};
+pub use log_analyses::LogAnalysis;
 pub use vendor_forms::VendorFormRecord;
 
 use chrono::{DateTime, NaiveDate, Utc};

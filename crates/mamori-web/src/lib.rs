@@ -11,6 +11,7 @@ pub mod documents;
 pub mod inventory;
 mod ledger_cache;
 mod ledgers;
+mod logs;
 mod pages;
 pub mod vendor_forms;
 pub use pages::{add_initial_contacts, seed_samples};
@@ -43,6 +44,8 @@ pub struct AppState {
     /// The rows the evidence rules read, per organisation, patched with each change.
     pub(crate) ledger_cache: Arc<ledger_cache::LedgerCache>,
     /// Suggestions per organisation, ledger version, form and day.
+    /// Log analyses running now: id → records read so far, as shown.
+    pub(crate) log_progress: Arc<std::sync::Mutex<std::collections::HashMap<i64, String>>>,
     pub(crate) suggestion_cache: Arc<
         std::sync::Mutex<std::collections::HashMap<String, Arc<Vec<mamori_evidence::Suggestion>>>>,
     >,
@@ -84,6 +87,7 @@ impl AppState {
             pending_imports: Arc::default(),
             ledger_cache: Arc::default(),
             suggestion_cache: Arc::default(),
+            log_progress: Arc::default(),
         }
     }
 
@@ -204,6 +208,9 @@ pub fn router(state: AppState) -> Router {
             get(ledgers::row_page).post(ledgers::save_row),
         )
         .route("/ledgers/{kind}/{id}/disable", post(ledgers::toggle_row))
+        .route("/logs", get(logs::logs_page))
+        .route("/logs/{id}", get(logs::analysis_page))
+        .route("/logs/{id}/review", post(logs::record_review))
         .route("/agents", get(agents_pages::agents_page))
         .route("/agents/enroll-token", post(agents_pages::issue_enrollment))
         .route("/agents/reviews", get(agents_pages::reviews_page))
@@ -215,6 +222,7 @@ pub fn router(state: AppState) -> Router {
     // Ledger files are larger than any form; only these routes take them.
     let uploads = Router::new()
         .route("/ledgers/{kind}/import", post(ledgers::import_preview))
+        .route("/logs/upload", post(logs::upload))
         .route(
             "/checklists/{edition}/{variant}/import",
             post(checklist_import::import_preview),

@@ -842,6 +842,10 @@ pub(crate) async fn evidence_facts(
             .await?,
         security_officer: org.security_officer.clone(),
         today: state.clock.today_jst(),
+        retired_account_uses: state
+            .store
+            .retired_account_uses(org.id, state.clock.now() - chrono::Duration::days(365))
+            .await?,
     })
 }
 
@@ -852,8 +856,9 @@ pub(crate) async fn form_suggestions(
     form: &ChecklistForm,
 ) -> Result<std::sync::Arc<Vec<mamori_evidence::Suggestion>>, StoreError> {
     let version = state.store.ledger_version(org.id).await?;
+    let analysis = state.store.latest_log_analysis(org.id).await?;
     let key = format!(
-        "{}/{version}/{}/{}/{}/{}",
+        "{}/{version}/{analysis}/{}/{}/{}/{}",
         org.id,
         form.edition,
         form.variant.id(),

@@ -1,0 +1,170 @@
+//! Log analyses run from the web page, per organisation: running, then done (with the report) or failed.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use crate::{Result, Store, StoreError, audit, ts};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogAnalysis {
+    pub id: i64,
+    pub created_at: String,
+    pub created_by: String,
+    /// The files' names (JSON array).
+    pub files: String,
+    /// running / done / failed.
+    pub status: String,
+    /// mamori-logs' report (JSON), when done; the failure's message when failed.
+    pub report: Option<String>,
+    /// Accounts of retired or disabled staff found in use (JSON array).
+    pub retired_accounts: String,
+    pub period_first: Option<String>,
+    pub period_last: Option<String>,
+}
+
+const COLUMNS: &str = "id, created_at, created_by, files, status, report, retired_accounts, period_first, \
+     period_last FROM log_analyses";
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<LogAnalysis> {
+    Ok(LogAnalysis {
+        id: r.try_get(0)?,
+        created_at: r.try_get(1)?,
+        created_by: r.try_get(2)?,
+        files: r.try_get(3)?,
+        status: r.try_get(4)?,
+        report: r.try_get(5)?,
+        retired_accounts: r.try_get(6)?,
+        period_first: r.try_get(7)?,
+        period_last: r.try_get(8)?,
+    })
+}
+
+impl Store {
+    /// Records an analysis that is starting; audited.
+    pub async fn start_log_analysis(
+        &self,
+        org_id: i64,
+        files: &str,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<i64> {
+        let mut tx = self.write_tx().await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO log_analyses (org_id, created_at, created_by, files, status) \
+             VALUES ($1, $2, $3, $4, 'running') RETURNING id",
+        )
+        .bind(org_id)
+        .bind(ts(at))
+        .bind(actor)
+        .bind(files)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        audit(
+            &mut tx,
+            org_id,
+            actor,
+            at,
+            "log_analysis",
+            &id.to_string(),
+            "create",
+            None,
+            serde_json::from_str(files).ok(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Records the end of an analysis: done with its report, or failed with a message.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn finish_log_analysis(
+        &self,
+        org_id: i64,
+        id: i64,
+        done: bool,
+        report: &str,
+        retired_accounts: &str,
+        period: (Option<String>, Option<String>),
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE log_analyses SET status = $1, report = $2, retired_accounts = $3, period_first = $4, \
+             period_last = $5, finished_at = $6 WHERE org_id = $7 AND id = $8",
+        )
+        .bind(if done { "done" } else { "failed" })
+        .bind(report)
+        .bind(retired_accounts)
+        .bind(period.0)
+        .bind(period.1)
+        .bind(ts(at))
+        .bind(org_id)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The organisation's analyses, newest first, without their reports.
+    pub async fn log_analyses(&self, org_id: i64) -> Result<Vec<LogAnalysis>> {
+        sqlx::query(
+            "SELECT id, created_at, created_by, files, status, CAST(NULL AS TEXT), retired_accounts, period_first, \
+             period_last FROM log_analyses WHERE org_id = $1 ORDER BY id DESC LIMIT 200",
+        )
+        .bind(org_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+    }
+
+    /// One analysis with its report, only within the organisation.
+    pub async fn log_analysis(&self, org_id: i64, id: i64) -> Result<LogAnalysis> {
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} WHERE org_id = $1 AND id = $2"
+        )))
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("ログの分析 {id} はありません")))?;
+        from_row(&r)
+    }
+
+    /// Retired or disabled staff accounts found in use by analyses finished since `since`: (analysis, account).
+    pub async fn retired_account_uses(
+        &self,
+        org_id: i64,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(i64, String)>> {
+        let rows = sqlx::query(
+            "SELECT id, retired_accounts FROM log_analyses WHERE org_id = $1 AND status = 'done' \
+             AND created_at >= $2 ORDER BY id",
+        )
+        .bind(org_id)
+        .bind(ts(since))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let id: i64 = r.try_get(0)?;
+            let accounts: String = r.try_get(1)?;
+            let accounts: Vec<String> =
+                serde_json::from_str(&accounts).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            out.extend(accounts.into_iter().map(|a| (id, a)));
+        }
+        Ok(out)
+    }
+
+    /// The newest finished analysis's id (0 when none): part of the evidence cache's key.
+    pub async fn latest_log_analysis(&self, org_id: i64) -> Result<i64> {
+        Ok(sqlx::query(
+            "SELECT COALESCE(MAX(id), 0) FROM log_analyses WHERE org_id = $1 AND status <> 'running'",
+        )
+        .bind(org_id)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?)
+    }
+}

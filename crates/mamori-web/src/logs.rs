@@ -1,0 +1,626 @@
+//! Log analysis on the web (checklist 2(5), 2(6)): upload EVTX, auth logs or access-log CSV (or name files
+//! in the server's log folder, `MAMORI_LOG_DIR`, for files too large to upload); the analysis runs in the
+//! background with its progress shown; the result is stored, its findings listed with filters; a log
+//! review recorded from it becomes a row of the ログ確認記録 (which 2(6)'s evidence reads). Retired or
+//! disabled staff found in use feed 2(5)'s evidence.
+
+use std::path::PathBuf;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use mamori_core::Action;
+use mamori_ledger::{Kind, Row};
+use mamori_logs::{Options, Report, Staff};
+use serde::Deserialize;
+
+use crate::pages::{Nav, PageError, PageResult, SignedIn, jst_time, nav, render};
+use crate::{AppState, auth};
+
+struct AnalysisLine {
+    id: i64,
+    created: String,
+    by: String,
+    files: String,
+    status: &'static str,
+}
+
+fn status_label(s: &str) -> &'static str {
+    match s {
+        "running" => "分析中",
+        "done" => "完了",
+        _ => "失敗",
+    }
+}
+
+fn file_names(json: &str) -> String {
+    serde_json::from_str::<Vec<String>>(json)
+        .map(|v| v.join("、"))
+        .unwrap_or_default()
+}
+
+#[derive(Template)]
+#[template(path = "logs.html")]
+struct LogsPage {
+    nav: Option<Nav>,
+    csrf: String,
+    can_edit: bool,
+    analyses: Vec<AnalysisLine>,
+    /// Files in the server's log folder, when one is set.
+    server_files: Vec<String>,
+    error: Option<String>,
+}
+
+/// The server's log folder (`MAMORI_LOG_DIR`), for files too large to upload.
+fn log_dir() -> Option<PathBuf> {
+    std::env::var_os("MAMORI_LOG_DIR")
+        .map(PathBuf::from)
+        .filter(|p| p.is_dir())
+}
+
+fn server_files() -> Vec<String> {
+    let Some(dir) = log_dir() else {
+        return Vec::new();
+    };
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+async fn logs_page_with(
+    state: &AppState,
+    session: &mamori_store::Session,
+    org: &mamori_store::Org,
+    error: Option<String>,
+) -> Result<LogsPage, PageError> {
+    Ok(LogsPage {
+        nav: Some(nav(state, session, org)),
+        csrf: session.csrf_token.clone(),
+        can_edit: crate::permit(&session.user, Action::EditLedgers).is_ok(),
+        analyses: state
+            .store
+            .log_analyses(org.id)
+            .await?
+            .into_iter()
+            .map(|a| AnalysisLine {
+                id: a.id,
+                created: jst_time(&a.created_at),
+                by: a.created_by,
+                files: file_names(&a.files),
+                status: status_label(&a.status),
+            })
+            .collect(),
+        server_files: server_files(),
+        error,
+    })
+}
+
+pub async fn logs_page(
+    State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
+) -> PageResult {
+    crate::permit(&session.user, Action::ViewLedgers).map_err(PageError::forbidden)?;
+    Ok(render(&logs_page_with(&state, &session, &org, None).await?).into_response())
+}
+
+/// Takes the files (uploaded, or named in the server's log folder), starts the analysis, and shows it.
+pub async fn upload(
+    State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
+    mut multipart: Multipart,
+) -> PageResult {
+    let mut csrf = String::new();
+    let dir = tempfile::tempdir().map_err(|e| {
+        PageError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "受け取れません",
+            e.to_string(),
+        )
+    })?;
+    let mut paths = Vec::new();
+    let mut names = Vec::new();
+    let mut refused = None;
+    while let Ok(Some(field)) = multipart.next_field().await {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("server_file") => {
+                let name = field.text().await.unwrap_or_default();
+                if name.is_empty() {
+                    continue;
+                }
+                // Only a file directly in the folder the server's operator named.
+                match log_dir() {
+                    Some(d) if server_files().contains(&name) => {
+                        paths.push(d.join(&name));
+                        names.push(name);
+                    }
+                    _ => refused = Some(format!("サーバのログフォルダに「{name}」はありません")),
+                }
+            }
+            Some("files") => {
+                let name = field.file_name().unwrap_or("log").to_string();
+                let Ok(bytes) = field.bytes().await else {
+                    refused = Some(format!(
+                        "ファイルが大きすぎるか、送信が途中で切れました（合わせて {} MB まで。大きなファイルはサーバのログフォルダに置くか、mamori logs analyze を使ってください）",
+                        crate::IMPORT_LIMIT / 1024 / 1024
+                    ));
+                    continue;
+                };
+                if bytes.is_empty() {
+                    continue;
+                }
+                let path = dir.path().join(format!("{}", paths.len()));
+                std::fs::write(&path, &bytes).map_err(|e| {
+                    PageError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "受け取れません",
+                        e.to_string(),
+                    )
+                })?;
+                paths.push(path);
+                // The name as shown (the path on disk is Mamori's own).
+                names.push(name.chars().filter(|c| !c.is_control()).take(200).collect());
+            }
+            _ => {}
+        }
+    }
+    if !auth::same_token(&session.csrf_token, &csrf) {
+        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+    }
+    crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
+    if refused.is_some() || paths.is_empty() {
+        let page = logs_page_with(
+            &state,
+            &session,
+            &org,
+            Some(refused.unwrap_or_else(|| "ログのファイルを選んでください".into())),
+        )
+        .await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
+    }
+    let files_json = serde_json::to_string(&names).expect("names serialise");
+    let id = state
+        .store
+        .start_log_analysis(org.id, &files_json, &session.user.login, state.clock.now())
+        .await?;
+    let staff: Vec<Row> = state
+        .store
+        .ledger_all(org.id, Kind::Accounts.id())
+        .await?
+        .into_iter()
+        .filter(|r| !r.disabled)
+        .map(|r| r.data)
+        .collect();
+    let options = Options {
+        staff: (!staff.is_empty()).then(|| Staff::from_rows(&staff)),
+        year: chrono::Datelike::year(&state.clock.today_jst()),
+        ..Options::default()
+    };
+    state
+        .log_progress
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id, "開始しました".into());
+    let task_state = state.clone();
+    let org_id = org.id;
+    tokio::spawn(async move {
+        let progress = task_state.log_progress.clone();
+        let total = paths.len();
+        let shown = names.clone();
+        let report = tokio::task::spawn_blocking(move || {
+            let _keep = dir;
+            mamori_logs::analyze(&paths, &options, &mut |i, n| {
+                progress
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(id, format!("{}/{total}「{}」: {n} 件", i + 1, shown[i]));
+            })
+        })
+        .await;
+        let state = task_state;
+        let now = state.clock.now();
+        let stored = match report {
+            Ok(mut r) => {
+                for (f, name) in r.files.iter_mut().zip(&names) {
+                    f.path = name.clone();
+                }
+                store_report(&state, org_id, id, &r, now).await
+            }
+            Err(e) => {
+                state
+                    .store
+                    .finish_log_analysis(
+                        org_id,
+                        id,
+                        false,
+                        &format!("分析が止まりました: {e}"),
+                        "[]",
+                        (None, None),
+                        now,
+                    )
+                    .await
+            }
+        };
+        if let Err(e) = stored {
+            eprintln!("ログの分析 {id} の結果を保存できません: {e}");
+        }
+        state
+            .log_progress
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
+    });
+    Ok(Redirect::to(&format!("/logs/{id}")).into_response())
+}
+
+/// At most this many accounts of the logon summary are stored (the findings are all kept).
+const STORED_LOGONS: usize = 5000;
+
+async fn store_report(
+    state: &AppState,
+    org_id: i64,
+    id: i64,
+    r: &Report,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), mamori_store::StoreError> {
+    let mut r = r.clone();
+    r.logons
+        .sort_by_key(|l| std::cmp::Reverse(l.success + l.failure));
+    r.logons.truncate(STORED_LOGONS);
+    let retired: Vec<&str> = r
+        .findings
+        .iter()
+        .filter(|f| f.kind == "retired_account_used")
+        .map(|f| f.account.as_str())
+        .collect();
+    let first = r.logons.iter().filter_map(|l| l.first).min();
+    let last = r.logons.iter().filter_map(|l| l.last).max();
+    let first = r.findings.iter().filter_map(|f| f.first).chain(first).min();
+    let last = r.findings.iter().filter_map(|f| f.last).chain(last).max();
+    state
+        .store
+        .finish_log_analysis(
+            org_id,
+            id,
+            true,
+            &serde_json::to_string(&r).expect("report serialises"),
+            &serde_json::to_string(&retired).expect("names serialise"),
+            (first.map(|t| t.to_rfc3339()), last.map(|t| t.to_rfc3339())),
+            now,
+        )
+        .await
+}
+
+struct FindingLine {
+    severity: &'static str,
+    class: &'static str,
+    kind: String,
+    message: String,
+    count: u64,
+    period: String,
+    items: String,
+}
+
+#[derive(Template)]
+#[template(path = "log_analysis.html")]
+struct AnalysisPage {
+    nav: Option<Nav>,
+    csrf: String,
+    can_edit: bool,
+    id: i64,
+    status: &'static str,
+    running: bool,
+    progress: String,
+    failure: Option<String>,
+    files: Vec<(String, String, u64, Vec<String>)>,
+    event_counts: String,
+    logons: Vec<(String, u64, u64, String)>,
+    findings: Vec<FindingLine>,
+    total_findings: usize,
+    kinds: Vec<(String, bool)>,
+    severity: String,
+    account: String,
+    today: String,
+    reviewer: String,
+    period_from: String,
+    period_to: String,
+    reviewed: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct FindingFilter {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    severity: String,
+    #[serde(default)]
+    account: String,
+    #[serde(default)]
+    reviewed: Option<String>,
+}
+
+fn jst_day(t: &Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.map(|t| {
+        (t + chrono::Duration::hours(9))
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    })
+    .unwrap_or_default()
+}
+
+fn topic_label(t: &str) -> &'static str {
+    match t {
+        "access_log" => "アクセスログの管理",
+        "unused_accounts" => "退職者・不要アカウントの削除",
+        "access_rights" => "利用者の権限",
+        "password_length" => "パスワード",
+        "source_restriction" => "接続元の制限",
+        "remote_maintenance" => "リモートメンテナンス",
+        "unneeded_services" => "不要なサービスの停止",
+        _ => "その他",
+    }
+}
+
+pub async fn analysis_page(
+    State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
+    Path(id): Path<i64>,
+    Query(q): Query<FindingFilter>,
+) -> PageResult {
+    crate::permit(&session.user, Action::ViewLedgers).map_err(PageError::forbidden)?;
+    let a = state.store.log_analysis(org.id, id).await?;
+    let progress = state
+        .log_progress
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&id)
+        .cloned()
+        .unwrap_or_default();
+    let report: Option<Report> = match a.status.as_str() {
+        "done" => a
+            .report
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok()),
+        _ => None,
+    };
+    let mut page = AnalysisPage {
+        nav: Some(nav(&state, &session, &org)),
+        csrf: session.csrf_token.clone(),
+        can_edit: crate::permit(&session.user, Action::EditLedgers).is_ok(),
+        id,
+        status: status_label(&a.status),
+        running: a.status == "running",
+        progress,
+        failure: (a.status == "failed").then(|| a.report.clone().unwrap_or_default()),
+        files: Vec::new(),
+        event_counts: String::new(),
+        logons: Vec::new(),
+        findings: Vec::new(),
+        total_findings: 0,
+        kinds: Vec::new(),
+        severity: q.severity.clone(),
+        account: q.account.clone(),
+        today: state.clock.today_jst().to_string(),
+        reviewer: session.user.display_name.clone(),
+        period_from: a.period_first.as_deref().map(jst_date).unwrap_or_default(),
+        period_to: a.period_last.as_deref().map(jst_date).unwrap_or_default(),
+        reviewed: q.reviewed.clone(),
+    };
+    if let Some(r) = report {
+        page.files = r
+            .files
+            .iter()
+            .map(|f| {
+                (
+                    f.path.clone(),
+                    f.format.to_string(),
+                    f.records,
+                    f.errors.clone(),
+                )
+            })
+            .collect();
+        page.event_counts = r
+            .event_counts
+            .iter()
+            .map(|(id, n)| format!("{id}: {n}"))
+            .collect::<Vec<_>>()
+            .join("、");
+        page.logons = r
+            .logons
+            .iter()
+            .take(200)
+            .map(|l| {
+                (
+                    l.account.clone(),
+                    l.success,
+                    l.failure,
+                    format!("{} 〜 {}", jst_day(&l.first), jst_day(&l.last)),
+                )
+            })
+            .collect();
+        page.total_findings = r.findings.len();
+        let mut kinds: Vec<String> = r.findings.iter().map(|f| f.kind.to_string()).collect();
+        kinds.sort();
+        kinds.dedup();
+        page.kinds = kinds
+            .into_iter()
+            .map(|k| (k.clone(), k == q.kind))
+            .collect();
+        let needle = q.account.to_lowercase();
+        page.findings = r
+            .findings
+            .iter()
+            .filter(|f| q.kind.is_empty() || f.kind == q.kind)
+            .filter(|f| q.severity.is_empty() || f.severity == q.severity)
+            .filter(|f| {
+                needle.is_empty()
+                    || f.account.to_lowercase().contains(&needle)
+                    || f.source.to_lowercase().contains(&needle)
+            })
+            .map(|f| FindingLine {
+                severity: match f.severity.as_str() {
+                    "high" => "高",
+                    "medium" => "中",
+                    _ => "低",
+                },
+                class: match f.severity.as_str() {
+                    "high" => "overdue",
+                    "medium" => "soon",
+                    _ => "",
+                },
+                kind: f.kind.clone(),
+                message: f.message.clone(),
+                count: f.count,
+                period: format!("{} 〜 {}", jst_day(&f.first), jst_day(&f.last)),
+                items: f
+                    .items
+                    .iter()
+                    .map(|t| topic_label(t))
+                    .collect::<Vec<_>>()
+                    .join("、"),
+            })
+            .collect();
+    }
+    Ok(render(&page).into_response())
+}
+
+fn jst_date(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| {
+            (t.to_utc() + chrono::Duration::hours(9))
+                .date_naive()
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+#[derive(Deserialize)]
+pub struct ReviewForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reviewer: String,
+    #[serde(default)]
+    reviewed_on: String,
+    #[serde(default)]
+    period_from: String,
+    #[serde(default)]
+    period_to: String,
+    #[serde(default)]
+    comment: String,
+    #[serde(default)]
+    acknowledged: Option<String>,
+}
+
+/// Records a log review of this analysis as a row of the ログ確認記録: 異常あり when it found anything of
+/// high or medium severity (then a comment is needed), with the findings acknowledged named.
+pub async fn record_review(
+    State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
+    Path(id): Path<i64>,
+    Form(f): Form<ReviewForm>,
+) -> PageResult {
+    if !auth::same_token(&session.csrf_token, &f.csrf) {
+        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+    }
+    crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
+    let a = state.store.log_analysis(org.id, id).await?;
+    let report: Report = a
+        .report
+        .as_deref()
+        .filter(|_| a.status == "done")
+        .and_then(|r| serde_json::from_str(r).ok())
+        .ok_or_else(|| {
+            PageError::new(
+                StatusCode::CONFLICT,
+                "まだ記録できません",
+                "分析が終わってから確認を記録してください",
+            )
+        })?;
+    let serious: Vec<&mamori_logs::Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity != "low")
+        .collect();
+    let bad = |m: &str| {
+        PageError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "記録できません",
+            m.to_string(),
+        )
+    };
+    if f.reviewer.trim().is_empty() {
+        return Err(bad("確認者を入力してください"));
+    }
+    if chrono::NaiveDate::parse_from_str(f.reviewed_on.trim(), "%Y-%m-%d").is_err() {
+        return Err(bad("確認日を入力してください"));
+    }
+    if !serious.is_empty() && f.comment.trim().is_empty() {
+        return Err(bad("検出があるため、コメント・対応を入力してください"));
+    }
+    if !serious.is_empty() && f.acknowledged.is_none() {
+        return Err(bad(
+            "検出（高・中）を確認したことにチェックを入れてください",
+        ));
+    }
+    let mut comment = f.comment.trim().to_string();
+    if !serious.is_empty() {
+        let mut kinds: Vec<&str> = serious.iter().map(|f| f.kind.as_str()).collect();
+        kinds.dedup();
+        comment.push_str(&format!(
+            "（確認した検出 {}件: {}）",
+            serious.len(),
+            kinds.join("、")
+        ));
+    }
+    let mut row = Row::new();
+    row.insert("reviewed_on".into(), f.reviewed_on.trim().into());
+    row.insert(
+        "reviewer".into(),
+        f.reviewer.trim().chars().take(100).collect(),
+    );
+    row.insert(
+        "target".into(),
+        format!("ログの分析 #{id}（{}）", file_names(&a.files))
+            .chars()
+            .take(300)
+            .collect(),
+    );
+    for (k, v) in [("period_from", &f.period_from), ("period_to", &f.period_to)] {
+        if chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").is_ok() {
+            row.insert(k.into(), v.trim().into());
+        }
+    }
+    row.insert(
+        "findings".into(),
+        if serious.is_empty() {
+            "異常なし"
+        } else {
+            "異常あり"
+        }
+        .into(),
+    );
+    if !comment.is_empty() {
+        row.insert("comment".into(), comment);
+    }
+    let rid = state
+        .store
+        .save_ledger_row(
+            org.id,
+            Kind::LogReviews.id(),
+            None,
+            &row,
+            &session.user.login,
+            state.clock.now(),
+        )
+        .await?;
+    Ok(Redirect::to(&format!("/logs/{id}?reviewed={rid}")).into_response())
+}
