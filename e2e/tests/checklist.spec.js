@@ -306,3 +306,28 @@ test('issue an enrolment token, enrol this machine with the agent, see it in the
   await expect(page.locator('#f-machine_id')).toHaveValue(fs.readFileSync('/etc/machine-id', 'utf8').trim());
   await expect(page.locator('#inventory-history')).toContainText('エージェントの一覧から登録');
 });
+
+test('analyse an uploaded auth log, see the findings, record the review', async ({ page }) => {
+  test.setTimeout(120_000);
+  await login(page, 'Midori#2025', await freshCode(page));
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await page.getByRole('link', { name: 'ログの分析' }).click();
+  let log = '';
+  for (let i = 0; i < 12; i++) log += `Jun  1 10:${String(i).padStart(2, '0')}:00 srv sshd[9]: Failed password for root from 203.0.113.7 port 5${i} ssh2\n`;
+  await page.setInputFiles('#log-files', { name: 'auth.log', mimeType: 'text/plain', buffer: Buffer.from(log) });
+  await page.getByRole('button', { name: '分析する' }).click();
+  await expect(page.locator('#analysis-status')).toHaveText('完了', { timeout: 30_000 });
+  await expect(page.locator('#findings')).toContainText('アカウント「root」へのログオン失敗が10分間に10回以上あります');
+  await page.selectOption('select[name="severity"]', 'low');
+  await page.getByRole('button', { name: '絞り込む' }).click();
+  await expect(page.locator('#no-findings')).toBeVisible();
+  await page.selectOption('select[name="severity"]', '');
+  await page.getByRole('button', { name: '絞り込む' }).click();
+  await page.fill('#comment', '接続元をファイアウォールで遮断した');
+  await page.check('#acknowledged');
+  await page.getByRole('button', { name: '記録する' }).click();
+  await expect(page.locator('#reviewed')).toContainText('ログ確認記録に記録しました');
+  await page.locator('#reviewed').getByRole('link', { name: '記録を開く' }).click();
+  await expect(page.locator('#f-findings')).toHaveValue('異常あり');
+  await expect(page.locator('#f-comment')).toHaveValue(/接続元をファイアウォールで遮断した/);
+});
