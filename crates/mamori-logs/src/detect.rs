@@ -27,6 +27,43 @@ pub struct Thresholds {
     /// Distinct patients one user opens within `patients_minutes`.
     pub patients_count: usize,
     pub patients_minutes: i64,
+    /// Vendors' maintenance accounts and the hours (JST) they are approved for.
+    pub vendor_windows: Vec<VendorWindow>,
+}
+
+/// A vendor's maintenance account and its approved hours, 「vendor01=13:00-17:00」 (JST, every day).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VendorWindow {
+    pub account: String,
+    /// Minutes after midnight: from `start` up to (not including) `end`.
+    pub start: u32,
+    pub end: u32,
+}
+
+impl VendorWindow {
+    pub fn parse(s: &str) -> Result<VendorWindow, String> {
+        let bad = || {
+            format!(
+                "「{s}」は アカウント=HH:MM-HH:MM の形で指定してください（例 vendor01=13:00-17:00）"
+            )
+        };
+        let (account, hours) = s.split_once('=').ok_or_else(bad)?;
+        let (a, b) = hours.split_once('-').ok_or_else(bad)?;
+        let minutes = |t: &str| -> Option<u32> {
+            let (h, m) = t.trim().split_once(':')?;
+            let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+            (h <= 24 && m < 60 && h * 60 + m <= 24 * 60).then_some(h * 60 + m)
+        };
+        let (start, end) = (minutes(a).ok_or_else(bad)?, minutes(b).ok_or_else(bad)?);
+        if account.trim().is_empty() || start >= end {
+            return Err(bad());
+        }
+        Ok(VendorWindow {
+            account: account.trim().to_lowercase(),
+            start,
+            end,
+        })
+    }
 }
 
 impl Default for Thresholds {
@@ -41,6 +78,7 @@ impl Default for Thresholds {
             work_end: 21,
             patients_count: 100,
             patients_minutes: 60,
+            vendor_windows: Vec::new(),
         }
     }
 }
@@ -267,7 +305,31 @@ impl Detector {
         }
     }
 
+    /// A vendor's maintenance account used outside its approved hours.
+    fn vendor_check(&mut self, e: &Event, t: Option<DateTime<Utc>>) {
+        let Some(t) = t else { return };
+        let lower = e.account.to_lowercase();
+        let Some(w) = self
+            .th
+            .vendor_windows
+            .iter()
+            .find(|w| w.account == lower)
+            .cloned()
+        else {
+            return;
+        };
+        let local = t + Duration::hours(9);
+        let minute = local.hour() * 60 + local.minute();
+        if minute < w.start || minute >= w.end {
+            let hm = |m: u32| format!("{}:{:02}", m / 60, m % 60);
+            self.note("vendor_outside_window", "high", &e.account, &e.source, Some(t), &["remote_maintenance", "access_log"], || {
+                format!("保守事業者のアカウント「{}」が承認した時間（{}〜{}）の外で使われています。事業者に作業の内容を確認してください", e.account, hm(w.start), hm(w.end))
+            });
+        }
+    }
+
     fn staff_check(&mut self, e: &Event, t: Option<DateTime<Utc>>) {
+        self.vendor_check(e, t);
         let Some(staff) = &self.staff else { return };
         if system_account(&e.account) {
             return;

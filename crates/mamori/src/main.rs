@@ -294,6 +294,9 @@ enum LogsCommand {
         patients_count: usize,
         #[arg(long, default_value_t = 60)]
         patients_minutes: i64,
+        /// 保守事業者のアカウントと承認した時間（日本時間）。例 vendor01=13:00-17:00（複数可）
+        #[arg(long)]
+        vendor_window: Vec<String>,
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -862,6 +865,7 @@ async fn run(cli: Cli) -> Result<()> {
                     work_end,
                     patients_count,
                     patients_minutes,
+                    vendor_window,
                     files,
                 },
         } => {
@@ -886,6 +890,11 @@ async fn run(cli: Cli) -> Result<()> {
                 work_end,
                 patients_count: patients_count.max(1),
                 patients_minutes: patients_minutes.max(1),
+                vendor_windows: vendor_window
+                    .iter()
+                    .map(|w| mamori_logs::detect::VendorWindow::parse(w))
+                    .collect::<Result<_, _>>()
+                    .map_err(anyhow::Error::msg)?,
             };
             options.csv_mapping = match mamori_logs::ehr_csv::preset(&csv_map) {
                 Some(m) => m,

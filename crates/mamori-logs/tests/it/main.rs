@@ -501,6 +501,40 @@ fn detections_of_bursts_success_after_failures_root_and_ehr_habits() {
     );
 }
 
+#[test]
+fn vendor_accounts_outside_their_approved_hours() {
+    use mamori_logs::detect::VendorWindow;
+    let w = VendorWindow::parse("Vendor01=13:00-17:00").unwrap();
+    assert_eq!(
+        (w.account.as_str(), w.start, w.end),
+        ("vendor01", 780, 1020)
+    );
+    for bad in [
+        "vendor01",
+        "v=17:00-13:00",
+        "=13:00-14:00",
+        "v=25:00-26:00",
+        "v=13-14",
+    ] {
+        assert!(VendorWindow::parse(bad).is_err(), "{bad}");
+    }
+    let th = Thresholds {
+        vendor_windows: vec![w],
+        ..Thresholds::default()
+    };
+    let mut d = mamori_logs::detect::Detector::new(th, None);
+    // 01:00 UTC = 10:00 JST (outside); 05:00 UTC = 14:00 JST (inside).
+    d.push(&ev(Kind::LogonSuccess, "VENDOR01", "10.0.0.5", 0));
+    d.push(&ev(Kind::LogonSuccess, "vendor01", "10.0.0.5", 240));
+    let found = d.finish();
+    let f = found
+        .iter()
+        .find(|f| f.kind == "vendor_outside_window")
+        .unwrap();
+    assert_eq!(f.count, 1);
+    assert!(f.message.contains("13:00〜17:00"), "{}", f.message);
+}
+
 mod never_panic {
     use super::*;
     use proptest::prelude::*;
@@ -521,6 +555,31 @@ mod never_panic {
             prop_assert_eq!(l.message, msg.as_str());
             let want = jst().with_ymd_and_hms(2024, m as u32 + 1, d, h, mi, 7).unwrap().to_utc();
             prop_assert_eq!(l.time, Some(want));
+        }
+        #[test]
+        fn any_evtx_record_json(s in "\\PC{0,300}") {
+            let _ = mamori_logs::evtx_source::event_of_json(&s);
+        }
+        #[test]
+        fn generated_evtx_record_json(id in 0u32..10000, user in "[A-Za-z0-9$ -]{0,12}", qualifiers in any::<bool>()) {
+            let event_id = if qualifiers { format!(r##"{{"#attributes": {{"Qualifiers": 16384}}, "#text": {id}}}"##) } else { id.to_string() };
+            let json = format!(r##"{{"Event": {{"System": {{"EventID": {event_id}, "TimeCreated": {{"#attributes": {{"SystemTime": "2024-01-15T00:00:00.123456Z"}}}}, "Channel": "Security"}}, "EventData": {{"TargetUserName": {}, "LogonType": 10}}}}}}"##, serde_json::to_string(&user).unwrap());
+            let (got, e) = mamori_logs::evtx_source::event_of_json(&json).unwrap();
+            prop_assert_eq!(got, id);
+            prop_assert_eq!(e.logon_type, Some(10));
+            if ![1102, 104, 4697, 7045, 4728, 4732, 4756, 4729, 4733, 4757, 4778, 4779].contains(&id) {
+                prop_assert_eq!(e.account, user);
+            }
+        }
+        #[test]
+        fn any_bytes_after_the_evtx_signature(b in proptest::collection::vec(any::<u8>(), 0..5000)) {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("x.evtx");
+            let mut bytes = b"ElfFile\0".to_vec();
+            bytes.extend(b);
+            std::fs::write(&p, bytes).unwrap();
+            let r = run(&[p], &Options { threads: 1, ..Options::default() });
+            prop_assert_eq!(r.files.len(), 1);
         }
         #[test]
         fn any_csv_bytes(b in proptest::collection::vec(any::<u8>(), 0..800)) {
