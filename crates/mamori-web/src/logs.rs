@@ -128,9 +128,63 @@ pub async fn upload(
     let mut paths = Vec::new();
     let mut names = Vec::new();
     let mut refused = None;
+    let mut mapping = mamori_logs::ehr_csv::Mapping::default();
+    let mut windows = Vec::new();
+    let mut thresholds = mamori_logs::Thresholds::default();
     while let Ok(Some(field)) = multipart.next_field().await {
         match field.name() {
             Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("csv_map") => {
+                let bytes = field.bytes().await.unwrap_or_default();
+                if !bytes.is_empty() {
+                    match mamori_logs::ehr_csv::mapping_from_json(&String::from_utf8_lossy(&bytes))
+                    {
+                        Ok(m) => mapping = m,
+                        Err(e) => refused = Some(e),
+                    }
+                }
+            }
+            Some("vendor_windows") => {
+                for line in field
+                    .text()
+                    .await
+                    .unwrap_or_default()
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                {
+                    match mamori_logs::detect::VendorWindow::parse(line) {
+                        Ok(w) => windows.push(w),
+                        Err(e) => refused = Some(e),
+                    }
+                }
+            }
+            Some(name @ ("burst_count" | "spray_accounts" | "work_start" | "work_end")) => {
+                let name = name.to_string();
+                let text = field.text().await.unwrap_or_default();
+                if text.trim().is_empty() {
+                    continue;
+                }
+                match text.trim().parse::<u32>() {
+                    Ok(n)
+                        if (n >= 1 || name == "work_start")
+                            && (n <= 24 || !name.starts_with("work")) =>
+                    {
+                        match name.as_str() {
+                            "burst_count" => thresholds.burst_count = n as usize,
+                            "spray_accounts" => thresholds.spray_accounts = (n as usize).max(2),
+                            "work_start" => thresholds.work_start = n,
+                            _ => thresholds.work_end = n,
+                        }
+                    }
+                    _ => {
+                        refused = Some(format!(
+                            "しきい値「{}」は正の整数で入力してください",
+                            text.trim()
+                        ))
+                    }
+                }
+            }
             Some("server_file") => {
                 let name = field.text().await.unwrap_or_default();
                 if name.is_empty() {
@@ -199,7 +253,11 @@ pub async fn upload(
         .filter(|r| !r.disabled)
         .map(|r| r.data)
         .collect();
+    thresholds.vendor_windows = windows;
+    thresholds.success_after = thresholds.burst_count.clamp(1, 5);
     let options = Options {
+        thresholds,
+        csv_mapping: mapping,
         staff: (!staff.is_empty()).then(|| Staff::from_rows(&staff)),
         year: chrono::Datelike::year(&state.clock.today_jst()),
         ..Options::default()

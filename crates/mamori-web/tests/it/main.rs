@@ -3338,6 +3338,7 @@ async fn log_analysis_pages_store_results_and_record_reviews() {
     let csv = "ユーザID,アクセス日時,患者ID\r\nyamada,2025/06/01 09:00:00,P1\r\nsato,2025/06/01 09:05:00,P2\r\n";
     let mut body =
         b"--B0undary\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nc\r\n".to_vec();
+    body.extend_from_slice("--B0undary\r\nContent-Disposition: form-data; name=\"vendor_windows\"\r\n\r\nyamada=13:00-17:00\r\n".as_bytes());
     for (name, bytes) in [
         ("auth.log", auth.as_bytes()),
         ("カルテ.csv", csv.as_bytes()),
