@@ -1,5 +1,6 @@
 //! Log analysis on the web (checklist 2(5), 2(6)): upload EVTX, auth logs or access-log CSV (or name files
-//! in the server's log folder, `MAMORI_LOG_DIR`, for files too large to upload); the analysis runs in the
+//! in the organisation's folder of the server's log folder, `MAMORI_LOG_DIR/<組織の番号>`, for files too
+//! large to upload); the analysis runs in the
 //! background with its progress shown; the result is stored, its findings listed with filters; a log
 //! review recorded from it becomes a row of the ログ確認記録 (which 2(6)'s evidence reads). Retired or
 //! disabled staff found in use feed 2(5)'s evidence.
@@ -50,18 +51,20 @@ struct LogsPage {
     analyses: Vec<AnalysisLine>,
     /// Files in the server's log folder, when one is set.
     server_files: Vec<String>,
+    org_id: i64,
     error: Option<String>,
 }
 
-/// The server's log folder (`MAMORI_LOG_DIR`), for files too large to upload.
-fn log_dir() -> Option<PathBuf> {
+/// The organisation's folder in the server's log folder (`MAMORI_LOG_DIR/<組織の番号>`), for files too
+/// large to upload. Each organisation sees only its own folder.
+fn log_dir(org_id: i64) -> Option<PathBuf> {
     std::env::var_os("MAMORI_LOG_DIR")
-        .map(PathBuf::from)
+        .map(|d| PathBuf::from(d).join(org_id.to_string()))
         .filter(|p| p.is_dir())
 }
 
-fn server_files() -> Vec<String> {
-    let Some(dir) = log_dir() else {
+fn server_files(org_id: i64) -> Vec<String> {
+    let Some(dir) = log_dir(org_id) else {
         return Vec::new();
     };
     let mut v: Vec<String> = std::fs::read_dir(dir)
@@ -98,7 +101,8 @@ async fn logs_page_with(
                 status: status_label(&a.status),
             })
             .collect(),
-        server_files: server_files(),
+        server_files: server_files(org.id),
+        org_id: org.id,
         error,
     })
 }
@@ -191,8 +195,8 @@ pub async fn upload(
                     continue;
                 }
                 // Only a file directly in the folder the server's operator named.
-                match log_dir() {
-                    Some(d) if server_files().contains(&name) => {
+                match log_dir(org.id) {
+                    Some(d) if server_files(org.id).contains(&name) => {
                         paths.push(d.join(&name));
                         names.push(name);
                     }
