@@ -163,19 +163,23 @@ impl IntoResponse for ApiError {
 
 pub(crate) type ApiResult = Result<Response, ApiError>;
 
-pub(crate) async fn bearer(state: &AppState, headers: &HeaderMap) -> Result<(User, Org), ApiError> {
-    let token = headers
+/// The token of an `Authorization: Bearer …` header, if there is one.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "APIトークンが必要です（Authorization: Bearer …）",
-            )
-        })?;
+}
+
+pub(crate) async fn bearer(state: &AppState, headers: &HeaderMap) -> Result<(User, Org), ApiError> {
+    let token = bearer_token(headers).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "APIトークンが必要です（Authorization: Bearer …）",
+        )
+    })?;
     let user = state
         .store
         .user_by_token(&auth::token_hash(token), state.clock.now())

@@ -499,12 +499,8 @@ async fn agent_of(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<mamori_store::Agent>, ApiError> {
-    let Some(token) = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| t.starts_with(AGENT_TOKEN_PREFIX))
+    let Some(token) =
+        crate::api::bearer_token(headers).filter(|t| t.starts_with(AGENT_TOKEN_PREFIX))
     else {
         return Ok(None);
     };
