@@ -8,22 +8,30 @@ use serde::{Deserialize, Serialize};
 
 use crate::dates::FiscalYear;
 
-/// Form variants. The built-in editions have one form per facility kind plus the vendor form.
+/// Form variants. The built-in editions have one form per facility kind plus the vendor form; from 令和8年度
+/// one merged form (医療機関・薬局確認用) serves hospitals, clinics and pharmacies alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Variant {
     Facility,
     Pharmacy,
     Vendor,
+    Merged,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 3] = [Variant::Facility, Variant::Pharmacy, Variant::Vendor];
+    pub const ALL: [Variant; 4] = [
+        Variant::Facility,
+        Variant::Pharmacy,
+        Variant::Vendor,
+        Variant::Merged,
+    ];
     pub fn id(self) -> &'static str {
         match self {
             Variant::Facility => "facility",
             Variant::Pharmacy => "pharmacy",
             Variant::Vendor => "vendor",
+            Variant::Merged => "merged",
         }
     }
     pub fn label(self) -> &'static str {
@@ -31,6 +39,16 @@ impl Variant {
             Variant::Facility => "医療機関確認用",
             Variant::Pharmacy => "薬局確認用",
             Variant::Vendor => "事業者確認用",
+            Variant::Merged => "医療機関・薬局確認用",
+        }
+    }
+    /// Whether a facility (hospital or clinic; `pharmacy` for a pharmacy) answers this form itself.
+    pub fn serves_facility(self, pharmacy: bool) -> bool {
+        match self {
+            Variant::Facility => !pharmacy,
+            Variant::Pharmacy => pharmacy,
+            Variant::Merged => true,
+            Variant::Vendor => false,
         }
     }
 }
@@ -186,6 +204,15 @@ pub struct Form {
     pub notes: Vec<Note>,
     #[serde(rename = "item")]
     pub items: Vec<Item>,
+    /// Section titles as this form prints them (imported editions); the catalog's otherwise.
+    #[serde(default)]
+    pub section_titles: BTreeMap<String, String>,
+    /// Section-2 group headings by target id, as this form prints them (imported editions).
+    #[serde(default)]
+    pub group_headings: BTreeMap<String, String>,
+    /// The gate item's note as this form prints it (imported editions).
+    #[serde(default)]
+    pub gate_note: Option<String>,
 }
 
 impl Form {
@@ -204,10 +231,20 @@ impl Form {
             .iter()
             .flat_map(|i| i.targets.iter().map(move |t| (i, t.group)))
     }
+    /// Section ids in form order (the order of their first items).
+    pub fn section_ids(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for i in &self.items {
+            if !out.contains(&i.section.as_str()) {
+                out.push(&i.section);
+            }
+        }
+        out
+    }
     /// Layout as on the form: sections in order; in section 2 the items are grouped by target.
     pub fn layout(&self) -> Vec<LayoutSection<'_>> {
         let mut out: Vec<LayoutSection<'_>> = Vec::new();
-        for section in ["gate", "1", "2", "3"] {
+        for section in self.section_ids() {
             let items: Vec<&Item> = self.items.iter().filter(|i| i.section == section).collect();
             if items.is_empty() {
                 continue;
@@ -325,6 +362,17 @@ pub struct Catalog {
     sections: BTreeMap<String, String>,
     groups: BTreeMap<String, String>,
     gate_note: String,
+    /// Item links of imported editions: (previous edition's item id, imported item id).
+    links: Vec<(String, String)>,
+}
+
+/// An edition imported from MHLW's workbook, with each form's item links to the previous edition.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportedEdition {
+    pub edition: Edition,
+    pub forms: Vec<Form>,
+    /// (previous edition's item id, this edition's item id), as the administrator confirmed them.
+    pub links: Vec<(String, String)>,
 }
 
 const FORM_FILES: &[(&str, &str)] = &[
@@ -391,9 +439,44 @@ impl Catalog {
             sections: ed.sections,
             groups: ed.groups,
             gate_note: ed.gate.note,
+            links: Vec::new(),
         };
         catalog.validate()?;
         Ok(catalog)
+    }
+
+    /// This catalog with imported editions added (an organisation's own, from MHLW's workbooks).
+    pub fn with_imported(&self, imported: &[ImportedEdition]) -> Result<Catalog, CatalogError> {
+        let mut c = self.clone();
+        for imp in imported {
+            if c.editions.iter().any(|e| e.id == imp.edition.id) {
+                return Err(CatalogError::Invalid(format!(
+                    "版「{}」はすでにあります",
+                    imp.edition.id
+                )));
+            }
+            c.editions.push(imp.edition.clone());
+            for form in &imp.forms {
+                let mut form = form.clone();
+                form.edition = imp.edition.id.clone();
+                for item in &mut form.items {
+                    item.id = format!("{}.{}.{}", form.edition, form.variant, item.key);
+                }
+                c.forms.push(form);
+            }
+            c.links.extend(imp.links.iter().cloned());
+        }
+        c.editions.sort_by_key(|e| e.fiscal_year);
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// The previous edition's item that `item_id` (of an imported edition) continues, if any.
+    pub fn predecessor(&self, item_id: &str) -> Option<&str> {
+        self.links
+            .iter()
+            .find(|(_, to)| to == item_id)
+            .map(|(from, _)| from.as_str())
     }
 
     fn validate(&self) -> Result<(), CatalogError> {
@@ -421,7 +504,9 @@ impl Catalog {
                 if item.text.trim().is_empty() || item.targets.is_empty() {
                     return bad(format!("{} の文言または対象がありません", item.id));
                 }
-                if !self.sections.contains_key(&item.section) {
+                if !self.sections.contains_key(&item.section)
+                    && !form.section_titles.contains_key(&item.section)
+                {
                     return bad(format!("{} の区分 {} が不明です", item.id, item.section));
                 }
                 if item.section != "2" && item.targets.iter().any(|t| t.group != Target::General) {
@@ -440,10 +525,10 @@ impl Catalog {
         }
         for m in &self.maps {
             for variant in Variant::ALL {
-                let (Some(from), Some(to)) =
-                    (self.form(&m.from, variant), self.form(&m.to, variant))
-                else {
-                    return bad(format!("対応表 {}→{} の版がありません", m.from, m.to));
+                let (from, to) = match (self.form(&m.from, variant), self.form(&m.to, variant)) {
+                    (Some(f), Some(t)) => (f, t),
+                    (None, None) => continue,
+                    _ => return bad(format!("対応表 {}→{} の版がありません", m.from, m.to)),
                 };
                 for item in &from.items {
                     match m.items.get(&item.key) {
@@ -509,10 +594,16 @@ impl Catalog {
     pub fn successor(&self, item_id: &str) -> Option<String> {
         let mut parts = item_id.splitn(3, '.');
         let (ed, variant, key) = (parts.next()?, parts.next()?, parts.next()?);
-        let m = self.maps.iter().find(|m| m.from == ed)?;
-        m.items
-            .get(key)
-            .map(|k| format!("{}.{}.{}", m.to, variant, k))
+        if let Some(m) = self.maps.iter().find(|m| m.from == ed) {
+            return m
+                .items
+                .get(key)
+                .map(|k| format!("{}.{}.{}", m.to, variant, k));
+        }
+        self.links
+            .iter()
+            .find(|(from, _)| from == item_id)
+            .map(|(_, to)| to.clone())
     }
     pub fn section_title(&self, section: &str) -> &str {
         self.sections.get(section).map(String::as_str).unwrap_or("")
@@ -522,6 +613,31 @@ impl Catalog {
     }
     pub fn gate_note(&self) -> &str {
         &self.gate_note
+    }
+    /// A section's title as `form` prints it.
+    pub fn section_title_in<'a>(&'a self, form: &'a Form, section: &str) -> &'a str {
+        form.section_titles
+            .get(section)
+            .map(String::as_str)
+            .unwrap_or_else(|| self.section_title(section))
+    }
+    /// A section-2 group heading as `form` prints it.
+    pub fn group_heading_in<'a>(&'a self, form: &'a Form, t: Target) -> &'a str {
+        form.group_headings
+            .get(t.id())
+            .map(String::as_str)
+            .unwrap_or_else(|| self.group_heading(t))
+    }
+    /// The gate item's note as `form` prints it.
+    pub fn gate_note_in<'a>(&'a self, form: &'a Form) -> &'a str {
+        form.gate_note.as_deref().unwrap_or(&self.gate_note)
+    }
+    /// The form a facility answers itself in an edition: the merged one, or its own kind's.
+    pub fn own_form(&self, edition: &str, pharmacy: bool) -> Option<&Form> {
+        self.forms
+            .iter()
+            .filter(|f| f.edition == edition && f.variant.serves_facility(pharmacy))
+            .min_by_key(|f| f.variant == Variant::Merged)
     }
 
     /// The edition for a fiscal year: its own, or the newest older one (and say so).

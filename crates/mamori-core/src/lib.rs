@@ -4,6 +4,7 @@
 pub mod answers;
 pub mod catalog;
 pub mod dates;
+pub mod edition_import;
 pub mod roles;
 
 pub use answers::{

@@ -3,7 +3,10 @@
 //! sheet protected except the cells a person fills in), and reading such a workbook back into answers.
 
 pub mod checklist_import;
+pub mod edition_workbook;
 pub mod pack;
+pub mod sample_workbook;
+pub mod workbook_fill;
 
 use chrono::NaiveDate;
 use mamori_core::answers::{AnswerSet, RowStatus, exemption};

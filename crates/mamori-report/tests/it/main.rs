@@ -252,3 +252,4 @@ mod result_cells {
         }
     }
 }
+mod edition_workbook;

@@ -1,0 +1,1067 @@
+//! Reading a checklist edition from MHLW's own workbook (令和8年度 and later): the layout is recognised from
+//! the cells' content, not from fixed positions — title and variant, header fields (施設名, 記入者, 確認日 …),
+//! section headings, target-group headings, items numbered (1), ①, 1-① or 2(3), notes (＊, *, ※), and the
+//! answer columns (確認結果, 1回目/2回目, 日付, 目標日, 備考), merged cells included. Item texts are kept exactly
+//! as they stand in the cells. The result is a catalog form plus the map of the cells to fill later.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Cursor;
+
+use calamine::{Data, Dimensions, Reader, Xlsx, XlsxError};
+use mamori_core::catalog::{Confidence, Form, Item, ItemTarget, Note, Target, Variant};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// MHLW's published workbooks known to this build (from shared/reference/current-editions.md, retrieved
+/// 2026-07-16): file name, what it holds, size, SHA-256.
+pub const KNOWN_OFFICIAL_FILES: &[(&str, &str, u64, &str)] = &[
+    (
+        "001716187.xlsx",
+        "令和8年度 医療機関・薬局確認用",
+        25655,
+        "b811208b1d29fe0f3310adf810aa3b072e6272eb3669de768b79949b6872c987",
+    ),
+    (
+        "001716188.xlsx",
+        "令和8年度 事業者確認用",
+        25018,
+        "e1a2a763c97c5434d53b745c5fc1643a22a9497ea48354182ab6a93df1e881a0",
+    ),
+];
+
+pub const OFFICIAL_MATCH: &str = "公式ファイルと一致";
+pub const OFFICIAL_MISMATCH: &str = "既知のファイルと一致しません";
+
+/// The SHA-256 of a file and, when it is one of MHLW's known workbooks, which one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    pub sha256: String,
+    pub bytes: u64,
+    /// The known official file it equals.
+    pub official: Option<String>,
+}
+
+impl Fingerprint {
+    pub fn of(bytes: &[u8]) -> Fingerprint {
+        let sha256 = hex::encode(Sha256::digest(bytes));
+        let official = KNOWN_OFFICIAL_FILES
+            .iter()
+            .find(|(_, _, _, h)| *h == sha256)
+            .map(|(name, what, _, _)| format!("{name}（{what}）"));
+        Fingerprint {
+            sha256,
+            bytes: bytes.len() as u64,
+            official,
+        }
+    }
+    /// 「公式ファイルと一致」 or 「既知のファイルと一致しません」 (a warning, not a refusal: MHLW may replace files).
+    pub fn verdict(&self) -> String {
+        match &self.official {
+            Some(f) => format!("{OFFICIAL_MATCH}：{f}"),
+            None => format!(
+                "{OFFICIAL_MISMATCH}（MHLW が差し替えた新しいファイルか、編集されたファイルの可能性があります。厚生労働省のページから取り直したものか確認してください）"
+            ),
+        }
+    }
+}
+
+/// The columns of one round of answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundColumns {
+    pub round: u8,
+    /// はい／いいえ (with the date too when there is no date column).
+    pub result: u32,
+    pub date: Option<u32>,
+    pub target_date: Option<u32>,
+}
+
+/// A header field of the form (施設名, 記入者, 確認日 …) and the cell that takes its value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeaderField {
+    pub label: String,
+    pub row: u32,
+    pub col: u32,
+    /// The value goes into the label's own cell, after 「：」.
+    pub inline: bool,
+}
+
+/// Where an (item, target) row's answers go.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RowPlace {
+    pub key: String,
+    pub target: Target,
+    pub row: u32,
+}
+
+/// Where everything is on the checklist sheet: what the fill writes into.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayoutMap {
+    pub sheet: String,
+    /// The table's heading rows (0-based, first and last).
+    pub header_rows: (u32, u32),
+    pub text_col: u32,
+    pub number_col: Option<u32>,
+    pub rounds: Vec<RoundColumns>,
+    pub note_col: Option<u32>,
+    pub fields: Vec<HeaderField>,
+    pub rows: Vec<RowPlace>,
+}
+
+/// What was read from a workbook.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ParsedWorkbook {
+    /// The form, with item ids, topics and guidance still to be set (see `edition_import`).
+    pub form: Form,
+    /// Whether the variant was read from the workbook (rather than given).
+    pub variant_found: bool,
+    pub layout: LayoutMap,
+    /// Things a person should look at before confirming.
+    pub ambiguities: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum WorkbookError {
+    #[error("{0}")]
+    Refused(String),
+}
+
+fn refuse<T>(m: impl Into<String>) -> Result<T, WorkbookError> {
+    Err(WorkbookError::Refused(m.into()))
+}
+
+/// The cells of one sheet by absolute (row, col), with its merged regions.
+pub struct Grid {
+    cells: HashMap<(u32, u32), String>,
+    merges: Vec<Dimensions>,
+    height: u32,
+    width: u32,
+}
+
+impl Grid {
+    fn from_range(range: &calamine::Range<Data>, merges: Vec<Dimensions>) -> Grid {
+        let (r0, c0) = range.start().unwrap_or((0, 0));
+        let mut cells = HashMap::new();
+        for (r, c, d) in range.used_cells() {
+            let text = match d {
+                Data::Empty => continue,
+                Data::String(s) => s.clone(),
+                Data::DateTime(d) => chrono::NaiveDate::from_ymd_opt(1899, 12, 30)
+                    .and_then(|e| e.checked_add_days(chrono::Days::new(d.as_f64() as u64)))
+                    .map(|t| t.to_string())
+                    .unwrap_or_else(|| d.to_string()),
+                other => other.to_string(),
+            };
+            if !text.trim().is_empty() {
+                cells.insert((r as u32 + r0, c as u32 + c0), text);
+            }
+        }
+        let (height, width) = range.end().map(|(r, c)| (r + 1, c + 1)).unwrap_or((0, 0));
+        Grid {
+            cells,
+            merges,
+            height,
+            width,
+        }
+    }
+    fn text(&self, r: u32, c: u32) -> &str {
+        self.cells.get(&(r, c)).map(String::as_str).unwrap_or("")
+    }
+    /// The merged region a cell lies in.
+    fn region(&self, r: u32, c: u32) -> Option<&Dimensions> {
+        self.merges
+            .iter()
+            .find(|d| d.start.0 <= r && r <= d.end.0 && d.start.1 <= c && c <= d.end.1)
+    }
+    /// The text shown at a cell: its own, or its merged region's.
+    fn shown(&self, r: u32, c: u32) -> &str {
+        match self.region(r, c) {
+            Some(d) => self.text(d.start.0, d.start.1),
+            None => self.text(r, c),
+        }
+    }
+    /// Whether a cell holds its own text (not covered by another cell's merged region).
+    fn is_origin(&self, r: u32, c: u32) -> bool {
+        self.region(r, c).is_none_or(|d| d.start == (r, c))
+    }
+}
+
+/// Half-width, no spaces: the form in which headings and labels are compared.
+fn key_text(s: &str) -> String {
+    mamori_ledger::values::half_width(s)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            '（' => '(',
+            '）' => ')',
+            '―' | '‐' | '−' | '－' => '-',
+            _ => c,
+        })
+        .collect()
+}
+
+const CIRCLED: &str = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳";
+
+fn circled(c: char) -> Option<u32> {
+    CIRCLED.chars().position(|x| x == c).map(|p| p as u32 + 1)
+}
+
+/// An item number as printed: `(3)`, `①`, `1-①`, `2(3)`, `2-(3)`. Returns (section, number).
+pub fn parse_number(s: &str) -> Option<(Option<String>, u32)> {
+    // 「１ー①」: a long-vowel mark typed for the dash.
+    let k = key_text(s).replace('ー', "-");
+    let k = k.trim_end_matches(['.', '．']);
+    if k.is_empty() {
+        return None;
+    }
+    let digits: String = k.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let rest = &k[digits.len()..];
+    let (section, rest) = if digits.is_empty() {
+        (None, rest)
+    } else {
+        (Some(digits), rest.strip_prefix('-').unwrap_or(rest))
+    };
+    let n = if let Some(inner) = rest.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
+        inner.parse::<u32>().ok()?
+    } else {
+        let mut chars = rest.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) => circled(c)?,
+            _ => return None,
+        }
+    };
+    (n > 0).then_some((section, n))
+}
+
+/// A leading number in an item's cell, e.g. 「(1) 医療情報…」 or 「①医療情報…」: (number, rest).
+fn split_number_prefix(s: &str) -> Option<(&str, &str)> {
+    let t = s.trim_start();
+    let end = t
+        .char_indices()
+        .find(|(_, c)| c.is_whitespace())
+        .map(|(i, _)| i)
+        .unwrap_or(t.len());
+    // 「(1)」 or 「１－①」 followed by a space; or a circled number / closing parenthesis followed by text.
+    let candidates = [
+        Some(end),
+        t.char_indices()
+            .find(|(_, c)| circled(*c).is_some() || *c == ')' || *c == '）')
+            .map(|(i, c)| i + c.len_utf8()),
+    ];
+    for end in candidates.into_iter().flatten() {
+        let (num, rest) = t.split_at(end);
+        if parse_number(num).is_some() && !rest.trim().is_empty() {
+            return Some((num.trim(), rest.trim_start()));
+        }
+    }
+    None
+}
+
+/// A section heading: 「1 体制構築」, 「２．医療情報システムの管理・運用」, 「医療情報システムの有無」.
+fn parse_section(s: &str) -> Option<String> {
+    let k = key_text(s);
+    if k == "医療情報システムの有無" {
+        return Some("gate".into());
+    }
+    let digits: String = k.chars().take_while(|c| c.is_ascii_digit()).collect();
+    if digits.is_empty() || digits.len() > 2 {
+        return None;
+    }
+    let rest = k[digits.len()..].trim_start_matches(['.', '．', '、', ',']);
+    let first = rest.chars().next()?;
+    let plain = !first.is_ascii_digit() && !"(-".contains(first) && circled(first).is_none();
+    (plain && !rest.ends_with('。') && rest.chars().count() <= 40 && !s.contains('\n'))
+        .then_some(digits)
+}
+
+/// A target-group heading (「サーバについて、以下を実施している。」) or a target cell (「端末PC」).
+fn parse_target(s: &str) -> Option<Target> {
+    let k = key_text(s);
+    let heading = k.contains("について") && k.contains("以下");
+    let label = k.chars().count() <= 12;
+    if !heading && !label {
+        return None;
+    }
+    let pick = if k.starts_with("サーバ") {
+        Target::Server
+    } else if k.starts_with("端末") {
+        Target::Terminal
+    } else if k.starts_with("ネットワーク") {
+        Target::Network
+    } else if k.contains("全般") {
+        Target::General
+    } else {
+        return None;
+    };
+    Some(pick)
+}
+
+fn is_note(s: &str) -> bool {
+    s.trim_start().starts_with(['＊', '*', '※'])
+}
+
+/// A form note without its leading ＊ or * (※ stays: it belongs to the text).
+fn note_text(s: &str) -> String {
+    let t = s.trim();
+    t.strip_prefix('＊')
+        .or_else(|| t.strip_prefix('*'))
+        .unwrap_or(t)
+        .trim_start()
+        .to_string()
+}
+
+const FIELD_LABELS: &[&str] = &[
+    "医療機関・薬局名",
+    "医療機関等名",
+    "医療機関名",
+    "薬局名",
+    "施設名",
+    "事業者名",
+    "記入者名",
+    "記入者",
+    "確認者",
+    "担当者",
+    "確認日",
+    "作成日",
+    "記入日",
+    "所在地",
+];
+
+/// The variant a text names, if any.
+fn variant_in(s: &str) -> Option<Variant> {
+    let k = key_text(s);
+    if k.contains("事業者確認用") {
+        Some(Variant::Vendor)
+    } else if k.contains("医療機関・薬局確認用") || k.contains("医療機関等確認用")
+    {
+        Some(Variant::Merged)
+    } else if k.contains("薬局確認用") {
+        Some(Variant::Pharmacy)
+    } else if k.contains("医療機関確認用") {
+        Some(Variant::Facility)
+    } else {
+        None
+    }
+}
+
+fn variant_of_title(title: &str) -> Option<Variant> {
+    let k = key_text(title);
+    if k.contains("医療機関・薬局") || k.contains("医療機関等における") {
+        Some(Variant::Merged)
+    } else if k.starts_with("薬局") {
+        Some(Variant::Pharmacy)
+    } else if k.starts_with("医療機関") {
+        Some(Variant::Facility)
+    } else {
+        None
+    }
+}
+
+/// The kind of an answer-table column, read from its heading cells (the lowest heading first).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Col {
+    Result(u8),
+    Date(u8),
+    TargetDate(u8),
+    Note,
+    Text,
+    Number,
+    Other,
+}
+
+fn round_in(s: &str) -> Option<u8> {
+    let k = key_text(s);
+    let i = k.find("回目")?;
+    k[..i].chars().last()?.to_digit(10).map(|d| d as u8)
+}
+
+fn classify_column(headings: &[String]) -> Col {
+    let round = headings.iter().find_map(|h| round_in(h)).unwrap_or(1);
+    for h in headings.iter().rev() {
+        let k = key_text(h);
+        if k.is_empty() {
+            continue;
+        }
+        if k.contains("備考") {
+            return Col::Note;
+        }
+        if k.contains("目標") {
+            return Col::TargetDate(round);
+        }
+        if k.contains("結果") || k.contains("回答") || k.contains("はい") {
+            return Col::Result(round);
+        }
+        if k.contains("日付") || k.contains("確認日") {
+            return Col::Date(round);
+        }
+        if k.contains("項目") || k.contains("内容") {
+            return Col::Text;
+        }
+        if k == "No" || k == "No." || k.contains("番号") || k.contains("項番") {
+            return Col::Number;
+        }
+    }
+    if headings.iter().any(|h| round_in(h).is_some()) {
+        return Col::Result(round);
+    }
+    Col::Other
+}
+
+/// Words of a heading row of the answer table.
+const HEADER_WORDS: &[&str] = &[
+    "確認結果",
+    "チェック項目",
+    "確認項目",
+    "回目",
+    "備考",
+    "目標日",
+    "回答",
+];
+/// Words of the rows under it (round numbers, sub-columns).
+const SUB_HEADER_WORDS: &[&str] = &[
+    "回目",
+    "日付",
+    "確認日",
+    "目標日",
+    "結果",
+    "はい",
+    "いいえ",
+    "回答",
+    "備考",
+];
+
+fn header_score(grid: &Grid, r: u32) -> usize {
+    (0..grid.width)
+        .filter(|c| {
+            let t = grid.text(r, *c);
+            t.chars().count() <= 20 && HEADER_WORDS.iter().any(|w| key_text(t).contains(w))
+        })
+        .count()
+}
+
+fn is_sub_header(grid: &Grid, r: u32) -> bool {
+    let texts: Vec<&str> = (0..grid.width)
+        .map(|c| grid.text(r, c))
+        .filter(|t| !t.trim().is_empty())
+        .collect();
+    !texts.is_empty()
+        && texts.iter().all(|t| {
+            t.chars().count() <= 16 && SUB_HEADER_WORDS.iter().any(|w| key_text(t).contains(w))
+        })
+}
+
+/// Reads every sheet and returns the checklist found on the best one.
+pub fn read_edition_workbook(
+    bytes: &[u8],
+    variant: Option<Variant>,
+) -> Result<ParsedWorkbook, WorkbookError> {
+    if bytes.is_empty() {
+        return refuse("ファイルが空です");
+    }
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        return refuse(
+            "パスワードで保護された（暗号化された）ブック、または古い形式（xls）のファイルです。Excel で保護を解除し、xlsx 形式で保存してから取り込んでください",
+        );
+    }
+    if !bytes.starts_with(b"PK") {
+        return refuse(
+            "Excel（xlsx）ファイルではありません（ファイルが壊れているか、別の形式です）",
+        );
+    }
+    let mut wb: Xlsx<_> = match Xlsx::new(Cursor::new(bytes)) {
+        Ok(wb) => wb,
+        Err(XlsxError::Password) => {
+            return refuse(
+                "パスワードで保護されたブックです。Excel で保護を解除して保存してから取り込んでください",
+            );
+        }
+        Err(e) => {
+            return refuse(format!(
+                "Excel（xlsx）ファイルとして読めません（ファイルが壊れている可能性があります）: {e}"
+            ));
+        }
+    };
+    let mut best: Option<(usize, ParsedWorkbook)> = None;
+    let mut first_error = None;
+    for name in wb.sheet_names() {
+        let Ok(range) = wb.worksheet_range(&name) else {
+            continue;
+        };
+        let merges = wb.merge_cells_by_sheet_name(&name).unwrap_or_default();
+        let grid = Grid::from_range(&range, merges);
+        match read_sheet(&name, &grid, variant) {
+            Ok(p) => {
+                let score = p.layout.rows.len();
+                if best.as_ref().is_none_or(|(s, _)| score > *s) {
+                    best = Some((score, p));
+                }
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match (best, first_error) {
+        (Some((_, p)), _) => Ok(p),
+        (None, Some(e)) => Err(e),
+        (None, None) => refuse("ブックにシートがないか、すべてのシートが空です"),
+    }
+}
+
+struct Builder {
+    items: Vec<Item>,
+    rows: Vec<RowPlace>,
+    ambiguities: Vec<String>,
+}
+
+/// Reads the checklist on one sheet.
+pub fn read_sheet(
+    sheet: &str,
+    grid: &Grid,
+    given: Option<Variant>,
+) -> Result<ParsedWorkbook, WorkbookError> {
+    if grid.cells.is_empty() {
+        return refuse(format!("シート「{sheet}」は空です"));
+    }
+    let not_checklist = || {
+        format!(
+            "シート「{sheet}」にチェックリストの表が見つかりません（「確認結果」「1回目」「備考」などの見出しの行と、番号のついた項目が必要です）。厚生労働省のチェックリストの Excel を選んでください"
+        )
+    };
+    let Some(header) = (0..grid.height.min(80)).find(|r| header_score(grid, *r) >= 2) else {
+        return refuse(not_checklist());
+    };
+    let mut header_end = header;
+    while header_end < header + 2 && is_sub_header(grid, header_end + 1) {
+        header_end += 1;
+    }
+    // Columns of the answer table.
+    let mut kinds = Vec::new();
+    for c in 0..grid.width {
+        let headings: Vec<String> = (header..=header_end)
+            .map(|r| grid.shown(r, c).to_string())
+            .collect();
+        kinds.push(classify_column(&headings));
+    }
+    let mut rounds: BTreeMap<u8, RoundColumns> = BTreeMap::new();
+    let mut note_col = None;
+    let mut text_col = None;
+    let mut number_col = None;
+    for (c, kind) in kinds.iter().enumerate() {
+        let c = c as u32;
+        match *kind {
+            Col::Result(r) => {
+                rounds.entry(r).or_insert(RoundColumns {
+                    round: r,
+                    result: c,
+                    date: None,
+                    target_date: None,
+                });
+            }
+            Col::Note => {
+                note_col.get_or_insert(c);
+            }
+            Col::Text => {
+                text_col.get_or_insert(c);
+            }
+            Col::Number => {
+                number_col.get_or_insert(c);
+            }
+            _ => {}
+        }
+    }
+    for (c, kind) in kinds.iter().enumerate() {
+        let c = c as u32;
+        match *kind {
+            Col::Date(r) => {
+                if let Some(rc) = rounds.get_mut(&r) {
+                    rc.date.get_or_insert(c);
+                }
+            }
+            Col::TargetDate(r) => {
+                if let Some(rc) = rounds.get_mut(&r) {
+                    rc.target_date.get_or_insert(c);
+                }
+            }
+            _ => {}
+        }
+    }
+    if rounds.is_empty() {
+        return refuse(not_checklist());
+    }
+    let answer_cols: Vec<u32> = kinds
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| {
+            matches!(
+                k,
+                Col::Result(_) | Col::Date(_) | Col::TargetDate(_) | Col::Note
+            )
+        })
+        .map(|(c, _)| c as u32)
+        .collect();
+    let first_answer = *answer_cols.iter().min().expect("a result column");
+    let mut ambiguities = Vec::new();
+    // Above the table: title, variant, header fields, notes.
+    let mut title = None;
+    let mut found_variant = None;
+    let mut fields = Vec::new();
+    let mut notes = Vec::new();
+    for r in 0..header {
+        for c in 0..grid.width {
+            if !grid.is_origin(r, c) {
+                continue;
+            }
+            let t = grid.text(r, c);
+            if t.trim().is_empty() {
+                continue;
+            }
+            if title.is_none() && t.contains("チェックリスト") {
+                title = Some(t.trim().to_string());
+            }
+            if found_variant.is_none() {
+                found_variant = variant_in(t);
+            }
+            for line in t.lines().filter(|l| is_note(l)) {
+                notes.push(note_text(line));
+            }
+            let k = key_text(t);
+            if let Some(label) = FIELD_LABELS.iter().find(|l| k.starts_with(**l)) {
+                let rest = k[label.len()..].trim_start_matches(['：', ':']);
+                let inline = k[label.len()..].starts_with(['：', ':']) && !rest.is_empty();
+                if k.chars().count() <= label.chars().count() + 1 || inline {
+                    let span = grid.region(r, c).map(|d| d.end.1 - d.start.1).unwrap_or(0);
+                    let (vr, vc) =
+                        if inline || k.ends_with(['：', ':']) && c + span + 1 >= grid.width {
+                            (r, c)
+                        } else {
+                            (r, c + span + 1)
+                        };
+                    fields.push(HeaderField {
+                        label: label.to_string(),
+                        row: vr,
+                        col: vc,
+                        inline: (vr, vc) == (r, c),
+                    });
+                }
+            }
+        }
+    }
+    let title = title.unwrap_or_else(|| {
+        ambiguities.push("表題（「…チェックリスト」）が見つかりません".into());
+        String::new()
+    });
+    found_variant = found_variant
+        .or_else(|| variant_in(sheet))
+        .or_else(|| variant_of_title(&title));
+    let variant = match (given, found_variant) {
+        (Some(g), Some(f)) if g != f => {
+            ambiguities.push(format!(
+                "ブックには「{}」とありますが、指定された「{}」として取り込みます",
+                f.label(),
+                g.label()
+            ));
+            g
+        }
+        (Some(g), _) => g,
+        (None, Some(f)) => f,
+        (None, None) => {
+            return refuse(
+                "様式の種類（医療機関・薬局確認用／医療機関確認用／薬局確認用／事業者確認用）が読み取れません。様式を指定して取り込んでください",
+            );
+        }
+    };
+
+    // The table's rows.
+    let mut b = Builder {
+        items: Vec::new(),
+        rows: Vec::new(),
+        ambiguities,
+    };
+    let mut section: Option<String> = None;
+    let mut section_titles = BTreeMap::new();
+    let mut group_headings = BTreeMap::new();
+    let mut target: Option<Target> = None;
+    let mut gate_note = None;
+    let mut counters: HashMap<String, u32> = HashMap::new();
+    let mut last_item: Option<usize> = None;
+    let mut unread = Vec::new();
+    for r in header_end + 1..grid.height {
+        let texts: Vec<(u32, &str)> = (0..first_answer.max(1))
+            .chain((first_answer..grid.width).filter(|c| !answer_cols.contains(c)))
+            .filter(|c| grid.is_origin(r, *c))
+            .map(|c| (c, grid.text(r, c)))
+            .filter(|(_, t)| !t.trim().is_empty())
+            .collect();
+        if texts.is_empty() {
+            continue;
+        }
+        let mut number: Option<(Option<String>, u32, String)> = None;
+        let mut candidate: Option<(u32, &str)> = None;
+        let mut reference = false;
+        let mut row_note = None;
+        for (c, t) in &texts {
+            let trimmed = t.trim();
+            if is_note(trimmed) {
+                row_note = Some(trimmed.to_string());
+            } else if let Some(s) = parse_section(trimmed) {
+                section_titles.insert(s.clone(), trimmed.to_string());
+                if s != "2" {
+                    target = None;
+                }
+                section = Some(s);
+            } else if let Some(tg) = parse_target(trimmed) {
+                if key_text(trimmed).contains("について") {
+                    group_headings.insert(tg.id().to_string(), trimmed.to_string());
+                }
+                target = Some(tg);
+            } else if let Some((s, n)) = parse_number(trimmed) {
+                number = Some((s, n, trimmed.to_string()));
+            } else if key_text(trimmed).trim_matches(['(', ')']) == "参考"
+                || key_text(trimmed) == "参考項目"
+            {
+                reference = true;
+            } else if candidate.is_none_or(|(_, x)| t.chars().count() > x.chars().count()) {
+                candidate = Some((*c, t));
+            }
+        }
+        let Some((_, cell)) = candidate else {
+            if let Some(n) = row_note {
+                attach_note(&mut b, last_item, &n, &mut notes);
+            }
+            continue;
+        };
+        // The item's own cell: text lines, then ※ notes, （参考項目） and the gate's （「いいえ」の場合…）.
+        let mut lines: Vec<&str> = cell.trim().lines().collect();
+        let mut item_note = Vec::new();
+        while lines.len() > 1 {
+            let last = lines[lines.len() - 1].trim();
+            if key_text(last) == "(参考項目)" {
+                reference = true;
+            } else if is_note(last) {
+                item_note.insert(0, last.to_string());
+            } else if last.starts_with("（「いいえ」") || last.starts_with("(「いいえ」")
+            {
+                gate_note = Some(last.to_string());
+            } else {
+                break;
+            }
+            lines.pop();
+        }
+        let mut text = lines.join("\n");
+        if number.is_none()
+            && let Some((num, rest)) = split_number_prefix(&text)
+        {
+            let (s, n) = parse_number(num).expect("split_number_prefix parses");
+            number = Some((s, n, num.to_string()));
+            text = rest.to_string();
+        }
+        let gate = section.as_deref() == Some("gate")
+            || (section.is_none() && key_text(&text).contains("医療情報システムを導入"));
+        if number.is_none() && !gate {
+            // Not an item: a deadline block (○令和5年度中), a caption, or a stray text.
+            if !text.ends_with('。') {
+                unread.push(format!("{}行目「{}」", r + 1, first_line(&text)));
+                continue;
+            }
+        }
+        let sec = if gate {
+            "gate".to_string()
+        } else if let Some(s) = number.as_ref().and_then(|(s, _, _)| s.clone()) {
+            if section.as_deref().is_some_and(|x| x != s) {
+                b.ambiguities.push(format!(
+                    "{}行目：番号「{}」の区分と見出しの区分（{}）が違います。番号に従いました",
+                    r + 1,
+                    number.as_ref().map(|n| n.2.as_str()).unwrap_or(""),
+                    section.as_deref().unwrap_or("")
+                ));
+            }
+            s
+        } else if let Some(s) = &section {
+            s.clone()
+        } else {
+            b.ambiguities.push(format!(
+                "{}行目：区分の見出しより前の項目です。区分1として読みました",
+                r + 1
+            ));
+            "1".into()
+        };
+        let (key, printed) = if gate {
+            ("gate".to_string(), String::new())
+        } else {
+            let counter = counters.entry(sec.clone()).or_insert(0);
+            match &number {
+                Some((_, n, printed)) => {
+                    *counter = (*counter).max(*n);
+                    (format!("{sec}.{n}"), printed.clone())
+                }
+                None => {
+                    *counter += 1;
+                    b.ambiguities.push(format!(
+                        "{}行目：番号がありません。{}番目の項目として読みました",
+                        r + 1,
+                        counter
+                    ));
+                    (format!("{sec}.{counter}"), String::new())
+                }
+            }
+        };
+        let group = if sec == "2" {
+            target.unwrap_or(Target::General)
+        } else {
+            Target::General
+        };
+        let note = (!item_note.is_empty()).then(|| item_note.join("\n"));
+        last_item = add_row(
+            &mut b, r, key, sec, printed, text, note, gate, group, reference,
+        );
+        if let Some(n) = row_note {
+            attach_note(&mut b, last_item, &n, &mut notes);
+        }
+    }
+    if b.items.is_empty() {
+        return refuse(not_checklist());
+    }
+    // Items in number order within their sections (section 2 is printed grouped by target, so the
+    // sheet's order is not the items' order).
+    let order: Vec<String> = {
+        let mut v: Vec<String> = Vec::new();
+        for i in &b.items {
+            if !v.contains(&i.section) {
+                v.push(i.section.clone());
+            }
+        }
+        v
+    };
+    let number_of = |k: &str| -> u32 {
+        k.split_once('.')
+            .and_then(|(_, n)| n.split('-').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    b.items.sort_by_key(|i| {
+        (
+            order.iter().position(|s| *s == i.section),
+            number_of(&i.key),
+        )
+    });
+    if !unread.is_empty() {
+        b.ambiguities.push(format!(
+            "項目として読まなかった行があります: {}",
+            unread.join("、")
+        ));
+    }
+    if variant != Variant::Vendor && !b.items.iter().any(|i| i.gate) {
+        b.ambiguities.push(
+            "「医療情報システムを導入、運用している。」の項目が見つかりません（医療機関・薬局の様式には通常あります）"
+                .into(),
+        );
+    }
+    let form = Form {
+        edition: String::new(),
+        variant,
+        title,
+        title_confidence: Confidence::C,
+        notes: notes
+            .into_iter()
+            .map(|text| Note {
+                text,
+                confidence: Confidence::C,
+            })
+            .collect(),
+        items: b.items,
+        section_titles,
+        group_headings,
+        gate_note,
+    };
+    Ok(ParsedWorkbook {
+        form,
+        variant_found: found_variant.is_some(),
+        layout: LayoutMap {
+            sheet: sheet.to_string(),
+            header_rows: (header, header_end),
+            text_col: text_col.unwrap_or(0),
+            number_col,
+            rounds: rounds.into_values().collect(),
+            note_col,
+            fields,
+            rows: b.rows,
+        },
+        ambiguities: b.ambiguities,
+    })
+}
+
+fn first_line(s: &str) -> String {
+    let l = s.lines().next().unwrap_or("");
+    if l.chars().count() > 30 {
+        format!("{}…", l.chars().take(30).collect::<String>())
+    } else {
+        l.to_string()
+    }
+}
+
+/// A note row: a ※ right under an item belongs to it; others are the form's notes.
+fn attach_note(b: &mut Builder, last_item: Option<usize>, note: &str, notes: &mut Vec<String>) {
+    match last_item {
+        Some(i) if note.starts_with('※') => {
+            let it = &mut b.items[i];
+            it.note = Some(match it.note.take() {
+                Some(n) if !n.split('\n').any(|l| l == note) => format!("{n}\n{note}"),
+                Some(n) => n,
+                None => note.to_string(),
+            });
+        }
+        _ => notes.push(note_text(note)),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn add_row(
+    b: &mut Builder,
+    row: u32,
+    mut key: String,
+    section: String,
+    number: String,
+    text: String,
+    note: Option<String>,
+    gate: bool,
+    group: Target,
+    reference: bool,
+) -> Option<usize> {
+    use mamori_core::edition_import::normalized;
+    if let Some(i) = b.items.iter().position(|i| i.key == key) {
+        if normalized(&b.items[i].text) == normalized(&text) {
+            if b.items[i].has_target(group) {
+                b.ambiguities.push(format!(
+                    "{}行目：同じ項目（{}）が同じ対象に2回あります。最初の行を使います",
+                    row + 1,
+                    first_line(&text)
+                ));
+                return Some(i);
+            }
+            b.items[i].targets.push(ItemTarget { group, reference });
+            b.rows.push(RowPlace {
+                key,
+                target: group,
+                row,
+            });
+            return Some(i);
+        }
+        b.ambiguities.push(format!(
+            "{}行目：番号「{number}」が別の文言の項目と重なります。別の項目として読みました",
+            row + 1
+        ));
+        let base = key.clone();
+        let mut k = 2;
+        while b.items.iter().any(|i| i.key == key) {
+            key = format!("{base}-{k}");
+            k += 1;
+        }
+    }
+    b.rows.push(RowPlace {
+        key: key.clone(),
+        target: group,
+        row,
+    });
+    b.items.push(Item {
+        id: String::new(),
+        key,
+        section,
+        number,
+        topic: String::new(),
+        text,
+        confidence: Confidence::C,
+        note,
+        gate,
+        vendor_contract_only: false,
+        targets: vec![ItemTarget { group, reference }],
+        source: String::new(),
+        guidance: String::new(),
+    });
+    Some(b.items.len() - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_in_every_style() {
+        assert_eq!(parse_number("(3)"), Some((None, 3)));
+        assert_eq!(parse_number("（１３）"), Some((None, 13)));
+        assert_eq!(parse_number("⑫"), Some((None, 12)));
+        assert_eq!(parse_number("1-①"), Some((Some("1".into()), 1)));
+        assert_eq!(parse_number("２－⑬"), Some((Some("2".into()), 13)));
+        assert_eq!(parse_number("2(3)"), Some((Some("2".into()), 3)));
+        assert_eq!(parse_number("2-(3)"), Some((Some("2".into()), 3)));
+        assert_eq!(parse_number("体制構築"), None);
+        assert_eq!(parse_number("1"), None);
+        assert_eq!(parse_number("(0)"), None);
+    }
+
+    #[test]
+    fn sections_targets_and_prefixes() {
+        assert_eq!(parse_section("1 体制構築").as_deref(), Some("1"));
+        assert_eq!(
+            parse_section("２．医療情報システムの管理・運用").as_deref(),
+            Some("2")
+        );
+        assert_eq!(
+            parse_section("医療情報システムの有無").as_deref(),
+            Some("gate")
+        );
+        assert_eq!(parse_section("2(3)"), None);
+        assert_eq!(parse_section("1-①"), None);
+        assert_eq!(parse_section("3 連絡体制図がある。"), None);
+        assert_eq!(
+            parse_target("サーバについて、以下を実施している。"),
+            Some(Target::Server)
+        );
+        assert_eq!(parse_target("端末PC"), Some(Target::Terminal));
+        assert_eq!(parse_target("医療情報システム全般"), Some(Target::General));
+        assert_eq!(
+            parse_target("サーバ、端末PC、ネットワーク機器の台帳管理を行っている。"),
+            None
+        );
+        assert_eq!(
+            split_number_prefix("(1) 医療情報システム安全管理責任者を設置している。"),
+            Some(("(1)", "医療情報システム安全管理責任者を設置している。"))
+        );
+        assert_eq!(
+            split_number_prefix("①医療情報システム安全管理責任者を設置している。"),
+            Some(("①", "医療情報システム安全管理責任者を設置している。"))
+        );
+        assert_eq!(
+            split_number_prefix("医療情報システムを導入、運用している。"),
+            None
+        );
+    }
+
+    #[test]
+    fn columns_from_their_headings() {
+        let h = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            classify_column(&h(&["確認結果（日付）", "1回目"])),
+            Col::Result(1)
+        );
+        assert_eq!(
+            classify_column(&h(&["確認結果（日付）", "2回目"])),
+            Col::Result(2)
+        );
+        assert_eq!(classify_column(&h(&["2回目", "確認日"])), Col::Date(2));
+        assert_eq!(
+            classify_column(&h(&["1回目", "目標日"])),
+            Col::TargetDate(1)
+        );
+        assert_eq!(classify_column(&h(&["確認結果", "日付"])), Col::Date(1));
+        assert_eq!(classify_column(&h(&["備考", ""])), Col::Note);
+        assert_eq!(classify_column(&h(&["チェック項目", ""])), Col::Text);
+    }
+
+    #[test]
+    fn fingerprints_of_known_files() {
+        let f = Fingerprint::of(b"not the official file");
+        assert_eq!(f.official, None);
+        assert!(f.verdict().starts_with(OFFICIAL_MISMATCH));
+        assert_eq!(f.sha256.len(), 64);
+    }
+}

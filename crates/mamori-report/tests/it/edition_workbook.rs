@@ -1,0 +1,484 @@
+//! Editions from workbooks: the built-in editions written out in several plausible layouts read back as the
+//! same items and texts; random forms do too (property test); filling a workbook changes only the answer
+//! cells; bad files are refused with a clear message.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Cursor, Read};
+
+use calamine::{Data, Reader, Xlsx};
+use chrono::NaiveDate;
+use mamori_core::answers::AnswerSet;
+use mamori_core::catalog::{Catalog, Confidence, Form, Item, ItemTarget, Note, Target, Variant};
+use mamori_core::{Answer, Choice};
+use mamori_report::edition_workbook::{
+    Fingerprint, OFFICIAL_MISMATCH, ParsedWorkbook, WorkbookError, read_edition_workbook,
+};
+use mamori_report::sample_workbook::{SampleLayout, sample_workbook};
+use mamori_report::workbook_fill::{answer_cells, fill_workbook};
+use proptest::prelude::*;
+
+/// What must survive the round trip: key, section, text, note, gate, targets with 参考.
+type Shape = (
+    String,
+    String,
+    String,
+    Option<String>,
+    bool,
+    Vec<(Target, bool)>,
+);
+
+fn shape(form: &Form) -> Vec<Shape> {
+    form.items
+        .iter()
+        .map(|i| {
+            let mut t: Vec<(Target, bool)> =
+                i.targets.iter().map(|t| (t.group, t.reference)).collect();
+            t.sort();
+            (
+                i.key.clone(),
+                i.section.clone(),
+                i.text.clone(),
+                i.note.clone(),
+                i.gate,
+                t,
+            )
+        })
+        .collect()
+}
+
+fn import(bytes: &[u8], variant: Option<Variant>) -> ParsedWorkbook {
+    read_edition_workbook(bytes, variant).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn builtin_editions_in_every_layout_read_back_exactly() {
+    let c = Catalog::builtin().unwrap();
+    for form in c.forms() {
+        for layout in SampleLayout::ALL {
+            let bytes = sample_workbook(&c, form, layout).unwrap();
+            let p = import(&bytes, None);
+            let ctx = format!("{} {} {:?}", form.edition, form.variant, layout);
+            assert_eq!(p.form.variant, form.variant, "{ctx}: variant");
+            assert!(p.variant_found, "{ctx}");
+            assert_eq!(p.form.title, form.title, "{ctx}: title");
+            assert_eq!(shape(&p.form), shape(form), "{ctx}: items");
+            let notes: Vec<&str> = p.form.notes.iter().map(|n| n.text.as_str()).collect();
+            let want: Vec<&str> = form.notes.iter().map(|n| n.text.as_str()).collect();
+            assert_eq!(notes, want, "{ctx}: notes");
+            // Section titles as printed.
+            for s in form.section_ids() {
+                assert_eq!(
+                    p.form.section_titles.get(s).map(String::as_str),
+                    Some(c.section_title(s)),
+                    "{ctx}: section {s}"
+                );
+            }
+            if form.variant != Variant::Vendor {
+                assert_eq!(p.form.gate_note.as_deref(), Some(c.gate_note()), "{ctx}");
+            }
+            // Every (item, target) row has its place, once.
+            let places: BTreeSet<(String, Target)> = p
+                .layout
+                .rows
+                .iter()
+                .map(|r| (r.key.clone(), r.target))
+                .collect();
+            assert_eq!(places.len(), form.rows().count(), "{ctx}: rows");
+            assert_eq!(p.layout.rows.len(), form.rows().count(), "{ctx}: rows");
+            assert!(p.ambiguities.is_empty(), "{ctx}: {:?}", p.ambiguities);
+            if matches!(
+                layout,
+                SampleLayout::Rounds | SampleLayout::MergedSections | SampleLayout::Circled
+            ) {
+                assert_eq!(p.layout.rounds.len(), 2, "{ctx}: two rounds");
+            }
+            // Numbers as printed in the styles that print them plainly.
+            if layout == SampleLayout::Rounds {
+                let numbers: Vec<&str> = p.form.items.iter().map(|i| i.number.as_str()).collect();
+                let want: Vec<&str> = form.items.iter().map(|i| i.number.as_str()).collect();
+                assert_eq!(numbers, want, "{ctx}: numbers");
+            }
+        }
+    }
+}
+
+#[test]
+fn header_fields_and_answer_columns_are_found() {
+    let c = Catalog::builtin().unwrap();
+    let form = c.form("r7", Variant::Facility).unwrap();
+    let p = import(
+        &sample_workbook(&c, form, SampleLayout::Columns).unwrap(),
+        None,
+    );
+    let labels: Vec<&str> = p.layout.fields.iter().map(|f| f.label.as_str()).collect();
+    assert_eq!(labels, ["医療機関名", "確認日", "記入者"]);
+    let r = &p.layout.rounds[0];
+    assert_eq!((r.result, r.date, r.target_date), (3, Some(4), Some(5)));
+    assert_eq!(p.layout.note_col, Some(6));
+    let p = import(
+        &sample_workbook(&c, form, SampleLayout::Circled).unwrap(),
+        None,
+    );
+    assert_eq!(
+        p.layout.sheet, "医療機関確認用",
+        "the cover sheet is passed over"
+    );
+    let r2 = &p.layout.rounds[1];
+    assert_eq!(
+        (r2.round, r2.result, r2.date, r2.target_date),
+        (2, 5, Some(6), Some(7))
+    );
+}
+
+#[test]
+fn a_merged_form_serves_every_facility_kind() {
+    let c = Catalog::builtin().unwrap();
+    let mut form = c.form("r7", Variant::Facility).unwrap().clone();
+    form.variant = Variant::Merged;
+    form.title = "医療機関・薬局におけるサイバーセキュリティ対策チェックリスト".into();
+    for layout in SampleLayout::ALL {
+        let p = import(&sample_workbook(&c, &form, layout).unwrap(), None);
+        assert_eq!(p.form.variant, Variant::Merged, "{layout:?}");
+        assert!(p.form.variant.serves_facility(true) && p.form.variant.serves_facility(false));
+    }
+}
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+/// Every stored zip entry of an xlsx, by name.
+fn entries(bytes: &[u8]) -> BTreeMap<String, Vec<u8>> {
+    let mut z = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+    (0..z.len())
+        .map(|i| {
+            let mut f = z.by_index(i).unwrap();
+            let mut v = Vec::new();
+            f.read_to_end(&mut v).unwrap();
+            (f.name().unwrap().to_string(), v)
+        })
+        .collect()
+}
+
+fn cells(bytes: &[u8], sheet: &str) -> BTreeMap<(u32, u32), String> {
+    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes.to_vec())).unwrap();
+    let range = wb.worksheet_range(sheet).unwrap();
+    let (r0, c0) = range.start().unwrap();
+    range
+        .used_cells()
+        .filter(|(_, _, d)| !matches!(d, Data::Empty))
+        .map(|(r, c, d)| ((r as u32 + r0, c as u32 + c0), d.to_string()))
+        .filter(|(_, s)| !s.is_empty())
+        .collect()
+}
+
+#[test]
+fn filling_changes_only_the_answer_cells() {
+    let c = Catalog::builtin().unwrap();
+    for layout in SampleLayout::ALL {
+        let mut form = c.form("r7", Variant::Facility).unwrap().clone();
+        form.variant = Variant::Merged;
+        form.edition = "r8".into();
+        form.title = "医療機関・薬局におけるサイバーセキュリティ対策チェックリスト".into();
+        let input = sample_workbook(&c, &form, layout).unwrap();
+        let p = import(&input, None);
+        let mut f = p.form.clone();
+        f.edition = "r8".into();
+        for i in &mut f.items {
+            i.id = format!("r8.merged.{}", i.key);
+        }
+        let mut answers = Vec::new();
+        for (n, (item, target)) in f.rows().enumerate() {
+            let no = n % 3 == 1 && !item.gate;
+            answers.push(Answer {
+                item: item.id.clone(),
+                target,
+                round: 1,
+                answer: if no { Choice::No } else { Choice::Yes },
+                checked_on: d("2026-06-01"),
+                target_date: no.then(|| d("2027-02-01")),
+                note: if no {
+                    format!("対応中 <{n}> & 予定")
+                } else {
+                    String::new()
+                },
+            });
+            if no {
+                answers.push(Answer {
+                    item: item.id.clone(),
+                    target,
+                    round: 2,
+                    answer: Choice::Yes,
+                    checked_on: d("2027-02-10"),
+                    target_date: None,
+                    note: String::new(),
+                });
+            }
+        }
+        let set = AnswerSet::new(answers.clone());
+        let values = answer_cells(
+            &p.layout,
+            &f,
+            &set,
+            true,
+            &[
+                ("医療機関名", "みどりクリニック".to_string()),
+                ("施設名", "みどりクリニック".to_string()),
+            ],
+        );
+        let out = fill_workbook(&input, &p.layout.sheet, &values).unwrap();
+        // Every other part of the file is byte for byte the same.
+        let (a, b) = (entries(&input), entries(&out));
+        assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+        let sheet_path = a
+            .keys()
+            .find(|k| k.starts_with("xl/worksheets/sheet") && a[*k] != b[*k])
+            .cloned()
+            .expect("the sheet changed");
+        for (k, v) in &a {
+            if *k != sheet_path {
+                assert_eq!(v, &b[k], "{layout:?}: {k} unchanged");
+            }
+        }
+        // In the sheet, every cell outside the answer cells is as it was; the answer cells hold the answers.
+        let (before, after) = (cells(&input, &p.layout.sheet), cells(&out, &p.layout.sheet));
+        for (pos, v) in &before {
+            if !values.contains_key(pos) {
+                assert_eq!(after.get(pos), Some(v), "{layout:?}: cell {pos:?}");
+            }
+        }
+        for (pos, v) in &after {
+            match values.get(pos) {
+                Some(want) => assert_eq!(v, want, "{layout:?}: answer cell {pos:?}"),
+                None => assert_eq!(before.get(pos), Some(v), "{layout:?}: {pos:?}"),
+            }
+        }
+        // The answers are where the layout says, and the workbook still reads as the same form.
+        let rc = &p.layout.rounds[0];
+        for place in &p.layout.rows {
+            let id = format!("r8.merged.{}", place.key);
+            let a = set.get(&id, place.target, 1).unwrap();
+            let first = after.get(&(place.row, rc.result)).unwrap();
+            assert!(first.starts_with(a.answer.label()), "{layout:?}: {first}");
+            match rc.date {
+                Some(dc) => assert_eq!(after.get(&(place.row, dc)).unwrap(), "令和8年6月1日"),
+                None => assert!(first.contains("令和8年6月1日")),
+            }
+            if a.answer == Choice::No {
+                let t = "令和9年2月1日";
+                match rc.target_date {
+                    Some(tc) => assert_eq!(after.get(&(place.row, tc)).unwrap(), t),
+                    None => assert!(first.contains(t), "{layout:?}: {first}"),
+                }
+                if let Some(nc) = p.layout.note_col {
+                    assert!(after.get(&(place.row, nc)).unwrap().contains("対応中 <"));
+                }
+            }
+        }
+        let again = import(&out, None);
+        assert_eq!(shape(&again.form), shape(&p.form), "{layout:?}");
+        // Merged cells and print setup are in the unchanged parts or the sheet's other XML.
+        let xml_in = String::from_utf8(a[&sheet_path].clone()).unwrap();
+        let xml_out = String::from_utf8(b[&sheet_path].clone()).unwrap();
+        let tail = |x: &str| x[x.find("</sheetData>").unwrap()..].to_string();
+        assert_eq!(
+            tail(&xml_in),
+            tail(&xml_out),
+            "{layout:?}: merges, print setup"
+        );
+    }
+}
+
+#[test]
+fn bad_files_get_a_clear_message() {
+    let refused = |bytes: &[u8]| match read_edition_workbook(bytes, None) {
+        Err(WorkbookError::Refused(m)) => m,
+        Ok(_) => panic!("accepted"),
+    };
+    assert!(refused(b"").contains("空"));
+    assert!(refused(b"PK\x03\x04garbage").contains("読めません"));
+    assert!(refused(b"hello, world").contains("Excel（xlsx）ファイルではありません"));
+    // Encrypted (password-protected) workbooks are OLE compound files.
+    let mut ole = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    ole.resize(4096, 0);
+    assert!(refused(&ole).contains("パスワード"));
+    // An unrelated spreadsheet.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(0, 0, "氏名").unwrap();
+    ws.write(0, 1, "電話番号").unwrap();
+    ws.write(1, 0, "山田").unwrap();
+    let m = refused(&wb.save_to_buffer().unwrap());
+    assert!(m.contains("チェックリストの表が見つかりません"), "{m}");
+    // An empty sheet.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    wb.add_worksheet();
+    let m = refused(&wb.save_to_buffer().unwrap());
+    assert!(m.contains("空"), "{m}");
+    // A truncated workbook.
+    let c = Catalog::builtin().unwrap();
+    let good = sample_workbook(
+        &c,
+        c.form("r7", Variant::Vendor).unwrap(),
+        SampleLayout::Rounds,
+    )
+    .unwrap();
+    let m = refused(&good[..good.len() / 2]);
+    assert!(m.contains("読めません"), "{m}");
+    let f = Fingerprint::of(&good);
+    assert!(f.verdict().starts_with(OFFICIAL_MISMATCH));
+}
+
+#[test]
+fn a_workbook_without_a_variant_needs_one_given() {
+    let c = Catalog::builtin().unwrap();
+    let mut form = c.form("r7", Variant::Vendor).unwrap().clone();
+    form.title = "サイバーセキュリティ対策チェックリスト".into();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let _ = &mut wb;
+    // The Columns layout prints the variant beside the header; remove it by writing a form without one.
+    let bytes = sample_workbook(&c, &form, SampleLayout::Rounds).unwrap();
+    // It still says 【事業者確認用】: found.
+    assert_eq!(import(&bytes, None).form.variant, Variant::Vendor);
+    // Given a different variant, the given one is used and the difference is reported.
+    let p = import(&bytes, Some(Variant::Merged));
+    assert_eq!(p.form.variant, Variant::Merged);
+    assert!(p.ambiguities.iter().any(|a| a.contains("指定された")));
+}
+
+fn arb_text() -> impl Strategy<Value = String> {
+    // Texts as items are written: Japanese, ending with 。, not starting with a number or a mark.
+    proptest::collection::vec(
+        proptest::sample::select(
+            "医療情報システム安全管理責任者台帳端末機器接続制限を実施している、のアカウント削除"
+                .chars()
+                .collect::<Vec<_>>(),
+        ),
+        14..40,
+    )
+    .prop_map(|cs| {
+        let mut s: String = cs.into_iter().collect();
+        s.insert_str(0, "当院は");
+        s.push('。');
+        s
+    })
+}
+
+prop_compose! {
+    fn arb_item(section: &'static str, n: u32)(
+        text in arb_text(),
+        targets in proptest::sample::subsequence(vec![Target::General, Target::Server, Target::Terminal, Target::Network], 1..=4),
+        reference in any::<bool>(),
+        note in proptest::option::of(arb_text().prop_map(|t| format!("※{t}"))),
+    ) -> Item {
+        let targets = if section == "2" { targets } else { vec![Target::General] };
+        Item {
+            id: String::new(),
+            key: format!("{section}.{n}"),
+            section: section.into(),
+            number: format!("({n})"),
+            topic: String::new(),
+            text,
+            confidence: Confidence::C,
+            note,
+            gate: false,
+            vendor_contract_only: false,
+            targets: targets.into_iter().map(|group| ItemTarget { group, reference: reference && section == "2" }).collect(),
+            source: String::new(),
+            guidance: String::new(),
+        }
+    }
+}
+
+fn arb_form() -> impl Strategy<Value = Form> {
+    (
+        1usize..4,
+        1usize..8,
+        1usize..4,
+        any::<bool>(),
+        proptest::collection::vec(arb_text(), 0..3),
+        proptest::sample::select(vec![
+            Variant::Merged,
+            Variant::Vendor,
+            Variant::Facility,
+            Variant::Pharmacy,
+        ]),
+    )
+        .prop_flat_map(|(n1, n2, n3, gate, notes, variant)| {
+            let items = (
+                (1..=n1 as u32)
+                    .map(|n| arb_item("1", n))
+                    .collect::<Vec<_>>(),
+                (1..=n2 as u32)
+                    .map(|n| arb_item("2", n))
+                    .collect::<Vec<_>>(),
+                (1..=n3 as u32)
+                    .map(|n| arb_item("3", n))
+                    .collect::<Vec<_>>(),
+            );
+            (items, Just(gate), Just(notes), Just(variant))
+        })
+        .prop_map(|((s1, s2, s3), gate, notes, variant)| {
+            let mut items = Vec::new();
+            if gate && variant != Variant::Vendor {
+                items.push(Item {
+                    id: String::new(),
+                    key: "gate".into(),
+                    section: "gate".into(),
+                    number: String::new(),
+                    topic: String::new(),
+                    text: "医療情報システムを導入、運用している。".into(),
+                    confidence: Confidence::C,
+                    note: None,
+                    gate: true,
+                    vendor_contract_only: false,
+                    targets: vec![ItemTarget {
+                        group: Target::General,
+                        reference: false,
+                    }],
+                    source: String::new(),
+                    guidance: String::new(),
+                });
+            }
+            items.extend(s1);
+            items.extend(s2);
+            items.extend(s3);
+            Form {
+                edition: "rx".into(),
+                variant,
+                title: format!(
+                    "{}におけるサイバーセキュリティ対策チェックリスト",
+                    match variant {
+                        Variant::Pharmacy => "薬局",
+                        Variant::Merged => "医療機関・薬局",
+                        _ => "医療機関",
+                    }
+                ),
+                title_confidence: Confidence::C,
+                notes: notes
+                    .into_iter()
+                    .map(|text| Note {
+                        text,
+                        confidence: Confidence::C,
+                    })
+                    .collect(),
+                items,
+                section_titles: Default::default(),
+                group_headings: Default::default(),
+                gate_note: None,
+            }
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    #[test]
+    fn random_forms_survive_workbook_and_import(form in arb_form(), layout in proptest::sample::select(SampleLayout::ALL.to_vec())) {
+        let c = Catalog::builtin().unwrap();
+        let bytes = sample_workbook(&c, &form, layout).unwrap();
+        let p = read_edition_workbook(&bytes, None).unwrap();
+        prop_assert_eq!(p.form.variant, form.variant);
+        prop_assert_eq!(shape(&p.form), shape(&form));
+        prop_assert_eq!(p.layout.rows.len(), form.rows().count());
+    }
+}
