@@ -6,11 +6,13 @@
 
 pub mod agents;
 pub mod backup;
+pub mod edition_imports;
 pub mod ledger;
 pub mod log_analyses;
 pub mod vendor_forms;
 
 pub use agents::{Agent, Enrollment, HistoryEntry, InventoryReview};
+pub use edition_imports::EditionImport;
 pub use ledger::{Fields, ImportCounts, LedgerQuery, LedgerRow};
 pub use log_analyses::LogAnalysis;
 pub use vendor_forms::VendorFormRecord;
