@@ -3,6 +3,7 @@
 //! sheet protected except the cells a person fills in), and reading such a workbook back into answers.
 
 pub mod checklist_import;
+pub mod edition_import;
 pub mod edition_workbook;
 pub mod pack;
 pub mod sample_workbook;

@@ -482,3 +482,123 @@ proptest! {
         prop_assert_eq!(p.layout.rows.len(), form.rows().count());
     }
 }
+
+/// A plausible 令和8年度 merged form: R7's items with one text changed, one item added, one removed.
+pub fn r8_like(c: &Catalog) -> Form {
+    let mut form = c.form("r7", Variant::Facility).unwrap().clone();
+    form.variant = Variant::Merged;
+    form.edition = "r8".into();
+    form.title = "医療機関・薬局におけるサイバーセキュリティ対策チェックリスト（令和8年度）".into();
+    form.items.retain(|i| i.key != "3.4");
+    let pw = form.items.iter_mut().find(|i| i.key == "2.7").unwrap();
+    pw.text = "パスワードは英数字、記号が混在した8文字以上とし、使い回しを禁止している。".into();
+    pw.note = None;
+    let mut new = form.items.iter().find(|i| i.key == "3.3").unwrap().clone();
+    new.key = "3.4".into();
+    new.number = "(4)".into();
+    new.text = "事業者との責任分界を契約書等で明確にしている。".into();
+    form.items.push(new);
+    form
+}
+
+#[test]
+fn a_draft_links_to_the_previous_edition_and_becomes_an_edition() {
+    use mamori_core::edition_import::Change;
+    use mamori_report::edition_import::{Upload, check_edition_id, draft};
+    let c = Catalog::builtin().unwrap();
+    assert!(
+        check_edition_id(&c, "r7")
+            .unwrap_err()
+            .contains("すでにあります")
+    );
+    assert!(check_edition_id(&c, "R8!").is_err());
+    check_edition_id(&c, "r8").unwrap();
+    let book = sample_workbook(&c, &r8_like(&c), SampleLayout::Circled).unwrap();
+    let vendor = sample_workbook(
+        &c,
+        c.form("r7", Variant::Vendor).unwrap(),
+        SampleLayout::Columns,
+    )
+    .unwrap();
+    let d = draft(
+        &c,
+        "r8",
+        2026,
+        None,
+        &[
+            Upload {
+                file_name: "001716187.xlsx".into(),
+                bytes: book.clone(),
+            },
+            Upload {
+                file_name: "001716188.xlsx".into(),
+                bytes: vendor,
+            },
+        ],
+    )
+    .unwrap();
+    let merged = d.form(Variant::Merged).unwrap();
+    assert_eq!(merged.previous, Some(("r7".into(), Variant::Facility)));
+    assert!(merged.provenance.verdict.starts_with(OFFICIAL_MISMATCH));
+    assert_eq!(merged.change_of("2.6"), Change::Same);
+    assert_eq!(merged.change_of("2.7"), Change::Changed);
+    assert_eq!(merged.change_of("3.4"), Change::New);
+    let removed: Vec<&str> = merged.removed(&c).iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(removed, ["r7.facility.3.4"]);
+    assert_eq!(
+        d.form(Variant::Vendor).unwrap().previous,
+        Some(("r7".into(), Variant::Vendor))
+    );
+    // Two workbooks of one variant, a bad year, a file that is not a checklist: refused.
+    let twice = [
+        Upload {
+            file_name: "a.xlsx".into(),
+            bytes: book.clone(),
+        },
+        Upload {
+            file_name: "b.xlsx".into(),
+            bytes: book.clone(),
+        },
+    ];
+    assert!(
+        draft(&c, "r8", 2026, None, &twice)
+            .unwrap_err()
+            .contains("2つあります")
+    );
+    assert!(draft(&c, "r8", 1999, None, &twice[..1]).is_err());
+    let junk = [Upload {
+        file_name: "名簿.xlsx".into(),
+        bytes: b"hello".to_vec(),
+    }];
+    assert!(
+        draft(&c, "r8", 2026, None, &junk)
+            .unwrap_err()
+            .starts_with("名簿.xlsx：")
+    );
+
+    // Confirmed: the organisation's catalog has the edition, used for FY2026, serving every facility kind.
+    let ed = d.to_edition(&c, NaiveDate::from_ymd_opt(2026, 7, 1).unwrap());
+    let org = c.with_imported(&[ed]).unwrap();
+    let choice = org.edition_for(mamori_core::FiscalYear::new(2026)).unwrap();
+    assert_eq!(choice.edition, "r8");
+    assert_eq!(choice.fallback_notice, None);
+    assert_eq!(org.own_form("r8", true).unwrap().variant, Variant::Merged);
+    assert_eq!(org.own_form("r8", false).unwrap().variant, Variant::Merged);
+    assert_eq!(org.own_form("r7", true).unwrap().variant, Variant::Pharmacy);
+    let f = org.form("r8", Variant::Merged).unwrap();
+    let remote = f.item_by_key("2.2").unwrap();
+    assert_eq!(remote.id, "r8.merged.2.2");
+    assert!(remote.vendor_contract_only, "inherited from R7's 2(2)");
+    assert!(
+        remote.confidence.is_unverified(),
+        "not the official file: shown unverified"
+    );
+    assert_eq!(f.item_by_key("3.4").unwrap().topic, "new");
+    assert_eq!(org.predecessor("r8.merged.2.6"), Some("r7.facility.2.6"));
+    assert_eq!(
+        org.successor("r7.vendor.2.3").as_deref(),
+        Some("r8.vendor.2.3")
+    );
+    // The organisation's catalog only: the built-in one is unchanged.
+    assert!(c.edition("r8").is_err());
+}

@@ -999,7 +999,13 @@ async fn edition_story(store: &Store, org_id: i64, other_id: i64) {
     assert_eq!(store.editions_version(org_id).await.unwrap(), 0);
     // Another organisation sees nothing of it and cannot confirm it.
     assert!(store.edition_import(other_id, id).await.unwrap().is_none());
-    assert!(store.edition_workbook(other_id, id, "merged").await.unwrap().is_none());
+    assert!(
+        store
+            .edition_workbook(other_id, id, "merged")
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(matches!(
         store
             .confirm_edition_import(other_id, id, "{}", "other", at())
@@ -1037,7 +1043,12 @@ async fn edition_story(store: &Store, org_id: i64, other_id: i64) {
     let confirmed = store.confirmed_editions(org_id).await.unwrap();
     assert_eq!(confirmed.iter().map(|c| c.id).collect::<Vec<_>>(), [id2]);
     assert_eq!(
-        store.edition_import(org_id, id).await.unwrap().unwrap().status,
+        store
+            .edition_import(org_id, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
         "replaced"
     );
     let id3 = store
@@ -1054,5 +1065,9 @@ async fn edition_story(store: &Store, org_id: i64, other_id: i64) {
         .history(org_id, Some("edition_import"), None, 10)
         .await
         .unwrap();
-    assert_eq!(trail.len(), 6, "create, confirm, create, confirm, create, discard");
+    assert_eq!(
+        trail.len(),
+        6,
+        "create, confirm, create, confirm, create, discard"
+    );
 }
