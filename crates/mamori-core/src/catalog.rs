@@ -364,6 +364,8 @@ pub struct Catalog {
     gate_note: String,
     /// Item links of imported editions: (previous edition's item id, imported item id).
     links: Vec<(String, String)>,
+    /// Ids of the editions imported from workbooks (not built in).
+    imported: Vec<String>,
 }
 
 /// An edition imported from MHLW's workbook, with each form's item links to the previous edition.
@@ -440,6 +442,7 @@ impl Catalog {
             groups: ed.groups,
             gate_note: ed.gate.note,
             links: Vec::new(),
+            imported: Vec::new(),
         };
         catalog.validate()?;
         Ok(catalog)
@@ -456,6 +459,7 @@ impl Catalog {
                 )));
             }
             c.editions.push(imp.edition.clone());
+            c.imported.push(imp.edition.id.clone());
             for form in &imp.forms {
                 let mut form = form.clone();
                 form.edition = imp.edition.id.clone();
@@ -469,6 +473,11 @@ impl Catalog {
         c.editions.sort_by_key(|e| e.fiscal_year);
         c.validate()?;
         Ok(c)
+    }
+
+    /// Whether an edition was imported from a workbook (rather than built in).
+    pub fn is_imported(&self, edition: &str) -> bool {
+        self.imported.iter().any(|e| e == edition)
     }
 
     /// The previous edition's item that `item_id` (of an imported edition) continues, if any.

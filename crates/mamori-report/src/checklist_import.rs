@@ -146,7 +146,7 @@ pub fn read_checklist_xlsx(
     let by_text: HashMap<String, &Item> = form.items.iter().map(|i| (normal(&i.text), i)).collect();
     let headings: Vec<(String, Target)> = Target::ALL
         .iter()
-        .map(|t| (normal(catalog.group_heading(*t)), *t))
+        .map(|t| (normal(catalog.group_heading_in(form, *t)), *t))
         .filter(|(h, _)| !h.is_empty())
         .collect();
     let mut out = ImportedAnswers::default();

@@ -116,12 +116,14 @@ pub fn printed_layout(
     form.layout()
         .into_iter()
         .map(|sec| PrintedSection {
-            title: catalog.section_title(&sec.section).to_string(),
+            title: catalog.section_title_in(form, &sec.section).to_string(),
             groups: sec
                 .groups
                 .iter()
                 .map(|g| PrintedGroup {
-                    heading: g.target.map(|t| catalog.group_heading(t).to_string()),
+                    heading: g
+                        .target
+                        .map(|t| catalog.group_heading_in(form, t).to_string()),
                     rows: g
                         .items
                         .iter()
@@ -147,7 +149,7 @@ fn printed_row(
     let mut text = item_cell(item, target);
     if item.gate {
         text.push('\n');
-        text.push_str(catalog.gate_note());
+        text.push_str(catalog.gate_note_in(form));
     }
     let exempt = exemption(form, item, answers, has_vendor_contract);
     let mut notes = Vec::new();

@@ -101,7 +101,8 @@ async fn import_checklist(
     body: Bytes,
 ) -> ApiResult {
     let (user, org) = bearer(&state, &headers).await?;
-    let f = form(&state, &user, &edition, &variant, Action::AnswerForm)?;
+    let catalog = state.catalog_of(org.id);
+    let f = form(&catalog, &user, &edition, &variant, Action::AnswerForm)?;
     Ok(
         match crate::checklist_import::import_checklist(&state, &org, &user, f, &body, q.dry_run)
             .await?
@@ -186,19 +187,20 @@ pub(crate) async fn bearer(state: &AppState, headers: &HeaderMap) -> Result<(Use
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "APIトークンが正しくありません"))?;
     let org = state.store.org(user.org_id).await?;
+    state.catalog_for(org.id).await?;
     Ok((user, org))
 }
 
 /// The form named in the path, if the token's role may do `action` with it.
 fn form<'a>(
-    state: &'a AppState,
+    catalog: &'a mamori_core::Catalog,
     user: &User,
     edition: &str,
     variant: &str,
     action: fn(Variant) -> Action,
 ) -> Result<&'a Form, ApiError> {
     let variant: Variant = variant.parse()?;
-    let form = state.catalog.require_form(edition, variant)?;
+    let form = catalog.require_form(edition, variant)?;
     crate::permit(user, action(variant)).map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
     Ok(form)
 }
@@ -208,8 +210,9 @@ async fn catalog(
     headers: HeaderMap,
     Path((edition, variant)): Path<(String, String)>,
 ) -> ApiResult {
-    let (user, _) = bearer(&state, &headers).await?;
-    let f = form(&state, &user, &edition, &variant, Action::ViewForm)?;
+    let (user, org) = bearer(&state, &headers).await?;
+    let catalog = state.catalog_of(org.id);
+    let f = form(&catalog, &user, &edition, &variant, Action::ViewForm)?;
     let items: Vec<Value> = f
         .items
         .iter()
@@ -226,8 +229,7 @@ async fn catalog(
         .items
         .iter()
         .filter_map(|i| {
-            state
-                .catalog
+            catalog
                 .successor(&i.id)
                 .map(|s| json!({"from": i.id, "to": s}))
         })
@@ -246,13 +248,14 @@ async fn get_answers(
     Path((edition, variant)): Path<(String, String)>,
 ) -> ApiResult {
     let (user, org) = bearer(&state, &headers).await?;
-    let f = form(&state, &user, &edition, &variant, Action::ViewForm)?;
+    let catalog = state.catalog_of(org.id);
+    let f = form(&catalog, &user, &edition, &variant, Action::ViewForm)?;
     let answers = state.store.answers(org.id, &edition, f.variant).await?;
     let evidence = state
         .store
         .answer_evidence(org.id, &edition, f.variant)
         .await?;
-    let fy = state.fiscal_year(&edition)?;
+    let fy = state.fiscal_year(org.id, &edition)?;
     let set = AnswerSet::new(answers.clone());
     Ok(axum::Json(json!({
         "edition": edition, "variant": f.variant, "fiscal_year": fy.start_year(),
@@ -270,7 +273,8 @@ async fn put_answers(
     body: Bytes,
 ) -> ApiResult {
     let (user, org) = bearer(&state, &headers).await?;
-    let f = form(&state, &user, &edition, &variant, Action::AnswerForm)?;
+    let catalog = state.catalog_of(org.id);
+    let f = form(&catalog, &user, &edition, &variant, Action::AnswerForm)?;
     let inputs: Vec<AnswerInput> = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -283,7 +287,7 @@ async fn put_answers(
             "回答が1件もありません",
         ));
     }
-    let fy = state.fiscal_year(&edition)?;
+    let fy = state.fiscal_year(org.id, &edition)?;
     let ctx = RuleContext {
         form: f,
         fiscal_year: fy,
@@ -331,7 +335,8 @@ async fn evidence(
     Path((edition, variant)): Path<(String, String)>,
 ) -> ApiResult {
     let (user, org) = bearer(&state, &headers).await?;
-    let f = form(&state, &user, &edition, &variant, Action::ViewForm)?;
+    let catalog = state.catalog_of(org.id);
+    let f = form(&catalog, &user, &edition, &variant, Action::ViewForm)?;
     let suggestions = crate::pages::form_suggestions(&state, &org, f).await?;
     Ok(
         axum::Json(json!({"edition": edition, "variant": f.variant, "suggestions": suggestions}))
@@ -345,7 +350,8 @@ async fn export(
     Path((edition, variant)): Path<(String, String)>,
 ) -> ApiResult {
     let (user, org) = bearer(&state, &headers).await?;
-    let f = form(&state, &user, &edition, &variant, Action::ExportForm)?;
+    let catalog = state.catalog_of(org.id);
+    let f = form(&catalog, &user, &edition, &variant, Action::ExportForm)?;
     let bytes = crate::pages::checklist_workbook(&state, &org, f)
         .await
         .map_err(|_| {

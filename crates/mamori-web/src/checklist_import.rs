@@ -49,7 +49,7 @@ pub async fn import_checklist(
     bytes: &[u8],
     dry_run: bool,
 ) -> Result<Result<ChecklistImport, Vec<SheetError>>, StoreError> {
-    let imported = match read_checklist_xlsx(&state.catalog, form, bytes) {
+    let imported = match read_checklist_xlsx(&state.catalog_of(org.id), form, bytes) {
         Ok(i) => i,
         Err(errors) => return Ok(Err(errors)),
     };
@@ -60,7 +60,7 @@ pub async fn import_checklist(
             message: "回答（はい／いいえと確認日）が1件もありません".into(),
         }]));
     }
-    let Ok(fy) = state.fiscal_year(&form.edition) else {
+    let Ok(fy) = state.fiscal_year(org.id, &form.edition) else {
         return Ok(Err(vec![SheetError {
             row: 0,
             column: String::new(),
@@ -175,6 +175,7 @@ pub(crate) async fn import_preview(
     Path((edition, variant)): Path<(String, String)>,
     mut multipart: Multipart,
 ) -> PageResult {
+    let catalog = state.catalog_of(org.id);
     let mut csrf = String::new();
     let mut file: Option<(String, Vec<u8>)> = None;
     while let Ok(Some(field)) = multipart.next_field().await {
@@ -198,7 +199,7 @@ pub(crate) async fn import_preview(
         return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
     }
     let form = checklist_form(
-        &state,
+        &catalog,
         &session.user,
         &edition,
         &variant,
@@ -211,7 +212,7 @@ pub(crate) async fn import_preview(
     if bytes.is_empty() {
         errors.push("ファイル（xlsx）を選んでください".to_string());
     } else {
-        match read_checklist_xlsx(&state.catalog, form, &bytes) {
+        match read_checklist_xlsx(&catalog, form, &bytes) {
             Err(e) => errors.extend(e.iter().map(|e| e.to_string())),
             Ok(read) => {
                 item_rows = read.item_rows;
@@ -261,7 +262,7 @@ pub(crate) async fn import_preview(
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
     };
     let edition_name = state
-        .catalog
+        .catalog_of(org.id)
         .edition(&form.edition)
         .map(|e| e.name.clone())
         .unwrap_or_default();
@@ -295,11 +296,12 @@ pub(crate) async fn import_confirm(
     Path((edition, variant)): Path<(String, String)>,
     PostForm(f): PostForm<ConfirmForm>,
 ) -> PageResult {
+    let catalog = state.catalog_of(org.id);
     if !auth::same_token(&session.csrf_token, &f.csrf) {
         return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
     }
     let form = checklist_form(
-        &state,
+        &catalog,
         &session.user,
         &edition,
         &variant,

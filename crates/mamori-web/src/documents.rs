@@ -119,13 +119,13 @@ async fn render(
             .collect();
     }
     let input = PackInput {
-        catalog: &state.catalog,
+        catalog: &state.catalog_of(org.id),
         org_name: &org.name,
         org_kind: org.kind.label(),
         security_officer: &org.security_officer,
-        fiscal_year: state.fiscal_year(&first.edition)?,
+        fiscal_year: state.fiscal_year(org.id, &first.edition)?,
         created_on: state.clock.today_jst(),
-        notice: crate::pages::fallback_notice(state, &first.edition),
+        notice: crate::pages::fallback_notice(state, org, &first.edition),
         has_vendor_contract: org.has_vendor_contract,
         forms: forms
             .iter()
@@ -184,10 +184,10 @@ pub async fn inspection_pack(
     org: &Org,
     edition: &str,
 ) -> Result<mamori_pdf::Pdf, DocumentError> {
-    let own_form = state
-        .catalog
-        .require_form(edition, org.kind.own_variant())?;
-    let vendor_form = state.catalog.require_form(edition, Variant::Vendor)?;
+    let catalog = state.catalog_of(org.id);
+    let own_form =
+        catalog.require_form(edition, crate::pages::own_variant(&catalog, edition, org))?;
+    let vendor_form = catalog.require_form(edition, Variant::Vendor)?;
     let mut forms = vec![DocForm {
         form: own_form,
         answers: own(state, org, own_form).await?,
@@ -248,8 +248,9 @@ pub(crate) async fn page_form_pdf(
     SignedIn(session, org): SignedIn,
     Path((edition, variant)): Path<(String, String)>,
 ) -> PageResult {
+    let catalog = state.catalog_of(org.id);
     let form = checklist_form(
-        &state,
+        &catalog,
         &session.user,
         &edition,
         &variant,
@@ -268,7 +269,7 @@ pub(crate) async fn page_pack_pdf(
     Query(q): Query<PackQuery>,
 ) -> PageResult {
     may_see_pack(&session.user, &org).map_err(PageError::forbidden)?;
-    let edition = crate::vendor_forms::edition_or_current(&state, q.edition.as_deref());
+    let edition = crate::vendor_forms::edition_or_current(&state, &org, q.edition.as_deref());
     let pdf = inspection_pack(&state, &org, &edition).await?;
     Ok(pdf_response(
         &format!("mamori-pack-{edition}.pdf"),
@@ -283,7 +284,8 @@ pub(crate) async fn api_form_pdf(
 ) -> ApiResult {
     let (user, org) = bearer(&state, &headers).await?;
     let variant: Variant = variant.parse()?;
-    let form = state.catalog.require_form(&edition, variant)?;
+    let catalog = state.catalog_of(org.id);
+    let form = catalog.require_form(&edition, variant)?;
     crate::permit(&user, Action::ExportForm(variant))
         .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
     let bytes = form_pdf(&state, &org, form, None).await?;
@@ -300,7 +302,7 @@ pub(crate) async fn api_pack_pdf(
 ) -> ApiResult {
     let (user, org) = bearer(&state, &headers).await?;
     may_see_pack(&user, &org).map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
-    let edition = crate::vendor_forms::edition_or_current(&state, q.edition.as_deref());
+    let edition = crate::vendor_forms::edition_or_current(&state, &org, q.edition.as_deref());
     let pdf = inspection_pack(&state, &org, &edition).await?;
     Ok(pdf_response(
         &format!("mamori-pack-{edition}.pdf"),

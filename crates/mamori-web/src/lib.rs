@@ -14,7 +14,7 @@ mod ledgers;
 mod logs;
 mod pages;
 pub mod vendor_forms;
-pub use pages::{add_initial_contacts, seed_samples};
+pub use pages::{PageError, add_initial_contacts, checklist_workbook, seed_samples};
 mod settings;
 pub mod totp;
 mod views;
@@ -32,7 +32,11 @@ use tower_http::set_header::SetResponseHeaderLayer;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
-    pub catalog: Arc<Catalog>,
+    /// The catalog built into this binary; an organisation's own is this plus the editions it imported.
+    pub builtin: Arc<Catalog>,
+    /// Organisations' catalogs by organisation: (editions version, catalog).
+    pub(crate) org_catalogs:
+        Arc<std::sync::Mutex<std::collections::HashMap<i64, (i64, Arc<Catalog>)>>>,
     pub clock: Clock,
     /// Mark cookies `Secure` (when served over TLS or behind a TLS proxy).
     pub secure_cookies: bool,
@@ -79,7 +83,8 @@ impl AppState {
     pub fn new(store: Store, catalog: Catalog, clock: Clock) -> Self {
         AppState {
             store,
-            catalog: Arc::new(catalog),
+            builtin: Arc::new(catalog),
+            org_catalogs: Arc::default(),
             clock,
             secure_cookies: false,
             backup_every_hours: None,
@@ -91,12 +96,71 @@ impl AppState {
         }
     }
 
-    /// The fiscal year being checked with an edition today.
+    /// The fiscal year being checked today with an edition of the organisation's catalog.
     pub(crate) fn fiscal_year(
         &self,
+        org_id: i64,
         edition: &str,
     ) -> Result<mamori_core::FiscalYear, mamori_core::CatalogError> {
-        self.catalog.fiscal_year_of(edition, self.clock.today_jst())
+        self.catalog_of(org_id)
+            .fiscal_year_of(edition, self.clock.today_jst())
+    }
+
+    /// An organisation's catalog: the built-in editions and those it imported and confirmed. Read again
+    /// when its confirmed editions change (one small query per request checks that).
+    pub async fn catalog_for(&self, org_id: i64) -> Result<Arc<Catalog>, mamori_store::StoreError> {
+        let version = self.store.editions_version(org_id).await?;
+        if version == 0 {
+            self.org_catalogs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&org_id);
+            return Ok(self.builtin.clone());
+        }
+        if let Some((v, c)) = self
+            .org_catalogs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&org_id)
+            && *v == version
+        {
+            return Ok(c.clone());
+        }
+        let mut catalog = (*self.builtin).clone();
+        for imp in self.store.confirmed_editions(org_id).await? {
+            let draft: mamori_report::edition_import::EditionDraft =
+                serde_json::from_str(&imp.data).map_err(|e| {
+                    mamori_store::StoreError::Corrupt(format!("取り込んだ版 {}: {e}", imp.edition))
+                })?;
+            let published = imp
+                .confirmed_at
+                .as_deref()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| (t.to_utc() + chrono::Duration::hours(9)).date_naive())
+                .unwrap_or_else(|| self.clock.today_jst());
+            let edition = draft.to_edition(&catalog, published);
+            catalog = catalog.with_imported(&[edition]).map_err(|e| {
+                mamori_store::StoreError::Corrupt(format!("取り込んだ版 {}: {e}", imp.edition))
+            })?;
+        }
+        let catalog = Arc::new(catalog);
+        let mut cache = self.org_catalogs.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() > 4096 {
+            cache.clear();
+        }
+        cache.insert(org_id, (version, catalog.clone()));
+        Ok(catalog)
+    }
+
+    /// The organisation's catalog as last read by [`AppState::catalog_for`] (every signed-in request reads
+    /// it first), or the built-in one.
+    pub(crate) fn catalog_of(&self, org_id: i64) -> Arc<Catalog> {
+        self.org_catalogs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&org_id)
+            .map(|(_, c)| c.clone())
+            .unwrap_or_else(|| self.builtin.clone())
     }
 
     /// The live session of a request, from its session cookie.

@@ -67,6 +67,20 @@ impl PageError {
     }
 }
 
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.heading, self.message)
+    }
+}
+
+impl std::fmt::Debug for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for PageError {}
+
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
         // A row that is not the organisation's (or not there): its message is for the user.
@@ -127,10 +141,15 @@ async fn signed_in(
     let Some(session) = state.session(&parts.headers).await else {
         return Err(Redirect::to("/login").into_response());
     };
-    match state.store.org(session.user.org_id).await {
-        Ok(org) => Ok((session, org)),
-        Err(e) => Err(PageError::from(e).into_response()),
+    let org = match state.store.org(session.user.org_id).await {
+        Ok(org) => org,
+        Err(e) => return Err(PageError::from(e).into_response()),
+    };
+    // Reads the organisation's catalog (with its imported editions) for the handlers after this.
+    if let Err(e) = state.catalog_for(org.id).await {
+        return Err(PageError::from(e).into_response());
     }
+    Ok((session, org))
 }
 
 impl axum::extract::FromRequestParts<AppState> for Enrolling {
@@ -168,14 +187,14 @@ pub(crate) const TOTP_REQUIRED_MESSAGE: &str = "この操作の前に二要素�
 
 pub(crate) fn nav(state: &AppState, session: &Session, org: &Org) -> Nav {
     let fy = FiscalYear::containing(state.clock.today_jst());
-    let edition = state
-        .catalog
+    let catalog = state.catalog_of(org.id);
+    let edition = catalog
         .edition_for(fy)
         .map(|c| c.edition)
         .unwrap_or_else(|| "r7".into());
     Nav {
+        variant: own_variant(&catalog, &edition, org).id().to_string(),
         edition,
-        variant: org.kind.own_variant().id().to_string(),
         org_name: org.name.clone(),
         user_name: session.user.display_name.clone(),
         csrf: session.csrf_token.clone(),
@@ -184,24 +203,33 @@ pub(crate) fn nav(state: &AppState, session: &Session, org: &Org) -> Nav {
     }
 }
 
+/// The form the organisation answers itself in an edition: the merged 医療機関・薬局確認用 when the
+/// edition has one, otherwise its own kind's.
+pub(crate) fn own_variant(catalog: &mamori_core::Catalog, edition: &str, org: &Org) -> Variant {
+    catalog
+        .own_form(edition, org.kind == mamori_store::OrgKind::Pharmacy)
+        .map(|f| f.variant)
+        .unwrap_or_else(|| org.kind.own_variant())
+}
+
 /// The form named in the path, if the user may do `action` with it.
 pub(crate) fn checklist_form<'a>(
-    state: &'a AppState,
+    catalog: &'a mamori_core::Catalog,
     user: &User,
     edition: &str,
     variant: &str,
     action: fn(Variant) -> Action,
 ) -> Result<&'a ChecklistForm, PageError> {
     let variant: Variant = variant.parse()?;
-    let form = state.catalog.require_form(edition, variant)?;
+    let form = catalog.require_form(edition, variant)?;
     crate::permit(user, action(variant)).map_err(PageError::forbidden)?;
     Ok(form)
 }
 
-pub(crate) fn fallback_notice(state: &AppState, edition: &str) -> Option<String> {
+pub(crate) fn fallback_notice(state: &AppState, org: &Org, edition: &str) -> Option<String> {
     let fy = FiscalYear::containing(state.clock.today_jst());
     state
-        .catalog
+        .catalog_of(org.id)
         .edition_for(fy)
         .filter(|c| c.edition == edition)
         .and_then(|c| c.fallback_notice)
@@ -733,14 +761,15 @@ pub async fn dashboard(
     State(state): State<AppState>,
     SignedIn(session, org): SignedIn,
 ) -> PageResult {
+    let catalog = state.catalog_of(org.id);
     let nav = nav(&state, &session, &org);
-    let variant = org.kind.own_variant();
+    let variant = own_variant(&catalog, &nav.edition, &org);
     if !mamori_core::roles::allowed(session.user.role, Action::ViewForm(variant)) {
         // A vendor's staff see only the vendor form.
         return Ok(Redirect::to(&format!("/checklists/{}/vendor", nav.edition)).into_response());
     }
     let form = checklist_form(
-        &state,
+        &catalog,
         &session.user,
         &nav.edition,
         variant.id(),
@@ -748,20 +777,20 @@ pub async fn dashboard(
     )?;
     let today = state.clock.today_jst();
     let answers = AnswerSet::new(state.store.answers(org.id, &nav.edition, variant).await?);
-    let fy = state.fiscal_year(&nav.edition)?;
+    let fy = state.fiscal_year(org.id, &nav.edition)?;
     let edition_name = state
-        .catalog
+        .catalog_of(org.id)
         .edition(&nav.edition)
         .map(|e| e.name.clone())
         .unwrap_or_default();
     let other_forms = state
-        .catalog
+        .catalog_of(org.id)
         .forms()
         .iter()
         .filter(|f| !(f.edition == nav.edition && f.variant == variant))
         .map(|f| {
             let name = state
-                .catalog
+                .catalog_of(org.id)
                 .edition(&f.edition)
                 .map(|e| e.name.clone())
                 .unwrap_or_default();
@@ -776,7 +805,7 @@ pub async fn dashboard(
         org_kind: org.kind.label().into(),
         org_name: org.name.clone(),
         officer: org.security_officer.clone(),
-        fallback_notice: fallback_notice(&state, &nav.edition),
+        fallback_notice: fallback_notice(&state, &org, &nav.edition),
         form_label: format!("{edition_name} {}", variant.label()),
         fiscal_year: fy.label(),
         edition: nav.edition.clone(),
@@ -821,11 +850,13 @@ struct RowFragment {
 }
 
 struct LoadedForm<'a> {
+    catalog: &'a mamori_core::Catalog,
     form: &'a ChecklistForm,
     answers: AnswerSet,
     fy: FiscalYear,
     can_answer: bool,
     suggestions: HashMap<String, mamori_evidence::Suggestion>,
+    carry: HashMap<String, crate::views::Carry>,
 }
 
 /// What the evidence rules read: the organisation's ledgers as of `version` (from the cache, patched
@@ -941,36 +972,107 @@ pub(crate) fn disagreement_errors(
 }
 
 impl LoadedForm<'_> {
-    fn view<'a>(&'a self, state: &'a AppState, org: &Org) -> FormView<'a> {
+    fn view<'a>(&'a self, org: &Org) -> FormView<'a> {
         FormView {
-            catalog: &state.catalog,
+            catalog: self.catalog,
             form: self.form,
             answers: &self.answers,
             has_vendor_contract: org.has_vendor_contract,
             can_answer: self.can_answer,
             suggestions: &self.suggestions,
+            carry: &self.carry,
         }
     }
 }
 
+/// For an imported edition: each row's change against the previous edition and the previous answer it
+/// continues (the organisation's own form of that edition), offered as a proposal.
+async fn carry_over(
+    state: &AppState,
+    catalog: &mamori_core::Catalog,
+    org: &Org,
+    form: &ChecklistForm,
+) -> Result<HashMap<String, crate::views::Carry>, PageError> {
+    use mamori_core::edition_import::normalized;
+    let mut out = HashMap::new();
+    if !catalog.is_imported(&form.edition) {
+        return Ok(out);
+    }
+    let mut previous: HashMap<(String, Variant), AnswerSet> = HashMap::new();
+    for (item, target) in form.rows() {
+        let pred = catalog
+            .predecessor(&item.id)
+            .and_then(|id| catalog.forms().iter().find_map(|f| f.item(id)));
+        let mut carry = crate::views::Carry::default();
+        let Some(pred) = pred else {
+            carry.change = Some((mamori_core::edition_import::Change::New.label(), "new-item"));
+            out.insert(crate::views::anchor(&item.id, target), carry);
+            continue;
+        };
+        if normalized(&pred.text) != normalized(&item.text) {
+            carry.change = Some((
+                mamori_core::edition_import::Change::Changed.label(),
+                "changed-item",
+            ));
+        }
+        // The organisation's own answers of the previous edition (a pharmacy's 薬局確認用 for a merged form).
+        let prev_edition = pred.id.split('.').next().unwrap_or_default().to_string();
+        let prev_variant = if form.variant == Variant::Vendor {
+            Variant::Vendor
+        } else {
+            own_variant(catalog, &prev_edition, org)
+        };
+        let key = (prev_edition.clone(), prev_variant);
+        if !previous.contains_key(&key) {
+            let answers = state
+                .store
+                .answers(org.id, &prev_edition, prev_variant)
+                .await?;
+            previous.insert(key.clone(), AnswerSet::new(answers));
+        }
+        let prev_id = format!("{prev_edition}.{}.{}", prev_variant.id(), pred.key);
+        let set = &previous[&key];
+        let last = (1..=mamori_core::answers::MAX_ROUND)
+            .rev()
+            .find_map(|r| set.get(&prev_id, target, r));
+        if let Some(a) = last {
+            let name = catalog
+                .edition(&prev_edition)
+                .map(|e| e.name.clone())
+                .unwrap_or_default();
+            let mut p = format!("{name} {}：{}", pred.label(), a.display());
+            if !a.note.is_empty() {
+                p.push_str(&format!("　備考：{}", a.note));
+            }
+            carry.proposal = Some(p);
+        }
+        out.insert(crate::views::anchor(&item.id, target), carry);
+    }
+    Ok(out)
+}
+
 async fn load_form<'a>(
-    state: &'a AppState,
+    state: &AppState,
+    catalog: &'a mamori_core::Catalog,
     org: &Org,
     user: &User,
     (edition, variant): (&str, &str),
     action: fn(Variant) -> Action,
 ) -> Result<LoadedForm<'a>, PageError> {
-    let form = checklist_form(state, user, edition, variant, action)?;
+    let form = checklist_form(catalog, user, edition, variant, action)?;
     let answers = AnswerSet::new(state.store.answers(org.id, edition, form.variant).await?);
-    let fy = state.fiscal_year(edition)?;
+    let fy = state.fiscal_year(org.id, edition)?;
     let can_answer = mamori_core::roles::allowed(user.role, Action::AnswerForm(form.variant));
     let suggestions = by_item(&form_suggestions(state, org, form).await?);
+    let carry = carry_over(state, catalog, org, form).await?;
     Ok(LoadedForm {
+        catalog,
         form,
         answers,
         fy,
         can_answer,
         suggestions,
+        carry,
     })
 }
 
@@ -981,7 +1083,7 @@ fn checklist_page(
     lf: &LoadedForm<'_>,
     typed: Option<&Typed<'_>>,
 ) -> ChecklistPage {
-    let view = lf.view(state, org);
+    let view = lf.view(org);
     let mut sections = view.sections();
     if let Some(t) = typed {
         // Show the typed values and their errors in place of the stored ones.
@@ -1002,7 +1104,7 @@ fn checklist_page(
         }
     }
     let edition_name = state
-        .catalog
+        .catalog_of(org.id)
         .edition(&lf.form.edition)
         .map(|e| e.name.clone())
         .unwrap_or_default();
@@ -1014,7 +1116,7 @@ fn checklist_page(
         fiscal_year: lf.fy.label(),
         edition: lf.form.edition.clone(),
         variant: lf.form.variant.id().into(),
-        fallback_notice: fallback_notice(state, &lf.form.edition),
+        fallback_notice: fallback_notice(state, org, &lf.form.edition),
         notes: lf
             .form
             .notes
@@ -1042,8 +1144,10 @@ pub async fn checklist(
     Path((edition, variant)): Path<(String, String)>,
     Query(q): Query<ChecklistQuery>,
 ) -> PageResult {
+    let catalog = state.catalog_of(org.id);
     let lf = load_form(
         &state,
+        &catalog,
         &org,
         &session.user,
         (&edition, &variant),
@@ -1117,8 +1221,10 @@ pub async fn answer_submit(
         return Err(PageError::forbidden(CSRF_MESSAGE));
     }
     let htmx = headers.contains_key("hx-request");
+    let catalog = state.catalog_of(org.id);
     let lf = load_form(
         &state,
+        &catalog,
         &org,
         &session.user,
         (&edition, &variant),
@@ -1183,8 +1289,10 @@ pub async fn answer_submit(
         );
     }
     // Reload the answers so the row shows what is stored now.
+    let catalog = state.catalog_of(org.id);
     let lf = load_form(
         &state,
+        &catalog,
         &org,
         &session.user,
         (&edition, &variant),
@@ -1196,7 +1304,7 @@ pub async fn answer_submit(
         errors: &errors,
     };
     if htmx {
-        let view = lf.view(&state, &org);
+        let view = lf.view(&org);
         let row = view.row(item, target, (!errors.is_empty()).then_some(&typed));
         let mut resp = render(&RowFragment {
             csrf: session.csrf_token.clone(),
@@ -1219,8 +1327,9 @@ pub async fn export_xlsx(
     SignedIn(session, org): SignedIn,
     Path((edition, variant)): Path<(String, String)>,
 ) -> PageResult {
+    let catalog = state.catalog_of(org.id);
     let form = checklist_form(
-        &state,
+        &catalog,
         &session.user,
         &edition,
         &variant,
@@ -1242,10 +1351,13 @@ pub async fn checklist_workbook(
             .answers(org.id, &form.edition, form.variant)
             .await?,
     );
+    if let Some(bytes) = filled_official_workbook(state, org, form, &answers).await? {
+        return Ok(bytes);
+    }
     let today = state.clock.today_jst();
-    let fiscal_year = state.fiscal_year(&form.edition)?;
+    let fiscal_year = state.fiscal_year(org.id, &form.edition)?;
     mamori_report::checklist_xlsx(&mamori_report::ChecklistExport {
-        catalog: &state.catalog,
+        catalog: &state.catalog_of(org.id),
         form,
         org_name: &org.name,
         answers: &answers,
@@ -1260,6 +1372,77 @@ pub async fn checklist_workbook(
             e.to_string(),
         )
     })
+}
+
+/// For an edition imported from MHLW's workbook: a copy of that workbook with the answers, dates and notes
+/// in the cells its layout map found (and the facility's name and dates in the header fields), everything
+/// else as it was. `None` for the built-in editions.
+async fn filled_official_workbook(
+    state: &AppState,
+    org: &Org,
+    form: &ChecklistForm,
+    answers: &AnswerSet,
+) -> Result<Option<Vec<u8>>, PageError> {
+    let Some(imp) = state
+        .store
+        .confirmed_editions(org.id)
+        .await?
+        .into_iter()
+        .find(|i| i.edition == form.edition)
+    else {
+        return Ok(None);
+    };
+    let draft: mamori_report::edition_import::EditionDraft = serde_json::from_str(&imp.data)
+        .map_err(|e| StoreError::Corrupt(format!("取り込んだ版 {}: {e}", imp.edition)))?;
+    let Some(d) = draft.form(form.variant) else {
+        return Ok(None);
+    };
+    let Some(book) = state
+        .store
+        .edition_workbook(org.id, imp.id, form.variant.id())
+        .await?
+    else {
+        return Ok(None);
+    };
+    let today = wareki(state.clock.today_jst());
+    let checked = answers
+        .iter()
+        .filter(|a| a.round == 1)
+        .map(|a| a.checked_on)
+        .max()
+        .map(wareki)
+        .unwrap_or_default();
+    let mut fields: Vec<(&str, String)> = [
+        "医療機関・薬局名",
+        "医療機関等名",
+        "医療機関名",
+        "薬局名",
+        "施設名",
+    ]
+    .into_iter()
+    .map(|l| (l, org.name.clone()))
+    .collect();
+    fields.push(("作成日", today.clone()));
+    fields.push(("記入日", today));
+    if !checked.is_empty() {
+        fields.push(("確認日", checked));
+    }
+    let values = mamori_report::workbook_fill::answer_cells(
+        &d.layout,
+        form,
+        answers,
+        org.has_vendor_contract,
+        &fields,
+    );
+    mamori_report::workbook_fill::fill_workbook(&book, &d.layout.sheet, &values)
+        .map(Some)
+        .map_err(|e| {
+            PageError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Excelファイルを作成できません",
+                e.to_string(),
+            )
+        })
 }
 
 pub fn xlsx_response(form: &ChecklistForm, bytes: Vec<u8>) -> Response {
@@ -1339,7 +1522,7 @@ pub(crate) fn jst_time(at: &str) -> String {
         .unwrap_or_else(|_| at.to_string())
 }
 
-fn describe_key(state: &AppState, entity: &str, key: &str) -> String {
+fn describe_key(catalog: &mamori_core::Catalog, entity: &str, key: &str) -> String {
     if entity != "answer" {
         return match entity {
             "org" => "施設".into(),
@@ -1352,19 +1535,21 @@ fn describe_key(state: &AppState, entity: &str, key: &str) -> String {
     }
     let mut parts = key.split('/');
     match (parts.next(), parts.next(), parts.next()) {
-        (Some(item_id), Some(target), Some(round)) => match describe_row(state, item_id, target) {
-            Some(row) => format!("{row}{round}回目"),
-            None => key.to_string(),
-        },
+        (Some(item_id), Some(target), Some(round)) => {
+            match describe_row(catalog, item_id, target) {
+                Some(row) => format!("{row}{round}回目"),
+                None => key.to_string(),
+            }
+        }
         _ => key.to_string(),
     }
 }
 
 /// 「令和7年度版 2(4) …（端末PC）」 for an item id and a target id.
-fn describe_row(state: &AppState, item_id: &str, target: &str) -> Option<String> {
+fn describe_row(catalog: &mamori_core::Catalog, item_id: &str, target: &str) -> Option<String> {
     let edition = item_id.split('.').next()?;
-    let ed_name = state.catalog.edition(edition).ok()?.name.clone();
-    let item = state.catalog.forms().iter().find_map(|f| f.item(item_id))?;
+    let ed_name = catalog.edition(edition).ok()?.name.clone();
+    let item = catalog.forms().iter().find_map(|f| f.item(item_id))?;
     let target = target.parse::<Target>().ok()?.label();
     Some(format!(
         "{ed_name} {} {}（{target}）",
@@ -1389,6 +1574,7 @@ pub async fn history(
     SignedIn(session, org): SignedIn,
     Query(q): Query<HistoryQuery>,
 ) -> PageResult {
+    let catalog = state.catalog_of(org.id);
     crate::permit(&session.user, Action::ViewHistory).map_err(PageError::forbidden)?;
     let item = q.item.trim().to_string();
     let jst_day =
@@ -1462,7 +1648,7 @@ pub async fn history(
             id: r.id,
             at: jst_time(&r.at),
             actor: r.actor.clone(),
-            what: describe_key(&state, &r.entity, &r.entity_key),
+            what: describe_key(&catalog, &r.entity, &r.entity_key),
             action: action(&r.action).into(),
             before: describe_value(&r.before),
             after: describe_value(&r.after),
@@ -1480,7 +1666,7 @@ pub async fn history(
         None
     };
     let filter = match item.split_once('/') {
-        Some((i, target)) => describe_row(&state, i, target).unwrap_or(item),
+        Some((i, target)) => describe_row(&catalog, i, target).unwrap_or(item),
         None => item,
     };
     let page = HistoryPage {

@@ -29,10 +29,10 @@ pub struct VendorWithForm {
 }
 
 /// The edition in use this fiscal year, or the one asked for.
-pub fn edition_or_current(state: &AppState, asked: Option<&str>) -> String {
+pub fn edition_or_current(state: &AppState, org: &Org, asked: Option<&str>) -> String {
     asked.map(str::to_string).unwrap_or_else(|| {
         state
-            .catalog
+            .catalog_of(org.id)
             .edition_for(mamori_core::FiscalYear::containing(state.clock.today_jst()))
             .map(|c| c.edition)
             .unwrap_or_default()
@@ -74,10 +74,10 @@ pub async fn reconciliation(
     org: &Org,
     edition: &str,
 ) -> Result<Vec<Contradiction>, crate::documents::DocumentError> {
-    let facility_form = state
-        .catalog
-        .require_form(edition, org.kind.own_variant())?;
-    let vendor_form = state.catalog.require_form(edition, Variant::Vendor)?;
+    let catalog = state.catalog_of(org.id);
+    let facility_form =
+        catalog.require_form(edition, crate::pages::own_variant(&catalog, edition, org))?;
+    let vendor_form = catalog.require_form(edition, Variant::Vendor)?;
     let facility = AnswerSet::new(
         state
             .store
@@ -110,14 +110,15 @@ pub async fn import_vendor_form(
     edition: &str,
     bytes: &[u8],
 ) -> Result<Result<usize, Vec<SheetError>>, crate::documents::DocumentError> {
-    let form = state.catalog.require_form(edition, Variant::Vendor)?;
-    let imported = match read_checklist_xlsx(&state.catalog, form, bytes) {
+    let catalog = state.catalog_of(org.id);
+    let form = catalog.require_form(edition, Variant::Vendor)?;
+    let imported = match read_checklist_xlsx(&catalog, form, bytes) {
         Ok(i) => i,
         Err(e) => return Ok(Err(e)),
     };
     let ctx = RuleContext {
         form,
-        fiscal_year: state.fiscal_year(edition)?,
+        fiscal_year: state.fiscal_year(org.id, edition)?,
         today: state.clock.today_jst(),
         has_vendor_contract: true,
     };
@@ -217,7 +218,7 @@ async fn page(
         nav: Some(nav(state, session, org)),
         edition: edition.to_string(),
         edition_name: state
-            .catalog
+            .catalog_of(org.id)
             .edition(edition)
             .map(|e| e.name.clone())
             .unwrap_or_default(),
@@ -280,8 +281,10 @@ pub(crate) async fn vendor_forms_page(
     Query(q): Query<VendorFormsQuery>,
 ) -> PageResult {
     crate::permit(&session.user, Action::ViewLedgers).map_err(PageError::forbidden)?;
-    let edition = edition_or_current(&state, q.edition.as_deref());
-    state.catalog.require_form(&edition, Variant::Vendor)?;
+    let edition = edition_or_current(&state, &org, q.edition.as_deref());
+    state
+        .catalog_of(org.id)
+        .require_form(&edition, Variant::Vendor)?;
     let imported = q
         .imported
         .map(|n| format!("事業者確認用を取り込みました（回答 {n} 件、変更履歴に記録しました）"));
@@ -310,6 +313,7 @@ pub(crate) async fn vendor_form_upload(
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     let edition = edition_or_current(
         &state,
+        &org,
         Some(&edition).filter(|e| !e.is_empty()).map(String::as_str),
     );
     let errors = if bytes.is_empty() {
@@ -337,7 +341,7 @@ pub(crate) async fn api_reconciliation(
     let (user, org) = bearer(&state, &headers).await?;
     crate::permit(&user, Action::ViewLedgers)
         .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
-    let edition = edition_or_current(&state, q.edition.as_deref());
+    let edition = edition_or_current(&state, &org, q.edition.as_deref());
     let found = reconciliation(&state, &org, &edition).await?;
     Ok(axum::Json(json!({"edition": edition, "contradictions": found})).into_response())
 }
@@ -358,7 +362,7 @@ pub(crate) async fn api_import(
     let (user, org) = bearer(&state, &headers).await?;
     crate::permit(&user, Action::EditLedgers)
         .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
-    let edition = edition_or_current(&state, q.edition.as_deref());
+    let edition = edition_or_current(&state, &org, q.edition.as_deref());
     Ok(
         match import_vendor_form(&state, &org, &user, vendor_id, &edition, &body).await? {
             Ok(n) => axum::Json(json!({"edition": edition, "answers": n})).into_response(),
@@ -393,16 +397,17 @@ pub async fn vendor_form_xlsx(
     answers: &AnswerSet,
     edition: &str,
 ) -> Result<Vec<u8>, crate::documents::DocumentError> {
-    let form = state.catalog.require_form(edition, Variant::Vendor)?;
+    let catalog = state.catalog_of(org.id);
+    let form = catalog.require_form(edition, Variant::Vendor)?;
     let org_name = format!("{}（事業者：{name}）", org.name);
     Ok(mamori_report::checklist_xlsx(
         &mamori_report::ChecklistExport {
-            catalog: &state.catalog,
+            catalog: &state.catalog_of(org.id),
             form,
             org_name: &org_name,
             answers,
             has_vendor_contract: true,
-            fiscal_year: state.fiscal_year(edition)?,
+            fiscal_year: state.fiscal_year(org.id, edition)?,
             created_on: state.clock.today_jst(),
         },
     )?)
@@ -415,7 +420,7 @@ pub(crate) async fn vendor_form_export(
     Query(q): Query<ImportQuery>,
 ) -> PageResult {
     crate::permit(&session.user, Action::ViewLedgers).map_err(PageError::forbidden)?;
-    let edition = edition_or_current(&state, q.edition.as_deref());
+    let edition = edition_or_current(&state, &org, q.edition.as_deref());
     let Some((name, answers)) = vendor_form_of(&state, &org, vendor_id, &edition).await? else {
         return Err(PageError::not_found(format!(
             "事業者 {vendor_id} の事業者確認用（{edition}）は登録されていません"
@@ -442,7 +447,8 @@ pub(crate) async fn vendor_form_export(
                 .into_response())
         }
         "pdf" => {
-            let form = state.catalog.require_form(&edition, Variant::Vendor)?;
+            let catalog = state.catalog_of(org.id);
+            let form = catalog.require_form(&edition, Variant::Vendor)?;
             let bytes =
                 crate::documents::form_pdf(&state, &org, form, Some((name, answers))).await?;
             Ok(crate::documents::pdf_response(
@@ -501,7 +507,12 @@ fn edit_page(
     let mut rows = Vec::new();
     for section in form.layout() {
         for g in &section.groups {
-            let mut heading = g.target.map(|t| state.catalog.group_heading(t).to_string());
+            let mut heading = g.target.map(|t| {
+                state
+                    .catalog_of(org.id)
+                    .group_heading_in(form, t)
+                    .to_string()
+            });
             for item in &g.items {
                 let target = g.target.unwrap_or(item.targets[0].group);
                 let rounds = (1..=2u8)
@@ -586,8 +597,9 @@ pub(crate) async fn vendor_form_edit_page(
     Query(q): Query<ImportQuery>,
 ) -> PageResult {
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
-    let edition = edition_or_current(&state, q.edition.as_deref());
-    let form = state.catalog.require_form(&edition, Variant::Vendor)?;
+    let edition = edition_or_current(&state, &org, q.edition.as_deref());
+    let catalog = state.catalog_of(org.id);
+    let form = catalog.require_form(&edition, Variant::Vendor)?;
     let name = vendor_name(&state, &org, vendor_id).await?;
     let typed = vendor_form_of(&state, &org, vendor_id, &edition)
         .await?
@@ -617,8 +629,9 @@ pub(crate) async fn vendor_form_edit_submit(
         return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
-    let edition = edition_or_current(&state, typed.get("edition").map(String::as_str));
-    let form = state.catalog.require_form(&edition, Variant::Vendor)?;
+    let edition = edition_or_current(&state, &org, typed.get("edition").map(String::as_str));
+    let catalog = state.catalog_of(org.id);
+    let form = catalog.require_form(&edition, Variant::Vendor)?;
     let name = vendor_name(&state, &org, vendor_id).await?;
     let mut inputs = Vec::new();
     for (item, target) in form.rows() {
@@ -646,7 +659,7 @@ pub(crate) async fn vendor_form_edit_submit(
     }
     let ctx = RuleContext {
         form,
-        fiscal_year: state.fiscal_year(&edition)?,
+        fiscal_year: state.fiscal_year(org.id, &edition)?,
         today: state.clock.today_jst(),
         has_vendor_contract: true,
     };

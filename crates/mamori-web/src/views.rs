@@ -38,6 +38,17 @@ pub struct RowView {
     pub rounds: Vec<RoundView>,
     pub can_answer: bool,
     pub suggestion: Option<SuggestionView>,
+    /// Imported editions: 「新しい項目」 or 「文言の変更」 against the previous edition (label, class).
+    pub change: Option<(&'static str, &'static str)>,
+    /// Imported editions: the previous edition's answer, offered as a proposal (not an answer).
+    pub proposal: Option<String>,
+}
+
+/// How a row of an imported edition continues the previous edition.
+#[derive(Default, Clone)]
+pub struct Carry {
+    pub change: Option<(&'static str, &'static str)>,
+    pub proposal: Option<String>,
 }
 
 /// The evidence engine's word on a row: 「台帳から：いいえ」 with its reasons and links to the rows.
@@ -115,6 +126,8 @@ pub struct FormView<'a> {
     pub can_answer: bool,
     /// What the ledgers say about each item (by item id).
     pub suggestions: &'a HashMap<String, mamori_evidence::Suggestion>,
+    /// Imported editions: change and proposal by row anchor.
+    pub carry: &'a HashMap<String, Carry>,
 }
 
 impl FormView<'_> {
@@ -123,12 +136,17 @@ impl FormView<'_> {
             .layout()
             .into_iter()
             .map(|s| SectionView {
-                title: self.catalog.section_title(&s.section).to_string(),
+                title: self
+                    .catalog
+                    .section_title_in(self.form, &s.section)
+                    .to_string(),
                 groups: s
                     .groups
                     .into_iter()
                     .map(|g| GroupView {
-                        heading: g.target.map(|t| self.catalog.group_heading(t).to_string()),
+                        heading: g
+                            .target
+                            .map(|t| self.catalog.group_heading_in(self.form, t).to_string()),
                         rows: g
                             .items
                             .iter()
@@ -209,7 +227,9 @@ impl FormView<'_> {
             },
             text: item.text.clone(),
             note: item.note.clone(),
-            gate_note: item.gate.then(|| self.catalog.gate_note().to_string()),
+            gate_note: item
+                .gate
+                .then(|| self.catalog.gate_note_in(self.form).to_string()),
             unverified: item.confidence.is_unverified(),
             reference: item.is_reference_for(target),
             guidance: item.guidance.clone(),
@@ -220,6 +240,15 @@ impl FormView<'_> {
             rounds,
             can_answer: self.can_answer,
             suggestion: self.suggestions.get(&item.id).map(SuggestionView::of),
+            change: self
+                .carry
+                .get(&anchor(&item.id, target))
+                .and_then(|c| c.change),
+            proposal: self
+                .carry
+                .get(&anchor(&item.id, target))
+                .and_then(|c| c.proposal.clone())
+                .filter(|_| self.answers.get(&item.id, target, 1).is_none()),
         }
     }
 }

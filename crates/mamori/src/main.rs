@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use mamori_core::answers::AnswerSet;
 use mamori_core::{Catalog, Clock, Role, Variant};
 use mamori_store::{NewOrg, NewUser, OrgKind, Store};
 use mamori_web::{AppState, auth};
@@ -555,20 +554,20 @@ async fn run(cli: Cli) -> Result<()> {
                     out,
                 },
         } => {
-            let catalog = catalog()?;
             let variant: Variant = variant.parse()?;
-            let form = catalog.require_form(&edition, variant)?;
             let store = open(&db).await?;
             let Some(org_id) = store.first_org_id().await? else {
                 bail!("初期設定がまだです（mamori init または mamori serve の初期設定画面）");
             };
             let org = store.org(org_id).await?;
+            let state = AppState::new(store, catalog()?, Clock::system());
+            // The organisation's catalog: built-in editions and those it imported.
+            let catalog = state.catalog_for(org.id).await?;
+            let form = catalog.require_form(&edition, variant)?;
             let pdf = out
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("pdf"));
             if pdf || vendor.is_some() {
-                let state = AppState::new(store, catalog, Clock::system());
-                let form = state.catalog.require_form(&edition, variant)?;
                 let recorded = match vendor {
                     Some(_) if variant != Variant::Vendor => {
                         bail!("--vendor は --variant vendor（事業者確認用）と一緒に使ってください")
@@ -601,17 +600,7 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("{} に書き出しました", out.display());
                 return Ok(());
             }
-            let answers = AnswerSet::new(store.answers(org.id, &edition, variant).await?);
-            let today = Clock::system().today_jst();
-            let bytes = mamori_report::checklist_xlsx(&mamori_report::ChecklistExport {
-                catalog: &catalog,
-                form,
-                org_name: &org.name,
-                answers: &answers,
-                has_vendor_contract: org.has_vendor_contract,
-                fiscal_year: catalog.fiscal_year_of(&edition, today)?,
-                created_on: today,
-            })?;
+            let bytes = mamori_web::checklist_workbook(&state, &org, form).await?;
             std::fs::write(&out, bytes)
                 .with_context(|| format!("{} に書き込めません", out.display()))?;
             println!("{} に書き出しました", out.display());
@@ -623,7 +612,9 @@ async fn run(cli: Cli) -> Result<()> {
             let store = open(&db).await?;
             let org = store.org(first_org(&store).await?).await?;
             let state = AppState::new(store, catalog()?, Clock::system());
-            let edition = mamori_web::vendor_forms::edition_or_current(&state, edition.as_deref());
+            state.catalog_for(org.id).await?;
+            let edition =
+                mamori_web::vendor_forms::edition_or_current(&state, &org, edition.as_deref());
             if edition.is_empty() {
                 bail!("使える版がありません");
             }
@@ -800,7 +791,8 @@ async fn run(cli: Cli) -> Result<()> {
             }
             let org = store.org(u.org_id).await?;
             let state = AppState::new(store, Catalog::builtin()?, Clock::system());
-            let form = state.catalog.require_form(&edition, variant)?;
+            let catalog = state.catalog_for(org.id).await?;
+            let form = catalog.require_form(&edition, variant)?;
             match mamori_web::checklist_import::import_checklist(
                 &state, &org, &u, form, &bytes, dry_run,
             )
