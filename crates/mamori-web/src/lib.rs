@@ -8,6 +8,7 @@ pub mod auth;
 pub mod checklist_import;
 pub mod device_status;
 pub mod documents;
+pub mod editions;
 pub mod inventory;
 mod ledger_cache;
 mod ledgers;
@@ -275,6 +276,10 @@ pub fn router(state: AppState) -> Router {
         .route("/logs", get(logs::logs_page))
         .route("/logs/{id}", get(logs::analysis_page))
         .route("/logs/{id}/review", post(logs::record_review))
+        .route("/editions", get(editions::list))
+        .route("/editions/imports/{id}", get(editions::preview))
+        .route("/editions/imports/{id}/confirm", post(editions::confirm))
+        .route("/editions/imports/{id}/discard", post(editions::discard))
         .route("/agents", get(agents_pages::agents_page))
         .route("/agents/enroll-token", post(agents_pages::issue_enrollment))
         .route("/agents/reviews", get(agents_pages::reviews_page))
@@ -287,6 +292,7 @@ pub fn router(state: AppState) -> Router {
     let uploads = Router::new()
         .route("/ledgers/{kind}/import", post(ledgers::import_preview))
         .route("/logs/upload", post(logs::upload))
+        .route("/editions/import", post(editions::upload))
         .route(
             "/checklists/{edition}/{variant}/import",
             post(checklist_import::import_preview),

@@ -131,6 +131,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// チェックリストの版（厚生労働省の Excel から新しい版を取り込む）
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
     /// 開発・性能測定用
     Dev {
         #[command(subcommand)]
@@ -302,6 +307,32 @@ enum LogsCommand {
 }
 
 #[derive(Subcommand)]
+enum CatalogCommand {
+    /// 厚生労働省のチェックリストの Excel（1つの版の様式ごとに1ファイル）から版を取り込みます。読み取った内容・
+    /// 前の版との違い・確認が必要な点を表示し、--dry-run でなければ確定します（前の版との対応は自動の提案のまま）
+    Import {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        /// 版の ID（英小文字と数字。例：r8）
+        #[arg(long)]
+        edition: String,
+        /// 年度（西暦。例：2026）
+        #[arg(long)]
+        fiscal_year: i32,
+        /// 様式（merged / facility / pharmacy / vendor）。省略するとファイルから判断します
+        #[arg(long)]
+        variant: Option<String>,
+        /// 取り込む管理者のログインID（その組織の版になります）
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
 enum DevCommand {
     /// 見本の機器台帳・利用者台帳を大量に作ります（性能の確認用。本番のデータベースには使わないでください）
     Seed {
@@ -311,6 +342,24 @@ enum DevCommand {
         devices: usize,
         #[arg(long, default_value_t = 50_000)]
         accounts: usize,
+    },
+    /// 内蔵の版の様式を、公式の Excel に似せた配置で書き出します（取り込みの確認用。公式のファイルではありません）
+    EditionWorkbook {
+        #[arg(long, default_value = "r7")]
+        edition: String,
+        #[arg(long, default_value = "facility")]
+        variant: String,
+        /// rounds / columns / merged / circled
+        #[arg(long, default_value = "circled")]
+        layout: String,
+        /// 書き出す様式の種類を変える（例：merged で医療機関・薬局確認用として書き出す）
+        #[arg(long)]
+        as_variant: Option<String>,
+        /// 表題を変える
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -668,6 +717,174 @@ async fn run(cli: Cli) -> Result<()> {
                 "{}（{} 行）を {} に書き出しました",
                 kind.label(),
                 rows.len(),
+                out.display()
+            );
+            Ok(())
+        }
+        Command::Catalog {
+            command:
+                CatalogCommand::Import {
+                    db,
+                    edition,
+                    fiscal_year,
+                    variant,
+                    user,
+                    dry_run,
+                    files,
+                },
+        } => {
+            let store = open(&db).await?;
+            let Some(u) = store.user_by_login(&user).await? else {
+                bail!("ログインID「{user}」の利用者がいません");
+            };
+            if !mamori_core::roles::allowed(u.role, mamori_core::Action::ManageSettings) {
+                bail!("版を取り込めるのは管理者だけです");
+            }
+            let org = store.org(u.org_id).await?;
+            let state = AppState::new(store, catalog()?, Clock::system());
+            let catalog = state.catalog_for(org.id).await?;
+            let base = if catalog.is_imported(&edition) {
+                state.builtin.clone()
+            } else {
+                catalog.clone()
+            };
+            let mut uploads = Vec::new();
+            for f in &files {
+                uploads.push(mamori_report::edition_import::Upload {
+                    file_name: f
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    bytes: std::fs::read(f)
+                        .with_context(|| format!("{} を読めません", f.display()))?,
+                });
+            }
+            let draft = mamori_web::editions::read_uploads(
+                &base,
+                &edition,
+                &fiscal_year.to_string(),
+                variant.as_deref().unwrap_or(""),
+                &uploads,
+            )
+            .map_err(|m| anyhow::anyhow!("{m}（何も変更していません）"))?;
+            for f in &draft.forms {
+                use mamori_core::edition_import::Change;
+                let count = |c| f.links.iter().filter(|l| l.change == c).count();
+                println!(
+                    "{}: {}（{}）",
+                    f.provenance.file_name,
+                    f.form.variant.label(),
+                    f.form.title
+                );
+                println!("  SHA-256 {}", f.provenance.fingerprint.sha256);
+                println!("  {}", f.provenance.verdict);
+                println!(
+                    "  区分 {}・項目 {}・回答する行 {}・注記 {}；シート「{}」、{}回分の確認結果の列",
+                    f.form.section_ids().len(),
+                    f.form.items.len(),
+                    f.layout.rows.len(),
+                    f.form.notes.len(),
+                    f.layout.sheet,
+                    f.layout.rounds.len()
+                );
+                println!(
+                    "  前の版との違い: 変更なし {}・文言の変更 {}・新しい項目 {}・なくなった項目 {}",
+                    count(Change::Same),
+                    count(Change::Changed),
+                    count(Change::New),
+                    f.removed(&base).len()
+                );
+                for l in f.links.iter().filter(|l| l.change != Change::Same) {
+                    let item = f.form.item_by_key(&l.key).expect("links follow items");
+                    println!(
+                        "    {} {}：{}{}",
+                        item.label(),
+                        l.change.label(),
+                        item.text,
+                        l.previous
+                            .as_deref()
+                            .map(|p| format!("（← {p}）"))
+                            .unwrap_or_default()
+                    );
+                }
+                for a in &f.ambiguities {
+                    println!("  確認が必要: {a}");
+                }
+            }
+            if dry_run {
+                println!("--dry-run のため保存していません");
+                return Ok(());
+            }
+            let files_json: Vec<serde_json::Value> = draft
+                .forms
+                .iter()
+                .map(|f| {
+                    serde_json::json!({
+                        "variant": f.form.variant.id(), "file_name": f.provenance.file_name,
+                        "sha256": f.provenance.fingerprint.sha256, "bytes": f.provenance.fingerprint.bytes,
+                        "official": f.provenance.fingerprint.official, "verdict": f.provenance.verdict,
+                    })
+                })
+                .collect();
+            let workbooks: Vec<(String, Vec<u8>)> = draft
+                .forms
+                .iter()
+                .zip(&uploads)
+                .map(|(f, u)| (f.form.variant.id().to_string(), u.bytes.clone()))
+                .collect();
+            let data = serde_json::to_string(&draft)?;
+            let now = Clock::system().now();
+            let id = state
+                .store
+                .create_edition_import(
+                    org.id,
+                    &edition,
+                    fiscal_year,
+                    &data,
+                    &serde_json::to_string(&files_json)?,
+                    &workbooks,
+                    &u.login,
+                    now,
+                )
+                .await?;
+            state
+                .store
+                .confirm_edition_import(org.id, id, &data, &u.login, now)
+                .await?;
+            state.catalog_for(org.id).await?;
+            println!(
+                "版「{edition}」（{}）を取り込み、確定しました（取り込み番号 {id}）",
+                draft.name
+            );
+            Ok(())
+        }
+        Command::Dev {
+            command:
+                DevCommand::EditionWorkbook {
+                    edition,
+                    variant,
+                    layout,
+                    as_variant,
+                    title,
+                    out,
+                },
+        } => {
+            let catalog = catalog()?;
+            let variant: Variant = variant.parse()?;
+            let mut form = catalog.require_form(&edition, variant)?.clone();
+            if let Some(v) = as_variant {
+                form.variant = v.parse()?;
+            }
+            if let Some(t) = title {
+                form.title = t;
+            }
+            let layout = mamori_report::sample_workbook::SampleLayout::parse(&layout)
+                .context("--layout は rounds / columns / merged / circled のいずれかです")?;
+            let bytes = mamori_report::sample_workbook::sample_workbook(&catalog, &form, layout)?;
+            std::fs::write(&out, bytes)
+                .with_context(|| format!("{} に書き込めません", out.display()))?;
+            println!(
+                "{} に書き出しました（見本です。公式のファイルではありません）",
                 out.display()
             );
             Ok(())

@@ -1007,3 +1007,156 @@ fn logs_analyze_from_the_command_line() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("列の対応づけ"));
 }
+
+/// Every cell of a named sheet of an xlsx file, by (row, col), as text.
+fn sheet_cells(
+    path: &std::path::Path,
+    sheet: &str,
+) -> std::collections::BTreeMap<(u32, u32), String> {
+    use calamine::{Reader, Xlsx, open_workbook};
+    let mut book: Xlsx<_> = open_workbook(path).unwrap();
+    let range = book.worksheet_range(sheet).unwrap();
+    let (r0, c0) = range.start().unwrap();
+    range
+        .used_cells()
+        .map(|(r, c, d)| ((r as u32 + r0, c as u32 + c0), d.to_string()))
+        .filter(|(_, s)| !s.is_empty())
+        .collect()
+}
+
+#[test]
+fn edition_import_from_the_command_line_then_the_official_file_filled() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let db = db.to_str().unwrap();
+    assert!(init(db, "Sakura#2025!").status.success());
+    let book = dir.path().join("001716187.xlsx");
+    let book_s = book.to_str().unwrap();
+    run_ok(&[
+        "dev",
+        "edition-workbook",
+        "--edition",
+        "r7",
+        "--variant",
+        "pharmacy",
+        "--as-variant",
+        "merged",
+        "--title",
+        "医療機関・薬局におけるサイバーセキュリティ対策チェックリスト",
+        "--layout",
+        "columns",
+        "--out",
+        book_s,
+    ]);
+    // Not a checklist: refused, nothing stored.
+    let junk = dir.path().join("junk.xlsx");
+    std::fs::write(&junk, b"not a workbook").unwrap();
+    let out = mamori()
+        .args([
+            "catalog",
+            "import",
+            "--db",
+            db,
+            "--edition",
+            "r8",
+            "--fiscal-year",
+            "2026",
+            "--user",
+            "admin",
+        ])
+        .arg(&junk)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("junk.xlsx：Excel（xlsx）ファイルではありません")
+            && err.contains("何も変更していません"),
+        "{err}"
+    );
+    // A built-in edition's id is refused.
+    let out = mamori()
+        .args([
+            "catalog",
+            "import",
+            "--db",
+            db,
+            "--edition",
+            "r7",
+            "--fiscal-year",
+            "2026",
+            "--user",
+            "admin",
+            book_s,
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("すでにあります"));
+    // The preview, then the import.
+    let dry = run_ok(&[
+        "catalog",
+        "import",
+        "--db",
+        db,
+        "--edition",
+        "r8",
+        "--fiscal-year",
+        "2026",
+        "--user",
+        "admin",
+        "--dry-run",
+        book_s,
+    ]);
+    assert!(dry.contains("医療機関・薬局確認用"), "{dry}");
+    assert!(dry.contains("既知のファイルと一致しません"), "{dry}");
+    assert!(
+        dry.contains("変更なし 19・文言の変更 0・新しい項目 0・なくなった項目 0"),
+        "{dry}"
+    );
+    assert!(dry.contains("保存していません"));
+    let done = run_ok(&[
+        "catalog",
+        "import",
+        "--db",
+        db,
+        "--edition",
+        "r8",
+        "--fiscal-year",
+        "2026",
+        "--user",
+        "admin",
+        book_s,
+    ]);
+    assert!(done.contains("確定しました"), "{done}");
+    // Answers into the merged form of the imported edition, then the official file filled.
+    let answers = dir.path().join("answers.xlsx");
+    run_ok(&[
+        "export",
+        "checklist",
+        "--db",
+        db,
+        "--edition",
+        "r8",
+        "--variant",
+        "merged",
+        "--out",
+        answers.to_str().unwrap(),
+    ]);
+    let before = sheet_cells(&book, "Sheet1");
+    let after = sheet_cells(&answers, "Sheet1");
+    // Nothing answered yet: the same cells, but the facility's name beside 「医療機関名」.
+    let label = before
+        .iter()
+        .find(|(_, v)| *v == "医療機関名")
+        .map(|(k, _)| *k)
+        .unwrap();
+    let changed: Vec<_> = after
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(*v))
+        .collect();
+    assert_eq!(
+        changed,
+        [(&(label.0, label.1 + 1), &"さくら薬局".to_string())]
+    );
+    assert!(before.keys().all(|k| after.contains_key(k)));
+}
