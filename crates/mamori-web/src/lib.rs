@@ -30,14 +30,16 @@ use mamori_store::{Session, Store};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+/// Organisations' catalogs: organisation id → (editions version, catalog).
+pub(crate) type OrgCatalogs = std::sync::Mutex<std::collections::HashMap<i64, (i64, Arc<Catalog>)>>;
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     /// The catalog built into this binary; an organisation's own is this plus the editions it imported.
     pub builtin: Arc<Catalog>,
     /// Organisations' catalogs by organisation: (editions version, catalog).
-    pub(crate) org_catalogs:
-        Arc<std::sync::Mutex<std::collections::HashMap<i64, (i64, Arc<Catalog>)>>>,
+    pub(crate) org_catalogs: Arc<OrgCatalogs>,
     pub clock: Clock,
     /// Mark cookies `Secure` (when served over TLS or behind a TLS proxy).
     pub secure_cookies: bool,
