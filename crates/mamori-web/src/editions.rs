@@ -129,6 +129,8 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     SignedIn(session, org): SignedIn,
 ) -> PageResult {
+    // A vendor's staff see only the vendor form.
+    crate::permit(&session.user, Action::ViewLedgers).map_err(PageError::forbidden)?;
     let page = editions_page(&state, &session, &org, None, (String::new(), String::new())).await?;
     Ok(render(&page).into_response())
 }
@@ -478,6 +480,7 @@ pub(crate) async fn preview(
     SignedIn(session, org): SignedIn,
     Path(id): Path<i64>,
 ) -> PageResult {
+    crate::permit(&session.user, Action::ViewLedgers).map_err(PageError::forbidden)?;
     let (imp, d) = load_import(&state, org.id, id).await?;
     // Links are chosen against the catalog the import was read with: without the edition itself.
     let catalog = state.catalog_of(org.id);

@@ -1027,6 +1027,32 @@ async fn role_and_tenancy_matrix_covers_every_route() {
             [OK, OK, OK, OK],
         ),
         ("GET", "/pack.pdf", "/pack.pdf?edition=r7", [OK, OK, OK, NO]),
+        ("GET", "/editions", "/editions", [OK, OK, OK, NO]),
+        // The matrix uploads a CSV without an edition id: refused with the reason, 422.
+        (
+            "POST",
+            "/editions/import",
+            "/editions/import",
+            [422, NO, NO, NO],
+        ),
+        (
+            "GET",
+            "/editions/imports/{id}",
+            "/editions/imports/1",
+            [404, 404, 404, NO],
+        ),
+        (
+            "POST",
+            "/editions/imports/{id}/confirm",
+            "/editions/imports/1/confirm",
+            [404, NO, NO, NO],
+        ),
+        (
+            "POST",
+            "/editions/imports/{id}/discard",
+            "/editions/imports/1/discard",
+            [404, NO, NO, NO],
+        ),
         ("GET", "/vendor-forms", "/vendor-forms", [OK, OK, OK, NO]),
         // Row 1 is a 利用者台帳 row: no vendor form there.
         (
@@ -3456,3 +3482,4 @@ async fn log_analysis_pages_store_results_and_record_reviews() {
     // Another organisation's analysis is not found.
     assert!(app.store.log_analysis(2, id).await.is_err());
 }
+mod editions;
