@@ -1,6 +1,6 @@
 // A clinic's first day: set up; the administrator must enrol TOTP before anything else; sign out and in
 // with password + code (a replayed code is refused); answer three items (one いいえ with 目標日), watch the
-// dashboard counts change, download the xlsx and read its cells.
+// dashboard counts change, download the xlsx and read its cells; import a new edition from its workbook.
 const { test, expect } = require('@playwright/test');
 const ExcelJS = require('exceljs');
 const crypto = require('crypto');
@@ -330,4 +330,70 @@ test('analyse an uploaded auth log, see the findings, record the review', async 
   await page.locator('#reviewed').getByRole('link', { name: '記録を開く' }).click();
   await expect(page.locator('#f-findings')).toHaveValue('異常あり');
   await expect(page.locator('#f-comment')).toHaveValue(/接続元をファイアウォールで遮断した/);
+});
+
+test('import a new edition from its workbook: preview, confirm, answer the merged form, download the filled file', async ({ page }) => {
+  test.setTimeout(120_000);
+  const { execFileSync } = require('child_process');
+  const path = require('path');
+  const os = require('os');
+  const fs = require('fs');
+  // MHLW's workbook is not in the repository: a workbook laid out like an official form stands in for it.
+  const bin = process.env.MAMORI_BIN || path.join(__dirname, '..', '..', 'target', 'debug', 'mamori');
+  const book = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mamori-edition-')), '001716187.xlsx');
+  const title = '医療機関・薬局におけるサイバーセキュリティ対策チェックリスト';
+  execFileSync(bin, ['dev', 'edition-workbook', '--edition', 'r7', '--variant', 'facility', '--as-variant', 'merged',
+    '--title', title, '--layout', 'rounds', '--out', book]);
+  const nextId = `r${fyStart - 2018}`;
+
+  await login(page, 'Midori#2025', await freshCode(page));
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await page.getByRole('link', { name: 'チェックリストの版' }).click();
+  // A file that is not a checklist is refused, and nothing changes.
+  await page.fill('#edition-id', nextId);
+  await page.fill('#edition-fy', String(fyStart));
+  await page.setInputFiles('#edition-files', { name: '名簿.xlsx', mimeType: 'application/octet-stream', buffer: Buffer.from('not a workbook') });
+  await page.getByRole('button', { name: '読み取って確認する' }).click();
+  await expect(page.locator('#import-error')).toContainText('何も変更していません');
+  await expect(page.locator('#edition-id')).toHaveValue(nextId);
+
+  await page.setInputFiles('#edition-files', book);
+  await page.getByRole('button', { name: '読み取って確認する' }).click();
+  await expect(page.locator('#import-status')).toHaveText('確認待ち');
+  const form = page.locator('.edition-form[data-variant="merged"]');
+  await expect(form.locator('.fingerprint')).toContainText('既知のファイルと一致しません');
+  await expect(form.locator('.counts')).toContainText('新しい項目 0件');
+  await expect(form.locator('.layout-map')).toContainText('1回目');
+  await expect(form.locator('tr[data-key="2.6"]')).toContainText('セキュリティパッチ（最新ファームウェアや更新プログラム）を適用している。');
+  // The suggested link of 3(4) is corrected by hand: treated as a new item.
+  await form.locator('select[name="link.merged.3.4"]').selectOption('');
+  await page.getByRole('button', { name: '確定する' }).click();
+
+  await expect(page).toHaveURL(new RegExp(`/checklists/${nextId}/merged$`));
+  await expect(page.locator('h1')).toContainText(title);
+  const rid = (key) => `row-${nextId}-merged-${key.replace('.', '-')}-general`;
+  // Last year's answer is offered, not taken: the row is still unanswered.
+  await expect(row(page, rid('1.1')).locator('.proposal')).toContainText('令和7年度版 1(1)：はい');
+  await expect(row(page, rid('1.1')).locator('.status')).toHaveText('未回答');
+  await expect(row(page, rid('3.4')).locator('[data-change="new-item"]')).toBeVisible();
+  await answer(page, rid('1.1'), { choice: 'yes', checked: today });
+  await expect(row(page, rid('1.1')).locator('.saved')).toContainText('はい');
+
+  // The filled workbook is the uploaded one with the answer in its cell.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Excel（xlsx）をダウンロード' }).click(),
+  ]);
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.readFile(await download.path());
+  const ws = wb.getWorksheet('チェックリスト');
+  let officer = null;
+  ws.eachRow((r) => r.eachCell((c) => {
+    if (String(c.value).startsWith('医療情報システム安全管理責任者を設置している。')) officer = r;
+  }));
+  expect(officer).not.toBeNull();
+  expect(String(officer.getCell(3).value)).toBe(`はい\n（${reiwa(today)}）`);
+  expect(String(ws.getCell('A1').value)).toBe(title);
+  await page.getByRole('link', { name: 'ダッシュボード' }).click();
+  await expect(page.locator('body')).not.toContainText('まだ登録されていない');
 });

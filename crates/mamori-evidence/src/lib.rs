@@ -243,6 +243,8 @@ fn topic_label(topic: &str) -> &str {
         "password_reuse" => "パスワードの使い回し",
         "source_restriction" => "接続元の制限",
         "unneeded_services" => "不要なサービスの停止",
+        // Items of an imported edition that continue no earlier item.
+        "new" => "新しい項目",
         other => other,
     }
 }
