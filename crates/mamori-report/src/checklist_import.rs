@@ -243,6 +243,124 @@ pub fn read_checklist_xlsx(
     }
 }
 
+/// Reads the answers of an imported edition's `form` from its official workbook as filled in (by Mamori
+/// or by hand): the layout is recognised again, the items must be the form's (same numbers and texts),
+/// and each answer cell is read as the form writes it. All-or-nothing, like [`read_checklist_xlsx`].
+pub fn read_official_answers(
+    form: &Form,
+    bytes: &[u8],
+) -> Result<ImportedAnswers, Vec<SheetError>> {
+    use crate::edition_workbook::read_with_grid;
+    use mamori_core::edition_import::normalized;
+    let (parsed, grid) = read_with_grid(bytes, Some(form.variant))
+        .map_err(|crate::edition_workbook::WorkbookError::Refused(m)| whole_file(m))?;
+    let layout = &parsed.layout;
+    let mut errors = Vec::new();
+    for item in &parsed.form.items {
+        match form.item_by_key(&item.key) {
+            Some(i) if normalized(&i.text) == normalized(&item.text) => {}
+            _ => {
+                let row = layout
+                    .rows
+                    .iter()
+                    .find(|r| r.key == item.key)
+                    .map(|r| r.row as usize + 1)
+                    .unwrap_or(0);
+                errors.push(SheetError {
+                    row,
+                    column: "チェック項目".into(),
+                    message: format!(
+                        "「{}」はこの様式の項目にありません（版や様式が違う可能性があります）",
+                        item.text.lines().next().unwrap_or_default()
+                    ),
+                });
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let several_rounds = layout.rounds.len() > 1;
+    let mut out = ImportedAnswers::default();
+    for place in &layout.rows {
+        let item = form.item_by_key(&place.key).expect("checked above");
+        let excel_row = place.row as usize + 1;
+        out.item_rows += 1;
+        out.rows
+            .insert((item.id.clone(), place.target.id().to_string()), excel_row);
+        let cell = |c: Option<u32>| -> String {
+            c.map(|c| grid.text(place.row, c).trim().to_string())
+                .unwrap_or_default()
+        };
+        let notes = cell(layout.note_col);
+        let mut by_round: HashMap<u8, Vec<&str>> = HashMap::new();
+        for line in notes.lines() {
+            let round = if several_rounds {
+                (2..=9u8)
+                    .find(|r| line.starts_with(&format!("（{r}回目）")))
+                    .unwrap_or(1)
+            } else {
+                1
+            };
+            let text = line
+                .strip_prefix(&format!("（{round}回目）"))
+                .unwrap_or(line);
+            by_round.entry(round).or_default().push(text);
+        }
+        for rc in &layout.rounds {
+            let column = format!("{}回目", rc.round);
+            let result = cell(Some(rc.result));
+            let placeholder = result.contains("はい") && result.contains("いいえ");
+            let mut text = if placeholder { String::new() } else { result };
+            // Separate date and 目標日 columns are read as if written in the result cell.
+            let date = cell(rc.date);
+            if !text.is_empty() && !date.is_empty() {
+                // The date goes right after はい／いいえ (a 目標日 may follow in the result cell).
+                let label = ["いいえ", "はい"]
+                    .into_iter()
+                    .find(|l| text.starts_with(l))
+                    .unwrap_or("");
+                text = format!("{label}（{date}）{}", &text[label.len()..]);
+            }
+            let target = cell(rc.target_date);
+            if !text.is_empty() && !target.is_empty() {
+                text = format!("{text}\n目標日：{target}");
+            }
+            let note = by_round
+                .get(&rc.round)
+                .map(|v| v.join("\n"))
+                .unwrap_or_default();
+            match parse_result_cell(&text) {
+                Ok(Some((yes, checked_on, target_date))) => out.inputs.push(AnswerInput {
+                    item: item.id.clone(),
+                    target: Some(place.target.id().into()),
+                    round: Some(rc.round.into()),
+                    answer: Some(if yes { "yes" } else { "no" }.into()),
+                    checked_on: Some(checked_on.to_string()),
+                    target_date: target_date.map(|d| d.to_string()),
+                    note: (!note.is_empty()).then_some(note),
+                }),
+                Ok(None) if !note.trim().is_empty() && rc.round == 1 => errors.push(SheetError {
+                    row: excel_row,
+                    column: "備考".into(),
+                    message: format!("{column}の回答がないのに備考があります"),
+                }),
+                Ok(None) => {}
+                Err(message) => errors.push(SheetError {
+                    row: excel_row,
+                    column,
+                    message,
+                }),
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

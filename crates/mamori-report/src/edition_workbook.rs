@@ -163,7 +163,7 @@ impl Grid {
             width,
         }
     }
-    fn text(&self, r: u32, c: u32) -> &str {
+    pub(crate) fn text(&self, r: u32, c: u32) -> &str {
         self.cells.get(&(r, c)).map(String::as_str).unwrap_or("")
     }
     /// The merged region a cell lies in.
@@ -454,6 +454,14 @@ pub fn read_edition_workbook(
     bytes: &[u8],
     variant: Option<Variant>,
 ) -> Result<ParsedWorkbook, WorkbookError> {
+    read_with_grid(bytes, variant).map(|(p, _)| p)
+}
+
+/// The checklist found and the cells of its sheet.
+pub(crate) fn read_with_grid(
+    bytes: &[u8],
+    variant: Option<Variant>,
+) -> Result<(ParsedWorkbook, Grid), WorkbookError> {
     if bytes.is_empty() {
         return refuse("ファイルが空です");
     }
@@ -480,7 +488,7 @@ pub fn read_edition_workbook(
             ));
         }
     };
-    let mut best: Option<(usize, ParsedWorkbook)> = None;
+    let mut best: Option<(usize, ParsedWorkbook, Grid)> = None;
     let mut first_error = None;
     for name in wb.sheet_names() {
         let Ok(range) = wb.worksheet_range(&name) else {
@@ -491,8 +499,8 @@ pub fn read_edition_workbook(
         match read_sheet(&name, &grid, variant) {
             Ok(p) => {
                 let score = p.layout.rows.len();
-                if best.as_ref().is_none_or(|(s, _)| score > *s) {
-                    best = Some((score, p));
+                if best.as_ref().is_none_or(|(s, _, _)| score > *s) {
+                    best = Some((score, p, grid));
                 }
             }
             Err(e) => {
@@ -501,7 +509,7 @@ pub fn read_edition_workbook(
         }
     }
     match (best, first_error) {
-        (Some((_, p)), _) => Ok(p),
+        (Some((_, p, grid)), _) => Ok((p, grid)),
         (None, Some(e)) => Err(e),
         (None, None) => refuse("ブックにシートがないか、すべてのシートが空です"),
     }

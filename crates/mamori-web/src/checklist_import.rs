@@ -5,7 +5,9 @@
 use mamori_core::answers::validate_batch;
 use mamori_core::catalog::Form;
 use mamori_core::{FieldError, RuleContext};
-use mamori_report::checklist_import::{ImportedAnswers, SheetError, read_checklist_xlsx};
+use mamori_report::checklist_import::{
+    ImportedAnswers, SheetError, read_checklist_xlsx, read_official_answers,
+};
 use mamori_store::{Actor, Org, StoreError, User};
 
 use crate::AppState;
@@ -39,6 +41,20 @@ fn sheet_error(imported: &ImportedAnswers, e: FieldError) -> SheetError {
     }
 }
 
+/// The answers in a filled workbook: an imported edition's official workbook by its recognised layout,
+/// a built-in edition's by Mamori's layout (or its item texts).
+pub(crate) fn read_answers(
+    catalog: &mamori_core::Catalog,
+    form: &Form,
+    bytes: &[u8],
+) -> Result<ImportedAnswers, Vec<SheetError>> {
+    if catalog.is_imported(&form.edition) {
+        read_official_answers(form, bytes)
+    } else {
+        read_checklist_xlsx(catalog, form, bytes)
+    }
+}
+
 /// Reads `bytes` as the form's workbook and saves its answers (over the stored ones of the same rows),
 /// or only checks them with `dry_run`. `Ok(Err(..))`: nothing was saved, and here is why.
 pub async fn import_checklist(
@@ -49,7 +65,7 @@ pub async fn import_checklist(
     bytes: &[u8],
     dry_run: bool,
 ) -> Result<Result<ChecklistImport, Vec<SheetError>>, StoreError> {
-    let imported = match read_checklist_xlsx(&state.catalog_of(org.id), form, bytes) {
+    let imported = match read_answers(&state.catalog_of(org.id), form, bytes) {
         Ok(i) => i,
         Err(errors) => return Ok(Err(errors)),
     };
@@ -212,7 +228,7 @@ pub(crate) async fn import_preview(
     if bytes.is_empty() {
         errors.push("ファイル（xlsx）を選んでください".to_string());
     } else {
-        match read_checklist_xlsx(&catalog, form, &bytes) {
+        match read_answers(&catalog, form, &bytes) {
             Err(e) => errors.extend(e.iter().map(|e| e.to_string())),
             Ok(read) => {
                 item_rows = read.item_rows;

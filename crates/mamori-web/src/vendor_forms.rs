@@ -11,7 +11,7 @@ use mamori_core::answers::validate_batch;
 use mamori_core::{Action, AnswerSet, Choice, RuleContext, Variant};
 use mamori_evidence::reconcile::{Contradiction, VendorForm, reconcile};
 use mamori_ledger::Kind;
-use mamori_report::checklist_import::{SheetError, read_checklist_xlsx};
+use mamori_report::checklist_import::SheetError;
 use mamori_store::{Org, StoreError, User};
 use serde_json::json;
 
@@ -112,7 +112,7 @@ pub async fn import_vendor_form(
 ) -> Result<Result<usize, Vec<SheetError>>, crate::documents::DocumentError> {
     let catalog = state.catalog_of(org.id);
     let form = catalog.require_form(edition, Variant::Vendor)?;
-    let imported = match read_checklist_xlsx(&catalog, form, bytes) {
+    let imported = match crate::checklist_import::read_answers(&catalog, form, bytes) {
         Ok(i) => i,
         Err(e) => return Ok(Err(e)),
     };

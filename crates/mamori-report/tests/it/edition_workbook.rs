@@ -277,6 +277,57 @@ fn filling_changes_only_the_answer_cells() {
         }
         let again = import(&out, None);
         assert_eq!(shape(&again.form), shape(&p.form), "{layout:?}");
+        // The filled file reads back as the same answers (a facility may upload it again).
+        let read = mamori_report::checklist_import::read_official_answers(&f, &out)
+            .unwrap_or_else(|e| panic!("{layout:?}: {e:?}"));
+        let mut got: Vec<String> = read
+            .inputs
+            .iter()
+            .map(|i| {
+                format!(
+                    "{}|{}|{}|{}|{}|{}|{}",
+                    i.item,
+                    i.target.as_deref().unwrap(),
+                    i.round.unwrap(),
+                    i.answer.as_deref().unwrap(),
+                    i.checked_on.as_deref().unwrap(),
+                    i.target_date.as_deref().unwrap_or(""),
+                    i.note.as_deref().unwrap_or("")
+                )
+            })
+            .collect();
+        let mut want: Vec<String> = answers
+            .iter()
+            .filter(|a| a.round <= p.layout.rounds.len() as u8)
+            .map(|a| {
+                format!(
+                    "{}|{}|{}|{}|{}|{}|{}",
+                    a.item,
+                    a.target.id(),
+                    a.round,
+                    a.answer.id(),
+                    a.checked_on,
+                    a.target_date.map(|d| d.to_string()).unwrap_or_default(),
+                    a.note
+                )
+            })
+            .collect();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "{layout:?}");
+        // An unfilled workbook has no answers; another form's workbook is refused by item.
+        let blank = mamori_report::checklist_import::read_official_answers(&f, &input).unwrap();
+        assert!(
+            blank.inputs.is_empty(),
+            "{layout:?}: placeholders are not answers"
+        );
+        let vendor = sample_workbook(&c, c.form("r7", Variant::Vendor).unwrap(), layout).unwrap();
+        let errs = mamori_report::checklist_import::read_official_answers(&f, &vendor).unwrap_err();
+        assert!(
+            errs.iter()
+                .any(|e| e.message.contains("この様式の項目にありません")),
+            "{errs:?}"
+        );
         // Merged cells and print setup are in the unchanged parts or the sheet's other XML.
         let xml_in = String::from_utf8(a[&sheet_path].clone()).unwrap();
         let xml_out = String::from_utf8(b[&sheet_path].clone()).unwrap();

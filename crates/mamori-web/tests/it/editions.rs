@@ -317,6 +317,24 @@ async fn upload_preview_confirm_answer_and_fill_the_official_file() {
     want.insert((checked.0, checked.1 + 1), "令和8年6月30日".to_string());
     assert_eq!(changed, want);
 
+    // The filled official file, uploaded again on the checklist page, reads as the same two answers.
+    let (ct, body) = multipart(&[("csrf", "c")], &[("記入済み.xlsx", &r.body)]);
+    let again = send(
+        &app.router,
+        Request::post("/checklists/r8/merged/import")
+            .header(header::COOKIE, &admin)
+            .header(header::CONTENT_TYPE, ct)
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text());
+    assert!(
+        again.text().contains("id=\"preview-count\">2 件の回答"),
+        "{}",
+        again.text()
+    );
+
     // The import is recorded; another import of r8 replaces it only when confirmed.
     let html = get(&app.router, "/editions", &admin).await.text();
     assert!(html.contains("厚生労働省の Excel から取り込み") && html.contains("使用中"));
