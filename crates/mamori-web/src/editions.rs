@@ -31,6 +31,7 @@ pub(crate) struct ImportRow {
     pub status: &'static str,
     pub files: String,
     pub created: String,
+    pub confirmed: String,
 }
 
 #[derive(Template)]
@@ -110,6 +111,10 @@ async fn editions_page(
                 crate::pages::jst_time(&i.created_at),
                 i.created_by
             ),
+            confirmed: match (&i.confirmed_at, &i.confirmed_by) {
+                (Some(at), Some(by)) => format!("{}（{by}）", crate::pages::jst_time(at)),
+                _ => String::new(),
+            },
         })
         .collect();
     Ok(EditionsPage {
@@ -300,6 +305,9 @@ struct PreviewPage {
     status: &'static str,
     pending: bool,
     can_confirm: bool,
+    /// Who read the files and when; who confirmed them and when.
+    created: String,
+    confirmed: String,
     forms: Vec<PreviewForm>,
 }
 
@@ -492,6 +500,15 @@ pub(crate) async fn preview(
         fiscal_year: mamori_core::FiscalYear::new(d.fiscal_year).label(),
         status: status_label(&imp.status),
         pending: imp.status == "pending",
+        created: format!(
+            "{}（{}）",
+            crate::pages::jst_time(&imp.created_at),
+            imp.created_by
+        ),
+        confirmed: match (&imp.confirmed_at, &imp.confirmed_by) {
+            (Some(at), Some(by)) => format!("{}（{by}）", crate::pages::jst_time(at)),
+            _ => String::new(),
+        },
         can_confirm: crate::permit(&session.user, Action::ManageSettings).is_ok(),
         forms: preview_forms(&catalog, &d),
         nav: Some(nav(&state, &session, &org)),

@@ -1032,9 +1032,17 @@ async fn carry_over(
         }
         let prev_id = format!("{prev_edition}.{}.{}", prev_variant.id(), pred.key);
         let set = &previous[&key];
+        // The same target; or the one target the previous item had (an item moved to 全般, or split).
+        let prev_target = if pred.has_target(target) {
+            target
+        } else if let [only] = pred.targets.as_slice() {
+            only.group
+        } else {
+            target
+        };
         let last = (1..=mamori_core::answers::MAX_ROUND)
             .rev()
-            .find_map(|r| set.get(&prev_id, target, r));
+            .find_map(|r| set.get(&prev_id, prev_target, r));
         if let Some(a) = last {
             let name = catalog
                 .edition(&prev_edition)
@@ -1530,6 +1538,7 @@ fn describe_key(catalog: &mamori_core::Catalog, entity: &str, key: &str) -> Stri
             "session" => "ログイン".into(),
             "api_token" => format!("APIトークン {key}"),
             "settings" => format!("設定 {}", setting_label(key)),
+            "edition_import" => format!("チェックリストの版の取り込み {key}"),
             _ => format!("{entity} {key}"),
         };
     }
@@ -1704,6 +1713,7 @@ fn entity_label(entity: &str) -> &str {
         "session" => "ログイン",
         "api_token" => "APIトークン",
         "settings" => "設定",
+        "edition_import" => "チェックリストの版の取り込み",
         other => other,
     }
 }

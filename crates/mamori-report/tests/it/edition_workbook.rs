@@ -378,6 +378,21 @@ fn bad_files_get_a_clear_message() {
     assert!(m.contains("読めません"), "{m}");
     let f = Fingerprint::of(&good);
     assert!(f.verdict().starts_with(OFFICIAL_MISMATCH));
+    // A zip bomb: a small file that unpacks to 105 MB.
+    let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    z.start_file(
+        "xl/worksheets/sheet1.xml",
+        zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated),
+    )
+    .unwrap();
+    let zeros = vec![b' '; 1 << 20];
+    for _ in 0..100 {
+        std::io::Write::write_all(&mut z, &zeros).unwrap();
+    }
+    let bomb = z.finish().unwrap().into_inner();
+    assert!(bomb.len() < 2_000_000);
+    assert!(refused(&bomb).contains("大きなファイル"));
 }
 
 #[test]
