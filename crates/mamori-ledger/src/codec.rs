@@ -125,6 +125,31 @@ pub fn parse_csv(kind: Kind, bytes: &[u8]) -> Result<Parsed, Vec<ImportError>> {
     Ok(parsed)
 }
 
+/// Sheets whose rectangle up to the farthest cell holds more cells than this are not read as a whole:
+/// calamine's `worksheet_range` allocates that rectangle, and one cell at XFD1048576 would ask for half a
+/// terabyte (a few bytes of upload could stop the server).
+pub const MAX_SHEET_CELLS: u64 = 5_000_000;
+
+/// Whether a sheet's rectangle (up to its farthest cell, found by streaming its cells) is too large to read
+/// whole; the message says so in Japanese.
+pub fn sheet_too_large<RS: std::io::Read + std::io::Seek>(
+    book: &mut calamine::Xlsx<RS>,
+    name: &str,
+) -> Option<String> {
+    let mut reader = book.worksheet_cells_reader(name).ok()?;
+    let (mut rows, mut cols) = (0u64, 0u64);
+    while let Ok(Some(cell)) = reader.next_cell() {
+        let (r, c) = cell.get_position();
+        rows = rows.max(u64::from(r) + 1);
+        cols = cols.max(u64::from(c) + 1);
+    }
+    (rows * cols > MAX_SHEET_CELLS).then(|| {
+        format!(
+            "シート「{name}」は大きすぎて読めません（{rows}行×{cols}列。離れたセルに値がないか確認してください）"
+        )
+    })
+}
+
 /// Reads an xlsx ledger: the first sheet whose rows hold a header row of this ledger.
 pub fn parse_xlsx(kind: Kind, bytes: &[u8]) -> Result<Parsed, Vec<ImportError>> {
     use calamine::{Data, Reader, Xlsx};
@@ -139,6 +164,10 @@ pub fn parse_xlsx(kind: Kind, bytes: &[u8]) -> Result<Parsed, Vec<ImportError>> 
         kind.label()
     ))];
     for name in names {
+        if let Some(m) = sheet_too_large(&mut book, &name) {
+            last_errors = vec![file_error(m)];
+            continue;
+        }
         let Ok(range) = book.worksheet_range(&name) else {
             continue;
         };

@@ -125,6 +125,9 @@ pub fn read_checklist_xlsx(
     let names = wb.sheet_names();
     let mut found = None;
     for name in names {
+        if mamori_ledger::codec::sheet_too_large(&mut wb, &name).is_some() {
+            continue;
+        }
         let Ok(range) = wb.worksheet_range(&name) else {
             continue;
         };

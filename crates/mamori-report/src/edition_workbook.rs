@@ -136,18 +136,34 @@ fn refuse<T>(m: impl Into<String>) -> Result<T, WorkbookError> {
 pub struct Grid {
     cells: HashMap<(u32, u32), String>,
     merges: Vec<Dimensions>,
+    /// Each covered cell's merged region (index into `merges`).
+    merged_at: HashMap<(u32, u32), usize>,
     height: u32,
     width: u32,
 }
 
+/// Only this much of a sheet is read: checklists are a few dozen rows and columns wide, and a single cell
+/// far out (XFD1048576) must not make the reader walk a billion empty cells.
+pub const MAX_ROWS: u32 = 5_000;
+pub const MAX_COLS: u32 = 200;
+
 impl Grid {
-    fn from_range(range: &calamine::Range<Data>, merges: Vec<Dimensions>) -> Grid {
-        let (r0, c0) = range.start().unwrap_or((0, 0));
+    /// Builds the grid from cells (absolute positions) as the sheet's XML lists them; cells beyond
+    /// [`MAX_ROWS`] × [`MAX_COLS`] are left out. (Reading a whole range would allocate the dense rectangle up
+    /// to the farthest cell: one cell at XFD1048576 asks for half a terabyte.)
+    fn from_cells(
+        found: impl IntoIterator<Item = ((u32, u32), Data)>,
+        merges: Vec<Dimensions>,
+    ) -> Grid {
         let mut cells = HashMap::new();
-        for (r, c, d) in range.used_cells() {
+        let (mut height, mut width) = (0, 0);
+        for ((r, c), d) in found {
+            if r >= MAX_ROWS || c >= MAX_COLS {
+                continue;
+            }
             let text = match d {
                 Data::Empty => continue,
-                Data::String(s) => s.clone(),
+                Data::String(s) => s,
                 Data::DateTime(d) => chrono::NaiveDate::from_ymd_opt(1899, 12, 30)
                     .and_then(|e| e.checked_add_days(chrono::Days::new(d.as_f64() as u64)))
                     .map(|t| t.to_string())
@@ -155,13 +171,34 @@ impl Grid {
                 other => other.to_string(),
             };
             if !text.trim().is_empty() {
-                cells.insert((r as u32 + r0, c as u32 + c0), text);
+                height = height.max(r + 1);
+                width = width.max(c + 1);
+                cells.insert((r, c), text);
             }
         }
-        let (height, width) = range.end().map(|(r, c)| (r + 1, c + 1)).unwrap_or((0, 0));
+        for d in &merges {
+            height = height.max((d.end.0 + 1).min(MAX_ROWS));
+            width = width.max((d.end.1 + 1).min(MAX_COLS));
+        }
+        // Regions may not overlap in Excel; a file whose regions cover more than the sheet read is
+        // broken, and the rest of its regions are ignored.
+        let mut merged_at = HashMap::new();
+        let mut budget = (MAX_ROWS * MAX_COLS) as usize;
+        'regions: for (i, d) in merges.iter().enumerate() {
+            for r in d.start.0..=d.end.0.min(MAX_ROWS - 1) {
+                for c in d.start.1..=d.end.1.min(MAX_COLS - 1) {
+                    if budget == 0 {
+                        break 'regions;
+                    }
+                    budget -= 1;
+                    merged_at.entry((r, c)).or_insert(i);
+                }
+            }
+        }
         Grid {
             cells,
             merges,
+            merged_at,
             height,
             width,
         }
@@ -171,9 +208,7 @@ impl Grid {
     }
     /// The merged region a cell lies in.
     fn region(&self, r: u32, c: u32) -> Option<&Dimensions> {
-        self.merges
-            .iter()
-            .find(|d| d.start.0 <= r && r <= d.end.0 && d.start.1 <= c && c <= d.end.1)
+        self.merged_at.get(&(r, c)).map(|i| &self.merges[*i])
     }
     /// The text shown at a cell: its own, or its merged region's.
     fn shown(&self, r: u32, c: u32) -> &str {
@@ -509,11 +544,19 @@ pub(crate) fn read_with_grid(
     let mut best: Option<(usize, ParsedWorkbook, Grid)> = None;
     let mut first_error = None;
     for name in wb.sheet_names() {
-        let Ok(range) = wb.worksheet_range(&name) else {
+        let merges = wb.merge_cells_by_sheet_name(&name).unwrap_or_default();
+        let mut found = Vec::new();
+        let Ok(mut reader) = wb.worksheet_cells_reader(&name) else {
             continue;
         };
-        let merges = wb.merge_cells_by_sheet_name(&name).unwrap_or_default();
-        let grid = Grid::from_range(&range, merges);
+        while let Ok(Some(cell)) = reader.next_cell() {
+            let (r, c) = cell.get_position();
+            if r < MAX_ROWS && c < MAX_COLS {
+                found.push(((r, c), Data::from(cell.get_value().clone())));
+            }
+        }
+        drop(reader);
+        let grid = Grid::from_cells(found, merges);
         match read_sheet(&name, &grid, variant) {
             Ok(p) => {
                 let score = p.layout.rows.len();
@@ -977,8 +1020,10 @@ fn add_row(
             row + 1
         ));
         let base = key.clone();
+        let taken: std::collections::HashSet<&str> =
+            b.items.iter().map(|i| i.key.as_str()).collect();
         let mut k = 2;
-        while b.items.iter().any(|i| i.key == key) {
+        while taken.contains(key.as_str()) {
             key = format!("{base}-{k}");
             k += 1;
         }
@@ -1081,6 +1126,18 @@ mod tests {
         assert_eq!(classify_column(&h(&["確認結果", "日付"])), Col::Date(1));
         assert_eq!(classify_column(&h(&["備考", ""])), Col::Note);
         assert_eq!(classify_column(&h(&["チェック項目", ""])), Col::Text);
+    }
+
+    #[test]
+    fn huge_merged_regions_are_indexed_within_the_sheet_read() {
+        let huge = Dimensions {
+            start: (0, 0),
+            end: (1_000_000, 16_000),
+        };
+        let grid = Grid::from_cells([((0, 0), Data::String("x".into()))], vec![huge; 50]);
+        assert_eq!(grid.merged_at.len(), (MAX_ROWS * MAX_COLS) as usize);
+        assert!(!grid.is_origin(3, 3));
+        assert!(grid.is_origin(0, 0));
     }
 
     #[test]

@@ -131,6 +131,37 @@ fn header_fields_and_answer_columns_are_found() {
 }
 
 #[test]
+fn a_cell_far_out_does_not_make_the_reader_walk_the_whole_sheet() {
+    let c = Catalog::builtin().unwrap();
+    let form = c.form("r7", Variant::Facility).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write(0, 0, &form.title).unwrap();
+    ws.write(1, 0, "【医療機関確認用】").unwrap();
+    ws.write(3, 0, "No.").unwrap();
+    ws.write(3, 1, "チェック項目").unwrap();
+    ws.write(3, 2, "確認結果").unwrap();
+    ws.write(3, 3, "備考").unwrap();
+    ws.write(4, 1, "1 体制構築").unwrap();
+    ws.write(5, 0, "(1)").unwrap();
+    ws.write(5, 1, "医療情報システム安全管理責任者を設置している。")
+        .unwrap();
+    ws.write(1_048_575, 16_383, "x").unwrap();
+    let bytes = wb.save_to_buffer().unwrap();
+    let p = import(&bytes, None);
+    assert_eq!(p.form.items.len(), 1);
+    assert_eq!(p.form.items[0].key, "1.1");
+    // The answers reader and the ledger reader refuse it rather than allocate the whole rectangle.
+    let c = Catalog::builtin().unwrap();
+    let form = c.form("r7", Variant::Facility).unwrap();
+    assert!(mamori_report::checklist_import::read_checklist_xlsx(&c, form, &bytes).is_err());
+    let e =
+        mamori_ledger::codec::parse_xlsx(mamori_ledger::Kind::parse("accounts").unwrap(), &bytes)
+            .unwrap_err();
+    assert!(e[0].to_string().contains("大きすぎて読めません"), "{e:?}");
+}
+
+#[test]
 fn a_merged_form_serves_every_facility_kind() {
     let c = Catalog::builtin().unwrap();
     let mut form = c.form("r7", Variant::Facility).unwrap().clone();
