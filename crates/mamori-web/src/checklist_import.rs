@@ -277,8 +277,7 @@ pub(crate) async fn import_preview(
     } else {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
     };
-    let edition_name = state
-        .catalog_of(org.id)
+    let edition_name = catalog
         .edition(&form.edition)
         .map(|e| e.name.clone())
         .unwrap_or_default();

@@ -778,19 +778,16 @@ pub async fn dashboard(
     let today = state.clock.today_jst();
     let answers = AnswerSet::new(state.store.answers(org.id, &nav.edition, variant).await?);
     let fy = state.fiscal_year(org.id, &nav.edition)?;
-    let edition_name = state
-        .catalog_of(org.id)
+    let edition_name = catalog
         .edition(&nav.edition)
         .map(|e| e.name.clone())
         .unwrap_or_default();
-    let other_forms = state
-        .catalog_of(org.id)
+    let other_forms = catalog
         .forms()
         .iter()
         .filter(|f| !(f.edition == nav.edition && f.variant == variant))
         .map(|f| {
-            let name = state
-                .catalog_of(org.id)
+            let name = catalog
                 .edition(&f.edition)
                 .map(|e| e.name.clone())
                 .unwrap_or_default();
@@ -1297,7 +1294,6 @@ pub async fn answer_submit(
         );
     }
     // Reload the answers so the row shows what is stored now.
-    let catalog = state.catalog_of(org.id);
     let lf = load_form(
         &state,
         &catalog,

@@ -402,7 +402,7 @@ pub async fn vendor_form_xlsx(
     let org_name = format!("{}（事業者：{name}）", org.name);
     Ok(mamori_report::checklist_xlsx(
         &mamori_report::ChecklistExport {
-            catalog: &state.catalog_of(org.id),
+            catalog: &catalog,
             form,
             org_name: &org_name,
             answers,
