@@ -246,6 +246,15 @@ pub fn read_checklist_xlsx(
     }
 }
 
+/// A mark cell without its mark: what follows (a date written beside it).
+fn strip_mark(s: &str) -> &str {
+    let t = s.trim_start();
+    match t.chars().next() {
+        Some(c) if "○〇◯✓✔レvVxX×1●".contains(c) => &t[c.len_utf8()..],
+        _ => t,
+    }
+}
+
 /// Reads the answers of an imported edition's `form` from its official workbook as filled in (by Mamori
 /// or by hand): the layout is recognised again, the items must be the form's (same numbers and texts),
 /// and each answer cell is read as the form writes it. All-or-nothing, like [`read_checklist_xlsx`].
@@ -313,8 +322,27 @@ pub fn read_official_answers(
         for rc in &layout.rounds {
             let column = format!("{}回目", rc.round);
             let result = cell(Some(rc.result));
-            let placeholder = result.contains("はい") && result.contains("いいえ");
-            let mut text = if placeholder { String::new() } else { result };
+            let mut text = match rc.no {
+                // Marked in the はい or いいえ column: the mark (○, ✓, 1 …) stands for the answer.
+                Some(nc) => {
+                    let no = cell(Some(nc));
+                    match (result.is_empty(), no.is_empty()) {
+                        (true, true) => String::new(),
+                        (false, false) => {
+                            errors.push(SheetError {
+                                row: excel_row,
+                                column: column.clone(),
+                                message: "「はい」と「いいえ」の両方に印があります".into(),
+                            });
+                            continue;
+                        }
+                        (false, true) => format!("はい{}", strip_mark(&result)),
+                        (true, false) => format!("いいえ{}", strip_mark(&no)),
+                    }
+                }
+                None if result.contains("はい") && result.contains("いいえ") => String::new(),
+                None => result,
+            };
             // Separate date and 目標日 columns are read as if written in the result cell.
             let date = cell(rc.date);
             if !text.is_empty() && !date.is_empty() {

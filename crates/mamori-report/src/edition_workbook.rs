@@ -72,11 +72,17 @@ impl Fingerprint {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoundColumns {
     pub round: u8,
-    /// はい／いいえ (with the date too when there is no date column).
+    /// はい／いいえ (with the date too when there is no date column); with `no`, the 「はい」 column to mark.
     pub result: u32,
+    /// A separate 「いいえ」 column: the form is marked ○ in one of the two.
+    #[serde(default)]
+    pub no: Option<u32>,
     pub date: Option<u32>,
     pub target_date: Option<u32>,
 }
+
+/// What is written in the 「はい」 or 「いいえ」 column of a form marked by columns.
+pub const MARK: &str = "○";
 
 /// A header field of the form (施設名, 記入者, 確認日 …) and the cell that takes its value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -398,6 +404,8 @@ fn variant_of_title(title: &str) -> Option<Variant> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Col {
     Result(u8),
+    /// A column headed just 「いいえ」 beside one headed 「はい」.
+    No(u8),
     Date(u8),
     TargetDate(u8),
     Note,
@@ -424,6 +432,9 @@ fn classify_column(headings: &[String]) -> Col {
         }
         if k.contains("目標") {
             return Col::TargetDate(round);
+        }
+        if k == "いいえ" {
+            return Col::No(round);
         }
         if k.contains("結果") || k.contains("回答") || k.contains("はい") {
             return Col::Result(round);
@@ -622,6 +633,7 @@ pub fn read_sheet(
                 rounds.entry(r).or_insert(RoundColumns {
                     round: r,
                     result: c,
+                    no: None,
                     date: None,
                     target_date: None,
                 });
@@ -651,6 +663,11 @@ pub fn read_sheet(
                     rc.target_date.get_or_insert(c);
                 }
             }
+            Col::No(r) => {
+                if let Some(rc) = rounds.get_mut(&r) {
+                    rc.no.get_or_insert(c);
+                }
+            }
             _ => {}
         }
     }
@@ -663,7 +680,7 @@ pub fn read_sheet(
         .filter(|(_, k)| {
             matches!(
                 k,
-                Col::Result(_) | Col::Date(_) | Col::TargetDate(_) | Col::Note
+                Col::Result(_) | Col::No(_) | Col::Date(_) | Col::TargetDate(_) | Col::Note
             )
         })
         .map(|(c, _)| c as u32)
@@ -1125,6 +1142,8 @@ mod tests {
         );
         assert_eq!(classify_column(&h(&["確認結果", "日付"])), Col::Date(1));
         assert_eq!(classify_column(&h(&["備考", ""])), Col::Note);
+        assert_eq!(classify_column(&h(&["2回目", "はい"])), Col::Result(2));
+        assert_eq!(classify_column(&h(&["2回目", "いいえ"])), Col::No(2));
         assert_eq!(classify_column(&h(&["チェック項目", ""])), Col::Text);
     }
 

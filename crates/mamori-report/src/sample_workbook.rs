@@ -17,14 +17,17 @@ pub enum SampleLayout {
     MergedSections,
     /// 項番 1-①, circled numbers; 1回目 and 2回目 each over 確認結果 | 確認日 | 目標日; notes with *.
     Circled,
+    /// Marked, not written: 1回目 and 2回目 each over はい | いいえ | 確認日 | 目標日 (○ in one of the two).
+    Marks,
 }
 
 impl SampleLayout {
-    pub const ALL: [SampleLayout; 4] = [
+    pub const ALL: [SampleLayout; 5] = [
         SampleLayout::Rounds,
         SampleLayout::Columns,
         SampleLayout::MergedSections,
         SampleLayout::Circled,
+        SampleLayout::Marks,
     ];
     pub fn id(self) -> &'static str {
         match self {
@@ -32,6 +35,7 @@ impl SampleLayout {
             SampleLayout::Columns => "columns",
             SampleLayout::MergedSections => "merged",
             SampleLayout::Circled => "circled",
+            SampleLayout::Marks => "marks",
         }
     }
     pub fn parse(s: &str) -> Option<SampleLayout> {
@@ -108,6 +112,7 @@ pub fn sample_workbook(
         SampleLayout::Columns => "Sheet1",
         SampleLayout::MergedSections => "確認用",
         SampleLayout::Circled => form.variant.label(),
+        SampleLayout::Marks => "様式",
     })?;
     let base = Format::new()
         .set_text_wrap()
@@ -158,6 +163,12 @@ pub fn sample_workbook(
             ws.write(r, 0, label)?;
             r += 1;
             ws.write(r, 0, "確認日：")?;
+            r += 1;
+        }
+        SampleLayout::Marks => {
+            ws.write(r, 4, format!("【{label}】"))?;
+            r += 1;
+            ws.write(r, 0, "施設名：")?;
             r += 1;
         }
     }
@@ -231,6 +242,27 @@ pub fn sample_workbook(
             r += 2;
             (1, 2, 3, 8)
         }
+        SampleLayout::Marks => {
+            ws.merge_range(r, 0, r + 1, 0, "No", &bold)?;
+            ws.merge_range(r, 1, r + 1, 1, "チェック項目", &bold)?;
+            ws.merge_range(r, 2, r, 5, "1回目", &bold)?;
+            ws.merge_range(r, 6, r, 9, "2回目", &bold)?;
+            for (c, h) in [
+                (2, "はい"),
+                (3, "いいえ"),
+                (4, "確認日"),
+                (5, "目標日"),
+                (6, "はい"),
+                (7, "いいえ"),
+                (8, "確認日"),
+                (9, "目標日"),
+            ] {
+                ws.write_with_format(r + 1, c, h, &bold)?;
+            }
+            ws.merge_range(r, 10, r + 1, 10, "備考", &bold)?;
+            r += 2;
+            (1, 2, 4, 10)
+        }
     };
     let _ = per_round;
     let width: u16 = note_col + 1;
@@ -265,8 +297,10 @@ pub fn sample_workbook(
                     ws, catalog, form, layout, row, r, text_col, result_col, note_col, &cell,
                 )?;
                 r += 1;
-                if matches!(layout, SampleLayout::MergedSections | SampleLayout::Circled)
-                    && let Some(n) = &row.item.note
+                if matches!(
+                    layout,
+                    SampleLayout::MergedSections | SampleLayout::Circled | SampleLayout::Marks
+                ) && let Some(n) = &row.item.note
                 {
                     ws.merge_range(r, text_col, r, width - 1, n, &base)?;
                     r += 1;
@@ -336,7 +370,7 @@ fn write_item(
             };
             ws.write_with_format(r, text_col, &t, cell)?;
         }
-        SampleLayout::Circled => {
+        SampleLayout::Circled | SampleLayout::Marks => {
             ws.write_with_format(r, 0, &number, cell)?;
             ws.write_with_format(r, text_col, &text, cell)?;
         }

@@ -115,6 +115,31 @@ fn write_answer(
     a: &Answer,
 ) {
     let target = (a.answer == Choice::No).then_some(a.target_date).flatten();
+    if let Some(no) = rc.no {
+        // Marked in the はい or いいえ column; the dates in their columns, or beside the mark.
+        let col = if a.answer == Choice::No {
+            no
+        } else {
+            rc.result
+        };
+        let mut mark = crate::edition_workbook::MARK.to_string();
+        match rc.date {
+            Some(dc) => {
+                out.insert((row, dc), wareki(a.checked_on));
+            }
+            None => mark.push_str(&format!("\n（{}）", wareki(a.checked_on))),
+        }
+        if let Some(t) = target {
+            match rc.target_date {
+                Some(tc) => {
+                    out.insert((row, tc), wareki(t));
+                }
+                None => mark.push_str(&format!("\n目標日：{}", wareki(t))),
+            }
+        }
+        out.insert((row, col), mark);
+        return;
+    }
     match rc.date {
         Some(dc) => {
             let mut result = a.answer.label().to_string();

@@ -349,7 +349,7 @@ enum DevCommand {
         edition: String,
         #[arg(long, default_value = "facility")]
         variant: String,
-        /// rounds / columns / merged / circled
+        /// rounds / columns / merged / circled / marks
         #[arg(long, default_value = "circled")]
         layout: String,
         /// 書き出す様式の種類を変える（例：merged で医療機関・薬局確認用として書き出す）
@@ -878,8 +878,9 @@ async fn run(cli: Cli) -> Result<()> {
             if let Some(t) = title {
                 form.title = t;
             }
-            let layout = mamori_report::sample_workbook::SampleLayout::parse(&layout)
-                .context("--layout は rounds / columns / merged / circled のいずれかです")?;
+            let layout = mamori_report::sample_workbook::SampleLayout::parse(&layout).context(
+                "--layout は rounds / columns / merged / circled / marks のいずれかです",
+            )?;
             let bytes = mamori_report::sample_workbook::sample_workbook(&catalog, &form, layout)?;
             std::fs::write(&out, bytes)
                 .with_context(|| format!("{} に書き込めません", out.display()))?;

@@ -88,7 +88,10 @@ fn builtin_editions_in_every_layout_read_back_exactly() {
             assert!(p.ambiguities.is_empty(), "{ctx}: {:?}", p.ambiguities);
             if matches!(
                 layout,
-                SampleLayout::Rounds | SampleLayout::MergedSections | SampleLayout::Circled
+                SampleLayout::Rounds
+                    | SampleLayout::MergedSections
+                    | SampleLayout::Circled
+                    | SampleLayout::Marks
             ) {
                 assert_eq!(p.layout.rounds.len(), 2, "{ctx}: two rounds");
             }
@@ -289,8 +292,23 @@ fn filling_changes_only_the_answer_cells() {
         for place in &p.layout.rows {
             let id = format!("r8.merged.{}", place.key);
             let a = set.get(&id, place.target, 1).unwrap();
-            let first = after.get(&(place.row, rc.result)).unwrap();
-            assert!(first.starts_with(a.answer.label()), "{layout:?}: {first}");
+            let first = match rc.no {
+                // Marked: ○ in the はい or the いいえ column, the other left blank.
+                Some(no) => {
+                    let (marked, blank) = if a.answer == Choice::No {
+                        (no, rc.result)
+                    } else {
+                        (rc.result, no)
+                    };
+                    assert!(!after.contains_key(&(place.row, blank)), "{layout:?}");
+                    after.get(&(place.row, marked)).unwrap()
+                }
+                None => {
+                    let first = after.get(&(place.row, rc.result)).unwrap();
+                    assert!(first.starts_with(a.answer.label()), "{layout:?}: {first}");
+                    first
+                }
+            };
             match rc.date {
                 Some(dc) => assert_eq!(after.get(&(place.row, dc)).unwrap(), "令和8年6月1日"),
                 None => assert!(first.contains("令和8年6月1日")),
