@@ -335,6 +335,19 @@ async fn upload_preview_confirm_answer_and_fill_the_official_file() {
         again.text()
     );
 
+    // The PDF of the form and the inspection pack use the new edition too.
+    let pdf = get(&app.router, "/checklists/r8/merged/export.pdf", &admin).await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert!(pdf.body.starts_with(b"%PDF"));
+    if let Some(text) = pdf_text(&pdf.body) {
+        assert!(
+            text.contains("事業者との責任分界を契約書等で明確にしている"),
+            "{text}"
+        );
+    }
+    let pack = get(&app.router, "/pack.pdf?edition=r8", &admin).await;
+    assert_eq!(pack.status, StatusCode::OK, "{}", pack.text());
+
     // The import is recorded; another import of r8 replaces it only when confirmed.
     let html = get(&app.router, "/editions", &admin).await.text();
     assert!(html.contains("厚生労働省の Excel から取り込み") && html.contains("使用中"));
