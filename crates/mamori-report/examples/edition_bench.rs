@@ -1,5 +1,5 @@
 //! Times reading an edition from a workbook and filling it, beside calamine reading the same sheet's cells
-//! (the floor: what any xlsx reader must do) and a plain copy of the file. Prints p50 over RUNS.
+//! (the floor: what any xlsx reader must do). Prints p50 over RUNS.
 //! Usage: cargo run --release -p mamori-report --example edition_bench -- [RUNS] [ITEMS]
 
 use std::collections::BTreeMap;
@@ -51,8 +51,8 @@ fn main() {
     }
     println!("runs {runs}, p50; machine: see README (2 cores)");
     println!(
-        "{:<28} {:>6} {:>9} {:>11} {:>9} {:>9} {:>9}",
-        "form / layout", "rows", "import ms", "calamine ms", "ratio", "fill ms", "copy ms"
+        "{:<28} {:>6} {:>9} {:>11} {:>9} {:>9}",
+        "form / layout", "rows", "import ms", "calamine ms", "ratio", "fill ms"
     );
     for (name, form) in [("R7 医療機関確認用", &r7), ("合成 (items)", &big)] {
         for layout in SampleLayout::ALL {
@@ -90,21 +90,14 @@ fn main() {
                 },
                 runs,
             );
-            let copy = p50(
-                || {
-                    std::hint::black_box(bytes.clone());
-                },
-                runs,
-            );
             println!(
-                "{:<28} {:>6} {:>9.2} {:>11.2} {:>8.2}× {:>9.2} {:>9.3}",
+                "{:<28} {:>6} {:>9.2} {:>11.2} {:>8.2}× {:>9.2}",
                 format!("{name} {}", layout.id()).replace("(items)", &format!("{items}")),
                 parsed.layout.rows.len(),
                 ms(import),
                 ms(floor),
                 import.as_secs_f64() / floor.as_secs_f64(),
-                ms(fill),
-                ms(copy)
+                ms(fill)
             );
         }
     }
