@@ -139,7 +139,7 @@ fn refuse<T>(m: impl Into<String>) -> Result<T, WorkbookError> {
 }
 
 /// The cells of one sheet by absolute (row, col), with its merged regions.
-pub struct Grid {
+pub(crate) struct Grid {
     cells: HashMap<(u32, u32), String>,
     merges: Vec<Dimensions>,
     /// Each covered cell's merged region (index into `merges`).
@@ -594,7 +594,7 @@ struct Builder {
 }
 
 /// Reads the checklist on one sheet.
-pub fn read_sheet(
+pub(crate) fn read_sheet(
     sheet: &str,
     grid: &Grid,
     given: Option<Variant>,
