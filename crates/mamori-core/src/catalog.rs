@@ -525,7 +525,11 @@ impl Catalog {
                     return bad(format!("{}: 有無の項目の位置が不正です", item.id));
                 }
             }
-            if form.variant != Variant::Vendor && form.gate_item().is_none() {
+            // An imported form without the gate item is still usable (its preview says the item is missing).
+            if form.variant != Variant::Vendor
+                && form.gate_item().is_none()
+                && !self.is_imported(&form.edition)
+            {
                 return bad(format!(
                     "{} {} に有無の項目がありません",
                     form.edition, form.variant

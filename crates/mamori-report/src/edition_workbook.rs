@@ -841,8 +841,10 @@ pub(crate) fn read_sheet(
             number = Some((s, n, num.to_string()));
             text = rest.to_string();
         }
-        let gate = section.as_deref() == Some("gate")
-            || (section.is_none() && key_text(&text).contains("医療情報システムを導入"));
+        // The vendor form has no gate: an item there is read as an ordinary item of its section.
+        let gate = variant != Variant::Vendor
+            && (section.as_deref() == Some("gate")
+                || (section.is_none() && key_text(&text).contains("医療情報システムを導入")));
         if number.is_none() && !gate {
             // Not an item: a deadline block (○令和5年度中), a caption, or a stray text.
             if !text.ends_with('。') {

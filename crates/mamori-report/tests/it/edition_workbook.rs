@@ -165,6 +165,64 @@ fn a_cell_far_out_does_not_make_the_reader_walk_the_whole_sheet() {
 }
 
 #[test]
+fn forms_without_the_gate_item_still_become_editions() {
+    use mamori_report::edition_import::{Upload, draft};
+    let c = Catalog::builtin().unwrap();
+    let mut form = r8_like(&c);
+    form.items.retain(|i| !i.gate);
+    let bytes = sample_workbook(&c, &form, SampleLayout::Rounds).unwrap();
+    let d = draft(
+        &c,
+        "r8",
+        2026,
+        None,
+        &[Upload {
+            file_name: "001716187.xlsx".into(),
+            bytes,
+        }],
+    )
+    .unwrap();
+    let f = d.form(Variant::Merged).unwrap();
+    assert!(
+        f.ambiguities
+            .iter()
+            .any(|a| a.contains("医療情報システムを導入、運用している。"))
+    );
+    let ed = d.to_edition(&c, NaiveDate::from_ymd_opt(2026, 7, 1).unwrap());
+    let org = c.with_imported(&[ed]).unwrap();
+    assert!(
+        org.form("r8", Variant::Merged)
+            .unwrap()
+            .gate_item()
+            .is_none()
+    );
+    // A vendor workbook with a 医療情報システムの有無 section reads its row as an ordinary item (the
+    // vendor form has no gate), and the edition is valid.
+    let mut vendor = c.form("r7", Variant::Vendor).unwrap().clone();
+    let mut gate = c.form("r7", Variant::Facility).unwrap().items[0].clone();
+    gate.gate = false;
+    vendor.items.insert(0, gate);
+    let bytes = sample_workbook(&c, &vendor, SampleLayout::Columns).unwrap();
+    let p = import(&bytes, None);
+    assert_eq!(p.form.variant, Variant::Vendor);
+    let row = p.form.items.iter().find(|i| i.section == "gate").unwrap();
+    assert!(!row.gate);
+    let d = draft(
+        &c,
+        "r8",
+        2026,
+        None,
+        &[Upload {
+            file_name: "001716188.xlsx".into(),
+            bytes,
+        }],
+    )
+    .unwrap();
+    c.with_imported(&[d.to_edition(&c, NaiveDate::from_ymd_opt(2026, 7, 1).unwrap())])
+        .unwrap();
+}
+
+#[test]
 fn a_merged_form_serves_every_facility_kind() {
     let c = Catalog::builtin().unwrap();
     let mut form = c.form("r7", Variant::Facility).unwrap().clone();
