@@ -995,7 +995,11 @@ async fn carry_over(
     if !catalog.is_imported(&form.edition) {
         return Ok(out);
     }
-    let mut previous: HashMap<(String, Variant), AnswerSet> = HashMap::new();
+    type Previous = (
+        AnswerSet,
+        std::collections::BTreeMap<String, serde_json::Value>,
+    );
+    let mut previous: HashMap<(String, Variant), Previous> = HashMap::new();
     for (item, target) in form.rows() {
         let pred = catalog
             .predecessor(&item.id)
@@ -1025,10 +1029,14 @@ async fn carry_over(
                 .store
                 .answers(org.id, &prev_edition, prev_variant)
                 .await?;
-            previous.insert(key.clone(), AnswerSet::new(answers));
+            let evidence = state
+                .store
+                .answer_evidence(org.id, &prev_edition, prev_variant)
+                .await?;
+            previous.insert(key.clone(), (AnswerSet::new(answers), evidence));
         }
         let prev_id = format!("{prev_edition}.{}.{}", prev_variant.id(), pred.key);
-        let set = &previous[&key];
+        let (set, evidence) = &previous[&key];
         // The same target; or the one target the previous item had (an item moved to 全般, or split).
         let prev_target = if pred.has_target(target) {
             target
@@ -1048,6 +1056,23 @@ async fn carry_over(
             let mut p = format!("{name} {}：{}", pred.label(), a.display());
             if !a.note.is_empty() {
                 p.push_str(&format!("　備考：{}", a.note));
+            }
+            // What the ledgers said when that answer was saved.
+            if let Some(e) = evidence.get(&format!("{prev_id}/{}/{}", a.target.id(), a.round)) {
+                let verdict = match e.get("verdict").and_then(|v| v.as_str()) {
+                    Some("yes") => "はい",
+                    Some("no") => "いいえ",
+                    _ => "判断材料不足",
+                };
+                let reasons: Vec<&str> = e
+                    .get("reasons")
+                    .and_then(|r| r.as_array())
+                    .map(|r| r.iter().filter_map(|x| x.as_str()).collect())
+                    .unwrap_or_default();
+                p.push_str(&format!("　回答時の台帳からの判断：{verdict}"));
+                if !reasons.is_empty() {
+                    p.push_str(&format!("（{}）", reasons.join("／")));
+                }
             }
             carry.proposal = Some(p);
         }

@@ -242,6 +242,10 @@ async fn upload_preview_confirm_answer_and_fill_the_official_file() {
         "{html}"
     );
     assert!(html.contains("院長が兼任"));
+    assert!(
+        html.contains("回答時の台帳からの判断："),
+        "the evidence saved with last year's answer"
+    );
     // The dashboard now uses 令和8年度's own edition and its merged form.
     let html = get(&app.router, "/dashboard", &admin).await.text();
     assert!(!html.contains("まだ登録されていない"));
