@@ -5,6 +5,30 @@
 use mamori_core::catalog::{Catalog, Form, Item, Target, Variant};
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
 
+/// A plausible next edition as a merged 医療機関・薬局確認用: R7's items with the password item's text changed,
+/// the last item of section 3 gone and a new 3(4) (責任分界). For tests and trials, not MHLW's text.
+pub fn next_edition_sample(catalog: &Catalog) -> Form {
+    let mut form = catalog
+        .form("r7", Variant::Facility)
+        .expect("the built-in catalog has R7")
+        .clone();
+    form.variant = Variant::Merged;
+    form.title = "医療機関・薬局におけるサイバーセキュリティ対策チェックリスト（令和8年度）".into();
+    form.items.retain(|i| i.key != "3.4");
+    if let Some(pw) = form.items.iter_mut().find(|i| i.key == "2.7") {
+        pw.text =
+            "パスワードは英数字、記号が混在した8文字以上とし、使い回しを禁止している。".into();
+        pw.note = None;
+    }
+    if let Some(mut new) = form.items.iter().find(|i| i.key == "3.3").cloned() {
+        new.key = "3.4".into();
+        new.number = "(4)".into();
+        new.text = "事業者との責任分界を契約書等で明確にしている。".into();
+        form.items.push(new);
+    }
+    form
+}
+
 /// Layouts seen (or plausible) in MHLW's forms so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SampleLayout {

@@ -205,6 +205,19 @@ pub(crate) async fn upload(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
         }
     };
+    let id = save_draft(&state, org.id, &d, &uploads, &session.user.login).await?;
+    Ok(Redirect::to(&format!("/editions/imports/{id}")).into_response())
+}
+
+/// Keeps a draft as a pending import with its workbooks and their provenance (file name, SHA-256, size,
+/// the match with the known official files). Returns the import's number.
+pub async fn save_draft(
+    state: &AppState,
+    org_id: i64,
+    d: &EditionDraft,
+    uploads: &[Upload],
+    actor: &str,
+) -> Result<i64, mamori_store::StoreError> {
     let files: Vec<serde_json::Value> = d
         .forms
         .iter()
@@ -216,26 +229,26 @@ pub(crate) async fn upload(
             })
         })
         .collect();
+    // Drafts hold one form per upload, in upload order.
     let workbooks: Vec<(String, Vec<u8>)> = d
         .forms
         .iter()
-        .zip(&uploads)
+        .zip(uploads)
         .map(|(f, u)| (f.form.variant.id().to_string(), u.bytes.clone()))
         .collect();
-    let id = state
+    state
         .store
         .create_edition_import(
-            org.id,
+            org_id,
             &d.edition,
             d.fiscal_year,
-            &serde_json::to_string(&d).expect("drafts serialise"),
+            &serde_json::to_string(d).expect("drafts serialise"),
             &serde_json::to_string(&files).expect("json"),
             &workbooks,
-            &session.user.login,
+            actor,
             state.clock.now(),
         )
-        .await?;
-    Ok(Redirect::to(&format!("/editions/imports/{id}")).into_response())
+        .await
 }
 
 /// The checks of the upload form, then the workbooks read into a draft.

@@ -815,38 +815,10 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("--dry-run のため保存していません");
                 return Ok(());
             }
-            let files_json: Vec<serde_json::Value> = draft
-                .forms
-                .iter()
-                .map(|f| {
-                    serde_json::json!({
-                        "variant": f.form.variant.id(), "file_name": f.provenance.file_name,
-                        "sha256": f.provenance.fingerprint.sha256, "bytes": f.provenance.fingerprint.bytes,
-                        "official": f.provenance.fingerprint.official, "verdict": f.provenance.verdict,
-                    })
-                })
-                .collect();
-            let workbooks: Vec<(String, Vec<u8>)> = draft
-                .forms
-                .iter()
-                .zip(&uploads)
-                .map(|(f, u)| (f.form.variant.id().to_string(), u.bytes.clone()))
-                .collect();
+            let id = mamori_web::editions::save_draft(&state, org.id, &draft, &uploads, &u.login)
+                .await?;
             let data = serde_json::to_string(&draft)?;
             let now = Clock::system().now();
-            let id = state
-                .store
-                .create_edition_import(
-                    org.id,
-                    &edition,
-                    fiscal_year,
-                    &data,
-                    &serde_json::to_string(&files_json)?,
-                    &workbooks,
-                    &u.login,
-                    now,
-                )
-                .await?;
             state
                 .store
                 .confirm_edition_import(org.id, id, &data, &u.login, now)

@@ -32,21 +32,8 @@ async fn session_at(store: &Store, login: &str, at: DateTime<Utc>) -> String {
     format!("mamori_session={token}")
 }
 
-/// A plausible 令和8年度 merged form: R7's items, one text changed, one item added, the last removed.
 fn r8_like(c: &Catalog) -> Form {
-    let mut form = c.form("r7", Variant::Facility).unwrap().clone();
-    form.variant = Variant::Merged;
-    form.title = "医療機関・薬局におけるサイバーセキュリティ対策チェックリスト（令和8年度）".into();
-    form.items.retain(|i| i.key != "3.4");
-    let pw = form.items.iter_mut().find(|i| i.key == "2.7").unwrap();
-    pw.text = "パスワードは英数字、記号が混在した8文字以上とし、使い回しを禁止している。".into();
-    pw.note = None;
-    let mut new = form.items.iter().find(|i| i.key == "3.3").unwrap().clone();
-    new.key = "3.4".into();
-    new.number = "(4)".into();
-    new.text = "事業者との責任分界を契約書等で明確にしている。".into();
-    form.items.push(new);
-    form
+    mamori_report::sample_workbook::next_edition_sample(c)
 }
 
 fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
