@@ -475,6 +475,22 @@ impl Catalog {
         Ok(c)
     }
 
+    /// This catalog without an imported edition (and its links): what importing that edition again is read
+    /// against. Built-in editions stay.
+    pub fn without_imported(&self, edition: &str) -> Catalog {
+        if !self.is_imported(edition) {
+            return self.clone();
+        }
+        let mut c = self.clone();
+        c.editions.retain(|e| e.id != edition);
+        c.forms.retain(|f| f.edition != edition);
+        c.imported.retain(|e| e != edition);
+        let prefix = format!("{edition}.");
+        c.links
+            .retain(|(from, to)| !from.starts_with(&prefix) && !to.starts_with(&prefix));
+        c
+    }
+
     /// Whether an edition was imported from a workbook (rather than built in).
     pub fn is_imported(&self, edition: &str) -> bool {
         self.imported.iter().any(|e| e == edition)

@@ -307,16 +307,15 @@ pub fn read_official_answers(
         let notes = cell(layout.note_col);
         let mut by_round: HashMap<u8, Vec<&str>> = HashMap::new();
         for line in notes.lines() {
+            use crate::workbook_fill::round_mark;
             let round = if several_rounds {
                 (2..=9u8)
-                    .find(|r| line.starts_with(&format!("（{r}回目）")))
+                    .find(|r| line.starts_with(&round_mark(*r)))
                     .unwrap_or(1)
             } else {
                 1
             };
-            let text = line
-                .strip_prefix(&format!("（{round}回目）"))
-                .unwrap_or(line);
+            let text = line.strip_prefix(&round_mark(round)).unwrap_or(line);
             by_round.entry(round).or_default().push(text);
         }
         for rc in &layout.rounds {

@@ -17,6 +17,17 @@ use crate::edition_workbook::{Fingerprint, LayoutMap, WorkbookError, read_editio
 pub struct Provenance {
     pub file_name: String,
     pub fingerprint: Fingerprint,
+}
+
+/// A workbook's provenance as kept with its import (and in the audit trail): which form it held, its name,
+/// SHA-256, size and the match with the known official files.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProvenanceRecord<'a> {
+    pub variant: Variant,
+    pub file_name: &'a str,
+    pub sha256: &'a str,
+    pub bytes: u64,
+    pub official: Option<&'a str>,
     /// 「公式ファイルと一致：…」 or 「既知のファイルと一致しません…」.
     pub verdict: String,
 }
@@ -121,7 +132,6 @@ pub fn draft(
             ));
         }
         let fingerprint = Fingerprint::of(&up.bytes);
-        let verdict = fingerprint.verdict();
         let mut form = parsed.form;
         form.edition = edition.to_string();
         for item in &mut form.items {
@@ -139,7 +149,6 @@ pub fn draft(
             provenance: Provenance {
                 file_name: up.file_name.clone(),
                 fingerprint,
-                verdict,
             },
             previous: prev.map(|p| (p.edition.clone(), p.variant)),
             links,
@@ -261,6 +270,21 @@ impl EditionDraft {
             forms,
             links,
         }
+    }
+
+    /// The provenance of every workbook of the draft.
+    pub fn provenance(&self) -> Vec<ProvenanceRecord<'_>> {
+        self.forms
+            .iter()
+            .map(|f| ProvenanceRecord {
+                variant: f.form.variant,
+                file_name: &f.provenance.file_name,
+                sha256: &f.provenance.fingerprint.sha256,
+                bytes: f.provenance.fingerprint.bytes,
+                official: f.provenance.fingerprint.official.as_deref(),
+                verdict: f.provenance.fingerprint.verdict(),
+            })
+            .collect()
     }
 
     pub fn form(&self, variant: Variant) -> Option<&DraftForm> {

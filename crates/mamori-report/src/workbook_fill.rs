@@ -16,7 +16,7 @@ use zip::ZipArchive;
 use zip::write::{SimpleFileOptions, ZipWriter};
 
 use crate::edition_workbook::{LayoutMap, WorkbookError};
-use crate::{NOTE_ROUND2, result_cell};
+use crate::result_cell;
 
 fn broken<T>(what: impl std::fmt::Display) -> Result<T, WorkbookError> {
     Err(WorkbookError::Refused(format!(
@@ -53,6 +53,11 @@ pub fn parse_ref(r: &str) -> Option<(u32, u32)> {
     }
     let row: u32 = digits.parse().ok()?;
     (row > 0).then(|| (row - 1, col - 1))
+}
+
+/// How the 備考 cell marks a note of a later round: 「（2回目）」 (as [`crate::NOTE_ROUND2`]), 「（3回目）」 ….
+pub fn round_mark(round: u8) -> String {
+    format!("（{round}回目）")
 }
 
 /// The cells to write for a form's answers: (row, col) → text.
@@ -94,8 +99,7 @@ pub fn answer_cells(
             write_answer(&mut out, place.row, rc, a);
             if !a.note.is_empty() {
                 notes.push(if rc.round > 1 && several_rounds {
-                    format!("{NOTE_ROUND2}{}", a.note)
-                        .replace("2回目", &format!("{}回目", rc.round))
+                    format!("{}{}", round_mark(rc.round), a.note)
                 } else {
                     a.note.clone()
                 });

@@ -183,13 +183,8 @@ pub(crate) async fn upload(
         return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::ManageSettings).map_err(PageError::forbidden)?;
-    let catalog = state.catalog_of(org.id);
     // Importing an edition again (a replaced MHLW file): read it against the catalog without it.
-    let base = if catalog.is_imported(&edition) {
-        state.builtin.clone()
-    } else {
-        catalog
-    };
+    let base = state.catalog_of(org.id).without_imported(&edition);
     let result = read_uploads(&base, &edition, &fiscal_year, &variant, &uploads);
     let d = match result {
         Ok(d) => d,
@@ -218,17 +213,6 @@ pub async fn save_draft(
     uploads: &[Upload],
     actor: &str,
 ) -> Result<i64, mamori_store::StoreError> {
-    let files: Vec<serde_json::Value> = d
-        .forms
-        .iter()
-        .map(|f| {
-            serde_json::json!({
-                "variant": f.form.variant.id(), "file_name": f.provenance.file_name,
-                "sha256": f.provenance.fingerprint.sha256, "bytes": f.provenance.fingerprint.bytes,
-                "official": f.provenance.fingerprint.official, "verdict": f.provenance.verdict,
-            })
-        })
-        .collect();
     // Drafts hold one form per upload, in upload order.
     let workbooks: Vec<(String, Vec<u8>)> = d
         .forms
@@ -243,7 +227,7 @@ pub async fn save_draft(
             &d.edition,
             d.fiscal_year,
             &serde_json::to_string(d).expect("drafts serialise"),
-            &serde_json::to_string(&files).expect("json"),
+            &serde_json::to_string(&d.provenance()).expect("provenance serialises"),
             &workbooks,
             actor,
             state.clock.now(),
@@ -446,7 +430,7 @@ fn preview_forms(catalog: &Catalog, d: &EditionDraft) -> Vec<PreviewForm> {
                 title: f.form.title.clone(),
                 file_name: f.provenance.file_name.clone(),
                 sha256: f.provenance.fingerprint.sha256.clone(),
-                verdict: f.provenance.verdict.clone(),
+                verdict: f.provenance.fingerprint.verdict(),
                 official: f.provenance.fingerprint.official.is_some(),
                 previous: prev
                     .map(|p| {
@@ -554,15 +538,8 @@ pub(crate) async fn confirm(
             "この取り込みは確認待ちではありません（確定済みか、破棄されています）",
         ));
     }
-    let catalog = state.catalog_of(org.id);
-    // The edition being replaced is not a "previous" edition of itself.
-    if catalog.edition(&d.edition).is_ok() && !catalog.is_imported(&d.edition) {
-        return Err(PageError::new(
-            StatusCode::CONFLICT,
-            "確定できません",
-            format!("版「{}」は Mamori に内蔵の版です", d.edition),
-        ));
-    }
+    // Links are to the previous edition, never to an earlier import of this one.
+    let base = state.catalog_of(org.id).without_imported(&d.edition);
     for f in &mut d.forms {
         let prefix = format!("link.{}.", f.form.variant.id());
         let choices: HashMap<String, Option<String>> = fields
@@ -572,15 +549,9 @@ pub(crate) async fn confirm(
                     .map(|key| (key.to_string(), (!v.is_empty()).then(|| v.clone())))
             })
             .collect();
-        f.relink(&catalog, &choices);
+        f.relink(&base, &choices);
     }
-    // Check the result builds before anything is stored.
-    let base = if catalog.is_imported(&d.edition) {
-        // Re-importing an edition: link against the catalog without it.
-        (*state.builtin).clone()
-    } else {
-        (*catalog).clone()
-    };
+    // Check the result builds before anything is stored (a built-in edition's id is refused here too).
     base.with_imported(&[d.to_edition(&base, state.clock.today_jst())])
         .map_err(|e| {
             PageError::new(

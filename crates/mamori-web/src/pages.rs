@@ -1133,8 +1133,8 @@ fn checklist_page(
             }
         }
     }
-    let edition_name = state
-        .catalog_of(org.id)
+    let edition_name = lf
+        .catalog
         .edition(&lf.form.edition)
         .map(|e| e.name.clone())
         .unwrap_or_default();
@@ -1412,6 +1412,9 @@ async fn filled_official_workbook(
     form: &ChecklistForm,
     answers: &AnswerSet,
 ) -> Result<Option<Vec<u8>>, PageError> {
+    if !state.catalog_of(org.id).is_imported(&form.edition) {
+        return Ok(None);
+    }
     let Some(imp) = state
         .store
         .confirmed_editions(org.id)

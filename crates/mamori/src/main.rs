@@ -316,9 +316,9 @@ enum CatalogCommand {
         /// 版の ID（英小文字と数字。例：r8）
         #[arg(long)]
         edition: String,
-        /// 年度（西暦。例：2026）
+        /// 年度（西暦。例：2026）。読めない値は取り込みと同じ日本語のメッセージで断ります
         #[arg(long)]
-        fiscal_year: i32,
+        fiscal_year: String,
         /// 様式（merged / facility / pharmacy / vendor）。省略するとファイルから判断します
         #[arg(long)]
         variant: Option<String>,
@@ -742,12 +742,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
             let org = store.org(u.org_id).await?;
             let state = AppState::new(store, catalog()?, Clock::system());
-            let catalog = state.catalog_for(org.id).await?;
-            let base = if catalog.is_imported(&edition) {
-                state.builtin.clone()
-            } else {
-                catalog.clone()
-            };
+            let base = state.catalog_for(org.id).await?.without_imported(&edition);
             let mut uploads = Vec::new();
             for f in &files {
                 uploads.push(mamori_report::edition_import::Upload {
@@ -762,7 +757,7 @@ async fn run(cli: Cli) -> Result<()> {
             let draft = mamori_web::editions::read_uploads(
                 &base,
                 &edition,
-                &fiscal_year.to_string(),
+                &fiscal_year,
                 variant.as_deref().unwrap_or(""),
                 &uploads,
             )
@@ -777,7 +772,7 @@ async fn run(cli: Cli) -> Result<()> {
                     f.form.title
                 );
                 println!("  SHA-256 {}", f.provenance.fingerprint.sha256);
-                println!("  {}", f.provenance.verdict);
+                println!("  {}", f.provenance.fingerprint.verdict());
                 println!(
                     "  区分 {}・項目 {}・回答する行 {}・注記 {}；シート「{}」、{}回分の確認結果の列",
                     f.form.section_ids().len(),

@@ -698,7 +698,13 @@ fn a_draft_links_to_the_previous_edition_and_becomes_an_edition() {
     .unwrap();
     let merged = d.form(Variant::Merged).unwrap();
     assert_eq!(merged.previous, Some(("r7".into(), Variant::Facility)));
-    assert!(merged.provenance.verdict.starts_with(OFFICIAL_MISMATCH));
+    assert!(
+        merged
+            .provenance
+            .fingerprint
+            .verdict()
+            .starts_with(OFFICIAL_MISMATCH)
+    );
     assert_eq!(merged.change_of("2.6"), Change::Same);
     assert_eq!(merged.change_of("2.7"), Change::Changed);
     assert_eq!(merged.change_of("3.4"), Change::New);
@@ -760,4 +766,8 @@ fn a_draft_links_to_the_previous_edition_and_becomes_an_edition() {
     );
     // The organisation's catalog only: the built-in one is unchanged.
     assert!(c.edition("r8").is_err());
+    // Importing r8 again is read against the catalog without it; built-in editions cannot be dropped.
+    let again = org.without_imported("r8");
+    assert!(again.edition("r8").is_err() && again.successor("r7.facility.2.6").is_none());
+    assert!(org.without_imported("r7").edition("r7").is_ok());
 }
