@@ -110,7 +110,7 @@ pub fn parse_csv(kind: Kind, bytes: &[u8]) -> Result<Parsed, Vec<ImportError>> {
     let mut records = Vec::new();
     for (i, r) in reader.records().enumerate() {
         match r {
-            Ok(r) => records.push(r.iter().map(str::to_string).collect::<Vec<_>>()),
+            Ok(r) => records.push(r.iter().map(|v| unguard_formula(v).to_string()).collect()),
             Err(e) => {
                 return Err(vec![ImportError {
                     row: e.position().map(|p| p.line() as usize).unwrap_or(i + 1),
@@ -152,12 +152,8 @@ pub fn sheet_too_large<RS: std::io::Read + std::io::Seek>(
 
 /// Reads an xlsx ledger: the first sheet whose rows hold a header row of this ledger.
 pub fn parse_xlsx(kind: Kind, bytes: &[u8]) -> Result<Parsed, Vec<ImportError>> {
-    use calamine::{Data, Reader, Xlsx};
-    let mut book = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| {
-        vec![file_error(format!(
-            "Excel（xlsx）ファイルとして読めません: {e}"
-        ))]
-    })?;
+    use calamine::{Data, Reader};
+    let mut book = crate::xlsx_guard::open(bytes).map_err(|e| vec![file_error(e)])?;
     let names = book.sheet_names().to_vec();
     let mut last_errors = vec![file_error(format!(
         "{}の見出し行がどのシートにも見つかりません",
@@ -339,6 +335,27 @@ fn parse_table(kind: Kind, records: &[Vec<String>]) -> Result<Parsed, Vec<Import
     })
 }
 
+/// Characters that make a spreadsheet read a CSV cell as a formula (OWASP, "CSV injection").
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A value as written into a CSV cell: one that a spreadsheet would run as a formula gets a leading `'`
+/// (host names and account names come from agents and other people's files).
+pub fn guard_formula(v: &str) -> std::borrow::Cow<'_, str> {
+    if v.starts_with(FORMULA_STARTS) {
+        format!("'{v}").into()
+    } else {
+        v.into()
+    }
+}
+
+/// The value [`guard_formula`] wrote, read back (Mamori's own CSV re-imports unchanged).
+fn unguard_formula(v: &str) -> &str {
+    match v.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        _ => v,
+    }
+}
+
 /// CSV with every field's header, UTF-8 with a BOM (Excel opens it as UTF-8) or CP932.
 pub fn to_csv(kind: Kind, rows: &[Row], encoding: Encoding) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new()
@@ -348,9 +365,9 @@ pub fn to_csv(kind: Kind, rows: &[Row], encoding: Encoding) -> Vec<u8> {
         .expect("writing to memory");
     for row in rows {
         w.write_record(
-            kind.fields()
-                .iter()
-                .map(|f| row.get(f.key).map(String::as_str).unwrap_or("")),
+            kind.fields().iter().map(|f| {
+                guard_formula(row.get(f.key).map(String::as_str).unwrap_or("")).into_owned()
+            }),
         )
         .expect("writing to memory");
     }

@@ -5,8 +5,10 @@
 
 pub mod codec;
 pub mod fields;
+pub mod hostile_xlsx;
 pub mod sample;
 pub mod values;
+pub mod xlsx_guard;
 
 pub use codec::{
     Encoding, ImportError, Parsed, parse_csv, parse_file, parse_xlsx, to_csv, to_xlsx,

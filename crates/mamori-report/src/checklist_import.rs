@@ -4,9 +4,8 @@
 //! be read is named by row and column, and no answer is returned.
 
 use std::collections::HashMap;
-use std::io::Cursor;
 
-use calamine::{Data, Reader, Xlsx};
+use calamine::{Data, Reader};
 use chrono::NaiveDate;
 use mamori_core::AnswerInput;
 use mamori_core::catalog::{Catalog, Form, Item, Target};
@@ -120,8 +119,7 @@ pub fn read_checklist_xlsx(
     form: &Form,
     bytes: &[u8],
 ) -> Result<ImportedAnswers, Vec<SheetError>> {
-    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
-        .map_err(|e| whole_file(format!("Excel（xlsx）ファイルとして読めません: {e}")))?;
+    let mut wb = mamori_ledger::xlsx_guard::open(bytes).map_err(whole_file)?;
     let names = wb.sheet_names();
     let mut found = None;
     for name in names {

@@ -29,9 +29,6 @@ pub const KNOWN_OFFICIAL_FILES: &[(&str, &str, u64, &str)] = &[
     ),
 ];
 
-/// Workbooks that unpack to more than this are refused before they are read.
-pub const MAX_UNPACKED: u64 = 100_000_000;
-
 pub const OFFICIAL_MATCH: &str = "公式ファイルと一致";
 pub const OFFICIAL_MISMATCH: &str = "既知のファイルと一致しません";
 
@@ -524,20 +521,9 @@ pub(crate) fn read_with_grid(
             "Excel（xlsx）ファイルではありません（ファイルが壊れているか、別の形式です）",
         );
     }
-    // A checklist unpacks to well under a megabyte: refuse a file that would unpack to far more (a zip bomb).
-    if let Ok(mut z) = zip::ZipArchive::new(Cursor::new(bytes)) {
-        let mut total: u64 = 0;
-        for i in 0..z.len() {
-            if let Ok(f) = z.by_index_raw(i) {
-                total = total.saturating_add(f.size());
-            }
-        }
-        if total > MAX_UNPACKED {
-            return refuse(format!(
-                "展開すると {} MB を超える大きなファイルです。チェックリストの Excel を選んでください",
-                MAX_UNPACKED / 1_000_000
-            ));
-        }
+    // Hostile workbooks (declared counts, huge or much-repeated strings, zip bombs) stop here.
+    if let Err(m) = mamori_ledger::xlsx_guard::check(bytes, &Default::default()) {
+        return refuse(m);
     }
     let mut wb: Xlsx<_> = match Xlsx::new(Cursor::new(bytes)) {
         Ok(wb) => wb,

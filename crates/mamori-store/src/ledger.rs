@@ -202,8 +202,11 @@ impl Store {
             filter.push_str(" AND disabled = 0");
         }
         for w in q.search.split_whitespace().take(5) {
-            binds.push(format!("%{}%", w.to_lowercase().replace(['%', '_'], "")));
-            filter.push_str(&format!(" AND search LIKE ${}", binds.len() + 2));
+            binds.push(format!("%{}%", crate::like_escape(&w.to_lowercase())));
+            filter.push_str(&format!(
+                " AND search LIKE ${} ESCAPE '\\'",
+                binds.len() + 2
+            ));
         }
         for (key, value) in &q.filters {
             let Some(slot) = slot_of(key) else { continue };

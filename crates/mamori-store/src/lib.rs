@@ -243,6 +243,19 @@ pub struct Store {
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// A value matched literally inside a `LIKE … ESCAPE '\'` pattern: `%`, `_` and the escape itself are
+/// escaped, so a search for `t_yamada` finds `t_yamada` only.
+pub(crate) fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 impl Store {
     /// Opens (and creates, for SQLite) the database and brings its schema up to date.
     /// `target` is a `postgres://` URL, a `sqlite:` URL, or a file path for SQLite.
@@ -997,10 +1010,10 @@ impl Store {
         filter: &AuditFilter,
         limit: i64,
     ) -> Result<Vec<AuditRecord>> {
-        let like = |s: &str| format!("{}%", s.replace(['%', '_'], ""));
+        let like = |s: &str| format!("{}%", like_escape(s));
         let rows = sqlx::query(
             "SELECT id, actor, at, entity, entity_key, action, before_json, after_json FROM audit_log \
-             WHERE org_id = $1 AND ($2 = '' OR entity = $2) AND ($3 = '' OR entity_key LIKE $4) \
+             WHERE org_id = $1 AND ($2 = '' OR entity = $2) AND ($3 = '' OR entity_key LIKE $4 ESCAPE '\\') \
              AND ($5 = '' OR actor = $5) AND ($6 = '' OR action = $6) \
              AND ($7 = '' OR at >= $7) AND ($8 = '' OR at < $8) AND ($9 = 0 OR id < $9) \
              AND ($11 = '' OR entity_key = $11) \

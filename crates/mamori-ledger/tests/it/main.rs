@@ -191,3 +191,147 @@ proptest! {
         let _ = parse_csv(Kind::Devices, &bytes);
     }
 }
+
+mod hostile_workbooks {
+    //! Issue 23: every hostile workbook is refused with a Japanese message before calamine reads it, by the
+    //! guard and by the ledger reader; ordinary workbooks pass.
+    use mamori_ledger::xlsx_guard::{Limits, check, clip};
+    use mamori_ledger::{Kind, hostile_xlsx, parse_xlsx, sample, to_xlsx};
+
+    #[test]
+    fn every_hostile_case_is_refused_with_a_message() {
+        let cases = hostile_xlsx::cases(0.05);
+        assert_eq!(cases.len(), 9);
+        for (name, bytes) in cases {
+            let message = check(&bytes, &Limits::default())
+                .expect_err(&format!("{name}: the guard let it through"));
+            assert!(
+                message
+                    .chars()
+                    .any(|c| ('\u{3040}'..='\u{30ff}').contains(&c)),
+                "{name}: {message}"
+            );
+            assert!(message.chars().count() < 200, "{name}: {message}");
+            let errors = parse_xlsx(Kind::Devices, &bytes).expect_err(name);
+            assert_eq!(errors.len(), 1, "{name}");
+            assert_eq!(errors[0].message, message, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_two_kilobyte_file_of_the_report_is_refused() {
+        let (_, bytes) = hostile_xlsx::cases(0.01).remove(0);
+        assert!(bytes.len() < 2_500, "{} bytes", bytes.len());
+        let m = check(&bytes, &Limits::default()).unwrap_err();
+        assert!(m.contains("100000000000"), "{m}");
+    }
+
+    #[test]
+    fn ordinary_workbooks_pass_and_limits_are_exact() {
+        let rows: Vec<_> = (0..500).map(sample::device).collect();
+        let bytes = to_xlsx(Kind::Devices, &rows).unwrap();
+        check(&bytes, &Limits::default()).unwrap();
+        assert_eq!(parse_xlsx(Kind::Devices, &bytes).unwrap().rows.len(), 500);
+        // A string of exactly the cell limit passes; one character more does not.
+        let at = |n: usize| {
+            hostile_xlsx::workbook(
+                br#"<row r="1"><c r="A1" t="s"><v>0</v></c></row>"#,
+                format!("<si><t>{}</t></si>", "あ".repeat(n)).as_bytes(),
+                Some("1"),
+            )
+        };
+        check(&at(32_767), &Limits::default()).unwrap();
+        assert!(
+            check(&at(32_768), &Limits::default())
+                .unwrap_err()
+                .contains("32767")
+        );
+        // The total text counts each reference again.
+        let limits = Limits {
+            max_text_bytes: 1_000,
+            ..Limits::default()
+        };
+        let refs = |cells: usize| {
+            let row: String = (0..cells)
+                .map(|i| format!(r#"<c r="A{}" t="s"><v>0</v></c>"#, i + 1))
+                .collect();
+            hostile_xlsx::workbook(
+                format!("<row>{row}</row>").as_bytes(),
+                b"<si><t>0123456789</t></si>",
+                Some("1"),
+            )
+        };
+        check(&refs(100), &limits).unwrap();
+        assert!(check(&refs(101), &limits).is_err());
+    }
+
+    #[test]
+    fn inflated_bytes_are_counted_whatever_the_zip_says() {
+        let limits = Limits {
+            max_unpacked: 10_000,
+            ..Limits::default()
+        };
+        let mut big = Vec::from(&b"<row r=\"1\"></row>"[..]);
+        big.resize(20_000, b' ');
+        let bytes = hostile_xlsx::workbook(&big, b"", None);
+        assert!(check(&bytes, &limits).unwrap_err().contains("展開すると"));
+    }
+
+    #[test]
+    fn quoted_values_are_clipped() {
+        assert_eq!(clip("短い", 64), "短い");
+        let long = "あ".repeat(1_000);
+        let c = clip(&long, 64);
+        assert!(c.starts_with(&"あ".repeat(64)));
+        assert!(c.ends_with("…（全1000文字）"), "{c}");
+    }
+}
+
+#[test]
+fn csv_cells_that_spreadsheets_would_run_are_neutralised_and_read_back() {
+    // Issue 23 (8): names reported by agents reach these cells.
+    let mut rows: Vec<Row> = (0..3).map(mamori_ledger::sample::device).collect();
+    let hostile = [
+        "=HYPERLINK(\"http://x\")",
+        "+1+1",
+        "-2+3",
+        "@SUM(A1)",
+        "\tTAB",
+        "\rCR",
+    ];
+    for (i, h) in hostile.iter().enumerate() {
+        let mut r = mamori_ledger::sample::device(10 + i);
+        r.insert("computer_name".into(), format!("{h}{i}"));
+        rows.push(r);
+    }
+    for enc in [Encoding::Utf8Bom, Encoding::Cp932] {
+        let bytes = to_csv(Kind::Devices, &rows, enc);
+        let (text, _, _) = encoding_rs::SHIFT_JIS.decode(&bytes);
+        let text = if enc == Encoding::Cp932 {
+            text.into_owned()
+        } else {
+            String::from_utf8(bytes[3..].to_vec()).unwrap()
+        };
+        let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+        for record in reader.records() {
+            for cell in record.unwrap().iter() {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "raw formula cell {cell:?}"
+                );
+            }
+        }
+        let back = parse_csv(Kind::Devices, &bytes).unwrap();
+        let names: Vec<&str> = back
+            .rows
+            .iter()
+            .filter_map(|(_, r)| r.get("computer_name").map(String::as_str))
+            .collect();
+        for (i, h) in hostile.iter().enumerate() {
+            assert!(
+                names.contains(&format!("{h}{i}").trim()),
+                "{h:?} not read back: {names:?}"
+            );
+        }
+    }
+}
