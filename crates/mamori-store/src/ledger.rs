@@ -163,6 +163,67 @@ async fn write_row(
     Ok(q.fetch_one(&mut **tx).await?.try_get(0)?)
 }
 
+/// New rows with their ids, in one statement.
+async fn insert_rows(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    org_id: i64,
+    kind: &str,
+    rows: &[(&&Fields, &i64)],
+    version: i64,
+    now: &str,
+) -> Result<()> {
+    // id, org, kind, data, search, time; the sort slots; sort version, version, facts.
+    const COLUMNS: usize = 6 + SLOTS + 3;
+    let mut sql = String::from(
+        "INSERT INTO ledger_rows (id, org_id, kind, data, search, disabled, created_at, updated_at, \
+         s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, sort_version, version, facts) VALUES ",
+    );
+    for n in 0..rows.len() {
+        let b = n * COLUMNS;
+        let p: Vec<String> = (1..=COLUMNS).map(|c| format!("${}", b + c)).collect();
+        if n > 0 {
+            sql.push(',');
+        }
+        // disabled is 0 and created_at is updated_at: written as constants and a repeated value.
+        sql.push_str(&format!(
+            "({}, {}, {}, {}, {}, 0, {}, {}, {})",
+            p[0],
+            p[1],
+            p[2],
+            p[3],
+            p[4],
+            p[5],
+            p[5],
+            p[6..].join(", ")
+        ));
+    }
+    // Only placeholders are spliced in; every value is bound.
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (row, id) in rows {
+        q = q
+            .bind(**id)
+            .bind(org_id)
+            .bind(kind.to_string())
+            .bind(serde_json::to_string(**row).expect("fields serialise"))
+            .bind(search_text(row))
+            .bind(now.to_string());
+        for slot in slots(kind, row) {
+            q = q.bind(slot);
+        }
+        q = q.bind(sort_mapping()).bind(version).bind(facts(kind, row));
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
+}
+
+#[derive(Default)]
+struct ImportPlan<'r> {
+    counts: ImportCounts,
+    /// (id, the row as stored, the row as imported)
+    updates: Vec<(i64, Fields, &'r Fields)>,
+    inserts: Vec<&'r Fields>,
+}
+
 /// Takes the organisation's next ledger version (rows written in this transaction carry it). The row
 /// lock on `orgs` orders concurrent writers, so versions commit in increasing order.
 async fn bump_version(tx: &mut sqlx::Transaction<'_, sqlx::Any>, org_id: i64) -> Result<i64> {
@@ -372,8 +433,10 @@ impl Store {
         row_from(&r)
     }
 
-    /// Imports rows in one transaction: a row whose identity fields match an existing row updates it,
-    /// others are added; nothing is deleted. Every added or changed row gets its audit record.
+    /// Imports rows: a row whose identity fields match an existing row updates it, others are added;
+    /// nothing is deleted. Every added or changed row gets its audit record. All or nothing: one write
+    /// transaction, short because the existing rows are read and compared before it (it starts again if
+    /// the ledger changed meanwhile) and rows and audit records go in multi-row statements.
     pub async fn import_ledger(
         &self,
         org_id: i64,
@@ -383,15 +446,76 @@ impl Store {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<ImportCounts> {
-        let mut tx = self.write_tx().await?;
+        for _ in 0..5 {
+            let seen = self.ledger_version(org_id).await?;
+            let plan = self.import_plan(org_id, kind, identity, rows).await?;
+            if plan.updates.is_empty() && plan.inserts.is_empty() {
+                return Ok(plan.counts);
+            }
+            let mut tx = self.write_tx().await?;
+            let now_version: i64 = sqlx::query("SELECT ledger_version FROM orgs WHERE id = $1")
+                .bind(org_id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+            if now_version != seen {
+                // Another write came between the read and the lock: compare again.
+                tx.rollback().await?;
+                continue;
+            }
+            let version = bump_version(&mut tx, org_id).await?;
+            let now = ts(at);
+            let mut entries = Vec::with_capacity(plan.updates.len() + plan.inserts.len());
+            for (id, old, row) in &plan.updates {
+                write_row(&mut tx, org_id, kind, Some(*id), row, version, &now).await?;
+                entries.push(crate::AuditEntry {
+                    key: format!("{kind}/{id}"),
+                    before: Some(serde_json::json!(old).to_string()),
+                    after: Some(serde_json::json!(row).to_string()),
+                });
+            }
+            let ids = self.reserve_ledger_ids(&mut tx, plan.inserts.len()).await?;
+            for chunk in plan
+                .inserts
+                .iter()
+                .zip(&ids)
+                .collect::<Vec<_>>()
+                .chunks(200)
+            {
+                insert_rows(&mut tx, org_id, kind, chunk, version, &now).await?;
+            }
+            for (row, id) in plan.inserts.iter().zip(&ids) {
+                entries.push(crate::AuditEntry {
+                    key: format!("{kind}/{id}"),
+                    before: None,
+                    after: Some(serde_json::json!(row).to_string()),
+                });
+            }
+            crate::audit_many(&mut tx, org_id, actor, at, "ledger", "import", &entries).await?;
+            tx.commit().await?;
+            return Ok(plan.counts);
+        }
+        Err(StoreError::Conflict(
+            "台帳がほかの操作で続けて変更されたため取り込めませんでした。もう一度取り込んでください".into(),
+        ))
+    }
+
+    /// What an import would change, read without the write lock.
+    async fn import_plan<'r>(
+        &self,
+        org_id: i64,
+        kind: &str,
+        identity: &[&str],
+        rows: &'r [Fields],
+    ) -> Result<ImportPlan<'r>> {
         let existing =
             sqlx::query("SELECT id, data FROM ledger_rows WHERE org_id = $1 AND kind = $2")
                 .bind(org_id)
                 .bind(kind)
-                .fetch_all(&mut *tx)
+                .fetch_all(&self.pool)
                 .await?;
         let mut by_identity: std::collections::HashMap<Vec<String>, (i64, Fields)> =
-            std::collections::HashMap::new();
+            std::collections::HashMap::with_capacity(existing.len());
         for r in &existing {
             let data: String = r.try_get(1)?;
             let data: Fields =
@@ -400,63 +524,70 @@ impl Store {
                 by_identity.insert(id, (r.try_get(0)?, data));
             }
         }
-        let now = ts(at);
-        let mut counts = ImportCounts::default();
-        // An import that changes nothing keeps the version (a file's rows never share an identity).
-        let changes = rows.iter().any(|row| {
-            identity_of(row, identity)
-                .and_then(|i| by_identity.get(&i))
-                .is_none_or(|(_, old)| old != row)
-        });
-        let version = if changes {
-            bump_version(&mut tx, org_id).await?
-        } else {
-            0
-        };
+        drop(existing);
+        let mut plan = ImportPlan::default();
+        // Rows of one file that share an identity: the later one updates the row the earlier one adds.
+        let mut added: std::collections::HashMap<Vec<String>, usize> = Default::default();
         for row in rows {
-            match identity_of(row, identity).and_then(|i| by_identity.get(&i)) {
-                Some((_, old)) if old == row => counts.unchanged += 1,
+            let key = identity_of(row, identity);
+            match key.as_ref().and_then(|i| by_identity.get(i)) {
+                Some((_, old)) if old == row => plan.counts.unchanged += 1,
                 Some((id, old)) => {
-                    write_row(&mut tx, org_id, kind, Some(*id), row, version, &now).await?;
-                    let key = format!("{kind}/{id}");
-                    audit(
-                        &mut tx,
-                        org_id,
-                        actor,
-                        at,
-                        "ledger",
-                        &key,
-                        "import",
-                        Some(serde_json::json!(old)),
-                        Some(serde_json::json!(row)),
-                    )
-                    .await?;
-                    counts.updated += 1;
+                    plan.updates.push((*id, old.clone(), row));
+                    plan.counts.updated += 1;
                 }
-                None => {
-                    let id = write_row(&mut tx, org_id, kind, None, row, version, &now).await?;
-                    let key = format!("{kind}/{id}");
-                    audit(
-                        &mut tx,
-                        org_id,
-                        actor,
-                        at,
-                        "ledger",
-                        &key,
-                        "import",
-                        None,
-                        Some(serde_json::json!(row)),
-                    )
-                    .await?;
-                    if let Some(i) = identity_of(row, identity) {
-                        by_identity.insert(i, (id, row.clone()));
+                None => match key.as_ref().and_then(|k| added.get(k)) {
+                    Some(&at) if plan.inserts[at] == row => plan.counts.unchanged += 1,
+                    Some(&at) => {
+                        plan.inserts[at] = row;
+                        plan.counts.updated += 1;
                     }
-                    counts.added += 1;
-                }
+                    None => {
+                        if let Some(k) = key {
+                            added.insert(k, plan.inserts.len());
+                        }
+                        plan.inserts.push(row);
+                        plan.counts.added += 1;
+                    }
+                },
             }
         }
-        tx.commit().await?;
-        Ok(counts)
+        Ok(plan)
+    }
+
+    /// Ids for `n` new ledger rows, taken inside the write transaction (SQLite: past the highest id ever
+    /// given, as AUTOINCREMENT would; PostgreSQL: from the table's sequence).
+    async fn reserve_ledger_ids(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        n: usize,
+    ) -> Result<Vec<i64>> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        Ok(match self.backend {
+            Backend::Sqlite => {
+                let base: i64 = sqlx::query(
+                    "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'ledger_rows'), 0), \
+                     COALESCE((SELECT MAX(id) FROM ledger_rows), 0))",
+                )
+                .fetch_one(&mut **tx)
+                .await?
+                .try_get(0)?;
+                (1..=n as i64).map(|i| base + i).collect()
+            }
+            Backend::Postgres => {
+                let rows = sqlx::query(
+                    "SELECT nextval(pg_get_serial_sequence('ledger_rows', 'id')) FROM generate_series(1, $1)",
+                )
+                .bind(n as i64)
+                .fetch_all(&mut **tx)
+                .await?;
+                rows.iter()
+                    .map(|r| r.try_get(0))
+                    .collect::<std::result::Result<_, _>>()?
+            }
+        })
     }
 
     /// Adds a row (`id` None) or changes one; audited with before and after.

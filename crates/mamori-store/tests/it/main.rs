@@ -547,6 +547,30 @@ async fn ledger_story(store: &Store, org_id: i64) {
         .await
         .unwrap();
     assert_eq!((page.len(), total), (10, 15));
+    // Issue 23 (4): `_` and `%` are matched literally, not as wildcards nor stripped.
+    let odd: Vec<_> = ["t_yamada", "tXyamada", "50%off", "a\\b"]
+        .iter()
+        .map(|u| fields(&[("name", u)]))
+        .collect();
+    store
+        .import_ledger(org_id, "vendors", &["name"], &odd, "admin", at())
+        .await
+        .unwrap();
+    for (needle, found) in [
+        ("t_yamada", 1),
+        ("t_", 1),
+        ("50%", 1),
+        ("%", 1),
+        ("_", 1),
+        ("a\\b", 1),
+    ] {
+        let (_, total) = store
+            .ledger_page(org_id, "vendors", &q(needle, "", false))
+            .await
+            .unwrap();
+        assert_eq!(total, found, "search {needle:?}");
+    }
+    assert!(store.verify_audit_chain().await.unwrap().is_ok());
     let (page, _) = store
         .ledger_page(org_id, "accounts", &q("", "user_id", true))
         .await
