@@ -91,17 +91,47 @@ fn file_error(message: String) -> ImportError {
     }
 }
 
+/// Rows a ledger file may hold unless the operator says otherwise (`serve --max-import-rows`,
+/// `MAMORI_MAX_IMPORT_ROWS`): far above any clinic's or hospital's ledger, low enough that one upload
+/// cannot take the server's memory.
+pub const DEFAULT_MAX_ROWS: usize = 100_000;
+
 /// Reads a ledger file: xlsx when it is a zip (as every xlsx is), CSV otherwise.
 pub fn parse_file(kind: Kind, bytes: &[u8]) -> Result<Parsed, Vec<ImportError>> {
+    parse_file_limited(kind, bytes, DEFAULT_MAX_ROWS)
+}
+
+/// [`parse_file`] with at most `max_rows` rows; reading stops as soon as the file has more.
+pub fn parse_file_limited(
+    kind: Kind,
+    bytes: &[u8],
+    max_rows: usize,
+) -> Result<Parsed, Vec<ImportError>> {
     if bytes.starts_with(b"PK\x03\x04") {
-        parse_xlsx(kind, bytes)
+        xlsx_rows(kind, bytes, max_rows)
     } else {
-        parse_csv(kind, bytes)
+        csv_rows(kind, bytes, max_rows)
     }
 }
 
+fn too_many_rows(max_rows: usize) -> Vec<ImportError> {
+    vec![file_error(format!(
+        "行が多すぎます（上限 {max_rows} 行）。ファイルを分けて取り込んでください（上限は管理者が serve の --max-import-rows または環境変数 MAMORI_MAX_IMPORT_ROWS で変えられます）"
+    ))]
+}
+
+/// Problems listed for one file; the rest are counted (a file of bad rows must not make a huge page).
+pub const MAX_ERRORS: usize = 200;
+
+/// Title rows above the header row that a file may have besides its `max_rows` rows.
+const HEADER_SEARCH_ROWS: usize = 20;
+
 /// Reads a CSV ledger (UTF-8 with or without BOM, or CP932).
 pub fn parse_csv(kind: Kind, bytes: &[u8]) -> Result<Parsed, Vec<ImportError>> {
+    csv_rows(kind, bytes, DEFAULT_MAX_ROWS)
+}
+
+fn csv_rows(kind: Kind, bytes: &[u8], max_rows: usize) -> Result<Parsed, Vec<ImportError>> {
     let (text, encoding) = decode(bytes).map_err(|e| vec![e])?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -109,6 +139,9 @@ pub fn parse_csv(kind: Kind, bytes: &[u8]) -> Result<Parsed, Vec<ImportError>> {
         .from_reader(text.as_bytes());
     let mut records = Vec::new();
     for (i, r) in reader.records().enumerate() {
+        if records.len() > max_rows + HEADER_SEARCH_ROWS {
+            return Err(too_many_rows(max_rows));
+        }
         match r {
             Ok(r) => records.push(r.iter().map(|v| unguard_formula(v).to_string()).collect()),
             Err(e) => {
@@ -121,6 +154,9 @@ pub fn parse_csv(kind: Kind, bytes: &[u8]) -> Result<Parsed, Vec<ImportError>> {
         }
     }
     let mut parsed = parse_table(kind, &records)?;
+    if parsed.rows.len() > max_rows {
+        return Err(too_many_rows(max_rows));
+    }
     parsed.encoding = Some(encoding);
     Ok(parsed)
 }
@@ -152,6 +188,10 @@ pub fn sheet_too_large<RS: std::io::Read + std::io::Seek>(
 
 /// Reads an xlsx ledger: the first sheet whose rows hold a header row of this ledger.
 pub fn parse_xlsx(kind: Kind, bytes: &[u8]) -> Result<Parsed, Vec<ImportError>> {
+    xlsx_rows(kind, bytes, DEFAULT_MAX_ROWS)
+}
+
+fn xlsx_rows(kind: Kind, bytes: &[u8], max_rows: usize) -> Result<Parsed, Vec<ImportError>> {
     use calamine::{Data, Reader};
     let mut book = crate::xlsx_guard::open(bytes).map_err(|e| vec![file_error(e)])?;
     let names = book.sheet_names().to_vec();
@@ -169,6 +209,9 @@ pub fn parse_xlsx(kind: Kind, bytes: &[u8]) -> Result<Parsed, Vec<ImportError>> 
         };
         // Rows as the sheet numbers them, from row 1, so error rows match what Excel shows.
         let start_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
+        if range.height() > max_rows + HEADER_SEARCH_ROWS {
+            return Err(too_many_rows(max_rows));
+        }
         let mut records: Vec<Vec<String>> = vec![Vec::new(); start_row];
         for row in range.rows() {
             records.push(
@@ -199,6 +242,7 @@ pub fn parse_xlsx(kind: Kind, bytes: &[u8]) -> Result<Parsed, Vec<ImportError>> 
             );
         }
         match parse_table(kind, &records) {
+            Ok(p) if p.rows.len() > max_rows => return Err(too_many_rows(max_rows)),
             Ok(p) => return Ok(p),
             Err(e) if e.len() == 1 && e[0].row == 0 => last_errors = e,
             Err(e) => return Err(e),
@@ -260,7 +304,7 @@ fn parse_table(kind: Kind, records: &[Vec<String>]) -> Result<Parsed, Vec<Import
         {
             errors.push(ImportError {
                 row: header_at + 1,
-                column: h.clone(),
+                column: crate::xlsx_guard::clip(h, 64),
                 message: format!("「{first}」と同じ項目（{}）の列が2つあります", f.header),
             });
         }
@@ -283,7 +327,7 @@ fn parse_table(kind: Kind, records: &[Vec<String>]) -> Result<Parsed, Vec<Import
                 Ok(None) => {}
                 Err(message) => errors.push(ImportError {
                     row: line,
-                    column: headers[col].clone(),
+                    column: crate::xlsx_guard::clip(&headers[col], 64),
                     message,
                 }),
             }
@@ -308,12 +352,15 @@ fn parse_table(kind: Kind, records: &[Vec<String>]) -> Result<Parsed, Vec<Import
                     "{}行目と{}が同じです（{}）",
                     first,
                     names.join("・"),
-                    identity
-                        .iter()
-                        .filter(|v| !v.is_empty())
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join("・")
+                    crate::xlsx_guard::clip(
+                        &identity
+                            .iter()
+                            .filter(|v| !v.is_empty())
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join("・"),
+                        64
+                    )
                 ),
             });
         }
@@ -321,6 +368,13 @@ fn parse_table(kind: Kind, records: &[Vec<String>]) -> Result<Parsed, Vec<Import
     }
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.row);
+        if errors.len() > MAX_ERRORS {
+            let more = errors.len() - MAX_ERRORS;
+            errors.truncate(MAX_ERRORS);
+            errors.push(file_error(format!(
+                "ほかにも {more} 件の問題があります（最初の {MAX_ERRORS} 件を表示しています）"
+            )));
+        }
         return Err(errors);
     }
     Ok(Parsed {

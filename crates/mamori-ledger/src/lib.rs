@@ -11,7 +11,8 @@ pub mod values;
 pub mod xlsx_guard;
 
 pub use codec::{
-    Encoding, ImportError, Parsed, parse_csv, parse_file, parse_xlsx, to_csv, to_xlsx,
+    DEFAULT_MAX_ROWS, Encoding, ImportError, Parsed, parse_csv, parse_file, parse_file_limited,
+    parse_xlsx, to_csv, to_xlsx,
 };
 pub use fields::{Field, FieldType, Kind};
 

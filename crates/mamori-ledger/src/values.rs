@@ -88,6 +88,9 @@ fn choice_synonym(s: &str) -> &str {
     }
 }
 
+/// Characters of a cell's value quoted in a message (a refused cell may hold 32,767).
+const QUOTED: usize = 64;
+
 /// The normalised value of one cell, or the reason it cannot be taken. Empty cells give `Ok(None)`.
 pub fn normalise(field: &Field, raw: &str) -> Result<Option<String>, String> {
     let v = raw.trim();
@@ -103,7 +106,10 @@ pub fn normalise(field: &Field, raw: &str) -> Result<Option<String>, String> {
         FieldType::Date => parse_date(v)
             .map(|d| Some(d.format("%Y-%m-%d").to_string()))
             .ok_or_else(|| {
-                format!("日付「{v}」を読み取れません（例：2025-05-20、令和7年5月20日）")
+                format!(
+                    "日付「{}」を読み取れません（例：2025-05-20、令和7年5月20日）",
+                    crate::xlsx_guard::clip(v, QUOTED)
+                )
             }),
         FieldType::Choice(options) => {
             let h = half_width(v);
@@ -126,7 +132,13 @@ pub fn normalise(field: &Field, raw: &str) -> Result<Option<String>, String> {
                 .iter()
                 .find(|o| **o == mapped)
                 .map(|o| Some(o.to_string()))
-                .ok_or_else(|| format!("「{v}」は選べません（{} のいずれか）", options.join("／")))
+                .ok_or_else(|| {
+                    format!(
+                        "「{}」は選べません（{} のいずれか）",
+                        crate::xlsx_guard::clip(v, QUOTED),
+                        options.join("／")
+                    )
+                })
         }
     }
 }
