@@ -43,16 +43,23 @@ fn sheet_error(imported: &ImportedAnswers, e: FieldError) -> SheetError {
 
 /// The answers in a filled workbook: an imported edition's official workbook by its recognised layout,
 /// a built-in edition's by Mamori's layout (or its item texts).
-pub(crate) fn read_answers(
-    catalog: &mamori_core::Catalog,
+/// Read on the heavy-work pool.
+pub(crate) async fn read_answers(
+    state: &AppState,
+    catalog: &std::sync::Arc<mamori_core::Catalog>,
     form: &Form,
     bytes: &[u8],
 ) -> Result<ImportedAnswers, Vec<SheetError>> {
-    if catalog.is_imported(&form.edition) {
-        read_official_answers(form, bytes)
-    } else {
-        read_checklist_xlsx(catalog, form, bytes)
-    }
+    let (catalog, form, bytes) = (catalog.clone(), form.clone(), bytes.to_vec());
+    state
+        .heavy(move || {
+            if catalog.is_imported(&form.edition) {
+                read_official_answers(&form, &bytes)
+            } else {
+                read_checklist_xlsx(&catalog, &form, &bytes)
+            }
+        })
+        .await
 }
 
 /// Reads `bytes` as the form's workbook and saves its answers (over the stored ones of the same rows),
@@ -65,7 +72,7 @@ pub async fn import_checklist(
     bytes: &[u8],
     dry_run: bool,
 ) -> Result<Result<ChecklistImport, Vec<SheetError>>, StoreError> {
-    let imported = match read_answers(&state.catalog_of(org.id), form, bytes) {
+    let imported = match read_answers(state, &state.catalog_of(org.id), form, bytes).await {
         Ok(i) => i,
         Err(errors) => return Ok(Err(errors)),
     };
@@ -228,7 +235,7 @@ pub(crate) async fn import_preview(
     if bytes.is_empty() {
         errors.push("ファイル（xlsx）を選んでください".to_string());
     } else {
-        match read_answers(&catalog, form, &bytes) {
+        match read_answers(&state, &catalog, form, &bytes).await {
             Err(e) => errors.extend(e.iter().map(|e| e.to_string())),
             Ok(read) => {
                 item_rows = read.item_rows;

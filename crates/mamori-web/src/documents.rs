@@ -147,11 +147,10 @@ async fn render(
         data["cover"] = false.into();
         data["pack_title"] = first.title.clone().into();
     }
-    Ok(mamori_pdf::render(
-        mamori_pdf::PACK_TEMPLATE,
-        &data,
-        state.clock.today_jst(),
-    )?)
+    let today = state.clock.today_jst();
+    Ok(state
+        .heavy(move || mamori_pdf::render(mamori_pdf::PACK_TEMPLATE, &data, today))
+        .await?)
 }
 
 /// One form with its answers (the organisation's own, or a vendor's), as PDF.

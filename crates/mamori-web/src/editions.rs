@@ -185,7 +185,13 @@ pub(crate) async fn upload(
     crate::permit(&session.user, Action::ManageSettings).map_err(PageError::forbidden)?;
     // Importing an edition again (a replaced MHLW file): read it against the catalog without it.
     let base = state.catalog_of(org.id).without_imported(&edition);
-    let result = read_uploads(&base, &edition, &fiscal_year, &variant, &uploads);
+    let (read_edition, read_fy, read_variant) = (edition.clone(), fiscal_year.clone(), variant);
+    let (result, uploads) = state
+        .heavy(move || {
+            let r = read_uploads(&base, &read_edition, &read_fy, &read_variant, &uploads);
+            (r, uploads)
+        })
+        .await;
     let d = match result {
         Ok(d) => d,
         Err(message) => {

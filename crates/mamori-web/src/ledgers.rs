@@ -408,7 +408,11 @@ pub async fn import_preview(
         .await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     };
-    let parsed = match mamori_ledger::parse_file(kind, &bytes) {
+    let max_rows = state.max_import_rows;
+    let parsed = match state
+        .heavy(move || mamori_ledger::parse_file_limited(kind, &bytes, max_rows))
+        .await
+    {
         Ok(p) => p,
         Err(errors) => {
             let page =
@@ -1025,7 +1029,11 @@ pub async fn api_import(
     let kind = api_kind(&kind)?;
     crate::permit(&user, Action::EditLedgers)
         .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
-    let parsed = match mamori_ledger::parse_file(kind, &body) {
+    let max_rows = state.max_import_rows;
+    let parsed = match state
+        .heavy(move || mamori_ledger::parse_file_limited(kind, &body, max_rows))
+        .await
+    {
         Ok(p) => p,
         Err(errors) => {
             return Ok((

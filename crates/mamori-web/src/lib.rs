@@ -56,6 +56,10 @@ pub struct AppState {
     pub(crate) suggestion_cache: Arc<
         std::sync::Mutex<std::collections::HashMap<String, Arc<Vec<mamori_evidence::Suggestion>>>>,
     >,
+    /// Rows a ledger file may hold (`serve --max-import-rows`).
+    pub max_import_rows: usize,
+    /// Permits for CPU-heavy work (reading uploads, rendering documents): one per core.
+    pub(crate) heavy: Arc<tokio::sync::Semaphore>,
 }
 
 /// Login attempts per client address: at most [`LOGIN_ATTEMPTS_PER_MINUTE`] in a minute.
@@ -96,6 +100,29 @@ impl AppState {
             ledger_cache: Arc::default(),
             suggestion_cache: Arc::default(),
             log_progress: Arc::default(),
+            max_import_rows: mamori_ledger::DEFAULT_MAX_ROWS,
+            heavy: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
+        }
+    }
+
+    /// Runs CPU-heavy work (reading an upload, rendering a document) on the blocking threads, at most one
+    /// per core at a time: the async workers stay free for other requests and `/healthz`, and many
+    /// uploads at once queue instead of taking every core and their memory together.
+    pub(crate) async fn heavy<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> T {
+        let _permit = self
+            .heavy
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("never closed");
+        match tokio::task::spawn_blocking(work).await {
+            Ok(v) => v,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
         }
     }
 

@@ -112,7 +112,7 @@ pub async fn import_vendor_form(
 ) -> Result<Result<usize, Vec<SheetError>>, crate::documents::DocumentError> {
     let catalog = state.catalog_of(org.id);
     let form = catalog.require_form(edition, Variant::Vendor)?;
-    let imported = match crate::checklist_import::read_answers(&catalog, form, bytes) {
+    let imported = match crate::checklist_import::read_answers(state, &catalog, form, bytes).await {
         Ok(i) => i,
         Err(e) => return Ok(Err(e)),
     };

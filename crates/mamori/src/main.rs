@@ -49,6 +49,9 @@ enum Command {
         /// 定期バックアップで残す世代数
         #[arg(long, env = "MAMORI_BACKUP_KEEP", default_value_t = 14)]
         backup_keep: usize,
+        /// 台帳ファイル1つで取り込める行数の上限
+        #[arg(long, env = "MAMORI_MAX_IMPORT_ROWS", default_value_t = mamori_ledger::DEFAULT_MAX_ROWS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+        max_import_rows: usize,
     },
     /// 初期設定をコマンドで行います（スクリプトでの導入用）
     Init {
@@ -377,6 +380,9 @@ enum ImportCommand {
         /// 確認だけして取り込みません
         #[arg(long)]
         dry_run: bool,
+        /// 取り込める行数の上限
+        #[arg(long, env = "MAMORI_MAX_IMPORT_ROWS", default_value_t = mamori_ledger::DEFAULT_MAX_ROWS)]
+        max_rows: usize,
         file: PathBuf,
     },
     /// mamori agent collect の一覧（JSON）を機器台帳に取り込みます（同じ機器は更新、変更がなければ何も記録しません）
@@ -479,6 +485,7 @@ async fn run(cli: Cli) -> Result<()> {
             backup_dir,
             backup_every_hours,
             backup_keep,
+            max_import_rows,
         } => {
             let catalog = catalog()?;
             let tls = match (&tls_cert, &tls_key) {
@@ -496,6 +503,7 @@ async fn run(cli: Cli) -> Result<()> {
                 })?;
             let addr = listener.local_addr()?;
             let mut state = AppState::new(store.clone(), catalog, Clock::system());
+            state.max_import_rows = max_import_rows;
             state.secure_cookies = secure_cookies;
             if let Some(dir) = backup_dir {
                 state.backup_every_hours = Some(backup_every_hours);
@@ -889,13 +897,14 @@ async fn run(cli: Cli) -> Result<()> {
                     db,
                     kind,
                     dry_run,
+                    max_rows,
                     file,
                 },
         } => {
             let kind = ledger_kind(&kind)?;
             let bytes =
                 std::fs::read(&file).with_context(|| format!("{} を読めません", file.display()))?;
-            let parsed = match mamori_ledger::parse_file(kind, &bytes) {
+            let parsed = match mamori_ledger::parse_file_limited(kind, &bytes, max_rows) {
                 Ok(p) => p,
                 Err(errors) => {
                     for e in &errors {
