@@ -211,12 +211,42 @@ pub fn validate_batch(
 ) -> Result<Vec<Answer>, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut parsed: Vec<Answer> = Vec::new();
+    // (item, target, round) → whether its repetition was reported already.
+    let mut seen: std::collections::HashMap<(&str, String, i64), bool> = Default::default();
     for input in inputs {
         let target_s = input
             .target
             .clone()
             .unwrap_or_else(|| "general".to_string());
         let round = input.round.unwrap_or(1);
+        match seen.entry((input.item.as_str(), target_s.clone(), round)) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(false);
+            }
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                // One answer per row and round: a second one is ambiguous (which wins?) and refused.
+                if !*o.get() {
+                    o.insert(true);
+                    let name = ctx
+                        .form
+                        .item(&input.item)
+                        .map_or_else(|| input.item.clone(), |i| i.label().to_string());
+                    let target = target_s
+                        .parse::<Target>()
+                        .map_or(target_s.as_str(), |t| t.label());
+                    errors.push(FieldError {
+                        item: input.item.clone(),
+                        target: target_s.clone(),
+                        round,
+                        field: "item".into(),
+                        message: format!(
+                            "同じ項目・対象・回（{name}・{target}・{round}回目）の回答が2つ以上あります。1つにしてください"
+                        ),
+                    });
+                }
+                continue;
+            }
+        }
         let err = |field: &str, message: String| FieldError {
             item: input.item.clone(),
             target: target_s.clone(),
@@ -530,6 +560,21 @@ mod tests {
 
     fn fields(e: &[FieldError]) -> Vec<&str> {
         e.iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn the_same_row_twice_in_one_batch_is_refused_once() {
+        // Issue 23 (9): 12,000 copies of one answer were 12,000 audit records.
+        with_ctx(true, |ctx| {
+            let one = input("r7.facility.1.1", "general", 1, "yes", "2025-05-20", "");
+            let e =
+                validate_batch(ctx, &AnswerSet::default(), &vec![one.clone(); 12_000]).unwrap_err();
+            assert_eq!(fields(&e), ["item"]);
+            assert!(e[0].message.contains("2つ以上"), "{}", e[0].message);
+            // Another round or target of the same item is another row.
+            let second = input("r7.facility.1.1", "general", 2, "yes", "2025-05-21", "");
+            validate_batch(ctx, &AnswerSet::default(), &[one, second]).unwrap();
+        });
     }
 
     #[test]

@@ -168,7 +168,7 @@ async fn insert_rows(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     org_id: i64,
     kind: &str,
-    rows: &[(&&Fields, &i64)],
+    rows: &[(&Prepared, &i64)],
     version: i64,
     now: &str,
 ) -> Result<()> {
@@ -203,14 +203,17 @@ async fn insert_rows(
         q = q
             .bind(**id)
             .bind(org_id)
-            .bind(kind.to_string())
-            .bind(serde_json::to_string(**row).expect("fields serialise"))
-            .bind(search_text(row))
-            .bind(now.to_string());
-        for slot in slots(kind, row) {
-            q = q.bind(slot);
+            .bind(kind)
+            .bind(row.data.as_str())
+            .bind(row.search.as_str())
+            .bind(now);
+        for slot in &row.slots {
+            q = q.bind(slot.clone());
         }
-        q = q.bind(sort_mapping()).bind(version).bind(facts(kind, row));
+        q = q
+            .bind(sort_mapping())
+            .bind(version)
+            .bind(row.facts.as_str());
     }
     q.execute(&mut **tx).await?;
     Ok(())
@@ -222,6 +225,56 @@ struct ImportPlan<'r> {
     /// (id, the row as stored, the row as imported)
     updates: Vec<(i64, Fields, &'r Fields)>,
     inserts: Vec<&'r Fields>,
+}
+
+/// A row's stored columns, computed before the write lock is taken.
+struct Prepared {
+    data: String,
+    search: String,
+    slots: [Option<String>; SLOTS],
+    facts: String,
+}
+
+impl Prepared {
+    fn of(kind: &str, row: &Fields) -> Prepared {
+        Prepared {
+            data: serde_json::to_string(row).expect("fields serialise"),
+            search: search_text(row),
+            slots: slots(kind, row),
+            facts: facts(kind, row),
+        }
+    }
+}
+
+async fn update_prepared(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    org_id: i64,
+    kind: &str,
+    id: i64,
+    row: &Prepared,
+    version: i64,
+    now: &str,
+) -> Result<()> {
+    let mut q = sqlx::query(
+        "UPDATE ledger_rows SET data = $3, search = $4, updated_at = $5, s0 = $6, s1 = $7, s2 = $8, \
+         s3 = $9, s4 = $10, s5 = $11, s6 = $12, s7 = $13, s8 = $14, s9 = $15, sort_version = $16, \
+         version = $17, facts = $18 WHERE org_id = $1 AND kind = $2 AND id = $19",
+    )
+    .bind(org_id)
+    .bind(kind)
+    .bind(&row.data)
+    .bind(&row.search)
+    .bind(now);
+    for slot in &row.slots {
+        q = q.bind(slot.clone());
+    }
+    q.bind(sort_mapping())
+        .bind(version)
+        .bind(&row.facts)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Takes the organisation's next ledger version (rows written in this transaction carry it). The row
@@ -452,6 +505,25 @@ impl Store {
             if plan.updates.is_empty() && plan.inserts.is_empty() {
                 return Ok(plan.counts);
             }
+            // Everything computed before the lock: the transaction only writes.
+            let updates: Vec<(i64, Prepared)> = plan
+                .updates
+                .iter()
+                .map(|(id, _, row)| (*id, Prepared::of(kind, row)))
+                .collect();
+            let inserts: Vec<Prepared> =
+                plan.inserts.iter().map(|r| Prepared::of(kind, r)).collect();
+            let mut entries: Vec<crate::AuditEntry> = plan
+                .updates
+                .iter()
+                .zip(&updates)
+                .map(|((id, old, _), (_, new))| crate::AuditEntry {
+                    key: format!("{kind}/{id}"),
+                    before: Some(serde_json::to_string(old).expect("fields serialise")),
+                    after: Some(new.data.clone()),
+                })
+                .collect();
+            let now = ts(at);
             let mut tx = self.write_tx().await?;
             let now_version: i64 = sqlx::query("SELECT ledger_version FROM orgs WHERE id = $1")
                 .bind(org_id)
@@ -464,33 +536,18 @@ impl Store {
                 continue;
             }
             let version = bump_version(&mut tx, org_id).await?;
-            let now = ts(at);
-            let mut entries = Vec::with_capacity(plan.updates.len() + plan.inserts.len());
-            for (id, old, row) in &plan.updates {
-                write_row(&mut tx, org_id, kind, Some(*id), row, version, &now).await?;
-                entries.push(crate::AuditEntry {
-                    key: format!("{kind}/{id}"),
-                    before: Some(serde_json::json!(old).to_string()),
-                    after: Some(serde_json::json!(row).to_string()),
-                });
+            for (id, row) in &updates {
+                update_prepared(&mut tx, org_id, kind, *id, row, version, &now).await?;
             }
-            let ids = self.reserve_ledger_ids(&mut tx, plan.inserts.len()).await?;
-            for chunk in plan
-                .inserts
-                .iter()
-                .zip(&ids)
-                .collect::<Vec<_>>()
-                .chunks(200)
-            {
+            let ids = self.reserve_ledger_ids(&mut tx, inserts.len()).await?;
+            for chunk in inserts.iter().zip(&ids).collect::<Vec<_>>().chunks(200) {
                 insert_rows(&mut tx, org_id, kind, chunk, version, &now).await?;
             }
-            for (row, id) in plan.inserts.iter().zip(&ids) {
-                entries.push(crate::AuditEntry {
-                    key: format!("{kind}/{id}"),
-                    before: None,
-                    after: Some(serde_json::json!(row).to_string()),
-                });
-            }
+            entries.extend(inserts.iter().zip(&ids).map(|(row, id)| crate::AuditEntry {
+                key: format!("{kind}/{id}"),
+                before: None,
+                after: Some(row.data.clone()),
+            }));
             crate::audit_many(&mut tx, org_id, actor, at, "ledger", "import", &entries).await?;
             tx.commit().await?;
             return Ok(plan.counts);

@@ -3483,3 +3483,4 @@ async fn log_analysis_pages_store_results_and_record_reviews() {
     assert!(app.store.log_analysis(2, id).await.is_err());
 }
 mod editions;
+mod hostile;

@@ -1,0 +1,202 @@
+//! Issue 23: hostile and huge uploads get a Japanese 422 and change nothing, the server keeps answering,
+//! and a large ledger import lets other users save and `/healthz` answer while it runs.
+
+use std::time::{Duration, Instant};
+
+use super::*;
+
+fn upload_to(uri: &str, cookie: &str, name: &str, bytes: &[u8]) -> Request<Body> {
+    let (ct, body) = multipart_file("c", name, bytes);
+    Request::post(uri)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, ct)
+        .body(Body::from(body))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_workbooks_get_422_everywhere_and_change_nothing() {
+    let app = app().await;
+    let admin = session_for(&app.store, "admin", "c").await;
+    let org = app.store.first_org_id().await.unwrap().unwrap();
+    let audit_before = app
+        .store
+        .audit_trail(org, &Default::default(), 10_000)
+        .await
+        .unwrap()
+        .len();
+    for (name, bytes) in mamori_ledger::hostile_xlsx::cases(0.05) {
+        for uri in ["/ledgers/devices/import", "/checklists/r7/facility/import"] {
+            let r = send(&app.router, upload_to(uri, &admin, "x.xlsx", &bytes)).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name} {uri}");
+            assert!(
+                r.body.len() < 200_000,
+                "{name} {uri}: {} bytes",
+                r.body.len()
+            );
+        }
+        let r = send(
+            &app.router,
+            Request::post("/api/v1/ledgers/devices/import")
+                .header(header::AUTHORIZATION, format!("Bearer {}", app.token))
+                .body(Body::from(bytes.clone()))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name} api");
+        let message = r.json()["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            !message.is_empty() && message.len() < 600,
+            "{name}: {message}"
+        );
+        let got = mamori_report::edition_workbook::read_edition_workbook(&bytes, None);
+        assert!(got.is_err(), "{name}: the edition reader took it");
+    }
+    assert_eq!(app.store.ledger_all(org, "devices").await.unwrap().len(), 0);
+    assert!(
+        app.store
+            .answers(org, "r7", mamori_core::Variant::Facility)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let audit_after = app
+        .store
+        .audit_trail(org, &Default::default(), 10_000)
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(audit_before, audit_after, "nothing was written");
+    let r = send(
+        &app.router,
+        Request::get("/healthz").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+/// Rows of the concurrent-import test: `MAMORI_TEST_IMPORT_ROWS` (bench/import.sh runs 1,000,000 on a
+/// release build); 100,000 by default.
+fn import_rows() -> usize {
+    std::env::var("MAMORI_TEST_IMPORT_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_save_and_healthz_answers_while_a_large_import_runs() {
+    let rows = import_rows();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("m.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let mut state = AppState::new(
+        store.clone(),
+        Catalog::builtin().unwrap(),
+        Clock::fixed(now()),
+    );
+    state.max_import_rows = rows;
+    let router = mamori_web::router(state);
+    let (_, user) = store
+        .set_up(
+            &NewOrg {
+                kind: OrgKind::Clinic,
+                name: "みどりクリニック".into(),
+                security_officer: "山田 太郎".into(),
+                has_vendor_contract: true,
+            },
+            &NewUser {
+                login: "admin".into(),
+                display_name: "山田 太郎".into(),
+                password_hash: auth::hash_password("Midori#2025"),
+                role: mamori_core::Role::Admin,
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+    let (token, stored) =
+        auth::new_api_token("test", user.role, now() + chrono::Duration::days(30));
+    store.create_api_token(&user, &stored, now()).await.unwrap();
+    let mut csv = String::from("No.,コンピュータ名,機器種別,設置場所,OS\r\n");
+    for i in 0..rows {
+        csv.push_str(&format!("{i},PC-{i:07},端末PC,外来,Windows 11 Pro\r\n"));
+    }
+    let import = {
+        let router = router.clone();
+        let token = token.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let r = send(
+                &router,
+                Request::post("/api/v1/ledgers/devices/import")
+                    .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                    .body(Body::from(csv))
+                    .unwrap(),
+            )
+            .await;
+            (r, started.elapsed())
+        })
+    };
+    let (mut saves, mut slowest_health) = (0usize, Duration::ZERO);
+    let began = Instant::now();
+    let mut day = 0;
+    while !import.is_finished() {
+        let started = Instant::now();
+        let r = send(
+            &router,
+            Request::get("/healthz").body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        slowest_health = slowest_health.max(started.elapsed());
+        day = (day % 28) + 1;
+        let r = send(
+            &router,
+            Request::put(ANSWERS)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(
+                    json!([answer(
+                        "r7.facility.1.1",
+                        "yes",
+                        &format!("2025-05-{day:02}"),
+                        None
+                    )])
+                    .to_string(),
+                ))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "a save {:?} into the import: {}",
+            began.elapsed(),
+            r.text()
+        );
+        saves += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (r, took) = import.await.unwrap();
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["added"], rows);
+    let org = store.first_org_id().await.unwrap().unwrap();
+    assert_eq!(store.ledger_all(org, "devices").await.unwrap().len(), rows);
+    assert!(
+        saves >= 3,
+        "only {saves} saves while the import ran ({took:?})"
+    );
+    println!(
+        "import of {rows} rows: {took:?}; {saves} answer saves meanwhile, all saved; slowest /healthz {slowest_health:?}"
+    );
+    assert!(
+        slowest_health < Duration::from_millis(200),
+        "/healthz took {slowest_health:?} during the import"
+    );
+    assert!(store.verify_audit_chain().await.unwrap().is_ok());
+}
