@@ -217,6 +217,16 @@ pub fn analyze_file(
     head.truncate(n);
     let format = detect_format(&head);
     drop(file);
+    if format != Format::Evtx
+        && let Some(why) = not_text(&head, path)
+    {
+        return FileReport {
+            path: shown,
+            format: String::new(),
+            records: 0,
+            errors: vec![why],
+        };
+    }
     let (records, errors) = match format {
         Format::Evtx => evtx_source::read(
             path,
@@ -247,6 +257,38 @@ pub fn analyze_file(
         records,
         errors,
     }
+}
+
+/// Why a file without the EVTX signature cannot be read as a text log either (NUL bytes or mostly control
+/// characters in its first 4 KiB), naming what was tried; `None` for text.
+pub fn not_text(head: &[u8], path: &Path) -> Option<String> {
+    let controls = head
+        .iter()
+        .filter(|b| **b < 0x20 && !matches!(**b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1a))
+        .count();
+    // UTF-16 text (some Windows exports) has NUL bytes and a byte-order mark; the CSV reader decodes it.
+    let utf16 = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
+    if head.is_empty() || utf16 || (!head.contains(&0) && controls * 10 < head.len()) {
+        return None;
+    }
+    let evtx = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("evtx"));
+    let first: String = head
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some(if evtx {
+        format!(
+            "Windows イベントログ（EVTX）として読めません: 先頭が EVTX の署名「ElfFile」ではありません（先頭 8 バイト {first}）。ファイルが壊れているか、別の形式です。イベント ビューアーで「名前を付けてイベントを保存」した .evtx を選んでください"
+        )
+    } else {
+        format!(
+            "読めない形式です: EVTX の署名「ElfFile」がなく（先頭 8 バイト {first}）、テキストのログ（CSV・auth.log・syslog）でもありません（制御文字を含むバイナリのデータです）"
+        )
+    })
 }
 
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> usize {

@@ -23,7 +23,7 @@ mod views;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::routing::{get, post};
 use mamori_core::{Catalog, Clock};
 use mamori_store::{Session, Store};
@@ -331,6 +331,7 @@ pub fn router(state: AppState) -> Router {
             post(vendor_forms::vendor_form_upload),
         )
         .nest("/api/v1", api::upload_router())
+        .layer(axum::middleware::from_fn(refuse_invalid_utf8))
         .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT))
         .layer(RequestBodyLimitLayer::new(IMPORT_LIMIT))
         .layer(SetResponseHeaderLayer::overriding(
@@ -346,6 +347,7 @@ pub fn router(state: AppState) -> Router {
             "/favicon.ico",
             get(|| async { axum::http::StatusCode::NO_CONTENT }),
         )
+        .layer(axum::middleware::from_fn(refuse_invalid_utf8))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     Router::new()
         .merge(rest)
@@ -360,6 +362,77 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .with_state(state)
+}
+
+/// Whether percent-decoded form or query text is valid UTF-8 (`+` and malformed escapes are left as
+/// they are: neither can make it invalid).
+pub fn decodes_as_utf8(encoded: &[u8]) -> bool {
+    let mut out = Vec::with_capacity(encoded.len());
+    let mut i = 0;
+    while i < encoded.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (encoded[i], encoded.get(i + 1), encoded.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap() * 16 + hex(l).unwrap()) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    std::str::from_utf8(&out).is_ok()
+}
+
+const INVALID_UTF8: &str = "送信された内容に、文字として読めないバイト（UTF-8 ではない文字）があります。文字化けした内容を貼り付けていないか確認して、入力し直してください（何も保存していません）";
+
+/// Forms and queries with bytes that are not UTF-8 are refused: the extractors would store U+FFFD in
+/// their place without a word.
+async fn refuse_invalid_utf8(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if let Some(q) = req.uri().query()
+        && !decodes_as_utf8(q.as_bytes())
+    {
+        return (
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            INVALID_UTF8,
+        )
+            .into_response();
+    }
+    let form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !form {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "送信された内容が大きすぎます",
+        )
+            .into_response();
+    };
+    if !decodes_as_utf8(&bytes) {
+        return (
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            INVALID_UTF8,
+        )
+            .into_response();
+    }
+    next.run(axum::extract::Request::from_parts(
+        parts,
+        axum::body::Body::from(bytes),
+    ))
+    .await
 }
 
 /// Serves until the process gets Ctrl-C or SIGTERM.

@@ -200,3 +200,43 @@ async fn answers_save_and_healthz_answers_while_a_large_import_runs() {
     );
     assert!(store.verify_audit_chain().await.unwrap().is_ok());
 }
+
+#[tokio::test]
+async fn bytes_that_are_not_utf8_are_refused_not_replaced() {
+    // Issue 23 (11): %FF in a form or a query was stored as U+FFFD without a word.
+    let app = app().await;
+    let admin = session_for(&app.store, "admin", "c").await;
+    let r = send(&app.router, get_req("/ledgers/accounts?q=%FF%FE", &admin)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text().contains("UTF-8 ではない文字"), "{}", r.text());
+    let r = send(
+        &app.router,
+        form_post("/ledgers/vendors/new", &admin, "csrf=c&name=%E5%B1%B1%FF"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let org = app.store.first_org_id().await.unwrap().unwrap();
+    assert!(
+        app.store
+            .ledger_all(org, "vendors")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Valid UTF-8, '+' and a stray '%' pass through.
+    let r = send(
+        &app.router,
+        get_req("/ledgers/accounts?q=%E5%B1%B1+100%", &admin),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(mamori_web::decodes_as_utf8(b"a=%E3%81%82&b=+%zz%"));
+    assert!(!mamori_web::decodes_as_utf8(b"a=%C3"));
+}
+
+fn get_req(uri: &str, cookie: &str) -> Request<Body> {
+    Request::get(uri)
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .unwrap()
+}
