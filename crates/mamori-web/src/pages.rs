@@ -627,18 +627,25 @@ pub async fn login_submit(
         let resp = refuse(StatusCode::FORBIDDEN, CSRF_MESSAGE.into(), csrf, f.login)?;
         return Ok(with_pre_cookie(resp, new, state.secure_cookies));
     }
-    if let Some(Extension(ConnectInfo(addr))) = peer
-        && !state.login_limiter.allow(addr.ip())
-    {
+    let ip = peer.map(|Extension(ConnectInfo(addr))| addr.ip());
+    if ip.is_some_and(|ip| state.login_limiter.blocked(ip)) {
         let message =
-            "ログインの試行が多すぎます。1分ほど待ってから、もう一度お試しください。".to_string();
+            "ログインの失敗が多すぎます。1分ほど待ってから、もう一度お試しください。".to_string();
         return refuse(StatusCode::TOO_MANY_REQUESTS, message, csrf, f.login);
     }
     let now = state.clock.now();
-    let user = state.store.user_by_login(f.login.trim()).await?;
-    if let Some(u) = &user
-        && let Some(until) = state.store.locked_until(u.id, now).await?
-    {
+    let login = f.login.trim().to_string();
+    let user = state.store.user_by_login(&login).await?;
+    // A name that is no account locks like an account: neither the lock nor its message tells which
+    // names exist.
+    let locked = match &user {
+        Some(u) => state.store.locked_until(u.id, now).await?,
+        None => state.login_limiter.unknown_locked(&login, now),
+    };
+    if let Some(until) = locked {
+        if let Some(ip) = ip {
+            state.login_limiter.failed(ip);
+        }
         return refuse(StatusCode::FORBIDDEN, locked_message(until), csrf, f.login);
     }
     let stored = user.as_ref().map(|u| u.password_hash.clone());
@@ -647,56 +654,60 @@ pub async fn login_submit(
         tokio::task::spawn_blocking(move || auth::verify_password(&password, stored.as_deref()))
             .await
             .expect("verify does not panic");
-    match user {
+    // The right password with a missing or wrong code is a failure like a wrong password, with the
+    // same message: the page must not confirm a password to someone without the second factor.
+    let signed_in = match &user {
         Some(u) if ok => {
             let two_factor = state.store.totp(u.id).await?;
-            if two_factor.enabled {
-                let code = f.code.trim();
-                if code.is_empty() {
-                    let message = "二要素認証の確認コード（6桁）も入力してください".to_string();
-                    return refuse(StatusCode::UNAUTHORIZED, message, csrf, f.login);
-                }
-                let accepted =
-                    match crate::totp::matching_step(&two_factor.secret, code, now.timestamp()) {
-                        Some(step) => state.store.accept_totp_step(u.id, step).await?,
-                        None => {
-                            state
-                                .store
-                                .use_recovery_code(u.id, &auth::token_hash(code), now)
-                                .await?
-                        }
-                    };
-                if !accepted {
-                    if let Some(until) = state.store.record_login_failure(&u, now).await? {
-                        return refuse(StatusCode::FORBIDDEN, locked_message(until), csrf, f.login);
+            let code = f.code.trim();
+            if !two_factor.enabled {
+                true
+            } else if code.is_empty() {
+                false
+            } else {
+                match crate::totp::matching_step(&two_factor.secret, code, now.timestamp()) {
+                    Some(step) => state.store.accept_totp_step(u.id, step).await?,
+                    None => {
+                        state
+                            .store
+                            .use_recovery_code(u.id, &auth::token_hash(code), now)
+                            .await?
                     }
-                    let message = "確認コードが正しくありません（一度使ったコードは使えません。次のコードを待って入力してください）".to_string();
-                    return refuse(StatusCode::UNAUTHORIZED, message, csrf, f.login);
                 }
             }
-            state.store.reset_login_failures(u.id).await?;
-            state
-                .store
-                .record_event(
-                    u.org_id,
-                    &u.login,
-                    now,
-                    "session",
-                    &u.id.to_string(),
-                    "login",
-                )
-                .await?;
-            start_session(&state, u.id).await
         }
-        Some(u) => match state.store.record_login_failure(&u, now).await? {
-            Some(until) => refuse(StatusCode::FORBIDDEN, locked_message(until), csrf, f.login),
-            None => refuse(StatusCode::UNAUTHORIZED, BAD_LOGIN.into(), csrf, f.login),
-        },
+        _ => false,
+    };
+    if let (true, Some(u)) = (signed_in, &user) {
+        state.store.reset_login_failures(u.id).await?;
+        state
+            .store
+            .record_event(
+                u.org_id,
+                &u.login,
+                now,
+                "session",
+                &u.id.to_string(),
+                "login",
+            )
+            .await?;
+        return start_session(&state, u.id).await;
+    }
+    if let Some(ip) = ip {
+        state.login_limiter.failed(ip);
+    }
+    let locked = match &user {
+        Some(u) => state.store.record_login_failure(u, now).await?,
+        None => state.login_limiter.unknown_failed(&login, now),
+    };
+    match locked {
+        Some(until) => refuse(StatusCode::FORBIDDEN, locked_message(until), csrf, f.login),
         None => refuse(StatusCode::UNAUTHORIZED, BAD_LOGIN.into(), csrf, f.login),
     }
 }
 
-const BAD_LOGIN: &str = "ログインIDまたはパスワードが違います";
+/// The one message of every failed login (which part was wrong is not said).
+const BAD_LOGIN: &str = "ログインID・パスワード・確認コードのいずれかが違います（確認コードは二要素認証を設定している場合に入力します。一度使ったコードは使えません）";
 
 fn locked_message(until: chrono::DateTime<chrono::Utc>) -> String {
     let jst = until + Duration::hours(9);

@@ -240,3 +240,61 @@ fn get_req(uri: &str, cookie: &str) -> Request<Body> {
         .body(Body::empty())
         .unwrap()
 }
+
+#[tokio::test]
+async fn logins_tell_nothing_and_a_clinic_behind_one_address_is_not_locked_out() {
+    // Issue 23 (10).
+    let app = app_unenrolled(OrgKind::Clinic, true, now()).await;
+    let page = send(
+        &app.router,
+        Request::get("/login").body(Body::empty()).unwrap(),
+    )
+    .await;
+    let csrf = form_field(&page.text(), "csrf");
+    let cookies = format!("mamori_pre={csrf}");
+    let attempt = |login: &str, password: &str, peer: &str| {
+        let mut req = form_post(
+            "/login",
+            &cookies,
+            &format!("csrf={csrf}&login={login}&password={}", enc(password)),
+        );
+        req.extensions_mut().insert(axum::extract::ConnectInfo(
+            peer.parse::<std::net::SocketAddr>().unwrap(),
+        ));
+        req
+    };
+    // Thirty successful sign-ins from one address (a clinic behind its router): none refused.
+    for i in 0..30 {
+        let r = send(
+            &app.router,
+            attempt("admin", "Midori#2025", &format!("192.0.2.1:{}", 4000 + i)),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "sign-in {i}");
+    }
+    // An unknown name locks after as many failures as an account does, with the same messages.
+    let mut unknown = Vec::new();
+    let mut known = Vec::new();
+    for i in 0..mamori_store::LOCKOUT_FAILURES {
+        let r = send(
+            &app.router,
+            attempt("nobody", "wrong", &format!("198.51.100.{}:1", i + 1)),
+        )
+        .await;
+        unknown.push((r.status, r.text().contains("ロックされています")));
+        let r = send(
+            &app.router,
+            attempt("admin", "wrong", &format!("203.0.113.{}:1", i + 1)),
+        )
+        .await;
+        known.push((r.status, r.text().contains("ロックされています")));
+    }
+    assert_eq!(unknown, known);
+    assert_eq!(unknown.last().unwrap(), &(StatusCode::FORBIDDEN, true));
+    let r = send(&app.router, attempt("nobody", "wrong", "198.51.100.99:1")).await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "the unknown name stays locked"
+    );
+}
