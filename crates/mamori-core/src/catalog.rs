@@ -611,6 +611,23 @@ impl Catalog {
             .iter()
             .find(|f| f.edition == edition && f.variant == variant)
     }
+    /// The 事業者確認用 that goes with `edition`: its own, or else the newest earlier edition's (an
+    /// organisation may confirm a new edition's merged facility form before its vendor workbook, and
+    /// vendors keep answering the form they have until then).
+    pub fn vendor_form_for(&self, edition: &str) -> Result<&Form, CatalogError> {
+        let fy = self.edition(edition)?.fiscal_year;
+        if let Some(f) = self.form(edition, Variant::Vendor) {
+            return Ok(f);
+        }
+        self.editions
+            .iter()
+            .filter(|e| e.fiscal_year <= fy && e.id != edition)
+            .filter_map(|e| Some((e.fiscal_year, self.form(&e.id, Variant::Vendor)?)))
+            .max_by_key(|(year, _)| *year)
+            .map(|(_, f)| f)
+            .ok_or_else(|| CatalogError::UnknownVariant(Variant::Vendor.to_string()))
+    }
+
     pub fn require_form(&self, edition: &str, variant: Variant) -> Result<&Form, CatalogError> {
         self.edition(edition)?;
         self.form(edition, variant)

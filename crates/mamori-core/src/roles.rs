@@ -57,6 +57,9 @@ pub enum Action {
     ViewLedgers,
     /// Change and import the ledgers.
     EditLedgers,
+    /// See what the facility's ledgers and logs say about its answers (suggestions, their reasons, the
+    /// judgement saved with an answer): the facility's own people, not a vendor's staff.
+    ViewEvidence,
 }
 
 impl Action {
@@ -70,6 +73,7 @@ impl Action {
             Action::ManageSettings => "設定を変更する権限がありません（管理者のみ）",
             Action::ViewLedgers => "台帳を見る権限がありません",
             Action::EditLedgers => "台帳を変更する権限がありません（閲覧のみ）",
+            Action::ViewEvidence => "施設の台帳からの判断を見る権限がありません",
         }
     }
 }
@@ -84,7 +88,10 @@ pub fn allowed(role: Role, action: Action) -> bool {
         (Role::Vendor, Action::ViewForm(v) | Action::AnswerForm(v) | Action::ExportForm(v)) => {
             v == Variant::Vendor
         }
-        (Role::Vendor, Action::ViewHistory | Action::ViewLedgers | Action::EditLedgers) => false,
+        (
+            Role::Vendor,
+            Action::ViewHistory | Action::ViewLedgers | Action::EditLedgers | Action::ViewEvidence,
+        ) => false,
     }
 }
 
@@ -108,6 +115,7 @@ mod tests {
             (ManageSettings, [true, false, false, false]),
             (ViewLedgers, [true, true, true, false]),
             (EditLedgers, [true, true, false, false]),
+            (ViewEvidence, [true, true, true, false]),
         ];
         for (action, expect) in table {
             for (role, ok) in Role::ALL.into_iter().zip(expect) {

@@ -251,10 +251,14 @@ async fn get_answers(
     let catalog = state.catalog_of(org.id);
     let f = form(&catalog, &user, &edition, &variant, Action::ViewForm)?;
     let answers = state.store.answers(org.id, &edition, f.variant).await?;
-    let evidence = state
-        .store
-        .answer_evidence(org.id, &edition, f.variant)
-        .await?;
+    let evidence = if mamori_core::roles::allowed(user.role, Action::ViewEvidence) {
+        state
+            .store
+            .answer_evidence(org.id, &edition, f.variant)
+            .await?
+    } else {
+        Default::default()
+    };
     let fy = state.fiscal_year(org.id, &edition)?;
     let set = AnswerSet::new(answers.clone());
     Ok(axum::Json(json!({
@@ -299,7 +303,7 @@ async fn put_answers(
         name: user.login.clone(),
     };
     let suggestions =
-        crate::pages::by_item(&crate::pages::form_suggestions(&state, &org, f).await?);
+        crate::pages::by_item(&crate::pages::suggestions_for(&state, &org, &user, f).await?);
     let result = state
         .store
         .save_answers_with_evidence(
@@ -337,6 +341,8 @@ async fn evidence(
     let (user, org) = bearer(&state, &headers).await?;
     let catalog = state.catalog_of(org.id);
     let f = form(&catalog, &user, &edition, &variant, Action::ViewForm)?;
+    crate::permit(&user, Action::ViewEvidence)
+        .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
     let suggestions = crate::pages::form_suggestions(&state, &org, f).await?;
     Ok(
         axum::Json(json!({"edition": edition, "variant": f.variant, "suggestions": suggestions}))

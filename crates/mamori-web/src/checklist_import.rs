@@ -97,7 +97,7 @@ pub async fn import_checklist(
         has_vendor_contract: org.has_vendor_contract,
     };
     let suggestions =
-        crate::pages::by_item(&crate::pages::form_suggestions(state, org, form).await?);
+        crate::pages::by_item(&crate::pages::suggestions_for(state, org, user, form).await?);
     let check = |stored: &mamori_core::AnswerSet| {
         crate::pages::checked_with_evidence(
             validate_batch(&ctx, stored, &imported.inputs),

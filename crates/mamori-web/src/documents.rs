@@ -186,7 +186,7 @@ pub async fn inspection_pack(
     let catalog = state.catalog_of(org.id);
     let own_form =
         catalog.require_form(edition, crate::pages::own_variant(&catalog, edition, org))?;
-    let vendor_form = catalog.require_form(edition, Variant::Vendor)?;
+    let vendor_form = catalog.vendor_form_for(edition)?;
     let mut forms = vec![DocForm {
         form: own_form,
         answers: own(state, org, own_form).await?,

@@ -925,6 +925,20 @@ pub(crate) async fn form_suggestions(
     Ok(computed)
 }
 
+/// The suggestions `user` may see and that their saves are checked against: none for a vendor's staff,
+/// who answer their own form and see nothing of the facility's ledgers.
+pub(crate) async fn suggestions_for(
+    state: &AppState,
+    org: &Org,
+    user: &User,
+    form: &ChecklistForm,
+) -> Result<std::sync::Arc<Vec<mamori_evidence::Suggestion>>, StoreError> {
+    if !mamori_core::roles::allowed(user.role, Action::ViewEvidence) {
+        return Ok(std::sync::Arc::default());
+    }
+    form_suggestions(state, org, form).await
+}
+
 /// Suggestions as stored with the answers.
 pub(crate) fn evidence_json(
     s: &HashMap<String, mamori_evidence::Suggestion>,
@@ -1000,6 +1014,7 @@ async fn carry_over(
     catalog: &mamori_core::Catalog,
     org: &Org,
     form: &ChecklistForm,
+    with_evidence: bool,
 ) -> Result<HashMap<String, crate::views::Carry>, PageError> {
     use mamori_core::edition_import::normalized;
     let mut out = HashMap::new();
@@ -1069,7 +1084,10 @@ async fn carry_over(
                 p.push_str(&format!("　備考：{}", a.note));
             }
             // What the ledgers said when that answer was saved.
-            if let Some(e) = evidence.get(&format!("{prev_id}/{}/{}", a.target.id(), a.round)) {
+            if let Some(e) = evidence
+                .get(&format!("{prev_id}/{}/{}", a.target.id(), a.round))
+                .filter(|_| with_evidence)
+            {
                 let verdict = match e.get("verdict").and_then(|v| v.as_str()) {
                     Some("yes") => "はい",
                     Some("no") => "いいえ",
@@ -1104,8 +1122,9 @@ async fn load_form<'a>(
     let answers = AnswerSet::new(state.store.answers(org.id, edition, form.variant).await?);
     let fy = state.fiscal_year(org.id, edition)?;
     let can_answer = mamori_core::roles::allowed(user.role, Action::AnswerForm(form.variant));
-    let suggestions = by_item(&form_suggestions(state, org, form).await?);
-    let carry = carry_over(state, catalog, org, form).await?;
+    let suggestions = by_item(&suggestions_for(state, org, user, form).await?);
+    let with_evidence = mamori_core::roles::allowed(user.role, Action::ViewEvidence);
+    let carry = carry_over(state, catalog, org, form, with_evidence).await?;
     Ok(LoadedForm {
         catalog,
         form,

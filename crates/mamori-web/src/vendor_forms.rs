@@ -8,7 +8,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use mamori_core::answers::validate_batch;
-use mamori_core::{Action, AnswerSet, Choice, RuleContext, Variant};
+use mamori_core::{Action, AnswerSet, Choice, RuleContext};
 use mamori_evidence::reconcile::{Contradiction, VendorForm, reconcile};
 use mamori_ledger::Kind;
 use mamori_report::checklist_import::SheetError;
@@ -77,7 +77,7 @@ pub async fn reconciliation(
     let catalog = state.catalog_of(org.id);
     let facility_form =
         catalog.require_form(edition, crate::pages::own_variant(&catalog, edition, org))?;
-    let vendor_form = catalog.require_form(edition, Variant::Vendor)?;
+    let vendor_form = catalog.vendor_form_for(edition)?;
     let facility = AnswerSet::new(
         state
             .store
@@ -111,7 +111,7 @@ pub async fn import_vendor_form(
     bytes: &[u8],
 ) -> Result<Result<usize, Vec<SheetError>>, crate::documents::DocumentError> {
     let catalog = state.catalog_of(org.id);
-    let form = catalog.require_form(edition, Variant::Vendor)?;
+    let form = catalog.vendor_form_for(edition)?;
     let imported = match crate::checklist_import::read_answers(state, &catalog, form, bytes).await {
         Ok(i) => i,
         Err(e) => return Ok(Err(e)),
@@ -185,6 +185,8 @@ struct VendorFormsPage {
     contradictions: Vec<ContradictionView>,
     can_edit: bool,
     imported: Option<String>,
+    /// Said when the edition has no 事業者確認用 of its own and an earlier one is used.
+    vendor_form_notice: Option<String>,
     errors: Vec<String>,
     csrf: String,
 }
@@ -214,8 +216,20 @@ async fn page(
             .map(|v| v.name.clone())
             .unwrap_or_default()
     };
+    let catalog = state.catalog_of(org.id);
+    let vendor_form_notice = catalog.vendor_form_for(edition).ok().and_then(|f| {
+        let name = |id: &str| catalog.edition(id).map(|e| e.name.clone()).unwrap_or_default();
+        (f.edition != edition).then(|| {
+            format!(
+                "{}の事業者確認用はまだ取り込まれていないため、{}の事業者確認用を使っています。「チェックリストの版」から事業者確認用の Excel（令和8年度は 001716188.xlsx）を取り込むと、その様式に切り替わります。",
+                name(edition),
+                name(&f.edition)
+            )
+        })
+    });
     Ok(VendorFormsPage {
         nav: Some(nav(state, session, org)),
+        vendor_form_notice,
         edition: edition.to_string(),
         edition_name: state
             .catalog_of(org.id)
@@ -282,9 +296,7 @@ pub(crate) async fn vendor_forms_page(
 ) -> PageResult {
     crate::permit(&session.user, Action::ViewLedgers).map_err(PageError::forbidden)?;
     let edition = edition_or_current(&state, &org, q.edition.as_deref());
-    state
-        .catalog_of(org.id)
-        .require_form(&edition, Variant::Vendor)?;
+    state.catalog_of(org.id).vendor_form_for(&edition)?;
     let imported = q
         .imported
         .map(|n| format!("事業者確認用を取り込みました（回答 {n} 件、変更履歴に記録しました）"));
@@ -398,7 +410,7 @@ pub async fn vendor_form_xlsx(
     edition: &str,
 ) -> Result<Vec<u8>, crate::documents::DocumentError> {
     let catalog = state.catalog_of(org.id);
-    let form = catalog.require_form(edition, Variant::Vendor)?;
+    let form = catalog.vendor_form_for(edition)?;
     let org_name = format!("{}（事業者：{name}）", org.name);
     Ok(mamori_report::checklist_xlsx(
         &mamori_report::ChecklistExport {
@@ -448,7 +460,7 @@ pub(crate) async fn vendor_form_export(
         }
         "pdf" => {
             let catalog = state.catalog_of(org.id);
-            let form = catalog.require_form(&edition, Variant::Vendor)?;
+            let form = catalog.vendor_form_for(&edition)?;
             let bytes =
                 crate::documents::form_pdf(&state, &org, form, Some((name, answers))).await?;
             Ok(crate::documents::pdf_response(
@@ -599,7 +611,7 @@ pub(crate) async fn vendor_form_edit_page(
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     let edition = edition_or_current(&state, &org, q.edition.as_deref());
     let catalog = state.catalog_of(org.id);
-    let form = catalog.require_form(&edition, Variant::Vendor)?;
+    let form = catalog.vendor_form_for(&edition)?;
     let name = vendor_name(&state, &org, vendor_id).await?;
     let typed = vendor_form_of(&state, &org, vendor_id, &edition)
         .await?
@@ -631,7 +643,7 @@ pub(crate) async fn vendor_form_edit_submit(
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     let edition = edition_or_current(&state, &org, typed.get("edition").map(String::as_str));
     let catalog = state.catalog_of(org.id);
-    let form = catalog.require_form(&edition, Variant::Vendor)?;
+    let form = catalog.vendor_form_for(&edition)?;
     let name = vendor_name(&state, &org, vendor_id).await?;
     let mut inputs = Vec::new();
     for (item, target) in form.rows() {
