@@ -219,6 +219,23 @@ async fn insert_rows(
     Ok(())
 }
 
+/// A staged row: (seq, id, is an update, columns, audit key, before, prev hash, hash).
+type Staged = (
+    i64,
+    i64,
+    bool,
+    Prepared,
+    String,
+    Option<String>,
+    String,
+    String,
+);
+
+/// Imports changing more rows than this are staged (see [`Store::import_ledger`]); smaller ones are one
+/// transaction of a second or less.
+pub const STAGED_ABOVE: usize = 2_000;
+const STAGE_BATCH: usize = 2_000;
+
 #[derive(Default)]
 struct ImportPlan<'r> {
     counts: ImportCounts,
@@ -505,6 +522,15 @@ impl Store {
             if plan.updates.is_empty() && plan.inserts.is_empty() {
                 return Ok(plan.counts);
             }
+            if plan.updates.len() + plan.inserts.len() > STAGED_ABOVE {
+                match self
+                    .import_staged(org_id, kind, &plan, seen, actor, at)
+                    .await?
+                {
+                    Some(counts) => return Ok(counts),
+                    None => continue,
+                }
+            }
             // Everything computed before the lock: the transaction only writes.
             let updates: Vec<(i64, Prepared)> = plan
                 .updates
@@ -555,6 +581,246 @@ impl Store {
         Err(StoreError::Conflict(
             "台帳がほかの操作で続けて変更されたため取り込めませんでした。もう一度取り込んでください".into(),
         ))
+    }
+
+    /// A large import: rows and their audit records (chained from the import's own anchor) are
+    /// written to `ledger_import_rows` in short transactions, then one short transaction moves them
+    /// into place with set-based statements, after an `import_block` audit record that names the
+    /// anchor, the count and the last hash. `None`: the ledger changed meanwhile (nothing was applied).
+    async fn import_staged(
+        &self,
+        org_id: i64,
+        kind: &str,
+        plan: &ImportPlan<'_>,
+        seen: i64,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<ImportCounts>> {
+        let import_id = hex::encode(rand::random::<[u8; 16]>());
+        let started = ts(at);
+        // Leftovers of an import that stopped halfway (the process was killed) are a day old at most.
+        sqlx::query("DELETE FROM ledger_import_rows WHERE started_at < $1")
+            .bind(ts(at - chrono::Duration::days(1)))
+            .execute(&self.pool)
+            .await?;
+        let result = self
+            .stage_and_apply(&import_id, &started, org_id, kind, plan, seen, actor, at)
+            .await;
+        if !matches!(result, Ok(Some(_))) {
+            sqlx::query("DELETE FROM ledger_import_rows WHERE import_id = $1")
+                .bind(&import_id)
+                .execute(&self.pool)
+                .await?;
+        }
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn stage_and_apply(
+        &self,
+        import_id: &str,
+        started: &str,
+        org_id: i64,
+        kind: &str,
+        plan: &ImportPlan<'_>,
+        seen: i64,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<ImportCounts>> {
+        let ids = self.reserve_ids_now(plan.inserts.len()).await?;
+        let at_s = ts(at);
+        let anchor = hex::encode(rand::random::<[u8; 32]>());
+        let mut prev = anchor.clone();
+        let staged = plan
+            .updates
+            .iter()
+            .map(|(id, old, row)| (*id, true, Some(old), *row))
+            .chain(
+                plan.inserts
+                    .iter()
+                    .zip(&ids)
+                    .map(|(row, id)| (*id, false, None, *row)),
+            );
+        let mut batch = Vec::with_capacity(STAGE_BATCH);
+        let mut seq = 0i64;
+        for (id, is_update, old, row) in staged {
+            let prepared = Prepared::of(kind, row);
+            let key = format!("{kind}/{id}");
+            let before = old.map(|o| serde_json::to_string(o).expect("fields serialise"));
+            let hash = crate::chain_hash(
+                &prev,
+                org_id,
+                actor,
+                &at_s,
+                "ledger",
+                &key,
+                "import",
+                before.as_deref(),
+                Some(&prepared.data),
+            );
+            let prev_hash = std::mem::replace(&mut prev, hash.clone());
+            batch.push((seq, id, is_update, prepared, key, before, prev_hash, hash));
+            seq += 1;
+            if batch.len() == STAGE_BATCH {
+                self.stage(import_id, started, org_id, std::mem::take(&mut batch))
+                    .await?;
+            }
+        }
+        self.stage(import_id, started, org_id, std::mem::take(&mut batch))
+            .await?;
+        // Everything is staged: the one transaction that applies it.
+        let mut tx = self.write_tx().await?;
+        let now_version: i64 = sqlx::query("SELECT ledger_version FROM orgs WHERE id = $1")
+            .bind(org_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        if now_version != seen {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let version = bump_version(&mut tx, org_id).await?;
+        audit(
+            &mut tx,
+            org_id,
+            actor,
+            at,
+            "ledger",
+            kind,
+            crate::IMPORT_BLOCK,
+            None,
+            Some(serde_json::json!({
+                "anchor": anchor,
+                "count": seq,
+                "last": prev,
+                "added": plan.inserts.len(),
+                "updated": plan.updates.len(),
+            })),
+        )
+        .await?;
+        sqlx::query(
+            "UPDATE ledger_rows SET data = st.data, search = st.search, updated_at = $2, s0 = st.s0, \
+             s1 = st.s1, s2 = st.s2, s3 = st.s3, s4 = st.s4, s5 = st.s5, s6 = st.s6, s7 = st.s7, s8 = st.s8, \
+             s9 = st.s9, sort_version = $3, version = $4, facts = st.facts FROM ledger_import_rows AS st \
+             WHERE st.import_id = $1 AND st.is_update = 1 AND ledger_rows.id = st.id",
+        )
+        .bind(import_id)
+        .bind(&at_s)
+        .bind(sort_mapping())
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO ledger_rows (id, org_id, kind, data, search, disabled, created_at, updated_at, \
+             s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, sort_version, version, facts) \
+             SELECT id, org_id, $2, data, search, 0, $3, $3, s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, $4, $5, facts \
+             FROM ledger_import_rows WHERE import_id = $1 AND is_update = 0 ORDER BY seq",
+        )
+        .bind(import_id)
+        .bind(kind)
+        .bind(&at_s)
+        .bind(sort_mapping())
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO audit_log (org_id, actor, at, entity, entity_key, action, before_json, after_json, prev_hash, hash) \
+             SELECT org_id, $2, $3, 'ledger', entity_key, 'import', before_json, after_json, prev_hash, hash \
+             FROM ledger_import_rows WHERE import_id = $1 ORDER BY seq",
+        )
+        .bind(import_id)
+        .bind(actor)
+        .bind(&at_s)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+            .bind(&prev)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM ledger_import_rows WHERE import_id = $1")
+            .bind(import_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(plan.counts))
+    }
+
+    /// One batch of staged rows, in its own short transaction.
+    async fn stage(
+        &self,
+        import_id: &str,
+        started: &str,
+        org_id: i64,
+        batch: Vec<Staged>,
+    ) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write_tx().await?;
+        for (seq, id, is_update, row, key, before, prev_hash, hash) in batch {
+            let mut q = sqlx::query(
+                "INSERT INTO ledger_import_rows (import_id, seq, started_at, org_id, id, is_update, data, search, \
+                 s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, facts, entity_key, before_json, after_json, prev_hash, hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+                 $20, $21, $22, $23, $24)",
+            )
+            .bind(import_id)
+            .bind(seq)
+            .bind(started)
+            .bind(org_id)
+            .bind(id)
+            .bind(i64::from(is_update))
+            .bind(row.data.clone())
+            .bind(row.search);
+            for slot in row.slots {
+                q = q.bind(slot);
+            }
+            q.bind(row.facts)
+                .bind(key)
+                .bind(before)
+                .bind(row.data)
+                .bind(prev_hash)
+                .bind(hash)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ids for `n` new ledger rows, taken now and never given again (SQLite: the AUTOINCREMENT
+    /// counter moved past them; PostgreSQL: from the sequence).
+    async fn reserve_ids_now(&self, n: usize) -> Result<Vec<i64>> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        match self.backend {
+            Backend::Sqlite => {
+                let mut tx = self.write_tx().await?;
+                sqlx::query(
+                    "INSERT INTO sqlite_sequence (name, seq) SELECT 'ledger_rows', 0 \
+                     WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'ledger_rows')",
+                )
+                .execute(&mut *tx)
+                .await?;
+                let last: i64 = sqlx::query(
+                    "UPDATE sqlite_sequence SET seq = MAX(seq, (SELECT COALESCE(MAX(id), 0) FROM ledger_rows)) + $1 \
+                     WHERE name = 'ledger_rows' RETURNING seq",
+                )
+                .bind(n as i64)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+                tx.commit().await?;
+                Ok((last - n as i64 + 1..=last).collect())
+            }
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                let ids = self.reserve_ledger_ids(&mut tx, n).await?;
+                tx.commit().await?;
+                Ok(ids)
+            }
+        }
     }
 
     /// What an import would change, read without the write lock.

@@ -330,6 +330,8 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let mut prev = String::new();
+        // Inside a large import's block: (records still to come, the last one's hash as the block says).
+        let mut block: Option<(i64, String)> = None;
         for r in &rows {
             let id: i64 = r.try_get(0)?;
             let stored_prev: String = r.try_get(9)?;
@@ -361,6 +363,37 @@ impl Store {
                 }));
             }
             prev = stored;
+            if let Some((left, last)) = block.as_mut() {
+                *left -= 1;
+                if *left == 0 {
+                    if *last != prev {
+                        return Ok(Err(AuditBreak {
+                            id,
+                            reason: "取り込みの記録のまとまりが途中で変わっています（記録の削除・差し替えの疑い）".into(),
+                        }));
+                    }
+                    block = None;
+                }
+            }
+            // A large import's records chain from the anchor its block record names.
+            if r.try_get::<String, _>(6)? == IMPORT_BLOCK
+                && let Some(b) = after
+                    .as_deref()
+                    .and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok())
+            {
+                let count = b["count"].as_i64().unwrap_or(0);
+                if count > 0 {
+                    prev = b["anchor"].as_str().unwrap_or_default().to_string();
+                    block = Some((count, b["last"].as_str().unwrap_or_default().to_string()));
+                }
+            }
+        }
+        if block.is_some() {
+            let id = rows.last().map(|r| r.try_get(0)).transpose()?.unwrap_or(0);
+            return Ok(Err(AuditBreak {
+                id,
+                reason: "取り込みの記録のまとまりの末尾がありません（記録の削除の疑い）".into(),
+            }));
         }
         let head: String = sqlx::query("SELECT hash FROM audit_head WHERE id = 1")
             .fetch_one(&self.pool)
@@ -1246,7 +1279,7 @@ impl std::fmt::Display for AuditBreak {
 
 /// SHA-256 over the previous hash and every field of a record, as a JSON array (unambiguous framing).
 #[allow(clippy::too_many_arguments)]
-fn chain_hash(
+pub(crate) fn chain_hash(
     prev: &str,
     org_id: i64,
     actor: &str,
@@ -1316,6 +1349,10 @@ async fn audit(
         .await?;
     Ok(())
 }
+
+/// The audit action of a large import's block: its `after_json` names the anchor its records chain
+/// from, their count and the last one's hash (see `Store::import_ledger`).
+pub(crate) const IMPORT_BLOCK: &str = "import_block";
 
 /// One record of [`audit_many`].
 pub(crate) struct AuditEntry {

@@ -1681,6 +1681,10 @@ pub async fn history(
         "login" => "ログイン",
         "lock" => "ロック",
         "totp" => "二要素認証",
+        "import" => "取り込み",
+        "import_block" => "大きな取り込み（まとめ）",
+        "disable" => "無効化",
+        "enable" => "有効化",
         _ => "その他",
     };
     let older = (records.len() as i64 > HISTORY_PAGE).then(|| {
