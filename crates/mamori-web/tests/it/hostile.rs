@@ -122,9 +122,10 @@ async fn answers_save_and_healthz_answers_while_a_large_import_runs() {
     let (token, stored) =
         auth::new_api_token("test", user.role, now() + chrono::Duration::days(30));
     store.create_api_token(&user, &stored, now()).await.unwrap();
-    let mut csv = String::from("No.,コンピュータ名,機器種別,設置場所,OS\r\n");
+    // Short rows: a million of them stay under the 32 MiB upload limit.
+    let mut csv = String::from("コンピュータ名,機器種別\r\n");
     for i in 0..rows {
-        csv.push_str(&format!("{i},PC-{i:07},端末PC,外来,Windows 11 Pro\r\n"));
+        csv.push_str(&format!("P{i:07},端末PC\r\n"));
     }
     let import = {
         let router = router.clone();
