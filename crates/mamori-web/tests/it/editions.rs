@@ -349,3 +349,59 @@ async fn upload_preview_confirm_answer_and_fill_the_official_file() {
         .unwrap();
     assert_eq!(trail.len(), 2, "create and confirm");
 }
+
+/// Issue 23 (5): an edition confirmed with only its merged form still has a pack, a reconciliation and
+/// vendor pages (the newest earlier 事業者確認用, said on the page).
+#[tokio::test]
+async fn a_merged_form_without_its_vendor_workbook_falls_back_to_the_last_vendor_form() {
+    let at = fy2026();
+    let app = app_at(OrgKind::Clinic, true, at).await;
+    let admin = session_at(&app.store, "admin", at).await;
+    let c = Catalog::builtin().unwrap();
+    let merged_book = sample_workbook(&c, &r8_like(&c), SampleLayout::Columns).unwrap();
+    let f = [
+        ("csrf", "c"),
+        ("edition", "r8"),
+        ("fiscal_year", "2026"),
+        ("variant", ""),
+    ];
+    let (ct, body) = multipart(&f, &[("001716187.xlsx", &merged_book)]);
+    let r = send(
+        &app.router,
+        Request::post("/editions/import")
+            .header(header::COOKIE, &admin)
+            .header(header::CONTENT_TYPE, ct)
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let id = r.headers[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = send(
+        &app.router,
+        form_post(&format!("/editions/imports/{id}/confirm"), &admin, "csrf=c"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let pack = get(&app.router, "/pack.pdf?edition=r8", &admin).await;
+    assert_eq!(pack.status, StatusCode::OK, "{}", pack.text());
+    let page = get(&app.router, "/vendor-forms?edition=r8", &admin).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert!(
+        page.text()
+            .contains("令和7年度版の事業者確認用を使っています")
+            || page.text().contains("の事業者確認用を使っています"),
+        "{}",
+        page.text()
+    );
+    let r = app
+        .api(Method::GET, "/api/v1/reconciliation?edition=r8", None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+}

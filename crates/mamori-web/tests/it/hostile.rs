@@ -299,3 +299,102 @@ async fn logins_tell_nothing_and_a_clinic_behind_one_address_is_not_locked_out()
         "the unknown name stays locked"
     );
 }
+
+#[tokio::test]
+async fn a_vendor_sees_its_own_form_and_nothing_of_the_facilitys_ledgers() {
+    // Issue 23 (6).
+    let app = app().await;
+    let org = app.store.first_org_id().await.unwrap().unwrap();
+    // A retired member of staff whose account is still usable: a judgement the facility sees.
+    app.store
+        .import_ledger(
+            org,
+            "accounts",
+            &["system", "user_id"],
+            &[[
+                ("system", "電子カルテ"),
+                ("user_id", "t_yamada"),
+                ("status", "使用可"),
+                ("end_date", "2025-03-31"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()],
+            "admin",
+            now(),
+        )
+        .await
+        .unwrap();
+    let vendor = app
+        .store
+        .add_user(
+            org,
+            &NewUser {
+                login: "vendor01".into(),
+                display_name: "保守 次郎".into(),
+                password_hash: auth::hash_password("Vendor#2025x"),
+                role: mamori_core::Role::Vendor,
+            },
+            "admin",
+            now(),
+        )
+        .await
+        .unwrap();
+    let (token, stored) = auth::new_api_token("v", vendor.role, now() + chrono::Duration::days(30));
+    app.store
+        .create_api_token(&vendor, &stored, now())
+        .await
+        .unwrap();
+    let as_vendor = |path: &str| {
+        Request::get(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let r = send(
+        &app.router,
+        as_vendor("/api/v1/checklists/r7/vendor/evidence"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let admin_view = app
+        .api(Method::GET, "/api/v1/checklists/r7/vendor/evidence", None)
+        .await;
+    assert_eq!(
+        admin_view.status,
+        StatusCode::OK,
+        "the facility still sees it"
+    );
+    // The vendor saves its answer: accepted, and nothing of the facility comes back.
+    let r = send(
+        &app.router,
+        Request::put("/api/v1/checklists/r7/vendor/answers")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(
+                json!([{"item": "r7.vendor.1.1", "target": "general", "round": 1, "answer": "yes", "checked_on": "2025-05-20"}])
+                    .to_string(),
+            ))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = send(
+        &app.router,
+        as_vendor("/api/v1/checklists/r7/vendor/answers"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["evidence_at_save"], json!({}), "{}", r.text());
+    let body = r.text();
+    assert!(
+        !body.contains("t_yamada") && !body.contains("山田 太郎"),
+        "{body}"
+    );
+    let r = send(
+        &app.router,
+        as_vendor("/api/v1/checklists/r7/facility/answers"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
