@@ -4,6 +4,7 @@
 //! Every query that reads or writes facility data takes the organisation id and filters on it: no method
 //! returns another organisation's rows.
 
+pub mod access;
 pub mod agents;
 pub mod backup;
 pub mod edition_imports;
@@ -11,6 +12,7 @@ pub mod ledger;
 pub mod log_analyses;
 pub mod vendor_forms;
 
+pub use access::ApiTokenInfo;
 pub use agents::{Agent, Enrollment, HistoryEntry, InventoryReview};
 pub use edition_imports::EditionImport;
 pub use ledger::{Fields, ImportCounts, LedgerQuery, LedgerRow};
@@ -576,7 +578,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT u.id, u.org_id, u.login, u.display_name, u.password_hash, u.role, u.totp_enabled, s.csrf_token, s.last_seen \
              FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen > $3",
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen > $3 AND u.disabled = 0",
         )
         .bind(token_hash)
         .bind(ts(now))
@@ -834,7 +836,8 @@ impl Store {
     ) -> Result<Option<User>> {
         let row = sqlx::query(
             "SELECT u.id, u.org_id, u.login, u.display_name, u.password_hash, u.role, u.totp_enabled, t.role \
-             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.expires_at > $2",
+             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.expires_at > $2 \
+             AND t.revoked_at IS NULL AND u.disabled = 0",
         )
         .bind(token_hash)
         .bind(ts(now))

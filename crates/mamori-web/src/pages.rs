@@ -656,8 +656,13 @@ pub async fn login_submit(
             .expect("verify does not panic");
     // The right password with a missing or wrong code is a failure like a wrong password, with the
     // same message: the page must not confirm a password to someone without the second factor.
+    // A disabled user is refused like a wrong password (their administrator tells them why).
+    let disabled = match &user {
+        Some(u) if ok => state.store.user_disabled(u.id).await?,
+        _ => false,
+    };
     let signed_in = match &user {
-        Some(u) if ok => {
+        Some(u) if ok && !disabled => {
             let two_factor = state.store.totp(u.id).await?;
             let code = f.code.trim();
             if !two_factor.enabled {
