@@ -134,8 +134,12 @@ impl ApiError {
 impl From<mamori_store::StoreError> for ApiError {
     fn from(e: mamori_store::StoreError) -> Self {
         // A row that is not the organisation's (or not there): its message is for the user.
-        if let mamori_store::StoreError::NotFound(m) = e {
-            return ApiError::new(StatusCode::NOT_FOUND, m);
+        match e {
+            mamori_store::StoreError::NotFound(m) => {
+                return ApiError::new(StatusCode::NOT_FOUND, m);
+            }
+            mamori_store::StoreError::Conflict(m) => return ApiError::new(StatusCode::CONFLICT, m),
+            _ => {}
         }
         eprintln!("store error: {e}");
         ApiError::new(

@@ -314,6 +314,8 @@ pub fn router(state: AppState) -> Router {
             "/settings",
             get(settings::settings_page).post(settings::settings_submit),
         )
+        .route("/settings/users/{id}/{action}", post(settings::user_action))
+        .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
         .route(
             "/account/totp",
             get(account::totp_page).post(account::totp_confirm),

@@ -84,8 +84,10 @@ impl std::error::Error for PageError {}
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
         // A row that is not the organisation's (or not there): its message is for the user.
-        if let StoreError::NotFound(m) = e {
-            return Self::not_found(m);
+        match e {
+            StoreError::NotFound(m) => return Self::not_found(m),
+            StoreError::Conflict(m) => return Self::new(StatusCode::CONFLICT, "操作できません", m),
+            _ => {}
         }
         eprintln!("store error: {e}");
         Self::new(

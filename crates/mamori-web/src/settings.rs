@@ -86,14 +86,57 @@ struct SettingsPage {
     nav: Option<Nav>,
     csrf: String,
     require_totp: bool,
-    users: Vec<(String, String, &'static str, bool)>,
+    users: Vec<UserView>,
+    tokens: Vec<TokenView>,
     saved: bool,
+    done: Option<&'static str>,
+    error: Option<String>,
+}
+
+struct UserView {
+    id: i64,
+    login: String,
+    name: String,
+    role: &'static str,
+    totp: bool,
+    disabled: bool,
+    is_self: bool,
+}
+
+struct TokenView {
+    id: i64,
+    user: String,
+    label: String,
+    role: &'static str,
+    created: String,
+    expires: String,
+    /// 「有効」, 「期限切れ」 or 「取り消し（…）」.
+    state: String,
+    live: bool,
 }
 
 #[derive(Deserialize)]
 pub struct SettingsQuery {
     #[serde(default)]
     saved: Option<String>,
+    #[serde(default)]
+    done: Option<String>,
+}
+
+/// What the page says after an action on a user or a token.
+fn done_message(done: &str) -> Option<&'static str> {
+    Some(match done {
+        "disable" => {
+            "利用者を無効にしました。その利用者のログイン中の画面とAPIトークンはすぐに使えなくなりました（変更履歴に記録）。"
+        }
+        "enable" => "利用者を有効に戻しました（変更履歴に記録）。",
+        "sign-out" => "その利用者のすべての端末のログインを終了しました（変更履歴に記録）。",
+        "password" => {
+            "パスワードを再設定しました。その利用者のログイン中の画面は終了しました。新しいパスワードを本人に安全な方法で伝え、ログイン後に変更してもらってください（変更履歴に記録）。"
+        }
+        "revoke" => "APIトークンを取り消しました。このトークンはもう使えません（変更履歴に記録）。",
+        _ => return None,
+    })
 }
 
 pub async fn settings_page(
@@ -102,21 +145,182 @@ pub async fn settings_page(
     axum::extract::Query(q): axum::extract::Query<SettingsQuery>,
 ) -> PageResult {
     crate::permit(&session.user, Action::ManageSettings).map_err(PageError::forbidden)?;
+    let page = settings_view(
+        &state,
+        &session,
+        &org,
+        q.done.as_deref().and_then(done_message),
+        None,
+    )
+    .await?;
+    Ok(render(&SettingsPage {
+        saved: q.saved.is_some(),
+        ..page
+    })
+    .into_response())
+}
+
+async fn settings_view(
+    state: &AppState,
+    session: &mamori_store::Session,
+    org: &mamori_store::Org,
+    done: Option<&'static str>,
+    error: Option<String>,
+) -> Result<SettingsPage, PageError> {
+    let disabled = state.store.disabled_users(org.id).await?;
     let users = state
         .store
         .users(org.id)
         .await?
         .into_iter()
-        .map(|u| (u.login, u.display_name, u.role.label(), u.totp_enabled))
+        .map(|u| UserView {
+            id: u.id,
+            disabled: disabled.contains(&u.login),
+            is_self: u.id == session.user.id,
+            login: u.login,
+            name: u.display_name,
+            role: u.role.label(),
+            totp: u.totp_enabled,
+        })
         .collect();
-    let page = SettingsPage {
+    let now = state.clock.now();
+    let day = |t: &str| {
+        DateTime::parse_from_rfc3339(t)
+            .map(|t| wareki((t.to_utc() + Duration::hours(9)).date_naive()))
+            .unwrap_or_default()
+    };
+    let tokens = state
+        .store
+        .api_tokens(org.id)
+        .await?
+        .into_iter()
+        .map(|t| {
+            let expired =
+                DateTime::parse_from_rfc3339(&t.expires_at).is_ok_and(|e| e.to_utc() <= now);
+            let state = match (&t.revoked_at, expired) {
+                (Some(r), _) => format!("取り消し（{}）", day(r)),
+                (None, true) => "期限切れ".into(),
+                (None, false) => "有効".into(),
+            };
+            TokenView {
+                id: t.id,
+                live: t.revoked_at.is_none() && !expired,
+                user: t.user_login,
+                label: t.label,
+                role: mamori_core::Role::parse(&t.role).map_or("", |r| r.label()),
+                created: day(&t.created_at),
+                expires: day(&t.expires_at),
+                state,
+            }
+        })
+        .collect();
+    Ok(SettingsPage {
         csrf: session.csrf_token.clone(),
         require_totp: org.require_totp,
         users,
-        saved: q.saved.is_some(),
-        nav: Some(nav(&state, &session, &org)),
-    };
-    Ok(render(&page).into_response())
+        tokens,
+        saved: false,
+        done,
+        error,
+        nav: Some(nav(state, session, org)),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct AccessForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+/// `POST /settings/users/{id}/{action}`: disable, enable, sign-out, password (administrators).
+pub async fn user_action(
+    State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
+    axum::extract::Path((id, action)): axum::extract::Path<(i64, String)>,
+    Form(f): Form<AccessForm>,
+) -> PageResult {
+    if !auth::same_token(&session.csrf_token, &f.csrf) {
+        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+    }
+    crate::permit(&session.user, Action::ManageSettings).map_err(PageError::forbidden)?;
+    // The id is looked up among the organisation's own users only.
+    let user = state
+        .store
+        .users(org.id)
+        .await?
+        .into_iter()
+        .find(|u| u.id == id)
+        .ok_or_else(|| PageError::not_found("この組織の利用者ではありません"))?;
+    let (actor, now) = (session.user.login.as_str(), state.clock.now());
+    match action.as_str() {
+        "disable" | "enable" => {
+            state
+                .store
+                .set_user_disabled(org.id, &user.login, action == "disable", actor, now)
+                .await?
+        }
+        "sign-out" => {
+            state
+                .store
+                .sign_out_everywhere(org.id, &user.login, actor, now)
+                .await?;
+        }
+        "password" => {
+            let problem = if f.password != f.password_confirm {
+                Some("確認のパスワードが一致しません")
+            } else {
+                auth::password_problem(&f.password, &[&user.login, &user.display_name, &org.name])
+            };
+            if let Some(p) = problem {
+                let page = settings_view(
+                    &state,
+                    &session,
+                    &org,
+                    None,
+                    Some(format!(
+                        "「{}」のパスワードを再設定できません: {p}",
+                        user.login
+                    )),
+                )
+                .await?;
+                return Ok(
+                    (axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response(),
+                );
+            }
+            let password = f.password.clone();
+            let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+                .await
+                .expect("hashing does not panic");
+            state
+                .store
+                .reset_password(org.id, &user.login, &hash, actor, now)
+                .await?;
+        }
+        other => return Err(PageError::not_found(format!("操作「{other}」はありません"))),
+    }
+    Ok(Redirect::to(&format!("/settings?done={action}")).into_response())
+}
+
+/// `POST /settings/tokens/{id}/revoke` (administrators).
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    Form(f): Form<AccessForm>,
+) -> PageResult {
+    if !auth::same_token(&session.csrf_token, &f.csrf) {
+        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+    }
+    crate::permit(&session.user, Action::ManageSettings).map_err(PageError::forbidden)?;
+    state
+        .store
+        .revoke_api_token(org.id, id, &session.user.login, state.clock.now())
+        .await?;
+    Ok(Redirect::to("/settings?done=revoke").into_response())
 }
 
 #[derive(Deserialize)]

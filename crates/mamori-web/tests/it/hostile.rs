@@ -398,3 +398,169 @@ async fn a_vendor_sees_its_own_form_and_nothing_of_the_facilitys_ledgers() {
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_administrator_takes_access_away_on_the_settings_page() {
+    // Issue 23 (7): disable (sessions and tokens stop at once), enable, sign out everywhere, reset a
+    // password, revoke a token; each audited; another organisation's user cannot be named.
+    let app = app().await;
+    let admin = session_for(&app.store, "admin", "c").await;
+    let org = app.store.first_org_id().await.unwrap().unwrap();
+    let clerk = app
+        .store
+        .add_user(
+            org,
+            &NewUser {
+                login: "clerk".into(),
+                display_name: "事務 花子".into(),
+                password_hash: auth::hash_password("Clerk#2025x"),
+                role: mamori_core::Role::Editor,
+            },
+            "admin",
+            now(),
+        )
+        .await
+        .unwrap();
+    let clerk_session = session_for(&app.store, "clerk", "k").await;
+    let (token, stored) =
+        auth::new_api_token("連携", clerk.role, now() + chrono::Duration::days(30));
+    let token_id = app
+        .store
+        .create_api_token(&clerk, &stored, now())
+        .await
+        .unwrap();
+    let api_as_clerk = || {
+        Request::get(ANSWERS)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(
+        send(&app.router, api_as_clerk()).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(&app.router, get_req("/dashboard", &clerk_session))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let page = send(&app.router, get_req("/settings", &admin)).await.text();
+    assert!(
+        page.contains(&format!("/settings/users/{}/disable", clerk.id)),
+        "{page}"
+    );
+    assert!(page.contains(&format!("/settings/tokens/{token_id}/revoke")));
+
+    let post = |path: String, body: &str| form_post(&path, &admin, body);
+    let r = send(
+        &app.router,
+        post(format!("/settings/users/{}/disable", clerk.id), "csrf=c"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_ne!(
+        send(&app.router, get_req("/dashboard", &clerk_session))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(&app.router, api_as_clerk()).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let page = send(&app.router, get_req("/settings?done=disable", &admin))
+        .await
+        .text();
+    assert!(
+        page.contains("すぐに使えなくなりました") && page.contains("無効"),
+        "{page}"
+    );
+    let r = send(
+        &app.router,
+        post(format!("/settings/users/{}/enable", clerk.id), "csrf=c"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        send(&app.router, api_as_clerk()).await.status,
+        StatusCode::OK
+    );
+    // A weak password is refused on the page; a good one ends the user's sessions.
+    let r = send(
+        &app.router,
+        post(
+            format!("/settings/users/{}/password", clerk.id),
+            "csrf=c&password=abc&password_confirm=abc",
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("8文字以上"));
+    let clerk_session = session_for(&app.store, "clerk", "k2").await;
+    let good = enc("Tanuki-Sakura-Kawa-42");
+    let r = send(
+        &app.router,
+        post(
+            format!("/settings/users/{}/password", clerk.id),
+            &format!("csrf=c&password={good}&password_confirm={good}"),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_ne!(
+        send(&app.router, get_req("/dashboard", &clerk_session))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let clerk_session = session_for(&app.store, "clerk", "k3").await;
+    let r = send(
+        &app.router,
+        post(format!("/settings/users/{}/sign-out", clerk.id), "csrf=c"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_ne!(
+        send(&app.router, get_req("/dashboard", &clerk_session))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let r = send(
+        &app.router,
+        post(format!("/settings/tokens/{token_id}/revoke"), "csrf=c"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        send(&app.router, api_as_clerk()).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // Without the CSRF token nothing happens; oneself cannot be disabled.
+    let me = app.store.user_by_login("admin").await.unwrap().unwrap();
+    let r = send(
+        &app.router,
+        post(format!("/settings/users/{}/disable", me.id), "csrf=wrong"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = send(
+        &app.router,
+        post(format!("/settings/users/{}/disable", me.id), "csrf=c"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "oneself cannot be disabled");
+    assert!(r.text().contains("自分自身は無効にできません"));
+    let actions: Vec<String> = app
+        .store
+        .history(org, Some("user"), Some(&clerk.id.to_string()), 20)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.action)
+        .collect();
+    for a in ["disable", "enable", "password_reset", "sign_out_everywhere"] {
+        assert!(actions.iter().any(|x| x == a), "{a}: {actions:?}");
+    }
+}

@@ -979,6 +979,19 @@ async fn role_and_tenancy_matrix_covers_every_route() {
             [409, 409, NO, NO],
         ),
         ("POST", "/settings", "/settings", [MOVED, NO, NO, NO]),
+        // No such user or token: 404 for administrators, refused before the lookup for everyone else.
+        (
+            "POST",
+            "/settings/users/{id}/{action}",
+            "/settings/users/999/sign-out",
+            [404, NO, NO, NO],
+        ),
+        (
+            "POST",
+            "/settings/tokens/{id}/revoke",
+            "/settings/tokens/999/revoke",
+            [404, NO, NO, NO],
+        ),
         ("GET", "/account/totp", "/account/totp", [OK, OK, OK, OK]),
         (
             "POST",
