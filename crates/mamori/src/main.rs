@@ -168,6 +168,24 @@ enum TokenCommand {
         #[arg(long, default_value_t = 90)]
         days: i64,
     },
+    /// 組織のAPIトークンの一覧（番号・利用者・名前・権限・期限・状態）を表示します
+    List {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        /// 組織の番号（省略時は最初の組織）
+        #[arg(long)]
+        org: Option<i64>,
+    },
+    /// APIトークンを取り消します（すぐに使えなくなります。監査記録に残ります）
+    Revoke {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        #[arg(long)]
+        org: Option<i64>,
+        /// トークンの番号（token list の「番号」）
+        #[arg(long)]
+        id: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -186,6 +204,36 @@ enum UserCommand {
         role: String,
         #[arg(long, required = true)]
         password_stdin: bool,
+    },
+    /// 利用者を無効にします（ログイン中の画面とAPIトークンはすぐに使えなくなります）
+    Disable {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        #[arg(long)]
+        login: String,
+    },
+    /// 無効にした利用者を有効に戻します
+    Enable {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        #[arg(long)]
+        login: String,
+    },
+    /// パスワードを再設定します（新しいパスワードは標準入力の1行目。ログイン中の画面は終了します）
+    ResetPassword {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        #[arg(long)]
+        login: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// その利用者のすべての端末のログインを終了します
+    SignOut {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        #[arg(long)]
+        login: String,
     },
 }
 
@@ -601,6 +649,51 @@ async fn run(cli: Cli) -> Result<()> {
             eprintln!("このトークンは再表示できません。安全な場所に保管してください。");
             Ok(())
         }
+        Command::Token {
+            command: TokenCommand::List { db, org },
+        } => {
+            let store = open(&db).await?;
+            let org_id = org_or_first(&store, org).await?;
+            let tokens = store.api_tokens(org_id).await?;
+            if tokens.is_empty() {
+                println!("APIトークンはありません");
+            }
+            let now = Clock::system().now();
+            for t in tokens {
+                let state = match &t.revoked_at {
+                    Some(r) => format!("取り消し済み（{r}）"),
+                    None if chrono::DateTime::parse_from_rfc3339(&t.expires_at)
+                        .is_ok_and(|e| e <= now) =>
+                    {
+                        "期限切れ".into()
+                    }
+                    None => "有効".into(),
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t期限 {}\t{state}",
+                    t.id, t.user_login, t.label, t.role, t.expires_at
+                );
+            }
+            Ok(())
+        }
+        Command::Token {
+            command: TokenCommand::Revoke { db, org, id },
+        } => {
+            let store = open(&db).await?;
+            let org_id = org_or_first(&store, org).await?;
+            store
+                .revoke_api_token(org_id, id, "mamori token revoke", Clock::system().now())
+                .await?;
+            println!("トークン {id} を取り消しました（監査記録に残しました）");
+            Ok(())
+        }
+        Command::User {
+            command:
+                command @ (UserCommand::Disable { .. }
+                | UserCommand::Enable { .. }
+                | UserCommand::ResetPassword { .. }
+                | UserCommand::SignOut { .. }),
+        } => user_access(command).await,
         Command::Export {
             command:
                 ExportCommand::Checklist {
@@ -1246,6 +1339,74 @@ fn parse_role(s: &str) -> Result<Role> {
 
 /// A new password from the first line of standard input, checked against the R7 password rule and
 /// common passwords (`personal`: the login, name and facility it must not resemble).
+/// The organisation `--org` names, or the first one.
+async fn org_or_first(store: &mamori_store::Store, org: Option<i64>) -> Result<i64> {
+    match org {
+        Some(id) => Ok(store.org(id).await?.id),
+        None => store
+            .first_org_id()
+            .await?
+            .context("初期設定がまだです（mamori init または mamori serve の初期設定画面）"),
+    }
+}
+
+/// `mamori user disable|enable|reset-password|sign-out`: on the user's own organisation, audited as the
+/// command.
+async fn user_access(command: UserCommand) -> Result<()> {
+    let now = Clock::system().now();
+    let (db, login) = match &command {
+        UserCommand::Disable { db, login }
+        | UserCommand::Enable { db, login }
+        | UserCommand::ResetPassword { db, login, .. }
+        | UserCommand::SignOut { db, login } => (db.clone(), login.clone()),
+        UserCommand::Add { .. } => unreachable!("handled before"),
+    };
+    let store = open(&db).await?;
+    let Some(user) = store.user_by_login(&login).await? else {
+        bail!("ログインID「{login}」の利用者がいません");
+    };
+    match command {
+        UserCommand::Disable { .. } => {
+            store
+                .set_user_disabled(user.org_id, &login, true, "mamori user disable", now)
+                .await?;
+            println!(
+                "利用者 {login} を無効にしました（ログイン中の画面とAPIトークンは使えなくなりました）"
+            );
+        }
+        UserCommand::Enable { .. } => {
+            store
+                .set_user_disabled(user.org_id, &login, false, "mamori user enable", now)
+                .await?;
+            println!("利用者 {login} を有効に戻しました");
+        }
+        UserCommand::ResetPassword { .. } => {
+            let password = read_password(&[&login, &user.display_name])?;
+            let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password)).await?;
+            store
+                .reset_password(
+                    user.org_id,
+                    &login,
+                    &hash,
+                    "mamori user reset-password",
+                    now,
+                )
+                .await?;
+            println!(
+                "利用者 {login} のパスワードを再設定しました（ログイン中の画面は終了しました）"
+            );
+        }
+        UserCommand::SignOut { .. } => {
+            let n = store
+                .sign_out_everywhere(user.org_id, &login, "mamori user sign-out", now)
+                .await?;
+            println!("利用者 {login} のログインを {n} 件終了しました");
+        }
+        UserCommand::Add { .. } => unreachable!("handled before"),
+    }
+    Ok(())
+}
+
 fn read_password(personal: &[&str]) -> Result<String> {
     if std::io::stdin().is_terminal() {
         eprintln!("パスワードを入力して Enter を押してください:");

@@ -119,6 +119,69 @@ fn init_token_and_export() {
         .unwrap();
     assert!(String::from_utf8_lossy(&bad_role.stderr).contains("権限「root」はありません"));
 
+    // Issue 23 (7): list and revoke tokens; disable, enable, reset a password, sign out, from the CLI.
+    let listed = run_ok(&["token", "list", "--db", db]);
+    assert!(
+        listed.contains("admin") && listed.contains("有効"),
+        "{listed}"
+    );
+    let id = listed
+        .lines()
+        .next()
+        .unwrap()
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_string();
+    let revoked = run_ok(&["token", "revoke", "--db", db, "--id", &id]);
+    assert!(revoked.contains(&format!("トークン {id} を取り消しました")));
+    assert!(run_ok(&["token", "list", "--db", db]).contains("取り消し済み"));
+    let again = mamori()
+        .args(["token", "revoke", "--db", db, "--id", &id])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("取り消し済みか"));
+    assert!(
+        run_ok(&["user", "disable", "--db", db, "--login", "suzuki"]).contains("無効にしました")
+    );
+    assert!(
+        run_ok(&["user", "enable", "--db", db, "--login", "suzuki"]).contains("有効に戻しました")
+    );
+    assert!(run_ok(&["user", "sign-out", "--db", db, "--login", "suzuki"]).contains("0 件終了"));
+    let mut reset = mamori()
+        .args([
+            "user",
+            "reset-password",
+            "--db",
+            db,
+            "--login",
+            "suzuki",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    reset
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"Kusuri#Desk8!\n")
+        .unwrap();
+    let reset = reset.wait_with_output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&reset.stdout).contains("パスワードを再設定しました"),
+        "{}",
+        String::from_utf8_lossy(&reset.stderr)
+    );
+    let last_admin = mamori()
+        .args(["user", "disable", "--db", db, "--login", "admin"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&last_admin.stderr).contains("最後の管理者は無効にできません"));
+
     let out = dir.path().join("r7.xlsx");
     let export = mamori()
         .args([
