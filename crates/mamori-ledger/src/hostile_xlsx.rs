@@ -73,67 +73,85 @@ fn one_string(len: usize) -> Vec<u8> {
     s
 }
 
+/// The names of the hostile cases, in the order of [`cases`].
+pub const CASES: [&str; 9] = [
+    "declared_unique_count",
+    "huge_shared_string",
+    "amplified_references",
+    "zip_ratio",
+    "deep_xml",
+    "many_cells",
+    "many_shared_strings",
+    "long_inline_string",
+    "many_entries",
+];
+
 /// Every hostile case: (name, workbook). `scale` 1.0 is the size of the attacks reported in issue 23;
 /// smaller values make the same shapes smaller (for debug-build tests).
 pub fn cases(scale: f64) -> Vec<(&'static str, Vec<u8>)> {
+    CASES.iter().map(|n| (*n, case(n, scale))).collect()
+}
+
+/// One hostile case by name (an unknown name gives an empty file).
+pub fn case(name: &str, scale: f64) -> Vec<u8> {
     let n = |x: usize| ((x as f64 * scale) as usize).max(1);
-    let mut cases = Vec::new();
-    // 1. A declared count of 100,000,000,000 strings with a handful present (2 KB).
-    cases.push((
-        "declared_unique_count",
-        workbook(
+    match name {
+        // A declared count of 100,000,000,000 strings with a handful present (2 KB).
+        "declared_unique_count" => workbook(
             br#"<row r="1"><c r="A1" t="s"><v>0</v></c></row>"#,
             b"<si><t>a</t></si><si><t>b</t></si>",
             Some("100000000000"),
         ),
-    ));
-    // 2. One 1 MiB shared string referenced by 1,500 cells.
-    cases.push((
-        "huge_shared_string",
-        workbook(&shared_refs(1_500), &one_string(1 << 20), Some("1")),
-    ));
-    // 3. A string within Excel's limit, referenced by so many cells the decoded text goes over the total.
-    cases.push((
-        "amplified_references",
-        workbook(&shared_refs(3_000), &one_string(32_000), Some("1")),
-    ));
-    // 4. Over a gigabyte of XML (whitespace in the sheet) in a small zip.
-    let mut padding = Vec::from(&b"<row r=\"1\"><c r=\"A1\"><v>1</v></c></row>"[..]);
-    padding.resize(n(1 << 30).max(101_000_000), b' ');
-    cases.push(("zip_ratio", workbook(&padding, b"", None)));
-    drop(padding);
-    // 5. Elements nested 100,000 deep.
-    let depth = n(100_000).max(100);
-    let mut deep = Vec::with_capacity(depth * 7);
-    deep.extend(std::iter::repeat_n(&b"<x>"[..], depth).flatten());
-    deep.extend(std::iter::repeat_n(&b"</x>"[..], depth).flatten());
-    cases.push(("deep_xml", workbook(&deep, b"", None)));
-    // 6. More cells than any ledger or checklist (2,000,001 empty ones).
-    let mut many = Vec::from(&b"<row r=\"1\">"[..]);
-    many.extend(std::iter::repeat_n(&b"<c/>"[..], 2_000_001).flatten());
-    many.extend_from_slice(b"</row>");
-    cases.push(("many_cells", workbook(&many, b"", None)));
-    // 7. More shared strings than the limit, with a truthful count.
-    let mut strings = Vec::new();
-    strings.extend(std::iter::repeat_n(&b"<si><t>a</t></si>"[..], 1_000_001).flatten());
-    cases.push((
-        "many_shared_strings",
-        workbook(b"", &strings, Some("1000001")),
-    ));
-    // 8. An inline string longer than a cell may be.
-    let mut inline = Vec::from(&br#"<row r="1"><c r="A1" t="inlineStr"><is><t>"#[..]);
-    inline.resize(inline.len() + 40_000, b'y');
-    inline.extend_from_slice(b"</t></is></c></row>");
-    cases.push(("long_inline_string", workbook(&inline, b"", None)));
-    // 9. Ten thousand and one entries.
-    let names: Vec<String> = (0..10_001).map(|i| format!("xl/media/{i}.bin")).collect();
-    let mut entries: Vec<(&str, &[u8])> = vec![
-        ("[Content_Types].xml", CONTENT_TYPES.as_bytes()),
-        ("xl/workbook.xml", WORKBOOK.as_bytes()),
-    ];
-    entries.extend(names.iter().map(|n| (n.as_str(), &b""[..])));
-    cases.push(("many_entries", zip_of(&entries)));
-    cases
+        // One 1 MiB shared string referenced by 1,500 cells.
+        "huge_shared_string" => workbook(&shared_refs(1_500), &one_string(1 << 20), Some("1")),
+        // A string within Excel's limit, referenced by so many cells the decoded text goes over the total.
+        "amplified_references" => workbook(&shared_refs(3_000), &one_string(32_000), Some("1")),
+        // Over a gigabyte of XML (whitespace in the sheet) in a small zip.
+        "zip_ratio" => {
+            let mut padding = Vec::from(&b"<row r=\"1\"><c r=\"A1\"><v>1</v></c></row>"[..]);
+            padding.resize(n(1 << 30).max(101_000_000), b' ');
+            workbook(&padding, b"", None)
+        }
+        // Elements nested 100,000 deep.
+        "deep_xml" => {
+            let depth = n(100_000).max(100);
+            let mut deep = Vec::with_capacity(depth * 7);
+            deep.extend(std::iter::repeat_n(&b"<x>"[..], depth).flatten());
+            deep.extend(std::iter::repeat_n(&b"</x>"[..], depth).flatten());
+            workbook(&deep, b"", None)
+        }
+        // More cells than any ledger or checklist (2,000,001 empty ones).
+        "many_cells" => {
+            let mut many = Vec::from(&b"<row r=\"1\">"[..]);
+            many.extend(std::iter::repeat_n(&b"<c/>"[..], 2_000_001).flatten());
+            many.extend_from_slice(b"</row>");
+            workbook(&many, b"", None)
+        }
+        // More shared strings than the limit, with a truthful count.
+        "many_shared_strings" => {
+            let mut strings = Vec::new();
+            strings.extend(std::iter::repeat_n(&b"<si><t>a</t></si>"[..], 1_000_001).flatten());
+            workbook(b"", &strings, Some("1000001"))
+        }
+        // An inline string longer than a cell may be.
+        "long_inline_string" => {
+            let mut inline = Vec::from(&br#"<row r="1"><c r="A1" t="inlineStr"><is><t>"#[..]);
+            inline.resize(inline.len() + 40_000, b'y');
+            inline.extend_from_slice(b"</t></is></c></row>");
+            workbook(&inline, b"", None)
+        }
+        // Ten thousand and one entries.
+        "many_entries" => {
+            let names: Vec<String> = (0..10_001).map(|i| format!("xl/media/{i}.bin")).collect();
+            let mut entries: Vec<(&str, &[u8])> = vec![
+                ("[Content_Types].xml", CONTENT_TYPES.as_bytes()),
+                ("xl/workbook.xml", WORKBOOK.as_bytes()),
+            ];
+            entries.extend(names.iter().map(|n| (n.as_str(), &b""[..])));
+            zip_of(&entries)
+        }
+        _ => Vec::new(),
+    }
 }
 
 const CONTENT_TYPES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>"#;
