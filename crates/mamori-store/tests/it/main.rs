@@ -729,7 +729,7 @@ async fn ledger_story(store: &Store, org_id: i64) {
     assert_eq!(
         stored
             .iter()
-            .filter(|r| r.data.get("location").is_some())
+            .filter(|r| r.data.contains_key("location"))
             .count(),
         1250
     );
