@@ -5,7 +5,9 @@ const os = require('os');
 const path = require('path');
 
 const port = process.env.MAMORI_E2E_PORT || '8123';
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mamori-e2e-'));
+// Set once in the main process; the workers inherit it (and so know the server's database).
+const dir = process.env.MAMORI_E2E_DIR ||
+  (process.env.MAMORI_E2E_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'mamori-e2e-')));
 const bin = process.env.MAMORI_BIN || path.join(__dirname, '..', 'target', 'debug', 'mamori');
 
 module.exports = defineConfig({

@@ -116,10 +116,11 @@ test('set up a clinic, enrol TOTP as required, sign in with password and code, r
   // Sign out; the password alone is not enough, a wrong password is refused, the enrolment code is a replay.
   await page.getByRole('button', { name: 'ログアウト' }).click();
   await expect(page).toHaveURL(/\/login$/);
+  // Every failure reads the same (the page does not confirm a password without its code).
   await login(page, 'Midori#2025', '');
-  await expect(page.getByText('確認コード（6桁）も入力してください')).toBeVisible();
+  await expect(page.getByText('ログインID・パスワード・確認コードのいずれかが違います')).toBeVisible();
   await login(page, 'wrong-password', totp(state.secret, step()));
-  await expect(page.getByText('ログインIDまたはパスワードが違います')).toBeVisible();
+  await expect(page.getByText('ログインID・パスワード・確認コードのいずれかが違います')).toBeVisible();
   await login(page, 'Midori#2025', totp(state.secret, enrolStep));
   await expect(page.getByText('一度使ったコードは使えません')).toBeVisible();
   const code = await freshCode(page);
@@ -396,4 +397,35 @@ test('import a new edition from its workbook: preview, confirm, answer the merge
   expect(String(ws.getCell('A1').value)).toBe(title);
   await page.getByRole('link', { name: 'ダッシュボード' }).click();
   await expect(page.locator('body')).not.toContainText('まだ登録されていない');
+});
+
+test('an administrator disables a leaver, whose sessions and token stop, and enables them again', async ({ page }) => {
+  test.setTimeout(120_000);
+  const { execFileSync } = require('child_process');
+  const path = require('path');
+  const bin = process.env.MAMORI_BIN || path.join(__dirname, '..', '..', 'target', 'debug', 'mamori');
+  const db = path.join(process.env.MAMORI_E2E_DIR, 'e2e.db');
+  execFileSync(bin, ['user', 'add', '--db', db, '--login', 'leaver', '--name', '退職 予定', '--role', 'editor', '--password-stdin'],
+    { input: 'Kawa#Momiji2026!\n', encoding: 'utf8' });
+  const token = execFileSync(bin, ['token', 'create', '--db', db, '--user', 'leaver', '--label', 'レセコン連携'], { encoding: 'utf8' }).trim();
+  const api = () => page.request.get('/api/v1/checklists/r7/facility/answers', { headers: { Authorization: `Bearer ${token}` } });
+  expect((await api()).status()).toBe(200);
+
+  await login(page, 'Midori#2025', await freshCode(page));
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await page.goto('/settings');
+  const row = page.locator('#users tr', { hasText: 'leaver' });
+  await expect(row).toContainText('有効');
+  await expect(page.locator('#tokens')).toContainText('レセコン連携');
+  await row.getByRole('button', { name: '無効にする' }).click();
+  await expect(page.locator('#done')).toContainText('すぐに使えなくなりました');
+  await expect(page.locator('#users tr', { hasText: 'leaver' })).toContainText('無効');
+  expect((await api()).status()).toBe(401);
+  await page.locator('#users tr', { hasText: 'leaver' }).getByRole('button', { name: '有効に戻す' }).click();
+  await expect(page.locator('#done')).toContainText('有効に戻しました');
+  expect((await api()).status()).toBe(200);
+  await page.locator('#tokens tr', { hasText: 'レセコン連携' }).getByRole('button', { name: '取り消す' }).click();
+  await expect(page.locator('#done')).toContainText('取り消しました');
+  await expect(page.locator('#tokens tr', { hasText: 'レセコン連携' })).toContainText('取り消し');
+  expect((await api()).status()).toBe(401);
 });
