@@ -44,6 +44,28 @@ pub struct ImportedAnswers {
     pub item_rows: usize,
 }
 
+/// A cell's value as quoted in a message: at most 64 characters (a refused cell may hold 32,767).
+fn clip(s: &str) -> String {
+    mamori_ledger::xlsx_guard::clip(s, 64)
+}
+
+/// At most 200 problems, and how many more there were.
+fn capped(mut errors: Vec<SheetError>) -> Vec<SheetError> {
+    const MAX: usize = 200;
+    if errors.len() > MAX {
+        let more = errors.len() - MAX;
+        errors.truncate(MAX);
+        errors.push(SheetError {
+            row: 0,
+            column: String::new(),
+            message: format!(
+                "ほかにも {more} 件の問題があります（最初の {MAX} 件を表示しています）"
+            ),
+        });
+    }
+    errors
+}
+
 fn whole_file(message: impl Into<String>) -> Vec<SheetError> {
     vec![SheetError {
         row: 0,
@@ -85,7 +107,8 @@ pub fn parse_result_cell(s: &str) -> Result<Option<(bool, NaiveDate, Option<Naiv
         (true, r)
     } else {
         return Err(format!(
-            "「{t}」を読み取れません（「はい」または「いいえ」と確認日を書いてください）"
+            "「{}」を読み取れません（「はい」または「いいえ」と確認日を書いてください）",
+            clip(t)
         ));
     };
     let (checked, target) = match rest.split_once("目標日") {
@@ -100,12 +123,14 @@ pub fn parse_result_cell(s: &str) -> Result<Option<(bool, NaiveDate, Option<Naiv
     if checked.is_empty() {
         return Err("確認日がありません（例：はい（令和7年5月20日））".into());
     }
-    let checked_on =
-        parse_date(&checked).ok_or_else(|| format!("確認日「{checked}」を読み取れません"))?;
+    let checked_on = parse_date(&checked)
+        .ok_or_else(|| format!("確認日「{}」を読み取れません", clip(&checked)))?;
     let target_date = match target.map(clean) {
         None => None,
         Some(g) if g.is_empty() => None,
-        Some(g) => Some(parse_date(&g).ok_or_else(|| format!("目標日「{g}」を読み取れません"))?),
+        Some(g) => {
+            Some(parse_date(&g).ok_or_else(|| format!("目標日「{}」を読み取れません", clip(&g)))?)
+        }
     };
     if yes && target_date.is_some() {
         return Err("「はい」に目標日は書けません".into());
@@ -173,7 +198,7 @@ pub fn read_checklist_xlsx(
                     errors.push(SheetError {
                         row: excel_row,
                         column: String::new(),
-                        message: format!("この様式にない項目です（{key}）"),
+                        message: format!("この様式にない項目です（{}）", clip(&key)),
                     });
                     continue;
                 }
@@ -185,7 +210,8 @@ pub fn read_checklist_xlsx(
                     row: excel_row,
                     column: "チェック項目".into(),
                     message: format!(
-                        "「{first}」はこの様式の項目にありません（版や様式が違う可能性があります）"
+                        "「{}」はこの様式の項目にありません（版や様式が違う可能性があります）",
+                        clip(first)
                     ),
                 });
                 continue;
@@ -240,7 +266,7 @@ pub fn read_checklist_xlsx(
     if errors.is_empty() {
         Ok(out)
     } else {
-        Err(errors)
+        Err(capped(errors))
     }
 }
 
@@ -288,7 +314,7 @@ pub fn read_official_answers(
         }
     }
     if !errors.is_empty() {
-        return Err(errors);
+        return Err(capped(errors));
     }
     let several_rounds = layout.rounds.len() > 1;
     let mut out = ImportedAnswers::default();
@@ -385,7 +411,7 @@ pub fn read_official_answers(
     if errors.is_empty() {
         Ok(out)
     } else {
-        Err(errors)
+        Err(capped(errors))
     }
 }
 

@@ -253,3 +253,27 @@ mod result_cells {
     }
 }
 mod edition_workbook;
+
+/// Issue 23 (2): a workbook of hundreds of unknown, very long item texts is refused with at most 200
+/// problems, each quoting at most 64 characters of the cell.
+#[test]
+fn refusals_of_a_huge_workbook_stay_small() {
+    let c = Catalog::builtin().unwrap();
+    let form = c.form("r7", mamori_core::Variant::Facility).unwrap();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet
+        .write_string(0, 1, mamori_report::HEADER_ROW_LABEL)
+        .unwrap();
+    let long = "知らない項目".repeat(5_000);
+    for r in 0..300u32 {
+        sheet.write_string(r + 2, 0, format!("({r})")).unwrap();
+        sheet.write_string(r + 2, 1, &long).unwrap();
+    }
+    let bytes = book.save_to_buffer().unwrap();
+    let errors = read_checklist_xlsx(&c, form, &bytes).unwrap_err();
+    assert_eq!(errors.len(), 201, "{:?}", &errors[..2]);
+    assert!(errors.last().unwrap().message.contains("ほかにも 100 件"));
+    let bytes_of_messages: usize = errors.iter().map(|e| e.message.len()).sum();
+    assert!(bytes_of_messages < 100_000, "{bytes_of_messages}");
+}
