@@ -75,12 +75,17 @@ pub fn check(bytes: &[u8], limits: &Limits) -> Result<(), String> {
         ));
     }
     let mut declared: u64 = 0;
+    // Every entry's name, lower case ("" for an entry that cannot be read: calamine reports it).
     let mut names = Vec::with_capacity(zip.len());
     for i in 0..zip.len() {
-        if let Ok(f) = zip.by_index_raw(i) {
-            declared = declared.saturating_add(f.size());
-            names.push(f.name().map(|n| n.to_string()).unwrap_or_default());
-        }
+        let name = match zip.by_index_raw(i) {
+            Ok(f) => {
+                declared = declared.saturating_add(f.size());
+                f.name().map(|n| n.to_ascii_lowercase()).unwrap_or_default()
+            }
+            Err(_) => String::new(),
+        };
+        names.push(name);
     }
     if declared > limits.max_unpacked {
         return Err(too_big(limits));
@@ -91,26 +96,25 @@ pub fn check(bytes: &[u8], limits: &Limits) -> Result<(), String> {
         cells: 0,
         text: 0,
     };
-    // Shared strings first: the sheets' references are counted with their lengths.
-    let shared = match names
-        .iter()
-        .position(|n| n.eq_ignore_ascii_case("xl/sharedStrings.xml"))
-    {
-        Some(i) => read_entry(&mut zip, i, &mut budget, Part::SharedStrings)?,
-        None => Vec::new(),
-    };
+    // Parts are found by what they are, not where the workbook's relationships put them (a workbook may
+    // live in any folder): every *sharedStrings.xml first, so that the references in every other XML
+    // part are counted with the longest string of that number.
+    let is_shared = |n: &str| n.ends_with("sharedstrings.xml");
+    let mut shared: Vec<u32> = Vec::new();
+    for (i, _) in names.iter().enumerate().filter(|(_, n)| is_shared(n)) {
+        let lengths = read_entry(&mut zip, i, &mut budget, Part::SharedStrings)?;
+        if lengths.len() > shared.len() {
+            shared.resize(lengths.len(), 0);
+        }
+        for (s, l) in shared.iter_mut().zip(lengths) {
+            *s = (*s).max(l);
+        }
+    }
     for (i, name) in names.iter().enumerate() {
-        let lower = name.to_ascii_lowercase();
-        if lower == "xl/sharedstrings.xml" || !(lower.ends_with(".xml") || lower.ends_with(".rels"))
-        {
+        if is_shared(name) || !(name.ends_with(".xml") || name.ends_with(".rels")) {
             continue;
         }
-        let part = if lower.starts_with("xl/worksheets/") {
-            Part::Sheet(&shared)
-        } else {
-            Part::Other
-        };
-        read_entry(&mut zip, i, &mut budget, part)?;
+        read_entry(&mut zip, i, &mut budget, Part::Sheet(&shared))?;
     }
     Ok(())
 }
@@ -164,8 +168,8 @@ impl Budget<'_> {
 #[derive(Clone, Copy)]
 enum Part<'s> {
     SharedStrings,
+    /// A worksheet or any other XML part: cells, their text and their references are counted.
     Sheet(&'s [u32]),
-    Other,
 }
 
 /// Counts the bytes actually inflated, whatever the zip declares.

@@ -278,6 +278,30 @@ mod hostile_workbooks {
     }
 
     #[test]
+    fn parts_are_checked_wherever_the_workbook_puts_them() {
+        // calamine reads "{the workbook's folder}sharedStrings.xml" and sheets wherever the relationships
+        // say: a workbook under evil/ must not slip past the guard.
+        let sst = br#"<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" uniqueCount="100000000000"><si><t>a</t></si></sst>"#;
+        let bytes = hostile_xlsx::zip_of(&[
+            ("evil/SharedStrings.xml", &sst[..]),
+            ("evil/workbook.xml", b"<workbook/>"),
+        ]);
+        assert!(
+            check(&bytes, &Limits::default())
+                .unwrap_err()
+                .contains("100000000000")
+        );
+        let mut cells = Vec::from(&b"<row>"[..]);
+        cells.extend(std::iter::repeat_n(&b"<c/>"[..], 2_000_001).flatten());
+        let bytes = hostile_xlsx::zip_of(&[("evil/sheets/s1.xml", &cells[..])]);
+        assert!(
+            check(&bytes, &Limits::default())
+                .unwrap_err()
+                .contains("セルが多すぎます")
+        );
+    }
+
+    #[test]
     fn quoted_values_are_clipped() {
         assert_eq!(clip("短い", 64), "短い");
         let long = "あ".repeat(1_000);
