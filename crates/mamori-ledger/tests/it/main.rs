@@ -301,6 +301,33 @@ mod hostile_workbooks {
         );
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// The guard refuses exactly the workbooks whose counted amounts go over the limits: string
+        /// length, decoded text (each reference counted), cells.
+        #[test]
+        fn the_guard_refuses_exactly_what_is_over(
+            lens in proptest::collection::vec(0usize..60, 1..6),
+            refs in proptest::collection::vec(0usize..6, 0..40),
+        ) {
+            let limits = Limits { max_cell_chars: 50, max_text_bytes: 400, max_cells: 30, ..Limits::default() };
+            let shared: String = lens.iter().map(|l| format!("<si><t>{}</t></si>", "a".repeat(*l))).collect();
+            let cells: String = refs
+                .iter()
+                .enumerate()
+                .map(|(i, r)| format!(r#"<c r="A{}" t="s"><v>{}</v></c>"#, i + 1, r % lens.len()))
+                .collect();
+            let bytes = hostile_xlsx::workbook(
+                format!("<row>{cells}</row>").as_bytes(),
+                shared.as_bytes(),
+                Some(&lens.len().to_string()),
+            );
+            let text: usize = refs.iter().map(|r| lens[r % lens.len()]).sum();
+            let over = lens.iter().any(|l| *l > 50) || text > 400 || refs.len() > 30;
+            proptest::prop_assert_eq!(check(&bytes, &limits).is_err(), over, "text {} cells {}", text, refs.len());
+        }
+    }
+
     #[test]
     fn quoted_values_are_clipped() {
         assert_eq!(clip("短い", 64), "短い");
