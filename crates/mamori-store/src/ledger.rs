@@ -306,6 +306,24 @@ async fn bump_version(tx: &mut sqlx::Transaction<'_, sqlx::Any>, org_id: i64) ->
     .try_get(0)?)
 }
 
+/// [`bump_version`] if the ledger is still at version `seen` (what an import compared against before
+/// taking the lock); `None` if another write came in between.
+async fn bump_version_if(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    org_id: i64,
+    seen: i64,
+) -> Result<Option<i64>> {
+    let now: i64 = sqlx::query("SELECT ledger_version FROM orgs WHERE id = $1")
+        .bind(org_id)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
+    if now != seen {
+        return Ok(None);
+    }
+    Ok(Some(bump_version(tx, org_id).await?))
+}
+
 impl Store {
     /// Changes with every ledger write of the organisation (by any process).
     pub async fn ledger_version(&self, org_id: i64) -> Result<i64> {
@@ -551,17 +569,11 @@ impl Store {
                 .collect();
             let now = ts(at);
             let mut tx = self.write_tx().await?;
-            let now_version: i64 = sqlx::query("SELECT ledger_version FROM orgs WHERE id = $1")
-                .bind(org_id)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?;
-            if now_version != seen {
+            let Some(version) = bump_version_if(&mut tx, org_id, seen).await? else {
                 // Another write came between the read and the lock: compare again.
                 tx.rollback().await?;
                 continue;
-            }
-            let version = bump_version(&mut tx, org_id).await?;
+            };
             for (id, row) in &updates {
                 update_prepared(&mut tx, org_id, kind, *id, row, version, &now).await?;
             }
@@ -670,16 +682,10 @@ impl Store {
             .await?;
         // Everything is staged: the one transaction that applies it.
         let mut tx = self.write_tx().await?;
-        let now_version: i64 = sqlx::query("SELECT ledger_version FROM orgs WHERE id = $1")
-            .bind(org_id)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-        if now_version != seen {
+        let Some(version) = bump_version_if(&mut tx, org_id, seen).await? else {
             tx.rollback().await?;
             return Ok(None);
-        }
-        let version = bump_version(&mut tx, org_id).await?;
+        };
         audit(
             &mut tx,
             org_id,
