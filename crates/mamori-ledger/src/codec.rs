@@ -116,7 +116,7 @@ pub fn parse_file_limited(
 
 fn too_many_rows(max_rows: usize) -> Vec<ImportError> {
     vec![file_error(format!(
-        "行が多すぎます（上限 {max_rows} 行）。ファイルを分けて取り込んでください（上限は管理者が serve の --max-import-rows または環境変数 MAMORI_MAX_IMPORT_ROWS で変えられます）"
+        "行が多すぎます（上限 {max_rows} 行）。ファイルを分けて取り込んでください（上限は serve の --max-import-rows、mamori import ledger の --max-rows、または環境変数 MAMORI_MAX_IMPORT_ROWS で変えられます）"
     ))]
 }
 
