@@ -163,6 +163,66 @@ async fn write_row(
     Ok(q.fetch_one(&mut **tx).await?.try_get(0)?)
 }
 
+/// Every row of a ledger (id, data), read inside the caller's transaction or from the pool.
+async fn existing_rows<'e, E>(exec: E, org_id: i64, kind: &str) -> Result<Vec<sqlx::any::AnyRow>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    Ok(
+        sqlx::query("SELECT id, data FROM ledger_rows WHERE org_id = $1 AND kind = $2")
+            .bind(org_id)
+            .bind(kind)
+            .fetch_all(exec)
+            .await?,
+    )
+}
+
+/// What an import of `rows` would change, given the ledger's `existing` rows.
+fn import_plan<'r>(
+    existing: &[sqlx::any::AnyRow],
+    identity: &[&str],
+    rows: &'r [Fields],
+) -> Result<ImportPlan<'r>> {
+    let mut by_identity: std::collections::HashMap<Vec<String>, (i64, Fields)> =
+        std::collections::HashMap::with_capacity(existing.len());
+    for r in existing {
+        let data: String = r.try_get(1)?;
+        let data: Fields =
+            serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if let Some(id) = identity_of(&data, identity) {
+            by_identity.insert(id, (r.try_get(0)?, data));
+        }
+    }
+    let mut plan = ImportPlan::default();
+    // Rows of one file that share an identity: the later one updates the row the earlier one adds.
+    let mut added: std::collections::HashMap<Vec<String>, usize> = Default::default();
+    for row in rows {
+        let key = identity_of(row, identity);
+        match key.as_ref().and_then(|i| by_identity.get(i)) {
+            Some((_, old)) if old == row => plan.counts.unchanged += 1,
+            Some((id, old)) => {
+                plan.updates.push((*id, old.clone(), row));
+                plan.counts.updated += 1;
+            }
+            None => match key.as_ref().and_then(|k| added.get(k)) {
+                Some(&at) if plan.inserts[at] == row => plan.counts.unchanged += 1,
+                Some(&at) => {
+                    plan.inserts[at] = row;
+                    plan.counts.updated += 1;
+                }
+                None => {
+                    if let Some(k) = key {
+                        added.insert(k, plan.inserts.len());
+                    }
+                    plan.inserts.push(row);
+                    plan.counts.added += 1;
+                }
+            },
+        }
+    }
+    Ok(plan)
+}
+
 /// New rows with their ids, in one statement.
 async fn insert_rows(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -304,24 +364,6 @@ async fn bump_version(tx: &mut sqlx::Transaction<'_, sqlx::Any>, org_id: i64) ->
     .fetch_one(&mut **tx)
     .await?
     .try_get(0)?)
-}
-
-/// [`bump_version`] if the ledger is still at version `seen` (what an import compared against before
-/// taking the lock); `None` if another write came in between.
-async fn bump_version_if(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    org_id: i64,
-    seen: i64,
-) -> Result<Option<i64>> {
-    let now: i64 = sqlx::query("SELECT ledger_version FROM orgs WHERE id = $1")
-        .bind(org_id)
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get(0)?;
-    if now != seen {
-        return Ok(None);
-    }
-    Ok(Some(bump_version(tx, org_id).await?))
 }
 
 impl Store {
@@ -534,65 +576,59 @@ impl Store {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<ImportCounts> {
-        for _ in 0..5 {
-            let seen = self.ledger_version(org_id).await?;
-            let plan = self.import_plan(org_id, kind, identity, rows).await?;
-            if plan.updates.is_empty() && plan.inserts.is_empty() {
-                return Ok(plan.counts);
-            }
-            if plan.updates.len() + plan.inserts.len() > STAGED_ABOVE {
-                match self
+        if rows.len() > STAGED_ABOVE {
+            // Compared without the lock; applied only if no row of this ledger changed meanwhile.
+            for _ in 0..5 {
+                let seen = self.ledger_version(org_id).await?;
+                let existing = existing_rows(&self.pool, org_id, kind).await?;
+                let plan = import_plan(&existing, identity, rows)?;
+                if plan.updates.is_empty() && plan.inserts.is_empty() {
+                    return Ok(plan.counts);
+                }
+                if let Some(counts) = self
                     .import_staged(org_id, kind, &plan, seen, actor, at)
                     .await?
                 {
-                    Some(counts) => return Ok(counts),
-                    None => continue,
+                    return Ok(counts);
                 }
             }
-            // Everything computed before the lock: the transaction only writes.
-            let updates: Vec<(i64, Prepared)> = plan
-                .updates
-                .iter()
-                .map(|(id, _, row)| (*id, Prepared::of(kind, row)))
-                .collect();
-            let inserts: Vec<Prepared> =
-                plan.inserts.iter().map(|r| Prepared::of(kind, r)).collect();
-            let mut entries: Vec<crate::AuditEntry> = plan
-                .updates
-                .iter()
-                .zip(&updates)
-                .map(|((id, old, _), (_, new))| crate::AuditEntry {
-                    key: format!("{kind}/{id}"),
-                    before: Some(serde_json::to_string(old).expect("fields serialise")),
-                    after: Some(new.data.clone()),
-                })
-                .collect();
-            let now = ts(at);
-            let mut tx = self.write_tx().await?;
-            let Some(version) = bump_version_if(&mut tx, org_id, seen).await? else {
-                // Another write came between the read and the lock: compare again.
-                tx.rollback().await?;
-                continue;
-            };
-            for (id, row) in &updates {
-                update_prepared(&mut tx, org_id, kind, *id, row, version, &now).await?;
-            }
-            let ids = self.reserve_ledger_ids(&mut tx, inserts.len()).await?;
-            for chunk in inserts.iter().zip(&ids).collect::<Vec<_>>().chunks(200) {
-                insert_rows(&mut tx, org_id, kind, chunk, version, &now).await?;
-            }
-            entries.extend(inserts.iter().zip(&ids).map(|(row, id)| crate::AuditEntry {
-                key: format!("{kind}/{id}"),
-                before: None,
-                after: Some(row.data.clone()),
-            }));
-            crate::audit_many(&mut tx, org_id, actor, at, "ledger", "import", &entries).await?;
-            tx.commit().await?;
+            return Err(StoreError::Conflict(
+                "取り込みの間に同じ台帳がほかの操作で変更され続けたため取り込めませんでした。もう一度取り込んでください".into(),
+            ));
+        }
+        // A file of at most STAGED_ABOVE rows: compared and written under the lock (well under a second).
+        let mut tx = self.write_tx().await?;
+        let existing = existing_rows(&mut *tx, org_id, kind).await?;
+        let plan = import_plan(&existing, identity, rows)?;
+        if plan.updates.is_empty() && plan.inserts.is_empty() {
+            tx.rollback().await?;
             return Ok(plan.counts);
         }
-        Err(StoreError::Conflict(
-            "台帳がほかの操作で続けて変更されたため取り込めませんでした。もう一度取り込んでください".into(),
-        ))
+        let now = ts(at);
+        let version = bump_version(&mut tx, org_id).await?;
+        let mut entries = Vec::with_capacity(plan.updates.len() + plan.inserts.len());
+        for (id, old, row) in &plan.updates {
+            let new = Prepared::of(kind, row);
+            update_prepared(&mut tx, org_id, kind, *id, &new, version, &now).await?;
+            entries.push(crate::AuditEntry {
+                key: format!("{kind}/{id}"),
+                before: Some(serde_json::to_string(old).expect("fields serialise")),
+                after: Some(new.data),
+            });
+        }
+        let inserts: Vec<Prepared> = plan.inserts.iter().map(|r| Prepared::of(kind, r)).collect();
+        let ids = self.reserve_ledger_ids(&mut tx, inserts.len()).await?;
+        for chunk in inserts.iter().zip(&ids).collect::<Vec<_>>().chunks(200) {
+            insert_rows(&mut tx, org_id, kind, chunk, version, &now).await?;
+        }
+        entries.extend(inserts.iter().zip(&ids).map(|(row, id)| crate::AuditEntry {
+            key: format!("{kind}/{id}"),
+            before: None,
+            after: Some(row.data.clone()),
+        }));
+        crate::audit_many(&mut tx, org_id, actor, at, "ledger", "import", &entries).await?;
+        tx.commit().await?;
+        Ok(plan.counts)
     }
 
     /// A large import: rows and their audit records (chained from the import's own anchor) are
@@ -682,10 +718,21 @@ impl Store {
             .await?;
         // Everything is staged: the one transaction that applies it.
         let mut tx = self.write_tx().await?;
-        let Some(version) = bump_version_if(&mut tx, org_id, seen).await? else {
+        // Rows of this ledger written since the comparison (edits, other imports) carry a later version.
+        let changed: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM ledger_rows WHERE org_id = $1 AND kind = $2 AND version > $3",
+        )
+        .bind(org_id)
+        .bind(kind)
+        .bind(seen)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        if changed > 0 {
             tx.rollback().await?;
             return Ok(None);
-        };
+        }
+        let version = bump_version(&mut tx, org_id).await?;
         audit(
             &mut tx,
             org_id,
@@ -827,61 +874,6 @@ impl Store {
                 Ok(ids)
             }
         }
-    }
-
-    /// What an import would change, read without the write lock.
-    async fn import_plan<'r>(
-        &self,
-        org_id: i64,
-        kind: &str,
-        identity: &[&str],
-        rows: &'r [Fields],
-    ) -> Result<ImportPlan<'r>> {
-        let existing =
-            sqlx::query("SELECT id, data FROM ledger_rows WHERE org_id = $1 AND kind = $2")
-                .bind(org_id)
-                .bind(kind)
-                .fetch_all(&self.pool)
-                .await?;
-        let mut by_identity: std::collections::HashMap<Vec<String>, (i64, Fields)> =
-            std::collections::HashMap::with_capacity(existing.len());
-        for r in &existing {
-            let data: String = r.try_get(1)?;
-            let data: Fields =
-                serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            if let Some(id) = identity_of(&data, identity) {
-                by_identity.insert(id, (r.try_get(0)?, data));
-            }
-        }
-        drop(existing);
-        let mut plan = ImportPlan::default();
-        // Rows of one file that share an identity: the later one updates the row the earlier one adds.
-        let mut added: std::collections::HashMap<Vec<String>, usize> = Default::default();
-        for row in rows {
-            let key = identity_of(row, identity);
-            match key.as_ref().and_then(|i| by_identity.get(i)) {
-                Some((_, old)) if old == row => plan.counts.unchanged += 1,
-                Some((id, old)) => {
-                    plan.updates.push((*id, old.clone(), row));
-                    plan.counts.updated += 1;
-                }
-                None => match key.as_ref().and_then(|k| added.get(k)) {
-                    Some(&at) if plan.inserts[at] == row => plan.counts.unchanged += 1,
-                    Some(&at) => {
-                        plan.inserts[at] = row;
-                        plan.counts.updated += 1;
-                    }
-                    None => {
-                        if let Some(k) = key {
-                            added.insert(k, plan.inserts.len());
-                        }
-                        plan.inserts.push(row);
-                        plan.counts.added += 1;
-                    }
-                },
-            }
-        }
-        Ok(plan)
     }
 
     /// Ids for `n` new ledger rows, taken inside the write transaction (SQLite: past the highest id ever
