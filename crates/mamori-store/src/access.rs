@@ -143,10 +143,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if disabled {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(user.0)
-                .execute(&mut *tx)
-                .await?;
+            end_sessions(&mut tx, user.0).await?;
         }
         audit(
             &mut tx,
@@ -181,10 +178,7 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        end_sessions(&mut tx, id).await?;
         audit(
             &mut tx,
             org_id,
@@ -211,11 +205,7 @@ impl Store {
     ) -> Result<u64> {
         let mut tx = self.write_tx().await?;
         let (id, _) = org_user(&mut tx, org_id, login).await?;
-        let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let n = end_sessions(&mut tx, id).await?;
         audit(
             &mut tx,
             org_id,
@@ -231,6 +221,15 @@ impl Store {
         tx.commit().await?;
         Ok(n)
     }
+}
+
+/// Ends every session of a user; how many there were.
+async fn end_sessions(tx: &mut sqlx::Transaction<'_, sqlx::Any>, user_id: i64) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected())
 }
 
 /// (id, role) of a user of the organisation, or a Japanese "not found".
