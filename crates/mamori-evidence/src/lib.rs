@@ -391,7 +391,7 @@ fn mds_sds(f: &Facts) -> Outcome {
 }
 
 fn active(r: &Row) -> bool {
-    r.get("status").map(String::as_str) == Some("使用可")
+    mamori_ledger::account_status(r) == Some("使用可")
 }
 
 fn access_rights(f: &Facts) -> Outcome {

@@ -57,6 +57,8 @@ pub struct Parsed {
     pub columns: Vec<(String, Option<&'static str>)>,
     /// Row number in the file of each row, then the row.
     pub rows: Vec<(usize, Row)>,
+    /// What was taken but deserves a look (「退職」 without an end date), by row.
+    pub notes: Vec<String>,
 }
 
 /// The text of a CSV file: UTF-8 (a BOM is dropped) when it is valid UTF-8, otherwise CP932.
@@ -310,6 +312,7 @@ fn parse_table(kind: Kind, records: &[Vec<String>]) -> Result<Parsed, Vec<Import
         }
     }
     let mut rows = Vec::new();
+    let mut notes = Vec::new();
     let mut identities: HashMap<Vec<String>, usize> = HashMap::new();
     for (i, record) in records.iter().enumerate().skip(header_at + 1) {
         let line = i + 1;
@@ -364,6 +367,9 @@ fn parse_table(kind: Kind, records: &[Vec<String>]) -> Result<Parsed, Vec<Import
                 ),
             });
         }
+        if let Some(note) = note_of(kind, &row) {
+            notes.push(format!("{line}行目: {note}"));
+        }
         rows.push((line, row));
     }
     if !errors.is_empty() {
@@ -386,7 +392,22 @@ fn parse_table(kind: Kind, records: &[Vec<String>]) -> Result<Parsed, Vec<Import
             .map(|(h, f)| (h.clone(), f.map(|f| f.key)))
             .collect(),
         rows,
+        notes,
     })
+}
+
+/// A row taken whose words ask for more: a retired user (退職) is expected to have its end date.
+fn note_of(kind: Kind, row: &Row) -> Option<String> {
+    if kind == Kind::Accounts
+        && row.get("status").is_some_and(|s| s.starts_with("退職"))
+        && !row.contains_key("end_date")
+    {
+        return Some(
+            "状態が「退職」ですが「退職日・利用終了日」が空です。退職した日を記入してください"
+                .into(),
+        );
+    }
+    None
 }
 
 /// Characters that make a spreadsheet read a CSV cell as a formula (OWASP, "CSV injection").

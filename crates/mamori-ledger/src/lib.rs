@@ -15,7 +15,15 @@ pub use codec::{
     parse_xlsx, to_csv, to_xlsx,
 };
 pub use fields::{Field, FieldType, Kind};
+pub use values::{accepted_words, meaning, row_meaning};
 
 /// One ledger row: field key → normalised value (dates as YYYY-MM-DD, choices as their canonical word).
 /// Empty values are left out.
 pub type Row = std::collections::BTreeMap<String, String>;
+
+/// What a 利用者台帳 row's 状態 means: 使用可, 無効 or 削除 (「退職」「休職」 are 無効, 「廃止」 is 削除).
+pub fn account_status(row: &Row) -> Option<&'static str> {
+    Kind::Accounts
+        .field("status")
+        .and_then(|f| row_meaning(f, row))
+}

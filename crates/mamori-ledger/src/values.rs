@@ -79,13 +79,225 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     }
 }
 
-/// Other words for the canonical choices.
-fn choice_synonym(s: &str) -> &str {
-    match s {
-        "yes" | "y" | "○" | "〇" | "true" | "1" | "有り" | "あり" | "有効" => "はい",
-        "no" | "n" | "×" | "false" | "0" | "無し" | "なし" | "無効化" => "いいえ",
-        _ => s,
+/// The words offices write for each canonical choice (ASCII in lower case): (word, canonical). A word
+/// applies to a column whose choices include its canonical word.
+const WORDS: &[(&str, &str)] = &[
+    // はい／いいえ
+    ("yes", "はい"),
+    ("y", "はい"),
+    ("○", "はい"),
+    ("〇", "はい"),
+    ("◯", "はい"),
+    ("true", "はい"),
+    ("1", "はい"),
+    ("有", "はい"),
+    ("有り", "はい"),
+    ("あり", "はい"),
+    ("該当", "はい"),
+    ("済", "はい"),
+    ("no", "いいえ"),
+    ("n", "いいえ"),
+    ("×", "いいえ"),
+    ("false", "いいえ"),
+    ("0", "いいえ"),
+    ("無", "いいえ"),
+    ("無し", "いいえ"),
+    ("なし", "いいえ"),
+    ("非該当", "いいえ"),
+    ("該当なし", "いいえ"),
+    ("-", "いいえ"),
+    ("－", "いいえ"),
+    // 有／無／未確認
+    ("有り", "有"),
+    ("あり", "有"),
+    ("はい", "有"),
+    ("yes", "有"),
+    ("○", "有"),
+    ("〇", "有"),
+    ("◯", "有"),
+    ("済", "有"),
+    ("対応済", "有"),
+    ("導入済", "有"),
+    ("設定済", "有"),
+    ("無し", "無"),
+    ("なし", "無"),
+    ("いいえ", "無"),
+    ("no", "無"),
+    ("×", "無"),
+    ("未対応", "無"),
+    ("不明", "未確認"),
+    ("確認中", "未確認"),
+    ("要確認", "未確認"),
+    ("わからない", "未確認"),
+    ("?", "未確認"),
+    ("?", "未確認"),
+    // 利用者台帳 状態
+    ("有効", "使用可"),
+    ("使用中", "使用可"),
+    ("利用中", "使用可"),
+    ("利用可", "使用可"),
+    ("在職", "使用可"),
+    ("在籍", "使用可"),
+    ("稼働", "使用可"),
+    ("稼働中", "使用可"),
+    ("運用中", "使用可"),
+    ("active", "使用可"),
+    ("enabled", "使用可"),
+    ("はい", "使用可"),
+    ("○", "使用可"),
+    ("退職", "無効"),
+    ("退職済", "無効"),
+    ("退職済み", "無効"),
+    ("休職", "無効"),
+    ("休職中", "無効"),
+    ("停止", "無効"),
+    ("停止中", "無効"),
+    ("利用停止", "無効"),
+    ("使用停止", "無効"),
+    ("一時停止", "無効"),
+    ("休止", "無効"),
+    ("無効化", "無効"),
+    ("無効化済", "無効"),
+    ("ロック", "無効"),
+    ("ロック中", "無効"),
+    ("凍結", "無効"),
+    ("産休", "無効"),
+    ("育休", "無効"),
+    ("disabled", "無効"),
+    ("inactive", "無効"),
+    ("locked", "無効"),
+    ("削除済", "削除"),
+    ("削除済み", "削除"),
+    ("廃止", "削除"),
+    ("抹消", "削除"),
+    ("deleted", "削除"),
+    ("removed", "削除"),
+    // 機器台帳 種別
+    ("サーバー", "サーバ"),
+    ("server", "サーバ"),
+    ("サーバ機", "サーバ"),
+    ("端末", "端末PC"),
+    ("pc", "端末PC"),
+    ("パソコン", "端末PC"),
+    ("クライアント", "端末PC"),
+    ("クライアントpc", "端末PC"),
+    ("ノートpc", "端末PC"),
+    ("デスクトップ", "端末PC"),
+    ("タブレット", "端末PC"),
+    ("ルータ", "ネットワーク機器"),
+    ("ルーター", "ネットワーク機器"),
+    ("スイッチ", "ネットワーク機器"),
+    ("hub", "ネットワーク機器"),
+    ("ハブ", "ネットワーク機器"),
+    ("utm", "ネットワーク機器"),
+    ("ファイアウォール", "ネットワーク機器"),
+    ("vpn装置", "ネットワーク機器"),
+    ("無線lan", "ネットワーク機器"),
+    ("アクセスポイント", "ネットワーク機器"),
+    ("ネットワーク", "ネットワーク機器"),
+    ("モダリティ", "医療機器"),
+    ("検査機器", "医療機器"),
+    ("プリンタ", "その他"),
+    ("プリンター", "その他"),
+    ("複合機", "その他"),
+    ("nas", "その他"),
+    // ソフトウェア／サービス
+    ("software", "ソフトウェア"),
+    ("ソフト", "ソフトウェア"),
+    ("アプリ", "ソフトウェア"),
+    ("アプリケーション", "ソフトウェア"),
+    ("service", "サービス"),
+    ("両方", "どちらも"),
+    ("both", "どちらも"),
+    // 許可／禁止／要確認
+    ("可", "許可"),
+    ("ok", "許可"),
+    ("allow", "許可"),
+    ("allowed", "許可"),
+    ("不可", "禁止"),
+    ("ng", "禁止"),
+    ("deny", "禁止"),
+    ("forbidden", "禁止"),
+    ("確認中", "要確認"),
+    ("未確認", "要確認"),
+    ("保留", "要確認"),
+    ("review", "要確認"),
+    // MDS／SDS
+    ("mds/sds", "MDS・SDS"),
+    ("mds,sds", "MDS・SDS"),
+    ("mds、sds", "MDS・SDS"),
+    ("mdsとsds", "MDS・SDS"),
+    ("mds sds", "MDS・SDS"),
+    ("両方", "MDS・SDS"),
+    ("mds", "MDS"),
+    ("sds", "SDS"),
+    ("無", "なし"),
+    ("無し", "なし"),
+    ("未受領", "なし"),
+    // 外部連絡リスト 区分
+    ("行政", "公的機関"),
+    ("警察", "公的機関"),
+    ("保健所", "公的機関"),
+    ("官公庁", "公的機関"),
+    ("ベンダー", "事業者"),
+    ("ベンダ", "事業者"),
+    ("業者", "事業者"),
+    ("委託先", "事業者"),
+    ("保守業者", "事業者"),
+    ("保守事業者", "事業者"),
+    ("職員", "院内"),
+    ("内部", "院内"),
+    ("施設内", "院内"),
+    ("薬局内", "院内"),
+    // ログ確認の結果
+    ("なし", "異常なし"),
+    ("無し", "異常なし"),
+    ("問題なし", "異常なし"),
+    ("異常無し", "異常なし"),
+    ("正常", "異常なし"),
+    ("ok", "異常なし"),
+    ("あり", "異常あり"),
+    ("有り", "異常あり"),
+    ("問題あり", "異常あり"),
+    ("異常有り", "異常あり"),
+    ("要対応", "異常あり"),
+    ("ng", "異常あり"),
+];
+
+/// Columns whose words are kept as written (they say more than the canonical word: 退職 is 無効 with an
+/// end date expected); the others store the canonical word.
+const KEPT_AS_WRITTEN: &[&str] = &["status"];
+
+/// The canonical choice a written word means in a column with these choices.
+pub fn meaning(options: &'static [&'static str], written: &str) -> Option<&'static str> {
+    let h = half_width(written.trim());
+    if let Some(o) = options.iter().find(|o| **o == h) {
+        return Some(o);
     }
+    let lower = h.to_ascii_lowercase();
+    options
+        .iter()
+        .copied()
+        .find(|o| WORDS.iter().any(|(w, c)| c == o && *w == lower.as_str()))
+}
+
+/// The canonical meaning of a choice column's value in a row (「退職」 → 「無効」); None when empty.
+pub fn row_meaning(field: &Field, row: &crate::Row) -> Option<&'static str> {
+    let FieldType::Choice(options) = field.ty else {
+        return None;
+    };
+    row.get(field.key).and_then(|v| meaning(options, v))
+}
+
+/// The words a column takes, canonical first (shown in a refusal).
+pub fn accepted_words(options: &'static [&'static str]) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = options.to_vec();
+    for (w, c) in WORDS {
+        if options.contains(c) && !out.contains(w) && !w.is_ascii() {
+            out.push(w);
+        }
+    }
+    out
 }
 
 /// Characters of a cell's value quoted in a message (a refused cell may hold 32,767).
@@ -111,35 +323,29 @@ pub fn normalise(field: &Field, raw: &str) -> Result<Option<String>, String> {
                     crate::xlsx_guard::clip(v, QUOTED)
                 )
             }),
-        FieldType::Choice(options) => {
-            let h = half_width(v);
-            if let Some(o) = options.iter().find(|o| **o == h) {
-                return Ok(Some(o.to_string()));
+        FieldType::Choice(options) => match meaning(options, v) {
+            Some(canonical) if KEPT_AS_WRITTEN.contains(&field.key) => {
+                let h = half_width(v);
+                Ok(Some(if h == canonical {
+                    canonical.to_string()
+                } else {
+                    h
+                }))
             }
-            let lower = h.to_ascii_lowercase();
-            let syn = choice_synonym(&lower);
-            // 「はい/いいえ」 choices take yes/no words; 「有/無」 choices take them as 有/無.
-            let mapped = match (syn, options.contains(&"有")) {
-                ("はい", true) => "有",
-                ("いいえ", true) => "無",
-                (s, _) => s,
-            };
-            let mapped = match (mapped, options.contains(&"使用可")) {
-                ("はい", true) | ("有効", true) => "使用可",
-                (s, _) => s,
-            };
-            options
-                .iter()
-                .find(|o| **o == mapped)
-                .map(|o| Some(o.to_string()))
-                .ok_or_else(|| {
-                    format!(
-                        "「{}」は選べません（{} のいずれか）",
-                        crate::xlsx_guard::clip(v, QUOTED),
-                        options.join("／")
-                    )
-                })
-        }
+            Some(canonical) => Ok(Some(canonical.to_string())),
+            None => {
+                let others: Vec<&str> = accepted_words(options)
+                    .into_iter()
+                    .filter(|w| !options.contains(w))
+                    .collect();
+                Err(format!(
+                    "「{}」は選べません（{} のいずれか。{}も使えます）",
+                    crate::xlsx_guard::clip(v, QUOTED),
+                    options.join("／"),
+                    others.join("・")
+                ))
+            }
+        },
     }
 }
 
@@ -186,18 +392,72 @@ mod tests {
     fn choices_take_their_synonyms_and_refuse_the_rest() {
         let status = Kind::Accounts.field("status").unwrap();
         assert_eq!(normalise(status, "使用可").unwrap().unwrap(), "使用可");
-        assert_eq!(normalise(status, "有効").unwrap().unwrap(), "使用可");
+        // Status words are kept as written; their meaning is the canonical word.
+        for (written, means) in [
+            ("有効", "使用可"),
+            ("在職", "使用可"),
+            ("使用中", "使用可"),
+            ("退職", "無効"),
+            ("退職済", "無効"),
+            ("休職", "無効"),
+            ("停止", "無効"),
+            ("利用停止", "無効"),
+            ("無効", "無効"),
+            ("廃止", "削除"),
+            ("削除", "削除"),
+            ("削除済", "削除"),
+        ] {
+            let kept = normalise(status, written).unwrap().unwrap();
+            assert_eq!(kept, written);
+            let FieldType::Choice(options) = status.ty else {
+                unreachable!()
+            };
+            assert_eq!(meaning(options, &kept), Some(means), "{written}");
+        }
+        let refused = normalise(status, "休憩中").unwrap_err();
+        assert!(refused.contains("使用可／無効／削除"), "{refused}");
         assert!(
-            normalise(status, "休職")
-                .unwrap_err()
-                .contains("使用可／無効／削除")
+            refused.contains("退職") && refused.contains("休職"),
+            "{refused}"
         );
         assert!(normalise(status, "").unwrap_err().contains("必須"));
+        // Other columns store the canonical word.
         let mfa = Kind::Accounts.field("two_factor").unwrap();
         assert_eq!(normalise(mfa, "あり").unwrap().unwrap(), "有");
+        assert_eq!(normalise(mfa, "導入済").unwrap().unwrap(), "有");
+        assert_eq!(normalise(mfa, "不明").unwrap().unwrap(), "未確認");
         assert_eq!(normalise(mfa, "").unwrap(), None);
         let admin = Kind::Accounts.field("admin").unwrap();
         assert_eq!(normalise(admin, "○").unwrap().unwrap(), "はい");
+        assert_eq!(normalise(admin, "ＹＥＳ").unwrap().unwrap(), "はい");
+        let device = Kind::Devices.field("device_kind").unwrap();
+        assert_eq!(normalise(device, "サーバー").unwrap().unwrap(), "サーバ");
+        assert_eq!(
+            normalise(device, "ルーター").unwrap().unwrap(),
+            "ネットワーク機器"
+        );
+        assert!(
+            normalise(device, "冷蔵庫")
+                .unwrap_err()
+                .contains("サーバー")
+        );
         assert_eq!(header_key("ユーザーＩＤ"), header_key("ユーザ-id"));
+    }
+
+    #[test]
+    fn every_word_maps_to_a_choice_some_column_has() {
+        let all: Vec<&str> = Kind::ALL
+            .iter()
+            .flat_map(|k| k.fields().iter())
+            .filter_map(|f| match f.ty {
+                FieldType::Choice(o) => Some(o.iter().copied()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        for (w, c) in WORDS {
+            assert!(all.contains(c), "{w} → {c}");
+            assert_eq!(*w, w.to_ascii_lowercase(), "{w}");
+        }
     }
 }

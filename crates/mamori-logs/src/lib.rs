@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use detect::{Finding, Thresholds};
 use event::{Event, Kind, Origin};
-pub use staff::Staff;
+pub use staff::{Staff, StaffState};
 
 /// The kinds of file the engine reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

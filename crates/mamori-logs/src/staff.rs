@@ -4,12 +4,12 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use mamori_ledger::Kind;
+use mamori_ledger::{FieldType, Kind};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StaffState {
     Active,
-    /// Why: 「削除」「無効」「退職日（2025-03-31）を過ぎた」.
+    /// Why: the status as written (「退職」「無効」) or 「退職日・利用終了日（2025-03-31）を過ぎた」.
     Retired(String),
     Unknown,
 }
@@ -76,9 +76,14 @@ impl Staff {
         let Some((status, end)) = self.accounts.get(&bare.trim().to_lowercase()) else {
             return StaffState::Unknown;
         };
-        match status.as_str() {
-            "削除" => return StaffState::Retired("削除済み".into()),
-            "無効" => return StaffState::Retired("無効".into()),
+        let field = Kind::Accounts.field("status").expect("status column");
+        let FieldType::Choice(options) = field.ty else {
+            unreachable!("状態 is a choice")
+        };
+        match mamori_ledger::meaning(options, status) {
+            Some("削除") | Some("無効") => {
+                return StaffState::Retired(format!("「{status}」"));
+            }
             _ => {}
         }
         if let (Some(end), Some(day)) = (end, day)

@@ -215,12 +215,12 @@ fn ledger_tables(x: &PackInput<'_>) -> Vec<Value> {
         .copied()
         .filter(|r| {
             r.get("end_date").is_some_and(|d| *d <= today)
-                || r.get("status").is_some_and(|s| s != "使用可")
+                || mamori_ledger::account_status(r).is_some_and(|s| s != "使用可")
         })
         .collect();
     let still_usable = retired
         .iter()
-        .filter(|r| r.get("status").map(String::as_str) == Some("使用可"))
+        .filter(|r| mamori_ledger::account_status(r) == Some("使用可"))
         .count();
     out.push(table(
         Kind::Accounts,

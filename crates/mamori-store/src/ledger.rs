@@ -51,12 +51,19 @@ fn search_text(data: &Fields) -> String {
         .join("\u{1F}")
 }
 
-/// The sortable copies of a row's list columns (`s0`..`s9`): NULL where the field is empty.
+/// The sortable copies of a row's list columns (`s0`..`s9`): NULL where the field is empty. A choice
+/// kept as written (「退職」) is copied as its meaning (「無効」), so that a filter on 無効 finds it.
 fn slots(kind: &str, data: &Fields) -> [Option<String>; SLOTS] {
     let mut out: [Option<String>; SLOTS] = Default::default();
     if let Some(kind) = mamori_ledger::Kind::parse(kind) {
         for (slot, field) in out.iter_mut().zip(kind.list_fields()) {
-            *slot = data.get(field.key).filter(|v| !v.is_empty()).cloned();
+            let value = data.get(field.key).filter(|v| !v.is_empty());
+            *slot = match (field.ty, value) {
+                (mamori_ledger::FieldType::Choice(options), Some(v)) => Some(
+                    mamori_ledger::meaning(options, v).map_or_else(|| v.clone(), str::to_string),
+                ),
+                (_, v) => v.cloned(),
+            };
         }
     }
     out

@@ -354,6 +354,8 @@ struct PreviewPage {
     headers: Vec<&'static str>,
     sample: Vec<(usize, Vec<String>)>,
     count: usize,
+    /// Rows taken that deserve a look (「退職」 without an end date).
+    notes: Vec<String>,
     token: String,
     csrf: String,
 }
@@ -449,6 +451,7 @@ pub async fn import_preview(
         })
         .collect();
     let count = parsed.rows.len();
+    let notes = parsed.notes.clone();
     let token = state.pending_imports.put(
         org.id,
         session.user.id,
@@ -468,6 +471,7 @@ pub async fn import_preview(
         headers: fields.iter().map(|f| f.header).collect(),
         sample,
         count,
+        notes,
         token,
         csrf: session.csrf_token.clone(),
     };
@@ -589,7 +593,7 @@ struct FieldView {
     header: &'static str,
     value: String,
     input: &'static str,
-    options: Vec<&'static str>,
+    options: Vec<String>,
     required: bool,
     error: Option<String>,
     /// Written by Mamori (shown, not typed).
@@ -746,8 +750,18 @@ fn field_views(
                 FieldType::Choice(_) => "select",
                 _ => "text",
             },
+            // A word kept as written (「退職」) stays selectable beside the canonical ones.
             options: match f.ty {
-                FieldType::Choice(o) => o.to_vec(),
+                FieldType::Choice(o) => {
+                    let mut options: Vec<String> = o.iter().map(|w| w.to_string()).collect();
+                    if let Some(v) = values.get(f.key)
+                        && !v.is_empty()
+                        && !o.contains(&v.as_str())
+                    {
+                        options.push(v.clone());
+                    }
+                    options
+                }
                 _ => Vec::new(),
             },
             required: f.required,

@@ -1020,6 +1020,9 @@ async fn run(cli: Cli) -> Result<()> {
                     None => println!("  列「{header}」→ （取り込みません）"),
                 }
             }
+            for note in &parsed.notes {
+                println!("  確認: {note}");
+            }
             if dry_run {
                 println!(
                     "{} 行を確認しました（--dry-run のため取り込んでいません）",

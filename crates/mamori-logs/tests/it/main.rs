@@ -460,6 +460,42 @@ fn detections_with_the_staff_ledger() {
 }
 
 #[test]
+fn staff_ledger_in_an_office_s_own_words_flags_retired_accounts() {
+    // 退職 and 休職 are what offices write; they mean 無効 and are kept as written.
+    let staff = mamori_logs::Staff::from_file(
+        "職員コード,氏名,状態\r\nkato,加藤,退職\r\nito,伊藤,休職\r\nmori,森,在職\r\n".as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(
+        staff.state("kato", None),
+        mamori_logs::StaffState::Retired("「退職」".into())
+    );
+    assert_eq!(
+        staff.state("ito", None),
+        mamori_logs::StaffState::Retired("「休職」".into())
+    );
+    assert_eq!(staff.state("mori", None), mamori_logs::StaffState::Active);
+    let events: Vec<Event> = ["kato", "mori"]
+        .iter()
+        .map(|who| ev(Kind::LogonSuccess, who, "", 0))
+        .collect();
+    let mut d = mamori_logs::detect::Detector::new(Thresholds::default(), Some(staff));
+    for e in &events {
+        d.push(e);
+    }
+    let found = d.finish();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].kind, "retired_account_used");
+    assert!(
+        found[0]
+            .message
+            .contains("利用者台帳で「退職」のアカウント「kato」"),
+        "{}",
+        found[0].message
+    );
+}
+
+#[test]
 fn detections_of_bursts_success_after_failures_root_and_ehr_habits() {
     let mut events: Vec<Event> = (0..6)
         .map(|i| ev(Kind::LogonFailure, "yamada", "10.0.0.9", i))

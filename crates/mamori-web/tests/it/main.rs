@@ -1946,12 +1946,12 @@ async fn ledger_pages_import_with_preview_edit_and_history() {
             .unwrap()
     };
     // Two bad rows: nothing stored, both named by row and column.
-    let bad = "No.,所属部署,姓,名,ユーザID,状態,退職日\r\n1,医事課,山田,花子,yamada,休職,\r\n2,看護部,佐藤,一郎,sato,使用可,いつか\r\n";
+    let bad = "No.,所属部署,姓,名,ユーザID,状態,退職日\r\n1,医事課,山田,花子,yamada,休憩,\r\n2,看護部,佐藤,一郎,sato,使用可,いつか\r\n";
     let r = send(&app.router, upload(encoding_rs_sjis(bad))).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text();
     assert!(html.contains("何も取り込んでいません（2 件）"), "{html}");
-    assert!(html.contains("2行目「状態」列: 「休職」は選べません"));
+    assert!(html.contains("2行目「状態」列: 「休憩」は選べません"));
     assert!(html.contains("3行目「退職日」列: 日付「いつか」を読み取れません"));
     assert_eq!(app.store.ledger_all(1, "accounts").await.unwrap().len(), 0);
 
@@ -3439,7 +3439,7 @@ async fn log_analysis_pages_store_results_and_record_reviews() {
         "{html}"
     );
     assert!(html.contains(
-        "利用者台帳で無効のアカウント「sato」による電子カルテ・レセコンの利用があります"
+        "利用者台帳で「無効」のアカウント「sato」による電子カルテ・レセコンの利用があります"
     ));
     let filtered = get(format!("{page_of}?kind=retired_account_used")).await;
     assert!(

@@ -630,7 +630,7 @@ fn ledger_import_and_export_from_the_command_line() {
     let bad = dir.path().join("bad.csv");
     std::fs::write(
         &bad,
-        csv.replace("使用可,\r\n", "休職,\r\n")
+        csv.replace("使用可,\r\n", "休憩,\r\n")
             .replace("令和7年3月31日", "いつか"),
     )
     .unwrap();
@@ -642,7 +642,7 @@ fn ledger_import_and_export_from_the_command_line() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("2行目「状態」列: 「休職」は選べません"),
+        err.contains("2行目「状態」列: 「休憩」は選べません"),
         "{err}"
     );
     assert!(
