@@ -466,6 +466,12 @@ impl Detector {
                     format!("リモートデスクトップのセッションの{what}があります（アカウント「{}」）", e.account)
                 });
             }
+            Kind::RdpAuthenticated => {
+                self.note("rdp_authenticated", "medium", &e.account, &e.source, t, &["remote_maintenance", "source_restriction"], || {
+                    format!("リモートデスクトップの認証に成功しています（アカウント「{}」、接続元「{}」）。許可した接続か確認してください", e.account, e.source)
+                });
+                self.staff_check(e, t);
+            }
             Kind::SshInvalidUser => {
                 self.note(
                     "ssh_invalid_user",

@@ -30,6 +30,8 @@ pub enum Kind {
     RdpSession {
         reconnected: bool,
     },
+    /// Remote Desktop user authentication succeeded (1149).
+    RdpAuthenticated,
     SshInvalidUser,
     Sudo {
         command: String,

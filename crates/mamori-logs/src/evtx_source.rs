@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::event::{Event, Kind};
+use crate::evtx_meaning::{self, Meaning};
 
 /// A JSON value read as text: a string, a number, or an element's 「#text」 (anything else: nothing).
 #[derive(Debug, Default, Clone)]
@@ -54,6 +55,11 @@ struct Data {
     ServiceName: Text,
     AccountName: Text,
     ClientAddress: Text,
+    /// Kerberos result code (4768, 4771): 0x0 is a success.
+    Status: Text,
+    /// 1149 (RemoteConnectionManager): user, domain, source address.
+    Param1: Text,
+    Param3: Text,
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,8 +71,17 @@ struct TimeCreated {
 
 #[derive(Debug, Deserialize)]
 #[allow(non_snake_case)]
+struct Provider {
+    #[serde(rename = "#attributes")]
+    attributes: Option<HashMap<String, Text>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(non_snake_case)]
 struct System {
     EventID: Text,
+    #[serde(default)]
+    Provider: Option<Provider>,
     #[serde(default)]
     TimeCreated: Option<TimeCreated>,
     #[serde(default)]
@@ -103,42 +118,29 @@ pub fn event_of_json(json: &str) -> Option<(u32, Event)> {
         .and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok())
         .map(|t| t.to_utc());
     let channel = ev.System.Channel.0.unwrap_or_default();
+    let provider = ev
+        .System
+        .Provider
+        .and_then(|p| p.attributes)
+        .and_then(|mut a| a.remove("Name"))
+        .and_then(|t| t.0)
+        .unwrap_or_default();
     let data = ev
         .EventData
         .or_else(|| ev.UserData.and_then(|u| u.into_values().next()))
         .unwrap_or_default();
     let f = |t: &Text| t.0.clone().unwrap_or_default();
-    let kind = match id {
-        4624 => Kind::LogonSuccess,
-        4625 => Kind::LogonFailure,
-        4648 => Kind::ExplicitCredentials,
-        1102 => Kind::LogCleared,
-        104 if channel == "System" => Kind::LogCleared,
-        4720 => Kind::AccountCreated,
-        4722 => Kind::AccountEnabled,
-        4725 => Kind::AccountDisabled,
-        4726 => Kind::AccountDeleted,
-        4781 => Kind::AccountRenamed {
-            new_name: f(&data.NewTargetUserName),
-        },
-        4728 | 4732 | 4756 => Kind::GroupMemberAdded {
-            group: f(&data.TargetUserName),
-        },
-        4729 | 4733 | 4757 => Kind::GroupMemberRemoved {
-            group: f(&data.TargetUserName),
-        },
-        4697 | 7045 => Kind::ServiceInstalled {
-            service: f(&data.ServiceName),
-        },
-        4778 => Kind::RdpSession { reconnected: true },
-        4779 => Kind::RdpSession { reconnected: false },
-        _ => Kind::Other,
-    };
-    let mut e = Event::new(kind);
+    let mut e = Event::new(Kind::Other);
     e.time = time;
-    match id {
+    let meaning = evtx_meaning::meaning(id, &channel, &provider);
+    use Meaning as M;
+    e.kind = match meaning {
+        None => Kind::Other,
+        Some(m) => kind_of(m, &data),
+    };
+    match meaning {
         // Group changes: the member is the account (its name, or its SID when the name is empty).
-        4728 | 4732 | 4756 | 4729 | 4733 | 4757 => {
+        Some(M::GroupMemberAdded | M::GroupMemberRemoved) => {
             let name = f(&data.MemberName);
             e.account = if name.is_empty() || name == "-" {
                 f(&data.MemberSid)
@@ -150,16 +152,22 @@ pub fn event_of_json(json: &str) -> Option<(u32, Event)> {
                     .to_string()
             };
         }
-        4778 | 4779 => {
+        Some(M::RdpReconnected | M::RdpDisconnected) => {
             e.account = f(&data.AccountName);
             e.source = f(&data.ClientAddress);
         }
-        1102 | 104 | 4697 | 7045 => e.account = f(&data.SubjectUserName),
+        Some(M::RdpAuthenticated) => {
+            e.account = f(&data.Param1);
+            e.source = f(&data.Param3);
+        }
+        Some(M::LogCleared | M::ServiceInstalled) => e.account = f(&data.SubjectUserName),
         _ => e.account = f(&data.TargetUserName),
     }
     e.actor = f(&data.SubjectUserName);
     if e.source.is_empty() {
         let ip = f(&data.IpAddress);
+        // Kerberos writes IPv4 sources as 「::ffff:10.0.0.5」.
+        let ip = ip.strip_prefix("::ffff:").map(str::to_string).unwrap_or(ip);
         e.source = if ip.is_empty() || ip == "-" {
             let ws = f(&data.WorkstationName);
             if ws == "-" { String::new() } else { ws }
@@ -169,6 +177,41 @@ pub fn event_of_json(json: &str) -> Option<(u32, Event)> {
     }
     e.logon_type = f(&data.LogonType).parse().ok();
     Some((id, e))
+}
+
+/// The event kind for a meaning, with the fields it names.
+fn kind_of(meaning: Meaning, data: &Data) -> Kind {
+    use Meaning as M;
+    let f = |t: &Text| t.0.clone().unwrap_or_default();
+    match meaning {
+        M::LogonSuccess => Kind::LogonSuccess,
+        M::LogonFailure | M::KerberosPreauthFailed => Kind::LogonFailure,
+        M::KerberosTicket => match f(&data.Status).as_str() {
+            "0x0" | "0" => Kind::LogonSuccess,
+            _ => Kind::LogonFailure,
+        },
+        M::ExplicitCredentials => Kind::ExplicitCredentials,
+        M::LogCleared => Kind::LogCleared,
+        M::AccountCreated => Kind::AccountCreated,
+        M::AccountEnabled => Kind::AccountEnabled,
+        M::AccountDisabled => Kind::AccountDisabled,
+        M::AccountDeleted => Kind::AccountDeleted,
+        M::AccountRenamed => Kind::AccountRenamed {
+            new_name: f(&data.NewTargetUserName),
+        },
+        M::GroupMemberAdded => Kind::GroupMemberAdded {
+            group: f(&data.TargetUserName),
+        },
+        M::GroupMemberRemoved => Kind::GroupMemberRemoved {
+            group: f(&data.TargetUserName),
+        },
+        M::ServiceInstalled => Kind::ServiceInstalled {
+            service: f(&data.ServiceName),
+        },
+        M::RdpReconnected => Kind::RdpSession { reconnected: true },
+        M::RdpDisconnected => Kind::RdpSession { reconnected: false },
+        M::RdpAuthenticated => Kind::RdpAuthenticated,
+    }
 }
 
 /// Reads an EVTX file: `on_event` gets each record's EventID and event; returns (records, errors).

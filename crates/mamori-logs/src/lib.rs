@@ -7,6 +7,7 @@
 pub mod detect;
 pub mod ehr_csv;
 pub mod event;
+pub mod evtx_meaning;
 pub mod evtx_source;
 pub mod staff;
 pub mod syslog;

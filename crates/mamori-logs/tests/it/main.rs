@@ -63,13 +63,21 @@ fn dump_counts(dump: &Path, file: &Path) -> (u64, BTreeMap<u32, u64>, LogonCount
         let id = &v["Event"]["System"]["EventID"];
         let id = id.as_u64().or_else(|| id["#text"].as_u64()).unwrap() as u32;
         *ids.entry(id).or_insert(0u64) += 1;
-        if id == 4624 || id == 4625 {
-            let user = v["Event"]["EventData"]["TargetUserName"]
-                .as_str()
-                .unwrap_or("")
-                .to_string();
+        let system = &v["Event"]["System"];
+        let auditing = system["Channel"] == "Security"
+            && system["Provider"]["#attributes"]["Name"] == "Microsoft-Windows-Security-Auditing";
+        let data = &v["Event"]["EventData"];
+        // Logons and Kerberos authentications (4768 succeeds with Status 0x0; 4771 always fails).
+        let success = match id {
+            4624 => Some(true),
+            4625 | 4771 => Some(false),
+            4768 => Some(data["Status"] == "0x0"),
+            _ => None,
+        };
+        if let (true, Some(success)) = (auditing, success) {
+            let user = data["TargetUserName"].as_str().unwrap_or("").to_string();
             let e: &mut (u64, u64) = logons.entry(user).or_default();
-            if id == 4624 { e.0 += 1 } else { e.1 += 1 }
+            if success { e.0 += 1 } else { e.1 += 1 }
         }
     }
     (records, ids, logons)
@@ -459,6 +467,130 @@ fn detections_with_the_staff_ledger() {
     );
 }
 
+/// A record as evtx_dump writes it, with the given EventID, channel and provider.
+fn record_json(id: u32, channel: &str, provider: &str) -> String {
+    let data = serde_json::json!({
+        "TargetUserName": "yamada", "SubjectUserName": "admin", "IpAddress": "::ffff:10.0.0.7",
+        "Status": "0x18", "MemberName": "CN=yamada,CN=Users", "ServiceName": "evil",
+        "AccountName": "yamada", "ClientAddress": "10.0.0.7",
+    });
+    let user_data = serde_json::json!({"EventXML": {"Param1": "yamada", "Param2": "CLINIC", "Param3": "10.0.0.7"}});
+    serde_json::json!({"Event": {
+        "System": {
+            "EventID": id,
+            "Provider": {"#attributes": {"Name": provider}},
+            "Channel": channel,
+            "TimeCreated": {"#attributes": {"SystemTime": "2025-06-02T01:00:00Z"}},
+        },
+        "EventData": if id == 1149 { serde_json::Value::Null } else { data },
+        "UserData": if id == 1149 { user_data } else { serde_json::Value::Null },
+    }})
+    .to_string()
+}
+
+#[test]
+fn every_row_of_the_event_table_counts_from_its_source_only() {
+    use mamori_logs::evtx_meaning::RULES;
+    use mamori_logs::evtx_source::event_of_json;
+    for r in RULES {
+        let (id, e) = event_of_json(&record_json(r.id, r.channel, r.provider)).unwrap();
+        assert_eq!(id, r.id);
+        assert_ne!(e.kind, Kind::Other, "{r:?} from its own source");
+        assert!(!e.account.is_empty(), "{r:?}: {e:?}");
+        for (channel, provider) in [
+            ("Application", r.provider),
+            (r.channel, "Microsoft-Windows-Security-SPP"),
+            (
+                "Microsoft-Windows-PowerShell/Operational",
+                "Microsoft-Windows-PowerShell",
+            ),
+        ] {
+            let (id, e) = event_of_json(&record_json(r.id, channel, provider)).unwrap();
+            assert_eq!(id, r.id, "still counted in the histogram");
+            assert_eq!(e.kind, Kind::Other, "{r:?} from {channel} / {provider}");
+        }
+    }
+}
+
+#[test]
+fn application_4625_and_a_non_eventlog_104_are_not_logon_failures_or_clears() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The same records through the whole analysis: only the Security-Auditing 4625s count.
+    let mut events = Vec::new();
+    for i in 0..12 {
+        let (_, mut e) = mamori_logs::evtx_source::event_of_json(&record_json(
+            4625,
+            "Application",
+            "MyBackupApp",
+        ))
+        .unwrap();
+        e.time = Some(chrono::Utc::now() + chrono::Duration::seconds(i));
+        events.push(e);
+    }
+    let (_, e) = mamori_logs::evtx_source::event_of_json(&record_json(
+        104,
+        "System",
+        "Microsoft-Windows-Kernel-General",
+    ))
+    .unwrap();
+    events.push(e);
+    assert!(
+        detect(&events, None).is_empty(),
+        "{:?}",
+        detect(&events, None)
+    );
+    let (_, e) = mamori_logs::evtx_source::event_of_json(&record_json(
+        104,
+        "System",
+        "Microsoft-Windows-Eventlog",
+    ))
+    .unwrap();
+    assert_eq!(e.kind, Kind::LogCleared);
+    let (_, e) = mamori_logs::evtx_source::event_of_json(&record_json(
+        4625,
+        "Security",
+        "Microsoft-Windows-Security-Auditing",
+    ))
+    .unwrap();
+    assert_eq!(
+        (e.kind, e.source.as_str()),
+        (Kind::LogonFailure, "10.0.0.7")
+    );
+    drop(tmp);
+}
+
+#[test]
+fn kerberos_failures_then_a_ticket_is_success_after_failures_and_spraying() {
+    use mamori_logs::evtx_source::event_of_json;
+    let t0 = chrono::Utc::now();
+    let kerberos = |id: u32, user: &str, status: &str, i: i64| {
+        let json = record_json(id, "Security", "Microsoft-Windows-Security-Auditing")
+            .replace("\"yamada\"", &format!("\"{user}\""))
+            .replace("0x18", status);
+        let (_, mut e) = event_of_json(&json).unwrap();
+        e.time = Some(t0 + chrono::Duration::seconds(i));
+        e
+    };
+    let mut events: Vec<Event> = (0..6)
+        .map(|i| kerberos(4771, "yamada", "0x18", i))
+        .collect();
+    events.push(kerberos(4768, "yamada", "0x0", 7));
+    assert_eq!(events[6].kind, Kind::LogonSuccess);
+    // One address asking tickets for many names that do not exist (0x6).
+    for (i, user) in ["a1", "a2", "a3", "a4", "a5", "a6"].iter().enumerate() {
+        events.push(kerberos(4768, user, "0x6", 10 + i as i64));
+    }
+    let found = detect(&events, None);
+    assert!(
+        found.contains(&("success_after_failures".into(), "yamada".into())),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("password_spray".into(), String::new())),
+        "{found:?}"
+    );
+}
+
 #[test]
 fn staff_ledger_in_an_office_s_own_words_flags_retired_accounts() {
     // 退職 and 休職 are what offices write; they mean 無効 and are kept as written.
@@ -599,11 +731,11 @@ mod never_panic {
         #[test]
         fn generated_evtx_record_json(id in 0u32..10000, user in "[A-Za-z0-9$ -]{0,12}", qualifiers in any::<bool>()) {
             let event_id = if qualifiers { format!(r##"{{"#attributes": {{"Qualifiers": 16384}}, "#text": {id}}}"##) } else { id.to_string() };
-            let json = format!(r##"{{"Event": {{"System": {{"EventID": {event_id}, "TimeCreated": {{"#attributes": {{"SystemTime": "2024-01-15T00:00:00.123456Z"}}}}, "Channel": "Security"}}, "EventData": {{"TargetUserName": {}, "LogonType": 10}}}}}}"##, serde_json::to_string(&user).unwrap());
+            let json = format!(r##"{{"Event": {{"System": {{"EventID": {event_id}, "TimeCreated": {{"#attributes": {{"SystemTime": "2024-01-15T00:00:00.123456Z"}}}}, "Channel": "Security", "Provider": {{"#attributes": {{"Name": "Microsoft-Windows-Security-Auditing"}}}}}}, "EventData": {{"TargetUserName": {}, "LogonType": 10}}}}}}"##, serde_json::to_string(&user).unwrap());
             let (got, e) = mamori_logs::evtx_source::event_of_json(&json).unwrap();
             prop_assert_eq!(got, id);
             prop_assert_eq!(e.logon_type, Some(10));
-            if ![1102, 104, 4697, 7045, 4728, 4732, 4756, 4729, 4733, 4757, 4778, 4779].contains(&id) {
+            if ![4697, 4728, 4732, 4756, 4729, 4733, 4757, 4778, 4779].contains(&id) {
                 prop_assert_eq!(e.account, user);
             }
         }
