@@ -145,6 +145,34 @@ impl DistinctWindow {
         *self.counts.entry(name.to_string()).or_default() += 1;
         self.counts.len()
     }
+
+    /// Distinct names within `span` before `t`.
+    fn distinct_since(&self, t: DateTime<Utc>, span: Duration) -> usize {
+        let names: BTreeSet<&str> = self
+            .queue
+            .iter()
+            .filter(|(f, _)| t - *f <= span && *f <= t)
+            .map(|(_, n)| n.as_str())
+            .collect();
+        names.len()
+    }
+}
+
+/// Findings about sources that are one finding per pattern, however many addresses take part
+/// (120 addresses each trying one name is one attack): their sources are counted and listed.
+const PER_PATTERN: &[&str] = &[
+    "ssh_invalid_user",
+    "failed_logon_burst_source",
+    "password_spray",
+];
+
+/// 「（操作したアカウント「admin」）」, or nothing when the log does not say who (Linux tools).
+fn by_whom(actor: &str) -> String {
+    if actor.is_empty() || actor == "-" {
+        String::new()
+    } else {
+        format!("（操作したアカウント「{actor}」）")
+    }
 }
 
 /// Keys kept per map at most (accounts or sources beyond this are not tracked for windows).
@@ -180,6 +208,11 @@ const PRIVILEGED_GROUPS: &[&str] = &[
     "account operators",
     "server operators",
     "hyper-v administrators",
+    // Linux: the groups sudo and su give root to.
+    "sudo",
+    "wheel",
+    "admin",
+    "root",
 ];
 
 pub struct Detector {
@@ -192,8 +225,10 @@ pub struct Detector {
     /// Per user: the patients opened and when.
     patients_by_user: HashMap<String, DistinctWindow>,
     findings: BTreeMap<(&'static str, String, String), Finding>,
-    /// Accounts named in each spray finding (shown in its message, at most 20).
-    sprayed: HashMap<String, BTreeSet<String>>,
+    /// Accounts named in the spray finding (shown in its message, at most 20).
+    sprayed: BTreeSet<String>,
+    /// Per-pattern findings: events per source.
+    sources: HashMap<&'static str, HashMap<String, u64>>,
 }
 
 impl Detector {
@@ -206,7 +241,8 @@ impl Detector {
             tried_by_source: HashMap::new(),
             patients_by_user: HashMap::new(),
             findings: BTreeMap::new(),
-            sprayed: HashMap::new(),
+            sprayed: BTreeSet::new(),
+            sources: HashMap::new(),
         }
     }
 
@@ -221,6 +257,14 @@ impl Detector {
         items: &[&'static str],
         message: impl FnOnce() -> String,
     ) {
+        let per_pattern = PER_PATTERN.contains(&kind);
+        if per_pattern {
+            let by = self.sources.entry(kind).or_default();
+            if by.len() < MAX_KEYS || by.contains_key(source) {
+                *by.entry(source.to_string()).or_default() += 1;
+            }
+        }
+        let source = if per_pattern { "" } else { source };
         let f = self
             .findings
             .entry((kind, account.to_string(), source.to_string()))
@@ -272,7 +316,7 @@ impl Detector {
             if n >= self.th.burst_count {
                 let (th, m) = (self.th.burst_count, self.th.burst_minutes);
                 self.note("failed_logon_burst_source", "high", "", &e.source, Some(t), &["access_log", "source_restriction"], || {
-                    format!("接続元「{}」からのログオン失敗が{m}分間に{th}回以上あります。接続元の制限（ファイアウォール）を確認してください", e.source)
+                    format!("1つの接続元からのログオン失敗が{m}分間に{th}回以上あります。接続元の制限（ファイアウォール）を確認してください")
                 });
             }
         }
@@ -290,17 +334,15 @@ impl Detector {
         let w = self.tried_by_source.entry(key.to_string()).or_default();
         let distinct = w.push(t, account, span, 10_000);
         if distinct >= self.th.spray_accounts {
-            let set = self.sprayed.entry(key.to_string()).or_default();
-            if set.len() < 20 {
-                for n in w.counts.keys() {
-                    if set.len() < 20 {
-                        set.insert(n.clone());
-                    }
+            for n in w.counts.keys() {
+                if self.sprayed.len() >= 20 {
+                    break;
                 }
+                self.sprayed.insert(n.clone());
             }
             let (th, m) = (self.th.spray_accounts, self.th.spray_minutes);
             self.note("password_spray", "high", "", key, Some(t), &["access_log", "password_length"], || {
-                format!("「{key}」から{m}分間に{th}以上のアカウントへのログオンが試されています（パスワードスプレー攻撃の可能性）")
+                format!("1つの接続元から{m}分間に{th}以上のアカウントへのログオンが試されています（パスワードスプレー攻撃の可能性）")
             });
         }
     }
@@ -381,6 +423,33 @@ impl Detector {
                             format!("アカウント「{}」が{n}回以上失敗した後にログオンに成功しています（パスワードを当てられた可能性）。本人の操作か確認してください", e.account)
                         });
                     }
+                    if !e.source.is_empty() {
+                        let failed = self
+                            .failures_by_source
+                            .get(&e.source)
+                            .map_or(0, |w| w.count_since(t, span));
+                        let spray_span = Duration::minutes(self.th.spray_minutes);
+                        let tried = self
+                            .tried_by_source
+                            .get(&e.source)
+                            .map_or(0, |w| w.distinct_since(t, spray_span));
+                        if failed >= self.th.success_after || tried >= self.th.spray_accounts {
+                            let why = if tried >= self.th.spray_accounts {
+                                format!(
+                                    "{}分以内に{tried}個のアカウントを試した",
+                                    self.th.spray_minutes
+                                )
+                            } else {
+                                format!(
+                                    "{}分以内に{failed}回ログオンに失敗した",
+                                    self.th.burst_minutes
+                                )
+                            };
+                            self.note("success_after_attack_source", "high", &e.account, &e.source, Some(t), &["access_log", "source_restriction", "password_length"], || {
+                                format!("{why}接続元「{}」から、アカウント「{}」でのログオンが成功しています。侵入された可能性が高い、ログの中で最も重要な行です。すぐにこの接続元を遮断し、パスワードを変更して、ログオン後の操作を確認してください", e.source, e.account)
+                            });
+                        }
+                    }
                 }
                 if e.logon_type == Some(10) {
                     self.note("rdp_logon", "medium", &e.account, &e.source, t, &["remote_maintenance", "source_restriction"], || {
@@ -430,9 +499,21 @@ impl Detector {
                     }
                     _ => unreachable!(),
                 };
-                self.note(kind, "medium", &e.account, &e.actor, t, &["unused_accounts", "access_rights"], || {
-                    format!("アカウント「{}」の{what}がありました（操作したアカウント「{}」）。利用者台帳と照らしてください", e.account, e.actor)
-                });
+                self.note(
+                    kind,
+                    "medium",
+                    &e.account,
+                    &e.actor,
+                    t,
+                    &["unused_accounts", "access_rights"],
+                    || {
+                        format!(
+                            "アカウント「{}」の{what}がありました{}。利用者台帳と照らしてください",
+                            e.account,
+                            by_whom(&e.actor)
+                        )
+                    },
+                );
             }
             Kind::GroupMemberAdded { group } | Kind::GroupMemberRemoved { group } => {
                 let added = matches!(e.kind, Kind::GroupMemberAdded { .. });
@@ -443,15 +524,43 @@ impl Detector {
                     "group_change"
                 };
                 let group = group.clone();
-                self.note(kind, if privileged { "high" } else { "low" }, &e.account, &group, t, &["access_rights"], || {
-                    format!(
-                        "{}グループ「{group}」に「{}」が{}されました（操作したアカウント「{}」）。{}",
-                        if privileged { "管理者権限のある" } else { "" },
-                        e.account,
-                        if added { "追加" } else { "削除" },
-                        e.actor,
-                        if privileged { "権限を与えてよい人か確認してください" } else { "" }
-                    )
+                self.note(
+                    kind,
+                    if privileged { "high" } else { "low" },
+                    &e.account,
+                    &group,
+                    t,
+                    &["access_rights"],
+                    || {
+                        format!(
+                            "{}グループ「{group}」に「{}」が{}されました{}。{}",
+                            if privileged {
+                                "管理者権限のある"
+                            } else {
+                                ""
+                            },
+                            e.account,
+                            if added { "追加" } else { "削除" },
+                            by_whom(&e.actor),
+                            if privileged {
+                                "権限を与えてよい人か確認してください"
+                            } else {
+                                ""
+                            }
+                        )
+                    },
+                );
+            }
+            Kind::GroupCreated { group } => {
+                let group = group.clone();
+                self.note("group_created", "low", &group, "", t, &["access_rights"], || {
+                    format!("グループ「{group}」が作成されました。誰に何の権限を与えるグループか、規程と照らしてください")
+                });
+            }
+            Kind::PasswordChanged => {
+                let sev = if e.account == "root" { "medium" } else { "low" };
+                self.note("password_changed", sev, &e.account, "", t, &["unused_accounts", "access_rights"], || {
+                    format!("アカウント「{}」のパスワードが設定・変更されました。本人や管理者の作業か確認してください（侵入した者が自分の入口を作るときにも行います）", e.account)
                 });
             }
             Kind::ServiceInstalled { service } => {
@@ -480,12 +589,7 @@ impl Detector {
                     &e.source,
                     t,
                     &["access_log", "source_restriction"],
-                    || {
-                        format!(
-                            "接続元「{}」から存在しないユーザ名での SSH ログインが試されています",
-                            e.source
-                        )
-                    },
+                    || "存在しないユーザ名での SSH ログインが試されています".to_string(),
                 );
                 if let Some(t) = t {
                     self.tried(&e.source.clone(), &e.account.clone(), t);
@@ -540,18 +644,23 @@ impl Detector {
             "medium" => 1,
             _ => 2,
         };
-        let sprayed = self.sprayed;
+        let (sprayed, sources) = (self.sprayed, self.sources);
         let mut out: Vec<Finding> = self
             .findings
             .into_values()
             .map(|mut f| {
-                if f.kind == "password_spray"
-                    && let Some(names) = sprayed.get(&f.source)
-                {
+                if f.kind == "password_spray" && !sprayed.is_empty() {
                     f.message.push_str(&format!(
                         "。試されたアカウント: {}",
-                        names.iter().cloned().collect::<Vec<_>>().join("、")
+                        sprayed.iter().cloned().collect::<Vec<_>>().join("、")
                     ));
+                }
+                if let Some(by) = PER_PATTERN
+                    .iter()
+                    .find(|k| **k == f.kind)
+                    .and_then(|k| sources.get(k))
+                {
+                    name_sources(&mut f, by);
                 }
                 f
             })
@@ -565,5 +674,36 @@ impl Detector {
             ))
         });
         out
+    }
+}
+
+/// A per-pattern finding's sources: one is its source; more are listed, most events first.
+fn name_sources(f: &mut Finding, by: &HashMap<String, u64>) {
+    let mut top: Vec<(&String, &u64)> = by.iter().filter(|(s, _)| !s.is_empty()).collect();
+    top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    match top.as_slice() {
+        [] => {}
+        [(only, _)] => {
+            f.source = only.to_string();
+            f.message.push_str(&format!("。接続元: {only}"));
+        }
+        [(first, _), ..] => {
+            f.source = format!("{first} ほか{}か所", top.len() - 1);
+            let shown: Vec<String> = top
+                .iter()
+                .take(10)
+                .map(|(s, n)| format!("{s}（{n}件）"))
+                .collect();
+            let more = if top.len() > 10 {
+                format!(" ほか{}か所", top.len() - 10)
+            } else {
+                String::new()
+            };
+            f.message.push_str(&format!(
+                "。接続元 {}か所（多い順）: {}{more}",
+                top.len(),
+                shown.join("、")
+            ));
+        }
     }
 }

@@ -23,6 +23,12 @@ pub enum Kind {
     GroupMemberRemoved {
         group: String,
     },
+    /// A group created (groupadd): `account` is the group.
+    GroupCreated {
+        group: String,
+    },
+    /// An account's password set or changed (passwd, chpasswd, usermod -p).
+    PasswordChanged,
     ServiceInstalled {
         service: String,
     },

@@ -304,6 +304,9 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> usize {
 }
 
 /// An auth log, line by line (invalid UTF-8 replaced, a line longer than 64 KiB cut).
+/// A 「message repeated N times」 line counts as at most this many events (a forged N cannot stall the reader).
+const MAX_REPEATED: u64 = 100_000;
+
 pub fn read_auth_log(
     input: impl Read,
     options: &Options,
@@ -338,8 +341,25 @@ pub fn read_auth_log(
         match clock.line(&text) {
             Some(line) => {
                 records += 1;
-                if let Some(e) = syslog::event_of(&line) {
-                    on_event(e);
+                // rsyslog folds identical lines: 「message repeated 5 times: [ Failed password …]」 is five.
+                match syslog::repeated(line.message) {
+                    Some((n, inner)) => {
+                        let inner = syslog::Line {
+                            message: inner,
+                            ..line
+                        };
+                        if let Some(e) = syslog::event_of(&inner) {
+                            for _ in 1..n.min(MAX_REPEATED) {
+                                on_event(e.clone());
+                            }
+                            on_event(e);
+                        }
+                    }
+                    None => {
+                        if let Some(e) = syslog::event_of(&line) {
+                            on_event(e);
+                        }
+                    }
                 }
             }
             None => {

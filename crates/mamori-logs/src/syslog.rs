@@ -1,7 +1,7 @@
 //! Linux auth.log / secure / syslog lines: RFC 3164 (「Jun 14 15:16:01 host prog[pid]: msg」, the year and
 //! time zone supplied because the line has neither), RFC 5424 (「<34>1 2003-10-11T22:14:15.003Z host app
 //! procid msgid - msg」) and RFC 3339-stamped lines (rsyslog's high-precision format); then what sshd, sudo
-//! and su said.
+//! and the account tools (useradd, usermod, gpasswd, passwd …) said.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
 
@@ -154,6 +154,97 @@ fn word_after<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
     text[i..].split_whitespace().next()
 }
 
+/// sshd's 「USER from ADDR port N …」: the user name is sent by the client and may hold anything,
+/// 「 from 10.0.0.1」 included, so the address is the word after the *last* 「 from 」 sshd wrote.
+fn user_and_source(rest: &str) -> (&str, &str) {
+    match rest.rfind(" from ") {
+        Some(i) => (
+            &rest[..i],
+            rest[i + 6..].split_whitespace().next().unwrap_or(""),
+        ),
+        None => (rest.split_whitespace().next().unwrap_or(""), ""),
+    }
+}
+
+/// 「message repeated 5 times: [ Failed password for root …]」 → (5, the message).
+pub fn repeated(message: &str) -> Option<(u64, &str)> {
+    let rest = message.strip_prefix("message repeated ")?;
+    let (n, rest) = rest.split_once(" times: [")?;
+    let n: u64 = n.parse().ok()?;
+    let inner = rest.strip_suffix(']').unwrap_or(rest);
+    Some((n, inner.trim_start()))
+}
+
+/// The text between the quotes after `marker`: 「add 'bob' to group 'sudo'」.
+fn quoted_after<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
+    let i = text.find(marker)? + marker.len();
+    let rest = text[i..].strip_prefix('\'')?;
+    Some(&rest[..rest.find('\'')?])
+}
+
+/// shadow-utils and PAM: what useradd, userdel, usermod, groupadd, gpasswd and passwd wrote.
+fn account_change(program: &str, msg: &str) -> Option<(Kind, String)> {
+    // 「new user: name=bob, UID=1001, …」 (useradd, adduser).
+    if let Some(rest) = msg.strip_prefix("new user: name=") {
+        let name = rest.split([',', ' ']).next()?;
+        return Some((Kind::AccountCreated, name.into()));
+    }
+    // 「delete user 'bob'」 (userdel).
+    if let Some(name) = quoted_after(msg, "delete user ") {
+        return Some((Kind::AccountDeleted, name.into()));
+    }
+    // 「change user name 'old' to 'new'」 (usermod -l).
+    if let Some(old) = quoted_after(msg, "change user name ") {
+        let new_name = quoted_after(msg, &format!("'{old}' to "))?.to_string();
+        return Some((Kind::AccountRenamed { new_name }, old.into()));
+    }
+    // 「add 'bob' to group 'sudo'」 (useradd -G, usermod -aG); the 「shadow group」 line repeats it.
+    if msg.starts_with("add '") && !msg.contains(" to shadow group ") {
+        let name = quoted_after(msg, "add ")?;
+        let group = quoted_after(msg, " to group ")?.to_string();
+        return Some((Kind::GroupMemberAdded { group }, name.into()));
+    }
+    if msg.starts_with("delete '") && !msg.contains(" from shadow group ") {
+        let name = quoted_after(msg, "delete ")?;
+        let group = quoted_after(msg, " from group ")?.to_string();
+        return Some((Kind::GroupMemberRemoved { group }, name.into()));
+    }
+    // 「user bob added by root to group sudo」, 「user bob removed by root from group sudo」 (gpasswd).
+    if let Some(rest) = msg.strip_prefix("user ") {
+        let name = rest.split_whitespace().next()?;
+        if rest.contains(" added by ") {
+            let group = word_after(rest, " to group ")?.to_string();
+            return Some((Kind::GroupMemberAdded { group }, name.into()));
+        }
+        if rest.contains(" removed by ") {
+            let group = word_after(rest, " from group ")?.to_string();
+            return Some((Kind::GroupMemberRemoved { group }, name.into()));
+        }
+    }
+    // 「new group: name=devs, GID=1002」 from groupadd (useradd writes one for every user's own group).
+    if program == "groupadd"
+        && let Some(rest) = msg.strip_prefix("new group: name=")
+    {
+        let group = rest.split([',', ' ']).next()?.to_string();
+        return Some((
+            Kind::GroupCreated {
+                group: group.clone(),
+            },
+            group,
+        ));
+    }
+    // 「pam_unix(passwd:chauthtok): password changed for bob」, 「change user 'bob' password」 (usermod -p).
+    if let Some(name) = word_after(msg, "password changed for ") {
+        return Some((Kind::PasswordChanged, name.into()));
+    }
+    if let Some(name) = quoted_after(msg, "change user ")
+        && msg.ends_with(" password")
+    {
+        return Some((Kind::PasswordChanged, name.into()));
+    }
+    None
+}
+
 /// What a line means for the detections (None: nothing they use).
 pub fn event_of(line: &Line) -> Option<Event> {
     let msg = line.message;
@@ -167,36 +258,23 @@ pub fn event_of(line: &Line) -> Option<Event> {
     };
     if line.program == "sshd" || line.program.starts_with("sshd-session") {
         if let Some(rest) = msg.strip_prefix("Accepted ") {
-            let user = word_after(rest, " for ")?;
-            return e(
-                Kind::LogonSuccess,
-                user,
-                word_after(rest, " from ").unwrap_or(""),
-            );
+            // 「Accepted publickey for yamada from 10.0.0.5 port 22 ssh2」
+            let rest = rest.split_once(" for ")?.1;
+            let (user, source) = user_and_source(rest);
+            return e(Kind::LogonSuccess, user, source);
         }
         if let Some(rest) = msg.strip_prefix("Failed password for ") {
-            let user = match rest.strip_prefix("invalid user ") {
-                Some(r) => r.split_whitespace().next()?,
-                None => rest.split_whitespace().next()?,
-            };
-            return e(
-                Kind::LogonFailure,
-                user,
-                word_after(rest, " from ").unwrap_or(""),
-            );
+            let rest = rest.strip_prefix("invalid user ").unwrap_or(rest);
+            let (user, source) = user_and_source(rest);
+            return e(Kind::LogonFailure, user.trim(), source);
         }
         if let Some(rest) = msg.strip_prefix("Invalid user ") {
             // 「Invalid user  from 1.2.3.4」 has an empty name.
-            let user = if rest.starts_with(" from ") || rest.starts_with("from ") {
-                ""
-            } else {
-                rest.split_whitespace().next().unwrap_or("")
+            let (user, source) = match rest.strip_prefix("from ") {
+                Some(r) => ("", r.split_whitespace().next().unwrap_or("")),
+                None => user_and_source(rest),
             };
-            return e(
-                Kind::SshInvalidUser,
-                user,
-                word_after(rest, "from ").unwrap_or(""),
-            );
+            return e(Kind::SshInvalidUser, user.trim(), source);
         }
         return None;
     }
@@ -211,6 +289,21 @@ pub fn event_of(line: &Line) -> Option<Event> {
             user.trim(),
             "",
         );
+    }
+    if matches!(
+        line.program,
+        "useradd"
+            | "adduser"
+            | "userdel"
+            | "deluser"
+            | "usermod"
+            | "groupadd"
+            | "gpasswd"
+            | "passwd"
+            | "chpasswd"
+    ) {
+        let (kind, account) = account_change(line.program, msg)?;
+        return e(kind, &account, "");
     }
     None
 }

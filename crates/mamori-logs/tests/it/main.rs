@@ -123,16 +123,23 @@ fn auth_log_logons_equal_a_plain_count() {
             if !line[..i].contains(" sshd[") {
                 continue;
             }
-            let msg = &line[i + 2..];
+            let mut msg = &line[i + 2..];
+            // 「message repeated 5 times: [ Failed password …]」 is five lines.
+            let mut times = 1;
+            if let Some(rest) = msg.strip_prefix("message repeated ") {
+                let (n, inner) = rest.split_once(" times: [ ").unwrap();
+                times = n.parse().unwrap();
+                msg = inner.trim_end_matches(']');
+            }
             let words: Vec<&str> = msg.split(' ').collect();
             if msg.starts_with("Accepted ") {
-                want.entry(words[3].to_string()).or_default().0 += 1;
+                want.entry(words[3].to_string()).or_default().0 += times;
             } else if let Some(rest) = msg.strip_prefix("Failed password for invalid user ") {
                 // sshd prints the name as sent: 「invalid user  0101 from」 is the user 0101.
-                let user = rest.split(" from ").next().unwrap().trim();
-                want.entry(user.to_string()).or_default().1 += 1;
+                let user = rest.rsplit_once(" from ").unwrap().0.trim();
+                want.entry(user.to_string()).or_default().1 += times;
             } else if msg.starts_with("Failed password for ") {
-                want.entry(words[3].to_string()).or_default().1 += 1;
+                want.entry(words[3].to_string()).or_default().1 += times;
             }
         }
         let r = run(
@@ -591,6 +598,143 @@ fn kerberos_failures_then_a_ticket_is_success_after_failures_and_spraying() {
     );
 }
 
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn finding<'a>(r: &'a Report, kind: &str) -> &'a mamori_logs::Finding {
+    r.findings
+        .iter()
+        .find(|f| f.kind == kind)
+        .unwrap_or_else(|| panic!("no {kind}: {:?}", kinds(r)))
+}
+
+#[test]
+fn auth_log_after_a_break_in_shows_the_login_and_what_came_next() {
+    let r = run(
+        &[fixture("auth-after-break-in.log")],
+        &Options {
+            year: 2025,
+            ..Options::default()
+        },
+    );
+    // 「message repeated 5 times」 is five failures: 1 + 5 for admin, 1 for oracle.
+    let admin = r.logons.iter().find(|l| l.account == "admin").unwrap();
+    assert_eq!((admin.success, admin.failure), (1, 6));
+    // The login from the address that was guessing passwords: high, of its own.
+    let hit = finding(&r, "success_after_attack_source");
+    assert_eq!(hit.severity, "high");
+    assert_eq!(
+        (hit.account.as_str(), hit.source.as_str()),
+        ("admin", "203.0.113.9")
+    );
+    assert!(hit.message.contains("最も重要な行"), "{}", hit.message);
+    // yamada's key login from the office network is not one.
+    assert!(
+        !r.findings
+            .iter()
+            .any(|f| f.kind == "success_after_attack_source" && f.account == "yamada")
+    );
+    let k = kinds(&r);
+    for want in [
+        ("account_created", "backup2", ""),
+        ("privileged_group_change", "backup2", "sudo"),
+        ("privileged_group_change", "www-data", "wheel"),
+        ("privileged_group_change", "backup2", "admin"),
+        ("privileged_group_change", "yamada", "sudo"),
+        ("group_created", "ops", ""),
+        ("password_changed", "backup2", ""),
+        ("account_renamed", "tanaka", ""),
+        ("account_deleted", "sato", ""),
+    ] {
+        assert!(
+            k.contains(&(want.0, want.1.to_string(), want.2.to_string())),
+            "{want:?} in {k:?}"
+        );
+    }
+    // The shadow-group line repeats the group line and useradd's own per-user group is not a finding.
+    let sudo = r
+        .findings
+        .iter()
+        .find(|f| {
+            f.kind == "privileged_group_change" && f.account == "backup2" && f.source == "sudo"
+        })
+        .unwrap();
+    assert_eq!(sudo.count, 1);
+    assert!(
+        !k.iter()
+            .any(|(kind, a, _)| *kind == "group_created" && a == "backup2")
+    );
+    let created = finding(&r, "account_created");
+    assert_eq!(created.items, ["unused_accounts", "access_rights"]);
+    assert!(
+        !created.message.contains("操作したアカウント「」"),
+        "{}",
+        created.message
+    );
+    let renamed = finding(&r, "account_renamed");
+    assert!(
+        renamed.message.contains("tanaka_old"),
+        "{}",
+        renamed.message
+    );
+}
+
+#[test]
+fn many_addresses_each_trying_one_name_are_one_finding() {
+    let mut log = String::new();
+    for i in 0..120 {
+        log.push_str(&format!(
+            "Jun  3 03:{:02}:{:02} srv sshd[{}]: Invalid user guest{i} from 198.51.100.{} port 5{i:04}\n",
+            i / 60,
+            i % 60,
+            7000 + i,
+            i + 1
+        ));
+    }
+    // One address tries three times more: it leads the list.
+    for s in 0..3 {
+        log.push_str(&format!(
+            "Jun  3 04:00:0{s} srv sshd[8000]: Invalid user test from 198.51.100.1 port 6000{s}\n"
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("auth.log");
+    std::fs::write(&p, log).unwrap();
+    let r = run(
+        &[p],
+        &Options {
+            year: 2025,
+            ..Options::default()
+        },
+    );
+    let invalid: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.kind == "ssh_invalid_user")
+        .collect();
+    assert_eq!(invalid.len(), 1, "{:?}", kinds(&r));
+    let f = invalid[0];
+    assert_eq!(f.count, 123);
+    assert_eq!(f.source, "198.51.100.1 ほか119か所");
+    assert!(
+        f.message
+            .contains("接続元 120か所（多い順）: 198.51.100.1（4件）、"),
+        "{}",
+        f.message
+    );
+    assert!(f.message.contains("ほか110か所"), "{}", f.message);
+    let at = |h, m, s| {
+        jst()
+            .with_ymd_and_hms(2025, 6, 3, h, m, s)
+            .unwrap()
+            .to_utc()
+    };
+    assert_eq!((f.first, f.last), (Some(at(3, 0, 0)), Some(at(4, 0, 2))));
+}
+
 #[test]
 fn staff_ledger_in_an_office_s_own_words_flags_retired_accounts() {
     // 退職 and 休職 are what offices write; they mean 無効 and are kept as written.
@@ -723,6 +867,22 @@ mod never_panic {
             prop_assert_eq!(l.message, msg.as_str());
             let want = jst().with_ymd_and_hms(2024, m as u32 + 1, d, h, mi, 7).unwrap().to_utc();
             prop_assert_eq!(l.time, Some(want));
+        }
+        #[test]
+        fn an_attacker_chosen_user_name_never_changes_the_source(user in "\\PC{0,40}", invalid in any::<bool>(), octet in 1u8..255, port in 1u16..65535) {
+            let source = format!("10.1.2.{octet}");
+            let invalid = if invalid { "invalid user " } else { "" };
+            for msg in [
+                format!("Failed password for {invalid}{user} from {source} port {port} ssh2"),
+                format!("Accepted password for {user} from {source} port {port} ssh2"),
+                format!("Invalid user {user} from {source} port {port}"),
+            ] {
+                let line = format!("Jun  2 02:10:01 srv sshd[4101]: {msg}");
+                let l = syslog::parse_line(&line, 2025, jst()).unwrap();
+                if let Some(e) = syslog::event_of(&l) {
+                    prop_assert_eq!(&e.source, &source, "{}", msg);
+                }
+            }
         }
         #[test]
         fn any_evtx_record_json(s in "\\PC{0,300}") {
