@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
+use crate::ehr_habits::{self, EhrHabits};
 use crate::event::{Event, Kind, Origin};
 use crate::staff::{Staff, StaffState};
 
@@ -229,6 +230,8 @@ pub struct Detector {
     sprayed: BTreeSet<String>,
     /// Per-pattern findings: events per source.
     sources: HashMap<&'static str, HashMap<String, u64>>,
+    /// EHR habits over the whole period: with enough days they replace the fixed clock and counts.
+    ehr: EhrHabits,
 }
 
 impl Detector {
@@ -243,6 +246,7 @@ impl Detector {
             findings: BTreeMap::new(),
             sprayed: BTreeSet::new(),
             sources: HashMap::new(),
+            ehr: EhrHabits::default(),
         }
     }
 
@@ -600,8 +604,14 @@ impl Detector {
                     format!("「{}」が sudo で管理者の権限を使っています", e.account)
                 });
             }
-            Kind::EhrAccess { patient, .. } => {
+            Kind::EhrAccess {
+                patient,
+                operation,
+                category,
+            } => {
                 if let Some(t) = t {
+                    let export = ehr_habits::is_export(operation, category);
+                    self.ehr.push(&e.account, t, patient, export, &e.source);
                     let local = t + Duration::hours(9);
                     let hour = local.hour();
                     if local.weekday() == Weekday::Sun
@@ -610,7 +620,7 @@ impl Detector {
                     {
                         let (a, b) = (self.th.work_start, self.th.work_end);
                         self.note("ehr_after_hours", "medium", &e.account, &e.source, Some(t), &["access_log"], || {
-                            format!("「{}」が診療時間外（{a}時〜{b}時、日曜）に電子カルテ・レセコンを使っています", e.account)
+                            format!("「{}」が診療時間外（{a}時〜{b}時、日曜）に電子カルテ・レセコンを使っています（分析した期間が{}日未満のため、決まった時間帯で判断しています）", e.account, ehr_habits::MIN_DAYS)
                         });
                     }
                     if !patient.is_empty()
@@ -626,7 +636,7 @@ impl Detector {
                         if distinct >= self.th.patients_count {
                             let (n, m) = (self.th.patients_count, self.th.patients_minutes);
                             self.note("ehr_many_patients", "high", &e.account, "", Some(t), &["access_log", "access_rights"], || {
-                                format!("「{}」が{m}分間に{n}人以上の患者の記録を開いています（持ち出しや、のぞき見の可能性）", e.account)
+                                format!("「{}」が{m}分間に{n}人以上の患者の記録を開いています（持ち出しや、のぞき見の可能性。分析した期間が{}日未満のため、決まった件数で判断しています）", e.account, ehr_habits::MIN_DAYS)
                             });
                         }
                     }
@@ -645,9 +655,14 @@ impl Detector {
             _ => 2,
         };
         let (sprayed, sources) = (self.sprayed, self.sources);
-        let mut out: Vec<Finding> = self
-            .findings
-            .into_values()
+        let mut findings: Vec<Finding> = self.findings.into_values().collect();
+        // A week or more of EHR rows: the baselines decide, not the fixed clock and counts.
+        if self.ehr.usable() {
+            findings.retain(|f| f.kind != "ehr_after_hours" && f.kind != "ehr_many_patients");
+            findings.extend(self.ehr.findings());
+        }
+        let mut out: Vec<Finding> = findings
+            .into_iter()
             .map(|mut f| {
                 if f.kind == "password_spray" && !sprayed.is_empty() {
                     f.message.push_str(&format!(

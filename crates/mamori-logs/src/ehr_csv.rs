@@ -35,8 +35,13 @@ const USUAL: &[(&str, &[&str])] = &[
             "ユーザーID",
             "利用者ID",
             "職員ID",
+            "職員コード",
+            "職員番号",
+            "利用者コード",
+            "担当者コード",
             "ログインID",
             "操作者ID",
+            "操作者コード",
             "user_id",
             "userid",
             "user",
@@ -48,6 +53,8 @@ const USUAL: &[(&str, &[&str])] = &[
             "氏名",
             "利用者名",
             "職員名",
+            "職員氏名",
+            "担当者名",
             "操作者",
             "操作者名",
             "name",
@@ -62,12 +69,17 @@ const USUAL: &[(&str, &[&str])] = &[
             "操作日時",
             "記録日時",
             "ログ日時",
+            "発生日時",
+            "時刻",
+            "時間",
+            "アクセス時刻",
+            "操作時刻",
             "time",
             "timestamp",
             "datetime",
         ],
     ),
-    ("date", &["日付", "操作日", "date"]),
+    ("date", &["日付", "操作日", "アクセス日", "年月日", "date"]),
     (
         "category",
         &["区分", "カテゴリ", "種別", "機能", "category"],
@@ -77,6 +89,8 @@ const USUAL: &[(&str, &[&str])] = &[
         &[
             "操作",
             "操作内容",
+            "操作情報",
+            "操作種別",
             "処理",
             "処理内容",
             "operation",
@@ -194,10 +208,26 @@ pub fn columns(headers: &[String], m: &Mapping) -> Result<Columns, String> {
         });
     }
     if !missing.is_empty() {
+        // The mapping to write, with the columns found filled in and the missing ones to choose.
+        let shown = |i: Option<usize>, placeholder: &str| {
+            i.map_or(format!("（{placeholder}）"), |i| {
+                headers[i].trim().to_string()
+            })
+        };
+        let template = serde_json::json!({
+            "user_id": shown(c.user_id, "利用者IDの列の見出し"),
+            "time": shown(c.time, "日時の列の見出し"),
+            "patient": shown(c.patient, "患者IDの列の見出し"),
+            "operation": shown(c.operation, "操作の列の見出し"),
+        });
         return Err(format!(
-            "アクセスログの列「{}」が見出しにありません（見出し: {}）。--csv-map で列の対応づけを指定してください",
+            "アクセスログの列「{}」が見出しにありません（見出し: {}）。列の対応づけを書いたファイル（例: {template}）を --csv-map に指定してください。日付と時刻が別の列なら \"date\" に日付の列を書きます",
             missing.join("」「"),
-            headers.join(", ")
+            headers
+                .iter()
+                .map(|h| format!("「{}」", h.trim()))
+                .collect::<Vec<_>>()
+                .join("")
         ));
     }
     Ok(c)

@@ -1216,6 +1216,22 @@ async fn run(cli: Cli) -> Result<()> {
             } else {
                 print!("{}", mamori_logs::to_text(&report));
             }
+            // A file that gave nothing is a failure, not "nothing found": a scheduled job must see it.
+            let empty: Vec<String> = report
+                .files
+                .iter()
+                .filter(|f| f.records == 0)
+                .map(|f| match f.errors.first() {
+                    Some(why) => format!("{}（{why}）", f.path),
+                    None => f.path.clone(),
+                })
+                .collect();
+            if !empty.is_empty() {
+                anyhow::bail!(
+                    "記録を1件も読めなかったファイルがあります: {}",
+                    empty.join("、")
+                );
+            }
             Ok(())
         }
         Command::Agent {

@@ -736,6 +736,297 @@ fn many_addresses_each_trying_one_name_are_one_finding() {
 }
 
 #[test]
+fn cp932_access_logs_with_each_set_of_real_headers() {
+    // (headers, the time as written): each export's own words, one file each, in CP932.
+    let sets: &[(&[&str], &str)] = &[
+        (
+            &["時刻", "利用者ID", "氏名", "患者ID", "区分", "操作", "端末"],
+            "2025/06/02 09:15:00",
+        ),
+        (
+            &[
+                "日時",
+                "ユーザーID",
+                "利用者名",
+                "患者番号",
+                "カテゴリ",
+                "操作内容",
+                "端末名",
+            ],
+            "2025-06-02 09:15",
+        ),
+        (
+            &[
+                "アクセス日時",
+                "ユーザID",
+                "氏名",
+                "カルテ番号",
+                "区分",
+                "操作情報",
+                "端末",
+            ],
+            "2025/06/02 09:15",
+        ),
+        (
+            &[
+                "操作日時",
+                "職員ID",
+                "利用者名",
+                "患者ID",
+                "カテゴリ",
+                "操作",
+                "端末名",
+            ],
+            "20250602091500",
+        ),
+        (
+            &[
+                "アクセス日時",
+                "職員コード",
+                "氏名",
+                "患者番号",
+                "区分",
+                "操作内容",
+                "端末",
+            ],
+            "2025/06/02 09:15:00",
+        ),
+        (
+            &[
+                "日時",
+                "ログインID",
+                "利用者名",
+                "カルテ番号",
+                "区分",
+                "操作",
+                "端末名",
+            ],
+            "2025-06-02T09:15:00",
+        ),
+    ];
+    for (headers, time) in sets {
+        let mut text = headers.join(",") + "\r\n";
+        let row = |t: &str, p: &str, op: &str| {
+            headers
+                .iter()
+                .map(|h| match *h {
+                    "氏名" | "利用者名" => "看護 花子".to_string(),
+                    "患者ID" | "患者番号" | "カルテ番号" => p.to_string(),
+                    "区分" | "カテゴリ" => "カルテ".to_string(),
+                    "操作" | "操作内容" | "操作情報" => op.to_string(),
+                    "端末" | "端末名" => "診察室１".to_string(),
+                    h if h.contains("ID") || h.contains("コード") => "N0012".to_string(),
+                    _ => t.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+                + "\r\n"
+        };
+        text.push_str(&row(time, "000123", "参照"));
+        text.push_str(&row(time, "000124", "印刷"));
+        let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode(&text);
+        let (n, errors, enc, ev) = read_csv(&bytes, &ehr_csv::Mapping::default());
+        assert_eq!(
+            (n, enc),
+            (2, "Shift_JIS (CP932)"),
+            "{headers:?}: {errors:?}"
+        );
+        assert!(errors.is_empty(), "{headers:?}: {errors:?}");
+        let e = &ev[1];
+        assert_eq!(e.account, "N0012", "{headers:?}");
+        assert_eq!(e.actor, "看護 花子", "{headers:?}");
+        assert_eq!(e.source, "診察室１", "{headers:?}");
+        assert_eq!(
+            e.time,
+            Some(Utc.with_ymd_and_hms(2025, 6, 2, 0, 15, 0).unwrap()),
+            "{headers:?}"
+        );
+        assert_eq!(
+            e.kind,
+            Kind::EhrAccess {
+                patient: "000124".into(),
+                operation: "印刷".into(),
+                category: "カルテ".into()
+            },
+            "{headers:?}"
+        );
+    }
+    // Date and time in two columns (日付 + 時刻), from the committed CP932 file.
+    let bytes = std::fs::read(fixture("access-cp932-date-and-time.csv")).unwrap();
+    let (n, errors, enc, ev) = read_csv(&bytes, &ehr_csv::Mapping::default());
+    assert_eq!((n, enc), (2, "Shift_JIS (CP932)"), "{errors:?}");
+    assert_eq!(
+        ev[1].time,
+        Some(Utc.with_ymd_and_hms(2025, 6, 2, 0, 16, 30).unwrap())
+    );
+    assert_eq!(
+        (ev[1].account.as_str(), ev[1].actor.as_str()),
+        ("N0012", "看護 花子")
+    );
+    // Columns that still cannot be found: the headers seen and the mapping to write.
+    let (n, errors, _, _) = read_csv(
+        "記録番号,者,いつ\r\n1,a,b\r\n".as_bytes(),
+        &ehr_csv::Mapping::default(),
+    );
+    assert_eq!(n, 0);
+    assert!(
+        errors[0].contains("見出し: 「記録番号」「者」「いつ」"),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        errors[0].contains("\"time\":\"（日時の列の見出し）\""),
+        "{}",
+        errors[0]
+    );
+}
+
+/// A month of a clinic's EHR log: 8:30–18:00 Monday to Saturday, Dr. Sato's evening clinic on Tuesday
+/// and Thursday until 20:00, Dr. Kato's Sunday duty, reception printing a receipt for every patient.
+fn clinic_month(anomalies: bool) -> Vec<Event> {
+    let mut seed = 12345u64;
+    let mut rand = move |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    let mut events = Vec::new();
+    let mut push = |user: &str, t: chrono::DateTime<Utc>, patient: String, op: &str| {
+        let mut e = Event::new(Kind::EhrAccess {
+            patient,
+            operation: op.into(),
+            category: "カルテ".into(),
+        });
+        e.origin = Origin::Ehr;
+        e.time = Some(t);
+        e.account = user.into();
+        events.push(e);
+    };
+    let at = |d: u32, h: u32, m: u32| {
+        jst()
+            .with_ymd_and_hms(2025, 6, d, h, m, 0)
+            .unwrap()
+            .to_utc()
+    };
+    for day in 1..=30u32 {
+        let weekday = at(day, 12, 0)
+            .with_timezone(&jst())
+            .format("%u")
+            .to_string();
+        let (open, close) = match weekday.as_str() {
+            "7" => (9 * 60, 17 * 60),
+            "6" => (8 * 60 + 30, 13 * 60),
+            _ => (8 * 60 + 30, 18 * 60),
+        };
+        let users: Vec<(&str, u32)> = match weekday.as_str() {
+            // Sunday: Dr. Kato on duty, a handful of patients.
+            "7" => vec![("dr_kato", 2)],
+            _ => vec![
+                ("dr_sato", 10),
+                ("dr_kato", 9),
+                ("nurse1", 12),
+                ("nurse2", 11),
+                ("clerk", 14),
+            ],
+        };
+        let mut minute = open;
+        while minute < close {
+            for (user, per_slot) in &users {
+                for _ in 0..(1 + rand(*per_slot as u64)) {
+                    let m = minute + rand(30) as u32;
+                    let p = format!("P{:05}", rand(3000));
+                    let op = if *user == "clerk" {
+                        if rand(2) == 0 {
+                            "領収書印刷"
+                        } else {
+                            "受付"
+                        }
+                    } else {
+                        "参照"
+                    };
+                    push(user, at(day, m / 60, m % 60), p, op);
+                }
+            }
+            minute += 30;
+        }
+        if weekday == "2" || weekday == "4" {
+            for m in (18 * 60..20 * 60).step_by(7) {
+                push(
+                    "dr_sato",
+                    at(day, m / 60, m % 60),
+                    format!("P{:05}", rand(3000)),
+                    "参照",
+                );
+            }
+        }
+    }
+    if anomalies {
+        // nurse2 opens 150 records between 12:00 and 12:30 on the 20th.
+        for i in 0..150u32 {
+            push("nurse2", at(20, 12, i / 5), format!("Q{i:05}"), "参照");
+        }
+        // clerk exports 60 records as CSV in 30 minutes on the 21st (a Saturday morning).
+        for i in 0..60u32 {
+            push("clerk", at(21, 10, i / 2), format!("R{i:05}"), "CSV出力");
+        }
+        // dr_kato at 02:00 on the 14th.
+        push("dr_kato", at(14, 2, 5), "P00001".into(), "参照");
+        push("dr_kato", at(14, 2, 9), "P00002".into(), "参照");
+    }
+    events
+}
+
+fn findings_of(events: &[Event]) -> Vec<mamori_logs::Finding> {
+    let mut d = mamori_logs::detect::Detector::new(Thresholds::default(), None);
+    for e in events {
+        d.push(e);
+    }
+    d.finish()
+}
+
+#[test]
+fn a_normal_clinic_month_is_quiet_and_planted_anomalies_stand_out() {
+    let normal = clinic_month(false);
+    assert!(normal.len() > 10_000, "{} rows", normal.len());
+    let quiet = findings_of(&normal);
+    assert!(quiet.len() <= 1, "a normal month: {quiet:#?}");
+    let found = findings_of(&clinic_month(true));
+    let get = |kind: &str, user: &str| {
+        found
+            .iter()
+            .find(|f| f.kind == kind && f.account == user)
+            .unwrap_or_else(|| panic!("{kind} {user}: {found:#?}"))
+    };
+    let many = get("ehr_many_patients", "nurse2");
+    assert_eq!(many.severity, "high");
+    assert!(many.message.contains("30分間に"), "{}", many.message);
+    assert!(
+        many.message.contains("この利用者の通常は最大 "),
+        "{}",
+        many.message
+    );
+    let export = get("ehr_export_burst", "clerk");
+    assert_eq!(
+        export.severity, "high",
+        "60 CSV exports with 60+ patients: {}",
+        export.message
+    );
+    assert!(export.message.contains("件/30分"), "{}", export.message);
+    let night = get("ehr_after_hours", "dr_kato");
+    assert!(night.message.contains("（2時台）"), "{}", night.message);
+    assert_eq!(night.count, 2);
+    // The evening clinic and Sunday duty are their baseline, not findings.
+    assert!(
+        !found
+            .iter()
+            .any(|f| f.kind == "ehr_after_hours" && f.account == "dr_sato"),
+        "{found:#?}"
+    );
+    assert!(found.len() <= 4, "{found:#?}");
+}
+
+#[test]
 fn staff_ledger_in_an_office_s_own_words_flags_retired_accounts() {
     // 退職 and 休職 are what offices write; they mean 無効 and are kept as written.
     let staff = mamori_logs::Staff::from_file(

@@ -1050,19 +1050,52 @@ fn logs_analyze_from_the_command_line() {
     ] {
         assert!(f.get(key).is_some(), "{key} in {f}");
     }
-    let text = run_ok(&[
-        "logs",
-        "analyze",
-        "--year",
-        "2024",
-        a,
-        "/nonexistent/x.evtx",
-    ]);
+    // A file that yields no records: the report still prints, and the exit status says it failed.
+    let out = mamori()
+        .args([
+            "logs",
+            "analyze",
+            "--year",
+            "2024",
+            a,
+            "/nonexistent/x.evtx",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("■ アカウント別のログオン"), "{text}");
     assert!(
         text.contains("/nonexistent/x.evtx") && text.contains("開けません"),
         "{text}"
     );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("記録を1件も読めなかったファイルがあります: /nonexistent/x.evtx"),
+        "{stderr}"
+    );
+    // An access log whose columns cannot be found: refused, naming its headers and the mapping to write.
+    let odd = dir.path().join("access.csv");
+    std::fs::write(
+        &odd,
+        "記録番号,者,いつ,何\r\n1,yamada,2025/06/02 09:00,参照\r\n",
+    )
+    .unwrap();
+    let out = mamori()
+        .args(["logs", "analyze", odd.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("見出し: 「記録番号」「者」「いつ」「何」"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""user_id":"（利用者IDの列の見出し）""#),
+        "{text}"
+    );
+    assert!(text.contains("--csv-map"), "{text}");
     let bad = mamori()
         .args(["logs", "analyze", "--csv-map", "/nonexistent.json", a])
         .output()
