@@ -185,6 +185,42 @@ fn printed_row(
     }
 }
 
+/// Column widths of the checklist sheet (Excel's units: about one half-width character each).
+const WIDTHS: [f64; 5] = [6.0, 60.0, 22.0, 22.0, 28.0];
+/// Points per printed line of 10 pt text, and the cell's top and bottom padding together.
+const LINE_POINTS: f64 = 15.0;
+const ROW_PADDING: f64 = 4.0;
+
+/// Lines `text` takes wrapped in a column `width` units wide: full-width characters take two units.
+fn wrapped_lines(text: &str, width: f64) -> usize {
+    let room = (width - 1.5).max(2.0);
+    text.split('\n')
+        .map(|line| {
+            let units: f64 = line
+                .chars()
+                .map(|c| {
+                    if c.is_ascii() || ('\u{ff61}'..='\u{ff9f}').contains(&c) {
+                        1.0
+                    } else {
+                        2.0
+                    }
+                })
+                .sum();
+            ((units / room).ceil() as usize).max(1)
+        })
+        .sum()
+}
+
+/// A row's height in points: enough for its tallest cell, never below the default.
+fn row_height(cells: &[(&str, f64)]) -> f64 {
+    let lines = cells
+        .iter()
+        .map(|(t, w)| wrapped_lines(t, *w))
+        .max()
+        .unwrap_or(1);
+    (lines as f64 * LINE_POINTS + ROW_PADDING).max(18.0)
+}
+
 pub fn checklist_xlsx(x: &ChecklistExport<'_>) -> Result<Vec<u8>, ReportError> {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
@@ -213,11 +249,10 @@ pub fn checklist_xlsx(x: &ChecklistExport<'_>) -> Result<Vec<u8>, ReportError> {
     let input = center.clone().set_unlocked();
     let input_note = cell.clone().set_unlocked();
 
-    ws.set_column_width(0, 6)?;
-    ws.set_column_width(1, 60)?;
-    ws.set_column_width(2, 22)?;
-    ws.set_column_width(3, 22)?;
-    ws.set_column_width(4, 28)?;
+    for (c, w) in WIDTHS.iter().enumerate() {
+        ws.set_column_width(c as u16, *w)?;
+    }
+    let all: f64 = WIDTHS.iter().sum();
 
     let form = x.form;
     let edition = x
@@ -266,8 +301,17 @@ pub fn checklist_xlsx(x: &ChecklistExport<'_>) -> Result<Vec<u8>, ReportError> {
     } else {
         "記入者："
     };
-    ws.write_with_format(row, 0, who, &base)?;
-    ws.merge_range(row, 1, row, 2, "", &filled_by)?;
+    // The label spans the number and item columns: in the narrow number column alone it wrapped into
+    // the line above when printed.
+    ws.merge_range(
+        row,
+        0,
+        row,
+        1,
+        who,
+        &base.clone().set_align(FormatAlign::Right),
+    )?;
+    ws.merge_range(row, 2, row, 4, "", &filled_by)?;
     row += 1;
     for n in &form.notes {
         let mut t = format!("＊{}", n.text);
@@ -275,6 +319,7 @@ pub fn checklist_xlsx(x: &ChecklistExport<'_>) -> Result<Vec<u8>, ReportError> {
             t.push_str(&format!("【{UNVERIFIED_LABEL}】"));
         }
         ws.merge_range(row, 0, row, 4, &t, &base)?;
+        ws.set_row_height(row, row_height(&[(&t, all)]))?;
         row += 1;
     }
     row += 1;
@@ -288,13 +333,30 @@ pub fn checklist_xlsx(x: &ChecklistExport<'_>) -> Result<Vec<u8>, ReportError> {
 
     for sec in printed_layout(x.catalog, form, x.answers, x.has_vendor_contract) {
         ws.merge_range(row, 0, row, 4, &sec.title, &section)?;
+        ws.set_row_height(row, row_height(&[(&sec.title, all)]))?;
         row += 1;
         for g in &sec.groups {
             if let Some(h) = &g.heading {
                 ws.merge_range(row, 0, row, 4, h, &group)?;
+                ws.set_row_height(row, row_height(&[(h, all)]))?;
                 row += 1;
             }
             for r in &g.rows {
+                let shown = |p: &Printed| match p {
+                    Printed::Exempt(label) => label.to_string(),
+                    Printed::Answer(t) => t.clone(),
+                    Printed::Blank | Printed::Open => String::new(),
+                };
+                let (a, b) = (shown(&r.round1), shown(&r.round2));
+                ws.set_row_height(
+                    row,
+                    row_height(&[
+                        (&r.text, WIDTHS[1]),
+                        (&a, WIDTHS[2]),
+                        (&b, WIDTHS[3]),
+                        (&r.note, WIDTHS[4]),
+                    ]),
+                )?;
                 ws.write_with_format(row, 0, &r.number, &center)?;
                 ws.write_with_format(row, 1, &r.text, &cell)?;
                 for (col, result) in [(2, &r.round1), (3, &r.round2)] {
@@ -382,6 +444,24 @@ mod tests {
                     .is_some_and(|c| c.to_string().starts_with(text_start))
             })
             .unwrap_or_else(|| panic!("no row starting with {text_start}"))
+    }
+
+    #[test]
+    fn rows_are_as_tall_as_their_wrapped_lines() {
+        assert_eq!(wrapped_lines("", 22.0), 1);
+        assert_eq!(wrapped_lines("はい\n（令和7年5月20日）", 22.0), 2);
+        // 60 units hold 29 full-width characters a line: 30 take two lines, 10 half-width one.
+        assert_eq!(wrapped_lines(&"あ".repeat(29), 60.0), 1);
+        assert_eq!(wrapped_lines(&"あ".repeat(30), 60.0), 2);
+        assert_eq!(wrapped_lines("abcdefghij", 60.0), 1);
+        // Full-width characters are counted at two units, a little wider than most fonts print them:
+        // a row a little too tall prints; one too low hides lines.
+        let three = row_height(&[
+            ("いいえ\n（令和7年5月20日）\n目標日：令和8年3月1日", 28.0),
+            ("短い", 60.0),
+        ]);
+        assert_eq!(three, 3.0 * LINE_POINTS + ROW_PADDING);
+        assert_eq!(row_height(&[("", 60.0)]), 19.0);
     }
 
     #[test]
