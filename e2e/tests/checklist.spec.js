@@ -396,7 +396,7 @@ test('import a new edition from its workbook: preview, confirm, answer the merge
   expect(String(officer.getCell(3).value)).toBe(`はい\n（${reiwa(today)}）`);
   expect(String(ws.getCell('A1').value)).toBe(title);
   await page.getByRole('link', { name: 'ダッシュボード' }).click();
-  await expect(page.locator('body')).not.toContainText('まだ登録されていない');
+  await expect(page.locator('body')).not.toContainText('まだ取り込まれていない');
 });
 
 test('an administrator disables a leaver, whose sessions and token stop, and enables them again', async ({ page }) => {

@@ -168,6 +168,10 @@ pub struct Item {
     /// The manual's guidance (Mamori's summary), filled from guidance.toml by topic.
     #[serde(default)]
     pub guidance: String,
+    /// The edition whose manual `guidance` summarises when it is not this item's own (an imported
+    /// edition inherits the previous one's): shown as 「令和7年度版の解説」.
+    #[serde(default)]
+    pub guidance_edition: String,
 }
 
 impl Item {
@@ -353,6 +357,13 @@ pub struct EditionChoice {
     /// Set when no edition of that fiscal year is known and the newest older one is used.
     pub fallback_notice: Option<String>,
 }
+
+/// What MHLW has published per fiscal year that Mamori does not carry built in (the workbooks are
+/// imported by each organisation): shared/reference/current-editions.md.
+const PUBLISHED: &[(i32, &str)] = &[(
+    2026,
+    "令和8年度版のチェックリスト（「医療機関・薬局におけるサイバーセキュリティ対策チェックリスト」、Excel の医療機関・薬局確認用と事業者確認用）",
+)];
 
 #[derive(Debug, Clone)]
 pub struct Catalog {
@@ -686,7 +697,8 @@ impl Catalog {
             .min_by_key(|f| f.variant == Variant::Merged)
     }
 
-    /// The edition for a fiscal year: its own, or the newest older one (and say so).
+    /// The edition for a fiscal year: its own, or the newest older one (and say so, with what MHLW has
+    /// published for that year and how to import it).
     pub fn edition_for(&self, fy: FiscalYear) -> Option<EditionChoice> {
         let newest = self
             .editions
@@ -694,10 +706,18 @@ impl Catalog {
             .filter(|e| e.fiscal_year <= fy.start_year())
             .max_by_key(|e| e.fiscal_year)?;
         let fallback_notice = (newest.fiscal_year < fy.start_year()).then(|| {
+            let published = PUBLISHED
+                .iter()
+                .find(|(year, _)| *year == fy.start_year())
+                .map_or_else(
+                    || "公式の様式が公表されたら、".to_string(),
+                    |(_, what)| format!("厚生労働省は{what}を公表しています。"),
+                );
             format!(
-                "{}の版はまだ登録されていないため、{}を使用しています。公式の様式が公開されたら取り込んでください。",
+                "{}の版はまだ取り込まれていないため、{}を使用しています。{published}「版の取り込み」画面で公式の Excel を取り込むと、{}の様式で確認できます。",
                 fy.label(),
-                newest.name
+                newest.name,
+                fy.label()
             )
         });
         Some(EditionChoice {
@@ -764,7 +784,17 @@ mod tests {
         let c = Catalog::builtin().unwrap();
         let ch = c.edition_for(FiscalYear::new(2026)).unwrap();
         assert_eq!(ch.edition, "r7");
-        assert!(ch.fallback_notice.unwrap().contains("令和8年度"));
+        let notice = ch.fallback_notice.unwrap();
+        assert!(
+            notice.contains("令和8年度の版はまだ取り込まれていない"),
+            "{notice}"
+        );
+        assert!(
+            notice.contains("厚生労働省は令和8年度版のチェックリスト"),
+            "{notice}"
+        );
+        assert!(notice.contains("「版の取り込み」画面"), "{notice}");
+        assert!(!notice.contains("公表されたら"), "{notice}");
         let ch = c.edition_for(FiscalYear::new(2024)).unwrap();
         assert_eq!(ch.edition, "r6");
         assert_eq!(ch.fallback_notice, None);

@@ -151,8 +151,24 @@ pub fn removed<'a>(prev: &'a Form, links: &[Link]) -> Vec<&'a Item> {
 /// Topic of items that continue no earlier item: no guidance or evidence rule applies to them yet.
 pub const NEW_TOPIC: &str = "new";
 
-/// What the new items inherit from the items they continue: topic, guidance and the 記入不要 rule.
-pub fn inherit(form: &mut Form, prev: Option<&Form>, links: &[Link]) {
+/// Guidance that a later rule withdrew, from the fiscal year it applies to: (topic, from year, the text
+/// shown instead). Guideline 第7.0版 (令和8年6月) removed the periodic password change and added the
+/// reuse ban and account lockout (shared/reference/current-editions.md, B).
+const WITHDRAWN: &[(&str, i32, &str)] = &[(
+    "password_length",
+    2026,
+    "パスワードは英数字・記号を混在させた8文字以上とします。ガイドライン第7.0版（令和8年6月）で定期的な変更は求められなくなり、使い回しの禁止とアカウントのロック（一定回数の失敗で利用停止）が加わりました。初期パスワードは必ず変更し、推測されやすいものは避けます。事業者が管理するサーバ・ネットワーク機器は事業者確認用で確認します。",
+)];
+
+/// What the new items inherit from the items they continue: topic, guidance (labelled with the edition
+/// it summarises, `prev_name`, and without advice withdrawn by `fiscal_year`) and the 記入不要 rule.
+pub fn inherit(
+    form: &mut Form,
+    prev: Option<&Form>,
+    prev_name: &str,
+    fiscal_year: i32,
+    links: &[Link],
+) {
     for item in &mut form.items {
         let p = links
             .iter()
@@ -163,6 +179,18 @@ pub fn inherit(form: &mut Form, prev: Option<&Form>, links: &[Link]) {
             Some(p) => {
                 item.topic = p.topic.clone();
                 item.guidance = p.guidance.clone();
+                item.guidance_edition = if p.guidance_edition.is_empty() {
+                    prev_name.to_string()
+                } else {
+                    p.guidance_edition.clone()
+                };
+                if let Some((_, _, text)) = WITHDRAWN
+                    .iter()
+                    .find(|(topic, from, _)| *topic == p.topic && fiscal_year >= *from)
+                {
+                    item.guidance = text.to_string();
+                    item.guidance_edition = String::new();
+                }
                 item.vendor_contract_only = p.vendor_contract_only;
             }
             None => {
@@ -172,6 +200,7 @@ pub fn inherit(form: &mut Form, prev: Option<&Form>, links: &[Link]) {
                     NEW_TOPIC.into()
                 };
                 item.guidance.clear();
+                item.guidance_edition.clear();
                 item.vendor_contract_only = false;
             }
         }
@@ -245,11 +274,46 @@ mod tests {
             i.vendor_contract_only = false;
         }
         let links = suggest_links(r6, &r7);
-        inherit(&mut r7, Some(r6), &links);
+        inherit(&mut r7, Some(r6), "令和6年度版", 2025, &links);
         let remote = r7.item_by_key("2.2").unwrap();
         assert!(remote.vendor_contract_only);
         assert_eq!(remote.topic, "remote_maintenance");
         assert!(!remote.guidance.is_empty());
+        assert_eq!(
+            remote.guidance_edition, "令和6年度版",
+            "labelled as the earlier manual's"
+        );
         assert_eq!(r7.item_by_key("2.8").unwrap().topic, NEW_TOPIC);
+    }
+
+    #[test]
+    fn withdrawn_advice_is_not_carried_into_a_later_edition() {
+        let c = Catalog::builtin().unwrap();
+        let r7 = c.form("r7", Variant::Facility).unwrap();
+        let password = r7
+            .items
+            .iter()
+            .find(|i| i.topic == "password_length")
+            .unwrap();
+        assert!(
+            password.guidance.contains("定期的に変更"),
+            "the 令和7 summary says it"
+        );
+        let mut r8 = r7.clone();
+        let links = suggest_links(r7, &r8);
+        inherit(&mut r8, Some(r7), "令和7年度版", 2026, &links);
+        let p = r8
+            .items
+            .iter()
+            .find(|i| i.topic == "password_length")
+            .unwrap();
+        assert!(!p.guidance.contains("定期的に変更します"), "{}", p.guidance);
+        assert!(
+            p.guidance.contains("定期的な変更は求められなくなり"),
+            "{}",
+            p.guidance
+        );
+        let other = r8.items.iter().find(|i| i.topic == "backup").unwrap();
+        assert_eq!(other.guidance_edition, "令和7年度版");
     }
 }

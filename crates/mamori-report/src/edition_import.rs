@@ -231,7 +231,11 @@ impl EditionDraft {
         for d in &self.forms {
             let mut form = d.form.clone();
             let prev = d.previous_form(catalog);
-            inherit(&mut form, prev, &d.links);
+            let prev_name = prev
+                .and_then(|p| catalog.edition(&p.edition).ok())
+                .map(|e| e.name.clone())
+                .unwrap_or_default();
+            inherit(&mut form, prev, &prev_name, self.fiscal_year, &d.links);
             let confidence = if d.provenance.fingerprint.official.is_some() {
                 Confidence::A
             } else {

@@ -1052,6 +1052,7 @@ fn add_row(
         targets: vec![ItemTarget { group, reference }],
         source: String::new(),
         guidance: String::new(),
+        guidance_edition: String::new(),
     });
     Some(b.items.len() - 1)
 }

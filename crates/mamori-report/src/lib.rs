@@ -313,8 +313,20 @@ pub fn checklist_xlsx(x: &ChecklistExport<'_>) -> Result<Vec<u8>, ReportError> {
     )?;
     ws.merge_range(row, 2, row, 4, "", &filled_by)?;
     row += 1;
+    let edition_year = x.catalog.edition(&form.edition).map(|e| e.fiscal_year).ok();
     for n in &form.notes {
         let mut t = format!("＊{}", n.text);
+        // An older edition used for a later year: its 「令和N年度中」 is not the year the 目標日 is
+        // checked against, so the printed note says which year that is.
+        if n.text.contains("年度中") && edition_year != Some(x.fiscal_year.start_year()) {
+            t.push_str(&format!(
+                "（この様式は{}の確認に使っています。目標日は{}中（{}〜{}）の日付です）",
+                x.fiscal_year.label(),
+                x.fiscal_year.label(),
+                wareki(x.fiscal_year.first_day()),
+                wareki(x.fiscal_year.last_day())
+            ));
+        }
         if n.confidence.is_unverified() {
             t.push_str(&format!("【{UNVERIFIED_LABEL}】"));
         }

@@ -225,7 +225,7 @@ async fn catalog(
                 "id": i.id, "key": i.key, "section": i.section, "number": i.number, "label": i.label(),
                 "text": i.text, "confidence": i.confidence, "unverified": i.confidence.is_unverified(),
                 "note": i.note, "gate": i.gate, "vendor_contract_only": i.vendor_contract_only,
-                "targets": i.targets, "guidance": i.guidance, "source": i.source,
+                "targets": i.targets, "guidance": i.guidance, "guidance_edition": i.guidance_edition, "source": i.source,
             })
         })
         .collect();

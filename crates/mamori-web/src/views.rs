@@ -31,6 +31,8 @@ pub struct RowView {
     pub unverified: bool,
     pub reference: bool,
     pub guidance: String,
+    /// 「令和7年度版の解説」 when the guidance summarises an earlier edition's manual.
+    pub guidance_label: String,
     pub source: String,
     pub status_label: String,
     pub status_class: String,
@@ -233,6 +235,14 @@ impl FormView<'_> {
             unverified: item.confidence.is_unverified(),
             reference: item.is_reference_for(target),
             guidance: item.guidance.clone(),
+            guidance_label: if item.guidance_edition.is_empty() {
+                "解説（マニュアルの要点）".to_string()
+            } else {
+                format!(
+                    "{}の解説（マニュアルの要点。この版の解説ではありません）",
+                    item.guidance_edition
+                )
+            },
             source: item.source.clone(),
             status_label: status.label().to_string(),
             status_class: status_class(status).to_string(),

@@ -416,3 +416,38 @@ fn the_checklist_prints_in_libreoffice_with_every_line_readable() {
         }
     }
 }
+
+/// The 令和7 form used in 令和8年度 (its edition not imported yet): the printed note names the year the
+/// 目標日 is checked against, and the note of the form's own year is printed as issued.
+#[test]
+fn notes_name_the_fiscal_year_of_the_target_dates() {
+    let catalog = Catalog::builtin().unwrap();
+    let form = catalog.form("r7", mamori_core::Variant::Facility).unwrap();
+    let answers = AnswerSet::new(Vec::new());
+    let text = |fy: i32| {
+        let bytes = checklist_xlsx(&ChecklistExport {
+            catalog: &catalog,
+            form,
+            org_name: "みどりクリニック",
+            answers: &answers,
+            has_vendor_contract: true,
+            fiscal_year: FiscalYear::new(fy),
+            created_on: d("2026-12-01"),
+        })
+        .unwrap();
+        let range = sheet(&bytes);
+        range
+            .rows()
+            .map(|r| r.iter().map(|c| c.to_string()).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let later = text(2026);
+    assert!(
+        later.contains("（この様式は令和8年度の確認に使っています。目標日は令和8年度中（令和8年4月1日〜令和9年3月31日）の日付です）"),
+        "{later}"
+    );
+    let own = text(2025);
+    assert!(!own.contains("この様式は"), "{own}");
+    assert!(own.contains("令和7年度中"), "{own}");
+}

@@ -88,7 +88,7 @@ async fn upload_preview_confirm_answer_and_fill_the_official_file() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let html = get(&app.router, "/dashboard", &admin).await.text();
     assert!(
-        html.contains("令和8年度の版はまだ登録されていない"),
+        html.contains("令和8年度の版はまだ取り込まれていない"),
         "falls back to R7 and says so"
     );
 
@@ -235,7 +235,7 @@ async fn upload_preview_confirm_answer_and_fill_the_official_file() {
     );
     // The dashboard now uses 令和8年度's own edition and its merged form.
     let html = get(&app.router, "/dashboard", &admin).await.text();
-    assert!(!html.contains("まだ登録されていない"));
+    assert!(!html.contains("まだ取り込まれていない"));
     assert!(html.contains("/checklists/r8/merged"));
     // Answering the new edition.
     let r = send(

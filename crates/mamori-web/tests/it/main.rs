@@ -857,7 +857,11 @@ async fn newest_edition_is_used_in_a_later_fiscal_year_and_says_so() {
     .await;
     let html = r.text();
     assert!(
-        html.contains("令和8年度の版はまだ登録されていないため、令和7年度版を使用しています"),
+        html.contains("令和8年度の版はまだ取り込まれていないため、令和7年度版を使用しています。厚生労働省は令和8年度版のチェックリスト"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<a href="/editions">版の取り込みへ</a>"#),
         "{html}"
     );
     assert!(html.contains("令和7年度版 薬局確認用（令和8年度）"));
