@@ -231,11 +231,17 @@ pub fn read(
     };
     let mut records = 0u64;
     let mut bad = 0u64;
-    for r in parser.records_json() {
+    // Each record is rendered and read into an event on the parser's worker threads (in parallel);
+    // this thread only runs the detections, in file order.
+    let records_as_events = parser.serialized_records(|r| {
+        r.and_then(|rec| rec.into_json())
+            .map(|rec| event_of_json(&rec.data))
+    });
+    for r in records_as_events {
         match r {
-            Ok(rec) => {
+            Ok(event) => {
                 records += 1;
-                match event_of_json(&rec.data) {
+                match event {
                     Some((id, e)) => on_event(id, e),
                     None => bad += 1,
                 }
