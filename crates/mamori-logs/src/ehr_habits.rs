@@ -128,10 +128,13 @@ impl EhrHabits {
         let local = t + Duration::hours(9);
         let day = local.date_naive().to_epoch_days();
         self.days.insert(day);
-        if !self.users.contains_key(user) && self.users.len() >= 100_000 {
-            return;
+        if !self.users.contains_key(user) {
+            if self.users.len() >= 100_000 {
+                return;
+            }
+            self.users.insert(user.to_string(), User::default());
         }
-        let u = self.users.entry(user.to_string()).or_default();
+        let u = self.users.get_mut(user).expect("inserted");
         let h = &mut u.hours[local.hour() as usize];
         h.days.insert(day);
         h.rows += 1;

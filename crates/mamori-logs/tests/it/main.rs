@@ -1160,6 +1160,22 @@ mod never_panic {
             prop_assert_eq!(l.time, Some(want));
         }
         #[test]
+        fn access_log_times_read_by_position_agree_with_chrono(y in 1990i32..2100, mo in 0u32..14, d in 0u32..33, h in 0u32..26, mi in 0u32..61, s in 0u32..60, slash in any::<bool>(), t in any::<bool>(), secs in any::<bool>()) {
+            let sep = if slash { '/' } else { '-' };
+            let mid = if t { 'T' } else { ' ' };
+            let text = if secs {
+                format!("{y:04}{sep}{mo:02}{sep}{d:02}{mid}{h:02}:{mi:02}:{s:02}")
+            } else {
+                format!("{y:04}{sep}{mo:02}{sep}{d:02}{mid}{h:02}:{mi:02}")
+            };
+            let format = format!("%Y{sep}%m{sep}%d{mid}%H:%M{}", if secs { ":%S" } else { "" });
+            let want = chrono::NaiveDateTime::parse_from_str(&text, &format)
+                .ok()
+                .and_then(|n| jst().from_local_datetime(&n).single())
+                .map(|t| t.to_utc());
+            prop_assert_eq!(ehr_csv::parse_time(&text, ""), want, "{}", text);
+        }
+        #[test]
         fn an_attacker_chosen_user_name_never_changes_the_source(user in "\\PC{0,40}", invalid in any::<bool>(), octet in 1u8..255, port in 1u16..65535) {
             let source = format!("10.1.2.{octet}");
             let invalid = if invalid { "invalid user " } else { "" };
