@@ -116,6 +116,28 @@ pub fn hours_text(hours: &BTreeSet<u32>) -> String {
     parts.join("、")
 }
 
+/// A finding about 30-minute slots (many patients, exports): counted and extended per slot.
+fn slot_finding(
+    kind: &str,
+    severity: &str,
+    account: &str,
+    source: &str,
+    t: Option<DateTime<Utc>>,
+    message: String,
+) -> Finding {
+    Finding {
+        kind: kind.into(),
+        severity: severity.into(),
+        account: account.into(),
+        source: source.into(),
+        first: t,
+        last: t,
+        count: 0,
+        message,
+        items: vec!["access_log".into(), "access_rights".into()],
+    }
+}
+
 impl EhrHabits {
     pub fn push(
         &mut self,
@@ -244,19 +266,11 @@ impl EhrHabits {
                     }
                 };
                 if many_here {
-                    let f = many.get_or_insert_with(|| Finding {
-                        kind: "ehr_many_patients".into(),
-                        severity: "high".into(),
-                        account: name.clone(),
-                        source: s.source.clone(),
-                        first: t,
-                        last: t,
-                        count: 0,
-                        message: format!(
+                    let f = many.get_or_insert_with(|| {
+                        slot_finding("ehr_many_patients", "high", name, &s.source, t, format!(
                             "「{name}」が30分間に{n}名の患者の記録を開いています。{}です（持ち出しや、のぞき見の可能性）",
                             baseline("名", own_patients, clinic_patients)
-                        ),
-                        items: vec!["access_log".into(), "access_rights".into()],
+                        ))
                     });
                     f.count += 1;
                     f.last = t;
@@ -264,20 +278,12 @@ impl EhrHabits {
                 if far_above(s.exports, clinic_exports, 10)
                     && (!own || far_above(s.exports, own_exports, 10))
                 {
-                    let f = exports.get_or_insert_with(|| Finding {
-                        kind: "ehr_export_burst".into(),
-                        severity: "medium".into(),
-                        account: name.clone(),
-                        source: s.source.clone(),
-                        first: t,
-                        last: t,
-                        count: 0,
-                        message: format!(
+                    let f = exports.get_or_insert_with(|| {
+                        slot_finding("ehr_export_burst", "medium", name, &s.source, t, format!(
                             "「{name}」が30分間に{}件の出力（CSV出力・印刷・ダウンロード・エクスポート）をしています。{}です",
                             s.exports,
                             baseline("件", own_exports, clinic_exports)
-                        ),
-                        items: vec!["access_log".into(), "access_rights".into()],
+                        ))
                     });
                     f.count += 1;
                     f.last = t;

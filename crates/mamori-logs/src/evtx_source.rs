@@ -62,18 +62,16 @@ struct Data {
     Param3: Text,
 }
 
+/// An element read for its attributes only (TimeCreated, Provider).
 #[derive(Debug, Deserialize)]
-#[allow(non_snake_case)]
-struct TimeCreated {
+struct Attributes {
     #[serde(rename = "#attributes")]
     attributes: Option<HashMap<String, Text>>,
 }
 
-#[derive(Debug, Deserialize)]
-#[allow(non_snake_case)]
-struct Provider {
-    #[serde(rename = "#attributes")]
-    attributes: Option<HashMap<String, Text>>,
+/// One attribute of an element, as text.
+fn attribute(element: Option<Attributes>, name: &str) -> Option<String> {
+    element?.attributes?.remove(name)?.0
 }
 
 #[derive(Debug, Deserialize)]
@@ -81,9 +79,9 @@ struct Provider {
 struct System {
     EventID: Text,
     #[serde(default)]
-    Provider: Option<Provider>,
+    Provider: Option<Attributes>,
     #[serde(default)]
-    TimeCreated: Option<TimeCreated>,
+    TimeCreated: Option<Attributes>,
     #[serde(default)]
     Channel: Text,
 }
@@ -109,22 +107,11 @@ pub fn event_of_json(json: &str) -> Option<(u32, Event)> {
     let rec: Record = serde_json::from_str(json).ok()?;
     let ev = rec.event;
     let id: u32 = ev.System.EventID.0.as_deref()?.parse().ok()?;
-    let time = ev
-        .System
-        .TimeCreated
-        .and_then(|t| t.attributes)
-        .and_then(|mut a| a.remove("SystemTime"))
-        .and_then(|t| t.0)
+    let time = attribute(ev.System.TimeCreated, "SystemTime")
         .and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok())
         .map(|t| t.to_utc());
     let channel = ev.System.Channel.0.unwrap_or_default();
-    let provider = ev
-        .System
-        .Provider
-        .and_then(|p| p.attributes)
-        .and_then(|mut a| a.remove("Name"))
-        .and_then(|t| t.0)
-        .unwrap_or_default();
+    let provider = attribute(ev.System.Provider, "Name").unwrap_or_default();
     let data = ev
         .EventData
         .or_else(|| ev.UserData.and_then(|u| u.into_values().next()))
