@@ -1221,14 +1221,12 @@ async fn run(cli: Cli) -> Result<()> {
                 .files
                 .iter()
                 .filter(|f| f.records == 0)
-                .map(|f| match f.errors.first() {
-                    Some(why) => format!("{}（{why}）", f.path),
-                    None => f.path.clone(),
-                })
+                .map(|f| f.path.clone())
                 .collect();
             if !empty.is_empty() {
+                // The reasons are in the report's 「注意」 lines (or its JSON "errors"); not repeated here.
                 anyhow::bail!(
-                    "記録を1件も読めなかったファイルがあります: {}",
+                    "記録を1件も読めなかったファイルがあります: {}（理由は結果の「注意」・errors を見てください）",
                     empty.join("、")
                 );
             }
