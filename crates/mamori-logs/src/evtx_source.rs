@@ -1,14 +1,19 @@
-//! Windows EVTX (Security, System; other channels counted) through the `evtx` crate, its chunks parsed
-//! on every core. A record that cannot be read is counted as an error and the rest go on; a file whose
-//! header is damaged gives what could be read and a message. Records are read as JSON text into just the
-//! fields the detections use (building a whole JSON tree per record took three quarters of the time).
+//! Windows EVTX (Security, System; other channels counted): the `evtx` crate finds the chunks (in
+//! record order, past damage), and each chunk is read on a worker thread into events, by
+//! [`evtx_binxml`] straight from its BinXML, or, for a chunk that reader does not know, by the crate's
+//! rendering as JSON text read into just the fields the detections use. A record that cannot be read
+//! is counted as an error and the rest go on; a file whose header is damaged gives what could be read
+//! and a message.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::{Arc, Mutex, mpsc};
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::event::{Event, Kind};
+use crate::evtx_binxml::{self, Field};
 use crate::evtx_meaning::{self, Meaning};
 
 /// A JSON value read as text: a string, a number, or an element's 「#text」 (anything else: nothing).
@@ -60,6 +65,28 @@ struct Data {
     /// 1149 (RemoteConnectionManager): user, domain, source address.
     Param1: Text,
     Param3: Text,
+}
+
+impl Data {
+    fn get(&self, f: Field) -> String {
+        let t = match f {
+            Field::TargetUserName => &self.TargetUserName,
+            Field::SubjectUserName => &self.SubjectUserName,
+            Field::IpAddress => &self.IpAddress,
+            Field::WorkstationName => &self.WorkstationName,
+            Field::LogonType => &self.LogonType,
+            Field::NewTargetUserName => &self.NewTargetUserName,
+            Field::MemberName => &self.MemberName,
+            Field::MemberSid => &self.MemberSid,
+            Field::ServiceName => &self.ServiceName,
+            Field::AccountName => &self.AccountName,
+            Field::ClientAddress => &self.ClientAddress,
+            Field::Status => &self.Status,
+            Field::Param1 => &self.Param1,
+            Field::Param3 => &self.Param3,
+        };
+        t.0.clone().unwrap_or_default()
+    }
 }
 
 /// An element read for its attributes only (TimeCreated, Provider).
@@ -116,21 +143,35 @@ pub fn event_of_json(json: &str) -> Option<(u32, Event)> {
         .EventData
         .or_else(|| ev.UserData.and_then(|u| u.into_values().next()))
         .unwrap_or_default();
-    let f = |t: &Text| t.0.clone().unwrap_or_default();
+    Some((
+        id,
+        event_from(id, time, &channel, &provider, &mut |f| data.get(f)),
+    ))
+}
+
+/// The event of a record with EventID `id` from `channel` and `provider`; `field` gives its
+/// EventData (or UserData) fields, empty when absent. Only what the event's meaning names is read.
+fn event_from(
+    id: u32,
+    time: Option<DateTime<Utc>>,
+    channel: &str,
+    provider: &str,
+    field: &mut dyn FnMut(Field) -> String,
+) -> Event {
+    use Field as F;
+    use Meaning as M;
     let mut e = Event::new(Kind::Other);
     e.time = time;
-    let meaning = evtx_meaning::meaning(id, &channel, &provider);
-    use Meaning as M;
-    e.kind = match meaning {
-        None => Kind::Other,
-        Some(m) => kind_of(m, &data),
+    let Some(meaning) = evtx_meaning::meaning(id, channel, provider) else {
+        return e;
     };
+    e.kind = kind_of(meaning, field);
     match meaning {
         // Group changes: the member is the account (its name, or its SID when the name is empty).
-        Some(M::GroupMemberAdded | M::GroupMemberRemoved) => {
-            let name = f(&data.MemberName);
+        M::GroupMemberAdded | M::GroupMemberRemoved => {
+            let name = field(F::MemberName);
             e.account = if name.is_empty() || name == "-" {
-                f(&data.MemberSid)
+                field(F::MemberSid)
             } else {
                 // 「CN=yamada,CN=Users,DC=…」 → yamada
                 name.strip_prefix("CN=")
@@ -139,41 +180,41 @@ pub fn event_of_json(json: &str) -> Option<(u32, Event)> {
                     .to_string()
             };
         }
-        Some(M::RdpReconnected | M::RdpDisconnected) => {
-            e.account = f(&data.AccountName);
-            e.source = f(&data.ClientAddress);
+        M::RdpReconnected | M::RdpDisconnected => {
+            e.account = field(F::AccountName);
+            e.source = field(F::ClientAddress);
         }
-        Some(M::RdpAuthenticated) => {
-            e.account = f(&data.Param1);
-            e.source = f(&data.Param3);
+        M::RdpAuthenticated => {
+            e.account = field(F::Param1);
+            e.source = field(F::Param3);
         }
-        Some(M::LogCleared | M::ServiceInstalled) => e.account = f(&data.SubjectUserName),
-        _ => e.account = f(&data.TargetUserName),
+        M::LogCleared | M::ServiceInstalled => e.account = field(F::SubjectUserName),
+        _ => e.account = field(F::TargetUserName),
     }
-    e.actor = f(&data.SubjectUserName);
+    e.actor = field(F::SubjectUserName);
     if e.source.is_empty() {
-        let ip = f(&data.IpAddress);
+        let ip = field(F::IpAddress);
         // Kerberos writes IPv4 sources as 「::ffff:10.0.0.5」.
         let ip = ip.strip_prefix("::ffff:").map(str::to_string).unwrap_or(ip);
         e.source = if ip.is_empty() || ip == "-" {
-            let ws = f(&data.WorkstationName);
+            let ws = field(F::WorkstationName);
             if ws == "-" { String::new() } else { ws }
         } else {
             ip
         };
     }
-    e.logon_type = f(&data.LogonType).parse().ok();
-    Some((id, e))
+    e.logon_type = field(F::LogonType).parse().ok();
+    e
 }
 
 /// The event kind for a meaning, with the fields it names.
-fn kind_of(meaning: Meaning, data: &Data) -> Kind {
+fn kind_of(meaning: Meaning, field: &mut dyn FnMut(Field) -> String) -> Kind {
+    use Field as F;
     use Meaning as M;
-    let f = |t: &Text| t.0.clone().unwrap_or_default();
     match meaning {
         M::LogonSuccess => Kind::LogonSuccess,
         M::LogonFailure | M::KerberosPreauthFailed => Kind::LogonFailure,
-        M::KerberosTicket => match f(&data.Status).as_str() {
+        M::KerberosTicket => match field(F::Status).as_str() {
             "0x0" | "0" => Kind::LogonSuccess,
             _ => Kind::LogonFailure,
         },
@@ -184,16 +225,16 @@ fn kind_of(meaning: Meaning, data: &Data) -> Kind {
         M::AccountDisabled => Kind::AccountDisabled,
         M::AccountDeleted => Kind::AccountDeleted,
         M::AccountRenamed => Kind::AccountRenamed {
-            new_name: f(&data.NewTargetUserName),
+            new_name: field(F::NewTargetUserName),
         },
         M::GroupMemberAdded => Kind::GroupMemberAdded {
-            group: f(&data.TargetUserName),
+            group: field(F::TargetUserName),
         },
         M::GroupMemberRemoved => Kind::GroupMemberRemoved {
-            group: f(&data.TargetUserName),
+            group: field(F::TargetUserName),
         },
         M::ServiceInstalled => Kind::ServiceInstalled {
-            service: f(&data.ServiceName),
+            service: field(F::ServiceName),
         },
         M::RdpReconnected => Kind::RdpSession { reconnected: true },
         M::RdpDisconnected => Kind::RdpSession { reconnected: false },
@@ -201,7 +242,75 @@ fn kind_of(meaning: Meaning, data: &Data) -> Kind {
     }
 }
 
-/// Reads an EVTX file: `on_event` gets each record's EventID and event; returns (records, errors).
+/// One record of a chunk, read.
+#[derive(Debug, PartialEq)]
+pub enum Item {
+    Event(u32, Event),
+    /// A record without a readable EventID (`None`), or one that could not be read at all.
+    Unreadable(Option<String>),
+}
+
+/// A record read by [`evtx_binxml`] as its item.
+fn item_of_binxml(rec: &evtx_binxml::Record) -> Result<Item, evtx_binxml::Unsupported> {
+    let Some(id) = rec.event_id()? else {
+        return Ok(Item::Unreadable(None));
+    };
+    let time = rec.time()?;
+    let channel = rec.channel()?.unwrap_or_default();
+    let provider = rec.provider()?.unwrap_or_default();
+    let mut unsupported = None;
+    let e = event_from(id, time, &channel, &provider, &mut |f| match rec.field(f) {
+        Ok(v) => v.unwrap_or_default(),
+        Err(u) => {
+            unsupported = Some(u);
+            String::new()
+        }
+    });
+    match unsupported {
+        Some(u) => Err(u),
+        None => Ok(Item::Event(id, e)),
+    }
+}
+
+/// A chunk's records through the `evtx` crate's JSON rendering.
+pub fn chunk_items_by_rendering(
+    chunk: &mut evtx::EvtxChunkData,
+    settings: &Arc<evtx::ParserSettings>,
+) -> Vec<Item> {
+    let mut chunk = match chunk.parse(Arc::clone(settings)) {
+        Ok(c) => c,
+        Err(e) => return vec![Item::Unreadable(Some(format!("読めないチャンク: {e}")))],
+    };
+    chunk
+        .iter()
+        .map(|r| match r.and_then(|rec| rec.into_json()) {
+            Ok(rec) => match event_of_json(&rec.data) {
+                Some((id, e)) => Item::Event(id, e),
+                None => Item::Unreadable(None),
+            },
+            Err(e) => Item::Unreadable(Some(format!("読めないレコード: {e}"))),
+        })
+        .collect()
+}
+
+/// A chunk's records: read from its BinXML where [`evtx_binxml`] can, rendered otherwise.
+pub fn chunk_items(
+    chunk: &mut evtx::EvtxChunkData,
+    settings: &Arc<evtx::ParserSettings>,
+) -> Vec<Item> {
+    let mut items = Vec::with_capacity(256);
+    let read = evtx_binxml::read_chunk(&chunk.data, &mut |rec| {
+        items.push(item_of_binxml(rec)?);
+        Ok(())
+    });
+    match read {
+        Ok(_) => items,
+        Err(_) => chunk_items_by_rendering(chunk, settings),
+    }
+}
+
+/// Reads an EVTX file: `on_event` gets each record's EventID and event, in record order; returns
+/// (records, errors). `threads` chunks are read at once (0: one a core); this thread runs `on_event`.
 pub fn read(
     path: &Path,
     threads: usize,
@@ -209,41 +318,85 @@ pub fn read(
     on_progress: &mut dyn FnMut(u64),
 ) -> (u64, Vec<String>) {
     let mut errors = Vec::new();
-    let mut parser = match evtx::EvtxParser::from_path(path) {
-        Ok(p) => p.with_configuration(evtx::ParserSettings::new().num_threads(threads)),
+    let settings = Arc::new(evtx::ParserSettings::new().num_threads(1));
+    let parser = match evtx::EvtxParser::from_path(path) {
+        Ok(p) => p.with_configuration((*settings).clone()),
         Err(e) => {
             errors.push(format!("EVTX として読めません: {e}"));
             return (0, errors);
         }
     };
+    let threads = match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
     let mut records = 0u64;
     let mut bad = 0u64;
-    // Each record is rendered and read into an event on the parser's worker threads (in parallel);
-    // this thread only runs the detections, in file order.
-    let records_as_events = parser.serialized_records(|r| {
-        r.and_then(|rec| rec.into_json())
-            .map(|rec| event_of_json(&rec.data))
-    });
-    for r in records_as_events {
-        match r {
-            Ok(event) => {
-                records += 1;
-                match event {
-                    Some((id, e)) => on_event(id, e),
-                    None => bad += 1,
-                }
-                if records.is_multiple_of(4096) {
-                    on_progress(records);
+    std::thread::scope(|s| {
+        // Chunks go out numbered to the workers; their items come back in any order and are
+        // taken in chunk order. Both queues are bounded, so memory stays a few chunks.
+        let (chunk_tx, chunk_rx) = mpsc::sync_channel(threads * 2);
+        let chunk_rx = Arc::new(Mutex::new(chunk_rx));
+        let (items_tx, items_rx) = mpsc::sync_channel::<(usize, Vec<Item>)>(threads * 2);
+        s.spawn(move || {
+            for (n, chunk) in parser.into_chunks().enumerate() {
+                if chunk_tx.send((n, chunk)).is_err() {
+                    break;
                 }
             }
-            Err(e) => {
-                bad += 1;
-                if errors.len() < MAX_MESSAGES {
-                    errors.push(format!("読めないレコード: {e}"));
+        });
+        for _ in 0..threads {
+            let (chunk_rx, items_tx, settings) = (
+                Arc::clone(&chunk_rx),
+                items_tx.clone(),
+                Arc::clone(&settings),
+            );
+            s.spawn(move || {
+                loop {
+                    let next = chunk_rx.lock().expect("chunk queue").recv();
+                    let Ok((n, chunk)) = next else { break };
+                    let items = match chunk {
+                        Ok(mut chunk) => chunk_items(&mut chunk, &settings),
+                        Err(e) => vec![Item::Unreadable(Some(format!("読めないチャンク: {e}")))],
+                    };
+                    if items_tx.send((n, items)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(items_tx);
+        let mut waiting: BTreeMap<usize, Vec<Item>> = BTreeMap::new();
+        let mut next = 0;
+        for (n, items) in items_rx {
+            waiting.insert(n, items);
+            while let Some(items) = waiting.remove(&next) {
+                next += 1;
+                for item in items {
+                    // A record that could not be read at all is an error, not a record.
+                    match item {
+                        Item::Event(id, e) => {
+                            records += 1;
+                            on_event(id, e);
+                        }
+                        Item::Unreadable(None) => {
+                            records += 1;
+                            bad += 1;
+                        }
+                        Item::Unreadable(Some(why)) => {
+                            bad += 1;
+                            if errors.len() < MAX_MESSAGES {
+                                errors.push(why);
+                            }
+                        }
+                    }
+                    if records.is_multiple_of(4096) {
+                        on_progress(records);
+                    }
                 }
             }
         }
-    }
+    });
     on_progress(records);
     if bad as usize > errors.len() {
         errors.push(format!("読めないレコードは合計 {bad} 件"));

@@ -8,6 +8,7 @@ pub mod detect;
 pub mod ehr_csv;
 pub mod ehr_habits;
 pub mod event;
+pub mod evtx_binxml;
 pub mod evtx_meaning;
 pub mod evtx_source;
 pub mod staff;
