@@ -9,8 +9,6 @@
 //! record on every sample.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 
 use chrono::{DateTime, Utc};
 
@@ -144,15 +142,32 @@ fn bytes_at(d: &[u8], p: usize, n: usize) -> Res<&[u8]> {
 
 /// UTF-16LE text up to its first NUL, as the rendering shows it; invalid UTF-16 is left to it.
 fn utf16(bytes: &[u8]) -> Res<String> {
-    let units = bytes
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .take_while(|&u| u != 0);
     let mut s = String::with_capacity(bytes.len() / 2);
-    for c in char::decode_utf16(units) {
-        s.push(c.map_err(|_| Unsupported(line!()))?);
-    }
+    push_utf16(bytes, &mut s)?;
     Ok(s)
+}
+
+/// [`utf16`] onto the end of `s` (ASCII, the usual case, a byte at a time).
+fn push_utf16(bytes: &[u8], s: &mut String) -> Res<()> {
+    let mut i = 0;
+    while let Some(&[lo, hi]) = bytes.get(i..i + 2) {
+        if hi != 0 || lo >= 0x80 {
+            let units = bytes[i..]
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .take_while(|&u| u != 0);
+            for c in char::decode_utf16(units) {
+                s.push(c.map_err(|_| Unsupported(line!()))?);
+            }
+            return Ok(());
+        }
+        if lo == 0 {
+            return Ok(());
+        }
+        s.push(lo as char);
+        i += 2;
+    }
+    Ok(())
 }
 
 /// A name in the chunk's string table (link u32, hash u16, length u16, UTF-16 text).
@@ -377,21 +392,35 @@ struct Value<'c> {
     at: usize,
 }
 
-/// The size a value of this type must have (its descriptor must agree, as the rendering reads
-/// fixed-size types by their type), or `None` for sized types; types this reader does not know fail.
-fn fixed_size(kind: u8) -> Res<Option<usize>> {
-    Ok(match kind {
-        0x00 | 0x01 | 0x0e | 0x21 => None,
-        0x03 | 0x04 => Some(1),
-        0x05 | 0x06 => Some(2),
-        0x07 | 0x08 | 0x0b | 0x14 => Some(4),
-        0x09 | 0x0a | 0x0c | 0x11 | 0x15 => Some(8),
-        0x0f | 0x12 => Some(16),
-        // SID: checked against its sub-authority count where it is read.
-        0x13 => None,
-        _ => return Err(Unsupported(line!())),
-    })
-}
+/// What a value type's descriptor size must be: the rendering reads fixed-size types by their
+/// type, so a descriptor that disagrees would move every value after it.
+const SIZED: u8 = 0xfe;
+const UNKNOWN: u8 = 0xff;
+const VALUE_SIZES: [u8; 256] = {
+    let mut t = [UNKNOWN; 256];
+    // Null, string, binary, nested BinXML; SID (checked against its sub-authority count).
+    t[0x00] = SIZED;
+    t[0x01] = SIZED;
+    t[0x0e] = SIZED;
+    t[0x21] = SIZED;
+    t[0x13] = SIZED;
+    t[0x03] = 1;
+    t[0x04] = 1;
+    t[0x05] = 2;
+    t[0x06] = 2;
+    t[0x07] = 4;
+    t[0x08] = 4;
+    t[0x0b] = 4;
+    t[0x14] = 4;
+    t[0x09] = 8;
+    t[0x0a] = 8;
+    t[0x0c] = 8;
+    t[0x11] = 8;
+    t[0x15] = 8;
+    t[0x0f] = 16;
+    t[0x12] = 16;
+    t
+};
 
 impl<'c> Value<'c> {
     /// The value as the rendering writes it, as text (`None`: empty).
@@ -472,14 +501,17 @@ fn filetime(ticks: u64) -> Res<DateTime<Utc>> {
 /// One record as read: for its template instance, and each instance nested in its values, the
 /// plan saying which value is which and the values.
 pub struct Record<'c, 'p> {
-    parts: Vec<(&'p Plan, Vec<Value<'c>>)>,
+    parts: &'p [(usize, std::ops::Range<usize>)],
+    plans: &'p [((u32, Ctx), Plan)],
+    values: &'p [Value<'c>],
 }
 
 impl<'p> Record<'_, 'p> {
     /// The one part of the record that has this slot (two that have it: only the rendering knows).
-    fn find(&self, pick: impl Fn(&'p Plan) -> &'p Slot) -> Res<(&'p Slot, &[Value<'_>])> {
+    fn find(&self, pick: &impl Fn(&'p Plan) -> &'p Slot) -> Res<(&'p Slot, &[Value<'_>])> {
         let mut found: Option<(&'p Slot, &[Value<'_>])> = None;
-        for (plan, values) in &self.parts {
+        for (plan, range) in self.parts {
+            let (plan, values) = (&self.plans[*plan].1, &self.values[range.clone()]);
             let slot = pick(plan);
             if *slot != Slot::Missing {
                 if found.is_some() {
@@ -492,7 +524,7 @@ impl<'p> Record<'_, 'p> {
     }
 
     fn text(&self, pick: impl Fn(&'p Plan) -> &'p Slot) -> Res<Option<Cow<'p, str>>> {
-        let (slot, values) = self.find(pick)?;
+        let (slot, values) = self.find(&pick)?;
         match slot {
             Slot::Missing => Ok(None),
             Slot::Literal(s) => Ok((!s.is_empty()).then_some(Cow::Borrowed(s.as_str()))),
@@ -507,7 +539,7 @@ impl<'p> Record<'_, 'p> {
 
     /// The EventID, when it is a number (as the rendering's text would parse).
     pub fn event_id(&self) -> Res<Option<u32>> {
-        if let (Slot::Hole(i), values) = self.find(|p| &p.event_id)?
+        if let (Slot::Hole(i), values) = self.find(&|p: &'p Plan| &p.event_id)?
             && let Some(v) = values.get(*i as usize)
         {
             match (v.kind, v.bytes) {
@@ -518,17 +550,35 @@ impl<'p> Record<'_, 'p> {
         }
         Ok(self.text(|p| &p.event_id)?.and_then(|s| s.parse().ok()))
     }
-    pub fn channel(&self) -> Res<Option<Cow<'p, str>>> {
-        self.text(|p| &p.channel)
+    /// A value's text into `buf` (cleared first), without allocating for a string value.
+    fn text_into(&self, pick: impl Fn(&'p Plan) -> &'p Slot, buf: &mut String) -> Res<()> {
+        buf.clear();
+        match self.find(&pick)? {
+            (Slot::Hole(i), values) => match values.get(*i as usize) {
+                Some(v) if v.kind == 0x01 => push_utf16(v.bytes, buf),
+                Some(v) => {
+                    buf.push_str(&v.text()?.unwrap_or_default());
+                    Ok(())
+                }
+                None => Ok(()),
+            },
+            _ => {
+                buf.push_str(&self.text(pick)?.unwrap_or_default());
+                Ok(())
+            }
+        }
     }
-    pub fn provider(&self) -> Res<Option<Cow<'p, str>>> {
-        self.text(|p| &p.provider)
+    pub fn channel_into(&self, buf: &mut String) -> Res<()> {
+        self.text_into(|p| &p.channel, buf)
+    }
+    pub fn provider_into(&self, buf: &mut String) -> Res<()> {
+        self.text_into(|p| &p.provider, buf)
     }
     pub fn field(&self, f: Field) -> Res<Option<String>> {
         Ok(self.text(|p| &p.fields[f as usize])?.map(Cow::into_owned))
     }
     pub fn time(&self) -> Res<Option<DateTime<Utc>>> {
-        match self.find(|p| &p.time)? {
+        match self.find(&|p: &'p Plan| &p.time)? {
             (Slot::Missing, _) => Ok(None),
             (Slot::Hole(i), values) => match values.get(*i as usize) {
                 Some(v) => v.time(),
@@ -557,7 +607,12 @@ pub fn read_chunk(chunk: &[u8], each: &mut dyn FnMut(&Record) -> Res<()>) -> Res
     }
     let last_id = u64_at(chunk, LAST_RECORD_ID)?;
     let live_end = (u32_at(chunk, FREE_SPACE_OFFSET)? as usize).min(chunk.len());
-    let mut plans: HashMap<(u32, Ctx), Plan> = HashMap::new();
+    // A chunk uses a few templates: a list is quicker than hashing.
+    let mut plans: Vec<((u32, Ctx), Plan)> = Vec::new();
+    // Reused for every record: its values, its instances (plan, values), those left to read.
+    let mut values: Vec<Value> = Vec::with_capacity(64);
+    let mut parts: Vec<(usize, std::ops::Range<usize>)> = Vec::with_capacity(MAX_NESTED);
+    let mut pending: Vec<(usize, usize, Ctx)> = Vec::with_capacity(MAX_NESTED);
     let mut at = CHUNK_HEADER_SIZE;
     let mut records = 0u64;
     while at < live_end {
@@ -569,38 +624,42 @@ pub fn read_chunk(chunk: &[u8], each: &mut dyn FnMut(&Record) -> Res<()>) -> Res
         if size < RECORD_HEADER_SIZE + 4 || at + size > chunk.len() {
             return Err(Unsupported(line!()));
         }
-        let binxml = at + RECORD_HEADER_SIZE;
-        let binxml_end = at + size - 4;
         // The record's instance, and the instances nested in its values where fields may be.
-        let mut pending = vec![(instance(chunk, binxml, binxml_end)?, Ctx::Root)];
-        let mut parts = Vec::with_capacity(2);
-        while let Some(((def, values), base)) = pending.pop() {
+        values.clear();
+        parts.clear();
+        pending.clear();
+        pending.push((at + RECORD_HEADER_SIZE, at + size - 4, Ctx::Root));
+        while let Some((start, end, base)) = pending.pop() {
             if parts.len() >= MAX_NESTED {
                 return Err(Unsupported(line!()));
             }
+            let first = values.len();
+            let def = instance(chunk, start, end, &mut values)?;
             let key = (def, base);
-            let plan = match plans.entry(key) {
-                Entry::Occupied(o) => o.into_mut(),
-                Entry::Vacant(v) => v.insert(plan_of(chunk, def, base)?),
+            let plan = match plans.iter().position(|(k, _)| *k == key) {
+                Some(i) => i,
+                None => {
+                    plans.push((key, plan_of(chunk, def, base)?));
+                    plans.len() - 1
+                }
             };
-            for &(i, ctx) in &plan.open_holes {
-                match values.get(i as usize) {
+            let own = &values[first..];
+            for &(i, ctx) in &plans[plan].1.open_holes {
+                match own.get(i as usize) {
                     None => {}
                     Some(v) if v.kind == 0x00 || v.bytes.is_empty() => {}
-                    Some(v) if v.kind == 0x21 => {
-                        pending.push((instance(chunk, v.at, v.at + v.bytes.len())?, ctx))
-                    }
+                    Some(v) if v.kind == 0x21 => pending.push((v.at, v.at + v.bytes.len(), ctx)),
                     // Text where elements are: only the rendering knows.
                     Some(_) => return Err(Unsupported(line!())),
                 }
             }
-            parts.push((key, values));
+            parts.push((plan, first..values.len()));
         }
-        let parts = parts
-            .into_iter()
-            .map(|(key, values)| (&plans[&key], values))
-            .collect();
-        each(&Record { parts })?;
+        each(&Record {
+            parts: &parts,
+            plans: &plans,
+            values: &values,
+        })?;
         records += 1;
         if id == last_id {
             break;
@@ -610,8 +669,14 @@ pub fn read_chunk(chunk: &[u8], each: &mut dyn FnMut(&Record) -> Res<()>) -> Res
     Ok(records)
 }
 
-/// A record's BinXML as one template instance: the template's offset and the substitution values.
-fn instance(chunk: &[u8], start: usize, end: usize) -> Res<(u32, Vec<Value<'_>>)> {
+/// A BinXML stream of one template instance at `start..end`: its values are added to `values`;
+/// returns the template's offset.
+fn instance<'c>(
+    chunk: &'c [u8],
+    start: usize,
+    end: usize,
+    values: &mut Vec<Value<'c>>,
+) -> Res<u32> {
     let mut p = start;
     if u8_at(chunk, p)? == 0x0f {
         p += 4;
@@ -630,27 +695,32 @@ fn instance(chunk: &[u8], start: usize, end: usize) -> Res<(u32, Vec<Value<'_>>)
     p += 4;
     let descriptors = bytes_at(chunk, p, count.checked_mul(4).ok_or(Unsupported(line!()))?)?;
     p += count * 4;
-    let mut values = Vec::with_capacity(count);
+    let data = chunk.get(..end).ok_or(Unsupported(line!()))?;
     for d in descriptors.chunks_exact(4) {
         let size = u16::from_le_bytes([d[0], d[1]]) as usize;
         let kind = d[2];
-        match fixed_size(kind)? {
-            Some(n) if n != size => return Err(Unsupported(line!())),
-            None if kind == 0x01 && !size.is_multiple_of(2) => return Err(Unsupported(line!())),
+        match VALUE_SIZES[kind as usize] {
+            UNKNOWN => return Err(Unsupported(line!())),
+            SIZED => {
+                if kind == 0x01 && !size.is_multiple_of(2) {
+                    return Err(Unsupported(line!()));
+                }
+            }
+            n if n as usize != size => return Err(Unsupported(line!())),
             _ => {}
         }
-        let bytes = bytes_at(chunk, p, size)?;
+        let bytes = data.get(p..p + size).ok_or(Unsupported(line!()))?;
         if kind == 0x13 && (size < 8 || size != 8 + 4 * bytes[1] as usize) {
             return Err(Unsupported(line!()));
         }
         values.push(Value { kind, bytes, at: p });
         p += size;
     }
-    // What follows the instance must be the end of the record's BinXML.
+    // What follows the instance must be the end of the stream.
     if p > end || (p < end && chunk[p] != 0x00) {
         return Err(Unsupported(line!()));
     }
-    Ok((def, values))
+    Ok(def)
 }
 
 #[cfg(test)]

@@ -85,6 +85,11 @@ pub const RULES: &[Rule] = {
 
 /// The meaning of an event, or None when no rule has this EventID from this channel and provider.
 /// Names are compared without regard to ASCII case (exports differ in case, never in spelling).
+/// Whether some rule names this EventID (if not, its channel and provider need not be read).
+pub fn is_named(id: u32) -> bool {
+    RULES.iter().any(|r| r.id == id)
+}
+
 pub fn meaning(id: u32, channel: &str, provider: &str) -> Option<Meaning> {
     RULES
         .iter()

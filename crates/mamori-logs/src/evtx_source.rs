@@ -143,26 +143,22 @@ pub fn event_of_json(json: &str) -> Option<(u32, Event)> {
         .EventData
         .or_else(|| ev.UserData.and_then(|u| u.into_values().next()))
         .unwrap_or_default();
-    Some((
-        id,
-        event_from(id, time, &channel, &provider, &mut |f| data.get(f)),
-    ))
+    let meaning = evtx_meaning::meaning(id, &channel, &provider);
+    Some((id, event_from(time, meaning, &mut |f| data.get(f))))
 }
 
-/// The event of a record with EventID `id` from `channel` and `provider`; `field` gives its
-/// EventData (or UserData) fields, empty when absent. Only what the event's meaning names is read.
+/// The event of a record of this meaning (from its EventID, channel and provider); `field` gives
+/// its EventData (or UserData) fields, empty when absent. Only what the meaning names is read.
 fn event_from(
-    id: u32,
     time: Option<DateTime<Utc>>,
-    channel: &str,
-    provider: &str,
+    meaning: Option<Meaning>,
     field: &mut dyn FnMut(Field) -> String,
 ) -> Event {
     use Field as F;
     use Meaning as M;
     let mut e = Event::new(Kind::Other);
     e.time = time;
-    let Some(meaning) = evtx_meaning::meaning(id, channel, provider) else {
+    let Some(meaning) = meaning else {
         return e;
     };
     e.kind = kind_of(meaning, field);
@@ -250,16 +246,25 @@ pub enum Item {
     Unreadable(Option<String>),
 }
 
-/// A record read by [`evtx_binxml`] as its item.
-fn item_of_binxml(rec: &evtx_binxml::Record) -> Result<Item, evtx_binxml::Unsupported> {
+/// A record read by [`evtx_binxml`] as its item; `scratch` holds its channel and provider.
+fn item_of_binxml(
+    rec: &evtx_binxml::Record,
+    scratch: &mut (String, String),
+) -> Result<Item, evtx_binxml::Unsupported> {
     let Some(id) = rec.event_id()? else {
         return Ok(Item::Unreadable(None));
     };
     let time = rec.time()?;
-    let channel = rec.channel()?.unwrap_or_default();
-    let provider = rec.provider()?.unwrap_or_default();
+    let meaning = if evtx_meaning::is_named(id) {
+        let (channel, provider) = scratch;
+        rec.channel_into(channel)?;
+        rec.provider_into(provider)?;
+        evtx_meaning::meaning(id, channel, provider)
+    } else {
+        None
+    };
     let mut unsupported = None;
-    let e = event_from(id, time, &channel, &provider, &mut |f| match rec.field(f) {
+    let e = event_from(time, meaning, &mut |f| match rec.field(f) {
         Ok(v) => v.unwrap_or_default(),
         Err(u) => {
             unsupported = Some(u);
@@ -299,8 +304,9 @@ pub fn chunk_items(
     settings: &Arc<evtx::ParserSettings>,
 ) -> Vec<Item> {
     let mut items = Vec::with_capacity(256);
+    let mut scratch = (String::new(), String::new());
     let read = evtx_binxml::read_chunk(&chunk.data, &mut |rec| {
-        items.push(item_of_binxml(rec)?);
+        items.push(item_of_binxml(rec, &mut scratch)?);
         Ok(())
     });
     match read {
