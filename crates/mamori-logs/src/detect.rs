@@ -2,7 +2,8 @@
 //! bears on. State is kept per account and per source within the time windows only (bounded queues), so
 //! memory does not grow with the input; findings are aggregated per kind, account and source.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc, Weekday};
 use serde::{Deserialize, Serialize};
@@ -99,6 +100,17 @@ pub struct Finding {
     pub items: Vec<String>,
 }
 
+/// The maps kept per account and source.
+pub(crate) type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// The value under `key`, made with `new` (and the key copied) only when it is not there yet.
+fn slot<'m, V>(map: &'m mut Map<String, V>, key: &str, new: impl FnOnce() -> V) -> &'m mut V {
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), new());
+    }
+    map.get_mut(key).expect("just made")
+}
+
 /// A queue of times within a window, at most `cap` long.
 #[derive(Default)]
 struct Window(VecDeque<DateTime<Utc>>);
@@ -123,8 +135,9 @@ impl Window {
 /// each event costs the same however full the window is.
 #[derive(Default)]
 struct DistinctWindow {
-    queue: VecDeque<(DateTime<Utc>, String)>,
-    counts: HashMap<String, u32>,
+    /// The names share one copy each with `counts`.
+    queue: VecDeque<(DateTime<Utc>, Arc<str>)>,
+    counts: Map<Arc<str>, u32>,
 }
 
 impl DistinctWindow {
@@ -142,8 +155,19 @@ impl DistinctWindow {
                 }
             }
         }
-        self.queue.push_back((t, name.to_string()));
-        *self.counts.entry(name.to_string()).or_default() += 1;
+        let name = match self.counts.get_key_value(name) {
+            Some((k, _)) => {
+                let k = Arc::clone(k);
+                *self.counts.get_mut(name).expect("just seen") += 1;
+                k
+            }
+            None => {
+                let k: Arc<str> = Arc::from(name);
+                self.counts.insert(Arc::clone(&k), 1);
+                k
+            }
+        };
+        self.queue.push_back((t, name));
         self.counts.len()
     }
 
@@ -153,7 +177,7 @@ impl DistinctWindow {
             .queue
             .iter()
             .filter(|(f, _)| t - *f <= span && *f <= t)
-            .map(|(_, n)| n.as_str())
+            .map(|(_, n)| &**n)
             .collect();
         names.len()
     }
@@ -181,7 +205,8 @@ const MAX_KEYS: usize = 100_000;
 
 /// System and machine accounts that no staff ledger lists.
 fn system_account(a: &str) -> bool {
-    let u = a.to_uppercase();
+    // Their names are ASCII: compared without case, without making an upper-case copy.
+    let starts = |p: &str| a.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
     a.is_empty()
         || a == "-"
         || a.ends_with('$')
@@ -192,11 +217,11 @@ fn system_account(a: &str) -> bool {
             "ANONYMOUS LOGON",
             "IUSR",
         ]
-        .contains(&u.as_str())
-        || u.starts_with("DWM-")
-        || u.starts_with("UMFD-")
-        || u.starts_with("FONT DRIVER HOST")
-        || u.starts_with("WINDOW MANAGER")
+        .iter()
+        .any(|s| a.eq_ignore_ascii_case(s))
+        || ["DWM-", "UMFD-", "FONT DRIVER HOST", "WINDOW MANAGER"]
+            .iter()
+            .any(|p| starts(p))
 }
 
 const PRIVILEGED_GROUPS: &[&str] = &[
@@ -219,17 +244,18 @@ const PRIVILEGED_GROUPS: &[&str] = &[
 pub struct Detector {
     th: Thresholds,
     staff: Option<Staff>,
-    failures_by_account: HashMap<String, Window>,
-    failures_by_source: HashMap<String, Window>,
+    failures_by_account: Map<String, Window>,
+    failures_by_source: Map<String, Window>,
     /// Per source: the accounts tried and when.
-    tried_by_source: HashMap<String, DistinctWindow>,
+    tried_by_source: Map<String, DistinctWindow>,
     /// Per user: the patients opened and when.
-    patients_by_user: HashMap<String, DistinctWindow>,
-    findings: BTreeMap<(&'static str, String, String), Finding>,
+    patients_by_user: Map<String, DistinctWindow>,
+    /// Per kind, account and source (looked up without copying the names).
+    findings: Map<&'static str, Map<String, Map<String, Finding>>>,
     /// Accounts named in the spray finding (shown in its message, at most 20).
     sprayed: BTreeSet<String>,
     /// Per-pattern findings: events per source.
-    sources: HashMap<&'static str, HashMap<String, u64>>,
+    sources: Map<&'static str, Map<String, u64>>,
     /// EHR habits over the whole period: with enough days they replace the fixed clock and counts.
     ehr: EhrHabits,
 }
@@ -239,13 +265,13 @@ impl Detector {
         Detector {
             th,
             staff,
-            failures_by_account: HashMap::new(),
-            failures_by_source: HashMap::new(),
-            tried_by_source: HashMap::new(),
-            patients_by_user: HashMap::new(),
-            findings: BTreeMap::new(),
+            failures_by_account: Map::default(),
+            failures_by_source: Map::default(),
+            tried_by_source: Map::default(),
+            patients_by_user: Map::default(),
+            findings: Map::default(),
             sprayed: BTreeSet::new(),
-            sources: HashMap::new(),
+            sources: Map::default(),
             ehr: EhrHabits::default(),
         }
     }
@@ -265,24 +291,23 @@ impl Detector {
         if per_pattern {
             let by = self.sources.entry(kind).or_default();
             if by.len() < MAX_KEYS || by.contains_key(source) {
-                *by.entry(source.to_string()).or_default() += 1;
+                *slot(by, source, || 0) += 1;
             }
         }
         let source = if per_pattern { "" } else { source };
-        let f = self
-            .findings
-            .entry((kind, account.to_string(), source.to_string()))
-            .or_insert_with(|| Finding {
-                kind: kind.to_string(),
-                severity: severity.to_string(),
-                account: account.to_string(),
-                source: source.to_string(),
-                first: time,
-                last: time,
-                count: 0,
-                message: message(),
-                items: items.iter().map(|s| s.to_string()).collect(),
-            });
+        let by_account = self.findings.entry(kind).or_default();
+        let by_source = slot(by_account, account, Map::default);
+        let f = slot(by_source, source, || Finding {
+            kind: kind.to_string(),
+            severity: severity.to_string(),
+            account: account.to_string(),
+            source: source.to_string(),
+            first: time,
+            last: time,
+            count: 0,
+            message: message(),
+            items: items.iter().map(|s| s.to_string()).collect(),
+        });
         f.count += 1;
         if let Some(t) = time {
             f.first = Some(f.first.map_or(t, |x| x.min(t)));
@@ -296,11 +321,8 @@ impl Detector {
         if self.failures_by_account.len() < MAX_KEYS
             || self.failures_by_account.contains_key(&e.account)
         {
-            let n = self
-                .failures_by_account
-                .entry(e.account.clone())
-                .or_default()
-                .push(t, span, cap);
+            let n =
+                slot(&mut self.failures_by_account, &e.account, Window::default).push(t, span, cap);
             if n >= self.th.burst_count {
                 let (th, m) = (self.th.burst_count, self.th.burst_minutes);
                 self.note("failed_logon_burst", "high", &e.account, "", Some(t), &["access_log", "password_length"], || {
@@ -312,11 +334,8 @@ impl Detector {
             && (self.failures_by_source.len() < MAX_KEYS
                 || self.failures_by_source.contains_key(&e.source))
         {
-            let n = self
-                .failures_by_source
-                .entry(e.source.clone())
-                .or_default()
-                .push(t, span, cap);
+            let n =
+                slot(&mut self.failures_by_source, &e.source, Window::default).push(t, span, cap);
             if n >= self.th.burst_count {
                 let (th, m) = (self.th.burst_count, self.th.burst_minutes);
                 self.note("failed_logon_burst_source", "high", "", &e.source, Some(t), &["access_log", "source_restriction"], || {
@@ -335,14 +354,14 @@ impl Detector {
             return;
         }
         let span = Duration::minutes(self.th.spray_minutes);
-        let w = self.tried_by_source.entry(key.to_string()).or_default();
+        let w = slot(&mut self.tried_by_source, key, DistinctWindow::default);
         let distinct = w.push(t, account, span, 10_000);
         if distinct >= self.th.spray_accounts {
             for n in w.counts.keys() {
                 if self.sprayed.len() >= 20 {
                     break;
                 }
-                self.sprayed.insert(n.clone());
+                self.sprayed.insert(n.to_string());
             }
             let (th, m) = (self.th.spray_accounts, self.th.spray_minutes);
             self.note("password_spray", "high", "", key, Some(t), &["access_log", "password_length"], || {
@@ -628,11 +647,12 @@ impl Detector {
                             || self.patients_by_user.contains_key(&e.account))
                     {
                         let span = Duration::minutes(self.th.patients_minutes);
-                        let distinct = self
-                            .patients_by_user
-                            .entry(e.account.clone())
-                            .or_default()
-                            .push(t, patient, span, 10_000);
+                        let distinct = slot(
+                            &mut self.patients_by_user,
+                            &e.account,
+                            DistinctWindow::default,
+                        )
+                        .push(t, patient, span, 10_000);
                         if distinct >= self.th.patients_count {
                             let (n, m) = (self.th.patients_count, self.th.patients_minutes);
                             self.note("ehr_many_patients", "high", &e.account, "", Some(t), &["access_log", "access_rights"], || {
@@ -655,7 +675,12 @@ impl Detector {
             _ => 2,
         };
         let (sprayed, sources) = (self.sprayed, self.sources);
-        let mut findings: Vec<Finding> = self.findings.into_values().collect();
+        let mut findings: Vec<Finding> = self
+            .findings
+            .into_values()
+            .flat_map(Map::into_values)
+            .flat_map(Map::into_values)
+            .collect();
         // A week or more of EHR rows: the baselines decide, not the fixed clock and counts.
         if self.ehr.usable() {
             findings.retain(|f| f.kind != "ehr_after_hours" && f.kind != "ehr_many_patients");
@@ -693,7 +718,7 @@ impl Detector {
 }
 
 /// A per-pattern finding's sources: one is its source; more are listed, most events first.
-fn name_sources(f: &mut Finding, by: &HashMap<String, u64>) {
+fn name_sources(f: &mut Finding, by: &Map<String, u64>) {
     let mut top: Vec<(&String, &u64)> = by.iter().filter(|(s, _)| !s.is_empty()).collect();
     top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     match top.as_slice() {

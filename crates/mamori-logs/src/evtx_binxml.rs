@@ -701,11 +701,9 @@ fn instance<'c>(
         let kind = d[2];
         match VALUE_SIZES[kind as usize] {
             UNKNOWN => return Err(Unsupported(line!())),
-            SIZED => {
-                if kind == 0x01 && !size.is_multiple_of(2) {
-                    return Err(Unsupported(line!()));
-                }
-            }
+            // A string of an odd number of bytes: the rendering refuses the record.
+            SIZED if kind == 0x01 && !size.is_multiple_of(2) => return Err(Unsupported(line!())),
+            SIZED => {}
             n if n as usize != size => return Err(Unsupported(line!())),
             _ => {}
         }

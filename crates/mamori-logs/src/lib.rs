@@ -137,10 +137,13 @@ fn count_logon(map: &mut BTreeMap<String, LogonAcc>, e: &Event) {
         (Kind::LogonFailure, _) => false,
         _ => return,
     };
-    if map.len() >= 1_000_000 && !map.contains_key(&e.account) {
-        return;
+    if !map.contains_key(&e.account) {
+        if map.len() >= 1_000_000 {
+            return;
+        }
+        map.insert(e.account.clone(), LogonAcc::default());
     }
-    let a = map.entry(e.account.clone()).or_default();
+    let a = map.get_mut(&e.account).expect("just made");
     if success {
         a.success += 1;
     } else {
@@ -150,7 +153,7 @@ fn count_logon(map: &mut BTreeMap<String, LogonAcc>, e: &Event) {
         a.first = Some(a.first.map_or(t, |f| f.min(t)));
         a.last = Some(a.last.map_or(t, |l| l.max(t)));
     }
-    if !e.source.is_empty() && a.sources.len() < 10 {
+    if !e.source.is_empty() && a.sources.len() < 10 && !a.sources.contains(&e.source) {
         a.sources.insert(e.source.clone());
     }
 }
