@@ -170,6 +170,21 @@ fn push_utf16(bytes: &[u8], s: &mut String) -> Res<()> {
     Ok(())
 }
 
+/// Whether UTF-16LE text (up to its first NUL) is the ASCII text `ascii`, ignoring ASCII case.
+fn utf16_is(bytes: &[u8], ascii: &str) -> bool {
+    let units = bytes
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]));
+    let mut text = units.take_while(|&u| u != 0);
+    for a in ascii.bytes() {
+        match text.next() {
+            Some(u) if u < 0x80 && (u as u8).eq_ignore_ascii_case(&a) => {}
+            _ => return false,
+        }
+    }
+    text.next().is_none()
+}
+
 /// A name in the chunk's string table (link u32, hash u16, length u16, UTF-16 text).
 fn name_at(chunk: &[u8], offset: u32) -> Res<String> {
     let p = offset as usize;
@@ -550,29 +565,25 @@ impl<'p> Record<'_, 'p> {
         }
         Ok(self.text(|p| &p.event_id)?.and_then(|s| s.parse().ok()))
     }
-    /// A value's text into `buf` (cleared first), without allocating for a string value.
-    fn text_into(&self, pick: impl Fn(&'p Plan) -> &'p Slot, buf: &mut String) -> Res<()> {
-        buf.clear();
+    /// Whether a value's text is `ascii` (ignoring ASCII case), a string value compared undecoded.
+    fn is(&self, pick: impl Fn(&'p Plan) -> &'p Slot, ascii: &str) -> Res<bool> {
         match self.find(&pick)? {
             (Slot::Hole(i), values) => match values.get(*i as usize) {
-                Some(v) if v.kind == 0x01 => push_utf16(v.bytes, buf),
-                Some(v) => {
-                    buf.push_str(&v.text()?.unwrap_or_default());
-                    Ok(())
-                }
-                None => Ok(()),
+                Some(v) if v.kind == 0x01 => Ok(utf16_is(v.bytes, ascii)),
+                Some(v) => Ok(v.text()?.unwrap_or_default().eq_ignore_ascii_case(ascii)),
+                None => Ok(ascii.is_empty()),
             },
-            _ => {
-                buf.push_str(&self.text(pick)?.unwrap_or_default());
-                Ok(())
-            }
+            _ => Ok(self
+                .text(pick)?
+                .unwrap_or_default()
+                .eq_ignore_ascii_case(ascii)),
         }
     }
-    pub fn channel_into(&self, buf: &mut String) -> Res<()> {
-        self.text_into(|p| &p.channel, buf)
+    pub fn channel_is(&self, ascii: &str) -> Res<bool> {
+        self.is(|p| &p.channel, ascii)
     }
-    pub fn provider_into(&self, buf: &mut String) -> Res<()> {
-        self.text_into(|p| &p.provider, buf)
+    pub fn provider_is(&self, ascii: &str) -> Res<bool> {
+        self.is(|p| &p.provider, ascii)
     }
     pub fn field(&self, f: Field) -> Res<Option<String>> {
         Ok(self.text(|p| &p.fields[f as usize])?.map(Cow::into_owned))
@@ -740,6 +751,19 @@ mod tests {
         b.extend_from_slice(&544u32.to_le_bytes());
         assert_eq!(sid(&b).unwrap(), "S-1-5-32-544");
         assert!(sid(&b[..10]).is_err(), "sub-authorities cut short");
+    }
+
+    #[test]
+    fn utf16_compares_with_ascii_as_decoded_text_would() {
+        let enc = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+        assert!(utf16_is(&enc("security\0junk"), "Security"));
+        assert!(!utf16_is(&enc("Securit"), "Security"));
+        assert!(!utf16_is(&enc("Security2"), "Security"));
+        assert!(
+            !utf16_is(&enc("Ｓecurity"), "Security"),
+            "full-width is not ASCII"
+        );
+        assert!(utf16_is(&[], ""));
     }
 
     #[test]

@@ -85,9 +85,17 @@ pub const RULES: &[Rule] = {
 
 /// The meaning of an event, or None when no rule has this EventID from this channel and provider.
 /// Names are compared without regard to ASCII case (exports differ in case, never in spelling).
-/// Whether some rule names this EventID (if not, its channel and provider need not be read).
-pub fn is_named(id: u32) -> bool {
-    RULES.iter().any(|r| r.id == id)
+/// [`meaning`] with the channel and provider as tests (for text not yet decoded): each is given a
+/// rule's name and says whether the record's is that, ignoring ASCII case.
+pub fn meaning_where(
+    id: u32,
+    channel_is: &mut dyn FnMut(&str) -> bool,
+    provider_is: &mut dyn FnMut(&str) -> bool,
+) -> Option<Meaning> {
+    RULES
+        .iter()
+        .find(|r| r.id == id && channel_is(r.channel) && provider_is(r.provider))
+        .map(|r| r.meaning)
 }
 
 pub fn meaning(id: u32, channel: &str, provider: &str) -> Option<Meaning> {

@@ -246,32 +246,33 @@ pub enum Item {
     Unreadable(Option<String>),
 }
 
-/// A record read by [`evtx_binxml`] as its item; `scratch` holds its channel and provider.
-fn item_of_binxml(
-    rec: &evtx_binxml::Record,
-    scratch: &mut (String, String),
-) -> Result<Item, evtx_binxml::Unsupported> {
+/// A record read by [`evtx_binxml`] as its item.
+fn item_of_binxml(rec: &evtx_binxml::Record) -> Result<Item, evtx_binxml::Unsupported> {
     let Some(id) = rec.event_id()? else {
         return Ok(Item::Unreadable(None));
     };
     let time = rec.time()?;
-    let meaning = if evtx_meaning::is_named(id) {
-        let (channel, provider) = scratch;
-        rec.channel_into(channel)?;
-        rec.provider_into(provider)?;
-        evtx_meaning::meaning(id, channel, provider)
-    } else {
-        None
+    let unsupported = std::cell::Cell::new(None);
+    let check = |r: Result<bool, evtx_binxml::Unsupported>| {
+        r.unwrap_or_else(|u| {
+            unsupported.set(Some(u));
+            false
+        })
     };
-    let mut unsupported = None;
+    let meaning = evtx_meaning::meaning_where(id, &mut |c| check(rec.channel_is(c)), &mut |p| {
+        check(rec.provider_is(p))
+    });
+    if let Some(u) = unsupported.get() {
+        return Err(u);
+    }
     let e = event_from(time, meaning, &mut |f| match rec.field(f) {
         Ok(v) => v.unwrap_or_default(),
         Err(u) => {
-            unsupported = Some(u);
+            unsupported.set(Some(u));
             String::new()
         }
     });
-    match unsupported {
+    match unsupported.get() {
         Some(u) => Err(u),
         None => Ok(Item::Event(id, e)),
     }
@@ -304,9 +305,8 @@ pub fn chunk_items(
     settings: &Arc<evtx::ParserSettings>,
 ) -> Vec<Item> {
     let mut items = Vec::with_capacity(256);
-    let mut scratch = (String::new(), String::new());
     let read = evtx_binxml::read_chunk(&chunk.data, &mut |rec| {
-        items.push(item_of_binxml(rec, &mut scratch)?);
+        items.push(item_of_binxml(rec)?);
         Ok(())
     });
     match read {
