@@ -373,6 +373,9 @@ impl Detector {
     /// A vendor's maintenance account used outside its approved hours.
     fn vendor_check(&mut self, e: &Event, t: Option<DateTime<Utc>>) {
         let Some(t) = t else { return };
+        if self.th.vendor_windows.is_empty() {
+            return;
+        }
         let lower = e.account.to_lowercase();
         let Some(w) = self
             .th

@@ -317,12 +317,41 @@ pub fn sniff_encoding(head: &[u8]) -> &'static encoding_rs::Encoding {
     }
 }
 
-/// Reads an access log: `on_event` gets each row; returns (rows, errors, encoding label).
+/// Reads an access log: `on_event` gets each row; returns (rows, errors, encoding label). The file
+/// is decoded and parsed on a thread of its own while this one runs `on_event`.
 pub fn read(
-    input: impl Read,
+    input: impl Read + Send,
     mapping: &Mapping,
     on_event: &mut dyn FnMut(Event),
     on_progress: &mut dyn FnMut(u64),
+) -> (u64, Vec<String>, &'static str) {
+    std::thread::scope(|s| {
+        // Rows go over in batches (a channel message a row would cost more than the row).
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Event>>(8);
+        let parser = s.spawn(move || parse(input, mapping, &mut |batch| tx.send(batch).is_ok()));
+        let mut rows = 0u64;
+        for batch in rx {
+            for e in batch {
+                rows += 1;
+                on_event(e);
+                if rows.is_multiple_of(65_536) {
+                    on_progress(rows);
+                }
+            }
+        }
+        on_progress(rows);
+        parser.join().expect("the CSV reader does not panic")
+    })
+}
+
+/// Rows in a batch sent from the parser.
+const BATCH: usize = 2048;
+
+/// [`read`]'s parsing: events go to `send` in batches (`false`: nobody takes them any more).
+fn parse(
+    input: impl Read,
+    mapping: &Mapping,
+    send: &mut dyn FnMut(Vec<Event>) -> bool,
 ) -> (u64, Vec<String>, &'static str) {
     let mut input = std::io::BufReader::with_capacity(1 << 16, input);
     let mut errors = Vec::new();
@@ -351,6 +380,8 @@ pub fn read(
         .has_headers(false)
         .from_reader(decoded);
     let mut record = csv::StringRecord::new();
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut when = String::new();
     let mut rows = 0u64;
     let mut cols: Option<Columns> = None;
     let mut bad = 0u64;
@@ -386,10 +417,12 @@ pub fn read(
         };
         let get = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or("").trim();
         let user = get(c.user_id);
-        let when = match c.date {
-            Some(_) => format!("{} {}", get(c.date), get(c.time)),
-            None => get(c.time).to_string(),
-        };
+        when.clear();
+        if c.date.is_some() {
+            when.push_str(get(c.date));
+            when.push(' ');
+        }
+        when.push_str(get(c.time));
         let time = parse_time(&when, &mapping.time_format);
         if user.is_empty() || time.is_none() {
             bad += 1;
@@ -416,12 +449,14 @@ pub fn read(
         e.account = user.to_string();
         e.actor = get(c.name).to_string();
         e.source = get(c.terminal).to_string();
-        on_event(e);
-        if rows.is_multiple_of(65_536) {
-            on_progress(rows);
+        batch.push(e);
+        if batch.len() == BATCH && !send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))) {
+            break;
         }
     }
-    on_progress(rows);
+    if !batch.is_empty() {
+        send(batch);
+    }
     if bad as usize > errors.len() {
         errors.push(format!("読めない行は合計 {bad} 行"));
     }

@@ -6,13 +6,15 @@
 //! Memory: per user, 24 hours × the days seen, and per 30-minute slot with activity the patients'
 //! hashes; a month of a clinic's log is a few MB.
 
-use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::collections::{BTreeSet, HashSet};
+use std::hash::BuildHasher;
 
 use chrono::{DateTime, Duration, Timelike, Utc};
 
-use crate::detect::Finding;
+use crate::detect::{Finding, Map};
+
+/// Sets of days and patients' hashes, hashed quickly (they are numbers, not names).
+type Set<T> = HashSet<T, foldhash::fast::RandomState>;
 
 /// Days of EHR data needed before baselines replace the fixed clock and counts.
 pub const MIN_DAYS: usize = 7;
@@ -36,25 +38,31 @@ const EXPORT_WORDS: &[&str] = &[
 ];
 
 pub fn is_export(operation: &str, category: &str) -> bool {
+    // The English words compared without ASCII case (as a lower-case copy would, without the copy).
     let has = |s: &str| {
-        let lower = s.to_lowercase();
-        EXPORT_WORDS
-            .iter()
-            .any(|w| lower.contains(&w.to_lowercase()))
+        EXPORT_WORDS.iter().any(|w| {
+            if w.is_ascii() {
+                s.as_bytes()
+                    .windows(w.len())
+                    .any(|b| b.eq_ignore_ascii_case(w.as_bytes()))
+            } else {
+                s.contains(w)
+            }
+        })
     };
     has(operation) || has(category)
 }
 
 #[derive(Default)]
 struct Slot {
-    patients: HashSet<u64>,
+    patients: Set<u64>,
     exports: u32,
     source: String,
 }
 
 #[derive(Default)]
 struct Hour {
-    days: HashSet<i32>,
+    days: Set<i32>,
     rows: u64,
     first: Option<DateTime<Utc>>,
     last: Option<DateTime<Utc>>,
@@ -63,19 +71,18 @@ struct Hour {
 #[derive(Default)]
 struct User {
     hours: [Hour; 24],
-    slots: HashMap<i64, Slot>,
+    slots: Map<i64, Slot>,
 }
 
 #[derive(Default)]
 pub struct EhrHabits {
-    users: HashMap<String, User>,
-    days: HashSet<i32>,
+    users: Map<String, User>,
+    days: Set<i32>,
 }
 
+/// A patient ID as a number: the same in every run, so the counts are too.
 fn hash(s: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    s.hash(&mut h);
-    h.finish()
+    foldhash::quality::FixedState::with_seed(0x6d61_6d6f_7269).hash_one(s)
 }
 
 /// The 95th percentile, rounded up to a whole count (0 for none).
