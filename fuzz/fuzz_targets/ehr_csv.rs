@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
     for name in ["auto", "mamori"] {
         let m = ehr_csv::preset(name).unwrap();
         let mut events = Vec::new();
-        let (n, _, _) = ehr_csv::read(data, &m, &mut |e| events.push(e), &mut |_| {});
+        let (n, _, _) = ehr_csv::read(data, &m, &mut |e| events.push(e.clone()), &mut |_| {});
         assert_eq!(n as usize, events.len());
         assert!(
             events

@@ -2,7 +2,10 @@
 //! bears on. State is kept per account and per source within the time windows only (bounded queues), so
 //! memory does not grow with the input; findings are aggregated per kind, account and source.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::borrow::Borrow;
+use std::cell::Cell;
+use std::collections::{BTreeSet, VecDeque};
+use std::hash::Hash;
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc, Weekday};
@@ -101,14 +104,16 @@ pub struct Finding {
 }
 
 /// The maps kept per account and source.
-pub(crate) type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+pub(crate) type Map<K, V> = hashbrown::HashMap<K, V, foldhash::fast::RandomState>;
 
-/// The value under `key`, made with `new` (and the key copied) only when it is not there yet.
-fn slot<'m, V>(map: &'m mut Map<String, V>, key: &str, new: impl FnOnce() -> V) -> &'m mut V {
-    if !map.contains_key(key) {
-        map.insert(key.to_string(), new());
-    }
-    map.get_mut(key).expect("just made")
+/// The value under `key`, made with `new` (and the key copied) only when it is not there yet: one
+/// look-up either way.
+pub(crate) fn slot<'m, V>(
+    map: &'m mut Map<String, V>,
+    key: &str,
+    new: impl FnOnce() -> V,
+) -> &'m mut V {
+    map.entry_ref(key).or_insert_with(new)
 }
 
 /// A queue of times within a window, at most `cap` long.
@@ -131,46 +136,77 @@ impl Window {
     }
 }
 
-/// Names seen within a window, with how many distinct ones: kept incrementally (a count per name), so
-/// each event costs the same however full the window is.
-#[derive(Default)]
-struct DistinctWindow {
+/// Names (or patients' numbers) seen within a window, with how many distinct ones: kept incrementally
+/// (a count per key), so each event costs the same however full the window is.
+struct DistinctWindow<K = Arc<str>> {
     /// The names share one copy each with `counts`.
-    queue: VecDeque<(DateTime<Utc>, Arc<str>)>,
-    counts: Map<Arc<str>, u32>,
+    queue: VecDeque<(DateTime<Utc>, K)>,
+    /// In cells: a name seen again is counted and its shared copy taken in one look-up.
+    counts: Map<K, Cell<u32>>,
 }
 
-impl DistinctWindow {
-    /// Adds a name at `t`, drops what is older than `span` (and beyond `cap` entries); the distinct count.
-    fn push(&mut self, t: DateTime<Utc>, name: &str, span: Duration, cap: usize) -> usize {
+impl<K> Default for DistinctWindow<K> {
+    fn default() -> Self {
+        DistinctWindow {
+            queue: VecDeque::new(),
+            counts: Map::default(),
+        }
+    }
+}
+
+/// A window key made from what is looked up: a shared copy of a name, or the number itself.
+trait WindowKey<K> {
+    fn key(&self) -> K;
+}
+
+impl WindowKey<Arc<str>> for str {
+    fn key(&self) -> Arc<str> {
+        Arc::from(self)
+    }
+}
+
+impl WindowKey<u64> for u64 {
+    fn key(&self) -> u64 {
+        *self
+    }
+}
+
+impl<K: Hash + Eq + Clone> DistinctWindow<K> {
+    /// Adds a key at `t`, drops what is older than `span` (and beyond `cap` entries); the distinct count.
+    fn push<Q>(&mut self, t: DateTime<Utc>, name: &Q, span: Duration, cap: usize) -> usize
+    where
+        Q: Hash + Eq + WindowKey<K> + ?Sized,
+        K: Borrow<Q>,
+    {
         while let Some((f, _)) = self.queue.front() {
             if t - *f <= span && self.queue.len() < cap {
                 break;
             }
             let (_, old) = self.queue.pop_front().expect("front");
-            if let Some(c) = self.counts.get_mut(&old) {
-                *c -= 1;
-                if *c == 0 {
-                    self.counts.remove(&old);
+            if let Some(c) = self.counts.get::<K>(&old) {
+                c.set(c.get() - 1);
+                if c.get() == 0 {
+                    self.counts.remove::<K>(&old);
                 }
             }
         }
-        let name = match self.counts.get_key_value(name) {
-            Some((k, _)) => {
-                let k = Arc::clone(k);
-                *self.counts.get_mut(name).expect("just seen") += 1;
-                k
+        let key = match self.counts.get_key_value(name) {
+            Some((k, c)) => {
+                c.set(c.get() + 1);
+                k.clone()
             }
             None => {
-                let k: Arc<str> = Arc::from(name);
-                self.counts.insert(Arc::clone(&k), 1);
+                let k = name.key();
+                self.counts.insert(k.clone(), Cell::new(1));
                 k
             }
         };
-        self.queue.push_back((t, name));
+        self.queue.push_back((t, key));
         self.counts.len()
     }
+}
 
+impl DistinctWindow {
     /// Distinct names within `span` before `t`.
     fn distinct_since(&self, t: DateTime<Utc>, span: Duration) -> usize {
         let names: BTreeSet<&str> = self
@@ -249,7 +285,7 @@ pub struct Detector {
     /// Per source: the accounts tried and when.
     tried_by_source: Map<String, DistinctWindow>,
     /// Per user: the patients opened and when.
-    patients_by_user: Map<String, DistinctWindow>,
+    patients_by_user: Map<String, DistinctWindow<u64>>,
     /// Per kind, account and source (looked up without copying the names).
     findings: Map<&'static str, Map<String, Map<String, Finding>>>,
     /// Accounts named in the spray finding (shown in its message, at most 20).
@@ -626,14 +662,9 @@ impl Detector {
                     format!("「{}」が sudo で管理者の権限を使っています", e.account)
                 });
             }
-            Kind::EhrAccess {
-                patient,
-                operation,
-                category,
-            } => {
+            Kind::EhrAccess { patient, export } => {
                 if let Some(t) = t {
-                    let export = ehr_habits::is_export(operation, category);
-                    self.ehr.push(&e.account, t, patient, export, &e.source);
+                    self.ehr.push(&e.account, t, *patient, *export, &e.source);
                     let local = t + Duration::hours(9);
                     let hour = local.hour();
                     if local.weekday() == Weekday::Sun
@@ -645,7 +676,7 @@ impl Detector {
                             format!("「{}」が診療時間外（{a}時〜{b}時、日曜）に電子カルテ・レセコンを使っています（分析した期間が{}日未満のため、決まった時間帯で判断しています）", e.account, ehr_habits::MIN_DAYS)
                         });
                     }
-                    if !patient.is_empty()
+                    if let Some(patient) = patient
                         && (self.patients_by_user.len() < MAX_KEYS
                             || self.patients_by_user.contains_key(&e.account))
                     {

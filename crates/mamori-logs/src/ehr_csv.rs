@@ -318,26 +318,36 @@ pub fn sniff_encoding(head: &[u8]) -> &'static encoding_rs::Encoding {
 }
 
 /// Reads an access log: `on_event` gets each row; returns (rows, errors, encoding label). The file
-/// is decoded and parsed on a thread of its own while this one runs `on_event`.
+/// is parsed on a thread of its own while this one runs `on_event`.
 pub fn read(
     input: impl Read + Send,
     mapping: &Mapping,
-    on_event: &mut dyn FnMut(Event),
+    on_event: &mut dyn FnMut(&Event),
     on_progress: &mut dyn FnMut(u64),
 ) -> (u64, Vec<String>, &'static str) {
     std::thread::scope(|s| {
-        // Rows go over in batches (a channel message a row would cost more than the row).
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Event>>(8);
-        let parser = s.spawn(move || parse(input, mapping, &mut |batch| tx.send(batch).is_ok()));
+        // Rows go over in batches (a channel message a row would cost more than the row), and the
+        // batches come back to be filled again: their strings keep their room, so a row allocates nothing.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Event>>(4);
+        let (back, returned) = std::sync::mpsc::sync_channel::<Vec<Event>>(8);
+        let parser = s.spawn(move || {
+            let mut batches = Batches {
+                returned,
+                full: &mut |batch| tx.send(batch).is_ok(),
+            };
+            parse(input, mapping, &mut batches)
+        });
         let mut rows = 0u64;
         for batch in rx {
-            for e in batch {
+            for e in &batch {
                 rows += 1;
                 on_event(e);
                 if rows.is_multiple_of(65_536) {
                     on_progress(rows);
                 }
             }
+            // Full (the parser has enough) or closed (it has finished): the batch is dropped.
+            let _ = back.try_send(batch);
         }
         on_progress(rows);
         parser.join().expect("the CSV reader does not panic")
@@ -347,47 +357,126 @@ pub fn read(
 /// Rows in a batch sent from the parser.
 const BATCH: usize = 2048;
 
-/// [`read`]'s parsing: events go to `send` in batches (`false`: nobody takes them any more).
+/// Where the parser's batches come from and go to.
+struct Batches<'a> {
+    returned: std::sync::mpsc::Receiver<Vec<Event>>,
+    /// `false`: nobody takes them any more.
+    full: &'a mut dyn FnMut(Vec<Event>) -> bool,
+}
+
+impl Batches<'_> {
+    fn empty(&self) -> Vec<Event> {
+        self.returned
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(BATCH))
+    }
+}
+
+/// Decodes one field into `out` (cleared first; its room is kept), trimmed as `str::trim` would.
+fn decode_field(enc: &'static encoding_rs::Encoding, field: &[u8], out: &mut String) {
+    out.clear();
+    match std::str::from_utf8(field) {
+        // ASCII (IDs, times) and UTF-8 files: no decoding.
+        Ok(s) if enc == encoding_rs::UTF_8 || s.is_ascii() => out.push_str(s),
+        _ if enc == encoding_rs::UTF_8 => out.push_str(&String::from_utf8_lossy(field)),
+        _ => {
+            let mut decoder = enc.new_decoder_without_bom_handling();
+            out.reserve(
+                decoder
+                    .max_utf8_buffer_length(field.len())
+                    .unwrap_or(field.len() * 3),
+            );
+            let _ = decoder.decode_to_string(field, out, true);
+        }
+    }
+    let trimmed = out.trim();
+    if trimmed.len() != out.len() {
+        let start = trimmed.as_ptr() as usize - out.as_ptr() as usize;
+        let end = start + trimmed.len();
+        out.truncate(end);
+        out.drain(..start);
+    }
+}
+
+/// Whether an (operation, category) pair means an export, remembered for the few pairs a log has.
+#[derive(Default)]
+struct ExportWords {
+    known: crate::detect::Map<String, bool>,
+    key: String,
+}
+
+impl ExportWords {
+    fn is_export(&mut self, operation: &str, category: &str) -> bool {
+        self.key.clear();
+        self.key.push_str(operation);
+        self.key.push('\u{1f}');
+        self.key.push_str(category);
+        if let Some(&e) = self.known.get(self.key.as_str()) {
+            return e;
+        }
+        let e = crate::ehr_habits::is_export(operation, category);
+        if self.known.len() < 4096 {
+            self.known.insert(self.key.clone(), e);
+        }
+        e
+    }
+}
+
+/// [`read`]'s parsing. The CSV is split as bytes: in CP932 the bytes of `,` `"` CR and LF never occur
+/// inside a character, so only the fields used are decoded, each into a reused string. UTF-16 files
+/// (some Windows exports) are turned into UTF-8 first.
 fn parse(
     input: impl Read,
     mapping: &Mapping,
-    send: &mut dyn FnMut(Vec<Event>) -> bool,
+    out: &mut Batches,
 ) -> (u64, Vec<String>, &'static str) {
+    use std::io::BufRead;
     let mut input = std::io::BufReader::with_capacity(1 << 16, input);
     let mut errors = Vec::new();
-    let head = {
-        use std::io::BufRead;
-        match input.fill_buf() {
-            Ok(b) => b.to_vec(),
-            Err(e) => {
-                errors.push(format!("読めません: {e}"));
-                return (0, errors, "");
-            }
+    let head = match input.fill_buf() {
+        Ok(b) => b[..b.len().min(4096)].to_vec(),
+        Err(e) => {
+            errors.push(format!("読めません: {e}"));
+            return (0, errors, "");
         }
     };
-    let enc = sniff_encoding(&head);
-    let label = if enc == encoding_rs::UTF_8 {
-        "UTF-8"
+    let utf16 = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
+    let (enc, label) = if utf16 {
+        (encoding_rs::UTF_8, "UTF-16")
+    } else if sniff_encoding(&head) == encoding_rs::UTF_8 {
+        (encoding_rs::UTF_8, "UTF-8")
     } else {
-        "Shift_JIS (CP932)"
+        (encoding_rs::SHIFT_JIS, "Shift_JIS (CP932)")
     };
-    let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
-        .encoding(Some(enc))
-        .bom_override(true)
-        .build(input);
+    let source: Box<dyn Read + '_> = if utf16 {
+        Box::new(
+            encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .bom_override(true)
+                .build(input),
+        )
+    } else {
+        if head.starts_with(b"\xEF\xBB\xBF") {
+            input.consume(3);
+        }
+        Box::new(input)
+    };
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(false)
-        .from_reader(decoded);
-    let mut record = csv::StringRecord::new();
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut when = String::new();
+        .buffer_capacity(1 << 16)
+        .from_reader(source);
+    let mut record = csv::ByteRecord::new();
+    let mut batch = out.empty();
+    let mut filled = 0;
+    let (mut when, mut patient, mut operation, mut category) =
+        (String::new(), String::new(), String::new(), String::new());
+    let mut export_words = ExportWords::default();
     let mut rows = 0u64;
     let mut cols: Option<Columns> = None;
     let mut bad = 0u64;
     let mut line = 0u64;
     loop {
-        match reader.read_record(&mut record) {
+        match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
@@ -405,7 +494,14 @@ fn parse(
         }
         line += 1;
         let Some(c) = &cols else {
-            let headers: Vec<String> = record.iter().map(String::from).collect();
+            let headers: Vec<String> = record
+                .iter()
+                .map(|h| {
+                    let mut s = String::new();
+                    decode_field(enc, h, &mut s);
+                    s
+                })
+                .collect();
             match columns(&headers, mapping) {
                 Ok(c) => cols = Some(c),
                 Err(m) => {
@@ -415,21 +511,30 @@ fn parse(
             }
             continue;
         };
-        let get = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or("").trim();
-        let user = get(c.user_id);
+        let field = |i: Option<usize>, out: &mut String| {
+            decode_field(enc, i.and_then(|i| record.get(i)).unwrap_or(b""), out)
+        };
+        if filled == batch.len() {
+            batch.push(Event::new(Kind::Other));
+        }
+        let e = &mut batch[filled];
+        field(c.user_id, &mut e.account);
         when.clear();
         if c.date.is_some() {
-            when.push_str(get(c.date));
+            field(c.date, &mut when);
             when.push(' ');
+            field(c.time, &mut patient);
+            when.push_str(&patient);
+        } else {
+            field(c.time, &mut when);
         }
-        when.push_str(get(c.time));
         let time = parse_time(&when, &mapping.time_format);
-        if user.is_empty() || time.is_none() {
+        if e.account.is_empty() || time.is_none() {
             bad += 1;
             if errors.len() < crate::evtx_source::MAX_MESSAGES {
                 errors.push(format!(
                     "{line}行目: {}",
-                    if user.is_empty() {
+                    if e.account.is_empty() {
                         "ユーザIDが空です".to_string()
                     } else {
                         format!("日時「{when}」を読めません")
@@ -439,23 +544,31 @@ fn parse(
             continue;
         }
         rows += 1;
-        let mut e = Event::new(Kind::EhrAccess {
-            patient: get(c.patient).to_string(),
-            operation: get(c.operation).to_string(),
-            category: get(c.category).to_string(),
-        });
+        field(c.patient, &mut patient);
+        field(c.operation, &mut operation);
+        field(c.category, &mut category);
+        e.kind = Kind::EhrAccess {
+            patient: crate::event::patient_key(&patient),
+            export: export_words.is_export(&operation, &category),
+        };
         e.origin = Origin::Ehr;
         e.time = time;
-        e.account = user.to_string();
-        e.actor = get(c.name).to_string();
-        e.source = get(c.terminal).to_string();
-        batch.push(e);
-        if batch.len() == BATCH && !send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))) {
-            break;
+        e.logon_type = None;
+        field(c.name, &mut e.actor);
+        field(c.terminal, &mut e.source);
+        filled += 1;
+        if filled == BATCH {
+            batch.truncate(filled);
+            let next = out.empty();
+            if !(out.full)(std::mem::replace(&mut batch, next)) {
+                break;
+            }
+            filled = 0;
         }
     }
-    if !batch.is_empty() {
-        send(batch);
+    if filled > 0 {
+        batch.truncate(filled);
+        (out.full)(batch);
     }
     if bad as usize > errors.len() {
         errors.push(format!("読めない行は合計 {bad} 行"));

@@ -7,7 +7,6 @@
 //! hashes; a month of a clinic's log is a few MB.
 
 use std::collections::{BTreeSet, HashSet};
-use std::hash::BuildHasher;
 
 use chrono::{DateTime, Duration, Timelike, Utc};
 
@@ -80,11 +79,6 @@ pub struct EhrHabits {
     days: Set<i32>,
 }
 
-/// A patient ID as a number: the same in every run, so the counts are too.
-fn hash(s: &str) -> u64 {
-    foldhash::quality::FixedState::with_seed(0x6d61_6d6f_7269).hash_one(s)
-}
-
 /// The 95th percentile, rounded up to a whole count (0 for none).
 fn p95(mut v: Vec<u32>) -> u32 {
     if v.is_empty() {
@@ -150,7 +144,7 @@ impl EhrHabits {
         &mut self,
         user: &str,
         t: DateTime<Utc>,
-        patient: &str,
+        patient: Option<u64>,
         export: bool,
         source: &str,
     ) {
@@ -173,8 +167,8 @@ impl EhrHabits {
             .slots
             .entry(t.timestamp().div_euclid(SLOT_MINUTES * 60))
             .or_default();
-        if !patient.is_empty() {
-            slot.patients.insert(hash(patient));
+        if let Some(p) = patient {
+            slot.patients.insert(p);
         }
         if export {
             slot.exports += 1;

@@ -131,7 +131,7 @@ struct LogonAcc {
 
 /// Logon counting: EVTX 4624/4625 by TargetUserName, auth-log Accepted/Failed password by user, EHR
 /// rows as successes of their user.
-fn count_logon(map: &mut BTreeMap<String, LogonAcc>, e: &Event) {
+fn count_logon(map: &mut detect::Map<String, LogonAcc>, e: &Event) {
     let success = match (&e.kind, e.origin) {
         (Kind::LogonSuccess, _) | (Kind::EhrAccess { .. }, Origin::Ehr) => true,
         (Kind::LogonFailure, _) => false,
@@ -165,7 +165,7 @@ pub type Progress<'a> = &'a mut dyn FnMut(usize, u64);
 pub fn analyze(paths: &[PathBuf], options: &Options, progress: Progress) -> Report {
     let mut detector = detect::Detector::new(options.thresholds.clone(), options.staff.clone());
     let mut counts: BTreeMap<u32, u64> = BTreeMap::new();
-    let mut logons: BTreeMap<String, LogonAcc> = BTreeMap::new();
+    let mut logons: detect::Map<String, LogonAcc> = detect::Map::default();
     let mut files = Vec::new();
     for (i, path) in paths.iter().enumerate() {
         files.push(analyze_file(
@@ -175,12 +175,14 @@ pub fn analyze(paths: &[PathBuf], options: &Options, progress: Progress) -> Repo
                 if let Some(id) = id {
                     *counts.entry(id).or_default() += 1;
                 }
-                count_logon(&mut logons, &e);
-                detector.push(&e);
+                count_logon(&mut logons, e);
+                detector.push(e);
             },
             &mut |n| progress(i, n),
         ));
     }
+    let mut logons: Vec<(String, LogonAcc)> = logons.into_iter().collect();
+    logons.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     Report {
         files,
         event_counts: counts,
@@ -203,7 +205,7 @@ pub fn analyze(paths: &[PathBuf], options: &Options, progress: Progress) -> Repo
 pub fn analyze_file(
     path: &Path,
     options: &Options,
-    on_event: &mut dyn FnMut(Option<u32>, Event),
+    on_event: &mut dyn FnMut(Option<u32>, &Event),
     on_progress: &mut dyn FnMut(u64),
 ) -> FileReport {
     let shown = path.display().to_string();
@@ -237,11 +239,11 @@ pub fn analyze_file(
         Format::Evtx => evtx_source::read(
             path,
             options.threads,
-            &mut |id, e| on_event(Some(id), e),
+            &mut |id, e| on_event(Some(id), &e),
             on_progress,
         ),
         Format::AuthLog => match std::fs::File::open(path) {
-            Ok(f) => read_auth_log(f, options, &mut |e| on_event(None, e), on_progress),
+            Ok(f) => read_auth_log(f, options, &mut |e| on_event(None, &e), on_progress),
             Err(e) => (0, vec![format!("開けません: {e}")]),
         },
         Format::EhrCsv => match std::fs::File::open(path) {

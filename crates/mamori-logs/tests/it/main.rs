@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chrono::{FixedOffset, TimeZone, Utc};
-use mamori_logs::event::{Event, Kind, Origin};
+use mamori_logs::event::{Event, Kind, Origin, patient_key};
 use mamori_logs::{Options, Report, Thresholds, analyze, ehr_csv, syslog};
 
 fn shared(sub: &str) -> Option<PathBuf> {
@@ -384,8 +384,112 @@ fn ehr_rows(rows: &[(&str, &str, &str)]) -> String {
 
 fn read_csv(bytes: &[u8], m: &ehr_csv::Mapping) -> (u64, Vec<String>, &'static str, Vec<Event>) {
     let mut events = Vec::new();
-    let (n, e, enc) = ehr_csv::read(bytes, m, &mut |ev| events.push(ev), &mut |_| {});
+    let (n, e, enc) = ehr_csv::read(bytes, m, &mut |ev| events.push(ev.clone()), &mut |_| {});
     (n, e, enc, events)
+}
+
+#[test]
+fn ehr_csv_fields_split_as_bytes_decode_like_the_whole_file() {
+    // CP932 characters whose second byte is 「\\」 or in the ASCII range (ソ 表 能), a quoted field with a
+    // comma and a quote, full-width and ASCII spaces around fields, a BOM on UTF-8, and UTF-16 with its BOM:
+    // each field reads as the file decoded whole would.
+    let text = "ユーザID,氏名,アクセス日時,区分,操作内容,患者ID,端末名\r\n\u{3000}u001 ,\"ソ表,能\"\"太郎\",2025/06/02 09:15:00,カルテ, 処方箋印刷 ,P-1,\u{3000}受付ＰＣ\r\nu002,十,2025/06/02 09:16:00,カルテ,参照,,予\r\n";
+    let check = |ev: &[Event], label: &str| {
+        assert_eq!(ev.len(), 2, "{label}");
+        assert_eq!(
+            (
+                ev[0].account.as_str(),
+                ev[0].actor.as_str(),
+                ev[0].source.as_str()
+            ),
+            ("u001", "ソ表,能\"太郎", "受付ＰＣ"),
+            "{label}"
+        );
+        assert_eq!(
+            ev[0].kind,
+            Kind::EhrAccess {
+                patient: patient_key("P-1"),
+                export: true
+            },
+            "{label}"
+        );
+        assert_eq!(
+            ev[1].kind,
+            Kind::EhrAccess {
+                patient: None,
+                export: false
+            },
+            "{label}"
+        );
+        assert_eq!(
+            (ev[1].actor.as_str(), ev[1].source.as_str()),
+            ("十", "予"),
+            "{label}"
+        );
+    };
+    let (sjis, _, unmappable) = encoding_rs::SHIFT_JIS.encode(text);
+    assert!(!unmappable);
+    let (n, errors, enc, ev) = read_csv(&sjis, &ehr_csv::Mapping::default());
+    assert_eq!((n, errors.len(), enc), (2, 0, "Shift_JIS (CP932)"));
+    check(&ev, "CP932");
+    let bom = [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat();
+    let (_, errors, enc, ev) = read_csv(&bom, &ehr_csv::Mapping::default());
+    assert_eq!((errors.len(), enc), (0, "UTF-8"));
+    check(&ev, "UTF-8 with BOM");
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let (_, errors, enc, ev) = read_csv(&utf16, &ehr_csv::Mapping::default());
+    assert_eq!((errors.len(), enc), (0, "UTF-16"));
+    check(&ev, "UTF-16LE");
+}
+
+#[test]
+fn ehr_csv_rows_beyond_many_batches_keep_their_own_fields() {
+    // Batches are refilled after use: every row must still carry its own values, a short row none of
+    // the row before it.
+    let mut text = String::from("ユーザID,氏名,アクセス日時,区分,操作内容,患者ID,端末名\r\n");
+    for i in 0..10_000 {
+        if i % 3 == 0 {
+            text.push_str(&format!("u{i},,2025/06/02 09:{:02}:00\r\n", i % 60));
+        } else {
+            text.push_str(&format!(
+                "u{i},名{i},2025/06/02 09:{:02}:00,カルテ,{},P{i},端末{i}\r\n",
+                i % 60,
+                if i % 2 == 0 { "印刷" } else { "参照" }
+            ));
+        }
+    }
+    let (n, errors, _, ev) = read_csv(text.as_bytes(), &ehr_csv::Mapping::default());
+    assert_eq!((n, errors.len()), (10_000, 0));
+    for (i, e) in ev.iter().enumerate() {
+        assert_eq!(e.account, format!("u{i}"));
+        if i % 3 == 0 {
+            assert_eq!((e.actor.as_str(), e.source.as_str()), ("", ""), "row {i}");
+            assert_eq!(
+                e.kind,
+                Kind::EhrAccess {
+                    patient: None,
+                    export: false
+                },
+                "row {i}"
+            );
+        } else {
+            assert_eq!(
+                (e.actor.clone(), e.source.clone()),
+                (format!("名{i}"), format!("端末{i}"))
+            );
+            assert_eq!(
+                e.kind,
+                Kind::EhrAccess {
+                    patient: patient_key(&format!("P{i}")),
+                    export: i % 2 == 0
+                },
+                "row {i}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -404,9 +508,8 @@ fn ehr_csv_in_utf8_and_cp932_with_mappings() {
     assert_eq!(
         ev[0].kind,
         Kind::EhrAccess {
-            patient: "P-1".into(),
-            operation: "参照".into(),
-            category: "カルテ".into()
+            patient: patient_key("P-1"),
+            export: false
         }
     );
     assert_eq!(
@@ -434,9 +537,8 @@ fn ehr_csv_in_utf8_and_cp932_with_mappings() {
     assert_eq!(
         ev[0].kind,
         Kind::EhrAccess {
-            patient: "123".into(),
-            operation: String::new(),
-            category: String::new()
+            patient: patient_key("123"),
+            export: false
         }
     );
     // Headers the mapping cannot find: said so, nothing read.
@@ -488,9 +590,8 @@ fn detections_with_the_staff_ledger() {
         let mut e = ev(
             if origin == Origin::Ehr {
                 Kind::EhrAccess {
-                    patient: "P".into(),
-                    operation: String::new(),
-                    category: String::new(),
+                    patient: patient_key("P"),
+                    export: false,
                 }
             } else {
                 Kind::LogonSuccess
@@ -886,9 +987,8 @@ fn cp932_access_logs_with_each_set_of_real_headers() {
         assert_eq!(
             e.kind,
             Kind::EhrAccess {
-                patient: "000124".into(),
-                operation: "印刷".into(),
-                category: "カルテ".into()
+                patient: patient_key("000124"),
+                export: true
             },
             "{headers:?}"
         );
@@ -936,9 +1036,8 @@ fn clinic_month(anomalies: bool) -> Vec<Event> {
     let mut events = Vec::new();
     let mut push = |user: &str, t: chrono::DateTime<Utc>, patient: String, op: &str| {
         let mut e = Event::new(Kind::EhrAccess {
-            patient,
-            operation: op.into(),
-            category: "カルテ".into(),
+            patient: patient_key(&patient),
+            export: mamori_logs::ehr_habits::is_export(op, "カルテ"),
         });
         e.origin = Origin::Ehr;
         e.time = Some(t);
@@ -1117,9 +1216,8 @@ fn detections_of_bursts_success_after_failures_root_and_ehr_habits() {
     let night = |m: i64, p: usize| {
         let mut e = ev(
             Kind::EhrAccess {
-                patient: format!("P{p}"),
-                operation: "参照".into(),
-                category: String::new(),
+                patient: patient_key(&format!("P{p}")),
+                export: false,
             },
             "nurse1",
             "",
@@ -1277,7 +1375,7 @@ mod never_panic {
             prop_assert!(errors.is_empty());
             for ((u, _, _, p), e) in rows.iter().zip(&ev) {
                 prop_assert_eq!(&e.account, u);
-                prop_assert_eq!(&e.kind, &Kind::EhrAccess { patient: p.clone(), operation: "参照".into(), category: "カルテ".into() });
+                prop_assert_eq!(&e.kind, &Kind::EhrAccess { patient: patient_key(p), export: false });
             }
         }
     }
