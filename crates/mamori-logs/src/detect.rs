@@ -106,14 +106,24 @@ pub struct Finding {
 /// The maps kept per account and source.
 pub(crate) type Map<K, V> = hashbrown::HashMap<K, V, foldhash::fast::RandomState>;
 
-/// The value under `key`, made with `new` (and the key copied) only when it is not there yet: one
-/// look-up either way.
-pub(crate) fn slot<'m, V>(
+fn micros(span: Duration) -> i64 {
+    span.num_microseconds().unwrap_or(i64::MAX)
+}
+
+/// The value under `key`, made with `new` (and the key copied) when it is not there yet and the map
+/// has fewer than `cap` keys (`None` beyond): one look-up either way.
+pub(crate) fn capped_slot<'m, V>(
     map: &'m mut Map<String, V>,
     key: &str,
+    cap: usize,
     new: impl FnOnce() -> V,
-) -> &'m mut V {
-    map.entry_ref(key).or_insert_with(new)
+) -> Option<&'m mut V> {
+    let full = map.len() >= cap;
+    match map.entry_ref(key) {
+        hashbrown::hash_map::EntryRef::Occupied(o) => Some(o.into_mut()),
+        hashbrown::hash_map::EntryRef::Vacant(v) if !full => Some(v.insert(new())),
+        hashbrown::hash_map::EntryRef::Vacant(_) => None,
+    }
 }
 
 /// A queue of times within a window, at most `cap` long.
@@ -138,9 +148,10 @@ impl Window {
 
 /// Names (or patients' numbers) seen within a window, with how many distinct ones: kept incrementally
 /// (a count per key), so each event costs the same however full the window is.
-struct DistinctWindow<K = Arc<str>> {
-    /// The names share one copy each with `counts`.
-    queue: VecDeque<(DateTime<Utc>, K)>,
+pub(crate) struct DistinctWindow<K = Arc<str>> {
+    /// Times in microseconds (compared as numbers, not dates); the names share one copy each with
+    /// `counts`.
+    queue: VecDeque<(i64, K)>,
     /// In cells: a name seen again is counted and its shared copy taken in one look-up.
     counts: Map<K, Cell<u32>>,
 }
@@ -155,7 +166,7 @@ impl<K> Default for DistinctWindow<K> {
 }
 
 /// A window key made from what is looked up: a shared copy of a name, or the number itself.
-trait WindowKey<K> {
+pub(crate) trait WindowKey<K> {
     fn key(&self) -> K;
 }
 
@@ -173,13 +184,20 @@ impl WindowKey<u64> for u64 {
 
 impl<K: Hash + Eq + Clone> DistinctWindow<K> {
     /// Adds a key at `t`, drops what is older than `span` (and beyond `cap` entries); the distinct count.
-    fn push<Q>(&mut self, t: DateTime<Utc>, name: &Q, span: Duration, cap: usize) -> usize
+    pub(crate) fn push<Q>(
+        &mut self,
+        t: DateTime<Utc>,
+        name: &Q,
+        span: Duration,
+        cap: usize,
+    ) -> usize
     where
         Q: Hash + Eq + WindowKey<K> + ?Sized,
         K: Borrow<Q>,
     {
+        let (t, span) = (t.timestamp_micros(), micros(span));
         while let Some((f, _)) = self.queue.front() {
-            if t - *f <= span && self.queue.len() < cap {
+            if t.saturating_sub(*f) <= span && self.queue.len() < cap {
                 break;
             }
             let (_, old) = self.queue.pop_front().expect("front");
@@ -209,10 +227,11 @@ impl<K: Hash + Eq + Clone> DistinctWindow<K> {
 impl DistinctWindow {
     /// Distinct names within `span` before `t`.
     fn distinct_since(&self, t: DateTime<Utc>, span: Duration) -> usize {
+        let (t, span) = (t.timestamp_micros(), micros(span));
         let names: BTreeSet<&str> = self
             .queue
             .iter()
-            .filter(|(f, _)| t - *f <= span && *f <= t)
+            .filter(|(f, _)| t.saturating_sub(*f) <= span && *f <= t)
             .map(|(_, n)| &**n)
             .collect();
         names.len()
@@ -277,6 +296,34 @@ const PRIVILEGED_GROUPS: &[&str] = &[
     "root",
 ];
 
+/// Which finding an event adds to: its kind, account and source.
+#[derive(PartialEq, Eq, Hash)]
+struct FindingKey {
+    kind: &'static str,
+    account: String,
+    source: String,
+}
+
+/// A [`FindingKey`] looked up without copying the names (hashed the same: field by field).
+#[derive(Hash)]
+struct FindingRef<'a>(&'static str, &'a str, &'a str);
+
+impl hashbrown::Equivalent<FindingKey> for FindingRef<'_> {
+    fn equivalent(&self, k: &FindingKey) -> bool {
+        self.0 == k.kind && self.1 == k.account && self.2 == k.source
+    }
+}
+
+impl From<&FindingRef<'_>> for FindingKey {
+    fn from(r: &FindingRef<'_>) -> FindingKey {
+        FindingKey {
+            kind: r.0,
+            account: r.1.to_string(),
+            source: r.2.to_string(),
+        }
+    }
+}
+
 pub struct Detector {
     th: Thresholds,
     staff: Option<Staff>,
@@ -284,10 +331,8 @@ pub struct Detector {
     failures_by_source: Map<String, Window>,
     /// Per source: the accounts tried and when.
     tried_by_source: Map<String, DistinctWindow>,
-    /// Per user: the patients opened and when.
-    patients_by_user: Map<String, DistinctWindow<u64>>,
     /// Per kind, account and source (looked up without copying the names).
-    findings: Map<&'static str, Map<String, Map<String, Finding>>>,
+    findings: Map<FindingKey, Finding>,
     /// Accounts named in the spray finding (shown in its message, at most 20).
     sprayed: BTreeSet<String>,
     /// Per-pattern findings: events per source.
@@ -299,16 +344,15 @@ pub struct Detector {
 impl Detector {
     pub fn new(th: Thresholds, staff: Option<Staff>) -> Detector {
         Detector {
-            th,
             staff,
             failures_by_account: Map::default(),
             failures_by_source: Map::default(),
             tried_by_source: Map::default(),
-            patients_by_user: Map::default(),
             findings: Map::default(),
             sprayed: BTreeSet::new(),
             sources: Map::default(),
-            ehr: EhrHabits::default(),
+            ehr: EhrHabits::new(Duration::minutes(th.patients_minutes), th.patients_count),
+            th,
         }
     }
 
@@ -326,24 +370,25 @@ impl Detector {
         let per_pattern = PER_PATTERN.contains(&kind);
         if per_pattern {
             let by = self.sources.entry(kind).or_default();
-            if by.len() < MAX_KEYS || by.contains_key(source) {
-                *slot(by, source, || 0) += 1;
+            if let Some(n) = capped_slot(by, source, MAX_KEYS, || 0) {
+                *n += 1;
             }
         }
         let source = if per_pattern { "" } else { source };
-        let by_account = self.findings.entry(kind).or_default();
-        let by_source = slot(by_account, account, Map::default);
-        let f = slot(by_source, source, || Finding {
-            kind: kind.to_string(),
-            severity: severity.to_string(),
-            account: account.to_string(),
-            source: source.to_string(),
-            first: time,
-            last: time,
-            count: 0,
-            message: message(),
-            items: items.iter().map(|s| s.to_string()).collect(),
-        });
+        let f = self
+            .findings
+            .entry_ref(&FindingRef(kind, account, source))
+            .or_insert_with(|| Finding {
+                kind: kind.to_string(),
+                severity: severity.to_string(),
+                account: account.to_string(),
+                source: source.to_string(),
+                first: time,
+                last: time,
+                count: 0,
+                message: message(),
+                items: items.iter().map(|s| s.to_string()).collect(),
+            });
         f.count += 1;
         if let Some(t) = time {
             f.first = Some(f.first.map_or(t, |x| x.min(t)));
@@ -354,11 +399,13 @@ impl Detector {
     fn failure(&mut self, e: &Event, t: DateTime<Utc>) {
         let span = Duration::minutes(self.th.burst_minutes);
         let cap = self.th.burst_count.max(self.th.success_after) + 1;
-        if self.failures_by_account.len() < MAX_KEYS
-            || self.failures_by_account.contains_key(&e.account)
-        {
-            let n =
-                slot(&mut self.failures_by_account, &e.account, Window::default).push(t, span, cap);
+        if let Some(w) = capped_slot(
+            &mut self.failures_by_account,
+            &e.account,
+            MAX_KEYS,
+            Window::default,
+        ) {
+            let n = w.push(t, span, cap);
             if n >= self.th.burst_count {
                 let (th, m) = (self.th.burst_count, self.th.burst_minutes);
                 self.note("failed_logon_burst", "high", &e.account, "", Some(t), &["access_log", "password_length"], || {
@@ -367,11 +414,14 @@ impl Detector {
             }
         }
         if !e.source.is_empty()
-            && (self.failures_by_source.len() < MAX_KEYS
-                || self.failures_by_source.contains_key(&e.source))
+            && let Some(w) = capped_slot(
+                &mut self.failures_by_source,
+                &e.source,
+                MAX_KEYS,
+                Window::default,
+            )
         {
-            let n =
-                slot(&mut self.failures_by_source, &e.source, Window::default).push(t, span, cap);
+            let n = w.push(t, span, cap);
             if n >= self.th.burst_count {
                 let (th, m) = (self.th.burst_count, self.th.burst_minutes);
                 self.note("failed_logon_burst_source", "high", "", &e.source, Some(t), &["access_log", "source_restriction"], || {
@@ -386,11 +436,15 @@ impl Detector {
         if key.is_empty() || account.is_empty() || system_account(account) {
             return;
         }
-        if self.tried_by_source.len() >= MAX_KEYS && !self.tried_by_source.contains_key(key) {
-            return;
-        }
         let span = Duration::minutes(self.th.spray_minutes);
-        let w = slot(&mut self.tried_by_source, key, DistinctWindow::default);
+        let Some(w) = capped_slot(
+            &mut self.tried_by_source,
+            key,
+            MAX_KEYS,
+            DistinctWindow::default,
+        ) else {
+            return;
+        };
         let distinct = w.push(t, account, span, 10_000);
         if distinct >= self.th.spray_accounts {
             for n in w.counts.keys() {
@@ -676,24 +730,6 @@ impl Detector {
                             format!("「{}」が診療時間外（{a}時〜{b}時、日曜）に電子カルテ・レセコンを使っています（分析した期間が{}日未満のため、決まった時間帯で判断しています）", e.account, ehr_habits::MIN_DAYS)
                         });
                     }
-                    if let Some(patient) = patient
-                        && (self.patients_by_user.len() < MAX_KEYS
-                            || self.patients_by_user.contains_key(&e.account))
-                    {
-                        let span = Duration::minutes(self.th.patients_minutes);
-                        let distinct = slot(
-                            &mut self.patients_by_user,
-                            &e.account,
-                            DistinctWindow::default,
-                        )
-                        .push(t, patient, span, 10_000);
-                        if distinct >= self.th.patients_count {
-                            let (n, m) = (self.th.patients_count, self.th.patients_minutes);
-                            self.note("ehr_many_patients", "high", &e.account, "", Some(t), &["access_log", "access_rights"], || {
-                                format!("「{}」が{m}分間に{n}人以上の患者の記録を開いています（持ち出しや、のぞき見の可能性。分析した期間が{}日未満のため、決まった件数で判断しています）", e.account, ehr_habits::MIN_DAYS)
-                            });
-                        }
-                    }
                 }
                 self.staff_check(e, t);
             }
@@ -709,16 +745,13 @@ impl Detector {
             _ => 2,
         };
         let (sprayed, sources) = (self.sprayed, self.sources);
-        let mut findings: Vec<Finding> = self
-            .findings
-            .into_values()
-            .flat_map(Map::into_values)
-            .flat_map(Map::into_values)
-            .collect();
+        let mut findings: Vec<Finding> = self.findings.into_values().collect();
         // A week or more of EHR rows: the baselines decide, not the fixed clock and counts.
         if self.ehr.usable() {
-            findings.retain(|f| f.kind != "ehr_after_hours" && f.kind != "ehr_many_patients");
+            findings.retain(|f| f.kind != "ehr_after_hours");
             findings.extend(self.ehr.findings());
+        } else {
+            findings.extend(self.ehr.fixed_findings());
         }
         let mut out: Vec<Finding> = findings
             .into_iter()

@@ -8,9 +8,9 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use chrono::{DateTime, Duration, Timelike, Utc};
+use chrono::{DateTime, Duration, Utc};
 
-use crate::detect::{Finding, Map};
+use crate::detect::{DistinctWindow, Finding, Map};
 
 /// Sets of days and patients' hashes, hashed quickly (they are numbers, not names).
 type Set<T> = HashSet<T, foldhash::fast::RandomState>;
@@ -62,6 +62,8 @@ struct Slot {
 #[derive(Default)]
 struct Hour {
     days: Set<i32>,
+    /// The day last added to `days` (rows come in time order, so most are on it).
+    last_day: Option<i32>,
     rows: u64,
     first: Option<DateTime<Utc>>,
     last: Option<DateTime<Utc>>,
@@ -71,12 +73,19 @@ struct Hour {
 struct User {
     hours: [Hour; 24],
     slots: Map<i64, Slot>,
+    /// The patients opened within the fixed window (the rule used before there are days enough for
+    /// baselines), and the rows at which they were the fixed count or more: how many, first and last.
+    recent: DistinctWindow<u64>,
+    over: Option<(u64, DateTime<Utc>, DateTime<Utc>)>,
 }
 
-#[derive(Default)]
 pub struct EhrHabits {
     users: Map<String, User>,
     days: Set<i32>,
+    last_day: Option<i32>,
+    /// The fixed rule: this many patients within this span.
+    patients_span: Duration,
+    patients_count: usize,
 }
 
 /// The 95th percentile, rounded up to a whole count (0 for none).
@@ -140,6 +149,18 @@ fn slot_finding(
 }
 
 impl EhrHabits {
+    /// Habits to learn, with the fixed rule for short periods: `patients_count` patients within
+    /// `patients_span` is a finding.
+    pub fn new(patients_span: Duration, patients_count: usize) -> EhrHabits {
+        EhrHabits {
+            users: Map::default(),
+            days: Set::default(),
+            last_day: None,
+            patients_span,
+            patients_count,
+        }
+    }
+
     pub fn push(
         &mut self,
         user: &str,
@@ -148,18 +169,23 @@ impl EhrHabits {
         export: bool,
         source: &str,
     ) {
-        let local = t + Duration::hours(9);
-        let day = local.date_naive().to_epoch_days();
-        self.days.insert(day);
-        if !self.users.contains_key(user) {
-            if self.users.len() >= 100_000 {
-                return;
-            }
-            self.users.insert(user.to_string(), User::default());
+        // Day (since 1970-01-01) and hour in Japan time, as numbers.
+        let local = t.timestamp() + 9 * 3600;
+        let day = local.div_euclid(86_400) as i32;
+        let hour = local.rem_euclid(86_400) / 3600;
+        if self.last_day != Some(day) {
+            self.days.insert(day);
+            self.last_day = Some(day);
         }
-        let u = self.users.get_mut(user).expect("inserted");
-        let h = &mut u.hours[local.hour() as usize];
-        h.days.insert(day);
+        let Some(u) = crate::detect::capped_slot(&mut self.users, user, 100_000, User::default)
+        else {
+            return;
+        };
+        let h = &mut u.hours[hour as usize];
+        if h.last_day != Some(day) {
+            h.days.insert(day);
+            h.last_day = Some(day);
+        }
         h.rows += 1;
         h.first = Some(h.first.map_or(t, |x| x.min(t)));
         h.last = Some(h.last.map_or(t, |x| x.max(t)));
@@ -169,6 +195,12 @@ impl EhrHabits {
             .or_default();
         if let Some(p) = patient {
             slot.patients.insert(p);
+            if u.recent.push(t, &p, self.patients_span, 10_000) >= self.patients_count {
+                let (n, first, last) = u.over.get_or_insert((0, t, t));
+                *n += 1;
+                *first = (*first).min(t);
+                *last = (*last).max(t);
+            }
         }
         if export {
             slot.exports += 1;
@@ -176,6 +208,29 @@ impl EhrHabits {
         if slot.source.is_empty() {
             slot.source = source.to_string();
         }
+    }
+
+    /// The fixed rule's findings (for a period too short for baselines): one per user who opened the
+    /// fixed count of patients within the span, counting the rows at which they had.
+    pub fn fixed_findings(&self) -> Vec<Finding> {
+        let (n, m) = (self.patients_count, self.patients_span.num_minutes());
+        self.users
+            .iter()
+            .filter_map(|(name, u)| {
+                let (count, first, last) = u.over?;
+                Some(Finding {
+                    kind: "ehr_many_patients".into(),
+                    severity: "high".into(),
+                    account: name.clone(),
+                    source: String::new(),
+                    first: Some(first),
+                    last: Some(last),
+                    count,
+                    message: format!("「{name}」が{m}分間に{n}人以上の患者の記録を開いています（持ち出しや、のぞき見の可能性。分析した期間が{MIN_DAYS}日未満のため、決まった件数で判断しています）"),
+                    items: vec!["access_log".into(), "access_rights".into()],
+                })
+            })
+            .collect()
     }
 
     /// Whether the period is long enough for baselines.

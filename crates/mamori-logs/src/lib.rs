@@ -137,13 +137,9 @@ fn count_logon(map: &mut detect::Map<String, LogonAcc>, e: &Event) {
         (Kind::LogonFailure, _) => false,
         _ => return,
     };
-    if !map.contains_key(&e.account) {
-        if map.len() >= 1_000_000 {
-            return;
-        }
-        map.insert(e.account.clone(), LogonAcc::default());
-    }
-    let a = map.get_mut(&e.account).expect("just made");
+    let Some(a) = detect::capped_slot(map, &e.account, 1_000_000, LogonAcc::default) else {
+        return;
+    };
     if success {
         a.success += 1;
     } else {
@@ -153,7 +149,7 @@ fn count_logon(map: &mut detect::Map<String, LogonAcc>, e: &Event) {
         a.first = Some(a.first.map_or(t, |f| f.min(t)));
         a.last = Some(a.last.map_or(t, |l| l.max(t)));
     }
-    if !e.source.is_empty() && a.sources.len() < 10 && !a.sources.contains(&e.source) {
+    if !e.source.is_empty() && a.sources.len() < 10 && !a.sources.contains(e.source.as_str()) {
         a.sources.insert(e.source.clone());
     }
 }
