@@ -18,7 +18,11 @@ fuzz_target!(|data: &[u8]| {
     let gen_dir = dir.path().join("backups");
     std::fs::create_dir(&gen_dir).unwrap();
     std::fs::write(gen_dir.join("mamori-20250601T020000Z.json"), data).unwrap();
-    std::fs::write(gen_dir.join("mamori-20250601T020000Z.db"), b"not a database").unwrap();
+    std::fs::write(
+        gen_dir.join("mamori-20250601T020000Z.db"),
+        b"not a database",
+    )
+    .unwrap();
     let _ = mamori_store::backup::list_generations(&gen_dir);
     let target = dir.path().join("restored.db");
     let result = RT.block_on(mamori_store::backup::restore(

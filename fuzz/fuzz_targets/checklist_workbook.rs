@@ -30,6 +30,9 @@ fuzz_target!(|data: &[u8]| {
             target_date: target,
             note: String::new(),
         });
-        assert_eq!(parse_result_cell(&printed), Ok(Some((yes, checked, target))));
+        assert_eq!(
+            parse_result_cell(&printed),
+            Ok(Some((yes, checked, target)))
+        );
     }
 });

@@ -14,7 +14,10 @@ fn read_everywhere(bytes: &[u8]) {
     let guarded = check(bytes, &Limits::default());
     let ledger = parse_xlsx(Kind::Devices, bytes);
     if guarded.is_err() {
-        assert!(ledger.is_err(), "the ledger reader took a workbook the guard refused");
+        assert!(
+            ledger.is_err(),
+            "the ledger reader took a workbook the guard refused"
+        );
     }
     let _ = mamori_report::edition_workbook::read_edition_workbook(bytes, None);
     let catalog = mamori_core::Catalog::builtin().unwrap();
@@ -45,5 +48,9 @@ fuzz_target!(|data: &[u8]| {
     sheet.resize(sheet.len() + pad, b' ');
     let text = String::from_utf8_lossy(data.get(11..).unwrap_or_default()).replace(['<', '&'], "");
     let shared = format!("<si><t>{}{}</t></si>", text, "x".repeat(len));
-    read_everywhere(&workbook(&sheet, shared.as_bytes(), Some(&declared.to_string())));
+    read_everywhere(&workbook(
+        &sheet,
+        shared.as_bytes(),
+        Some(&declared.to_string()),
+    ));
 });

@@ -126,10 +126,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(req) = req.body(Body::from(body)) else {
         return; // not a valid URI: hyper would refuse it before the router
     };
-    let status = f
-        .rt
-        .block_on(f.router.clone().oneshot(req))
-        .unwrap()
-        .status();
+    let status =
+        f.rt.block_on(f.router.clone().oneshot(req))
+            .unwrap()
+            .status();
     assert_ne!(status.as_u16(), 500, "{method} {path}");
 });

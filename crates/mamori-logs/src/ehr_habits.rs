@@ -1,10 +1,11 @@
 //! EHR/レセコン habits learnt from the period analysed: each user's (and the clinic's) working hours,
 //! patients opened per 30 minutes, and exports/prints per 30 minutes. A finding says which baseline it
 //! broke. Doctors' evening clinics and Sunday duty recur, so they become part of the baseline; what is
-//! flagged is what the user and the clinic as a whole do not do.
+//! flagged is what the user and the clinic as a whole do not do. A period too short for baselines is
+//! judged by the fixed rule (so many patients within so many minutes), kept here per user too.
 //!
-//! Memory: per user, 24 hours × the days seen, and per 30-minute slot with activity the patients'
-//! hashes; a month of a clinic's log is a few MB.
+//! Memory: per user, 24 hours × the days seen, per 30-minute slot with activity the patients'
+//! numbers, and the patients of the fixed window; a month of a clinic's log is a few MB.
 
 use std::collections::{BTreeSet, HashSet};
 

@@ -33,7 +33,8 @@ pub enum Field {
     Param3,
 }
 
-const FIELDS: [(&str, Field); 14] = [
+/// Every field, with its name in the event data.
+pub const FIELDS: [(&str, Field); 14] = [
     ("TargetUserName", Field::TargetUserName),
     ("SubjectUserName", Field::SubjectUserName),
     ("IpAddress", Field::IpAddress),
