@@ -1,0 +1,90 @@
+//! `mamori serve …`: The web application.
+
+use crate::*;
+
+#[derive(clap::Args)]
+pub(crate) struct Serve {
+    /// SQLiteファイルのパス、または postgres:// のURL
+    #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+    pub(crate) db: String,
+    /// 待ち受けるアドレス
+    #[arg(long, env = "MAMORI_LISTEN", default_value = "127.0.0.1:8080")]
+    pub(crate) listen: SocketAddr,
+    /// Cookie に Secure を付けます（TLS 終端の後ろで動かすとき）
+    #[arg(long)]
+    pub(crate) secure_cookies: bool,
+    /// HTTPS で待ち受けるときの証明書（PEM）。--tls-key と一緒に指定します
+    #[arg(long, env = "MAMORI_TLS_CERT", requires = "tls_key")]
+    pub(crate) tls_cert: Option<PathBuf>,
+    /// HTTPS の秘密鍵（PEM）
+    #[arg(long, env = "MAMORI_TLS_KEY", requires = "tls_cert")]
+    pub(crate) tls_key: Option<PathBuf>,
+    /// 定期バックアップの保存先（指定すると定期バックアップが有効になります）
+    #[arg(long, env = "MAMORI_BACKUP_DIR")]
+    pub(crate) backup_dir: Option<PathBuf>,
+    /// 定期バックアップの間隔（時間）
+    #[arg(long, env = "MAMORI_BACKUP_EVERY_HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) backup_every_hours: u32,
+    /// 定期バックアップで残す世代数
+    #[arg(long, env = "MAMORI_BACKUP_KEEP", default_value_t = 14)]
+    pub(crate) backup_keep: usize,
+    /// 台帳ファイル1つで取り込める行数の上限
+    #[arg(long, env = "MAMORI_MAX_IMPORT_ROWS", default_value_t = mamori_ledger::DEFAULT_MAX_ROWS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub(crate) max_import_rows: usize,
+}
+
+pub(crate) async fn run(args: Serve) -> Result<()> {
+    let Serve {
+        db,
+        listen,
+        secure_cookies,
+        tls_cert,
+        tls_key,
+        backup_dir,
+        backup_every_hours,
+        backup_keep,
+        max_import_rows,
+    } = args;
+    let catalog = catalog()?;
+    let tls = match (&tls_cert, &tls_key) {
+        (Some(cert), Some(key)) => Some(mamori_web::Tls::load(cert, key).await?),
+        _ => None,
+    };
+    let store = open(&db).await?;
+    let set_up = store.is_set_up().await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| {
+            format!("{listen} で待ち受けできません（ほかのプログラムが使用中かもしれません）")
+        })?;
+    let addr = listener.local_addr()?;
+    let mut state = AppState::new(store.clone(), catalog, Clock::system());
+    state.max_import_rows = max_import_rows;
+    state.secure_cookies = secure_cookies;
+    if let Some(dir) = backup_dir {
+        state.backup_every_hours = Some(backup_every_hours);
+        println!(
+            "定期バックアップ: {} に {backup_every_hours} 時間ごと（{backup_keep} 世代）",
+            dir.display()
+        );
+        tokio::spawn(store.backup_loop(
+            dir,
+            std::time::Duration::from_secs(u64::from(backup_every_hours) * 3600),
+            backup_keep,
+            Clock::system(),
+        ));
+    }
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("Mamori を起動しました: {scheme}://{addr}/");
+    println!("データベース: {}", mamori_store::redact_url(&db));
+    if !set_up {
+        println!(
+            "初回起動です。ブラウザで {scheme}://{addr}/setup を開いて初期設定をしてください。"
+        );
+    }
+    match tls {
+        Some(tls) => mamori_web::serve_tls(listener, state, tls).await?,
+        None => mamori_web::serve(listener, state).await?,
+    }
+    Ok(())
+}
