@@ -449,9 +449,15 @@ fn parse(
         (encoding_rs::SHIFT_JIS, "Shift_JIS (CP932)")
     };
     let source: Box<dyn Read + '_> = if utf16 {
+        // The encoding named, not only sniffed: a file too short to sniff is still read as UTF-16.
+        let wide = if head.starts_with(&[0xFF, 0xFE]) {
+            encoding_rs::UTF_16LE
+        } else {
+            encoding_rs::UTF_16BE
+        };
         Box::new(
             encoding_rs_io::DecodeReaderBytesBuilder::new()
-                .bom_override(true)
+                .encoding(Some(wide))
                 .build(input),
         )
     } else {

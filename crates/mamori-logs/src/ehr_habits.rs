@@ -171,7 +171,7 @@ impl EhrHabits {
         source: &str,
     ) {
         // Day (since 1970-01-01) and hour in Japan time, as numbers.
-        let local = t.timestamp() + 9 * 3600;
+        let local = t.timestamp() + i64::from(crate::ehr_csv::jst().local_minus_utc());
         let day = local.div_euclid(86_400) as i32;
         let hour = local.rem_euclid(86_400) / 3600;
         if self.last_day != Some(day) {
