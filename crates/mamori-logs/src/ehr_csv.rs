@@ -576,6 +576,9 @@ fn parse(
         batch.truncate(filled);
         (out.full)(batch);
     }
+    if cols.is_none() && errors.is_empty() {
+        errors.push("見出しの行がありません（空のファイルです）".to_string());
+    }
     if bad as usize > errors.len() {
         errors.push(format!("読めない行は合計 {bad} 行"));
     }
