@@ -28,10 +28,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = linux::parse_if_inet6(&text);
     let _ = linux::parse_proc_net(&text, "tcp");
     let _ = linux::parse_dpkg_status(&text);
-    if let Ok(inv) = mamori_web::inventory::parse_inventory(data) {
+    if let Ok(inv) = mamori_app::inventory::parse_inventory(data) {
         let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
-        let mut row = mamori_web::inventory::device_row(&inv, None, today);
-        mamori_web::device_status::annotate(&mut row, &Default::default());
+        let mut row = mamori_app::inventory::device_row(&inv, None, today);
+        mamori_app::device_status::annotate(&mut row, &Default::default());
         let _ = mamori_lifecycle::status(&row, today);
     }
 });

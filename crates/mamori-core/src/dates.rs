@@ -81,6 +81,26 @@ pub fn wareki_short(d: NaiveDate) -> String {
     format!("{letter}{n}.{}.{}", d.month(), d.day())
 }
 
+/// Japan's time zone (UTC+9, no daylight saving): the dates on the forms and in the ledgers are its dates.
+pub fn jst() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(9 * 3600).expect("UTC+9 is a valid offset")
+}
+
+/// An instant as Japan's local date and time.
+pub fn to_jst(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+    t.with_timezone(&jst()).naive_local()
+}
+
+/// The Japanese date of an instant.
+pub fn jst_date(t: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    to_jst(t).date()
+}
+
+/// The instant at which a Japanese local date and time falls.
+pub fn from_jst(local: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    (local - chrono::Duration::hours(9)).and_utc()
+}
+
 /// The one source of "now". Tests use [`Clock::fixed`].
 #[derive(Clone)]
 pub struct Clock(Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>);
@@ -97,7 +117,7 @@ impl Clock {
     }
     /// Today in Japan (JST, UTC+9): dates on the forms are Japanese dates.
     pub fn today_jst(&self) -> NaiveDate {
-        (self.now() + chrono::Duration::hours(9)).date_naive()
+        jst_date(self.now())
     }
 }
 

@@ -3,7 +3,10 @@
 //! answer — はい, いいえ or 判断材料不足 — with reasons in plain Japanese and the rows behind them. A ledger
 //! that is empty gives 判断材料不足: the facility may keep that record elsewhere.
 
+pub mod disagreement;
 pub mod reconcile;
+
+pub use disagreement::{checked_with_evidence, disagreement_errors};
 
 use std::collections::BTreeMap;
 

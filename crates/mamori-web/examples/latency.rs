@@ -55,7 +55,7 @@ async fn main() {
     };
     let (devices, accounts) = (arg(2), arg(3));
     let seed_started = Instant::now();
-    mamori_web::seed_samples(&store, user.org_id, devices, accounts, now, |_, _, _| {})
+    mamori_app::setup::seed_samples(&store, user.org_id, devices, accounts, now, |_, _, _| {})
         .await
         .unwrap();
     if devices + accounts > 0 {

@@ -38,10 +38,10 @@ async fn main() {
         role: mamori_core::Role::Admin,
     };
     let (org, user) = store.set_up(&org, &admin, now).await.unwrap();
-    mamori_web::add_initial_contacts(&store, org.id, "admin", now)
+    mamori_app::setup::add_initial_contacts(&store, org.id, "admin", now)
         .await
         .unwrap();
-    mamori_web::seed_samples(&store, org.id, devices, 300, now, |_, _, _| {})
+    mamori_app::setup::seed_samples(&store, org.id, devices, 300, now, |_, _, _| {})
         .await
         .unwrap();
     let vendors: Vec<_> = (1..=5)
@@ -115,7 +115,7 @@ async fn main() {
     let mut last = None;
     for _ in 0..runs {
         let t = Instant::now();
-        let pdf = mamori_web::documents::inspection_pack(&state, &org, "r7")
+        let pdf = mamori_app::documents::inspection_pack(&state, &org, "r7")
             .await
             .unwrap();
         times.push(t.elapsed());

@@ -125,7 +125,7 @@ pub async fn issue_enrollment(
         f.label.trim().chars().take(100).collect()
     };
     let token =
-        crate::inventory::create_enrollment(&state, org.id, &label, days, &session.user.login)
+        mamori_app::inventory::create_enrollment(&state, org.id, &label, days, &session.user.login)
             .await?;
     Ok(render(&agents_page_with(&state, &session, &org, Some(token)).await?).into_response())
 }
@@ -272,9 +272,15 @@ pub async fn resolve(
             false,
         ),
     };
-    let done =
-        crate::inventory::resolve_review(&state, &org, id, target, discard, &session.user.login)
-            .await?;
+    let done = mamori_app::inventory::resolve_review(
+        &state,
+        &org,
+        id,
+        target,
+        discard,
+        &session.user.login,
+    )
+    .await?;
     Ok(Redirect::to(&format!(
         "/agents/reviews?done={}",
         crate::ledgers::enc(&done)

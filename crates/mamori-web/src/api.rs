@@ -7,10 +7,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use mamori_core::answers::{AnswerSet, validate_batch};
+use mamori_core::answers::AnswerSet;
 use mamori_core::catalog::{Form, Variant};
-use mamori_core::{Action, AnswerInput, RuleContext};
-use mamori_store::{Actor, Org, User};
+use mamori_core::{Action, AnswerInput};
+use mamori_store::{Org, User};
 use serde_json::{Value, json};
 
 use crate::{AppState, auth};
@@ -104,8 +104,10 @@ async fn import_checklist(
     let catalog = state.catalog_of(org.id);
     let f = form(&catalog, &user, &edition, &variant, Action::AnswerForm)?;
     Ok(
-        match crate::checklist_import::import_checklist(&state, &org, &user, f, &body, q.dry_run)
-            .await?
+        match mamori_app::checklist_import::import_checklist(
+            &state, &org, &user, f, &body, q.dry_run,
+        )
+        .await?
         {
             Ok(done) => axum::Json(json!(done)).into_response(),
             Err(errors) => (
@@ -152,6 +154,19 @@ impl From<mamori_store::StoreError> for ApiError {
 impl From<mamori_core::CatalogError> for ApiError {
     fn from(e: mamori_core::CatalogError) -> Self {
         ApiError::new(StatusCode::NOT_FOUND, e.to_string())
+    }
+}
+
+impl From<mamori_app::AppError> for ApiError {
+    fn from(e: mamori_app::AppError) -> Self {
+        use mamori_app::AppError;
+        match e {
+            AppError::Store(e) => e.into(),
+            AppError::Catalog(e) => e.into(),
+            e @ (AppError::Pdf(_) | AppError::Xlsx(_) | AppError::Workbook(_)) => {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+            }
+        }
     }
 }
 
@@ -295,37 +310,11 @@ async fn put_answers(
             "回答が1件もありません",
         ));
     }
-    let fy = state.fiscal_year(org.id, &edition)?;
-    let ctx = RuleContext {
-        form: f,
-        fiscal_year: fy,
-        today: state.clock.today_jst(),
-        has_vendor_contract: org.has_vendor_contract,
-    };
-    let actor = Actor {
-        user_id: user.id,
-        name: user.login.clone(),
-    };
-    let suggestions =
-        crate::pages::by_item(&crate::pages::suggestions_for(&state, &org, &user, f).await?);
-    let result = state
-        .store
-        .save_answers_with_evidence(
-            org.id,
-            &edition,
-            f.variant,
-            &actor,
-            state.clock.now(),
-            &crate::pages::evidence_json(&suggestions),
-            |stored| {
-                crate::pages::checked_with_evidence(
-                    validate_batch(&ctx, stored, &inputs),
-                    &suggestions,
-                    &inputs,
-                )
-            },
-        )
-        .await?;
+    let suggestions = mamori_app::evidence::by_item(
+        &mamori_app::evidence::suggestions_for(&state, &org, &user, f).await?,
+    );
+    let result =
+        mamori_app::answers::save_answers(&state, &org, &user, f, &inputs, &suggestions).await?;
     Ok(match result {
         Ok(saved) => axum::Json(json!({ "saved": saved.len() })).into_response(),
         Err(errors) => (
@@ -347,7 +336,7 @@ async fn evidence(
     let f = form(&catalog, &user, &edition, &variant, Action::ViewForm)?;
     crate::permit(&user, Action::ViewEvidence)
         .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
-    let suggestions = crate::pages::form_suggestions(&state, &org, f).await?;
+    let suggestions = mamori_app::evidence::form_suggestions(&state, &org, f).await?;
     Ok(
         axum::Json(json!({"edition": edition, "variant": f.variant, "suggestions": suggestions}))
             .into_response(),
@@ -362,7 +351,7 @@ async fn export(
     let (user, org) = bearer(&state, &headers).await?;
     let catalog = state.catalog_of(org.id);
     let f = form(&catalog, &user, &edition, &variant, Action::ExportForm)?;
-    let bytes = crate::pages::checklist_workbook(&state, &org, f)
+    let bytes = mamori_app::workbooks::checklist_workbook(&state, &org, f)
         .await
         .map_err(|_| {
             ApiError::new(

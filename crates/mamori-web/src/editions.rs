@@ -2,6 +2,7 @@
 //! read (sections, items, notes, the layout map, what is ambiguous, the differences from the previous
 //! edition), corrects the links to the previous edition's items, and confirms. Nothing changes before.
 
+use mamori_app::editions::{read_uploads, save_draft};
 use std::collections::HashMap;
 
 use askama::Template;
@@ -10,8 +11,8 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use mamori_core::Action;
-use mamori_core::catalog::{Catalog, Variant};
-use mamori_report::edition_import::{EditionDraft, Upload, check_edition_id, draft};
+use mamori_core::catalog::Catalog;
+use mamori_report::edition_import::{EditionDraft, Upload};
 use mamori_report::workbook_fill::cell_ref;
 
 use crate::pages::{Nav, PageError, PageResult, SignedIn, nav, render};
@@ -208,56 +209,6 @@ pub(crate) async fn upload(
     };
     let id = save_draft(&state, org.id, &d, &uploads, &session.user.login).await?;
     Ok(Redirect::to(&format!("/editions/imports/{id}")).into_response())
-}
-
-/// Keeps a draft as a pending import with its workbooks and their provenance (file name, SHA-256, size,
-/// the match with the known official files). Returns the import's number.
-pub async fn save_draft(
-    state: &AppState,
-    org_id: i64,
-    d: &EditionDraft,
-    uploads: &[Upload],
-    actor: &str,
-) -> Result<i64, mamori_store::StoreError> {
-    // Drafts hold one form per upload, in upload order.
-    let workbooks: Vec<(String, Vec<u8>)> = d
-        .forms
-        .iter()
-        .zip(uploads)
-        .map(|(f, u)| (f.form.variant.id().to_string(), u.bytes.clone()))
-        .collect();
-    state
-        .store
-        .create_edition_import(
-            org_id,
-            &d.edition,
-            d.fiscal_year,
-            &serde_json::to_string(d).expect("drafts serialise"),
-            &serde_json::to_string(&d.provenance()).expect("provenance serialises"),
-            &workbooks,
-            actor,
-            state.clock.now(),
-        )
-        .await
-}
-
-/// The checks of the upload form, then the workbooks read into a draft.
-pub fn read_uploads(
-    catalog: &Catalog,
-    edition: &str,
-    fiscal_year: &str,
-    variant: &str,
-    uploads: &[Upload],
-) -> Result<EditionDraft, String> {
-    check_edition_id(catalog, edition)?;
-    let fy: i32 = fiscal_year
-        .parse()
-        .map_err(|_| format!("年度「{fiscal_year}」を読み取れません（西暦の4桁。例：2026）"))?;
-    let variant = match variant.trim() {
-        "" | "auto" => None,
-        v => Some(v.parse::<Variant>().map_err(|e| e.to_string())?),
-    };
-    draft(catalog, edition, fy, variant, uploads)
 }
 
 pub(crate) struct PreviewItem {
@@ -577,7 +528,7 @@ pub(crate) async fn confirm(
         )
         .await?;
     let catalog = state.catalog_for(org.id).await?;
-    let variant = crate::pages::own_variant(&catalog, &d.edition, &org);
+    let variant = mamori_app::own_variant(&catalog, &d.edition, &org);
     let variant = if catalog.form(&d.edition, variant).is_some() {
         variant
     } else {

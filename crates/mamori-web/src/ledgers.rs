@@ -505,7 +505,7 @@ pub async fn import_confirm(
     ) else {
         return Err(pending_gone());
     };
-    crate::device_status::annotate_rows(&state, org.id, kind, &mut rows).await?;
+    mamori_app::device_status::annotate_rows(&state, org.id, kind, &mut rows).await?;
     let counts = state
         .store
         .import_ledger(
@@ -517,7 +517,7 @@ pub async fn import_confirm(
             state.clock.now(),
         )
         .await?;
-    crate::device_status::after_ledger_change(&state, org.id, kind).await?;
+    mamori_app::device_status::after_ledger_change(&state, org.id, kind).await?;
     Ok(Redirect::to(&format!(
         "/ledgers/{}?imported={},{},{}",
         kind.id(),
@@ -907,7 +907,7 @@ pub async fn save_row(
         let page = row_page_with(&state, &session, &org, kind, id, Some(form), errors).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     }
-    crate::device_status::annotate_rows(&state, org.id, kind, std::slice::from_mut(&mut row))
+    mamori_app::device_status::annotate_rows(&state, org.id, kind, std::slice::from_mut(&mut row))
         .await?;
     let id = state
         .store
@@ -920,7 +920,7 @@ pub async fn save_row(
             state.clock.now(),
         )
         .await?;
-    crate::device_status::after_ledger_change(&state, org.id, kind).await?;
+    mamori_app::device_status::after_ledger_change(&state, org.id, kind).await?;
     Ok(Redirect::to(&format!("/ledgers/{}/{id}", kind.id())).into_response())
 }
 
@@ -954,7 +954,7 @@ pub async fn toggle_row(
             state.clock.now(),
         )
         .await?;
-    crate::device_status::after_ledger_change(&state, org.id, kind).await?;
+    mamori_app::device_status::after_ledger_change(&state, org.id, kind).await?;
     Ok(Redirect::to(&format!("/ledgers/{}/{id}", kind.id())).into_response())
 }
 
@@ -1064,7 +1064,7 @@ pub async fn api_import(
         )
         .into_response());
     }
-    crate::device_status::annotate_rows(&state, org.id, kind, &mut rows).await?;
+    mamori_app::device_status::annotate_rows(&state, org.id, kind, &mut rows).await?;
     let counts = state
         .store
         .import_ledger(
@@ -1076,6 +1076,6 @@ pub async fn api_import(
             state.clock.now(),
         )
         .await?;
-    crate::device_status::after_ledger_change(&state, org.id, kind).await?;
+    mamori_app::device_status::after_ledger_change(&state, org.id, kind).await?;
     Ok(axum::Json(json!({"dry_run": false, "rows": rows.len(), "added": counts.added, "updated": counts.updated, "unchanged": counts.unchanged})).into_response())
 }

@@ -4,20 +4,17 @@
 mod account;
 mod agents_pages;
 pub mod api;
-pub mod auth;
-pub mod checklist_import;
-pub mod device_status;
-pub mod documents;
-pub mod editions;
-pub mod inventory;
-mod ledger_cache;
+mod checklist_import;
+mod documents;
+mod editions;
+mod inventory;
 mod ledgers;
 mod logs;
 mod pages;
-pub mod vendor_forms;
-pub use pages::{PageError, add_initial_contacts, checklist_workbook, seed_samples};
+mod vendor_forms;
+pub use mamori_app::{App, auth, totp};
+pub use pages::PageError;
 mod settings;
-pub mod totp;
 mod views;
 
 use std::sync::Arc;
@@ -30,17 +27,11 @@ use mamori_store::{Session, Store};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-/// Organisations' catalogs: organisation id → (editions version, catalog).
-pub(crate) type OrgCatalogs = std::sync::Mutex<std::collections::HashMap<i64, (i64, Arc<Catalog>)>>;
-
+/// The web app's state: the application and what only the web side keeps (cookies' flags, the login
+/// limiter, ledger files awaiting confirmation, log analyses in progress).
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
-    /// The catalog built into this binary; an organisation's own is this plus the editions it imported.
-    pub builtin: Arc<Catalog>,
-    /// Organisations' catalogs by organisation: (editions version, catalog).
-    pub(crate) org_catalogs: Arc<OrgCatalogs>,
-    pub clock: Clock,
+    pub app: App,
     /// Mark cookies `Secure` (when served over TLS or behind a TLS proxy).
     pub secure_cookies: bool,
     /// Hours between scheduled backups, when `serve` runs them (the dashboard warns after twice that).
@@ -48,18 +39,22 @@ pub struct AppState {
     pub(crate) login_limiter: Arc<LoginLimiter>,
     /// Parsed ledger files awaiting an administrator's or editor's confirmation.
     pub(crate) pending_imports: Arc<ledgers::PendingImports>,
-    /// The rows the evidence rules read, per organisation, patched with each change.
-    pub(crate) ledger_cache: Arc<ledger_cache::LedgerCache>,
-    /// Suggestions per organisation, ledger version, form and day.
     /// Log analyses running now: id → records read so far, as shown.
     pub(crate) log_progress: Arc<std::sync::Mutex<std::collections::HashMap<i64, String>>>,
-    pub(crate) suggestion_cache: Arc<
-        std::sync::Mutex<std::collections::HashMap<String, Arc<Vec<mamori_evidence::Suggestion>>>>,
-    >,
-    /// Rows a ledger file may hold (`serve --max-import-rows`).
-    pub max_import_rows: usize,
-    /// Permits for CPU-heavy work (reading uploads, rendering documents): one per core.
-    pub(crate) heavy: Arc<tokio::sync::Semaphore>,
+}
+
+/// Handlers reach the application's store, clock and catalogs through the state.
+impl std::ops::Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.app
+    }
+}
+
+impl std::ops::DerefMut for AppState {
+    fn deref_mut(&mut self) -> &mut App {
+        &mut self.app
+    }
 }
 
 /// Failed logins per client address (successes do not count: a whole clinic signs in from one address
@@ -146,109 +141,18 @@ impl LoginLimiter {
 
 impl AppState {
     pub fn new(store: Store, catalog: Catalog, clock: Clock) -> Self {
+        Self::with_app(App::new(store, catalog, clock))
+    }
+
+    pub fn with_app(app: App) -> Self {
         AppState {
-            store,
-            builtin: Arc::new(catalog),
-            org_catalogs: Arc::default(),
-            clock,
+            app,
             secure_cookies: false,
             backup_every_hours: None,
             login_limiter: Arc::default(),
             pending_imports: Arc::default(),
-            ledger_cache: Arc::default(),
-            suggestion_cache: Arc::default(),
             log_progress: Arc::default(),
-            max_import_rows: mamori_ledger::DEFAULT_MAX_ROWS,
-            heavy: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, |n| n.get()),
-            )),
         }
-    }
-
-    /// Runs CPU-heavy work (reading an upload, rendering a document) on the blocking threads, at most one
-    /// per core at a time: the async workers stay free for other requests and `/healthz`, and many
-    /// uploads at once queue instead of taking every core and their memory together.
-    pub(crate) async fn heavy<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> T + Send + 'static,
-    ) -> T {
-        let _permit = self
-            .heavy
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("never closed");
-        match tokio::task::spawn_blocking(work).await {
-            Ok(v) => v,
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        }
-    }
-
-    /// The fiscal year being checked today with an edition of the organisation's catalog.
-    pub(crate) fn fiscal_year(
-        &self,
-        org_id: i64,
-        edition: &str,
-    ) -> Result<mamori_core::FiscalYear, mamori_core::CatalogError> {
-        self.catalog_of(org_id)
-            .fiscal_year_of(edition, self.clock.today_jst())
-    }
-
-    /// An organisation's catalog: the built-in editions and those it imported and confirmed. Read again
-    /// when its confirmed editions change (one small query per request checks that).
-    pub async fn catalog_for(&self, org_id: i64) -> Result<Arc<Catalog>, mamori_store::StoreError> {
-        let version = self.store.editions_version(org_id).await?;
-        if version == 0 {
-            self.org_catalogs
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&org_id);
-            return Ok(self.builtin.clone());
-        }
-        if let Some((v, c)) = self
-            .org_catalogs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&org_id)
-            && *v == version
-        {
-            return Ok(c.clone());
-        }
-        let mut catalog = (*self.builtin).clone();
-        for imp in self.store.confirmed_editions(org_id).await? {
-            let draft: mamori_report::edition_import::EditionDraft =
-                serde_json::from_str(&imp.data).map_err(|e| {
-                    mamori_store::StoreError::Corrupt(format!("取り込んだ版 {}: {e}", imp.edition))
-                })?;
-            let published = imp
-                .confirmed_at
-                .as_deref()
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                .map(|t| (t.to_utc() + chrono::Duration::hours(9)).date_naive())
-                .unwrap_or_else(|| self.clock.today_jst());
-            let edition = draft.to_edition(&catalog, published);
-            catalog = catalog.with_imported(&[edition]).map_err(|e| {
-                mamori_store::StoreError::Corrupt(format!("取り込んだ版 {}: {e}", imp.edition))
-            })?;
-        }
-        let catalog = Arc::new(catalog);
-        let mut cache = self.org_catalogs.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.len() > 4096 {
-            cache.clear();
-        }
-        cache.insert(org_id, (version, catalog.clone()));
-        Ok(catalog)
-    }
-
-    /// The organisation's catalog as last read by [`AppState::catalog_for`] (every signed-in request reads
-    /// it first), or the built-in one.
-    pub(crate) fn catalog_of(&self, org_id: i64) -> Arc<Catalog> {
-        self.org_catalogs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&org_id)
-            .map(|(_, c)| c.clone())
-            .unwrap_or_else(|| self.builtin.clone())
     }
 
     /// The live session of a request, from its session cookie.

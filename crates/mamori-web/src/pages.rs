@@ -1,5 +1,8 @@
 //! HTML pages: first-run setup, login, dashboard, the checklist, history, and the xlsx download.
 
+use mamori_app::evidence::{by_item, suggestions_for};
+use mamori_app::own_variant;
+use mamori_app::workbooks::checklist_workbook;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -10,11 +13,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use chrono::Duration;
 use mamori_core::Action;
-use mamori_core::answers::{AnswerSet, summarize, validate_batch};
+use mamori_core::answers::{AnswerSet, summarize};
 use mamori_core::catalog::{Form as ChecklistForm, Target, Variant};
 use mamori_core::dates::{FiscalYear, wareki};
-use mamori_core::{Answer, AnswerInput, FieldError, RuleContext};
-use mamori_store::{Actor, NewOrg, NewUser, Org, OrgKind, Session, StoreError, User};
+use mamori_core::{Answer, AnswerInput};
+use mamori_store::{NewOrg, NewUser, Org, OrgKind, Session, StoreError, User};
 use serde::Deserialize;
 use std::net::SocketAddr;
 
@@ -101,6 +104,26 @@ impl From<StoreError> for PageError {
 impl From<mamori_core::CatalogError> for PageError {
     fn from(e: mamori_core::CatalogError) -> Self {
         Self::not_found(e.to_string())
+    }
+}
+
+impl From<mamori_app::AppError> for PageError {
+    fn from(e: mamori_app::AppError) -> Self {
+        use mamori_app::AppError;
+        match e {
+            AppError::Store(e) => e.into(),
+            AppError::Catalog(e) => e.into(),
+            AppError::Pdf(e) => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "PDF を作成できません",
+                e.to_string(),
+            ),
+            e @ (AppError::Xlsx(_) | AppError::Workbook(_)) => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Excelファイルを作成できません",
+                e.to_string(),
+            ),
+        }
     }
 }
 
@@ -205,15 +228,6 @@ pub(crate) fn nav(state: &AppState, session: &Session, org: &Org) -> Nav {
     }
 }
 
-/// The form the organisation answers itself in an edition: the merged 医療機関・薬局確認用 when the
-/// edition has one, otherwise its own kind's.
-pub(crate) fn own_variant(catalog: &mamori_core::Catalog, edition: &str, org: &Org) -> Variant {
-    catalog
-        .own_form(edition, org.kind == mamori_store::OrgKind::Pharmacy)
-        .map(|f| f.variant)
-        .unwrap_or_else(|| org.kind.own_variant())
-}
-
 /// The form named in the path, if the user may do `action` with it.
 pub(crate) fn checklist_form<'a>(
     catalog: &'a mamori_core::Catalog,
@@ -226,15 +240,6 @@ pub(crate) fn checklist_form<'a>(
     let form = catalog.require_form(edition, variant)?;
     crate::permit(user, action(variant)).map_err(PageError::forbidden)?;
     Ok(form)
-}
-
-pub(crate) fn fallback_notice(state: &AppState, org: &Org, edition: &str) -> Option<String> {
-    let fy = FiscalYear::containing(state.clock.today_jst());
-    state
-        .catalog_of(org.id)
-        .edition_for(fy)
-        .filter(|c| c.edition == edition)
-        .and_then(|c| c.fallback_notice)
 }
 
 pub async fn healthz(State(state): State<AppState>) -> Response {
@@ -478,60 +483,14 @@ pub async fn setup_submit(
         Err(StoreError::AlreadySetUp) => return Ok(Redirect::to("/login").into_response()),
         Err(e) => return Err(e.into()),
     };
-    add_initial_contacts(&state.store, created.id, &user.login, state.clock.now()).await?;
+    mamori_app::setup::add_initial_contacts(
+        &state.store,
+        created.id,
+        &user.login,
+        state.clock.now(),
+    )
+    .await?;
     start_session(&state, user.id).await
-}
-
-/// A new facility's 外部連絡リスト starts with the public contacts every facility needs.
-pub async fn add_initial_contacts(
-    store: &mamori_store::Store,
-    org_id: i64,
-    actor: &str,
-    at: chrono::DateTime<chrono::Utc>,
-) -> Result<(), StoreError> {
-    let kind = mamori_ledger::Kind::Contacts;
-    store
-        .import_ledger(
-            org_id,
-            kind.id(),
-            kind.identity(),
-            &mamori_ledger::sample::initial_contacts(),
-            actor,
-            at,
-        )
-        .await
-        .map(|_| ())
-}
-
-/// Fills a facility's 機器台帳 and 利用者台帳 with sample rows (`mamori dev seed`, benchmarks), in
-/// transactions of 5,000 rows; `progress` hears each chunk.
-pub async fn seed_samples(
-    store: &mamori_store::Store,
-    org_id: i64,
-    devices: usize,
-    accounts: usize,
-    at: chrono::DateTime<chrono::Utc>,
-    progress: impl Fn(mamori_ledger::Kind, usize, usize),
-) -> Result<(), StoreError> {
-    use mamori_ledger::{Kind, Row, sample};
-    type MakeRow = fn(usize) -> Row;
-    let plan: [(Kind, usize, MakeRow); 2] = [
-        (Kind::Devices, devices, sample::device),
-        (Kind::Accounts, accounts, sample::account),
-    ];
-    for (kind, n, make) in plan {
-        let mut done = 0;
-        while done < n {
-            let end = (done + 5_000).min(n);
-            let rows: Vec<Row> = (done..end).map(make).collect();
-            store
-                .import_ledger(org_id, kind.id(), kind.identity(), &rows, "seed", at)
-                .await?;
-            done = end;
-            progress(kind, done, n);
-        }
-    }
-    Ok(())
 }
 
 async fn start_session(state: &AppState, user_id: i64) -> PageResult {
@@ -820,7 +779,7 @@ pub async fn dashboard(
         org_kind: org.kind.label().into(),
         org_name: org.name.clone(),
         officer: org.security_officer.clone(),
-        fallback_notice: fallback_notice(&state, &org, &nav.edition),
+        fallback_notice: state.fallback_notice(&org, &nav.edition),
         form_label: format!("{edition_name} {}", variant.label()),
         fiscal_year: fy.label(),
         edition: nav.edition.clone(),
@@ -872,132 +831,6 @@ struct LoadedForm<'a> {
     can_answer: bool,
     suggestions: HashMap<String, mamori_evidence::Suggestion>,
     carry: HashMap<String, crate::views::Carry>,
-}
-
-/// What the evidence rules read: the organisation's ledgers as of `version` (from the cache, patched
-/// with what changed), its officer, today.
-pub(crate) async fn evidence_facts(
-    state: &AppState,
-    org: &Org,
-    version: i64,
-) -> Result<mamori_evidence::Facts, StoreError> {
-    Ok(mamori_evidence::Facts {
-        ledgers: state
-            .ledger_cache
-            .ledgers(&state.store, org.id, version)
-            .await?,
-        security_officer: org.security_officer.clone(),
-        today: state.clock.today_jst(),
-        retired_account_uses: state
-            .store
-            .retired_account_uses(org.id, state.clock.now() - chrono::Duration::days(365))
-            .await?,
-    })
-}
-
-/// The suggestions for every item of a form, computed once per ledger version, day and form.
-pub(crate) async fn form_suggestions(
-    state: &AppState,
-    org: &Org,
-    form: &ChecklistForm,
-) -> Result<std::sync::Arc<Vec<mamori_evidence::Suggestion>>, StoreError> {
-    let version = state.store.ledger_version(org.id).await?;
-    let analysis = state.store.latest_log_analysis(org.id).await?;
-    let key = format!(
-        "{}/{version}/{analysis}/{}/{}/{}/{}",
-        org.id,
-        form.edition,
-        form.variant.id(),
-        state.clock.today_jst(),
-        org.security_officer
-    );
-    if let Some(hit) = state
-        .suggestion_cache
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&key)
-    {
-        return Ok(hit.clone());
-    }
-    let facts = evidence_facts(state, org, version).await?;
-    let computed = std::sync::Arc::new(mamori_evidence::suggest_form(form, &facts));
-    let mut cache = state
-        .suggestion_cache
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if cache.len() > 256 {
-        cache.clear();
-    }
-    cache.insert(key, computed.clone());
-    Ok(computed)
-}
-
-/// The suggestions `user` may see and that their saves are checked against: none for a vendor's staff,
-/// who answer their own form and see nothing of the facility's ledgers.
-pub(crate) async fn suggestions_for(
-    state: &AppState,
-    org: &Org,
-    user: &User,
-    form: &ChecklistForm,
-) -> Result<std::sync::Arc<Vec<mamori_evidence::Suggestion>>, StoreError> {
-    if !mamori_core::roles::allowed(user.role, Action::ViewEvidence) {
-        return Ok(std::sync::Arc::default());
-    }
-    form_suggestions(state, org, form).await
-}
-
-/// Suggestions as stored with the answers.
-pub(crate) fn evidence_json(
-    s: &HashMap<String, mamori_evidence::Suggestion>,
-) -> HashMap<String, serde_json::Value> {
-    s.iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                serde_json::to_value(v).expect("suggestions serialise"),
-            )
-        })
-        .collect()
-}
-
-/// Suggestions by item id.
-pub(crate) fn by_item(
-    s: &[mamori_evidence::Suggestion],
-) -> HashMap<String, mamori_evidence::Suggestion> {
-    s.iter().map(|s| (s.item.clone(), s.clone())).collect()
-}
-
-/// A disagreeing answer needs a reason: when the ledgers say はい or いいえ and the answer says the other,
-/// the 備考 must say why.
-pub(crate) fn disagreement_errors(
-    suggestions: &HashMap<String, mamori_evidence::Suggestion>,
-    inputs: &[AnswerInput],
-) -> Vec<FieldError> {
-    use mamori_evidence::Verdict;
-    inputs
-        .iter()
-        .filter_map(|i| {
-            let s = suggestions.get(&i.item)?;
-            let answered = match i.answer.as_deref()? {
-                "yes" | "はい" => Verdict::Yes,
-                "no" | "いいえ" => Verdict::No,
-                _ => return None,
-            };
-            let disagrees = s.verdict != Verdict::Unknown && s.verdict != answered;
-            let no_note = i.note.as_deref().is_none_or(|n| n.trim().is_empty());
-            (disagrees && no_note).then(|| FieldError {
-                item: i.item.clone(),
-                target: i.target.clone().unwrap_or_else(|| "general".into()),
-                round: i.round.unwrap_or(1),
-                field: "note".into(),
-                message: format!(
-                    "台帳からの判断（{}：{}）と異なる回答です。理由を備考に書いてください",
-                    s.verdict.label(),
-                    s.reasons.join("／")
-                ),
-            })
-        })
-        .collect()
 }
 
 impl LoadedForm<'_> {
@@ -1183,7 +1016,7 @@ fn checklist_page(
         fiscal_year: lf.fy.label(),
         edition: lf.form.edition.clone(),
         variant: lf.form.variant.id().into(),
-        fallback_notice: fallback_notice(state, org, &lf.form.edition),
+        fallback_notice: state.fallback_notice(org, &lf.form.edition),
         notes: lf
             .form
             .notes
@@ -1248,31 +1081,6 @@ pub struct AnswerForm {
     note: String,
 }
 
-/// The form's rules, then the evidence: an answer against the ledgers needs a 備考.
-pub(crate) fn checked_with_evidence(
-    checked: Result<Vec<Answer>, Vec<FieldError>>,
-    suggestions: &HashMap<String, mamori_evidence::Suggestion>,
-    batch: &[AnswerInput],
-) -> Result<Vec<Answer>, Vec<FieldError>> {
-    let disagree = disagreement_errors(suggestions, batch);
-    match checked {
-        Ok(answers) if disagree.is_empty() => Ok(answers),
-        Ok(_) => Err(disagree),
-        Err(mut errors) => {
-            let extra: Vec<FieldError> = disagree
-                .into_iter()
-                .filter(|d| {
-                    !errors
-                        .iter()
-                        .any(|x| x.item == d.item && x.field == d.field && x.round == d.round)
-                })
-                .collect();
-            errors.extend(extra);
-            Err(errors)
-        }
-    }
-}
-
 fn non_empty(s: String) -> Option<String> {
     (!s.trim().is_empty()).then_some(s)
 }
@@ -1307,35 +1115,16 @@ pub async fn answer_submit(
         target_date: non_empty(f.target_date),
         note: Some(f.note.trim().to_string()),
     };
-    let ctx = RuleContext {
-        form: lf.form,
-        fiscal_year: lf.fy,
-        today: state.clock.today_jst(),
-        has_vendor_contract: org.has_vendor_contract,
-    };
-    let actor = Actor {
-        user_id: session.user.id,
-        name: session.user.login.clone(),
-    };
     let batch = [input.clone()];
-    let result: Result<Vec<Answer>, Vec<FieldError>> = state
-        .store
-        .save_answers_with_evidence(
-            org.id,
-            &edition,
-            lf.form.variant,
-            &actor,
-            state.clock.now(),
-            &evidence_json(&lf.suggestions),
-            |stored| {
-                checked_with_evidence(
-                    validate_batch(&ctx, stored, &batch),
-                    &lf.suggestions,
-                    &batch,
-                )
-            },
-        )
-        .await?;
+    let result = mamori_app::answers::save_answers(
+        &state,
+        &org,
+        &session.user,
+        lf.form,
+        &batch,
+        &lf.suggestions,
+    )
+    .await?;
     let gate_changed = lf.form.gate_item().is_some_and(|g| g.id == input.item);
     let errors = result.err().unwrap_or_default();
     let target: Option<Target> = f.target.parse().ok();
@@ -1403,115 +1192,6 @@ pub async fn export_xlsx(
     )?;
     let bytes = checklist_workbook(&state, &org, form).await?;
     Ok(xlsx_response(form, bytes))
-}
-
-/// The checklist workbook of one organisation (shared by the page and the API).
-pub async fn checklist_workbook(
-    state: &AppState,
-    org: &Org,
-    form: &ChecklistForm,
-) -> Result<Vec<u8>, PageError> {
-    let answers = AnswerSet::new(
-        state
-            .store
-            .answers(org.id, &form.edition, form.variant)
-            .await?,
-    );
-    if let Some(bytes) = filled_official_workbook(state, org, form, &answers).await? {
-        return Ok(bytes);
-    }
-    let today = state.clock.today_jst();
-    let fiscal_year = state.fiscal_year(org.id, &form.edition)?;
-    mamori_report::checklist_xlsx(&mamori_report::ChecklistExport {
-        catalog: &state.catalog_of(org.id),
-        form,
-        org_name: &org.name,
-        answers: &answers,
-        has_vendor_contract: org.has_vendor_contract,
-        fiscal_year,
-        created_on: today,
-    })
-    .map_err(|e| {
-        PageError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Excelファイルを作成できません",
-            e.to_string(),
-        )
-    })
-}
-
-/// For an edition imported from MHLW's workbook: a copy of that workbook with the answers, dates and notes
-/// in the cells its layout map found (and the facility's name and dates in the header fields), everything
-/// else as it was. `None` for the built-in editions.
-async fn filled_official_workbook(
-    state: &AppState,
-    org: &Org,
-    form: &ChecklistForm,
-    answers: &AnswerSet,
-) -> Result<Option<Vec<u8>>, PageError> {
-    if !state.catalog_of(org.id).is_imported(&form.edition) {
-        return Ok(None);
-    }
-    let Some(imp) = state
-        .store
-        .confirmed_editions(org.id)
-        .await?
-        .into_iter()
-        .find(|i| i.edition == form.edition)
-    else {
-        return Ok(None);
-    };
-    let draft: mamori_report::edition_import::EditionDraft = serde_json::from_str(&imp.data)
-        .map_err(|e| StoreError::Corrupt(format!("取り込んだ版 {}: {e}", imp.edition)))?;
-    let Some(d) = draft.form(form.variant) else {
-        return Ok(None);
-    };
-    let Some(book) = state
-        .store
-        .edition_workbook(org.id, imp.id, form.variant.id())
-        .await?
-    else {
-        return Ok(None);
-    };
-    let today = wareki(state.clock.today_jst());
-    let checked = answers
-        .iter()
-        .filter(|a| a.round == 1)
-        .map(|a| a.checked_on)
-        .max()
-        .map(wareki)
-        .unwrap_or_default();
-    let mut fields: Vec<(&str, String)> = [
-        "医療機関・薬局名",
-        "医療機関等名",
-        "医療機関名",
-        "薬局名",
-        "施設名",
-    ]
-    .into_iter()
-    .map(|l| (l, org.name.clone()))
-    .collect();
-    fields.push(("作成日", today.clone()));
-    fields.push(("記入日", today));
-    if !checked.is_empty() {
-        fields.push(("確認日", checked));
-    }
-    let values = mamori_report::workbook_fill::answer_cells(
-        &d.layout,
-        form,
-        answers,
-        org.has_vendor_contract,
-        &fields,
-    );
-    mamori_report::workbook_fill::fill_workbook(&book, &d.layout.sheet, &values)
-        .map(Some)
-        .map_err(|e| {
-            PageError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Excelファイルを作成できません",
-                e.to_string(),
-            )
-        })
 }
 
 pub fn xlsx_response(form: &ChecklistForm, bytes: Vec<u8>) -> Response {

@@ -7,158 +7,18 @@ use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
+use mamori_app::vendor_forms::{
+    import_vendor_form, reconciliation, vendor_form_of, vendor_form_xlsx, vendors_with_forms,
+};
 use mamori_core::answers::validate_batch;
 use mamori_core::{Action, AnswerSet, Choice, RuleContext};
-use mamori_evidence::reconcile::{Contradiction, VendorForm, reconcile};
 use mamori_ledger::Kind;
-use mamori_report::checklist_import::SheetError;
-use mamori_store::{Org, StoreError, User};
+use mamori_store::Org;
 use serde_json::json;
 
 use crate::api::{ApiError, ApiResult, bearer};
 use crate::pages::{Nav, PageError, PageResult, SignedIn, nav, render};
 use crate::{AppState, auth};
-
-/// A vendor of the 事業者・契約 ledger with its recorded form, if any.
-pub struct VendorWithForm {
-    pub vendor_id: i64,
-    pub name: String,
-    pub systems: String,
-    pub answers: Option<AnswerSet>,
-    pub updated: Option<(String, String)>,
-}
-
-/// The edition in use this fiscal year, or the one asked for.
-pub fn edition_or_current(state: &AppState, org: &Org, asked: Option<&str>) -> String {
-    asked.map(str::to_string).unwrap_or_else(|| {
-        state
-            .catalog_of(org.id)
-            .edition_for(mamori_core::FiscalYear::containing(state.clock.today_jst()))
-            .map(|c| c.edition)
-            .unwrap_or_default()
-    })
-}
-
-/// Every enabled vendor of the organisation, with its form for the edition.
-pub async fn vendors_with_forms(
-    state: &AppState,
-    org: &Org,
-    edition: &str,
-) -> Result<Vec<VendorWithForm>, StoreError> {
-    let mut forms = state.store.vendor_forms(org.id, edition).await?;
-    let mut out = Vec::new();
-    for row in state.store.ledger_all(org.id, Kind::Vendors.id()).await? {
-        if row.disabled {
-            continue;
-        }
-        let recorded = forms
-            .iter()
-            .position(|f| f.vendor_id == row.id)
-            .map(|i| forms.swap_remove(i));
-        out.push(VendorWithForm {
-            vendor_id: row.id,
-            name: row.data.get("name").cloned().unwrap_or_default(),
-            systems: row.data.get("systems").cloned().unwrap_or_default(),
-            updated: recorded
-                .as_ref()
-                .map(|f| (f.updated_by.clone(), f.updated_at.clone())),
-            answers: recorded.map(|f| AnswerSet::new(f.answers)),
-        });
-    }
-    Ok(out)
-}
-
-/// The contradictions for an edition (see `mamori_evidence::reconcile`).
-pub async fn reconciliation(
-    state: &AppState,
-    org: &Org,
-    edition: &str,
-) -> Result<Vec<Contradiction>, crate::documents::DocumentError> {
-    let catalog = state.catalog_of(org.id);
-    let facility_form =
-        catalog.require_form(edition, crate::pages::own_variant(&catalog, edition, org))?;
-    let vendor_form = catalog.vendor_form_for(edition)?;
-    let facility = AnswerSet::new(
-        state
-            .store
-            .answers(org.id, edition, facility_form.variant)
-            .await?,
-    );
-    let vendors = vendors_with_forms(state, org, edition).await?;
-    let recorded: Vec<VendorForm<'_>> = vendors
-        .iter()
-        .filter_map(|v| {
-            Some(VendorForm {
-                vendor_id: v.vendor_id,
-                form: vendor_form,
-                answers: v.answers.as_ref()?,
-            })
-        })
-        .collect();
-    let version = state.store.ledger_version(org.id).await?;
-    let facts = crate::pages::evidence_facts(state, org, version).await?;
-    Ok(reconcile(facility_form, &facility, &recorded, &facts))
-}
-
-/// Reads a vendor's filled 事業者確認用 and records it (replacing the one before). All-or-nothing: the
-/// form's rules apply as to the facility's own answers.
-pub async fn import_vendor_form(
-    state: &AppState,
-    org: &Org,
-    user: &User,
-    vendor_id: i64,
-    edition: &str,
-    bytes: &[u8],
-) -> Result<Result<usize, Vec<SheetError>>, crate::documents::DocumentError> {
-    let catalog = state.catalog_of(org.id);
-    let form = catalog.vendor_form_for(edition)?;
-    let imported = match crate::checklist_import::read_answers(state, &catalog, form, bytes).await {
-        Ok(i) => i,
-        Err(e) => return Ok(Err(e)),
-    };
-    let ctx = RuleContext {
-        form,
-        fiscal_year: state.fiscal_year(org.id, edition)?,
-        today: state.clock.today_jst(),
-        has_vendor_contract: true,
-    };
-    let answers = match validate_batch(&ctx, &AnswerSet::default(), &imported.inputs) {
-        Ok(a) => a,
-        Err(errors) => {
-            return Ok(Err(errors
-                .into_iter()
-                .map(|e| SheetError {
-                    row: imported
-                        .rows
-                        .get(&(e.item.clone(), e.target.clone()))
-                        .copied()
-                        .unwrap_or(0),
-                    column: if e.round == 2 { "2回目" } else { "1回目" }.into(),
-                    message: e.message,
-                })
-                .collect()));
-        }
-    };
-    if answers.is_empty() {
-        return Ok(Err(vec![SheetError {
-            row: 0,
-            column: String::new(),
-            message: "回答（はい／いいえと確認日）が1件もありません".into(),
-        }]));
-    }
-    state
-        .store
-        .save_vendor_form(
-            org.id,
-            vendor_id,
-            edition,
-            &answers,
-            &user.login,
-            state.clock.now(),
-        )
-        .await?;
-    Ok(Ok(answers.len()))
-}
 
 struct VendorView {
     id: i64,
@@ -295,7 +155,7 @@ pub(crate) async fn vendor_forms_page(
     Query(q): Query<VendorFormsQuery>,
 ) -> PageResult {
     crate::permit(&session.user, Action::ViewLedgers).map_err(PageError::forbidden)?;
-    let edition = edition_or_current(&state, &org, q.edition.as_deref());
+    let edition = state.edition_or_current(&org, q.edition.as_deref());
     state.catalog_of(org.id).vendor_form_for(&edition)?;
     let imported = q
         .imported
@@ -323,8 +183,7 @@ pub(crate) async fn vendor_form_upload(
         return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
-    let edition = edition_or_current(
-        &state,
+    let edition = state.edition_or_current(
         &org,
         Some(&edition).filter(|e| !e.is_empty()).map(String::as_str),
     );
@@ -353,7 +212,7 @@ pub(crate) async fn api_reconciliation(
     let (user, org) = bearer(&state, &headers).await?;
     crate::permit(&user, Action::ViewLedgers)
         .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
-    let edition = edition_or_current(&state, &org, q.edition.as_deref());
+    let edition = state.edition_or_current(&org, q.edition.as_deref());
     let found = reconciliation(&state, &org, &edition).await?;
     Ok(axum::Json(json!({"edition": edition, "contradictions": found})).into_response())
 }
@@ -374,7 +233,7 @@ pub(crate) async fn api_import(
     let (user, org) = bearer(&state, &headers).await?;
     crate::permit(&user, Action::EditLedgers)
         .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
-    let edition = edition_or_current(&state, &org, q.edition.as_deref());
+    let edition = state.edition_or_current(&org, q.edition.as_deref());
     Ok(
         match import_vendor_form(&state, &org, &user, vendor_id, &edition, &body).await? {
             Ok(n) => axum::Json(json!({"edition": edition, "answers": n})).into_response(),
@@ -387,44 +246,6 @@ pub(crate) async fn api_import(
     )
 }
 
-/// One vendor's recorded form (name, answers) for the edition, or a Japanese "not found".
-pub async fn vendor_form_of(
-    state: &AppState,
-    org: &Org,
-    vendor_id: i64,
-    edition: &str,
-) -> Result<Option<(String, AnswerSet)>, StoreError> {
-    Ok(vendors_with_forms(state, org, edition)
-        .await?
-        .into_iter()
-        .find(|v| v.vendor_id == vendor_id)
-        .and_then(|v| Some((v.name, v.answers?))))
-}
-
-/// A vendor's form as the facility recorded it, as xlsx (the facility's name and the vendor's on the header).
-pub async fn vendor_form_xlsx(
-    state: &AppState,
-    org: &Org,
-    name: &str,
-    answers: &AnswerSet,
-    edition: &str,
-) -> Result<Vec<u8>, crate::documents::DocumentError> {
-    let catalog = state.catalog_of(org.id);
-    let form = catalog.vendor_form_for(edition)?;
-    let org_name = format!("{}（事業者：{name}）", org.name);
-    Ok(mamori_report::checklist_xlsx(
-        &mamori_report::ChecklistExport {
-            catalog: &catalog,
-            form,
-            org_name: &org_name,
-            answers,
-            has_vendor_contract: true,
-            fiscal_year: state.fiscal_year(org.id, edition)?,
-            created_on: state.clock.today_jst(),
-        },
-    )?)
-}
-
 pub(crate) async fn vendor_form_export(
     State(state): State<AppState>,
     SignedIn(session, org): SignedIn,
@@ -432,7 +253,7 @@ pub(crate) async fn vendor_form_export(
     Query(q): Query<ImportQuery>,
 ) -> PageResult {
     crate::permit(&session.user, Action::ViewLedgers).map_err(PageError::forbidden)?;
-    let edition = edition_or_current(&state, &org, q.edition.as_deref());
+    let edition = state.edition_or_current(&org, q.edition.as_deref());
     let Some((name, answers)) = vendor_form_of(&state, &org, vendor_id, &edition).await? else {
         return Err(PageError::not_found(format!(
             "事業者 {vendor_id} の事業者確認用（{edition}）は登録されていません"
@@ -462,7 +283,7 @@ pub(crate) async fn vendor_form_export(
             let catalog = state.catalog_of(org.id);
             let form = catalog.vendor_form_for(&edition)?;
             let bytes =
-                crate::documents::form_pdf(&state, &org, form, Some((name, answers))).await?;
+                mamori_app::documents::form_pdf(&state, &org, form, Some((name, answers))).await?;
             Ok(crate::documents::pdf_response(
                 &format!("{file}.pdf"),
                 bytes,
@@ -609,7 +430,7 @@ pub(crate) async fn vendor_form_edit_page(
     Query(q): Query<ImportQuery>,
 ) -> PageResult {
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
-    let edition = edition_or_current(&state, &org, q.edition.as_deref());
+    let edition = state.edition_or_current(&org, q.edition.as_deref());
     let catalog = state.catalog_of(org.id);
     let form = catalog.vendor_form_for(&edition)?;
     let name = vendor_name(&state, &org, vendor_id).await?;
@@ -641,7 +462,7 @@ pub(crate) async fn vendor_form_edit_submit(
         return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
-    let edition = edition_or_current(&state, &org, typed.get("edition").map(String::as_str));
+    let edition = state.edition_or_current(&org, typed.get("edition").map(String::as_str));
     let catalog = state.catalog_of(org.id);
     let form = catalog.vendor_form_for(&edition)?;
     let name = vendor_name(&state, &org, vendor_id).await?;

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
+use mamori_app::{App, auth};
 use mamori_core::{Catalog, Clock, Role, Variant};
 use mamori_store::{NewOrg, NewUser, OrgKind, Store};
-use mamori_web::{AppState, auth};
 
 mod commands;
 

@@ -2842,7 +2842,7 @@ async fn agent_enrols_and_posts_over_https() {
         Catalog::builtin().unwrap(),
         Clock::fixed(now()),
     );
-    let token = mamori_web::inventory::create_enrollment(&state, 1, "受付PC", 7, "admin")
+    let token = mamori_app::inventory::create_enrollment(&state, 1, "受付PC", 7, "admin")
         .await
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -2993,7 +2993,7 @@ async fn ambiguous_inventories_wait_for_review() {
         .await
         .unwrap();
     let inv = inventory_fixture("3.0.11-1~deb12u2");
-    let done = mamori_web::inventory::import_inventory(&state, &org, "cli", &inv)
+    let done = mamori_app::inventory::import_inventory(&state, &org, "cli", &inv)
         .await
         .unwrap();
     assert_eq!(done.outcome, "review");
@@ -3026,7 +3026,7 @@ async fn ambiguous_inventories_wait_for_review() {
     );
 
     let how =
-        mamori_web::inventory::resolve_review(&state, &org, reviews[0].id, Some(a), false, "admin")
+        mamori_app::inventory::resolve_review(&state, &org, reviews[0].id, Some(a), false, "admin")
             .await
             .unwrap();
     assert_eq!(how, format!("機器 {a} に反映"));
@@ -3051,11 +3051,11 @@ async fn ambiguous_inventories_wait_for_review() {
     );
     // Resolved once: not again; and the next inventory goes by machine-id straight to the device.
     assert!(
-        mamori_web::inventory::resolve_review(&state, &org, reviews[0].id, None, false, "admin")
+        mamori_app::inventory::resolve_review(&state, &org, reviews[0].id, None, false, "admin")
             .await
             .is_err()
     );
-    let next = mamori_web::inventory::import_inventory(
+    let next = mamori_app::inventory::import_inventory(
         &state,
         &org,
         "cli",
@@ -3074,7 +3074,7 @@ async fn ambiguous_inventories_wait_for_review() {
     let mut reinstalled = inventory_fixture("3.0.13-1~deb12u1");
     reinstalled.machine_id = "fedcba9876543210fedcba9876543210".into();
     reinstalled.hostname = "SV-NEW".into();
-    let done = mamori_web::inventory::import_inventory(&state, &org, "cli", &reinstalled)
+    let done = mamori_app::inventory::import_inventory(&state, &org, "cli", &reinstalled)
         .await
         .unwrap();
     assert_eq!(done.outcome, "review");
@@ -3148,7 +3148,7 @@ async fn device_page_shows_support_flags_history_and_silence() {
     );
     let org = app.store.org(1).await.unwrap();
     let done =
-        mamori_web::inventory::import_inventory(&state, &org, "agent:RECEPT-PC01", &windows_pc())
+        mamori_app::inventory::import_inventory(&state, &org, "agent:RECEPT-PC01", &windows_pc())
             .await
             .unwrap();
     let id = done.device_id.unwrap();
@@ -3217,7 +3217,7 @@ async fn device_page_shows_support_flags_history_and_silence() {
     let mut newer = windows_pc();
     newer.packages[0].version = "121.0.6167.85".into();
     newer.hotfixes.insert(0, "KB5034765 2025-05-20".into());
-    let done = mamori_web::inventory::import_inventory(&state, &org, "agent:RECEPT-PC01", &newer)
+    let done = mamori_app::inventory::import_inventory(&state, &org, "agent:RECEPT-PC01", &newer)
         .await
         .unwrap();
     assert_eq!(
@@ -3271,7 +3271,7 @@ async fn review_queue_and_enrolment_pages() {
             .unwrap();
     }
     let done =
-        mamori_web::inventory::import_inventory(&state, &org, "agent:RECEPT-PC01", &windows_pc())
+        mamori_app::inventory::import_inventory(&state, &org, "agent:RECEPT-PC01", &windows_pc())
             .await
             .unwrap();
     let review = done.review_id.unwrap();

@@ -39,9 +39,9 @@ pub(crate) async fn run(command: AgentCommand) -> Result<()> {
         AgentCommand::EnrollToken { db, label, days } => {
             let store = open(&db).await?;
             let org = first_org(&store).await?;
-            let state = AppState::new(store, catalog()?, Clock::system());
+            let app = App::new(store, catalog()?, Clock::system());
             let token =
-                mamori_web::inventory::create_enrollment(&state, org, &label, days, "cli").await?;
+                mamori_app::inventory::create_enrollment(&app, org, &label, days, "cli").await?;
             println!("{token}");
             eprintln!(
                 "登録用トークンを発行しました（{days}日間、何台でも登録に使えます。表示はこの1回だけです）。各機器で:\n  mamori-agent run --server https://（このサーバ） --enroll-token {token}"

@@ -47,8 +47,8 @@ pub(crate) async fn run(command: CatalogCommand) -> Result<()> {
                 bail!("版を取り込めるのは管理者だけです");
             }
             let org = store.org(u.org_id).await?;
-            let state = AppState::new(store, catalog()?, Clock::system());
-            let base = state.catalog_for(org.id).await?.without_imported(&edition);
+            let app = App::new(store, catalog()?, Clock::system());
+            let base = app.catalog_for(org.id).await?.without_imported(&edition);
             let mut uploads = Vec::new();
             for f in &files {
                 uploads.push(mamori_report::edition_import::Upload {
@@ -60,7 +60,7 @@ pub(crate) async fn run(command: CatalogCommand) -> Result<()> {
                         .with_context(|| format!("{} を読めません", f.display()))?,
                 });
             }
-            let draft = mamori_web::editions::read_uploads(
+            let draft = mamori_app::editions::read_uploads(
                 &base,
                 &edition,
                 &fiscal_year,
@@ -116,15 +116,14 @@ pub(crate) async fn run(command: CatalogCommand) -> Result<()> {
                 println!("--dry-run のため保存していません");
                 return Ok(());
             }
-            let id = mamori_web::editions::save_draft(&state, org.id, &draft, &uploads, &u.login)
-                .await?;
+            let id =
+                mamori_app::editions::save_draft(&app, org.id, &draft, &uploads, &u.login).await?;
             let data = serde_json::to_string(&draft)?;
             let now = Clock::system().now();
-            state
-                .store
+            app.store
                 .confirm_edition_import(org.id, id, &data, &u.login, now)
                 .await?;
-            state.catalog_for(org.id).await?;
+            app.catalog_for(org.id).await?;
             println!(
                 "版「{edition}」（{}）を取り込み、確定しました（取り込み番号 {id}）",
                 draft.name

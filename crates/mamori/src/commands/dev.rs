@@ -72,7 +72,7 @@ pub(crate) async fn run(command: DevCommand) -> Result<()> {
             let store = open(&db).await?;
             let org_id = first_org(&store).await?;
             let started = std::time::Instant::now();
-            mamori_web::seed_samples(
+            mamori_app::setup::seed_samples(
                 &store,
                 org_id,
                 devices,

@@ -59,9 +59,9 @@ pub(crate) async fn run(command: ExportCommand) -> Result<()> {
                 bail!("初期設定がまだです（mamori init または mamori serve の初期設定画面）");
             };
             let org = store.org(org_id).await?;
-            let state = AppState::new(store, catalog()?, Clock::system());
+            let app = App::new(store, catalog()?, Clock::system());
             // The organisation's catalog: built-in editions and those it imported.
-            let catalog = state.catalog_for(org.id).await?;
+            let catalog = app.catalog_for(org.id).await?;
             let form = catalog.require_form(&edition, variant)?;
             let pdf = out
                 .extension()
@@ -72,7 +72,7 @@ pub(crate) async fn run(command: ExportCommand) -> Result<()> {
                         bail!("--vendor は --variant vendor（事業者確認用）と一緒に使ってください")
                     }
                     Some(id) => Some(
-                        mamori_web::vendor_forms::vendor_form_of(&state, &org, id, &edition)
+                        mamori_app::vendor_forms::vendor_form_of(&app, &org, id, &edition)
                             .await?
                             .with_context(|| {
                                 format!(
@@ -84,11 +84,11 @@ pub(crate) async fn run(command: ExportCommand) -> Result<()> {
                 };
                 let bytes = match (pdf, recorded) {
                     (true, recorded) => {
-                        mamori_web::documents::form_pdf(&state, &org, form, recorded).await?
+                        mamori_app::documents::form_pdf(&app, &org, form, recorded).await?
                     }
                     (false, Some((name, answers))) => {
-                        mamori_web::vendor_forms::vendor_form_xlsx(
-                            &state, &org, &name, &answers, &edition,
+                        mamori_app::vendor_forms::vendor_form_xlsx(
+                            &app, &org, &name, &answers, &edition,
                         )
                         .await?
                     }
@@ -99,7 +99,7 @@ pub(crate) async fn run(command: ExportCommand) -> Result<()> {
                 println!("{} に書き出しました", out.display());
                 return Ok(());
             }
-            let bytes = mamori_web::checklist_workbook(&state, &org, form).await?;
+            let bytes = mamori_app::workbooks::checklist_workbook(&app, &org, form).await?;
             std::fs::write(&out, bytes)
                 .with_context(|| format!("{} に書き込めません", out.display()))?;
             println!("{} に書き出しました", out.display());
@@ -108,15 +108,14 @@ pub(crate) async fn run(command: ExportCommand) -> Result<()> {
         ExportCommand::Pack { db, edition, out } => {
             let store = open(&db).await?;
             let org = store.org(first_org(&store).await?).await?;
-            let state = AppState::new(store, catalog()?, Clock::system());
-            state.catalog_for(org.id).await?;
-            let edition =
-                mamori_web::vendor_forms::edition_or_current(&state, &org, edition.as_deref());
+            let app = App::new(store, catalog()?, Clock::system());
+            app.catalog_for(org.id).await?;
+            let edition = app.edition_or_current(&org, edition.as_deref());
             if edition.is_empty() {
                 bail!("使える版がありません");
             }
             let started = std::time::Instant::now();
-            let pdf = mamori_web::documents::inspection_pack(&state, &org, &edition).await?;
+            let pdf = mamori_app::documents::inspection_pack(&app, &org, &edition).await?;
             std::fs::write(&out, &pdf.bytes)
                 .with_context(|| format!("{} に書き込めません", out.display()))?;
             println!(

@@ -96,8 +96,8 @@ pub(crate) async fn run(command: ImportCommand) -> Result<()> {
             let store = open(&db).await?;
             let org_id = first_org(&store).await?;
             let mut rows: Vec<_> = parsed.rows.into_iter().map(|(_, r)| r).collect();
-            let state = AppState::new(store.clone(), catalog()?, Clock::system());
-            mamori_web::device_status::annotate_rows(&state, org_id, kind, &mut rows).await?;
+            let app = App::new(store.clone(), catalog()?, Clock::system());
+            mamori_app::device_status::annotate_rows(&app, org_id, kind, &mut rows).await?;
             let counts = store
                 .import_ledger(
                     org_id,
@@ -108,7 +108,7 @@ pub(crate) async fn run(command: ImportCommand) -> Result<()> {
                     Clock::system().now(),
                 )
                 .await?;
-            mamori_web::device_status::after_ledger_change(&state, org_id, kind).await?;
+            mamori_app::device_status::after_ledger_change(&app, org_id, kind).await?;
             println!(
                 "{}を取り込みました: 追加 {} 行、更新 {} 行、変更なし {} 行",
                 kind.label(),
@@ -140,11 +140,11 @@ pub(crate) async fn run(command: ImportCommand) -> Result<()> {
                 bail!("{}", action.refusal());
             }
             let org = store.org(u.org_id).await?;
-            let state = AppState::new(store, Catalog::builtin()?, Clock::system());
-            let catalog = state.catalog_for(org.id).await?;
+            let app = App::new(store, Catalog::builtin()?, Clock::system());
+            let catalog = app.catalog_for(org.id).await?;
             let form = catalog.require_form(&edition, variant)?;
-            match mamori_web::checklist_import::import_checklist(
-                &state, &org, &u, form, &bytes, dry_run,
+            match mamori_app::checklist_import::import_checklist(
+                &app, &org, &u, form, &bytes, dry_run,
             )
             .await?
             {
@@ -172,12 +172,12 @@ pub(crate) async fn run(command: ImportCommand) -> Result<()> {
         ImportCommand::Inventory { db, file } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("{} を読めません", file.display()))?;
-            let inv = mamori_web::inventory::parse_inventory(&bytes)
+            let inv = mamori_app::inventory::parse_inventory(&bytes)
                 .map_err(|m| anyhow::anyhow!("{}: {m}", file.display()))?;
             let store = open(&db).await?;
             let org = store.org(first_org(&store).await?).await?;
-            let state = AppState::new(store, catalog()?, Clock::system());
-            let done = mamori_web::inventory::import_inventory(&state, &org, "cli", &inv).await?;
+            let app = App::new(store, catalog()?, Clock::system());
+            let done = mamori_app::inventory::import_inventory(&app, &org, "cli", &inv).await?;
             let name = if inv.hostname.is_empty() {
                 &inv.machine_id
             } else {

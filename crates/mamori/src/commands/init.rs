@@ -58,7 +58,7 @@ pub(crate) async fn run(args: Init) -> Result<()> {
     };
     let store = open(&db).await?;
     let (org, _) = store.set_up(&org, &user, Clock::system().now()).await?;
-    mamori_web::add_initial_contacts(&store, org.id, &admin, Clock::system().now()).await?;
+    mamori_app::setup::add_initial_contacts(&store, org.id, &admin, Clock::system().now()).await?;
     println!(
         "初期設定が完了しました: {}「{}」、管理者 {admin}",
         org.kind.label(),

@@ -58,7 +58,7 @@ pub(crate) async fn run(args: Serve) -> Result<()> {
             format!("{listen} で待ち受けできません（ほかのプログラムが使用中かもしれません）")
         })?;
     let addr = listener.local_addr()?;
-    let mut state = AppState::new(store.clone(), catalog, Clock::system());
+    let mut state = mamori_web::AppState::new(store.clone(), catalog, Clock::system());
     state.max_import_rows = max_import_rows;
     state.secure_cookies = secure_cookies;
     if let Some(dir) = backup_dir {

@@ -6,7 +6,7 @@ use mamori_ledger::{Kind, Row};
 use mamori_lifecycle::{FacilityEntry, assess, baseline};
 use mamori_store::StoreError;
 
-use crate::AppState;
+use crate::App;
 
 /// The facility's entries that the device columns depend on.
 #[derive(Debug, Clone, Default)]
@@ -16,15 +16,15 @@ pub struct FacilityRules {
 }
 
 impl FacilityRules {
-    pub async fn load(state: &AppState, org_id: i64) -> Result<FacilityRules, StoreError> {
+    pub async fn load(app: &App, org_id: i64) -> Result<FacilityRules, StoreError> {
         let enabled = |rows: Vec<mamori_store::LedgerRow>| -> Vec<Row> {
             rows.into_iter()
                 .filter(|r| !r.disabled)
                 .map(|r| r.data)
                 .collect()
         };
-        let lifecycle = enabled(state.store.ledger_all(org_id, Kind::Lifecycle.id()).await?);
-        let rules = enabled(state.store.ledger_all(org_id, Kind::Baseline.id()).await?);
+        let lifecycle = enabled(app.store.ledger_all(org_id, Kind::Lifecycle.id()).await?);
+        let rules = enabled(app.store.ledger_all(org_id, Kind::Baseline.id()).await?);
         Ok(FacilityRules {
             lifecycle: lifecycle
                 .iter()
@@ -71,13 +71,13 @@ pub fn annotate(row: &mut Row, rules: &FacilityRules) {
 
 /// Before device rows are saved (a form, an imported file): Mamori's columns written into each.
 pub async fn annotate_rows(
-    state: &AppState,
+    app: &App,
     org_id: i64,
     kind: Kind,
     rows: &mut [Row],
 ) -> Result<(), StoreError> {
     if kind == Kind::Devices {
-        let rules = FacilityRules::load(state, org_id).await?;
+        let rules = FacilityRules::load(app, org_id).await?;
         for row in rows {
             annotate(row, &rules);
         }
@@ -87,37 +87,32 @@ pub async fn annotate_rows(
 
 /// After the サポート期限 or the サービス・ソフトの基準 changed: every device whose columns change is saved
 /// again, in one transaction (audited as Mamori's). Returns how many changed.
-pub async fn reannotate_all(state: &AppState, org_id: i64) -> Result<usize, StoreError> {
-    let rules = FacilityRules::load(state, org_id).await?;
+pub async fn reannotate_all(app: &App, org_id: i64) -> Result<usize, StoreError> {
+    let rules = FacilityRules::load(app, org_id).await?;
     let mut changed = Vec::new();
-    for r in state.store.ledger_all(org_id, Kind::Devices.id()).await? {
+    for r in app.store.ledger_all(org_id, Kind::Devices.id()).await? {
         let mut row = r.data.clone();
         annotate(&mut row, &rules);
         if row != r.data {
             changed.push((r.id, row));
         }
     }
-    state
-        .store
+    app.store
         .update_ledger_rows(
             org_id,
             Kind::Devices.id(),
             &changed,
             "mamori（サポート期限・基準の再判定）",
-            state.clock.now(),
+            app.clock.now(),
         )
         .await?;
     Ok(changed.len())
 }
 
 /// After rows of a ledger changed: changes to the two rule ledgers make every device be judged again.
-pub async fn after_ledger_change(
-    state: &AppState,
-    org_id: i64,
-    kind: Kind,
-) -> Result<(), StoreError> {
+pub async fn after_ledger_change(app: &App, org_id: i64, kind: Kind) -> Result<(), StoreError> {
     if matches!(kind, Kind::Lifecycle | Kind::Baseline) {
-        reannotate_all(state, org_id).await?;
+        reannotate_all(app, org_id).await?;
     }
     Ok(())
 }

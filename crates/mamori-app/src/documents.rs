@@ -1,0 +1,163 @@
+//! PDF documents of an organisation: one form as PDF, and the inspection pack (立入検査用資料) — cover, the
+//! facility's form, the vendor form, ledger summaries and the evidence behind each いいえ. Shared by the
+//! pages, the API and `mamori export pack`.
+
+use std::collections::HashMap;
+
+use mamori_core::AnswerSet;
+use mamori_core::catalog::Form;
+use mamori_ledger::Kind;
+use mamori_report::pack::{PackForm, PackInput, pack_data};
+use mamori_store::{Org, StoreError};
+
+use crate::{App, AppError};
+
+/// A form in a document, with the answers it shows and, for a vendor's form, the vendor's name.
+pub struct DocForm<'a> {
+    pub form: &'a Form,
+    pub answers: AnswerSet,
+    pub vendor: Option<String>,
+}
+
+/// The organisation's own answers to a form.
+async fn own(app: &App, org: &Org, form: &Form) -> Result<AnswerSet, StoreError> {
+    Ok(AnswerSet::new(
+        app.store
+            .answers(org.id, &form.edition, form.variant)
+            .await?,
+    ))
+}
+
+/// Renders the forms and, for the pack, the いいえ, the reconciliation and the ledgers.
+async fn render(
+    app: &App,
+    org: &Org,
+    forms: Vec<DocForm<'_>>,
+    whole_pack: bool,
+) -> Result<mamori_pdf::Pdf, AppError> {
+    let first = forms[0].form;
+    let mut ledgers = HashMap::new();
+    let mut evidence = HashMap::new();
+    let mut contradictions = Vec::new();
+    if whole_pack {
+        for kind in Kind::ALL {
+            let rows = app
+                .store
+                .ledger_all(org.id, kind.id())
+                .await?
+                .into_iter()
+                .filter(|r| !r.disabled)
+                .map(|r| r.data)
+                .collect();
+            ledgers.insert(kind, rows);
+        }
+        for s in crate::evidence::form_suggestions(app, org, first)
+            .await?
+            .iter()
+        {
+            evidence.insert(
+                s.item.clone(),
+                (s.verdict.label().to_string(), s.reasons.clone()),
+            );
+        }
+        contradictions = crate::vendor_forms::reconciliation(app, org, &first.edition)
+            .await?
+            .into_iter()
+            .map(|c| (c.vendor.unwrap_or_default(), c.message, c.next))
+            .collect();
+    }
+    let input = PackInput {
+        catalog: &app.catalog_of(org.id),
+        org_name: &org.name,
+        org_kind: org.kind.label(),
+        security_officer: &org.security_officer,
+        fiscal_year: app.fiscal_year(org.id, &first.edition)?,
+        created_on: app.clock.today_jst(),
+        notice: app.fallback_notice(org, &first.edition),
+        has_vendor_contract: org.has_vendor_contract,
+        forms: forms
+            .iter()
+            .map(|f| PackForm {
+                form: f.form,
+                answers: &f.answers,
+                vendor: f.vendor.clone(),
+            })
+            .collect(),
+        ledgers: &ledgers,
+        evidence: &evidence,
+        contradictions: &contradictions,
+    };
+    let mut data = pack_data(&input);
+    if !whole_pack {
+        data["ledgers"] = serde_json::json!([]);
+        data["noes"] = serde_json::Value::Null;
+        data["contradictions"] = serde_json::Value::Null;
+        data["cover"] = false.into();
+        data["pack_title"] = first.title.clone().into();
+    }
+    let today = app.clock.today_jst();
+    Ok(app
+        .heavy(move || mamori_pdf::render(mamori_pdf::PACK_TEMPLATE, &data, today))
+        .await?)
+}
+
+/// One form with its answers (the organisation's own, or a vendor's), as PDF.
+pub async fn form_pdf(
+    app: &App,
+    org: &Org,
+    form: &Form,
+    vendor: Option<(String, AnswerSet)>,
+) -> Result<Vec<u8>, AppError> {
+    let doc = match vendor {
+        Some((name, answers)) => DocForm {
+            form,
+            answers,
+            vendor: Some(name),
+        },
+        None => DocForm {
+            form,
+            answers: own(app, org, form).await?,
+            vendor: None,
+        },
+    };
+    Ok(render(app, org, vec![doc], false).await?.bytes)
+}
+
+/// The inspection pack for an edition: the organisation's own form; the vendor form as answered in
+/// Mamori (when it has a vendor contract and no vendor's form was imported, or it has answers); every
+/// vendor's imported 事業者確認用; the いいえ; the reconciliation; the ledgers.
+pub async fn inspection_pack(
+    app: &App,
+    org: &Org,
+    edition: &str,
+) -> Result<mamori_pdf::Pdf, AppError> {
+    let catalog = app.catalog_of(org.id);
+    let own_form = catalog.require_form(edition, crate::own_variant(&catalog, edition, org))?;
+    let vendor_form = catalog.vendor_form_for(edition)?;
+    let mut forms = vec![DocForm {
+        form: own_form,
+        answers: own(app, org, own_form).await?,
+        vendor: None,
+    }];
+    let imported: Vec<DocForm<'_>> = crate::vendor_forms::vendors_with_forms(app, org, edition)
+        .await?
+        .into_iter()
+        .filter_map(|v| {
+            Some(DocForm {
+                form: vendor_form,
+                answers: v.answers?,
+                vendor: Some(v.name),
+            })
+        })
+        .collect();
+    let in_mamori = own(app, org, vendor_form).await?;
+    if org.has_vendor_contract && (imported.is_empty() || in_mamori.iter().next().is_some()) {
+        forms.push(DocForm {
+            form: vendor_form,
+            answers: in_mamori,
+            vendor: None,
+        });
+    }
+    forms.extend(imported);
+    render(app, org, forms, true).await
+}

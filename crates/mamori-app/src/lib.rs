@@ -1,0 +1,176 @@
+//! Mamori's use cases, shared by the web pages, the JSON API and the CLI: an organisation's catalog, the
+//! evidence from its ledgers (cached), saving answers against it, exports and documents, imports of
+//! checklists, ledgers and inventories, edition drafts, vendor forms and their reconciliation, setup.
+//!
+//! It knows no HTTP: it takes the store and the clock and returns typed errors ([`AppError`]).
+
+pub mod answers;
+pub mod auth;
+pub mod checklist_import;
+pub mod device_status;
+pub mod documents;
+pub mod editions;
+mod error;
+pub mod evidence;
+pub mod inventory;
+mod ledger_cache;
+pub mod setup;
+pub mod totp;
+pub mod vendor_forms;
+pub mod workbooks;
+
+pub use error::{AppError, AppResult};
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use mamori_core::catalog::Variant;
+use mamori_core::{Catalog, CatalogError, Clock, FiscalYear};
+use mamori_store::{Org, Store, StoreError};
+
+/// Organisations' catalogs: organisation id → (editions version, catalog).
+type OrgCatalogs = Mutex<HashMap<i64, (i64, Arc<Catalog>)>>;
+/// Suggestions per organisation, ledger version, form and day.
+type SuggestionCache = Mutex<HashMap<String, Arc<Vec<mamori_evidence::Suggestion>>>>;
+
+/// The application: the store, the clock, the built-in catalog and what is cached between uses.
+/// Cheap to clone (every part is shared).
+#[derive(Clone)]
+pub struct App {
+    pub store: Store,
+    /// The catalog built into this binary; an organisation's own is this plus the editions it imported.
+    pub builtin: Arc<Catalog>,
+    pub clock: Clock,
+    /// Rows a ledger file may hold (`serve --max-import-rows`).
+    pub max_import_rows: usize,
+    org_catalogs: Arc<OrgCatalogs>,
+    /// The rows the evidence rules read, per organisation, patched with each change.
+    ledger_cache: Arc<ledger_cache::LedgerCache>,
+    suggestion_cache: Arc<SuggestionCache>,
+    /// Permits for CPU-heavy work (reading uploads, rendering documents): one per core.
+    heavy: Arc<tokio::sync::Semaphore>,
+}
+
+impl App {
+    pub fn new(store: Store, catalog: Catalog, clock: Clock) -> Self {
+        App {
+            store,
+            builtin: Arc::new(catalog),
+            clock,
+            max_import_rows: mamori_ledger::DEFAULT_MAX_ROWS,
+            org_catalogs: Arc::default(),
+            ledger_cache: Arc::default(),
+            suggestion_cache: Arc::default(),
+            heavy: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
+        }
+    }
+
+    /// Runs CPU-heavy work (reading an upload, rendering a document) on the blocking threads, at most one
+    /// per core at a time: the async workers stay free for other requests and `/healthz`, and many
+    /// uploads at once queue instead of taking every core and their memory together.
+    pub async fn heavy<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> T {
+        let _permit = self
+            .heavy
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("never closed");
+        match tokio::task::spawn_blocking(work).await {
+            Ok(v) => v,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+
+    /// The fiscal year being checked today with an edition of the organisation's catalog.
+    pub fn fiscal_year(&self, org_id: i64, edition: &str) -> Result<FiscalYear, CatalogError> {
+        self.catalog_of(org_id)
+            .fiscal_year_of(edition, self.clock.today_jst())
+    }
+
+    /// An organisation's catalog: the built-in editions and those it imported and confirmed. Read again
+    /// when its confirmed editions change (one small query per request checks that).
+    pub async fn catalog_for(&self, org_id: i64) -> Result<Arc<Catalog>, StoreError> {
+        let version = self.store.editions_version(org_id).await?;
+        if version == 0 {
+            self.org_catalogs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&org_id);
+            return Ok(self.builtin.clone());
+        }
+        if let Some((v, c)) = self
+            .org_catalogs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&org_id)
+            && *v == version
+        {
+            return Ok(c.clone());
+        }
+        let mut catalog = (*self.builtin).clone();
+        for imp in self.store.confirmed_editions(org_id).await? {
+            let draft: mamori_report::edition_import::EditionDraft =
+                serde_json::from_str(&imp.data).map_err(|e| {
+                    StoreError::Corrupt(format!("取り込んだ版 {}: {e}", imp.edition))
+                })?;
+            let published = imp
+                .confirmed_at
+                .as_deref()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| mamori_core::dates::jst_date(t.to_utc()))
+                .unwrap_or_else(|| self.clock.today_jst());
+            let edition = draft.to_edition(&catalog, published);
+            catalog = catalog
+                .with_imported(&[edition])
+                .map_err(|e| StoreError::Corrupt(format!("取り込んだ版 {}: {e}", imp.edition)))?;
+        }
+        let catalog = Arc::new(catalog);
+        let mut cache = self.org_catalogs.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() > 4096 {
+            cache.clear();
+        }
+        cache.insert(org_id, (version, catalog.clone()));
+        Ok(catalog)
+    }
+
+    /// The organisation's catalog as last read by [`App::catalog_for`] (every signed-in request reads
+    /// it first), or the built-in one.
+    pub fn catalog_of(&self, org_id: i64) -> Arc<Catalog> {
+        self.org_catalogs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&org_id)
+            .map(|(_, c)| c.clone())
+            .unwrap_or_else(|| self.builtin.clone())
+    }
+
+    /// The edition in use this fiscal year, or the one asked for.
+    pub fn edition_or_current(&self, org: &Org, asked: Option<&str>) -> String {
+        asked.map(str::to_string).unwrap_or_else(|| {
+            self.catalog_of(org.id)
+                .edition_for(FiscalYear::containing(self.clock.today_jst()))
+                .map(|c| c.edition)
+                .unwrap_or_default()
+        })
+    }
+
+    /// The notice shown on a form when this fiscal year has no edition of its own and `edition` stands in.
+    pub fn fallback_notice(&self, org: &Org, edition: &str) -> Option<String> {
+        let fy = FiscalYear::containing(self.clock.today_jst());
+        self.catalog_of(org.id)
+            .edition_for(fy)
+            .filter(|c| c.edition == edition)
+            .and_then(|c| c.fallback_notice)
+    }
+}
+
+/// The form the organisation answers itself in an edition: the merged 医療機関・薬局確認用 when the
+/// edition has one, otherwise its own kind's.
+pub fn own_variant(catalog: &Catalog, edition: &str, org: &Org) -> Variant {
+    catalog
+        .own_form(edition, org.kind == mamori_store::OrgKind::Pharmacy)
+        .map(|f| f.variant)
+        .unwrap_or_else(|| org.kind.own_variant())
+}

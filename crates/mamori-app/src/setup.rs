@@ -1,0 +1,55 @@
+//! A new organisation's first rows, and sample ledgers for benchmarks.
+
+use mamori_store::StoreError;
+
+/// A new facility's 外部連絡リスト starts with the public contacts every facility needs.
+pub async fn add_initial_contacts(
+    store: &mamori_store::Store,
+    org_id: i64,
+    actor: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StoreError> {
+    let kind = mamori_ledger::Kind::Contacts;
+    store
+        .import_ledger(
+            org_id,
+            kind.id(),
+            kind.identity(),
+            &mamori_ledger::sample::initial_contacts(),
+            actor,
+            at,
+        )
+        .await
+        .map(|_| ())
+}
+
+/// Fills a facility's 機器台帳 and 利用者台帳 with sample rows (`mamori dev seed`, benchmarks), in
+/// transactions of 5,000 rows; `progress` hears each chunk.
+pub async fn seed_samples(
+    store: &mamori_store::Store,
+    org_id: i64,
+    devices: usize,
+    accounts: usize,
+    at: chrono::DateTime<chrono::Utc>,
+    progress: impl Fn(mamori_ledger::Kind, usize, usize),
+) -> Result<(), StoreError> {
+    use mamori_ledger::{Kind, Row, sample};
+    type MakeRow = fn(usize) -> Row;
+    let plan: [(Kind, usize, MakeRow); 2] = [
+        (Kind::Devices, devices, sample::device),
+        (Kind::Accounts, accounts, sample::account),
+    ];
+    for (kind, n, make) in plan {
+        let mut done = 0;
+        while done < n {
+            let end = (done + 5_000).min(n);
+            let rows: Vec<Row> = (done..end).map(make).collect();
+            store
+                .import_ledger(org_id, kind.id(), kind.identity(), &rows, "seed", at)
+                .await?;
+            done = end;
+            progress(kind, done, n);
+        }
+    }
+    Ok(())
+}
