@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
         &[path],
         &mamori_logs::Options {
             threads: 1,
-            ..Default::default()
+            ..mamori_logs::Options::at(&mamori_core::Clock::fixed(chrono::DateTime::UNIX_EPOCH))
         },
         &mut |_, _| {},
     );

@@ -476,7 +476,7 @@ impl Detector {
         else {
             return;
         };
-        let local = t + Duration::hours(9);
+        let local = mamori_core::dates::to_jst(t);
         let minute = local.hour() * 60 + local.minute();
         if minute < w.start || minute >= w.end {
             let hm = |m: u32| format!("{}:{:02}", m / 60, m % 60);
@@ -496,7 +496,7 @@ impl Detector {
             Origin::Ehr => "電子カルテ・レセコンの利用",
             _ => "ログオン",
         };
-        match staff.state(&e.account, t.map(|t| (t + Duration::hours(9)).date_naive())) {
+        match staff.state(&e.account, t.map(mamori_core::dates::jst_date)) {
             StaffState::Active => {}
             StaffState::Retired(why) => {
                 let why = why.to_string();
@@ -719,7 +719,7 @@ impl Detector {
             Kind::EhrAccess { patient, export } => {
                 if let Some(t) = t {
                     self.ehr.push(&e.account, t, *patient, *export, &e.source);
-                    let local = t + Duration::hours(9);
+                    let local = mamori_core::dates::to_jst(t);
                     let hour = local.hour();
                     if local.weekday() == Weekday::Sun
                         || hour < self.th.work_start

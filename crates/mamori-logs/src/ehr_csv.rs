@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
 
 use crate::event::{Event, Kind, Origin};
@@ -234,9 +234,7 @@ pub fn columns(headers: &[String], m: &Mapping) -> Result<Columns, String> {
 }
 
 /// Japan time: the EHR logs of Japanese offices are in local time without a zone.
-pub fn jst() -> FixedOffset {
-    FixedOffset::east_opt(9 * 3600).expect("valid offset")
-}
+pub use mamori_core::dates::jst;
 
 /// 「2025/06/02 09:15:00」「2025-06-02 09:15」 (and 「T」 between): the forms nearly every export writes,
 /// read by position (chrono's format parser was most of a row's cost). Anything else: None.

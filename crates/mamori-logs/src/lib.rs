@@ -78,14 +78,15 @@ pub struct Options {
     pub threads: usize,
 }
 
-impl Default for Options {
-    fn default() -> Self {
+impl Options {
+    /// The default thresholds, Japan time, and this year (by `clock`) for lines that carry no year.
+    pub fn at(clock: &mamori_core::Clock) -> Self {
         Options {
             thresholds: Thresholds::default(),
             staff: None,
             csv_mapping: ehr_csv::Mapping::default(),
-            year: chrono::Datelike::year(&Utc::now()),
-            zone: ehr_csv::jst(),
+            year: chrono::Datelike::year(&clock.today_jst()),
+            zone: mamori_core::dates::jst(),
             threads: 0,
         }
     }
@@ -388,7 +389,7 @@ pub fn to_text(r: &Report) -> String {
     let mut out = String::new();
     let t = |d: &Option<DateTime<Utc>>| {
         d.map(|d| {
-            (d + chrono::Duration::hours(9))
+            mamori_core::dates::to_jst(d)
                 .format("%Y-%m-%d %H:%M")
                 .to_string()
         })

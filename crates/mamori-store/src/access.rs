@@ -22,6 +22,7 @@ pub struct ApiTokenInfo {
 
 impl Store {
     /// The organisation's API tokens, newest first.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn api_tokens(&self, org_id: i64) -> Result<Vec<ApiTokenInfo>> {
         let rows = sqlx::query(
             "SELECT t.id, u.login, t.label, t.role, t.created_at, t.expires_at, t.revoked_at \
@@ -46,6 +47,7 @@ impl Store {
     }
 
     /// Revokes one of the organisation's tokens; it stops at once.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn revoke_api_token(
         &self,
         org_id: i64,
@@ -86,6 +88,7 @@ impl Store {
     }
 
     /// Logins of the organisation's disabled users.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn disabled_users(&self, org_id: i64) -> Result<Vec<String>> {
         let rows = sqlx::query("SELECT login FROM users WHERE org_id = $1 AND disabled <> 0")
             .bind(org_id)
@@ -94,6 +97,7 @@ impl Store {
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn user_disabled(&self, user_id: i64) -> Result<bool> {
         Ok(sqlx::query("SELECT disabled FROM users WHERE id = $1")
             .bind(user_id)
@@ -107,6 +111,7 @@ impl Store {
     /// Disables or enables a user of the organisation. Disabling ends every session of theirs; their
     /// tokens stop (and start again when enabled, unless revoked or expired). The last enabled
     /// administrator cannot be disabled, nor can one disable oneself.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn set_user_disabled(
         &self,
         org_id: i64,
@@ -163,6 +168,7 @@ impl Store {
 
     /// Sets a new password chosen by an administrator (the user should change it after signing in) and
     /// ends every session of the user. The hash is not audited, only that it changed.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn reset_password(
         &self,
         org_id: i64,
@@ -196,6 +202,7 @@ impl Store {
     }
 
     /// Ends every session of a user (a lost or shared PC); returns how many ended.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn sign_out_everywhere(
         &self,
         org_id: i64,

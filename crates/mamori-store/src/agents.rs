@@ -84,6 +84,7 @@ const REVIEW_COLUMNS: &str = "id, received_at, source, inventory, candidates, re
 
 impl Store {
     /// Stores a new enrolment token (its hash); audited.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn create_enrollment(
         &self,
         org_id: i64,
@@ -125,6 +126,7 @@ impl Store {
     }
 
     /// The organisation's enrolment tokens, newest first.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn enrollments(&self, org_id: i64) -> Result<Vec<Enrollment>> {
         sqlx::query(
             "SELECT id, label, created_by, created_at, expires_at FROM agent_enrollments \
@@ -148,6 +150,7 @@ impl Store {
 
     /// Enrols a machine with a live enrolment token: stores the agent's credential (its hash) and revokes
     /// earlier credentials of the same machine-id. None when the enrolment token is unknown or expired.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn enroll_agent(
         &self,
         enrollment_hash: &str,
@@ -217,6 +220,7 @@ impl Store {
     }
 
     /// The agent a credential belongs to (not revoked), its last contact moved to `at`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn agent_by_token(
         &self,
         token_hash: &str,
@@ -242,6 +246,7 @@ impl Store {
     }
 
     /// The organisation's agents, newest first.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn agents(&self, org_id: i64) -> Result<Vec<Agent>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {AGENT_COLUMNS} WHERE org_id = $1 ORDER BY id DESC"
@@ -257,6 +262,7 @@ impl Store {
     /// Writes a device row from an inventory and, when it changed something, what it changed; one
     /// transaction, audited like any ledger change.
     #[allow(clippy::too_many_arguments)]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn save_inventory(
         &self,
         org_id: i64,
@@ -286,6 +292,7 @@ impl Store {
     }
 
     /// What inventories changed in a device, oldest first.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn inventory_history(
         &self,
         org_id: i64,
@@ -313,6 +320,7 @@ impl Store {
     }
 
     /// Holds an inventory for someone to say which device it describes.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn add_inventory_review(
         &self,
         org_id: i64,
@@ -353,6 +361,7 @@ impl Store {
     }
 
     /// The organisation's reviews: open ones first, then resolved ones, newest first within each.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn inventory_reviews(&self, org_id: i64) -> Result<Vec<InventoryReview>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {REVIEW_COLUMNS} WHERE org_id = $1 \
@@ -367,6 +376,7 @@ impl Store {
     }
 
     /// One review, only within the organisation.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn inventory_review(&self, org_id: i64, id: i64) -> Result<InventoryReview> {
         let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {REVIEW_COLUMNS} WHERE org_id = $1 AND id = $2"
@@ -381,6 +391,7 @@ impl Store {
 
     /// Closes an open review with what was done (「機器 12 に反映」, 「新しい機器 13」, 「破棄」); audited.
     /// A review already closed is left as it is (NotFound).
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn resolve_inventory_review(
         &self,
         org_id: i64,

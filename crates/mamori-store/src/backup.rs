@@ -100,6 +100,7 @@ impl Store {
     }
 
     /// Writes a new backup generation into `dir` and keeps the newest `keep` generations.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn backup(
         &self,
         dir: &Path,
@@ -226,6 +227,7 @@ impl Store {
 impl Store {
     /// [`Store::backup`], with the attempt noted in the database (the dashboard shows the last backup's
     /// age and a failure's reason).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn backup_and_record(
         &self,
         dir: &Path,
@@ -254,6 +256,7 @@ impl Store {
     /// Scheduled backups for `serve`: one generation every `every`, counted from the last successful
     /// backup (so a restart does not add one); after a failure, another try within the hour. Runs until
     /// the task is dropped.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn backup_loop(
         self,
         dir: PathBuf,
@@ -268,7 +271,7 @@ impl Store {
                 Ok((_, Some(ok))) => (ok.at + every_c - clock.now()).to_std().unwrap_or_default(),
                 Ok((_, None)) => std::time::Duration::ZERO,
                 Err(e) => {
-                    eprintln!("定期バックアップ: 記録を読めません: {e}");
+                    tracing::error!(error = %e, "定期バックアップ: 記録を読めません");
                     retry
                 }
             };
@@ -280,7 +283,7 @@ impl Store {
                     m.generation
                 ),
                 Err(e) => {
-                    eprintln!("定期バックアップに失敗しました: {e}");
+                    tracing::error!(error = %e, "定期バックアップに失敗しました");
                     tokio::time::sleep(retry).await;
                 }
             }

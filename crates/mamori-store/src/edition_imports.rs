@@ -47,6 +47,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<EditionImport> {
 impl Store {
     /// Records a parsed import awaiting confirmation, with its workbooks (variant id → bytes).
     #[allow(clippy::too_many_arguments)]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn create_edition_import(
         &self,
         org_id: i64,
@@ -100,6 +101,7 @@ impl Store {
     }
 
     /// One import of the organisation.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn edition_import(&self, org_id: i64, id: i64) -> Result<Option<EditionImport>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} WHERE org_id = $1 AND id = $2"
@@ -114,6 +116,7 @@ impl Store {
     }
 
     /// The organisation's imports, newest first.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn edition_imports(&self, org_id: i64) -> Result<Vec<EditionImport>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} WHERE org_id = $1 ORDER BY id DESC"
@@ -127,6 +130,7 @@ impl Store {
     }
 
     /// The organisation's confirmed editions, oldest first.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn confirmed_editions(&self, org_id: i64) -> Result<Vec<EditionImport>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} WHERE org_id = $1 AND status = 'confirmed' ORDER BY fiscal_year, id"
@@ -140,6 +144,7 @@ impl Store {
     }
 
     /// Changes whenever the organisation's confirmed editions change (a cache key).
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn editions_version(&self, org_id: i64) -> Result<i64> {
         let v: Option<i64> = sqlx::query(
             "SELECT MAX(id) FROM edition_imports WHERE org_id = $1 AND status = 'confirmed'",
@@ -153,6 +158,7 @@ impl Store {
 
     /// Confirms a pending import with the content the administrator confirmed (links corrected); an
     /// earlier confirmed import of the same edition becomes `replaced`.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn confirm_edition_import(
         &self,
         org_id: i64,
@@ -213,6 +219,7 @@ impl Store {
     }
 
     /// Discards a pending import.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn discard_edition_import(
         &self,
         org_id: i64,
@@ -252,6 +259,7 @@ impl Store {
     }
 
     /// The workbook of an import for a variant.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn edition_workbook(
         &self,
         org_id: i64,

@@ -352,6 +352,7 @@ async fn bump_version(tx: &mut sqlx::Transaction<'_, sqlx::Any>, org_id: i64) ->
 
 impl Store {
     /// Changes with every ledger write of the organisation (by any process).
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn ledger_version(&self, org_id: i64) -> Result<i64> {
         Ok(sqlx::query("SELECT ledger_version FROM orgs WHERE id = $1")
             .bind(org_id)
@@ -362,6 +363,7 @@ impl Store {
 
     /// One page of a ledger and the number of rows matching. Sorting and filtering by a list column use
     /// its sortable copy (`s0`..`s9`); sorting by another field reads the JSON (slower, but still right).
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn ledger_page(
         &self,
         org_id: i64,
@@ -445,6 +447,7 @@ impl Store {
     /// The evidence fields ([`mamori_ledger::Kind::evidence_fields`]) of the rows of a ledger changed after
     /// ledger version `after` up to `upto` (-1: every row), with each row's id and disabled flag: for the
     /// evidence cache, which reads tens of thousands of rows at once and then only what changed.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn ledger_facts(
         &self,
         org_id: i64,
@@ -520,6 +523,7 @@ impl Store {
     }
 
     /// Every row of a ledger (disabled ones too), in id order: for export.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn ledger_all(&self, org_id: i64, kind: &str) -> Result<Vec<LedgerRow>> {
         sqlx::query(
             "SELECT id, data, disabled, updated_at FROM ledger_rows WHERE org_id = $1 AND kind = $2 ORDER BY id",
@@ -534,6 +538,7 @@ impl Store {
     }
 
     /// One row, only within the organisation.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn ledger_row(&self, org_id: i64, kind: &str, id: i64) -> Result<LedgerRow> {
         let r = sqlx::query(
             "SELECT id, data, disabled, updated_at FROM ledger_rows WHERE org_id = $1 AND kind = $2 AND id = $3",
@@ -551,6 +556,7 @@ impl Store {
     /// nothing is deleted. Every added or changed row gets its audit record. All or nothing: one write
     /// transaction, short because the existing rows are read and compared before it (it starts again if
     /// the ledger changed meanwhile) and rows and audit records go in multi-row statements.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn import_ledger(
         &self,
         org_id: i64,
@@ -896,6 +902,7 @@ impl Store {
     }
 
     /// Adds a row (`id` None) or changes one; audited with before and after.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn save_ledger_row(
         &self,
         org_id: i64,
@@ -912,6 +919,7 @@ impl Store {
     }
 
     /// Rewrites existing rows in one transaction, each audited with before and after.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn update_ledger_rows(
         &self,
         org_id: i64,
@@ -932,6 +940,7 @@ impl Store {
     }
 
     /// Disables (or enables again) a row; audited.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn set_ledger_row_disabled(
         &self,
         org_id: i64,

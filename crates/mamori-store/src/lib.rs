@@ -264,6 +264,7 @@ pub(crate) fn like_escape(s: &str) -> String {
 impl Store {
     /// Opens (and creates, for SQLite) the database and brings its schema up to date.
     /// `target` is a `postgres://` URL, a `sqlite:` URL, or a file path for SQLite.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn open(target: &str) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let (url, backend) =
@@ -324,6 +325,7 @@ impl Store {
     }
 
     /// Checks the whole audit chain: every record's hash, and its link to the one before.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn verify_audit_chain(&self) -> Result<std::result::Result<usize, AuditBreak>> {
         let rows = sqlx::query(
             "SELECT id, org_id, actor, at, entity, entity_key, action, before_json, after_json, prev_hash, hash \
@@ -415,11 +417,13 @@ impl Store {
         self.backend
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn close(&self) {
         self.pool.close().await;
     }
 
     /// True once the first organisation exists.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn is_set_up(&self) -> Result<bool> {
         let n: i64 = sqlx::query("SELECT COUNT(*) FROM orgs")
             .fetch_one(&self.pool)
@@ -429,6 +433,7 @@ impl Store {
     }
 
     /// First-run setup: the facility and its first administrator, in one transaction. Refused once done.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_up(
         &self,
         org: &NewOrg,
@@ -439,6 +444,7 @@ impl Store {
     }
 
     /// Adds an organisation with its first administrator (hosted installs serve several).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn add_org(
         &self,
         org: &NewOrg,
@@ -511,6 +517,7 @@ impl Store {
         Ok((created, user))
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn org(&self, org_id: i64) -> Result<Org> {
         let row = sqlx::query(
             "SELECT id, kind, name, security_officer, has_vendor_contract, require_totp FROM orgs WHERE id = $1",
@@ -532,6 +539,7 @@ impl Store {
     }
 
     /// The organisation of a single-facility install (the first one).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn first_org_id(&self) -> Result<Option<i64>> {
         let row = sqlx::query("SELECT id FROM orgs ORDER BY id LIMIT 1")
             .fetch_optional(&self.pool)
@@ -542,6 +550,7 @@ impl Store {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn user_by_login(&self, login: &str) -> Result<Option<User>> {
         let row = sqlx::query("SELECT id, org_id, login, display_name, password_hash, role, totp_enabled FROM users WHERE login = $1")
             .bind(login)
@@ -550,6 +559,7 @@ impl Store {
         row.map(|r| user_from_row(&r)).transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_session(
         &self,
         token_hash: &str,
@@ -573,6 +583,7 @@ impl Store {
 
     /// A live session and its user. Sessions past their end, or idle for longer than
     /// [`SESSION_IDLE_MINUTES`], are not returned; using a session keeps it alive.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
         let idle_since = now - chrono::Duration::minutes(SESSION_IDLE_MINUTES);
         let row = sqlx::query(
@@ -602,6 +613,7 @@ impl Store {
     }
 
     /// The user's two-factor state. The secret is only read for checking codes; it is never logged.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn totp(&self, user_id: i64) -> Result<TotpState> {
         let r = sqlx::query(
             "SELECT totp_secret, totp_enabled, totp_last_step FROM users WHERE id = $1",
@@ -617,6 +629,7 @@ impl Store {
     }
 
     /// Stores a new secret awaiting confirmation (two-factor stays off until [`Store::enable_totp`]).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn begin_totp(&self, user: &User, secret: &str) -> Result<()> {
         sqlx::query("UPDATE users SET totp_secret = $1 WHERE id = $2 AND totp_enabled = 0")
             .bind(secret)
@@ -627,6 +640,7 @@ impl Store {
     }
 
     /// Turns two-factor on after a confirmed code, with new recovery codes (their hashes).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn enable_totp(
         &self,
         user: &User,
@@ -670,6 +684,7 @@ impl Store {
     }
 
     /// Accepts a code's step once: a step not newer than the last accepted one is a replay.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn accept_totp_step(&self, user_id: i64, step: i64) -> Result<bool> {
         let n = sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_enabled = 1 AND totp_last_step < $1")
             .bind(step)
@@ -681,6 +696,7 @@ impl Store {
     }
 
     /// Uses up a recovery code (by its hash); false when unknown or already used.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn use_recovery_code(
         &self,
         user_id: i64,
@@ -698,6 +714,7 @@ impl Store {
     }
 
     /// When the account is locked after failed logins, until when.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn locked_until(
         &self,
         user_id: i64,
@@ -716,6 +733,7 @@ impl Store {
 
     /// Counts a failed login; the [`LOCKOUT_FAILURES`]th in a row locks the account for
     /// [`LOCKOUT_MINUTES`] (recorded in the audit trail). Returns the lock's end when it locks.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn record_login_failure(
         &self,
         user: &User,
@@ -754,6 +772,7 @@ impl Store {
         Ok(locked)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn reset_login_failures(&self, user_id: i64) -> Result<()> {
         sqlx::query("UPDATE users SET failed_logins = 0 WHERE id = $1 AND failed_logins > 0")
             .bind(user_id)
@@ -762,6 +781,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
@@ -771,6 +791,7 @@ impl Store {
     }
 
     /// Removes sessions past their end or idle past the timeout.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64> {
         let idle_since = now - chrono::Duration::minutes(SESSION_IDLE_MINUTES);
         Ok(
@@ -784,6 +805,7 @@ impl Store {
     }
 
     /// Stores a new API token (its hash) with a role no higher than its user's and an expiry.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_api_token(
         &self,
         user: &User,
@@ -829,6 +851,7 @@ impl Store {
 
     /// The user a live token acts for, with the token's role. Expired tokens, and tokens whose user no
     /// longer holds the token's role, are not accepted.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn user_by_token(
         &self,
         token_hash: &str,
@@ -854,6 +877,7 @@ impl Store {
     }
 
     /// The users of an organisation, by login.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn users(&self, org_id: i64) -> Result<Vec<User>> {
         sqlx::query(
             "SELECT id, org_id, login, display_name, password_hash, role, totp_enabled FROM users \
@@ -868,6 +892,7 @@ impl Store {
     }
 
     /// Adds a user to an organisation (by an administrator, recorded in the audit trail).
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn add_user(
         &self,
         org_id: i64,
@@ -891,6 +916,7 @@ impl Store {
     }
 
     /// What the ledgers said when each answer of a form was saved: "item/target/round" → suggestion JSON.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn answer_evidence(
         &self,
         org_id: i64,
@@ -920,6 +946,7 @@ impl Store {
     }
 
     /// The stored answers of one form of one organisation.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn answers(
         &self,
         org_id: i64,
@@ -931,6 +958,7 @@ impl Store {
 
     /// Reads the stored answers, lets `check` turn the request into answers (or refuse it), and writes
     /// them with their audit records, all in one transaction: a refused request changes nothing.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn save_answers<E>(
         &self,
         org_id: i64,
@@ -955,6 +983,7 @@ impl Store {
     /// [`Store::save_answers`], keeping with each saved answer what the ledgers said about its item then
     /// (`evidence`: item id → the suggestion as JSON), in the row and in its audit record.
     #[allow(clippy::too_many_arguments)]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn save_answers_with_evidence<E>(
         &self,
         org_id: i64,
@@ -1027,6 +1056,7 @@ impl Store {
     }
 
     /// The audit trail of an organisation, newest first; `entity_key_prefix` narrows it (e.g. to one item).
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn history(
         &self,
         org_id: i64,
@@ -1043,6 +1073,7 @@ impl Store {
     }
 
     /// The audit trail of an organisation, newest first, narrowed by `filter`.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn audit_trail(
         &self,
         org_id: i64,
@@ -1094,6 +1125,7 @@ impl Store {
     }
 
     /// The people and kinds of change in an organisation's trail, for the filter menus.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn audit_facets(&self, org_id: i64) -> Result<(Vec<String>, Vec<String>)> {
         let col = |sql: &'static str| async move {
             sqlx::query(sql)
@@ -1111,6 +1143,7 @@ impl Store {
     }
 
     /// Turns "two-factor for everyone" on or off for an organisation (administrators always need it).
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn set_require_totp(
         &self,
         org_id: i64,
@@ -1150,6 +1183,7 @@ impl Store {
     }
 
     /// Notes a backup attempt (its generation on success, the reason on failure).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn record_backup_run(&self, run: &BackupRun) -> Result<()> {
         sqlx::query(
             "INSERT INTO backup_runs (at, ok, generation, dir, message) VALUES ($1, $2, $3, $4, $5)",
@@ -1165,6 +1199,7 @@ impl Store {
     }
 
     /// The newest backup attempt, and the newest successful one.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn last_backup_runs(&self) -> Result<(Option<BackupRun>, Option<BackupRun>)> {
         let get = |sql: &'static str| async move {
             let row = sqlx::query(sql).fetch_optional(&self.pool).await?;
@@ -1191,6 +1226,7 @@ impl Store {
     }
 
     /// Records a login or another event without a data change.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn record_event(
         &self,
         org_id: i64,

@@ -41,6 +41,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<LogAnalysis> {
 
 impl Store {
     /// Records an analysis that is starting; audited.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn start_log_analysis(
         &self,
         org_id: i64,
@@ -78,6 +79,7 @@ impl Store {
 
     /// Records the end of an analysis: done with its report, or failed with a message.
     #[allow(clippy::too_many_arguments)]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn finish_log_analysis(
         &self,
         org_id: i64,
@@ -106,6 +108,7 @@ impl Store {
     }
 
     /// The organisation's analyses, newest first, without their reports.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn log_analyses(&self, org_id: i64) -> Result<Vec<LogAnalysis>> {
         sqlx::query(
             "SELECT id, created_at, created_by, files, status, CAST(NULL AS TEXT), retired_accounts, period_first, \
@@ -120,6 +123,7 @@ impl Store {
     }
 
     /// One analysis with its report, only within the organisation.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn log_analysis(&self, org_id: i64, id: i64) -> Result<LogAnalysis> {
         let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} WHERE org_id = $1 AND id = $2"
@@ -133,6 +137,7 @@ impl Store {
     }
 
     /// Retired or disabled staff accounts found in use by analyses finished since `since`: (analysis, account).
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn retired_account_uses(
         &self,
         org_id: i64,
@@ -158,6 +163,7 @@ impl Store {
     }
 
     /// The newest finished analysis's id (0 when none): part of the evidence cache's key.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn latest_log_analysis(&self, org_id: i64) -> Result<i64> {
         Ok(sqlx::query(
             "SELECT COALESCE(MAX(id), 0) FROM log_analyses WHERE org_id = $1 AND status <> 'running'",

@@ -18,6 +18,7 @@ pub struct VendorFormRecord {
 
 impl Store {
     /// Replaces the vendor's form for the edition. The vendor must be a 事業者・契約 row of the organisation.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn save_vendor_form(
         &self,
         org_id: i64,
@@ -86,6 +87,7 @@ impl Store {
     }
 
     /// The vendors' forms of the organisation for an edition, by vendor id.
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn vendor_forms(&self, org_id: i64, edition: &str) -> Result<Vec<VendorFormRecord>> {
         sqlx::query(
             "SELECT vendor_id, edition, answers, updated_by, updated_at FROM vendor_forms \

@@ -143,7 +143,7 @@ impl From<mamori_store::StoreError> for ApiError {
             mamori_store::StoreError::Conflict(m) => return ApiError::new(StatusCode::CONFLICT, m),
             _ => {}
         }
-        eprintln!("store error: {e}");
+        tracing::error!(error = %e, "store error");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "データベースの処理に失敗しました",
@@ -206,6 +206,7 @@ pub(crate) async fn bearer(state: &AppState, headers: &HeaderMap) -> Result<(Use
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "APIトークンが正しくありません"))?;
     let org = state.store.org(user.org_id).await?;
+    crate::request_log::record_user(org.id, user.id);
     state.catalog_for(org.id).await?;
     Ok((user, org))
 }

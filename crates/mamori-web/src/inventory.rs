@@ -23,6 +23,7 @@ pub(crate) async fn api_inventory(
     let (org, source, agent) = match agent_of(&state, &headers).await? {
         Some(agent) => {
             let org = state.store.org(agent.org_id).await?;
+            crate::request_log::record_org(org.id);
             (org, format!("agent:{}", agent.hostname), Some(agent))
         }
         None => {

@@ -11,6 +11,7 @@ mod inventory;
 mod ledgers;
 mod logs;
 mod pages;
+mod request_log;
 mod vendor_forms;
 pub use mamori_app::{App, auth, totp};
 pub use pages::PageError;
@@ -325,6 +326,7 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(axum::middleware::from_fn(request_log::log_request))
         .with_state(state)
 }
 

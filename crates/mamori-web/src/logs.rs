@@ -264,7 +264,7 @@ pub async fn upload(
         csv_mapping: mapping,
         staff: (!staff.is_empty()).then(|| Staff::from_rows(&staff)),
         year: chrono::Datelike::year(&state.clock.today_jst()),
-        ..Options::default()
+        ..Options::at(&state.clock)
     };
     state
         .log_progress
@@ -312,7 +312,7 @@ pub async fn upload(
             }
         };
         if let Err(e) = stored {
-            eprintln!("ログの分析 {id} の結果を保存できません: {e}");
+            tracing::error!(analysis = id, error = %e, "ログの分析の結果を保存できません");
         }
         state
             .log_progress
@@ -411,7 +411,7 @@ pub struct FindingFilter {
 
 fn jst_day(t: &Option<chrono::DateTime<chrono::Utc>>) -> String {
     t.map(|t| {
-        (t + chrono::Duration::hours(9))
+        mamori_core::dates::to_jst(t)
             .format("%Y-%m-%d %H:%M")
             .to_string()
     })
@@ -556,11 +556,7 @@ pub async fn analysis_page(
 
 fn jst_date(rfc3339: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| {
-            (t.to_utc() + chrono::Duration::hours(9))
-                .date_naive()
-                .to_string()
-        })
+        .map(|t| mamori_core::dates::jst_date(t.to_utc()).to_string())
         .unwrap_or_default()
 }
 

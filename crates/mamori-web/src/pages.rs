@@ -92,7 +92,7 @@ impl From<StoreError> for PageError {
             StoreError::Conflict(m) => return Self::new(StatusCode::CONFLICT, "操作できません", m),
             _ => {}
         }
-        eprintln!("store error: {e}");
+        tracing::error!(error = %e, "store error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "エラーが発生しました",
@@ -170,6 +170,7 @@ async fn signed_in(
         Ok(org) => org,
         Err(e) => return Err(PageError::from(e).into_response()),
     };
+    crate::request_log::record_user(org.id, session.user.id);
     // Reads the organisation's catalog (with its imported editions) for the handlers after this.
     if let Err(e) = state.catalog_for(org.id).await {
         return Err(PageError::from(e).into_response());
@@ -676,7 +677,7 @@ pub async fn login_submit(
 const BAD_LOGIN: &str = "ログインID・パスワード・確認コードのいずれかが違います（確認コードは二要素認証を設定している場合に入力します。一度使ったコードは使えません）";
 
 fn locked_message(until: chrono::DateTime<chrono::Utc>) -> String {
-    let jst = until + Duration::hours(9);
+    let jst = mamori_core::dates::to_jst(until);
     format!(
         "ログインに{}回続けて失敗したため、このアカウントは{}までロックされています。時間をおいてお試しいただくか、管理者に連絡してください。",
         mamori_store::LOCKOUT_FAILURES,
@@ -1265,8 +1266,8 @@ const HISTORY_PAGE: i64 = 200;
 pub(crate) fn jst_time(at: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(at)
         .map(|t| {
-            let jst = t.to_utc() + Duration::hours(9);
-            format!("{} {}", wareki(jst.date_naive()), jst.format("%H:%M:%S"))
+            let jst = mamori_core::dates::to_jst(t.to_utc());
+            format!("{} {}", wareki(jst.date()), jst.format("%H:%M:%S"))
         })
         .unwrap_or_else(|_| at.to_string())
 }
@@ -1340,7 +1341,7 @@ pub async fn history(
                 )
             })?;
             let midnight_jst = (d + Duration::days(days_after)).and_time(chrono::NaiveTime::MIN);
-            Ok(Some((midnight_jst - Duration::hours(9)).and_utc()))
+            Ok(Some(mamori_core::dates::from_jst(midnight_jst)))
         };
     let filter = mamori_store::AuditFilter {
         entity: if item.is_empty() {

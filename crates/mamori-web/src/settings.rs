@@ -37,8 +37,8 @@ fn age_text(age: Duration) -> String {
 }
 
 fn jst(at: DateTime<Utc>) -> String {
-    let t = at + Duration::hours(9);
-    format!("{} {}", wareki(t.date_naive()), t.format("%H:%M"))
+    let t = mamori_core::dates::to_jst(at);
+    format!("{} {}", wareki(t.date()), t.format("%H:%M"))
 }
 
 pub(crate) async fn backup_status(state: &AppState) -> Result<BackupStatus, PageError> {
@@ -186,7 +186,7 @@ async fn settings_view(
     let now = state.clock.now();
     let day = |t: &str| {
         DateTime::parse_from_rfc3339(t)
-            .map(|t| wareki((t.to_utc() + Duration::hours(9)).date_naive()))
+            .map(|t| wareki(mamori_core::dates::jst_date(t.to_utc())))
             .unwrap_or_default()
     };
     let tokens = state

@@ -107,9 +107,24 @@ impl From<Kind> for OrgKind {
     }
 }
 
+/// Logs to stderr: `RUST_LOG` when set, else the server's requests and warnings (`serve`) or only warnings
+/// (the other commands, whose output is for a person).
+fn init_logging(serving: bool) {
+    let default = if serving { "info,sqlx=warn" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
 #[tokio::main]
 async fn main() {
-    if let Err(e) = run(Cli::parse()).await {
+    let cli = Cli::parse();
+    init_logging(matches!(cli.command, Command::Serve(_)));
+    if let Err(e) = run(cli).await {
         eprintln!("エラー: {e:#}");
         std::process::exit(1);
     }

@@ -94,7 +94,10 @@ fn evtx_counts_equal_evtx_dumps() {
         return;
     };
     for file in files_in(&dir, "evtx") {
-        let r = run(std::slice::from_ref(&file), &Options::default());
+        let r = run(
+            std::slice::from_ref(&file),
+            &Options::at(&mamori_core::Clock::system()),
+        );
         let (records, ids, logons) = dump_counts(&dump, &file);
         assert_eq!(r.files[0].records, records, "{}", file.display());
         assert_eq!(r.event_counts, ids, "{}", file.display());
@@ -188,7 +191,7 @@ fn auth_log_logons_equal_a_plain_count() {
             std::slice::from_ref(&file),
             &Options {
                 year: 2015,
-                ..Options::default()
+                ..Options::at(&mamori_core::Clock::system())
             },
         );
         let got: BTreeMap<String, (u64, u64)> = r
@@ -219,7 +222,12 @@ fn findings_on_the_attack_samples() {
         println!("SKIP: ../shared/data/evtx is not here; findings not checked");
         return;
     };
-    let one = |name: &str| run(&[dir.join(name)], &Options::default());
+    let one = |name: &str| {
+        run(
+            &[dir.join(name)],
+            &Options::at(&mamori_core::Clock::system()),
+        )
+    };
     let smb = one("smb-password-guessing-security.evtx");
     let k = kinds(&smb);
     assert!(
@@ -282,10 +290,10 @@ fn a_truncated_evtx_gives_the_records_before_the_damage() {
     let tmp = tempfile::tempdir().unwrap();
     let cut = tmp.path().join("cut.evtx");
     std::fs::write(&cut, &whole[..whole.len() / 2 + 777]).unwrap();
-    let r = run(&[cut], &Options::default());
+    let r = run(&[cut], &Options::at(&mamori_core::Clock::system()));
     let all = run(
         &[dir.join("smb-password-guessing-security.evtx")],
-        &Options::default(),
+        &Options::at(&mamori_core::Clock::system()),
     );
     assert!(
         r.files[0].records > 0 && r.files[0].records < all.files[0].records,
@@ -295,7 +303,7 @@ fn a_truncated_evtx_gives_the_records_before_the_damage() {
     // Garbage with the signature: a message, no records, no panic.
     let junk = tmp.path().join("junk.evtx");
     std::fs::write(&junk, b"ElfFile\0garbage").unwrap();
-    let r = run(&[junk], &Options::default());
+    let r = run(&[junk], &Options::at(&mamori_core::Clock::system()));
     assert_eq!(r.files[0].records, 0);
     assert!(!r.files[0].errors.is_empty());
 }
@@ -764,7 +772,7 @@ fn auth_log_after_a_break_in_shows_the_login_and_what_came_next() {
         &[fixture("auth-after-break-in.log")],
         &Options {
             year: 2025,
-            ..Options::default()
+            ..Options::at(&mamori_core::Clock::system())
         },
     );
     // 「message repeated 5 times」 is five failures: 1 + 5 for admin, 1 for oracle.
@@ -854,7 +862,7 @@ fn many_addresses_each_trying_one_name_are_one_finding() {
         &[p],
         &Options {
             year: 2025,
-            ..Options::default()
+            ..Options::at(&mamori_core::Clock::system())
         },
     );
     let invalid: Vec<_> = r
@@ -1364,7 +1372,7 @@ mod never_panic {
             let mut bytes = b"ElfFile\0".to_vec();
             bytes.extend(b);
             std::fs::write(&p, bytes).unwrap();
-            let r = run(&[p], &Options { threads: 1, ..Options::default() });
+            let r = run(&[p], &Options { threads: 1, ..Options::at(&mamori_core::Clock::system()) });
             prop_assert_eq!(r.files.len(), 1);
         }
         #[test]
@@ -1401,7 +1409,7 @@ fn random_bytes_name_the_format_tried_and_why() {
     std::fs::write(&evtx, &noise).unwrap();
     let other = dir.path().join("export.dat");
     std::fs::write(&other, &noise).unwrap();
-    let report = run(&[evtx, other], &Options::default());
+    let report = run(&[evtx, other], &Options::at(&mamori_core::Clock::system()));
     let e = &report.files[0].errors;
     assert_eq!(report.files[0].records, 0);
     assert_eq!(e.len(), 1, "{e:?}");
@@ -1423,5 +1431,9 @@ fn random_bytes_name_the_format_tried_and_why() {
         "Nov 28 03:12:01 host sshd[1]: Failed password for root from 10.0.0.9 port 2 ssh2\n",
     )
     .unwrap();
-    assert!(run(&[text], &Options::default()).files[0].errors.is_empty());
+    assert!(
+        run(&[text], &Options::at(&mamori_core::Clock::system())).files[0]
+            .errors
+            .is_empty()
+    );
 }

@@ -3508,3 +3508,4 @@ async fn log_analysis_pages_store_results_and_record_reviews() {
 }
 mod editions;
 mod hostile;
+mod request_log;

@@ -73,7 +73,7 @@ pub(crate) async fn run(command: LogsCommand) -> Result<()> {
             if format != "text" && format != "json" {
                 bail!("--format は text か json です");
             }
-            let mut options = mamori_logs::Options::default();
+            let mut options = mamori_logs::Options::at(&Clock::system());
             if let Some(y) = year {
                 options.year = y;
             }
