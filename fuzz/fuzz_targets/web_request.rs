@@ -10,7 +10,8 @@ use axum::http::{Request, header};
 use libfuzzer_sys::fuzz_target;
 use mamori_core::{Catalog, Clock, Role};
 use mamori_store::{NewOrg, NewUser, OrgKind, Store};
-use mamori_web::{AppState, auth};
+use mamori_app::auth;
+use mamori_web::AppState;
 use tower::ServiceExt;
 
 struct Fixture {

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, header};
+use mamori_app::auth;
 use mamori_core::{Catalog, Clock};
 use mamori_store::{NewOrg, NewUser, OrgKind, Store};
-use mamori_web::{AppState, auth};
+use mamori_web::AppState;
 use serde_json::json;
 use tower::ServiceExt;
 

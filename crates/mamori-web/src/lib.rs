@@ -1,31 +1,34 @@
 //! Mamori's web app and JSON API: axum router, askama templates (Japanese UI), sessions in the database,
 //! CSRF tokens on every form, bearer tokens for the API.
 
-mod account;
-mod agents_pages;
+mod agents;
 pub mod api;
-mod checklist_import;
+mod auth;
+mod checklist;
+mod dashboard;
 mod documents;
 mod editions;
-mod inventory;
+mod error;
+mod extract;
+mod history;
+mod layout;
 mod ledgers;
 mod logs;
-mod pages;
 mod request_log;
-mod vendor_forms;
-pub use mamori_app::{App, auth, totp};
-pub use pages::PageError;
+mod router;
 mod settings;
-mod views;
+mod system;
+mod vendor_forms;
+
+pub use error::PageError;
+pub use mamori_app::{App, totp};
+pub use router::router;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::routing::{get, post};
 use mamori_core::{Catalog, Clock};
 use mamori_store::{Session, Store};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The web app's state: the application and what only the web side keeps (cookies' flags, the login
@@ -160,7 +163,7 @@ impl AppState {
     pub(crate) async fn session(&self, headers: &HeaderMap) -> Option<Session> {
         let token = cookie(headers, SESSION_COOKIE)?;
         self.store
-            .session(&auth::token_hash(&token), self.clock.now())
+            .session(&mamori_app::auth::token_hash(&token), self.clock.now())
             .await
             .ok()
             .flatten()
@@ -207,129 +210,6 @@ pub(crate) fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: boo
     )
 }
 
-pub fn router(state: AppState) -> Router {
-    let pages = Router::new()
-        .route("/", get(pages::root))
-        .route("/setup", get(pages::setup_page).post(pages::setup_submit))
-        .route("/login", get(pages::login_page).post(pages::login_submit))
-        .route("/logout", post(pages::logout))
-        .route("/dashboard", get(pages::dashboard))
-        .route("/history", get(pages::history))
-        .route(
-            "/settings",
-            get(settings::settings_page).post(settings::settings_submit),
-        )
-        .route("/settings/users/{id}/{action}", post(settings::user_action))
-        .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
-        .route(
-            "/account/totp",
-            get(account::totp_page).post(account::totp_confirm),
-        )
-        .route("/checklists/{edition}/{variant}", get(pages::checklist))
-        .route(
-            "/checklists/{edition}/{variant}/answers",
-            post(pages::answer_submit),
-        )
-        .route(
-            "/checklists/{edition}/{variant}/export.xlsx",
-            get(pages::export_xlsx),
-        )
-        .route(
-            "/checklists/{edition}/{variant}/export.pdf",
-            get(documents::page_form_pdf),
-        )
-        .route("/pack.pdf", get(documents::page_pack_pdf))
-        .route("/vendor-forms", get(vendor_forms::vendor_forms_page))
-        .route(
-            "/vendor-forms/{vendor_id}/export.{format}",
-            get(vendor_forms::vendor_form_export),
-        )
-        .route(
-            "/vendor-forms/{vendor_id}/edit",
-            get(vendor_forms::vendor_form_edit_page).post(vendor_forms::vendor_form_edit_submit),
-        )
-        .route("/ledgers/{kind}", get(ledgers::list_page))
-        .route("/ledgers/{kind}/export.{format}", get(ledgers::export_file))
-        .route(
-            "/ledgers/{kind}/import/confirm",
-            post(ledgers::import_confirm),
-        )
-        .route(
-            "/checklists/{edition}/{variant}/import/confirm",
-            post(checklist_import::import_confirm),
-        )
-        .route(
-            "/ledgers/{kind}/new",
-            get(ledgers::new_page).post(ledgers::save_row),
-        )
-        .route(
-            "/ledgers/{kind}/{id}",
-            get(ledgers::row_page).post(ledgers::save_row),
-        )
-        .route("/ledgers/{kind}/{id}/disable", post(ledgers::toggle_row))
-        .route("/logs", get(logs::logs_page))
-        .route("/logs/{id}", get(logs::analysis_page))
-        .route("/logs/{id}/review", post(logs::record_review))
-        .route("/editions", get(editions::list))
-        .route("/editions/imports/{id}", get(editions::preview))
-        .route("/editions/imports/{id}/confirm", post(editions::confirm))
-        .route("/editions/imports/{id}/discard", post(editions::discard))
-        .route("/agents", get(agents_pages::agents_page))
-        .route("/agents/enroll-token", post(agents_pages::issue_enrollment))
-        .route("/agents/reviews", get(agents_pages::reviews_page))
-        .route("/agents/reviews/{id}", post(agents_pages::resolve))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ));
-    // Ledger files are larger than any form; only these routes take them.
-    let uploads = Router::new()
-        .route("/ledgers/{kind}/import", post(ledgers::import_preview))
-        .route("/logs/upload", post(logs::upload))
-        .route("/editions/import", post(editions::upload))
-        .route(
-            "/checklists/{edition}/{variant}/import",
-            post(checklist_import::import_preview),
-        )
-        .route(
-            "/vendor-forms/{vendor_id}/import",
-            post(vendor_forms::vendor_form_upload),
-        )
-        .nest("/api/v1", api::upload_router())
-        .layer(axum::middleware::from_fn(refuse_invalid_utf8))
-        .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT))
-        .layer(RequestBodyLimitLayer::new(IMPORT_LIMIT))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ));
-    let rest = Router::new()
-        .merge(pages)
-        .nest("/api/v1", api::router())
-        .route("/healthz", get(pages::healthz))
-        .route("/static/{file}", get(pages::static_file))
-        .route(
-            "/favicon.ico",
-            get(|| async { axum::http::StatusCode::NO_CONTENT }),
-        )
-        .layer(axum::middleware::from_fn(refuse_invalid_utf8))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
-    Router::new()
-        .merge(rest)
-        .merge(uploads)
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-            ),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-        .layer(axum::middleware::from_fn(request_log::log_request))
-        .with_state(state)
-}
-
 /// Whether percent-decoded form or query text is valid UTF-8 (`+` and malformed escapes are left as
 /// they are: neither can make it invalid).
 pub fn decodes_as_utf8(encoded: &[u8]) -> bool {
@@ -355,7 +235,7 @@ const INVALID_UTF8: &str = "送信された内容に、文字として読めな�
 
 /// Forms and queries with bytes that are not UTF-8 are refused: the extractors would store U+FFFD in
 /// their place without a word.
-async fn refuse_invalid_utf8(
+pub(crate) async fn refuse_invalid_utf8(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {

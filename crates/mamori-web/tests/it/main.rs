@@ -8,9 +8,10 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use calamine::{Reader, Xlsx};
 use chrono::{DateTime, Utc};
+use mamori_app::auth;
 use mamori_core::{Catalog, Clock};
 use mamori_store::{NewOrg, NewUser, OrgKind, Store};
-use mamori_web::{AppState, auth};
+use mamori_web::AppState;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -427,7 +428,7 @@ async fn openapi_document_matches_the_routes() {
                 app.store
                     .create_enrollment(
                         1,
-                        &mamori_web::auth::token_hash("enroll_routes"),
+                        &mamori_app::auth::token_hash("enroll_routes"),
                         "routes",
                         "admin",
                         now(),
@@ -1219,8 +1220,8 @@ async fn role_and_tenancy_matrix_covers_every_route() {
     ];
 
     let source = concat!(
-        include_str!("../../src/lib.rs"),
-        include_str!("../../src/api.rs")
+        include_str!("../../src/router.rs"),
+        include_str!("../../src/api/mod.rs")
     );
     let mut rest = source;
     while let Some(i) = rest.find(".route(") {

@@ -37,7 +37,13 @@ async fn a_request_log_line_names_route_status_and_user_but_no_secret() {
         .with_ansi(false)
         .with_max_level(tracing::Level::DEBUG)
         .finish();
+    // tracing caches per call site, for the whole process, whether anyone listens; a test running beside
+    // this one without a subscriber would cache "no one" for the request log's call sites. With a global
+    // (inert) subscriber as well as this test's, every call site asks both; the rebuild corrects those
+    // cached before.
+    let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
     let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::callsite::rebuild_interest_cache();
 
     let app = app().await;
     let page = send(

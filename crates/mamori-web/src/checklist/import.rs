@@ -9,9 +9,12 @@ use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect};
 use mamori_core::Action;
 
-use crate::auth;
+use crate::checklist::checklist_form;
+use crate::error::{PageError, PageResult};
+use crate::extract::SignedIn;
+use crate::layout::{Nav, nav, render};
 use crate::ledgers::{PendingData, pending_gone};
-use crate::pages::{Nav, PageError, PageResult, SignedIn, checklist_form, nav, render};
+use mamori_app::auth;
 
 struct PreviewRow {
     number: String,
@@ -25,7 +28,7 @@ struct PreviewRow {
 }
 
 #[derive(Template)]
-#[template(path = "checklist_import.html")]
+#[template(path = "checklist/checklist_import.html")]
 struct PreviewPage {
     nav: Option<Nav>,
     form_label: String,
@@ -75,7 +78,7 @@ pub(crate) async fn import_preview(
         }
     }
     if !auth::same_token(&session.csrf_token, &csrf) {
-        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
     }
     let form = checklist_form(
         &catalog,
@@ -176,7 +179,7 @@ pub(crate) async fn import_confirm(
 ) -> PageResult {
     let catalog = state.catalog_of(org.id);
     if !auth::same_token(&session.csrf_token, &f.csrf) {
-        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
     }
     let form = checklist_form(
         &catalog,

@@ -12,7 +12,9 @@ use mamori_store::{Org, User};
 
 use crate::AppState;
 use crate::api::{ApiError, ApiResult, bearer};
-use crate::pages::{PageError, PageResult, SignedIn, checklist_form};
+use crate::checklist::checklist_form;
+use crate::error::{PageError, PageResult};
+use crate::extract::SignedIn;
 
 pub(crate) fn pdf_response(name: &str, bytes: Vec<u8>) -> Response {
     (

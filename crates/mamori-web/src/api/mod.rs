@@ -13,7 +13,8 @@ use mamori_core::{Action, AnswerInput};
 use mamori_store::{Org, User};
 use serde_json::{Value, json};
 
-use crate::{AppState, auth};
+use crate::AppState;
+use mamori_app::auth;
 
 /// Routes and methods of the API, as documented in openapi.json.
 pub const ROUTES: &[(&str, &str)] = &[
@@ -54,7 +55,7 @@ pub fn router() -> Router<AppState> {
         .route("/checklists/{edition}/{variant}/evidence", get(evidence))
         .route(
             "/agent/enroll",
-            axum::routing::post(crate::inventory::api_enroll),
+            axum::routing::post(crate::agents::api::api_enroll),
         )
         .route("/ledgers/{kind}", get(crate::ledgers::api_list))
         .route(
@@ -81,7 +82,7 @@ pub fn upload_router() -> Router<AppState> {
         )
         .route(
             "/agent/inventory",
-            axum::routing::post(crate::inventory::api_inventory),
+            axum::routing::post(crate::agents::api::api_inventory),
         )
 }
 
@@ -360,5 +361,5 @@ async fn export(
                 "Excelファイルを作成できません",
             )
         })?;
-    Ok(crate::pages::xlsx_response(f, bytes))
+    Ok(crate::checklist::xlsx_response(f, bytes))
 }

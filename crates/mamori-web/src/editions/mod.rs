@@ -15,8 +15,11 @@ use mamori_core::catalog::Catalog;
 use mamori_report::edition_import::{EditionDraft, Upload};
 use mamori_report::workbook_fill::cell_ref;
 
-use crate::pages::{Nav, PageError, PageResult, SignedIn, nav, render};
-use crate::{AppState, auth};
+use crate::AppState;
+use crate::error::{PageError, PageResult};
+use crate::extract::SignedIn;
+use crate::layout::{Nav, nav, render};
+use mamori_app::auth;
 
 pub(crate) struct EditionRow {
     pub id: String,
@@ -36,7 +39,7 @@ pub(crate) struct ImportRow {
 }
 
 #[derive(Template)]
-#[template(path = "editions.html")]
+#[template(path = "editions/editions.html")]
 struct EditionsPage {
     nav: Option<Nav>,
     csrf: String,
@@ -109,11 +112,11 @@ async fn editions_page(
                 .join("、"),
             created: format!(
                 "{}（{}）",
-                crate::pages::jst_time(&i.created_at),
+                crate::layout::jst_time(&i.created_at),
                 i.created_by
             ),
             confirmed: match (&i.confirmed_at, &i.confirmed_by) {
-                (Some(at), Some(by)) => format!("{}（{by}）", crate::pages::jst_time(at)),
+                (Some(at), Some(by)) => format!("{}（{by}）", crate::layout::jst_time(at)),
                 _ => String::new(),
             },
         })
@@ -181,7 +184,7 @@ pub(crate) async fn upload(
         }
     }
     if !auth::same_token(&session.csrf_token, &csrf) {
-        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::ManageSettings).map_err(PageError::forbidden)?;
     // Importing an edition again (a replaced MHLW file): read it against the catalog without it.
@@ -248,7 +251,7 @@ pub(crate) struct PreviewForm {
 }
 
 #[derive(Template)]
-#[template(path = "edition_preview.html")]
+#[template(path = "editions/edition_preview.html")]
 struct PreviewPage {
     nav: Option<Nav>,
     csrf: String,
@@ -456,11 +459,11 @@ pub(crate) async fn preview(
         pending: imp.status == "pending",
         created: format!(
             "{}（{}）",
-            crate::pages::jst_time(&imp.created_at),
+            crate::layout::jst_time(&imp.created_at),
             imp.created_by
         ),
         confirmed: match (&imp.confirmed_at, &imp.confirmed_by) {
-            (Some(at), Some(by)) => format!("{}（{by}）", crate::pages::jst_time(at)),
+            (Some(at), Some(by)) => format!("{}（{by}）", crate::layout::jst_time(at)),
             _ => String::new(),
         },
         can_confirm: crate::permit(&session.user, Action::ManageSettings).is_ok(),
@@ -484,7 +487,7 @@ pub(crate) async fn confirm(
         .map(|(_, v)| v.as_str())
         .unwrap_or("");
     if !auth::same_token(&session.csrf_token, csrf) {
-        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::ManageSettings).map_err(PageError::forbidden)?;
     let (imp, mut d) = load_import(&state, org.id, id).await?;
@@ -551,7 +554,7 @@ pub(crate) async fn discard(
     Form(f): Form<CsrfOnly>,
 ) -> PageResult {
     if !auth::same_token(&session.csrf_token, &f.csrf) {
-        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::ManageSettings).map_err(PageError::forbidden)?;
     state

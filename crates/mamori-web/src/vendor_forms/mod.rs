@@ -16,9 +16,12 @@ use mamori_ledger::Kind;
 use mamori_store::Org;
 use serde_json::json;
 
+use crate::AppState;
 use crate::api::{ApiError, ApiResult, bearer};
-use crate::pages::{Nav, PageError, PageResult, SignedIn, nav, render};
-use crate::{AppState, auth};
+use crate::error::{PageError, PageResult};
+use crate::extract::SignedIn;
+use crate::layout::{Nav, nav, render};
+use mamori_app::auth;
 
 struct VendorView {
     id: i64,
@@ -36,7 +39,7 @@ struct ContradictionView {
 }
 
 #[derive(Template)]
-#[template(path = "vendor_forms.html")]
+#[template(path = "vendor_forms/vendor_forms.html")]
 struct VendorFormsPage {
     nav: Option<Nav>,
     edition: String,
@@ -135,7 +138,7 @@ async fn page(
                         format!(
                             "回答 {} 件（いいえ {noes} 件）　{by}・{}",
                             a.iter().count(),
-                            crate::pages::jst_time(at)
+                            crate::layout::jst_time(at)
                         )
                     }
                     _ => "未登録".into(),
@@ -180,7 +183,7 @@ pub(crate) async fn vendor_form_upload(
         }
     }
     if !auth::same_token(&session.csrf_token, &csrf) {
-        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     let edition = state.edition_or_current(
@@ -316,7 +319,7 @@ struct EditRow {
 }
 
 #[derive(Template)]
-#[template(path = "vendor_form_edit.html")]
+#[template(path = "vendor_forms/vendor_form_edit.html")]
 struct EditPage {
     nav: Option<Nav>,
     vendor_id: i64,
@@ -459,7 +462,7 @@ pub(crate) async fn vendor_form_edit_submit(
     let typed: std::collections::HashMap<String, String> = fields.into_iter().collect();
     let csrf = typed.get("csrf").cloned().unwrap_or_default();
     if !auth::same_token(&session.csrf_token, &csrf) {
-        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     let edition = state.edition_or_current(&org, typed.get("edition").map(String::as_str));

@@ -10,8 +10,11 @@ use mamori_core::Action;
 use mamori_core::dates::wareki;
 use serde::Deserialize;
 
-use crate::pages::{Nav, PageError, PageResult, SignedIn, nav, render};
-use crate::{AppState, auth};
+use crate::AppState;
+use crate::error::{PageError, PageResult};
+use crate::extract::SignedIn;
+use crate::layout::{Nav, nav, render};
+use mamori_app::auth;
 
 /// Without scheduled backups, a backup older than this is flagged.
 const UNSCHEDULED_WARN_DAYS: i64 = 7;
@@ -81,7 +84,7 @@ pub(crate) async fn backup_status(state: &AppState) -> Result<BackupStatus, Page
 }
 
 #[derive(Template)]
-#[template(path = "settings.html")]
+#[template(path = "settings/settings.html")]
 struct SettingsPage {
     nav: Option<Nav>,
     csrf: String,
@@ -244,7 +247,7 @@ pub async fn user_action(
     Form(f): Form<AccessForm>,
 ) -> PageResult {
     if !auth::same_token(&session.csrf_token, &f.csrf) {
-        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::ManageSettings).map_err(PageError::forbidden)?;
     // The id is looked up among the organisation's own users only.
@@ -313,7 +316,7 @@ pub async fn revoke_token(
     Form(f): Form<AccessForm>,
 ) -> PageResult {
     if !auth::same_token(&session.csrf_token, &f.csrf) {
-        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::ManageSettings).map_err(PageError::forbidden)?;
     state
@@ -338,7 +341,7 @@ pub async fn settings_submit(
     Form(f): Form<SettingsForm>,
 ) -> PageResult {
     if !auth::same_token(&session.csrf_token, &f.csrf) {
-        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::ManageSettings).map_err(PageError::forbidden)?;
     state

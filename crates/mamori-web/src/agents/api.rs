@@ -65,7 +65,7 @@ async fn agent_of(
     };
     state
         .store
-        .agent_by_token(&crate::auth::token_hash(token), state.clock.now())
+        .agent_by_token(&mamori_app::auth::token_hash(token), state.clock.now())
         .await?
         .map(Some)
         .ok_or_else(|| {
@@ -98,12 +98,12 @@ pub(crate) async fn api_enroll(State(state): State<AppState>, body: Bytes) -> Ap
             "ホスト名（255文字以内）が必要です",
         ));
     }
-    let credential = format!("{AGENT_TOKEN_PREFIX}{}", crate::auth::new_token());
+    let credential = format!("{AGENT_TOKEN_PREFIX}{}", mamori_app::auth::new_token());
     let agent = state
         .store
         .enroll_agent(
-            &crate::auth::token_hash(req.enroll_token.trim()),
-            &crate::auth::token_hash(&credential),
+            &mamori_app::auth::token_hash(req.enroll_token.trim()),
+            &mamori_app::auth::token_hash(&credential),
             req.hostname.trim(),
             req.machine_id.trim(),
             state.clock.now(),

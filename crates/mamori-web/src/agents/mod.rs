@@ -2,6 +2,8 @@
 //! each last reported) and `/agents/reviews` (inventories that could describe more than one device,
 //! waiting for someone to say which).
 
+pub(crate) mod api;
+
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
@@ -10,8 +12,11 @@ use mamori_core::Action;
 use mamori_ledger::Kind;
 use serde::Deserialize;
 
-use crate::pages::{Nav, PageError, PageResult, SignedIn, jst_time, nav, render};
-use crate::{AppState, auth};
+use crate::AppState;
+use crate::error::{PageError, PageResult};
+use crate::extract::SignedIn;
+use crate::layout::{Nav, jst_time, nav, render};
+use mamori_app::auth;
 
 struct AgentLine {
     hostname: String,
@@ -29,7 +34,7 @@ struct EnrollmentLine {
 }
 
 #[derive(Template)]
-#[template(path = "agents.html")]
+#[template(path = "agents/agents.html")]
 struct AgentsPage {
     nav: Option<Nav>,
     csrf: String,
@@ -115,7 +120,7 @@ pub async fn issue_enrollment(
     Form(f): Form<EnrollForm>,
 ) -> PageResult {
     if !auth::same_token(&session.csrf_token, &f.csrf) {
-        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::ManageSettings).map_err(PageError::forbidden)?;
     let days: i64 = f.days.trim().parse().unwrap_or(7);
@@ -149,7 +154,7 @@ struct ReviewLine {
 }
 
 #[derive(Template)]
-#[template(path = "inventory_reviews.html")]
+#[template(path = "agents/inventory_reviews.html")]
 struct ReviewsPage {
     nav: Option<Nav>,
     csrf: String,
@@ -255,7 +260,7 @@ pub async fn resolve(
     Form(f): Form<ResolveForm>,
 ) -> PageResult {
     if !auth::same_token(&session.csrf_token, &f.csrf) {
-        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     let (target, discard) = match f.target.as_str() {

@@ -6,14 +6,17 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
-use crate::pages::{Enrolling, Nav, PageError, PageResult, nav, render};
-use crate::{AppState, auth, totp};
+use crate::AppState;
+use crate::error::{PageError, PageResult};
+use crate::extract::Enrolling;
+use crate::layout::{Nav, nav, render};
+use mamori_app::{auth, totp};
 
 /// Recovery codes given at enrolment.
 pub const RECOVERY_CODES: usize = 10;
 
 #[derive(Template)]
-#[template(path = "totp.html")]
+#[template(path = "auth/totp.html")]
 struct TotpPage {
     nav: Option<Nav>,
     csrf: String,
@@ -42,7 +45,7 @@ pub async fn totp_page(
     let mut page = TotpPage {
         csrf: session.csrf_token.clone(),
         enabled: current.enabled,
-        required: crate::pages::must_enrol_totp(&session.user, &org),
+        required: crate::extract::must_enrol_totp(&session.user, &org),
         secret: String::new(),
         qr_data_uri: String::new(),
         error: None,
@@ -73,7 +76,7 @@ pub async fn totp_confirm(
     Form(f): Form<TotpForm>,
 ) -> PageResult {
     if !auth::same_token(&session.csrf_token, &f.csrf) {
-        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
     }
     let current = state.store.totp(session.user.id).await?;
     if current.enabled {
@@ -84,7 +87,7 @@ pub async fn totp_confirm(
         let page = TotpPage {
             csrf: session.csrf_token.clone(),
             enabled: false,
-            required: crate::pages::must_enrol_totp(&session.user, &org),
+            required: crate::extract::must_enrol_totp(&session.user, &org),
             qr_data_uri: qr_data_uri(&current.secret, &session.user.login),
             secret: current.secret,
             error: Some(

@@ -17,8 +17,11 @@ use mamori_ledger::{Kind, Row};
 use mamori_logs::{Options, Report, Staff};
 use serde::Deserialize;
 
-use crate::pages::{Nav, PageError, PageResult, SignedIn, jst_time, nav, render};
-use crate::{AppState, auth};
+use crate::AppState;
+use crate::error::{PageError, PageResult};
+use crate::extract::SignedIn;
+use crate::layout::{Nav, jst_time, nav, render};
+use mamori_app::auth;
 
 struct AnalysisLine {
     id: i64,
@@ -43,7 +46,7 @@ fn file_names(json: &str) -> String {
 }
 
 #[derive(Template)]
-#[template(path = "logs.html")]
+#[template(path = "logs/logs.html")]
 struct LogsPage {
     nav: Option<Nav>,
     csrf: String,
@@ -231,7 +234,7 @@ pub async fn upload(
         }
     }
     if !auth::same_token(&session.csrf_token, &csrf) {
-        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     if refused.is_some() || paths.is_empty() {
@@ -372,7 +375,7 @@ struct FindingLine {
 }
 
 #[derive(Template)]
-#[template(path = "log_analysis.html")]
+#[template(path = "logs/log_analysis.html")]
 struct AnalysisPage {
     nav: Option<Nav>,
     csrf: String,
@@ -587,7 +590,7 @@ pub async fn record_review(
     Form(f): Form<ReviewForm>,
 ) -> PageResult {
     if !auth::same_token(&session.csrf_token, &f.csrf) {
-        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     let a = state.store.log_analysis(org.id, id).await?;

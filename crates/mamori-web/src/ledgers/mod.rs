@@ -18,9 +18,12 @@ use mamori_store::LedgerQuery;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::AppState;
 use crate::api::{ApiError, ApiResult, bearer};
-use crate::pages::{Nav, PageError, PageResult, SignedIn, jst_time, nav, render};
-use crate::{AppState, auth};
+use crate::error::{PageError, PageResult};
+use crate::extract::SignedIn;
+use crate::layout::{Nav, jst_time, nav, render};
+use mamori_app::auth;
 
 /// Rows per page of a ledger list.
 const PAGE_ROWS: i64 = 50;
@@ -181,7 +184,7 @@ struct RowView {
 }
 
 #[derive(Template)]
-#[template(path = "ledger_list.html")]
+#[template(path = "ledgers/ledger_list.html")]
 struct ListPage {
     nav: Option<Nav>,
     kind: &'static str,
@@ -343,7 +346,7 @@ pub async fn list_page(
 }
 
 #[derive(Template)]
-#[template(path = "ledger_preview.html")]
+#[template(path = "ledgers/ledger_preview.html")]
 struct PreviewPage {
     nav: Option<Nav>,
     kind: &'static str,
@@ -391,7 +394,7 @@ pub async fn import_preview(
         }
     }
     if !auth::same_token(&session.csrf_token, &csrf) {
-        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     let Some((file_name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
@@ -494,7 +497,7 @@ pub async fn import_confirm(
 ) -> PageResult {
     let kind = kind_of(&kind)?;
     if !auth::same_token(&session.csrf_token, &f.csrf) {
-        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     let Some(PendingData::Rows(mut rows)) = state.pending_imports.take(
@@ -719,7 +722,7 @@ struct HistoryLine {
 }
 
 #[derive(Template)]
-#[template(path = "ledger_row.html")]
+#[template(path = "ledgers/ledger_row.html")]
 struct RowPage {
     nav: Option<Nav>,
     kind: &'static str,
@@ -886,7 +889,7 @@ pub async fn save_row(
         &session.csrf_token,
         form.get("csrf").map(String::as_str).unwrap_or(""),
     ) {
-        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     let mut row = Row::new();
@@ -940,7 +943,7 @@ pub async fn toggle_row(
 ) -> PageResult {
     let kind = kind_of(&kind)?;
     if !auth::same_token(&session.csrf_token, &f.csrf) {
-        return Err(PageError::forbidden(crate::pages::CSRF_MESSAGE));
+        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     state

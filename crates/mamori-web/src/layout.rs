@@ -1,0 +1,56 @@
+//! What every page's layout shows: the navigation, and times as Japanese text.
+
+use mamori_app::own_variant;
+
+use askama::Template;
+use axum::response::Html;
+use mamori_core::Action;
+use mamori_core::dates::{FiscalYear, wareki};
+use mamori_store::{Org, Session};
+
+use crate::AppState;
+
+pub struct Nav {
+    pub edition: String,
+    pub variant: String,
+    pub org_name: String,
+    pub user_name: String,
+    pub csrf: String,
+    pub is_admin: bool,
+    /// Vendors' staff see no ledgers.
+    pub sees_ledgers: bool,
+}
+
+pub(crate) fn nav(state: &AppState, session: &Session, org: &Org) -> Nav {
+    let fy = FiscalYear::containing(state.clock.today_jst());
+    let catalog = state.catalog_of(org.id);
+    let edition = catalog
+        .edition_for(fy)
+        .map(|c| c.edition)
+        .unwrap_or_else(|| "r7".into());
+    Nav {
+        variant: own_variant(&catalog, &edition, org).id().to_string(),
+        edition,
+        org_name: org.name.clone(),
+        user_name: session.user.display_name.clone(),
+        csrf: session.csrf_token.clone(),
+        is_admin: session.user.role == mamori_core::Role::Admin,
+        sees_ledgers: mamori_core::roles::allowed(session.user.role, Action::ViewLedgers),
+    }
+}
+
+pub(crate) fn jst_time(at: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .map(|t| {
+            let jst = mamori_core::dates::to_jst(t.to_utc());
+            format!("{} {}", wareki(jst.date()), jst.format("%H:%M:%S"))
+        })
+        .unwrap_or_else(|_| at.to_string())
+}
+
+pub(crate) fn render(t: &impl Template) -> Html<String> {
+    Html(
+        t.render()
+            .unwrap_or_else(|e| format!("<p>画面を表示できません: {e}</p>")),
+    )
+}

@@ -1,0 +1,136 @@
+//! Every route of the web app and the JSON API, and the layers around them.
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::routing::{get, post};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::{
+    AppState, BODY_LIMIT, IMPORT_LIMIT, agents, api, auth, checklist, dashboard, documents,
+    editions, history, ledgers, logs, refuse_invalid_utf8, request_log, settings, system,
+    vendor_forms,
+};
+
+pub fn router(state: AppState) -> Router {
+    let pages = Router::new()
+        .route("/", get(auth::root))
+        .route("/setup", get(auth::setup_page).post(auth::setup_submit))
+        .route("/login", get(auth::login_page).post(auth::login_submit))
+        .route("/logout", post(auth::logout))
+        .route("/dashboard", get(dashboard::dashboard))
+        .route("/history", get(history::history))
+        .route(
+            "/settings",
+            get(settings::settings_page).post(settings::settings_submit),
+        )
+        .route("/settings/users/{id}/{action}", post(settings::user_action))
+        .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
+        .route(
+            "/account/totp",
+            get(auth::account::totp_page).post(auth::account::totp_confirm),
+        )
+        .route("/checklists/{edition}/{variant}", get(checklist::checklist))
+        .route(
+            "/checklists/{edition}/{variant}/answers",
+            post(checklist::answer_submit),
+        )
+        .route(
+            "/checklists/{edition}/{variant}/export.xlsx",
+            get(checklist::export_xlsx),
+        )
+        .route(
+            "/checklists/{edition}/{variant}/export.pdf",
+            get(documents::page_form_pdf),
+        )
+        .route("/pack.pdf", get(documents::page_pack_pdf))
+        .route("/vendor-forms", get(vendor_forms::vendor_forms_page))
+        .route(
+            "/vendor-forms/{vendor_id}/export.{format}",
+            get(vendor_forms::vendor_form_export),
+        )
+        .route(
+            "/vendor-forms/{vendor_id}/edit",
+            get(vendor_forms::vendor_form_edit_page).post(vendor_forms::vendor_form_edit_submit),
+        )
+        .route("/ledgers/{kind}", get(ledgers::list_page))
+        .route("/ledgers/{kind}/export.{format}", get(ledgers::export_file))
+        .route(
+            "/ledgers/{kind}/import/confirm",
+            post(ledgers::import_confirm),
+        )
+        .route(
+            "/checklists/{edition}/{variant}/import/confirm",
+            post(checklist::import::import_confirm),
+        )
+        .route(
+            "/ledgers/{kind}/new",
+            get(ledgers::new_page).post(ledgers::save_row),
+        )
+        .route(
+            "/ledgers/{kind}/{id}",
+            get(ledgers::row_page).post(ledgers::save_row),
+        )
+        .route("/ledgers/{kind}/{id}/disable", post(ledgers::toggle_row))
+        .route("/logs", get(logs::logs_page))
+        .route("/logs/{id}", get(logs::analysis_page))
+        .route("/logs/{id}/review", post(logs::record_review))
+        .route("/editions", get(editions::list))
+        .route("/editions/imports/{id}", get(editions::preview))
+        .route("/editions/imports/{id}/confirm", post(editions::confirm))
+        .route("/editions/imports/{id}/discard", post(editions::discard))
+        .route("/agents", get(agents::agents_page))
+        .route("/agents/enroll-token", post(agents::issue_enrollment))
+        .route("/agents/reviews", get(agents::reviews_page))
+        .route("/agents/reviews/{id}", post(agents::resolve))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+    // Ledger files are larger than any form; only these routes take them.
+    let uploads = Router::new()
+        .route("/ledgers/{kind}/import", post(ledgers::import_preview))
+        .route("/logs/upload", post(logs::upload))
+        .route("/editions/import", post(editions::upload))
+        .route(
+            "/checklists/{edition}/{variant}/import",
+            post(checklist::import::import_preview),
+        )
+        .route(
+            "/vendor-forms/{vendor_id}/import",
+            post(vendor_forms::vendor_form_upload),
+        )
+        .nest("/api/v1", api::upload_router())
+        .layer(axum::middleware::from_fn(refuse_invalid_utf8))
+        .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT))
+        .layer(RequestBodyLimitLayer::new(IMPORT_LIMIT))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+    let rest = Router::new()
+        .merge(pages)
+        .nest("/api/v1", api::router())
+        .route("/healthz", get(system::healthz))
+        .route("/static/{file}", get(system::static_file))
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
+        .layer(axum::middleware::from_fn(refuse_invalid_utf8))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    Router::new()
+        .merge(rest)
+        .merge(uploads)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(axum::middleware::from_fn(request_log::log_request))
+        .with_state(state)
+}
