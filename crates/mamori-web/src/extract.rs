@@ -1,5 +1,6 @@
 //! What handlers take from a request: the signed-in user and organisation (or a redirect to the login).
 
+use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Redirect, Response};
 use mamori_store::{Org, Session, User};
 
@@ -69,3 +70,92 @@ impl axum::extract::FromRequestParts<AppState> for SignedIn {
 }
 
 pub(crate) const TOTP_REQUIRED_MESSAGE: &str = "この操作の前に二要素認証（認証アプリ）を設定してください。管理者と、組織が必須にした利用者は設定が必要です。";
+
+/// The session of a signed-in extractor, whose CSRF token a posted form must carry.
+pub(crate) trait WithSession {
+    fn session(&self) -> &Session;
+}
+
+impl WithSession for SignedIn {
+    fn session(&self) -> &Session {
+        &self.0
+    }
+}
+
+impl WithSession for Enrolling {
+    fn session(&self) -> &Session {
+        &self.0
+    }
+}
+
+/// A form posted by a signed-in user (`Who`), its CSRF token (the `csrf` field) checked against the
+/// session's before the handler runs; a wrong or missing token is refused with 403 and nothing is done.
+pub(crate) struct Posted<T, Who = SignedIn>(pub Who, pub T);
+
+#[derive(serde::Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf: String,
+}
+
+fn csrf_refused() -> Response {
+    PageError::forbidden(crate::auth::CSRF_MESSAGE).into_response()
+}
+
+impl<T, Who> axum::extract::FromRequest<AppState> for Posted<T, Who>
+where
+    T: serde::de::DeserializeOwned + Send,
+    Who: FromRequestParts<AppState, Rejection = Response> + WithSession + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let who = Who::from_request_parts(&mut parts, state).await?;
+        let req = axum::extract::Request::from_parts(parts, body);
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let csrf = serde_urlencoded::from_bytes::<CsrfField>(&bytes)
+            .map_or_else(|_| String::new(), |f| f.csrf);
+        if !mamori_app::auth::same_token(&who.session().csrf_token, &csrf) {
+            return Err(csrf_refused());
+        }
+        let form = serde_urlencoded::from_bytes::<T>(&bytes).map_err(|e| {
+            PageError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "入力に誤りがあります",
+                format!("送信された内容を読み取れません（{e}）"),
+            )
+            .into_response()
+        })?;
+        Ok(Posted(who, form))
+    }
+}
+
+/// An upload by a signed-in user: the form's first field must be its CSRF token, checked before any
+/// file in it is read; the handler gets the fields after it.
+pub(crate) struct Uploaded(pub SignedIn, pub axum::extract::Multipart);
+
+impl axum::extract::FromRequest<AppState> for Uploaded {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let who = SignedIn::from_request_parts(&mut parts, state).await?;
+        let req = axum::extract::Request::from_parts(parts, body);
+        let mut multipart = axum::extract::Multipart::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let csrf = match multipart.next_field().await {
+            Ok(Some(field)) if field.name() == Some("csrf") => {
+                field.text().await.unwrap_or_default()
+            }
+            _ => String::new(),
+        };
+        if !mamori_app::auth::same_token(&who.0.csrf_token, &csrf) {
+            return Err(csrf_refused());
+        }
+        Ok(Uploaded(who, multipart))
+    }
+}

@@ -5,7 +5,6 @@
 pub(crate) mod api;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use mamori_core::Action;
@@ -14,9 +13,9 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::error::{PageError, PageResult};
+use crate::extract::Posted;
 use crate::extract::SignedIn;
 use crate::layout::{Nav, jst_time, nav, render};
-use mamori_app::auth;
 
 struct AgentLine {
     hostname: String,
@@ -106,8 +105,6 @@ pub async fn agents_page(
 #[derive(Deserialize)]
 pub struct EnrollForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     label: String,
     #[serde(default)]
     days: String,
@@ -116,12 +113,8 @@ pub struct EnrollForm {
 /// Issues an enrolment token and shows it once.
 pub async fn issue_enrollment(
     State(state): State<AppState>,
-    SignedIn(session, org): SignedIn,
-    Form(f): Form<EnrollForm>,
+    Posted(SignedIn(session, org), f): Posted<EnrollForm>,
 ) -> PageResult {
-    if !auth::same_token(&session.csrf_token, &f.csrf) {
-        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
-    }
     crate::permit(&session.user, Action::ManageSettings).map_err(PageError::forbidden)?;
     let days: i64 = f.days.trim().parse().unwrap_or(7);
     let label = if f.label.trim().is_empty() {
@@ -246,8 +239,6 @@ pub async fn reviews_page(
 
 #[derive(Deserialize)]
 pub struct ResolveForm {
-    #[serde(default)]
-    csrf: String,
     /// A device id, 「new」 or 「discard」.
     #[serde(default)]
     target: String,
@@ -255,13 +246,9 @@ pub struct ResolveForm {
 
 pub async fn resolve(
     State(state): State<AppState>,
-    SignedIn(session, org): SignedIn,
     Path(id): Path<i64>,
-    Form(f): Form<ResolveForm>,
+    Posted(SignedIn(session, org), f): Posted<ResolveForm>,
 ) -> PageResult {
-    if !auth::same_token(&session.csrf_token, &f.csrf) {
-        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
-    }
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     let (target, discard) = match f.target.as_str() {
         "new" => (None, false),

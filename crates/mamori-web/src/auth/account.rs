@@ -1,14 +1,14 @@
 //! The signed-in person's own account: two-factor enrolment.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::error::{PageError, PageResult};
+use crate::error::PageResult;
 use crate::extract::Enrolling;
+use crate::extract::Posted;
 use crate::layout::{Nav, nav, render};
 use mamori_app::{auth, totp};
 
@@ -65,19 +65,13 @@ pub async fn totp_page(
 #[derive(Deserialize)]
 pub struct TotpForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     code: String,
 }
 
 pub async fn totp_confirm(
     State(state): State<AppState>,
-    Enrolling(session, org): Enrolling,
-    Form(f): Form<TotpForm>,
+    Posted(Enrolling(session, org), f): Posted<TotpForm, Enrolling>,
 ) -> PageResult {
-    if !auth::same_token(&session.csrf_token, &f.csrf) {
-        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
-    }
     let current = state.store.totp(session.user.id).await?;
     if current.enabled {
         return Ok(Redirect::to("/account/totp").into_response());

@@ -3,9 +3,9 @@
 use mamori_app::checklist_import::{import_checklist, read_answers};
 
 use crate::AppState;
+use crate::extract::{Posted, Uploaded};
 use askama::Template;
-use axum::Form as PostForm;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use mamori_core::Action;
 
@@ -14,7 +14,6 @@ use crate::error::{PageError, PageResult};
 use crate::extract::SignedIn;
 use crate::layout::{Nav, nav, render};
 use crate::ledgers::{PendingData, pending_gone};
-use mamori_app::auth;
 
 struct PreviewRow {
     number: String,
@@ -53,16 +52,13 @@ fn wareki_of(s: &Option<String>) -> String {
 /// saved.
 pub(crate) async fn import_preview(
     State(state): State<AppState>,
-    SignedIn(session, org): SignedIn,
     Path((edition, variant)): Path<(String, String)>,
-    mut multipart: Multipart,
+    Uploaded(SignedIn(session, org), mut multipart): Uploaded,
 ) -> PageResult {
     let catalog = state.catalog_of(org.id);
-    let mut csrf = String::new();
     let mut file: Option<(String, Vec<u8>)> = None;
     while let Ok(Some(field)) = multipart.next_field().await {
         match field.name() {
-            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
             Some("file") => {
                 let name = field.file_name().unwrap_or("").to_string();
                 let bytes = field.bytes().await.map_err(|_| {
@@ -76,9 +72,6 @@ pub(crate) async fn import_preview(
             }
             _ => {}
         }
-    }
-    if !auth::same_token(&session.csrf_token, &csrf) {
-        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
     }
     let form = checklist_form(
         &catalog,
@@ -165,22 +158,16 @@ pub(crate) async fn import_preview(
 #[derive(serde::Deserialize)]
 pub(crate) struct ConfirmForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     token: String,
 }
 
 /// `/checklists/{edition}/{variant}/import/confirm`: saves the previewed workbook's answers.
 pub(crate) async fn import_confirm(
     State(state): State<AppState>,
-    SignedIn(session, org): SignedIn,
     Path((edition, variant)): Path<(String, String)>,
-    PostForm(f): PostForm<ConfirmForm>,
+    Posted(SignedIn(session, org), f): Posted<ConfirmForm>,
 ) -> PageResult {
     let catalog = state.catalog_of(org.id);
-    if !auth::same_token(&session.csrf_token, &f.csrf) {
-        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
-    }
     let form = checklist_form(
         &catalog,
         &session.user,

@@ -9,7 +9,6 @@ use mamori_app::workbooks::checklist_workbook;
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -22,12 +21,11 @@ use mamori_store::{Org, User};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::CSRF_MESSAGE;
 use crate::checklist::views::{FormView, SectionView, Typed};
 use crate::error::{PageError, PageResult};
+use crate::extract::Posted;
 use crate::extract::SignedIn;
 use crate::layout::{Nav, nav, render};
-use mamori_app::auth;
 
 /// The form named in the path, if the user may do `action` with it.
 pub(crate) fn checklist_form<'a>(
@@ -310,8 +308,6 @@ pub async fn checklist(
 #[derive(Deserialize)]
 pub struct AnswerForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     item: String,
     #[serde(default)]
     target: String,
@@ -333,14 +329,10 @@ fn non_empty(s: String) -> Option<String> {
 
 pub async fn answer_submit(
     State(state): State<AppState>,
-    SignedIn(session, org): SignedIn,
     headers: HeaderMap,
     Path((edition, variant)): Path<(String, String)>,
-    Form(f): Form<AnswerForm>,
+    Posted(SignedIn(session, org), f): Posted<AnswerForm>,
 ) -> PageResult {
-    if !auth::same_token(&session.csrf_token, &f.csrf) {
-        return Err(PageError::forbidden(CSRF_MESSAGE));
-    }
     let htmx = headers.contains_key("hx-request");
     let catalog = state.catalog_of(org.id);
     let lf = load_form(

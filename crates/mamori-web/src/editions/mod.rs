@@ -6,8 +6,7 @@ use mamori_app::editions::{read_uploads, save_draft};
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use mamori_core::Action;
@@ -18,8 +17,8 @@ use mamori_report::workbook_fill::cell_ref;
 use crate::AppState;
 use crate::error::{PageError, PageResult};
 use crate::extract::SignedIn;
+use crate::extract::{Posted, Uploaded};
 use crate::layout::{Nav, nav, render};
-use mamori_app::auth;
 
 pub(crate) struct EditionRow {
     pub id: String,
@@ -148,17 +147,14 @@ pub(crate) async fn list(
 /// A workbook that cannot be read leaves everything as it was and says why.
 pub(crate) async fn upload(
     State(state): State<AppState>,
-    SignedIn(session, org): SignedIn,
-    mut multipart: Multipart,
+    Uploaded(SignedIn(session, org), mut multipart): Uploaded,
 ) -> PageResult {
-    let mut csrf = String::new();
     let mut edition = String::new();
     let mut fiscal_year = String::new();
     let mut variant = String::new();
     let mut uploads = Vec::new();
     while let Ok(Some(field)) = multipart.next_field().await {
         match field.name() {
-            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
             Some("edition") => edition = field.text().await.unwrap_or_default().trim().to_string(),
             Some("fiscal_year") => {
                 fiscal_year = field.text().await.unwrap_or_default().trim().to_string()
@@ -182,9 +178,6 @@ pub(crate) async fn upload(
             }
             _ => {}
         }
-    }
-    if !auth::same_token(&session.csrf_token, &csrf) {
-        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::ManageSettings).map_err(PageError::forbidden)?;
     // Importing an edition again (a replaced MHLW file): read it against the catalog without it.
@@ -477,18 +470,14 @@ pub(crate) async fn preview(
 /// empty for a new item), then the edition is the organisation's.
 pub(crate) async fn confirm(
     State(state): State<AppState>,
-    SignedIn(session, org): SignedIn,
     Path(id): Path<i64>,
-    Form(fields): Form<Vec<(String, String)>>,
+    Posted(SignedIn(session, org), fields): Posted<Vec<(String, String)>>,
 ) -> PageResult {
-    let csrf = fields
+    let _csrf = fields
         .iter()
         .find(|(k, _)| k == "csrf")
         .map(|(_, v)| v.as_str())
         .unwrap_or("");
-    if !auth::same_token(&session.csrf_token, csrf) {
-        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
-    }
     crate::permit(&session.user, Action::ManageSettings).map_err(PageError::forbidden)?;
     let (imp, mut d) = load_import(&state, org.id, id).await?;
     if imp.status != "pending" {
@@ -541,21 +530,14 @@ pub(crate) async fn confirm(
 }
 
 #[derive(serde::Deserialize)]
-pub(crate) struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
+pub(crate) struct CsrfOnly {}
 
 /// `POST /editions/imports/{id}/discard`.
 pub(crate) async fn discard(
     State(state): State<AppState>,
-    SignedIn(session, org): SignedIn,
     Path(id): Path<i64>,
-    Form(f): Form<CsrfOnly>,
+    Posted(SignedIn(session, org), _f): Posted<CsrfOnly>,
 ) -> PageResult {
-    if !auth::same_token(&session.csrf_token, &f.csrf) {
-        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
-    }
     crate::permit(&session.user, Action::ManageSettings).map_err(PageError::forbidden)?;
     state
         .store

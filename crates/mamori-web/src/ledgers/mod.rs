@@ -6,9 +6,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use askama::Template;
-use axum::Form;
 use axum::body::Bytes;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use mamori_core::Action;
@@ -22,6 +21,7 @@ use crate::AppState;
 use crate::api::{ApiError, ApiResult, bearer};
 use crate::error::{PageError, PageResult};
 use crate::extract::SignedIn;
+use crate::extract::{Posted, Uploaded};
 use crate::layout::{Nav, jst_time, nav, render};
 use mamori_app::auth;
 
@@ -366,16 +366,13 @@ struct PreviewPage {
 /// Upload: the file is read and checked; nothing is stored until the preview is confirmed.
 pub async fn import_preview(
     State(state): State<AppState>,
-    SignedIn(session, org): SignedIn,
     Path(kind): Path<String>,
-    mut multipart: Multipart,
+    Uploaded(SignedIn(session, org), mut multipart): Uploaded,
 ) -> PageResult {
     let kind = kind_of(&kind)?;
-    let mut csrf = String::new();
     let mut file: Option<(String, Bytes)> = None;
     while let Ok(Some(field)) = multipart.next_field().await {
         match field.name() {
-            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
             Some("file") => {
                 let name = field.file_name().unwrap_or("").to_string();
                 let bytes = field.bytes().await.map_err(|_| {
@@ -392,9 +389,6 @@ pub async fn import_preview(
             }
             _ => {}
         }
-    }
-    if !auth::same_token(&session.csrf_token, &csrf) {
-        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     let Some((file_name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
@@ -484,21 +478,15 @@ pub async fn import_preview(
 #[derive(Deserialize)]
 pub struct ConfirmForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     token: String,
 }
 
 pub async fn import_confirm(
     State(state): State<AppState>,
-    SignedIn(session, org): SignedIn,
     Path(kind): Path<String>,
-    Form(f): Form<ConfirmForm>,
+    Posted(SignedIn(session, org), f): Posted<ConfirmForm>,
 ) -> PageResult {
     let kind = kind_of(&kind)?;
-    if !auth::same_token(&session.csrf_token, &f.csrf) {
-        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
-    }
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     let Some(PendingData::Rows(mut rows)) = state.pending_imports.take(
         &f.token,
@@ -873,9 +861,8 @@ pub async fn row_page(
 /// back with every message beside its field and the typed values kept.
 pub async fn save_row(
     State(state): State<AppState>,
-    SignedIn(session, org): SignedIn,
     Path(params): Path<HashMap<String, String>>,
-    Form(form): Form<HashMap<String, String>>,
+    Posted(SignedIn(session, org), form): Posted<HashMap<String, String>>,
 ) -> PageResult {
     let kind = kind_of(params.get("kind").map(String::as_str).unwrap_or(""))?;
     let id = match params.get("id") {
@@ -885,12 +872,6 @@ pub async fn save_row(
                 .map_err(|_| PageError::not_found(format!("台帳の行「{s}」はありません")))?,
         ),
     };
-    if !auth::same_token(
-        &session.csrf_token,
-        form.get("csrf").map(String::as_str).unwrap_or(""),
-    ) {
-        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
-    }
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     let mut row = Row::new();
     let mut errors: HashMap<&str, String> = HashMap::new();
@@ -930,21 +911,15 @@ pub async fn save_row(
 #[derive(Deserialize)]
 pub struct ToggleForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     disabled: Option<String>,
 }
 
 pub async fn toggle_row(
     State(state): State<AppState>,
-    SignedIn(session, org): SignedIn,
     Path((kind, id)): Path<(String, i64)>,
-    Form(f): Form<ToggleForm>,
+    Posted(SignedIn(session, org), f): Posted<ToggleForm>,
 ) -> PageResult {
     let kind = kind_of(&kind)?;
-    if !auth::same_token(&session.csrf_token, &f.csrf) {
-        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
-    }
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     state
         .store

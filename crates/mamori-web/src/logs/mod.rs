@@ -8,8 +8,7 @@
 use std::path::PathBuf;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use mamori_core::Action;
@@ -20,8 +19,8 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::{PageError, PageResult};
 use crate::extract::SignedIn;
+use crate::extract::{Posted, Uploaded};
 use crate::layout::{Nav, jst_time, nav, render};
-use mamori_app::auth;
 
 struct AnalysisLine {
     id: i64,
@@ -121,10 +120,8 @@ pub async fn logs_page(
 /// Takes the files (uploaded, or named in the server's log folder), starts the analysis, and shows it.
 pub async fn upload(
     State(state): State<AppState>,
-    SignedIn(session, org): SignedIn,
-    mut multipart: Multipart,
+    Uploaded(SignedIn(session, org), mut multipart): Uploaded,
 ) -> PageResult {
-    let mut csrf = String::new();
     let dir = tempfile::tempdir().map_err(|e| {
         PageError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -140,7 +137,6 @@ pub async fn upload(
     let mut thresholds = mamori_logs::Thresholds::default();
     while let Ok(Some(field)) = multipart.next_field().await {
         match field.name() {
-            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
             Some("csv_map") => {
                 let bytes = field.bytes().await.unwrap_or_default();
                 if !bytes.is_empty() {
@@ -232,9 +228,6 @@ pub async fn upload(
             }
             _ => {}
         }
-    }
-    if !auth::same_token(&session.csrf_token, &csrf) {
-        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     if refused.is_some() || paths.is_empty() {
@@ -566,8 +559,6 @@ fn jst_date(rfc3339: &str) -> String {
 #[derive(Deserialize)]
 pub struct ReviewForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     reviewer: String,
     #[serde(default)]
     reviewed_on: String,
@@ -585,13 +576,9 @@ pub struct ReviewForm {
 /// high or medium severity (then a comment is needed), with the findings acknowledged named.
 pub async fn record_review(
     State(state): State<AppState>,
-    SignedIn(session, org): SignedIn,
     Path(id): Path<i64>,
-    Form(f): Form<ReviewForm>,
+    Posted(SignedIn(session, org), f): Posted<ReviewForm>,
 ) -> PageResult {
-    if !auth::same_token(&session.csrf_token, &f.csrf) {
-        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
-    }
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     let a = state.store.log_analysis(org.id, id).await?;
     let report: Report = a

@@ -2,7 +2,6 @@
 //! on the dashboard.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
 use chrono::{DateTime, Duration, Utc};
@@ -12,6 +11,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::error::{PageError, PageResult};
+use crate::extract::Posted;
 use crate::extract::SignedIn;
 use crate::layout::{Nav, nav, render};
 use mamori_app::auth;
@@ -232,8 +232,6 @@ async fn settings_view(
 #[derive(Deserialize)]
 pub struct AccessForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     password: String,
     #[serde(default)]
     password_confirm: String,
@@ -242,13 +240,9 @@ pub struct AccessForm {
 /// `POST /settings/users/{id}/{action}`: disable, enable, sign-out, password (administrators).
 pub async fn user_action(
     State(state): State<AppState>,
-    SignedIn(session, org): SignedIn,
     axum::extract::Path((id, action)): axum::extract::Path<(i64, String)>,
-    Form(f): Form<AccessForm>,
+    Posted(SignedIn(session, org), f): Posted<AccessForm>,
 ) -> PageResult {
-    if !auth::same_token(&session.csrf_token, &f.csrf) {
-        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
-    }
     crate::permit(&session.user, Action::ManageSettings).map_err(PageError::forbidden)?;
     // The id is looked up among the organisation's own users only.
     let user = state
@@ -311,13 +305,9 @@ pub async fn user_action(
 /// `POST /settings/tokens/{id}/revoke` (administrators).
 pub async fn revoke_token(
     State(state): State<AppState>,
-    SignedIn(session, org): SignedIn,
     axum::extract::Path(id): axum::extract::Path<i64>,
-    Form(f): Form<AccessForm>,
+    Posted(SignedIn(session, org), _f): Posted<AccessForm>,
 ) -> PageResult {
-    if !auth::same_token(&session.csrf_token, &f.csrf) {
-        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
-    }
     crate::permit(&session.user, Action::ManageSettings).map_err(PageError::forbidden)?;
     state
         .store
@@ -328,8 +318,6 @@ pub async fn revoke_token(
 
 #[derive(Deserialize)]
 pub struct SettingsForm {
-    #[serde(default)]
-    csrf: String,
     /// A checkbox: present when ticked.
     #[serde(default)]
     require_totp: Option<String>,
@@ -337,12 +325,8 @@ pub struct SettingsForm {
 
 pub async fn settings_submit(
     State(state): State<AppState>,
-    SignedIn(session, org): SignedIn,
-    Form(f): Form<SettingsForm>,
+    Posted(SignedIn(session, org), f): Posted<SettingsForm>,
 ) -> PageResult {
-    if !auth::same_token(&session.csrf_token, &f.csrf) {
-        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
-    }
     crate::permit(&session.user, Action::ManageSettings).map_err(PageError::forbidden)?;
     state
         .store

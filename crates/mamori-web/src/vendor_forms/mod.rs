@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use mamori_app::vendor_forms::{
@@ -20,8 +20,8 @@ use crate::AppState;
 use crate::api::{ApiError, ApiResult, bearer};
 use crate::error::{PageError, PageResult};
 use crate::extract::SignedIn;
+use crate::extract::{Posted, Uploaded};
 use crate::layout::{Nav, nav, render};
-use mamori_app::auth;
 
 struct VendorView {
     id: i64,
@@ -169,21 +169,16 @@ pub(crate) async fn vendor_forms_page(
 
 pub(crate) async fn vendor_form_upload(
     State(state): State<AppState>,
-    SignedIn(session, org): SignedIn,
     Path(vendor_id): Path<i64>,
-    mut multipart: Multipart,
+    Uploaded(SignedIn(session, org), mut multipart): Uploaded,
 ) -> PageResult {
-    let (mut csrf, mut edition, mut bytes) = (String::new(), String::new(), Vec::new());
+    let (mut edition, mut bytes) = (String::new(), Vec::new());
     while let Ok(Some(field)) = multipart.next_field().await {
         match field.name() {
-            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
             Some("edition") => edition = field.text().await.unwrap_or_default(),
             Some("file") => bytes = field.bytes().await.map(|b| b.to_vec()).unwrap_or_default(),
             _ => {}
         }
-    }
-    if !auth::same_token(&session.csrf_token, &csrf) {
-        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
     }
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     let edition = state.edition_or_current(
@@ -455,15 +450,10 @@ pub(crate) async fn vendor_form_edit_page(
 
 pub(crate) async fn vendor_form_edit_submit(
     State(state): State<AppState>,
-    SignedIn(session, org): SignedIn,
     Path(vendor_id): Path<i64>,
-    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+    Posted(SignedIn(session, org), fields): Posted<Vec<(String, String)>>,
 ) -> PageResult {
     let typed: std::collections::HashMap<String, String> = fields.into_iter().collect();
-    let csrf = typed.get("csrf").cloned().unwrap_or_default();
-    if !auth::same_token(&session.csrf_token, &csrf) {
-        return Err(PageError::forbidden(crate::auth::CSRF_MESSAGE));
-    }
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     let edition = state.edition_or_current(&org, typed.get("edition").map(String::as_str));
     let catalog = state.catalog_of(org.id);

@@ -3507,6 +3507,7 @@ async fn log_analysis_pages_store_results_and_record_reviews() {
     // Another organisation's analysis is not found.
     assert!(app.store.log_analysis(2, id).await.is_err());
 }
+mod csrf;
 mod editions;
 mod hostile;
 mod request_log;
