@@ -58,19 +58,16 @@ pub(crate) async fn import_preview(
     let catalog = state.catalog_of(org.id);
     let mut file: Option<(String, Vec<u8>)> = None;
     while let Ok(Some(field)) = multipart.next_field().await {
-        match field.name() {
-            Some("file") => {
-                let name = field.file_name().unwrap_or("").to_string();
-                let bytes = field.bytes().await.map_err(|_| {
-                    PageError::new(
-                        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                        "ファイルを受け取れません",
-                        "ファイルが大きすぎるか、送信が途中で切れました",
-                    )
-                })?;
-                file = Some((name, bytes.to_vec()));
-            }
-            _ => {}
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("").to_string();
+            let bytes = field.bytes().await.map_err(|_| {
+                PageError::new(
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "ファイルを受け取れません",
+                    "ファイルが大きすぎるか、送信が途中で切れました",
+                )
+            })?;
+            file = Some((name, bytes.to_vec()));
         }
     }
     let form = checklist_form(

@@ -372,22 +372,19 @@ pub async fn import_preview(
     let kind = kind_of(&kind)?;
     let mut file: Option<(String, Bytes)> = None;
     while let Ok(Some(field)) = multipart.next_field().await {
-        match field.name() {
-            Some("file") => {
-                let name = field.file_name().unwrap_or("").to_string();
-                let bytes = field.bytes().await.map_err(|_| {
-                    PageError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "ファイルを受け取れません",
-                        format!(
-                            "ファイルが大きすぎるか、送信が途中で切れました（上限 {} MB）",
-                            crate::IMPORT_LIMIT / 1024 / 1024
-                        ),
-                    )
-                })?;
-                file = Some((name, bytes));
-            }
-            _ => {}
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("").to_string();
+            let bytes = field.bytes().await.map_err(|_| {
+                PageError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "ファイルを受け取れません",
+                    format!(
+                        "ファイルが大きすぎるか、送信が途中で切れました（上限 {} MB）",
+                        crate::IMPORT_LIMIT / 1024 / 1024
+                    ),
+                )
+            })?;
+            file = Some((name, bytes));
         }
     }
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
