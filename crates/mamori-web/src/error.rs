@@ -1,4 +1,5 @@
-//! The one error of the web app: a page with a Japanese explanation.
+//! The one error of the web app: a status and a Japanese explanation. It renders as a page; under
+//! `/api/v1` the [`json_errors`] layer turns the same error into `{"error": …}`.
 
 use askama::Template;
 use axum::http::StatusCode;
@@ -15,24 +16,35 @@ struct ErrorPage {
     message: String,
 }
 
-/// A page that could not be shown, with a Japanese explanation.
-pub struct PageError {
+/// A request that could not be served, with a Japanese explanation.
+pub struct WebError {
     status: StatusCode,
     heading: &'static str,
     message: String,
 }
 
-impl PageError {
+impl WebError {
     pub(crate) fn new(
         status: StatusCode,
         heading: &'static str,
         message: impl Into<String>,
     ) -> Self {
-        PageError {
+        WebError {
             status,
             heading,
             message: message.into(),
         }
+    }
+    /// An error whose heading follows from its status (the API's errors carry only the message).
+    pub(crate) fn status(status: StatusCode, message: impl Into<String>) -> Self {
+        let heading = match status.as_u16() {
+            401 => "ログインが必要です",
+            403 | 409 => "操作できません",
+            404 => "見つかりません",
+            400 | 413 | 422 => "入力に誤りがあります",
+            _ => "エラーが発生しました",
+        };
+        Self::new(status, heading, message)
     }
     pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "見つかりません", message)
@@ -42,21 +54,21 @@ impl PageError {
     }
 }
 
-impl std::fmt::Display for PageError {
+impl std::fmt::Display for WebError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.heading, self.message)
     }
 }
 
-impl std::fmt::Debug for PageError {
+impl std::fmt::Debug for WebError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self, f)
     }
 }
 
-impl std::error::Error for PageError {}
+impl std::error::Error for WebError {}
 
-impl From<StoreError> for PageError {
+impl From<StoreError> for WebError {
     fn from(e: StoreError) -> Self {
         // A row that is not the organisation's (or not there): its message is for the user.
         match e {
@@ -73,13 +85,13 @@ impl From<StoreError> for PageError {
     }
 }
 
-impl From<mamori_core::CatalogError> for PageError {
+impl From<mamori_core::CatalogError> for WebError {
     fn from(e: mamori_core::CatalogError) -> Self {
         Self::not_found(e.to_string())
     }
 }
 
-impl From<mamori_app::AppError> for PageError {
+impl From<mamori_app::AppError> for WebError {
     fn from(e: mamori_app::AppError) -> Self {
         use mamori_app::AppError;
         match e {
@@ -99,15 +111,46 @@ impl From<mamori_app::AppError> for PageError {
     }
 }
 
-impl IntoResponse for PageError {
+/// The message of an error response, for [`json_errors`].
+#[derive(Clone)]
+struct ErrorMessage(String);
+
+impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let page = ErrorPage {
             nav: None,
             heading: self.heading.to_string(),
-            message: self.message,
+            message: self.message.clone(),
         };
-        (self.status, render(&page)).into_response()
+        let mut resp = (self.status, render(&page)).into_response();
+        resp.extensions_mut().insert(ErrorMessage(self.message));
+        resp
     }
 }
 
-pub(crate) type PageResult = Result<Response, PageError>;
+/// The API's errors as JSON (`{"error": "…"}`, with `WWW-Authenticate: Bearer` on 401).
+pub(crate) async fn json_errors(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let resp = next.run(req).await;
+    let Some(ErrorMessage(message)) = resp.extensions().get::<ErrorMessage>().cloned() else {
+        return resp;
+    };
+    let status = resp.status();
+    let mut resp = (status, axum::Json(serde_json::json!({ "error": message }))).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        resp.headers_mut().insert(
+            axum::http::header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer"),
+        );
+    }
+    resp
+}
+
+/// A page's error.
+pub type PageError = WebError;
+/// An API error (the same error; rendered as JSON under `/api/v1`).
+pub type ApiError = WebError;
+pub(crate) type PageResult = Result<Response, WebError>;
+pub(crate) type ApiResult = Result<Response, WebError>;

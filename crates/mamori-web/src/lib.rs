@@ -20,7 +20,7 @@ mod settings;
 mod system;
 mod vendor_forms;
 
-pub use error::PageError;
+pub use error::WebError;
 pub use mamori_app::{App, totp};
 pub use router::router;
 

@@ -10,7 +10,8 @@ use mamori_core::Action;
 use serde_json::json;
 
 use crate::AppState;
-use crate::api::{ApiError, ApiResult, bearer};
+use crate::api::bearer;
+use crate::error::{ApiError, ApiResult};
 
 /// `POST /api/v1/agent/inventory`: the body is the JSON of `mamori agent collect`. Sent by an enrolled
 /// agent (with its own credential it may post only its own machine's inventory) or by a user whose token
@@ -29,17 +30,17 @@ pub(crate) async fn api_inventory(
         None => {
             let (user, org) = bearer(&state, &headers).await?;
             crate::permit(&user, Action::EditLedgers)
-                .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
+                .map_err(|m| ApiError::status(StatusCode::FORBIDDEN, m))?;
             (org, user.login, None)
         }
     };
-    let inv =
-        parse_inventory(&body).map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m))?;
+    let inv = parse_inventory(&body)
+        .map_err(|m| ApiError::status(StatusCode::UNPROCESSABLE_ENTITY, m))?;
     if let Some(agent) = agent
         && !agent.machine_id.is_empty()
         && inv.machine_id != agent.machine_id
     {
-        return Err(ApiError::new(
+        return Err(ApiError::status(
             StatusCode::FORBIDDEN,
             "この機器の資格情報では、別の機器（machine-id が違う）の一覧は送れません",
         ));
@@ -69,7 +70,7 @@ async fn agent_of(
         .await?
         .map(Some)
         .ok_or_else(|| {
-            ApiError::new(
+            ApiError::status(
                 StatusCode::UNAUTHORIZED,
                 "この機器の資格情報は無効です（取り消されたか、登録し直されました）。登録用トークンで登録し直してください",
             )
@@ -87,13 +88,13 @@ struct EnrollRequest {
 /// `POST /api/v1/agent/enroll`: an enrolment token for the machine's own credential (shown once).
 pub(crate) async fn api_enroll(State(state): State<AppState>, body: Bytes) -> ApiResult {
     let req: EnrollRequest = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::new(
+        ApiError::status(
             StatusCode::UNPROCESSABLE_ENTITY,
             format!("登録の依頼として読めません（{e}）"),
         )
     })?;
     if req.hostname.trim().is_empty() || req.hostname.len() > 255 || req.machine_id.len() > 255 {
-        return Err(ApiError::new(
+        return Err(ApiError::status(
             StatusCode::UNPROCESSABLE_ENTITY,
             "ホスト名（255文字以内）が必要です",
         ));
@@ -110,7 +111,7 @@ pub(crate) async fn api_enroll(State(state): State<AppState>, body: Bytes) -> Ap
         )
         .await?
         .ok_or_else(|| {
-            ApiError::new(
+            ApiError::status(
                 StatusCode::UNAUTHORIZED,
                 "登録用トークンが正しくないか、期限が切れています。管理者に新しい登録用トークンを発行してもらってください",
             )

@@ -5,7 +5,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use mamori_core::answers::AnswerSet;
 use mamori_core::catalog::{Form, Variant};
@@ -14,6 +14,7 @@ use mamori_store::{Org, User};
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::error::{ApiError, ApiResult};
 use mamori_app::auth;
 
 /// Routes and methods of the API, as documented in openapi.json.
@@ -62,7 +63,10 @@ pub fn router() -> Router<AppState> {
             "/ledgers/{kind}/export.{format}",
             get(crate::ledgers::api_export),
         )
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "そのAPIはありません") })
+        .fallback(|| async {
+            ApiError::status(StatusCode::NOT_FOUND, "そのAPIはありません")
+        })
+        .layer(axum::middleware::from_fn(crate::error::json_errors))
 }
 
 /// API routes that take files (a larger body limit, see [`crate::IMPORT_LIMIT`]).
@@ -84,6 +88,7 @@ pub fn upload_router() -> Router<AppState> {
             "/agent/inventory",
             axum::routing::post(crate::agents::api::api_inventory),
         )
+        .layer(axum::middleware::from_fn(crate::error::json_errors))
 }
 
 #[derive(serde::Deserialize)]
@@ -120,70 +125,6 @@ async fn import_checklist(
     )
 }
 
-pub struct ApiError {
-    pub(crate) status: StatusCode,
-    pub(crate) message: String,
-}
-
-impl ApiError {
-    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<mamori_store::StoreError> for ApiError {
-    fn from(e: mamori_store::StoreError) -> Self {
-        // A row that is not the organisation's (or not there): its message is for the user.
-        match e {
-            mamori_store::StoreError::NotFound(m) => {
-                return ApiError::new(StatusCode::NOT_FOUND, m);
-            }
-            mamori_store::StoreError::Conflict(m) => return ApiError::new(StatusCode::CONFLICT, m),
-            _ => {}
-        }
-        tracing::error!(error = %e, "store error");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "データベースの処理に失敗しました",
-        )
-    }
-}
-
-impl From<mamori_core::CatalogError> for ApiError {
-    fn from(e: mamori_core::CatalogError) -> Self {
-        ApiError::new(StatusCode::NOT_FOUND, e.to_string())
-    }
-}
-
-impl From<mamori_app::AppError> for ApiError {
-    fn from(e: mamori_app::AppError) -> Self {
-        use mamori_app::AppError;
-        match e {
-            AppError::Store(e) => e.into(),
-            AppError::Catalog(e) => e.into(),
-            e @ (AppError::Pdf(_) | AppError::Xlsx(_) | AppError::Workbook(_)) => {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
-            }
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let mut resp = (self.status, axum::Json(json!({ "error": self.message }))).into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("static"));
-        }
-        resp
-    }
-}
-
-pub(crate) type ApiResult = Result<Response, ApiError>;
-
 /// The token of an `Authorization: Bearer …` header, if there is one.
 pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     headers
@@ -196,7 +137,7 @@ pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 
 pub(crate) async fn bearer(state: &AppState, headers: &HeaderMap) -> Result<(User, Org), ApiError> {
     let token = bearer_token(headers).ok_or_else(|| {
-        ApiError::new(
+        ApiError::status(
             StatusCode::UNAUTHORIZED,
             "APIトークンが必要です（Authorization: Bearer …）",
         )
@@ -205,7 +146,9 @@ pub(crate) async fn bearer(state: &AppState, headers: &HeaderMap) -> Result<(Use
         .store
         .user_by_token(&auth::token_hash(token), state.clock.now())
         .await?
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "APIトークンが正しくありません"))?;
+        .ok_or_else(|| {
+            ApiError::status(StatusCode::UNAUTHORIZED, "APIトークンが正しくありません")
+        })?;
     let org = state.store.org(user.org_id).await?;
     crate::request_log::record_user(org.id, user.id);
     state.catalog_for(org.id).await?;
@@ -222,7 +165,7 @@ fn form<'a>(
 ) -> Result<&'a Form, ApiError> {
     let variant: Variant = variant.parse()?;
     let form = catalog.require_form(edition, variant)?;
-    crate::permit(user, action(variant)).map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
+    crate::permit(user, action(variant)).map_err(|m| ApiError::status(StatusCode::FORBIDDEN, m))?;
     Ok(form)
 }
 
@@ -301,13 +244,13 @@ async fn put_answers(
     let catalog = state.catalog_of(org.id);
     let f = form(&catalog, &user, &edition, &variant, Action::AnswerForm)?;
     let inputs: Vec<AnswerInput> = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::new(
+        ApiError::status(
             StatusCode::BAD_REQUEST,
             format!("本文を回答の一覧（JSON配列）として読めません: {e}"),
         )
     })?;
     if inputs.is_empty() {
-        return Err(ApiError::new(
+        return Err(ApiError::status(
             StatusCode::BAD_REQUEST,
             "回答が1件もありません",
         ));
@@ -337,7 +280,7 @@ async fn evidence(
     let catalog = state.catalog_of(org.id);
     let f = form(&catalog, &user, &edition, &variant, Action::ViewForm)?;
     crate::permit(&user, Action::ViewEvidence)
-        .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
+        .map_err(|m| ApiError::status(StatusCode::FORBIDDEN, m))?;
     let suggestions = mamori_app::evidence::form_suggestions(&state, &org, f).await?;
     Ok(
         axum::Json(json!({"edition": edition, "variant": f.variant, "suggestions": suggestions}))
@@ -356,7 +299,7 @@ async fn export(
     let bytes = mamori_app::workbooks::checklist_workbook(&state, &org, f)
         .await
         .map_err(|_| {
-            ApiError::new(
+            ApiError::status(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Excelファイルを作成できません",
             )

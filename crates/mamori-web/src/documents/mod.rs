@@ -11,8 +11,9 @@ use mamori_core::{Action, Variant};
 use mamori_store::{Org, User};
 
 use crate::AppState;
-use crate::api::{ApiError, ApiResult, bearer};
+use crate::api::bearer;
 use crate::checklist::checklist_form;
+use crate::error::{ApiError, ApiResult};
 use crate::error::{PageError, PageResult};
 use crate::extract::SignedIn;
 
@@ -87,7 +88,7 @@ pub(crate) async fn api_form_pdf(
     let catalog = state.catalog_of(org.id);
     let form = catalog.require_form(&edition, variant)?;
     crate::permit(&user, Action::ExportForm(variant))
-        .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
+        .map_err(|m| ApiError::status(StatusCode::FORBIDDEN, m))?;
     let bytes = form_pdf(&state, &org, form, None).await?;
     Ok(pdf_response(
         &format!("mamori-checklist-{edition}-{}.pdf", variant.id()),
@@ -101,7 +102,7 @@ pub(crate) async fn api_pack_pdf(
     Query(q): Query<PackQuery>,
 ) -> ApiResult {
     let (user, org) = bearer(&state, &headers).await?;
-    may_see_pack(&user, &org).map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
+    may_see_pack(&user, &org).map_err(|m| ApiError::status(StatusCode::FORBIDDEN, m))?;
     let edition = state.edition_or_current(&org, q.edition.as_deref());
     let pdf = inspection_pack(&state, &org, &edition).await?;
     Ok(pdf_response(

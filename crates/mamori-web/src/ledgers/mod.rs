@@ -18,7 +18,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::AppState;
-use crate::api::{ApiError, ApiResult, bearer};
+use crate::api::bearer;
+use crate::error::{ApiError, ApiResult};
 use crate::error::{PageError, PageResult};
 use crate::extract::SignedIn;
 use crate::extract::{Posted, Uploaded};
@@ -935,7 +936,7 @@ pub async fn toggle_row(
 
 fn api_kind(s: &str) -> Result<Kind, ApiError> {
     Kind::parse(s)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("台帳「{s}」はありません")))
+        .ok_or_else(|| ApiError::status(StatusCode::NOT_FOUND, format!("台帳「{s}」はありません")))
 }
 
 #[derive(Deserialize)]
@@ -964,9 +965,9 @@ pub async fn api_list(
     let (user, org) = bearer(&state, &headers).await?;
     let kind = api_kind(&kind)?;
     crate::permit(&user, Action::ViewLedgers)
-        .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
+        .map_err(|m| ApiError::status(StatusCode::FORBIDDEN, m))?;
     if !q.sort.is_empty() && kind.field(&q.sort).is_none() {
-        return Err(ApiError::new(
+        return Err(ApiError::status(
             StatusCode::BAD_REQUEST,
             format!("並べ替えの項目「{}」はこの台帳にありません", q.sort),
         ));
@@ -995,9 +996,9 @@ pub async fn api_export(
     let (user, org) = bearer(&state, &headers).await?;
     let kind = api_kind(&kind)?;
     crate::permit(&user, Action::ViewLedgers)
-        .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
+        .map_err(|m| ApiError::status(StatusCode::FORBIDDEN, m))?;
     let rows = export_rows(&state, org.id, kind).await?;
-    file_response(kind, &format, &rows).map_err(|(s, m)| ApiError::new(s, m))
+    file_response(kind, &format, &rows).map_err(|(s, m)| ApiError::status(s, m))
 }
 
 #[derive(Deserialize)]
@@ -1017,7 +1018,7 @@ pub async fn api_import(
     let (user, org) = bearer(&state, &headers).await?;
     let kind = api_kind(&kind)?;
     crate::permit(&user, Action::EditLedgers)
-        .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
+        .map_err(|m| ApiError::status(StatusCode::FORBIDDEN, m))?;
     let max_rows = state.max_import_rows;
     let parsed = match state
         .heavy(move || mamori_ledger::parse_file_limited(kind, &body, max_rows))

@@ -17,7 +17,8 @@ use mamori_store::Org;
 use serde_json::json;
 
 use crate::AppState;
-use crate::api::{ApiError, ApiResult, bearer};
+use crate::api::bearer;
+use crate::error::{ApiError, ApiResult};
 use crate::error::{PageError, PageResult};
 use crate::extract::SignedIn;
 use crate::extract::{Posted, Uploaded};
@@ -209,7 +210,7 @@ pub(crate) async fn api_reconciliation(
 ) -> ApiResult {
     let (user, org) = bearer(&state, &headers).await?;
     crate::permit(&user, Action::ViewLedgers)
-        .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
+        .map_err(|m| ApiError::status(StatusCode::FORBIDDEN, m))?;
     let edition = state.edition_or_current(&org, q.edition.as_deref());
     let found = reconciliation(&state, &org, &edition).await?;
     Ok(axum::Json(json!({"edition": edition, "contradictions": found})).into_response())
@@ -230,7 +231,7 @@ pub(crate) async fn api_import(
 ) -> ApiResult {
     let (user, org) = bearer(&state, &headers).await?;
     crate::permit(&user, Action::EditLedgers)
-        .map_err(|m| ApiError::new(StatusCode::FORBIDDEN, m))?;
+        .map_err(|m| ApiError::status(StatusCode::FORBIDDEN, m))?;
     let edition = state.edition_or_current(&org, q.edition.as_deref());
     Ok(
         match import_vendor_form(&state, &org, &user, vendor_id, &edition, &body).await? {
