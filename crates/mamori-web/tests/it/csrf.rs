@@ -4,7 +4,7 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 
-use super::{app, form_post, multipart_file, send, session_for};
+use crate::helpers::{app, form_post, multipart_file, send, session_for};
 
 #[tokio::test]
 async fn forms_and_uploads_without_the_sessions_token_are_refused_and_change_nothing() {

@@ -2,12 +2,21 @@
 //! confirm, answer the merged form with the previous answers as proposals, and export the official file
 //! filled. Bad files change nothing.
 
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use calamine::{Reader, Xlsx};
+use chrono::{DateTime, Utc};
+use mamori_app::auth;
+use mamori_core::Catalog;
+use mamori_store::{OrgKind, Store};
+use serde_json::json;
 use std::collections::BTreeMap;
+use std::io::Cursor;
 
 use mamori_core::catalog::{Form, Variant};
 use mamori_report::sample_workbook::{SampleLayout, sample_workbook};
 
-use super::*;
+use crate::helpers::*;
 
 /// 2026-07-01 10:00 JST: 令和8年度, before its edition is imported.
 fn fy2026() -> DateTime<Utc> {

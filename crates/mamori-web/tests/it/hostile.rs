@@ -1,9 +1,16 @@
 //! Issue 23: hostile and huge uploads get a Japanese 422 and change nothing, the server keeps answering,
 //! and a large ledger import lets other users save and `/healthz` answer while it runs.
 
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use mamori_app::auth;
+use mamori_core::{Catalog, Clock};
+use mamori_store::{NewOrg, NewUser, OrgKind, Store};
+use mamori_web::AppState;
+use serde_json::json;
 use std::time::{Duration, Instant};
 
-use super::*;
+use crate::helpers::*;
 
 fn upload_to(uri: &str, cookie: &str, name: &str, bytes: &[u8]) -> Request<Body> {
     let (ct, body) = multipart_file("c", name, bytes);

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 
-use super::{app, cookie_value, enc, form_field, form_post, now, send, test_code};
+use crate::helpers::{app, cookie_value, enc, form_field, form_post, now, send, test_code};
 
 /// What the subscriber wrote.
 #[derive(Clone, Default)]

@@ -1,0 +1,592 @@
+//! Every route against every role and another organisation's ids.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use mamori_app::auth;
+use mamori_store::{NewOrg, NewUser, OrgKind};
+use serde_json::json;
+
+use crate::helpers::*;
+
+/// Every route, tried by each role of one facility and by the administrator of another: only what the
+/// policy allows succeeds, and no one sees another organisation's data. The route list is checked against
+/// the router's source, so a new route fails this test until it is added here.
+#[tokio::test]
+async fn role_and_tenancy_matrix_covers_every_route() {
+    use mamori_core::Role;
+    // (method, route pattern, concrete path, expected status for admin, editor, viewer, vendor)
+    const OK: u16 = 200;
+    const MOVED: u16 = 303;
+    const NO: u16 = 403;
+    let pages: &[(&str, &str, &str, [u16; 4])] = &[
+        ("GET", "/dashboard", "/dashboard", [OK, OK, OK, MOVED]),
+        ("GET", "/history", "/history", [OK, OK, OK, NO]),
+        ("GET", "/settings", "/settings", [OK, NO, NO, NO]),
+        ("GET", "/agents", "/agents", [OK, NO, NO, NO]),
+        ("GET", "/logs", "/logs", [OK, OK, OK, NO]),
+        // The matrix uploads a file under another field name: nothing to analyse, 422.
+        ("POST", "/logs/upload", "/logs/upload", [422, 422, NO, NO]),
+        ("GET", "/logs/{id}", "/logs/1", [404, 404, 404, NO]),
+        (
+            "POST",
+            "/logs/{id}/review",
+            "/logs/1/review",
+            [404, 404, NO, NO],
+        ),
+        (
+            "POST",
+            "/agents/enroll-token",
+            "/agents/enroll-token",
+            [OK, NO, NO, NO],
+        ),
+        (
+            "GET",
+            "/agents/reviews",
+            "/agents/reviews",
+            [OK, OK, OK, NO],
+        ),
+        // No target chosen: 400 where resolving is allowed.
+        (
+            "POST",
+            "/agents/reviews/{id}",
+            "/agents/reviews/1",
+            [400, 400, NO, NO],
+        ),
+        (
+            "GET",
+            "/ledgers/{kind}",
+            "/ledgers/accounts",
+            [OK, OK, OK, NO],
+        ),
+        (
+            "GET",
+            "/ledgers/{kind}/export.{format}",
+            "/ledgers/accounts/export.csv",
+            [OK, OK, OK, NO],
+        ),
+        (
+            "GET",
+            "/ledgers/{kind}/new",
+            "/ledgers/accounts/new",
+            [OK, OK, NO, NO],
+        ),
+        (
+            "POST",
+            "/ledgers/{kind}/new",
+            "/ledgers/accounts/new",
+            [MOVED, MOVED, NO, NO],
+        ),
+        (
+            "GET",
+            "/ledgers/{kind}/{id}",
+            "/ledgers/accounts/1",
+            [OK, OK, OK, NO],
+        ),
+        (
+            "POST",
+            "/ledgers/{kind}/{id}",
+            "/ledgers/accounts/1",
+            [MOVED, MOVED, NO, NO],
+        ),
+        (
+            "POST",
+            "/ledgers/{kind}/{id}/disable",
+            "/ledgers/accounts/1/disable",
+            [MOVED, MOVED, NO, NO],
+        ),
+        (
+            "POST",
+            "/ledgers/{kind}/import",
+            "/ledgers/accounts/import",
+            [OK, OK, NO, NO],
+        ),
+        (
+            "POST",
+            "/ledgers/{kind}/import/confirm",
+            "/ledgers/accounts/import/confirm",
+            [409, 409, NO, NO],
+        ),
+        // The matrix uploads a CSV: not a workbook, so 422 where answering is allowed.
+        (
+            "POST",
+            "/checklists/{edition}/{variant}/import",
+            "/checklists/r7/facility/import",
+            [422, 422, NO, NO],
+        ),
+        (
+            "POST",
+            "/checklists/{edition}/{variant}/import/confirm",
+            "/checklists/r7/facility/import/confirm",
+            [409, 409, NO, NO],
+        ),
+        ("POST", "/settings", "/settings", [MOVED, NO, NO, NO]),
+        // No such user or token: 404 for administrators, refused before the lookup for everyone else.
+        (
+            "POST",
+            "/settings/users/{id}/{action}",
+            "/settings/users/999/sign-out",
+            [404, NO, NO, NO],
+        ),
+        (
+            "POST",
+            "/settings/tokens/{id}/revoke",
+            "/settings/tokens/999/revoke",
+            [404, NO, NO, NO],
+        ),
+        ("GET", "/account/totp", "/account/totp", [OK, OK, OK, OK]),
+        (
+            "POST",
+            "/account/totp",
+            "/account/totp",
+            // The administrator has two-factor already (it is required); the others may enrol.
+            [MOVED, 422, 422, 422],
+        ),
+        (
+            "GET",
+            "/checklists/{edition}/{variant}",
+            "/checklists/r7/facility",
+            [OK, OK, OK, NO],
+        ),
+        (
+            "GET",
+            "/checklists/{edition}/{variant}",
+            "/checklists/r7/vendor",
+            [OK, OK, OK, OK],
+        ),
+        (
+            "POST",
+            "/checklists/{edition}/{variant}/answers",
+            "/checklists/r7/facility/answers",
+            [MOVED, MOVED, NO, NO],
+        ),
+        (
+            "POST",
+            "/checklists/{edition}/{variant}/answers",
+            "/checklists/r7/vendor/answers",
+            [MOVED, MOVED, NO, MOVED],
+        ),
+        (
+            "GET",
+            "/checklists/{edition}/{variant}/export.xlsx",
+            "/checklists/r7/facility/export.xlsx",
+            [OK, OK, OK, NO],
+        ),
+        (
+            "GET",
+            "/checklists/{edition}/{variant}/export.pdf",
+            "/checklists/r7/facility/export.pdf",
+            [OK, OK, OK, NO],
+        ),
+        (
+            "GET",
+            "/checklists/{edition}/{variant}/export.pdf",
+            "/checklists/r7/vendor/export.pdf",
+            [OK, OK, OK, OK],
+        ),
+        ("GET", "/pack.pdf", "/pack.pdf?edition=r7", [OK, OK, OK, NO]),
+        ("GET", "/editions", "/editions", [OK, OK, OK, NO]),
+        // The matrix uploads a CSV without an edition id: refused with the reason, 422.
+        (
+            "POST",
+            "/editions/import",
+            "/editions/import",
+            [422, NO, NO, NO],
+        ),
+        (
+            "GET",
+            "/editions/imports/{id}",
+            "/editions/imports/1",
+            [404, 404, 404, NO],
+        ),
+        (
+            "POST",
+            "/editions/imports/{id}/confirm",
+            "/editions/imports/1/confirm",
+            [404, NO, NO, NO],
+        ),
+        (
+            "POST",
+            "/editions/imports/{id}/discard",
+            "/editions/imports/1/discard",
+            [404, NO, NO, NO],
+        ),
+        ("GET", "/vendor-forms", "/vendor-forms", [OK, OK, OK, NO]),
+        // Row 1 is a 利用者台帳 row: no vendor form there.
+        (
+            "GET",
+            "/vendor-forms/{vendor_id}/export.{format}",
+            "/vendor-forms/1/export.xlsx",
+            [404, 404, 404, NO],
+        ),
+        (
+            "POST",
+            "/vendor-forms/{vendor_id}/import",
+            "/vendor-forms/1/import",
+            [422, 422, NO, NO],
+        ),
+        (
+            "GET",
+            "/vendor-forms/{vendor_id}/edit",
+            "/vendor-forms/1/edit",
+            [404, 404, NO, NO],
+        ),
+        (
+            "POST",
+            "/vendor-forms/{vendor_id}/edit",
+            "/vendor-forms/1/edit",
+            [404, 404, NO, NO],
+        ),
+        (
+            "GET",
+            "/checklists/{edition}/{variant}/export.xlsx",
+            "/checklists/r7/vendor/export.xlsx",
+            [OK, OK, OK, OK],
+        ),
+    ];
+    let api: &[(&str, &str, &str, [u16; 4])] = &[
+        (
+            "GET",
+            "/catalog/{edition}/{variant}",
+            "/api/v1/catalog/r7/facility",
+            [OK, OK, OK, NO],
+        ),
+        (
+            "GET",
+            "/catalog/{edition}/{variant}",
+            "/api/v1/catalog/r7/vendor",
+            [OK, OK, OK, OK],
+        ),
+        (
+            "GET",
+            "/checklists/{edition}/{variant}/answers",
+            "/api/v1/checklists/r7/facility/answers",
+            [OK, OK, OK, NO],
+        ),
+        (
+            "PUT",
+            "/checklists/{edition}/{variant}/answers",
+            "/api/v1/checklists/r7/facility/answers",
+            [OK, OK, NO, NO],
+        ),
+        (
+            "PUT",
+            "/checklists/{edition}/{variant}/answers",
+            "/api/v1/checklists/r7/vendor/answers",
+            [OK, OK, NO, OK],
+        ),
+        (
+            "GET",
+            "/checklists/{edition}/{variant}/export.xlsx",
+            "/api/v1/checklists/r7/facility/export.xlsx",
+            [OK, OK, OK, NO],
+        ),
+        (
+            "GET",
+            "/checklists/{edition}/{variant}/export.pdf",
+            "/api/v1/checklists/r7/facility/export.pdf",
+            [OK, OK, OK, NO],
+        ),
+        ("GET", "/pack.pdf", "/api/v1/pack.pdf", [OK, OK, OK, NO]),
+        (
+            "GET",
+            "/reconciliation",
+            "/api/v1/reconciliation?edition=r7",
+            [OK, OK, OK, NO],
+        ),
+        // The matrix posts a CSV: not an inventory, so 422 where changing the ledgers is allowed.
+        (
+            "POST",
+            "/agent/inventory",
+            "/api/v1/agent/inventory",
+            [422, 422, NO, NO],
+        ),
+        // Enrolment takes an enrolment token in the body, not a user's token: a CSV is 422 for everyone.
+        (
+            "POST",
+            "/agent/enroll",
+            "/api/v1/agent/enroll",
+            [422, 422, 422, 422],
+        ),
+        (
+            "POST",
+            "/vendor-forms/{vendor_id}/import",
+            "/api/v1/vendor-forms/1/import",
+            [422, 422, NO, NO],
+        ),
+        (
+            "GET",
+            "/checklists/{edition}/{variant}/evidence",
+            "/api/v1/checklists/r7/facility/evidence",
+            [OK, OK, OK, NO],
+        ),
+        (
+            "GET",
+            "/ledgers/{kind}",
+            "/api/v1/ledgers/accounts",
+            [OK, OK, OK, NO],
+        ),
+        (
+            "GET",
+            "/ledgers/{kind}/export.{format}",
+            "/api/v1/ledgers/accounts/export.xlsx",
+            [OK, OK, OK, NO],
+        ),
+        (
+            "POST",
+            "/ledgers/{kind}/import",
+            "/api/v1/ledgers/accounts/import",
+            [OK, OK, NO, NO],
+        ),
+        (
+            "POST",
+            "/checklists/{edition}/{variant}/import",
+            "/api/v1/checklists/r7/facility/import",
+            [OK, OK, NO, NO],
+        ),
+    ];
+    // Routes open to anyone (setup, login, health, static files) carry no facility data.
+    let public = [
+        "/",
+        "/setup",
+        "/login",
+        "/logout",
+        "/healthz",
+        "/static/{file}",
+        "/favicon.ico",
+    ];
+
+    let source = concat!(
+        include_str!("../../src/router.rs"),
+        include_str!("../../src/api/mod.rs")
+    );
+    let mut rest = source;
+    while let Some(i) = rest.find(".route(") {
+        rest = &rest[i + 7..];
+        let start = rest.find('"').unwrap() + 1;
+        let path = &rest[start..start + rest[start..].find('"').unwrap()];
+        let covered = public.contains(&path) || pages.iter().chain(api).any(|r| r.1 == path);
+        assert!(covered, "route {path} is not in the role matrix");
+    }
+
+    let app = app().await;
+    let org_id = app.store.first_org_id().await.unwrap().unwrap();
+    let mut who = Vec::new();
+    for role in Role::ALL {
+        let login = format!("u-{}", role.id());
+        let user = app
+            .store
+            .add_user(
+                org_id,
+                &NewUser {
+                    login: login.clone(),
+                    display_name: login.clone(),
+                    password_hash: "x".into(),
+                    role,
+                },
+                "admin",
+                now(),
+            )
+            .await
+            .unwrap();
+        if role == Role::Admin {
+            enrol_totp(&app.store, &user).await;
+        }
+        let session = auth::new_token();
+        app.store
+            .create_session(
+                &auth::token_hash(&session),
+                user.id,
+                "csrf-token",
+                now(),
+                now() + chrono::Duration::hours(1),
+            )
+            .await
+            .unwrap();
+        let (token, stored) =
+            auth::new_api_token("matrix", role, now() + chrono::Duration::days(1));
+        app.store
+            .create_api_token(&user, &stored, now())
+            .await
+            .unwrap();
+        who.push((role, session, token));
+    }
+    let form_body = |path: &str| {
+        let variant = if path.contains("/vendor/") {
+            "vendor"
+        } else {
+            "facility"
+        };
+        // Answer fields, and ledger fields (ignored by the answer form).
+        format!(
+            "csrf=csrf-token&item=r7.{variant}.1.1&target=general&round=1&answer=yes&checked_on=2025-05-20&target_date=&note=&user_id=u1&status={}",
+            enc("使用可")
+        )
+    };
+    let ledger_csv = "ユーザID,状態\r\nsato,使用可\r\n";
+    let ledger_id = app
+        .store
+        .save_ledger_row(
+            org_id,
+            "accounts",
+            None,
+            &[("user_id".to_string(), "first".to_string())].into(),
+            "admin",
+            now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ledger_id, 1, "the matrix's paths name row 1");
+    for (i, (role, session, token)) in who.iter().enumerate() {
+        for (method, _, path, expect) in pages {
+            let mut req = Request::builder()
+                .method(*method)
+                .uri(*path)
+                .header(header::COOKIE, format!("mamori_session={session}"));
+            let body = if *method == "POST"
+                && (path.ends_with("/import") || path.ends_with("/upload"))
+            {
+                req = req.header(header::CONTENT_TYPE, "multipart/form-data; boundary=XyZ");
+                Body::from(format!(
+                    "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ncsrf-token\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\nContent-Type: text/csv\r\n\r\n{ledger_csv}\r\n--XyZ--\r\n"
+                ))
+            } else if *method == "POST" {
+                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Body::from(form_body(path))
+            } else {
+                Body::empty()
+            };
+            let r = send(&app.router, req.body(body).unwrap()).await;
+            assert_eq!(
+                r.status.as_u16(),
+                expect[i],
+                "{role:?} {method} {path}: {}",
+                r.text()
+            );
+        }
+        for (method, _, path, expect) in api {
+            let mut req = Request::builder()
+                .method(*method)
+                .uri(*path)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"));
+            let body = if *method == "POST" && path.contains("/checklists/") {
+                Body::from(one_answer_workbook())
+            } else if *method == "POST" {
+                Body::from(ledger_csv)
+            } else if *method == "PUT" {
+                let variant = if path.contains("/vendor/") {
+                    "vendor"
+                } else {
+                    "facility"
+                };
+                Body::from(
+                    json!([answer(
+                        &format!("r7.{variant}.1.1"),
+                        "yes",
+                        "2025-05-20",
+                        None
+                    )])
+                    .to_string(),
+                )
+            } else {
+                Body::empty()
+            };
+            req = req.header(header::CONTENT_TYPE, "application/json");
+            let r = send(&app.router, req.body(body).unwrap()).await;
+            assert_eq!(
+                r.status.as_u16(),
+                expect[i],
+                "{role:?} {method} {path}: {}",
+                r.text()
+            );
+            if r.status == StatusCode::FORBIDDEN {
+                assert!(r.json()["error"].as_str().unwrap().contains("権限"));
+            }
+        }
+    }
+
+    // Another organisation's administrator sees none of the first one's answers or history.
+    let (_, other) = app
+        .store
+        .add_org(
+            &NewOrg {
+                kind: OrgKind::Hospital,
+                name: "別の病院".into(),
+                security_officer: "他".into(),
+                has_vendor_contract: true,
+            },
+            &NewUser {
+                login: "other-admin".into(),
+                display_name: "他".into(),
+                password_hash: "x".into(),
+                role: Role::Admin,
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+    enrol_totp(&app.store, &other).await;
+    let (token, stored) =
+        auth::new_api_token("other", Role::Admin, now() + chrono::Duration::days(1));
+    app.store
+        .create_api_token(&other, &stored, now())
+        .await
+        .unwrap();
+    assert!(
+        !app.stored().await.as_array().unwrap().is_empty(),
+        "the first facility has answers"
+    );
+    for path in [
+        "/api/v1/checklists/r7/facility/answers",
+        "/api/v1/checklists/r7/vendor/answers",
+    ] {
+        let r = send(
+            &app.router,
+            Request::get(path)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.json()["answers"], json!([]), "{path}");
+    }
+    let session = auth::new_token();
+    app.store
+        .create_session(
+            &auth::token_hash(&session),
+            other.id,
+            "c",
+            now(),
+            now() + chrono::Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    let r = send(
+        &app.router,
+        Request::get("/history")
+            .header(header::COOKIE, format!("mamori_session={session}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    for path in ["/ledgers/accounts/1", "/ledgers/accounts"] {
+        let page = get(&app.router, path, &format!("mamori_session={session}")).await;
+        assert!(
+            page.status == StatusCode::NOT_FOUND || !page.text().contains("sato"),
+            "{path}: no ledger rows of the first facility"
+        );
+    }
+    let r = send(
+        &app.router,
+        Request::get("/history")
+            .header(header::COOKIE, format!("mamori_session={session}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        !r.text().contains("みどりクリニック") && !r.text().contains("u-editor"),
+        "no history of the first facility"
+    );
+}
