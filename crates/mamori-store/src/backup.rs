@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::{Backend, Result, Store, StoreError};
+use crate::{Backend, Result, Store, StoreError, ts};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BackupManifest {
@@ -563,5 +563,60 @@ mod tests {
             split_password("postgres://u@db/m"),
             ("postgres://u@db/m".to_string(), None)
         );
+    }
+}
+
+/// One backup attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackupRun {
+    pub at: DateTime<Utc>,
+    pub ok: bool,
+    pub generation: String,
+    pub dir: String,
+    pub message: String,
+}
+
+impl Store {
+    /// Notes a backup attempt (its generation on success, the reason on failure).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn record_backup_run(&self, run: &BackupRun) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO backup_runs (at, ok, generation, dir, message) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(ts(run.at))
+        .bind(i64::from(run.ok))
+        .bind(&run.generation)
+        .bind(&run.dir)
+        .bind(&run.message)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The newest backup attempt, and the newest successful one.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn last_backup_runs(&self) -> Result<(Option<BackupRun>, Option<BackupRun>)> {
+        let get = |sql: &'static str| async move {
+            let row = sqlx::query(sql).fetch_optional(&self.pool).await?;
+            row.map(|r| -> Result<BackupRun> {
+                let at: String = r.try_get(0)?;
+                Ok(BackupRun {
+                    at: DateTime::parse_from_rfc3339(&at)
+                        .map_err(|_| StoreError::Corrupt(format!("日時 {at}")))?
+                        .with_timezone(&Utc),
+                    ok: r.try_get::<i64, _>(1)? != 0,
+                    generation: r.try_get(2)?,
+                    dir: r.try_get(3)?,
+                    message: r.try_get(4)?,
+                })
+            })
+            .transpose()
+        };
+        Ok((
+            get("SELECT at, ok, generation, dir, message FROM backup_runs ORDER BY id DESC LIMIT 1")
+                .await?,
+            get("SELECT at, ok, generation, dir, message FROM backup_runs WHERE ok = 1 ORDER BY id DESC LIMIT 1")
+                .await?,
+        ))
     }
 }

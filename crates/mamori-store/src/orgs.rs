@@ -1,0 +1,228 @@
+//! Organisations: the first-run setup, their kind and settings.
+
+use super::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum OrgKind {
+    Hospital,
+    Clinic,
+    Pharmacy,
+}
+
+impl OrgKind {
+    pub fn id(self) -> &'static str {
+        match self {
+            OrgKind::Hospital => "hospital",
+            OrgKind::Clinic => "clinic",
+            OrgKind::Pharmacy => "pharmacy",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            OrgKind::Hospital => "病院",
+            OrgKind::Clinic => "診療所",
+            OrgKind::Pharmacy => "薬局",
+        }
+    }
+    pub fn parse(s: &str) -> Option<OrgKind> {
+        [OrgKind::Hospital, OrgKind::Clinic, OrgKind::Pharmacy]
+            .into_iter()
+            .find(|k| k.id() == s)
+    }
+    /// The form this kind of facility answers itself.
+    pub fn own_variant(self) -> Variant {
+        match self {
+            OrgKind::Pharmacy => Variant::Pharmacy,
+            _ => Variant::Facility,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Org {
+    pub id: i64,
+    pub kind: OrgKind,
+    pub name: String,
+    pub security_officer: String,
+    pub has_vendor_contract: bool,
+    /// Two-factor sign-in required for every user (administrators need it regardless).
+    pub require_totp: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrg {
+    pub kind: OrgKind,
+    pub name: String,
+    pub security_officer: String,
+    pub has_vendor_contract: bool,
+}
+
+impl Store {
+    /// True once the first organisation exists.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn is_set_up(&self) -> Result<bool> {
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM orgs")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        Ok(n > 0)
+    }
+
+    /// First-run setup: the facility and its first administrator, in one transaction. Refused once done.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn set_up(
+        &self,
+        org: &NewOrg,
+        admin: &NewUser,
+        at: DateTime<Utc>,
+    ) -> Result<(Org, User)> {
+        self.create_org(org, admin, at, true).await
+    }
+
+    /// Adds an organisation with its first administrator (hosted installs serve several).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn add_org(
+        &self,
+        org: &NewOrg,
+        admin: &NewUser,
+        at: DateTime<Utc>,
+    ) -> Result<(Org, User)> {
+        self.create_org(org, admin, at, false).await
+    }
+
+    async fn create_org(
+        &self,
+        org: &NewOrg,
+        admin: &NewUser,
+        at: DateTime<Utc>,
+        first: bool,
+    ) -> Result<(Org, User)> {
+        let mut tx = self.write_tx().await?;
+        if first {
+            let n: i64 = sqlx::query("SELECT COUNT(*) FROM orgs")
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+            if n > 0 {
+                return Err(StoreError::AlreadySetUp);
+            }
+        }
+        let org_id: i64 = sqlx::query(
+            "INSERT INTO orgs (kind, name, security_officer, has_vendor_contract, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(org.kind.id())
+        .bind(&org.name)
+        .bind(&org.security_officer)
+        .bind(i64::from(org.has_vendor_contract))
+        .bind(ts(at))
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        let user_id = insert_user(&mut tx, org_id, admin, &admin.login, at).await?;
+        let created = Org {
+            id: org_id,
+            kind: org.kind,
+            name: org.name.clone(),
+            security_officer: org.security_officer.clone(),
+            has_vendor_contract: org.has_vendor_contract,
+            require_totp: false,
+        };
+        let after = serde_json::to_value(&created).expect("org serialises");
+        audit(
+            &mut tx,
+            org_id,
+            &admin.login,
+            at,
+            "org",
+            &org_id.to_string(),
+            "setup",
+            None,
+            Some(after),
+        )
+        .await?;
+        tx.commit().await?;
+        let user = User {
+            id: user_id,
+            org_id,
+            login: admin.login.clone(),
+            display_name: admin.display_name.clone(),
+            password_hash: admin.password_hash.clone(),
+            role: admin.role,
+            totp_enabled: false,
+        };
+        Ok((created, user))
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    pub async fn org(&self, org_id: i64) -> Result<Org> {
+        let row = sqlx::query(
+            "SELECT id, kind, name, security_officer, has_vendor_contract, require_totp FROM orgs WHERE id = $1",
+        )
+        .bind(org_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("組織 {org_id} がありません")))?;
+        let kind: String = row.try_get(1)?;
+        Ok(Org {
+            id: row.try_get(0)?,
+            kind: OrgKind::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("組織の種別 {kind}")))?,
+            name: row.try_get(2)?,
+            security_officer: row.try_get(3)?,
+            has_vendor_contract: row.try_get::<i64, _>(4)? != 0,
+            require_totp: row.try_get::<i64, _>(5)? != 0,
+        })
+    }
+
+    /// The organisation of a single-facility install (the first one).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn first_org_id(&self) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT id FROM orgs ORDER BY id LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get(0)?),
+            None => None,
+        })
+    }
+
+    /// Turns "two-factor for everyone" on or off for an organisation (administrators always need it).
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    pub async fn set_require_totp(
+        &self,
+        org_id: i64,
+        required: bool,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let before: i64 = sqlx::query("SELECT require_totp FROM orgs WHERE id = $1")
+            .bind(org_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("組織 {org_id} がありません")))?
+            .try_get(0)?;
+        if (before != 0) == required {
+            return Ok(());
+        }
+        sqlx::query("UPDATE orgs SET require_totp = $1 WHERE id = $2")
+            .bind(i64::from(required))
+            .bind(org_id)
+            .execute(&mut *tx)
+            .await?;
+        audit(
+            &mut tx,
+            org_id,
+            actor,
+            at,
+            "settings",
+            "require_totp",
+            "update",
+            Some(serde_json::json!({ "require_totp": before != 0 })),
+            Some(serde_json::json!({ "require_totp": required })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
