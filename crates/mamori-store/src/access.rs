@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::{Result, Store, StoreError, audit, ts};
+use crate::{OrNotFound, Result, Store, StoreError, audit, ts};
 
 /// An API token as an administrator sees it (never the token itself).
 #[derive(Debug, Clone, Serialize)]
@@ -34,13 +34,13 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(ApiTokenInfo {
-                    id: r.try_get(0)?,
-                    user_login: r.try_get(1)?,
-                    label: r.try_get(2)?,
-                    role: r.try_get(3)?,
-                    created_at: r.try_get(4)?,
-                    expires_at: r.try_get(5)?,
-                    revoked_at: r.try_get(6)?,
+                    id: r.try_get("id")?,
+                    user_login: r.try_get("login")?,
+                    label: r.try_get("label")?,
+                    role: r.try_get("role")?,
+                    created_at: r.try_get("created_at")?,
+                    expires_at: r.try_get("expires_at")?,
+                    revoked_at: r.try_get("revoked_at")?,
                 })
             })
             .collect()
@@ -250,6 +250,6 @@ async fn org_user(
         .bind(login)
         .fetch_optional(&mut **tx)
         .await?
-        .ok_or_else(|| StoreError::NotFound(format!("利用者「{login}」はこの組織にいません")))?;
-    Ok((r.try_get(0)?, r.try_get(1)?))
+        .or_not_found(|| format!("利用者「{login}」はこの組織にいません"))?;
+    Ok((r.try_get("id")?, r.try_get("role")?))
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use crate::ledger::{Fields, save_row_in};
-use crate::{Result, Store, StoreError, audit, ts};
+use crate::{OrNotFound, Result, Store, StoreError, audit, ts};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Enrollment {
@@ -53,27 +53,27 @@ pub struct InventoryReview {
 
 fn agent_from(r: &sqlx::any::AnyRow) -> Result<Agent> {
     Ok(Agent {
-        id: r.try_get(0)?,
-        org_id: r.try_get(1)?,
-        hostname: r.try_get(2)?,
-        machine_id: r.try_get(3)?,
-        enrolled_at: r.try_get(4)?,
-        last_seen: r.try_get(5)?,
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        hostname: r.try_get("hostname")?,
+        machine_id: r.try_get("machine_id")?,
+        enrolled_at: r.try_get("enrolled_at")?,
+        last_seen: r.try_get("last_seen")?,
         revoked: r.try_get::<Option<String>, _>(6)?.is_some(),
     })
 }
 
 fn review_from(r: &sqlx::any::AnyRow) -> Result<InventoryReview> {
     Ok(InventoryReview {
-        id: r.try_get(0)?,
-        received_at: r.try_get(1)?,
-        source: r.try_get(2)?,
-        inventory: r.try_get(3)?,
-        candidates: r.try_get(4)?,
-        reason: r.try_get(5)?,
-        resolved_at: r.try_get(6)?,
-        resolved_by: r.try_get(7)?,
-        resolution: r.try_get(8)?,
+        id: r.try_get("id")?,
+        received_at: r.try_get("received_at")?,
+        source: r.try_get("source")?,
+        inventory: r.try_get("inventory")?,
+        candidates: r.try_get("candidates")?,
+        reason: r.try_get("reason")?,
+        resolved_at: r.try_get("resolved_at")?,
+        resolved_by: r.try_get("resolved_by")?,
+        resolution: r.try_get("resolution")?,
     })
 }
 
@@ -138,11 +138,11 @@ impl Store {
         .iter()
         .map(|r| {
             Ok(Enrollment {
-                id: r.try_get(0)?,
-                label: r.try_get(1)?,
-                created_by: r.try_get(2)?,
-                created_at: r.try_get(3)?,
-                expires_at: r.try_get(4)?,
+                id: r.try_get("id")?,
+                label: r.try_get("label")?,
+                created_by: r.try_get("created_by")?,
+                created_at: r.try_get("created_at")?,
+                expires_at: r.try_get("expires_at")?,
             })
         })
         .collect()
@@ -170,7 +170,7 @@ impl Store {
         else {
             return Ok(None);
         };
-        let (enrollment_id, org_id): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+        let (enrollment_id, org_id): (i64, i64) = (row.try_get("id")?, row.try_get("org_id")?);
         if !machine_id.is_empty() {
             sqlx::query(
                 "UPDATE agents SET revoked_at = $1 WHERE org_id = $2 AND machine_id = $3 AND revoked_at IS NULL",
@@ -193,7 +193,7 @@ impl Store {
         .bind(ts(at))
         .fetch_one(&mut *tx)
         .await?
-        .try_get(0)?;
+        .try_get("id")?;
         let after = serde_json::json!({"hostname": hostname, "machine_id": machine_id, "enrollment": enrollment_id});
         audit(
             &mut tx,
@@ -308,10 +308,10 @@ impl Store {
         .await?
         .iter()
         .map(|r| {
-            let changes: String = r.try_get(2)?;
+            let changes: String = r.try_get("changes")?;
             Ok(HistoryEntry {
-                received_at: r.try_get(0)?,
-                source: r.try_get(1)?,
+                received_at: r.try_get("received_at")?,
+                source: r.try_get("source")?,
                 changes: serde_json::from_str(&changes)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?,
             })
@@ -385,7 +385,7 @@ impl Store {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?
-        .ok_or_else(|| StoreError::NotFound(format!("確認待ちの一覧 {id} がありません")))?;
+        .or_not_found(|| format!("確認待ちの一覧 {id} がありません"))?;
         review_from(&r)
     }
 

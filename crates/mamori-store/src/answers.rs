@@ -23,20 +23,20 @@ where
     rows.iter()
         .map(|r| {
             let bad = |what: &str, v: &str| StoreError::Corrupt(format!("{what} {v}"));
-            let target: String = r.try_get(1)?;
-            let answer: String = r.try_get(3)?;
-            let checked: String = r.try_get(4)?;
-            let target_date: Option<String> = r.try_get(5)?;
+            let target: String = r.try_get("target")?;
+            let answer: String = r.try_get("answer")?;
+            let checked: String = r.try_get("checked_on")?;
+            let target_date: Option<String> = r.try_get("target_date")?;
             let date =
                 |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad("日付", s));
             Ok(Answer {
-                item: r.try_get(0)?,
+                item: r.try_get("item")?,
                 target: target.parse::<Target>().map_err(|_| bad("対象", &target))?,
-                round: u8::try_from(r.try_get::<i64, _>(2)?).map_err(|_| bad("回数", "?"))?,
+                round: u8::try_from(r.try_get::<i64, _>("round")?).map_err(|_| bad("回数", "?"))?,
                 answer: Choice::parse(&answer).ok_or_else(|| bad("回答", &answer))?,
                 checked_on: date(&checked)?,
                 target_date: target_date.as_deref().map(date).transpose()?,
-                note: r.try_get(6)?,
+                note: r.try_get("note")?,
             })
         })
         .collect()
@@ -62,10 +62,10 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let item: String = r.try_get(0)?;
-                let target: String = r.try_get(1)?;
-                let round: i64 = r.try_get(2)?;
-                let text: String = r.try_get(3)?;
+                let item: String = r.try_get("item")?;
+                let target: String = r.try_get("target")?;
+                let round: i64 = r.try_get("round")?;
+                let text: String = r.try_get("evidence")?;
                 let v =
                     serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 Ok((format!("{item}/{target}/{round}"), v))

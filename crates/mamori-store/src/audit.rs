@@ -345,14 +345,14 @@ impl Store {
                     .transpose()
                 };
                 Ok(AuditRecord {
-                    id: r.try_get(0)?,
-                    actor: r.try_get(1)?,
-                    at: r.try_get(2)?,
-                    entity: r.try_get(3)?,
-                    entity_key: r.try_get(4)?,
-                    action: r.try_get(5)?,
-                    before: parse(r.try_get(6)?)?,
-                    after: parse(r.try_get(7)?)?,
+                    id: r.try_get("id")?,
+                    actor: r.try_get("actor")?,
+                    at: r.try_get("at")?,
+                    entity: r.try_get("entity")?,
+                    entity_key: r.try_get("entity_key")?,
+                    action: r.try_get("action")?,
+                    before: parse(r.try_get("before_json")?)?,
+                    after: parse(r.try_get("after_json")?)?,
                 })
             })
             .collect()

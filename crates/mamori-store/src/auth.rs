@@ -77,13 +77,13 @@ pub const LOCKOUT_MINUTES: i64 = 15;
 
 pub(crate) fn user_from_row(r: &AnyRow) -> Result<User> {
     Ok(User {
-        id: r.try_get(0)?,
-        org_id: r.try_get(1)?,
-        login: r.try_get(2)?,
-        display_name: r.try_get(3)?,
-        password_hash: r.try_get(4)?,
-        role: parse_role(&r.try_get::<String, _>(5)?)?,
-        totp_enabled: r.try_get::<i64, _>(6)? != 0,
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        login: r.try_get("login")?,
+        display_name: r.try_get("display_name")?,
+        password_hash: r.try_get("password_hash")?,
+        role: parse_role(&r.try_get::<String, _>("role")?)?,
+        totp_enabled: r.try_get::<i64, _>("totp_enabled")? != 0,
     })
 }
 
@@ -184,7 +184,7 @@ impl Store {
         .await?;
         let Some(r) = row else { return Ok(None) };
         // Touch at most once a minute: page views are not all writes.
-        let last_seen: String = r.try_get(8)?;
+        let last_seen: String = r.try_get("last_seen")?;
         if last_seen < ts(now - chrono::Duration::minutes(1)) {
             sqlx::query("UPDATE sessions SET last_seen = $1 WHERE token_hash = $2")
                 .bind(ts(now))
@@ -194,7 +194,7 @@ impl Store {
         }
         Ok(Some(Session {
             user: user_from_row(&r)?,
-            csrf_token: r.try_get(7)?,
+            csrf_token: r.try_get("csrf_token")?,
         }))
     }
 
@@ -208,9 +208,9 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         Ok(TotpState {
-            secret: r.try_get(0)?,
-            enabled: r.try_get::<i64, _>(1)? != 0,
-            last_step: r.try_get(2)?,
+            secret: r.try_get("totp_secret")?,
+            enabled: r.try_get::<i64, _>("totp_enabled")? != 0,
+            last_step: r.try_get("totp_last_step")?,
         })
     }
 
@@ -444,7 +444,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<User>> {
         let row = sqlx::query(
-            "SELECT u.id, u.org_id, u.login, u.display_name, u.password_hash, u.role, u.totp_enabled, t.role \
+            "SELECT u.id, u.org_id, u.login, u.display_name, u.password_hash, u.role, u.totp_enabled, t.role AS token_role \
              FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.expires_at > $2 \
              AND t.revoked_at IS NULL AND u.disabled = 0",
         )
@@ -454,7 +454,7 @@ impl Store {
         .await?;
         let Some(r) = row else { return Ok(None) };
         let mut user = user_from_row(&r)?;
-        let token_role = parse_role(&r.try_get::<String, _>(7)?)?;
+        let token_role = parse_role(&r.try_get::<String, _>("token_role")?)?;
         if !user.role.covers(token_role) {
             return Ok(None);
         }

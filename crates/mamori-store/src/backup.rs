@@ -599,15 +599,15 @@ impl Store {
         let get = |sql: &'static str| async move {
             let row = sqlx::query(sql).fetch_optional(&self.pool).await?;
             row.map(|r| -> Result<BackupRun> {
-                let at: String = r.try_get(0)?;
+                let at: String = r.try_get("at")?;
                 Ok(BackupRun {
                     at: DateTime::parse_from_rfc3339(&at)
                         .map_err(|_| StoreError::Corrupt(format!("日時 {at}")))?
                         .with_timezone(&Utc),
-                    ok: r.try_get::<i64, _>(1)? != 0,
-                    generation: r.try_get(2)?,
-                    dir: r.try_get(3)?,
-                    message: r.try_get(4)?,
+                    ok: r.try_get::<i64, _>("ok")? != 0,
+                    generation: r.try_get("generation")?,
+                    dir: r.try_get("dir")?,
+                    message: r.try_get("message")?,
                 })
             })
             .transpose()

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use data_encoding::BASE64;
 use sqlx::Row;
 
-use crate::{Result, Store, StoreError, audit, ts};
+use crate::{OrNotFound, Result, Store, StoreError, audit, ts};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EditionImport {
@@ -29,18 +29,18 @@ const COLUMNS: &str = "id, edition, fiscal_year, status, data, files, created_by
      confirmed_by, confirmed_at FROM edition_imports";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<EditionImport> {
-    let fy: i64 = r.try_get(2)?;
+    let fy: i64 = r.try_get("fiscal_year")?;
     Ok(EditionImport {
-        id: r.try_get(0)?,
-        edition: r.try_get(1)?,
+        id: r.try_get("id")?,
+        edition: r.try_get("edition")?,
         fiscal_year: fy as i32,
-        status: r.try_get(3)?,
-        data: r.try_get(4)?,
-        files: r.try_get(5)?,
-        created_by: r.try_get(6)?,
-        created_at: r.try_get(7)?,
-        confirmed_by: r.try_get(8)?,
-        confirmed_at: r.try_get(9)?,
+        status: r.try_get("status")?,
+        data: r.try_get("data")?,
+        files: r.try_get("files")?,
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+        confirmed_by: r.try_get("confirmed_by")?,
+        confirmed_at: r.try_get("confirmed_at")?,
     })
 }
 
@@ -175,10 +175,8 @@ impl Store {
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| {
-            StoreError::NotFound(format!(
-                "取り込み {id} は確認待ちではありません（確定済みか、破棄されています）"
-            ))
+        .or_not_found(|| {
+            format!("取り込み {id} は確認待ちではありません（確定済みか、破棄されています）")
         })?;
         let imp = from_row(&row)?;
         sqlx::query(

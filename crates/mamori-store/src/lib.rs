@@ -92,6 +92,18 @@ static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations
 
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// "This row in this organisation, or not found": every read by id filters on the organisation too, so a
+/// row of another organisation is simply not there, with the same Japanese message as a missing one.
+pub(crate) trait OrNotFound<T> {
+    fn or_not_found(self, what: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> OrNotFound<T> for Option<T> {
+    fn or_not_found(self, what: impl FnOnce() -> String) -> Result<T> {
+        self.ok_or_else(|| StoreError::NotFound(what()))
+    }
+}
+
 /// A value matched literally inside a `LIKE … ESCAPE '\'` pattern: `%`, `_` and the escape itself are
 /// escaped, so a search for `t_yamada` finds `t_yamada` only.
 pub(crate) fn like_escape(s: &str) -> String {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use crate::{Result, Store, StoreError, audit, ts};
+use crate::{OrNotFound, Result, Store, StoreError, audit, ts};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogAnalysis {
@@ -27,15 +27,15 @@ const COLUMNS: &str = "id, created_at, created_by, files, status, report, retire
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<LogAnalysis> {
     Ok(LogAnalysis {
-        id: r.try_get(0)?,
-        created_at: r.try_get(1)?,
-        created_by: r.try_get(2)?,
-        files: r.try_get(3)?,
-        status: r.try_get(4)?,
-        report: r.try_get(5)?,
-        retired_accounts: r.try_get(6)?,
-        period_first: r.try_get(7)?,
-        period_last: r.try_get(8)?,
+        id: r.try_get("id")?,
+        created_at: r.try_get("created_at")?,
+        created_by: r.try_get("created_by")?,
+        files: r.try_get("files")?,
+        status: r.try_get("status")?,
+        report: r.try_get("report")?,
+        retired_accounts: r.try_get("retired_accounts")?,
+        period_first: r.try_get("period_first")?,
+        period_last: r.try_get("period_last")?,
     })
 }
 
@@ -111,7 +111,7 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
     pub async fn log_analyses(&self, org_id: i64) -> Result<Vec<LogAnalysis>> {
         sqlx::query(
-            "SELECT id, created_at, created_by, files, status, CAST(NULL AS TEXT), retired_accounts, period_first, \
+            "SELECT id, created_at, created_by, files, status, CAST(NULL AS TEXT) AS report, retired_accounts, period_first, \
              period_last FROM log_analyses WHERE org_id = $1 ORDER BY id DESC LIMIT 200",
         )
         .bind(org_id)
@@ -132,7 +132,7 @@ impl Store {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?
-        .ok_or_else(|| StoreError::NotFound(format!("ログの分析 {id} はありません")))?;
+        .or_not_found(|| format!("ログの分析 {id} はありません"))?;
         from_row(&r)
     }
 
@@ -153,8 +153,8 @@ impl Store {
         .await?;
         let mut out = Vec::new();
         for r in rows {
-            let id: i64 = r.try_get(0)?;
-            let accounts: String = r.try_get(1)?;
+            let id: i64 = r.try_get("id")?;
+            let accounts: String = r.try_get("retired_accounts")?;
             let accounts: Vec<String> =
                 serde_json::from_str(&accounts).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             out.extend(accounts.into_iter().map(|a| (id, a)));

@@ -161,16 +161,16 @@ impl Store {
         .bind(org_id)
         .fetch_optional(&self.pool)
         .await?
-        .ok_or_else(|| StoreError::NotFound(format!("組織 {org_id} がありません")))?;
-        let kind: String = row.try_get(1)?;
+        .or_not_found(|| format!("組織 {org_id} がありません"))?;
+        let kind: String = row.try_get("kind")?;
         Ok(Org {
-            id: row.try_get(0)?,
+            id: row.try_get("id")?,
             kind: OrgKind::parse(&kind)
                 .ok_or_else(|| StoreError::Corrupt(format!("組織の種別 {kind}")))?,
-            name: row.try_get(2)?,
-            security_officer: row.try_get(3)?,
-            has_vendor_contract: row.try_get::<i64, _>(4)? != 0,
-            require_totp: row.try_get::<i64, _>(5)? != 0,
+            name: row.try_get("name")?,
+            security_officer: row.try_get("security_officer")?,
+            has_vendor_contract: row.try_get::<i64, _>("has_vendor_contract")? != 0,
+            require_totp: row.try_get::<i64, _>("require_totp")? != 0,
         })
     }
 
@@ -200,7 +200,7 @@ impl Store {
             .bind(org_id)
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("組織 {org_id} がありません")))?
+            .or_not_found(|| format!("組織 {org_id} がありません"))?
             .try_get(0)?;
         if (before != 0) == required {
             return Ok(());

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use mamori_core::Answer;
 use sqlx::Row;
 
-use crate::{Result, Store, StoreError, audit, ts};
+use crate::{OrNotFound, Result, Store, StoreError, audit, ts};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct VendorFormRecord {
@@ -36,9 +36,7 @@ impl Store {
         .bind(org_id)
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| {
-            StoreError::NotFound(format!("事業者 {vendor_id} は事業者・契約にありません"))
-        })?;
+        .or_not_found(|| format!("事業者 {vendor_id} は事業者・契約にありません"))?;
         let before: Option<String> = sqlx::query(
             "SELECT answers FROM vendor_forms WHERE org_id = $1 AND vendor_id = $2 AND edition = $3",
         )
@@ -99,14 +97,14 @@ impl Store {
         .await?
         .iter()
         .map(|r| {
-            let answers: String = r.try_get(2)?;
+            let answers: String = r.try_get("answers")?;
             Ok(VendorFormRecord {
-                vendor_id: r.try_get(0)?,
-                edition: r.try_get(1)?,
+                vendor_id: r.try_get("vendor_id")?,
+                edition: r.try_get("edition")?,
                 answers: serde_json::from_str(&answers)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                updated_by: r.try_get(3)?,
-                updated_at: r.try_get(4)?,
+                updated_by: r.try_get("updated_by")?,
+                updated_at: r.try_get("updated_at")?,
             })
         })
         .collect()
