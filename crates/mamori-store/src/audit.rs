@@ -230,19 +230,19 @@ impl Store {
         // Inside a large import's block: (records still to come, the last one's hash as the block says).
         let mut block: Option<(i64, String)> = None;
         for r in &rows {
-            let id: i64 = r.try_get(0)?;
-            let stored_prev: String = r.try_get(9)?;
-            let stored: String = r.try_get(10)?;
-            let before: Option<String> = r.try_get(7)?;
-            let after: Option<String> = r.try_get(8)?;
+            let id: i64 = r.try_get("id")?;
+            let stored_prev: String = r.try_get("prev_hash")?;
+            let stored: String = r.try_get("hash")?;
+            let before: Option<String> = r.try_get("before_json")?;
+            let after: Option<String> = r.try_get("after_json")?;
             let computed = chain_hash(
                 &stored_prev,
-                r.try_get(1)?,
-                &r.try_get::<String, _>(2)?,
-                &r.try_get::<String, _>(3)?,
-                &r.try_get::<String, _>(4)?,
-                &r.try_get::<String, _>(5)?,
-                &r.try_get::<String, _>(6)?,
+                r.try_get("org_id")?,
+                &r.try_get::<String, _>("actor")?,
+                &r.try_get::<String, _>("at")?,
+                &r.try_get::<String, _>("entity")?,
+                &r.try_get::<String, _>("entity_key")?,
+                &r.try_get::<String, _>("action")?,
                 before.as_deref(),
                 after.as_deref(),
             );
@@ -273,7 +273,7 @@ impl Store {
                 }
             }
             // A large import's records chain from the anchor its block record names.
-            if r.try_get::<String, _>(6)? == IMPORT_BLOCK
+            if r.try_get::<String, _>("action")? == IMPORT_BLOCK
                 && let Some(b) = after
                     .as_deref()
                     .and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok())
