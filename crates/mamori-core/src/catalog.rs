@@ -151,7 +151,7 @@ pub struct Item {
     /// Number as printed, e.g. `(6)`; empty for the gate item.
     pub number: String,
     /// Topic of the item across editions (guidance and evidence hang on it).
-    pub topic: String,
+    pub topic: crate::Topic,
     pub text: String,
     pub confidence: Confidence,
     /// A note printed under the item (e.g. the R7 password rule's ※).
@@ -314,7 +314,7 @@ struct GateFile {
 
 #[derive(Debug, Clone, Deserialize)]
 struct GuidanceFile {
-    guidance: BTreeMap<String, String>,
+    guidance: BTreeMap<crate::Topic, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -761,7 +761,10 @@ mod tests {
         assert_eq!(c.editions().len(), 3);
         assert_eq!(c.forms().len(), 9);
         let f = c.form("r7", Variant::Facility).unwrap();
-        assert_eq!(f.item("r7.facility.2.6").unwrap().topic, "patches");
+        assert_eq!(
+            f.item("r7.facility.2.6").unwrap().topic,
+            crate::Topic::Patches
+        );
         assert!(!f.item("r7.facility.2.6").unwrap().guidance.is_empty());
     }
 

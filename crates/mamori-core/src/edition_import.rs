@@ -2,6 +2,7 @@
 //! numbers and text similarity, then confirmed by a person), what changed, and what the new items inherit
 //! (topic, guidance, the 記入不要 rule) from the items they continue.
 
+use crate::Topic;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Form, Item};
@@ -148,14 +149,11 @@ pub fn removed<'a>(prev: &'a Form, links: &[Link]) -> Vec<&'a Item> {
         .collect()
 }
 
-/// Topic of items that continue no earlier item: no guidance or evidence rule applies to them yet.
-pub const NEW_TOPIC: &str = "new";
-
 /// Guidance that a later rule withdrew, from the fiscal year it applies to: (topic, from year, the text
 /// shown instead). Guideline 第7.0版 (令和8年6月) removed the periodic password change and added the
 /// reuse ban and account lockout (shared/reference/current-editions.md, B).
-const WITHDRAWN: &[(&str, i32, &str)] = &[(
-    "password_length",
+const WITHDRAWN: &[(Topic, i32, &str)] = &[(
+    Topic::PasswordLength,
     2026,
     "パスワードは英数字・記号を混在させた8文字以上とします。ガイドライン第7.0版（令和8年6月）で定期的な変更は求められなくなり、使い回しの禁止とアカウントのロック（一定回数の失敗で利用停止）が加わりました。初期パスワードは必ず変更し、推測されやすいものは避けます。事業者が管理するサーバ・ネットワーク機器は事業者確認用で確認します。",
 )];
@@ -177,7 +175,7 @@ pub fn inherit(
             .and_then(|id| prev.and_then(|f| f.item(id)));
         match p {
             Some(p) => {
-                item.topic = p.topic.clone();
+                item.topic = p.topic;
                 item.guidance = p.guidance.clone();
                 item.guidance_edition = if p.guidance_edition.is_empty() {
                     prev_name.to_string()
@@ -194,11 +192,7 @@ pub fn inherit(
                 item.vendor_contract_only = p.vendor_contract_only;
             }
             None => {
-                item.topic = if item.gate {
-                    "gate".into()
-                } else {
-                    NEW_TOPIC.into()
-                };
+                item.topic = if item.gate { Topic::Gate } else { Topic::New };
                 item.guidance.clear();
                 item.guidance_edition.clear();
                 item.vendor_contract_only = false;
@@ -269,7 +263,7 @@ mod tests {
         let r6 = c.form("r6", Variant::Facility).unwrap();
         let mut r7 = c.form("r7", Variant::Facility).unwrap().clone();
         for i in &mut r7.items {
-            i.topic.clear();
+            i.topic = Topic::New;
             i.guidance.clear();
             i.vendor_contract_only = false;
         }
@@ -277,13 +271,13 @@ mod tests {
         inherit(&mut r7, Some(r6), "令和6年度版", 2025, &links);
         let remote = r7.item_by_key("2.2").unwrap();
         assert!(remote.vendor_contract_only);
-        assert_eq!(remote.topic, "remote_maintenance");
+        assert_eq!(remote.topic, Topic::RemoteMaintenance);
         assert!(!remote.guidance.is_empty());
         assert_eq!(
             remote.guidance_edition, "令和6年度版",
             "labelled as the earlier manual's"
         );
-        assert_eq!(r7.item_by_key("2.8").unwrap().topic, NEW_TOPIC);
+        assert_eq!(r7.item_by_key("2.8").unwrap().topic, Topic::New);
     }
 
     #[test]
@@ -293,7 +287,7 @@ mod tests {
         let password = r7
             .items
             .iter()
-            .find(|i| i.topic == "password_length")
+            .find(|i| i.topic == Topic::PasswordLength)
             .unwrap();
         assert!(
             password.guidance.contains("定期的に変更"),
@@ -305,7 +299,7 @@ mod tests {
         let p = r8
             .items
             .iter()
-            .find(|i| i.topic == "password_length")
+            .find(|i| i.topic == Topic::PasswordLength)
             .unwrap();
         assert!(!p.guidance.contains("定期的に変更します"), "{}", p.guidance);
         assert!(
@@ -313,7 +307,7 @@ mod tests {
             "{}",
             p.guidance
         );
-        let other = r8.items.iter().find(|i| i.topic == "backup").unwrap();
+        let other = r8.items.iter().find(|i| i.topic == Topic::Backup).unwrap();
         assert_eq!(other.guidance_edition, "令和7年度版");
     }
 }

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod dates;
 pub mod edition_import;
 pub mod roles;
+pub mod topic;
 
 pub use answers::{
     Answer, AnswerInput, AnswerSet, Choice, FieldError, RowStatus, RuleContext, Summary,
@@ -13,3 +14,4 @@ pub use answers::{
 pub use catalog::{Catalog, CatalogError, Confidence, Form, Item, Target, Variant};
 pub use dates::{Clock, FiscalYear};
 pub use roles::{Action, Role};
+pub use topic::Topic;

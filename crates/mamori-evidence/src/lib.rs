@@ -8,6 +8,7 @@ pub mod reconcile;
 
 pub use disagreement::{checked_with_evidence, disagreement_errors};
 
+use mamori_core::Topic;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -187,7 +188,7 @@ fn empty(kind: Kind) -> Outcome {
 
 /// The suggestion for one item.
 pub fn suggest(item: &Item, facts: &Facts) -> Suggestion {
-    let o = outcome(&item.topic, facts);
+    let o = outcome(item.topic, facts);
     Suggestion {
         item: item.id.clone(),
         verdict: o.verdict,
@@ -196,37 +197,43 @@ pub fn suggest(item: &Item, facts: &Facts) -> Suggestion {
     }
 }
 
-fn outcome(topic: &str, facts: &Facts) -> Outcome {
+fn outcome(topic: Topic, facts: &Facts) -> Outcome {
     match topic {
-        "officer" => officer(facts),
-        "device_ledger" => device_ledger(facts),
-        "remote_maintenance" => remote_maintenance(facts),
-        "mds_sds" => mds_sds(facts),
-        "access_rights" => access_rights(facts),
-        "unused_accounts" => unused_accounts(facts),
-        "access_log" => access_log(facts),
-        "patches" => patches(facts),
-        "unneeded_services" => unneeded_services(facts),
-        "contact_chart" => contact_chart(facts),
-        "backup" => backup(facts),
-        "two_factor" => two_factor(facts),
-        "gate" => Outcome::unknown("医療情報システムの有無は台帳からは判断しません"),
-        other => Outcome::unknown(format!(
+        Topic::Officer => officer(facts),
+        Topic::DeviceLedger => device_ledger(facts),
+        Topic::RemoteMaintenance => remote_maintenance(facts),
+        Topic::MdsSds => mds_sds(facts),
+        Topic::AccessRights => access_rights(facts),
+        Topic::UnusedAccounts => unused_accounts(facts),
+        Topic::AccessLog => access_log(facts),
+        Topic::Patches => patches(facts),
+        Topic::UnneededServices => unneeded_services(facts),
+        Topic::ContactChart => contact_chart(facts),
+        Topic::Backup => backup(facts),
+        Topic::TwoFactor => two_factor(facts),
+        Topic::Gate => Outcome::unknown("医療情報システムの有無は台帳からは判断しません"),
+        Topic::Bcp
+        | Topic::PasswordLength
+        | Topic::PasswordReuse
+        | Topic::ExternalMedia
+        | Topic::SourceRestriction
+        | Topic::OperationRules
+        | Topic::New => Outcome::unknown(format!(
             "この項目（{}）の判断材料は台帳にありません。規程や設定を確認して回答してください",
-            topic_label(other)
+            topic.label()
         )),
     }
 }
 
 /// Suggestions for every item of a form; each topic's rule runs once even when several items share it.
 pub fn suggest_form(form: &Form, facts: &Facts) -> Vec<Suggestion> {
-    let mut by_topic: std::collections::HashMap<&str, Outcome> = std::collections::HashMap::new();
+    let mut by_topic: std::collections::HashMap<Topic, Outcome> = std::collections::HashMap::new();
     form.items
         .iter()
         .map(|item| {
             let o = by_topic
-                .entry(item.topic.as_str())
-                .or_insert_with(|| outcome(&item.topic, facts));
+                .entry(item.topic)
+                .or_insert_with(|| outcome(item.topic, facts));
             Suggestion {
                 item: item.id.clone(),
                 verdict: o.verdict,
@@ -235,21 +242,6 @@ pub fn suggest_form(form: &Form, facts: &Facts) -> Vec<Suggestion> {
             }
         })
         .collect()
-}
-
-fn topic_label(topic: &str) -> &str {
-    match topic {
-        "bcp" => "BCP",
-        "external_media" => "外部記録媒体の制限",
-        "operation_rules" => "運用管理規程",
-        "password_length" => "パスワードの長さ",
-        "password_reuse" => "パスワードの使い回し",
-        "source_restriction" => "接続元の制限",
-        "unneeded_services" => "不要なサービスの停止",
-        // Items of an imported edition that continue no earlier item.
-        "new" => "新しい項目",
-        other => other,
-    }
 }
 
 fn officer(f: &Facts) -> Outcome {

@@ -3,6 +3,7 @@
 //! the ledgers.
 
 use mamori_core::Choice;
+use mamori_core::Topic;
 use mamori_core::answers::AnswerSet;
 use mamori_core::catalog::Form;
 use mamori_ledger::{Kind, Row};
@@ -31,7 +32,7 @@ pub struct Contradiction {
 
 /// The latest answer (second round over the first) of a form's item of `topic`, over its targets: いいえ
 /// if any target's latest is いいえ.
-fn latest_by_topic(form: &Form, answers: &AnswerSet, topic: &str) -> Option<Choice> {
+fn latest_by_topic(form: &Form, answers: &AnswerSet, topic: Topic) -> Option<Choice> {
     let mut seen = None;
     for (item, target) in form.rows().filter(|(i, _)| i.topic == topic) {
         if let Some(a) = answers.latest(&item.id, target) {
@@ -56,19 +57,19 @@ fn vendor_ref(id: i64) -> RowRef {
 }
 
 /// Topics both forms ask about, where the facility's はい leans on its vendor.
-const SHARED_TOPICS: &[(&str, &str)] = &[
-    ("device_ledger", "台帳管理"),
-    ("access_rights", "アクセス利用権限"),
-    ("unused_accounts", "不要なアカウントの削除"),
-    ("patches", "セキュリティパッチの適用"),
-    ("password_length", "パスワードの長さ"),
-    ("password_reuse", "パスワードの使い回しの禁止"),
-    ("external_media", "外部記録媒体の制限"),
-    ("access_log", "アクセスログの管理"),
-    ("two_factor", "二要素認証"),
-    ("unneeded_services", "不要なサービスの停止"),
-    ("source_restriction", "接続元制限"),
-    ("backup", "バックアップと復旧手順"),
+const SHARED_TOPICS: &[Topic] = &[
+    Topic::DeviceLedger,
+    Topic::AccessRights,
+    Topic::UnusedAccounts,
+    Topic::Patches,
+    Topic::PasswordLength,
+    Topic::PasswordReuse,
+    Topic::ExternalMedia,
+    Topic::AccessLog,
+    Topic::TwoFactor,
+    Topic::UnneededServices,
+    Topic::SourceRestriction,
+    Topic::Backup,
 ];
 
 /// Every contradiction between the facility's form, the vendors' forms and the ledgers.
@@ -157,7 +158,7 @@ pub fn reconcile(
         // MDS/SDS: what the ledger says was received against what the vendor says it submitted.
         match (
             v.contains_key("mds_sds_received_on"),
-            latest_by_topic(recorded.form, recorded.answers, "mds_sds"),
+            latest_by_topic(recorded.form, recorded.answers, Topic::MdsSds),
         ) {
             (true, Some(Choice::No)) => out.push(Contradiction {
                 kind: "mds_sds",
@@ -183,14 +184,15 @@ pub fn reconcile(
         }
 
         // The facility's はい against the vendor's いいえ on the same topic.
-        for (topic, label) in SHARED_TOPICS {
+        for &topic in SHARED_TOPICS {
+            let label = topic.label();
             if latest_by_topic(facility_form, facility, topic) == Some(Choice::Yes)
                 && latest_by_topic(recorded.form, recorded.answers, topic) == Some(Choice::No)
             {
                 let target_date = recorded
                     .form
                     .rows()
-                    .filter(|(i, _)| i.topic == *topic)
+                    .filter(|(i, _)| i.topic == topic)
                     .filter_map(|(i, t)| recorded.answers.latest(&i.id, t))
                     .filter_map(|a| a.target_date)
                     .max();

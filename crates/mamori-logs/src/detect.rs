@@ -2,6 +2,9 @@
 //! bears on. State is kept per account and per source within the time windows only (bounded queues), so
 //! memory does not grow with the input; findings are aggregated per kind, account and source.
 
+use mamori_core::Topic;
+
+use crate::finding_kind::FindingKind;
 use std::borrow::Borrow;
 use std::cell::Cell;
 use std::collections::{BTreeSet, VecDeque};
@@ -90,7 +93,7 @@ impl Default for Thresholds {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    pub kind: String,
+    pub kind: FindingKind,
     /// high / medium / low.
     pub severity: String,
     pub account: String,
@@ -100,7 +103,7 @@ pub struct Finding {
     pub count: u64,
     pub message: String,
     /// Checklist topics (the same across editions): access_log, unused_accounts, access_rights …
-    pub items: Vec<String>,
+    pub items: Vec<Topic>,
 }
 
 /// The maps kept per account and source.
@@ -240,10 +243,10 @@ impl DistinctWindow {
 
 /// Findings about sources that are one finding per pattern, however many addresses take part
 /// (120 addresses each trying one name is one attack): their sources are counted and listed.
-const PER_PATTERN: &[&str] = &[
-    "ssh_invalid_user",
-    "failed_logon_burst_source",
-    "password_spray",
+const PER_PATTERN: &[FindingKind] = &[
+    FindingKind::SshInvalidUser,
+    FindingKind::FailedLogonBurstSource,
+    FindingKind::PasswordSpray,
 ];
 
 /// 「（操作したアカウント「admin」）」, or nothing when the log does not say who (Linux tools).
@@ -299,14 +302,14 @@ const PRIVILEGED_GROUPS: &[&str] = &[
 /// Which finding an event adds to: its kind, account and source.
 #[derive(PartialEq, Eq, Hash)]
 struct FindingKey {
-    kind: &'static str,
+    kind: FindingKind,
     account: String,
     source: String,
 }
 
 /// A [`FindingKey`] looked up without copying the names (hashed the same: field by field).
 #[derive(Hash)]
-struct FindingRef<'a>(&'static str, &'a str, &'a str);
+struct FindingRef<'a>(FindingKind, &'a str, &'a str);
 
 impl hashbrown::Equivalent<FindingKey> for FindingRef<'_> {
     fn equivalent(&self, k: &FindingKey) -> bool {
@@ -336,7 +339,7 @@ pub struct Detector {
     /// Accounts named in the spray finding (shown in its message, at most 20).
     sprayed: BTreeSet<String>,
     /// Per-pattern findings: events per source.
-    sources: Map<&'static str, Map<String, u64>>,
+    sources: Map<FindingKind, Map<String, u64>>,
     /// EHR habits over the whole period: with enough days they replace the fixed clock and counts.
     ehr: EhrHabits,
 }
@@ -359,12 +362,12 @@ impl Detector {
     #[allow(clippy::too_many_arguments)]
     fn note(
         &mut self,
-        kind: &'static str,
+        kind: FindingKind,
         severity: &'static str,
         account: &str,
         source: &str,
         time: Option<DateTime<Utc>>,
-        items: &[&'static str],
+        items: &[Topic],
         message: impl FnOnce() -> String,
     ) {
         let per_pattern = PER_PATTERN.contains(&kind);
@@ -379,7 +382,7 @@ impl Detector {
             .findings
             .entry_ref(&FindingRef(kind, account, source))
             .or_insert_with(|| Finding {
-                kind: kind.to_string(),
+                kind,
                 severity: severity.to_string(),
                 account: account.to_string(),
                 source: source.to_string(),
@@ -387,7 +390,7 @@ impl Detector {
                 last: time,
                 count: 0,
                 message: message(),
-                items: items.iter().map(|s| s.to_string()).collect(),
+                items: items.to_vec(),
             });
         f.count += 1;
         if let Some(t) = time {
@@ -408,7 +411,7 @@ impl Detector {
             let n = w.push(t, span, cap);
             if n >= self.th.burst_count {
                 let (th, m) = (self.th.burst_count, self.th.burst_minutes);
-                self.note("failed_logon_burst", "high", &e.account, "", Some(t), &["access_log", "password_length"], || {
+                self.note(FindingKind::FailedLogonBurst, "high", &e.account, "", Some(t), &[Topic::AccessLog, Topic::PasswordLength], || {
                     format!("アカウント「{}」へのログオン失敗が{m}分間に{th}回以上あります（パスワードの推測の可能性）。パスワードの強さとアカウントのロックを確認してください", e.account)
                 });
             }
@@ -424,7 +427,7 @@ impl Detector {
             let n = w.push(t, span, cap);
             if n >= self.th.burst_count {
                 let (th, m) = (self.th.burst_count, self.th.burst_minutes);
-                self.note("failed_logon_burst_source", "high", "", &e.source, Some(t), &["access_log", "source_restriction"], || {
+                self.note(FindingKind::FailedLogonBurstSource, "high", "", &e.source, Some(t), &[Topic::AccessLog, Topic::SourceRestriction], || {
                     format!("1つの接続元からのログオン失敗が{m}分間に{th}回以上あります。接続元の制限（ファイアウォール）を確認してください")
                 });
             }
@@ -454,7 +457,7 @@ impl Detector {
                 self.sprayed.insert(n.to_string());
             }
             let (th, m) = (self.th.spray_accounts, self.th.spray_minutes);
-            self.note("password_spray", "high", "", key, Some(t), &["access_log", "password_length"], || {
+            self.note(FindingKind::PasswordSpray, "high", "", key, Some(t), &[Topic::AccessLog, Topic::PasswordLength], || {
                 format!("1つの接続元から{m}分間に{th}以上のアカウントへのログオンが試されています（パスワードスプレー攻撃の可能性）")
             });
         }
@@ -480,7 +483,7 @@ impl Detector {
         let minute = local.hour() * 60 + local.minute();
         if minute < w.start || minute >= w.end {
             let hm = |m: u32| format!("{}:{:02}", m / 60, m % 60);
-            self.note("vendor_outside_window", "high", &e.account, &e.source, Some(t), &["remote_maintenance", "access_log"], || {
+            self.note(FindingKind::VendorOutsideWindow, "high", &e.account, &e.source, Some(t), &[Topic::RemoteMaintenance, Topic::AccessLog], || {
                 format!("保守事業者のアカウント「{}」が承認した時間（{}〜{}）の外で使われています。事業者に作業の内容を確認してください", e.account, hm(w.start), hm(w.end))
             });
         }
@@ -500,12 +503,12 @@ impl Detector {
             StaffState::Active => {}
             StaffState::Retired(why) => {
                 let why = why.to_string();
-                self.note("retired_account_used", "high", &e.account, &e.source, t, &["unused_accounts", "access_log"], || {
+                self.note(FindingKind::RetiredAccountUsed, "high", &e.account, &e.source, t, &[Topic::UnusedAccounts, Topic::AccessLog], || {
                     format!("利用者台帳で{why}のアカウント「{}」による{what}があります。アカウントを削除（無効化）し、誰が使ったか確認してください", e.account)
                 });
             }
             StaffState::Unknown => {
-                self.note("unknown_account_used", "medium", &e.account, &e.source, t, &["unused_accounts", "access_rights"], || {
+                self.note(FindingKind::UnknownAccountUsed, "medium", &e.account, &e.source, t, &[Topic::UnusedAccounts, Topic::AccessRights], || {
                     format!("利用者台帳にないアカウント「{}」による{what}があります。台帳に登録するか、不要なら削除してください", e.account)
                 });
             }
@@ -535,7 +538,7 @@ impl Detector {
                         .map_or(0, |w| w.count_since(t, span));
                     if before >= self.th.success_after {
                         let n = self.th.success_after;
-                        self.note("success_after_failures", "high", &e.account, &e.source, Some(t), &["access_log", "password_length"], || {
+                        self.note(FindingKind::SuccessAfterFailures, "high", &e.account, &e.source, Some(t), &[Topic::AccessLog, Topic::PasswordLength], || {
                             format!("アカウント「{}」が{n}回以上失敗した後にログオンに成功しています（パスワードを当てられた可能性）。本人の操作か確認してください", e.account)
                         });
                     }
@@ -561,19 +564,19 @@ impl Detector {
                                     self.th.burst_minutes
                                 )
                             };
-                            self.note("success_after_attack_source", "high", &e.account, &e.source, Some(t), &["access_log", "source_restriction", "password_length"], || {
+                            self.note(FindingKind::SuccessAfterAttackSource, "high", &e.account, &e.source, Some(t), &[Topic::AccessLog, Topic::SourceRestriction, Topic::PasswordLength], || {
                                 format!("{why}接続元「{}」から、アカウント「{}」でのログオンが成功しています。侵入された可能性が高い、ログの中で最も重要な行です。すぐにこの接続元を遮断し、パスワードを変更して、ログオン後の操作を確認してください", e.source, e.account)
                             });
                         }
                     }
                 }
                 if e.logon_type == Some(10) {
-                    self.note("rdp_logon", "medium", &e.account, &e.source, t, &["remote_maintenance", "source_restriction"], || {
+                    self.note(FindingKind::RdpLogon, "medium", &e.account, &e.source, t, &[Topic::RemoteMaintenance, Topic::SourceRestriction], || {
                         format!("リモートデスクトップでのログオン（アカウント「{}」）があります。許可した接続か確認してください", e.account)
                     });
                 }
                 if e.origin == Origin::AuthLog && e.account == "root" {
-                    self.note("ssh_root_login", "high", "root", &e.source, t, &["access_rights", "source_restriction"], || {
+                    self.note(FindingKind::SshRootLogin, "high", "root", &e.source, t, &[Topic::AccessRights, Topic::SourceRestriction], || {
                         "SSH で root が直接ログインしています。root の直接ログインを禁止し、個人のアカウントから sudo を使ってください".into()
                     });
                 }
@@ -581,7 +584,7 @@ impl Detector {
             }
             Kind::ExplicitCredentials => {
                 if !system_account(&e.account) {
-                    self.note("explicit_credentials", "low", &e.actor, "", t, &["access_log"], || {
+                    self.note(FindingKind::ExplicitCredentials, "low", &e.actor, "", t, &[Topic::AccessLog], || {
                         format!("「{}」が別のアカウントの資格情報を明示してログオンしています（runas、ネットワークドライブ、横展開など。件数はログオンの数）", e.actor)
                     });
                 }
@@ -596,7 +599,7 @@ impl Detector {
                 self.staff_check(e, t);
             }
             Kind::LogCleared => {
-                self.note("log_cleared", "high", &e.account, "", t, &["access_log"], || {
+                self.note(FindingKind::LogCleared, "high", &e.account, "", t, &[Topic::AccessLog], || {
                     format!("監査ログが消去されています（実行したアカウント「{}」）。正規の作業か確認してください。攻撃者が痕跡を消すときにも行います", e.account)
                 });
             }
@@ -606,13 +609,14 @@ impl Detector {
             | Kind::AccountDeleted
             | Kind::AccountRenamed { .. } => {
                 let (kind, what) = match &e.kind {
-                    Kind::AccountCreated => ("account_created", "作成".to_string()),
-                    Kind::AccountEnabled => ("account_enabled", "有効化".to_string()),
-                    Kind::AccountDisabled => ("account_disabled", "無効化".to_string()),
-                    Kind::AccountDeleted => ("account_deleted", "削除".to_string()),
-                    Kind::AccountRenamed { new_name } => {
-                        ("account_renamed", format!("名前の変更（→「{new_name}」）"))
-                    }
+                    Kind::AccountCreated => (FindingKind::AccountCreated, "作成".to_string()),
+                    Kind::AccountEnabled => (FindingKind::AccountEnabled, "有効化".to_string()),
+                    Kind::AccountDisabled => (FindingKind::AccountDisabled, "無効化".to_string()),
+                    Kind::AccountDeleted => (FindingKind::AccountDeleted, "削除".to_string()),
+                    Kind::AccountRenamed { new_name } => (
+                        FindingKind::AccountRenamed,
+                        format!("名前の変更（→「{new_name}」）"),
+                    ),
                     _ => unreachable!(),
                 };
                 self.note(
@@ -621,7 +625,7 @@ impl Detector {
                     &e.account,
                     &e.actor,
                     t,
-                    &["unused_accounts", "access_rights"],
+                    &[Topic::UnusedAccounts, Topic::AccessRights],
                     || {
                         format!(
                             "アカウント「{}」の{what}がありました{}。利用者台帳と照らしてください",
@@ -635,9 +639,9 @@ impl Detector {
                 let added = matches!(e.kind, Kind::GroupMemberAdded { .. });
                 let privileged = PRIVILEGED_GROUPS.contains(&group.to_lowercase().as_str());
                 let kind = if privileged {
-                    "privileged_group_change"
+                    FindingKind::PrivilegedGroupChange
                 } else {
-                    "group_change"
+                    FindingKind::GroupChange
                 };
                 let group = group.clone();
                 self.note(
@@ -646,7 +650,7 @@ impl Detector {
                     &e.account,
                     &group,
                     t,
-                    &["access_rights"],
+                    &[Topic::AccessRights],
                     || {
                         format!(
                             "{}グループ「{group}」に「{}」が{}されました{}。{}",
@@ -669,42 +673,42 @@ impl Detector {
             }
             Kind::GroupCreated { group } => {
                 let group = group.clone();
-                self.note("group_created", "low", &group, "", t, &["access_rights"], || {
+                self.note(FindingKind::GroupCreated, "low", &group, "", t, &[Topic::AccessRights], || {
                     format!("グループ「{group}」が作成されました。誰に何の権限を与えるグループか、規程と照らしてください")
                 });
             }
             Kind::PasswordChanged => {
                 let sev = if e.account == "root" { "medium" } else { "low" };
-                self.note("password_changed", sev, &e.account, "", t, &["unused_accounts", "access_rights"], || {
+                self.note(FindingKind::PasswordChanged, sev, &e.account, "", t, &[Topic::UnusedAccounts, Topic::AccessRights], || {
                     format!("アカウント「{}」のパスワードが設定・変更されました。本人や管理者の作業か確認してください（侵入した者が自分の入口を作るときにも行います）", e.account)
                 });
             }
             Kind::ServiceInstalled { service } => {
                 let service = service.clone();
-                self.note("service_installed", "medium", &e.account, &service, t, &["unneeded_services"], || {
+                self.note(FindingKind::ServiceInstalled, "medium", &e.account, &service, t, &[Topic::UnneededServices], || {
                     format!("サービス「{service}」がインストールされました。導入した覚えのないものなら、遠隔操作ツールや攻撃の可能性があります")
                 });
             }
             Kind::RdpSession { reconnected } => {
                 let what = if *reconnected { "再接続" } else { "切断" };
-                self.note("rdp_session", "low", &e.account, &e.source, t, &["remote_maintenance"], || {
+                self.note(FindingKind::RdpSession, "low", &e.account, &e.source, t, &[Topic::RemoteMaintenance], || {
                     format!("リモートデスクトップのセッションの{what}があります（アカウント「{}」）", e.account)
                 });
             }
             Kind::RdpAuthenticated => {
-                self.note("rdp_authenticated", "medium", &e.account, &e.source, t, &["remote_maintenance", "source_restriction"], || {
+                self.note(FindingKind::RdpAuthenticated, "medium", &e.account, &e.source, t, &[Topic::RemoteMaintenance, Topic::SourceRestriction], || {
                     format!("リモートデスクトップの認証に成功しています（アカウント「{}」、接続元「{}」）。許可した接続か確認してください", e.account, e.source)
                 });
                 self.staff_check(e, t);
             }
             Kind::SshInvalidUser => {
                 self.note(
-                    "ssh_invalid_user",
+                    FindingKind::SshInvalidUser,
                     "medium",
                     "",
                     &e.source,
                     t,
-                    &["access_log", "source_restriction"],
+                    &[Topic::AccessLog, Topic::SourceRestriction],
                     || "存在しないユーザ名での SSH ログインが試されています".to_string(),
                 );
                 if let Some(t) = t {
@@ -712,9 +716,15 @@ impl Detector {
                 }
             }
             Kind::Sudo { .. } => {
-                self.note("sudo", "low", &e.account, "", t, &["access_rights"], || {
-                    format!("「{}」が sudo で管理者の権限を使っています", e.account)
-                });
+                self.note(
+                    FindingKind::Sudo,
+                    "low",
+                    &e.account,
+                    "",
+                    t,
+                    &[Topic::AccessRights],
+                    || format!("「{}」が sudo で管理者の権限を使っています", e.account),
+                );
             }
             Kind::EhrAccess { patient, export } => {
                 if let Some(t) = t {
@@ -726,7 +736,7 @@ impl Detector {
                         || hour >= self.th.work_end
                     {
                         let (a, b) = (self.th.work_start, self.th.work_end);
-                        self.note("ehr_after_hours", "medium", &e.account, &e.source, Some(t), &["access_log"], || {
+                        self.note(FindingKind::EhrAfterHours, "medium", &e.account, &e.source, Some(t), &[Topic::AccessLog], || {
                             format!("「{}」が診療時間外（{a}時〜{b}時、日曜）に電子カルテ・レセコンを使っています（分析した期間が{}日未満のため、決まった時間帯で判断しています）", e.account, ehr_habits::MIN_DAYS)
                         });
                     }
@@ -748,7 +758,7 @@ impl Detector {
         let mut findings: Vec<Finding> = self.findings.into_values().collect();
         // A week or more of EHR rows: the baselines decide, not the fixed clock and counts.
         if self.ehr.usable() {
-            findings.retain(|f| f.kind != "ehr_after_hours");
+            findings.retain(|f| f.kind != FindingKind::EhrAfterHours);
             findings.extend(self.ehr.findings());
         } else {
             findings.extend(self.ehr.fixed_findings());
@@ -756,7 +766,7 @@ impl Detector {
         let mut out: Vec<Finding> = findings
             .into_iter()
             .map(|mut f| {
-                if f.kind == "password_spray" && !sprayed.is_empty() {
+                if f.kind == FindingKind::PasswordSpray && !sprayed.is_empty() {
                     f.message.push_str(&format!(
                         "。試されたアカウント: {}",
                         sprayed.iter().cloned().collect::<Vec<_>>().join("、")

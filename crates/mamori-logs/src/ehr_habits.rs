@@ -7,6 +7,9 @@
 //! Memory: per user, 24 hours × the days seen, per 30-minute slot with activity the patients'
 //! numbers, and the patients of the fixed window; a month of a clinic's log is a few MB.
 
+use mamori_core::Topic;
+
+use crate::finding_kind::FindingKind;
 use std::collections::{BTreeSet, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
@@ -129,7 +132,7 @@ pub fn hours_text(hours: &BTreeSet<u32>) -> String {
 
 /// A finding about 30-minute slots (many patients, exports): counted and extended per slot.
 fn slot_finding(
-    kind: &str,
+    kind: FindingKind,
     severity: &str,
     account: &str,
     source: &str,
@@ -137,7 +140,7 @@ fn slot_finding(
     message: String,
 ) -> Finding {
     Finding {
-        kind: kind.into(),
+        kind,
         severity: severity.into(),
         account: account.into(),
         source: source.into(),
@@ -145,7 +148,7 @@ fn slot_finding(
         last: t,
         count: 0,
         message,
-        items: vec!["access_log".into(), "access_rights".into()],
+        items: vec![Topic::AccessLog, Topic::AccessRights],
     }
 }
 
@@ -220,7 +223,7 @@ impl EhrHabits {
             .filter_map(|(name, u)| {
                 let (count, first, last) = u.over?;
                 Some(Finding {
-                    kind: "ehr_many_patients".into(),
+                    kind: FindingKind::EhrManyPatients,
                     severity: "high".into(),
                     account: name.clone(),
                     source: String::new(),
@@ -228,7 +231,7 @@ impl EhrHabits {
                     last: Some(last),
                     count,
                     message: format!("「{name}」が{m}分間に{n}人以上の患者の記録を開いています（持ち出しや、のぞき見の可能性。分析した期間が{MIN_DAYS}日未満のため、決まった件数で判断しています）"),
-                    items: vec!["access_log".into(), "access_rights".into()],
+                    items: vec![Topic::AccessLog, Topic::AccessRights],
                 })
             })
             .collect()
@@ -284,7 +287,7 @@ impl EhrHabits {
                 let last = hs.filter_map(|h| h.last).max();
                 let odd_text = hours_text(&odd.iter().copied().collect());
                 out.push(Finding {
-                    kind: "ehr_after_hours".into(),
+                    kind: FindingKind::EhrAfterHours,
                     severity: "medium".into(),
                     account: name.clone(),
                     source: String::new(),
@@ -296,7 +299,7 @@ impl EhrHabits {
                         hours_text(&own_hours),
                         hours_text(&clinic_hours)
                     ),
-                    items: vec!["access_log".into()],
+                    items: vec![Topic::AccessLog],
                 });
             }
             let own = u.slots.len() >= MIN_SLOTS;
@@ -324,7 +327,7 @@ impl EhrHabits {
                 };
                 if many_here {
                     let f = many.get_or_insert_with(|| {
-                        slot_finding("ehr_many_patients", "high", name, &s.source, t, format!(
+                        slot_finding(FindingKind::EhrManyPatients, "high", name, &s.source, t, format!(
                             "「{name}」が30分間に{n}名の患者の記録を開いています。{}です（持ち出しや、のぞき見の可能性）",
                             baseline("名", own_patients, clinic_patients)
                         ))
@@ -336,7 +339,7 @@ impl EhrHabits {
                     && (!own || far_above(s.exports, own_exports, 10))
                 {
                     let f = exports.get_or_insert_with(|| {
-                        slot_finding("ehr_export_burst", "medium", name, &s.source, t, format!(
+                        slot_finding(FindingKind::EhrExportBurst, "medium", name, &s.source, t, format!(
                             "「{name}」が30分間に{}件の出力（CSV出力・印刷・ダウンロード・エクスポート）をしています。{}です",
                             s.exports,
                             baseline("件", own_exports, clinic_exports)

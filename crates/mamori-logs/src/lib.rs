@@ -11,6 +11,7 @@ pub mod event;
 pub mod evtx_binxml;
 pub mod evtx_meaning;
 pub mod evtx_source;
+pub mod finding_kind;
 pub mod staff;
 pub mod syslog;
 
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 pub use detect::{Finding, Thresholds};
 use event::{Event, Kind, Origin};
+pub use finding_kind::FindingKind;
 pub use staff::{Staff, StaffState};
 
 /// The kinds of file the engine reads.

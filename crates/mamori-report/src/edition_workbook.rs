@@ -1043,7 +1043,7 @@ fn add_row(
         key,
         section,
         number,
-        topic: String::new(),
+        topic: mamori_core::Topic::New,
         text,
         confidence: Confidence::C,
         note,

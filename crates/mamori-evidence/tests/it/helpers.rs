@@ -37,7 +37,7 @@ pub(crate) fn facts(ledgers: &[(Kind, Vec<Row>)]) -> Facts {
 pub(crate) fn on(topic: &str, f: &Facts) -> Suggestion {
     let catalog = Catalog::builtin().unwrap();
     let form = catalog.form("r7", Variant::Facility).unwrap();
-    let item = form.items.iter().find(|i| i.topic == topic).unwrap();
+    let item = form.items.iter().find(|i| i.topic.id() == topic).unwrap();
     suggest(item, f)
 }
 

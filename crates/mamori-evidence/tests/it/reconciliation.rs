@@ -10,7 +10,7 @@ use mamori_ledger::{Kind, Row};
 fn yes_no(form: &mamori_core::Form, answers: &[(&str, Choice)]) -> AnswerSet {
     AnswerSet::new(answers.iter().flat_map(|(topic, choice)| {
         form.rows()
-            .filter(|(i, _)| i.topic == *topic)
+            .filter(|(i, _)| i.topic.id() == *topic)
             .map(|(i, t)| Answer {
                 item: i.id.clone(),
                 target: t,

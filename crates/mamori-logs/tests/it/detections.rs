@@ -33,7 +33,15 @@ fn findings_on_the_attack_samples() {
         .find(|f| f.kind == "failed_logon_burst")
         .unwrap();
     assert_eq!(
-        (burst.severity.as_str(), burst.items.join(",")),
+        (
+            burst.severity.as_str(),
+            burst
+                .items
+                .iter()
+                .map(|t| t.id())
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
         ("high", "access_log,password_length".to_string())
     );
     assert!(burst.message.contains("Administrator"));

@@ -30,7 +30,7 @@ pub(crate) fn run(paths: &[PathBuf], options: &Options) -> Report {
 pub(crate) fn kinds(r: &Report) -> Vec<(&str, String, String)> {
     r.findings
         .iter()
-        .map(|f| (f.kind.as_str(), f.account.clone(), f.source.clone()))
+        .map(|f| (f.kind.id(), f.account.clone(), f.source.clone()))
         .collect()
 }
 
@@ -55,7 +55,7 @@ pub(crate) fn detect(events: &[Event], staff: Option<mamori_logs::Staff>) -> Vec
     }
     d.finish()
         .into_iter()
-        .map(|f| (f.kind, f.account))
+        .map(|f| (f.kind.id().to_string(), f.account))
         .collect()
 }
 

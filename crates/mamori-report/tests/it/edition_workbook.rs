@@ -550,7 +550,7 @@ prop_compose! {
             key: format!("{section}.{n}"),
             section: section.into(),
             number: format!("({n})"),
-            topic: String::new(),
+            topic: mamori_core::Topic::New,
             text,
             confidence: Confidence::C,
             note,
@@ -600,7 +600,7 @@ fn arb_form() -> impl Strategy<Value = Form> {
                     key: "gate".into(),
                     section: "gate".into(),
                     number: String::new(),
-                    topic: String::new(),
+                    topic: mamori_core::Topic::New,
                     text: "医療情報システムを導入、運用している。".into(),
                     confidence: Confidence::C,
                     note: None,
@@ -760,7 +760,7 @@ fn a_draft_links_to_the_previous_edition_and_becomes_an_edition() {
         remote.confidence.is_unverified(),
         "not the official file: shown unverified"
     );
-    assert_eq!(f.item_by_key("3.4").unwrap().topic, "new");
+    assert_eq!(f.item_by_key("3.4").unwrap().topic, mamori_core::Topic::New);
     assert_eq!(org.predecessor("r8.merged.2.6"), Some("r7.facility.2.6"));
     assert_eq!(
         org.successor("r7.vendor.2.3").as_deref(),

@@ -336,7 +336,7 @@ async fn store_report(
     let retired: Vec<&str> = r
         .findings
         .iter()
-        .filter(|f| f.kind == "retired_account_used")
+        .filter(|f| f.kind == mamori_logs::FindingKind::RetiredAccountUsed)
         .map(|f| f.account.as_str())
         .collect();
     let first = r.logons.iter().filter_map(|l| l.first).min();
@@ -412,19 +412,6 @@ fn jst_day(t: &Option<chrono::DateTime<chrono::Utc>>) -> String {
             .to_string()
     })
     .unwrap_or_default()
-}
-
-fn topic_label(t: &str) -> &'static str {
-    match t {
-        "access_log" => "アクセスログの管理",
-        "unused_accounts" => "退職者・不要アカウントの削除",
-        "access_rights" => "利用者の権限",
-        "password_length" => "パスワード",
-        "source_restriction" => "接続元の制限",
-        "remote_maintenance" => "リモートメンテナンス",
-        "unneeded_services" => "不要なサービスの停止",
-        _ => "その他",
-    }
 }
 
 pub async fn analysis_page(
@@ -516,7 +503,7 @@ pub async fn analysis_page(
         page.findings = r
             .findings
             .iter()
-            .filter(|f| q.kind.is_empty() || f.kind == q.kind)
+            .filter(|f| q.kind.is_empty() || f.kind == q.kind.as_str())
             .filter(|f| q.severity.is_empty() || f.severity == q.severity)
             .filter(|f| {
                 needle.is_empty()
@@ -534,14 +521,14 @@ pub async fn analysis_page(
                     "medium" => "soon",
                     _ => "",
                 },
-                kind: f.kind.clone(),
+                kind: f.kind.id().to_string(),
                 message: f.message.clone(),
                 count: f.count,
                 period: format!("{} 〜 {}", jst_day(&f.first), jst_day(&f.last)),
                 items: f
                     .items
                     .iter()
-                    .map(|t| topic_label(t))
+                    .map(|t| t.label())
                     .collect::<Vec<_>>()
                     .join("、"),
             })
@@ -621,7 +608,7 @@ pub async fn record_review(
     }
     let mut comment = f.comment.trim().to_string();
     if !serious.is_empty() {
-        let mut kinds: Vec<&str> = serious.iter().map(|f| f.kind.as_str()).collect();
+        let mut kinds: Vec<&str> = serious.iter().map(|f| f.kind.id()).collect();
         kinds.dedup();
         comment.push_str(&format!(
             "（確認した検出 {}件: {}）",

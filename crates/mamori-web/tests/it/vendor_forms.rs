@@ -42,7 +42,11 @@ async fn vendor_forms_and_reconciliation() {
     // A社's form: MDS/SDS not submitted.
     let catalog = mamori_core::Catalog::builtin().unwrap();
     let form = catalog.form("r7", mamori_core::Variant::Vendor).unwrap();
-    let mds = form.items.iter().find(|i| i.topic == "mds_sds").unwrap();
+    let mds = form
+        .items
+        .iter()
+        .find(|i| i.topic == mamori_core::Topic::MdsSds)
+        .unwrap();
     let answers = mamori_core::AnswerSet::new([mamori_core::Answer {
         item: mds.id.clone(),
         target: mamori_core::Target::General,

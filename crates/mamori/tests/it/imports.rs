@@ -183,7 +183,11 @@ fn checklist_import_from_the_command_line() {
         .unwrap()
     };
     let gate = form.items.iter().find(|i| i.gate).unwrap();
-    let officer = form.items.iter().find(|i| i.topic == "officer").unwrap();
+    let officer = form
+        .items
+        .iter()
+        .find(|i| i.topic == mamori_core::Topic::Officer)
+        .unwrap();
     let answer = |item: &mamori_core::Item, choice, target_date| Answer {
         item: item.id.clone(),
         target: Target::General,
