@@ -2,6 +2,7 @@
 //! 根拠, 新しい版, 不要なサービス・ソフト) from the lifecycle data, the facility's サポート期限 and its
 //! サービス・ソフトの基準; and writing them again for every device when those two ledgers change.
 
+use mamori_core::OrgId;
 use mamori_ledger::{Kind, Row};
 use mamori_lifecycle::{FacilityEntry, assess, baseline};
 use mamori_store::StoreError;
@@ -16,7 +17,7 @@ pub struct FacilityRules {
 }
 
 impl FacilityRules {
-    pub async fn load(app: &App, org_id: i64) -> Result<FacilityRules, StoreError> {
+    pub async fn load(app: &App, org_id: OrgId) -> Result<FacilityRules, StoreError> {
         let enabled = |rows: Vec<mamori_store::LedgerRow>| -> Vec<Row> {
             rows.into_iter()
                 .filter(|r| !r.disabled)
@@ -72,7 +73,7 @@ pub fn annotate(row: &mut Row, rules: &FacilityRules) {
 /// Before device rows are saved (a form, an imported file): Mamori's columns written into each.
 pub async fn annotate_rows(
     app: &App,
-    org_id: i64,
+    org_id: OrgId,
     kind: Kind,
     rows: &mut [Row],
 ) -> Result<(), StoreError> {
@@ -87,7 +88,7 @@ pub async fn annotate_rows(
 
 /// After the サポート期限 or the サービス・ソフトの基準 changed: every device whose columns change is saved
 /// again, in one transaction (audited as Mamori's). Returns how many changed.
-pub async fn reannotate_all(app: &App, org_id: i64) -> Result<usize, StoreError> {
+pub async fn reannotate_all(app: &App, org_id: OrgId) -> Result<usize, StoreError> {
     let rules = FacilityRules::load(app, org_id).await?;
     let mut changed = Vec::new();
     for r in app.store.ledger_all(org_id, Kind::Devices.id()).await? {
@@ -110,7 +111,7 @@ pub async fn reannotate_all(app: &App, org_id: i64) -> Result<usize, StoreError>
 }
 
 /// After rows of a ledger changed: changes to the two rule ledgers make every device be judged again.
-pub async fn after_ledger_change(app: &App, org_id: i64, kind: Kind) -> Result<(), StoreError> {
+pub async fn after_ledger_change(app: &App, org_id: OrgId, kind: Kind) -> Result<(), StoreError> {
     if matches!(kind, Kind::Lifecycle | Kind::Baseline) {
         reannotate_all(app, org_id).await?;
     }

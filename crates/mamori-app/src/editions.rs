@@ -1,6 +1,7 @@
 //! Editions imported from MHLW's workbooks: the upload's checks, the draft read from the workbooks, and the
 //! draft kept (with its workbooks and their provenance) until an administrator confirms it.
 
+use mamori_core::OrgId;
 use mamori_core::catalog::{Catalog, Variant};
 use mamori_report::edition_import::{EditionDraft, Upload, check_edition_id, draft};
 
@@ -10,7 +11,7 @@ use crate::App;
 /// the match with the known official files). Returns the import's number.
 pub async fn save_draft(
     app: &App,
-    org_id: i64,
+    org_id: OrgId,
     d: &EditionDraft,
     uploads: &[Upload],
     actor: &str,

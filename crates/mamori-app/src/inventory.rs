@@ -3,6 +3,7 @@
 //! the device's row, each change audited with the row's before and after, and the package changes listed.
 //! An inventory that changes nothing records nothing.
 
+use mamori_core::OrgId;
 use std::collections::BTreeMap;
 
 use mamori_agent::Inventory;
@@ -452,7 +453,7 @@ pub const ENROLL_TOKEN_PREFIX: &str = "enroll_";
 /// A new enrolment token for the organisation, valid for `days` (1–365): the secret, to show once.
 pub async fn create_enrollment(
     app: &App,
-    org_id: i64,
+    org_id: OrgId,
     label: &str,
     days: i64,
     actor: &str,

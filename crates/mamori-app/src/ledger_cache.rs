@@ -2,6 +2,7 @@
 //! ledger with only the fields the rules use, as of a ledger version. After a change only the rows
 //! written since that version are read again, so the first checklist after an edit or an import stays fast.
 
+use mamori_core::OrgId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -13,14 +14,14 @@ use mamori_store::{Store, StoreError};
 const MAX_ORGS: usize = 1024;
 
 #[derive(Default)]
-pub(crate) struct LedgerCache(Mutex<HashMap<i64, (i64, Ledgers)>>);
+pub(crate) struct LedgerCache(Mutex<HashMap<OrgId, (i64, Ledgers)>>);
 
 impl LedgerCache {
     /// The organisation's ledgers as of `version` (the organisation's current ledger version).
     pub(crate) async fn ledgers(
         &self,
         store: &Store,
-        org_id: i64,
+        org_id: OrgId,
         version: i64,
     ) -> Result<Ledgers, StoreError> {
         let cached = {

@@ -21,6 +21,7 @@ pub mod workbooks;
 
 pub use error::{AppError, AppResult};
 
+use mamori_core::OrgId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -29,7 +30,7 @@ use mamori_core::{Catalog, CatalogError, Clock, FiscalYear};
 use mamori_store::{Org, Store, StoreError};
 
 /// Organisations' catalogs: organisation id → (editions version, catalog).
-type OrgCatalogs = Mutex<HashMap<i64, (i64, Arc<Catalog>)>>;
+type OrgCatalogs = Mutex<HashMap<OrgId, (i64, Arc<Catalog>)>>;
 /// Suggestions per organisation, ledger version, form and day.
 type SuggestionCache = Mutex<HashMap<String, Arc<Vec<mamori_evidence::Suggestion>>>>;
 
@@ -84,14 +85,14 @@ impl App {
     }
 
     /// The fiscal year being checked today with an edition of the organisation's catalog.
-    pub fn fiscal_year(&self, org_id: i64, edition: &str) -> Result<FiscalYear, CatalogError> {
+    pub fn fiscal_year(&self, org_id: OrgId, edition: &str) -> Result<FiscalYear, CatalogError> {
         self.catalog_of(org_id)
             .fiscal_year_of(edition, self.clock.today_jst())
     }
 
     /// An organisation's catalog: the built-in editions and those it imported and confirmed. Read again
     /// when its confirmed editions change (one small query per request checks that).
-    pub async fn catalog_for(&self, org_id: i64) -> Result<Arc<Catalog>, StoreError> {
+    pub async fn catalog_for(&self, org_id: OrgId) -> Result<Arc<Catalog>, StoreError> {
         let version = self.store.editions_version(org_id).await?;
         if version == 0 {
             self.org_catalogs
@@ -137,7 +138,7 @@ impl App {
 
     /// The organisation's catalog as last read by [`App::catalog_for`] (every signed-in request reads
     /// it first), or the built-in one.
-    pub fn catalog_of(&self, org_id: i64) -> Arc<Catalog> {
+    pub fn catalog_of(&self, org_id: OrgId) -> Arc<Catalog> {
         self.org_catalogs
             .lock()
             .unwrap_or_else(|e| e.into_inner())

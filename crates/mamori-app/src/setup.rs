@@ -1,11 +1,12 @@
 //! A new organisation's first rows, and sample ledgers for benchmarks.
 
+use mamori_core::OrgId;
 use mamori_store::StoreError;
 
 /// A new facility's 外部連絡リスト starts with the public contacts every facility needs.
 pub async fn add_initial_contacts(
     store: &mamori_store::Store,
-    org_id: i64,
+    org_id: OrgId,
     actor: &str,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), StoreError> {
@@ -27,7 +28,7 @@ pub async fn add_initial_contacts(
 /// transactions of 5,000 rows; `progress` hears each chunk.
 pub async fn seed_samples(
     store: &mamori_store::Store,
-    org_id: i64,
+    org_id: OrgId,
     devices: usize,
     accounts: usize,
     at: chrono::DateTime<chrono::Utc>,

@@ -5,6 +5,7 @@ pub mod answers;
 pub mod catalog;
 pub mod dates;
 pub mod edition_import;
+pub mod ids;
 pub mod roles;
 pub mod topic;
 
@@ -13,5 +14,6 @@ pub use answers::{
 };
 pub use catalog::{Catalog, CatalogError, Confidence, Form, Item, Target, Variant};
 pub use dates::{Clock, FiscalYear};
+pub use ids::OrgId;
 pub use roles::{Action, Role};
 pub use topic::Topic;

@@ -3,6 +3,7 @@
 //! tokens stop at once (the session and token lookups read `users.disabled` and `revoked_at`).
 
 use chrono::{DateTime, Utc};
+use mamori_core::OrgId;
 use serde::Serialize;
 use sqlx::Row;
 
@@ -22,13 +23,13 @@ pub struct ApiTokenInfo {
 
 impl Store {
     /// The organisation's API tokens, newest first.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
-    pub async fn api_tokens(&self, org_id: i64) -> Result<Vec<ApiTokenInfo>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
+    pub async fn api_tokens(&self, org_id: OrgId) -> Result<Vec<ApiTokenInfo>> {
         let rows = sqlx::query(
             "SELECT t.id, u.login, t.label, t.role, t.created_at, t.expires_at, t.revoked_at \
              FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.org_id = $1 ORDER BY t.id DESC",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -47,10 +48,10 @@ impl Store {
     }
 
     /// Revokes one of the organisation's tokens; it stops at once.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn revoke_api_token(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         token_id: i64,
         actor: &str,
         at: DateTime<Utc>,
@@ -62,7 +63,7 @@ impl Store {
         )
         .bind(ts(at))
         .bind(token_id)
-        .bind(org_id)
+        .bind(org_id.get())
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -88,10 +89,10 @@ impl Store {
     }
 
     /// Logins of the organisation's disabled users.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
-    pub async fn disabled_users(&self, org_id: i64) -> Result<Vec<String>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
+    pub async fn disabled_users(&self, org_id: OrgId) -> Result<Vec<String>> {
         let rows = sqlx::query("SELECT login FROM users WHERE org_id = $1 AND disabled <> 0")
-            .bind(org_id)
+            .bind(org_id.get())
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
@@ -111,10 +112,10 @@ impl Store {
     /// Disables or enables a user of the organisation. Disabling ends every session of theirs; their
     /// tokens stop (and start again when enabled, unless revoked or expired). The last enabled
     /// administrator cannot be disabled, nor can one disable oneself.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn set_user_disabled(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         login: &str,
         disabled: bool,
         actor: &str,
@@ -131,7 +132,7 @@ impl Store {
             let admins: i64 = sqlx::query(
                 "SELECT COUNT(*) FROM users WHERE org_id = $1 AND role = 'admin' AND disabled = 0 AND id <> $2",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(user.0)
             .fetch_one(&mut *tx)
             .await?
@@ -168,10 +169,10 @@ impl Store {
 
     /// Sets a new password chosen by an administrator (the user should change it after signing in) and
     /// ends every session of the user. The hash is not audited, only that it changed.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn reset_password(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         login: &str,
         password_hash: &str,
         actor: &str,
@@ -202,10 +203,10 @@ impl Store {
     }
 
     /// Ends every session of a user (a lost or shared PC); returns how many ended.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn sign_out_everywhere(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         login: &str,
         actor: &str,
         at: DateTime<Utc>,
@@ -242,11 +243,11 @@ async fn end_sessions(tx: &mut sqlx::Transaction<'_, sqlx::Any>, user_id: i64) -
 /// (id, role) of a user of the organisation, or a Japanese "not found".
 async fn org_user(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    org_id: i64,
+    org_id: OrgId,
     login: &str,
 ) -> Result<(i64, String)> {
     let r = sqlx::query("SELECT id, role FROM users WHERE org_id = $1 AND login = $2")
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(login)
         .fetch_optional(&mut **tx)
         .await?

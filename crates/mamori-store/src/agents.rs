@@ -4,6 +4,7 @@
 //! inventories that match more than one device.
 
 use chrono::{DateTime, Utc};
+use mamori_core::OrgId;
 use sqlx::Row;
 
 use crate::ledger::{Fields, save_row_in};
@@ -21,7 +22,7 @@ pub struct Enrollment {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Agent {
     pub id: i64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub hostname: String,
     pub machine_id: String,
     pub enrolled_at: String,
@@ -54,7 +55,7 @@ pub struct InventoryReview {
 fn agent_from(r: &sqlx::any::AnyRow) -> Result<Agent> {
     Ok(Agent {
         id: r.try_get("id")?,
-        org_id: r.try_get("org_id")?,
+        org_id: OrgId::new(r.try_get("org_id")?),
         hostname: r.try_get("hostname")?,
         machine_id: r.try_get("machine_id")?,
         enrolled_at: r.try_get("enrolled_at")?,
@@ -84,10 +85,10 @@ const REVIEW_COLUMNS: &str = "id, received_at, source, inventory, candidates, re
 
 impl Store {
     /// Stores a new enrolment token (its hash); audited.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn create_enrollment(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         token_hash: &str,
         label: &str,
         actor: &str,
@@ -99,7 +100,7 @@ impl Store {
             "INSERT INTO agent_enrollments (org_id, token_hash, label, created_by, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(token_hash)
         .bind(label)
         .bind(actor)
@@ -126,13 +127,13 @@ impl Store {
     }
 
     /// The organisation's enrolment tokens, newest first.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
-    pub async fn enrollments(&self, org_id: i64) -> Result<Vec<Enrollment>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
+    pub async fn enrollments(&self, org_id: OrgId) -> Result<Vec<Enrollment>> {
         sqlx::query(
             "SELECT id, label, created_by, created_at, expires_at FROM agent_enrollments \
              WHERE org_id = $1 ORDER BY id DESC",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -170,13 +171,14 @@ impl Store {
         else {
             return Ok(None);
         };
-        let (enrollment_id, org_id): (i64, i64) = (row.try_get("id")?, row.try_get("org_id")?);
+        let (enrollment_id, org_id): (i64, OrgId) =
+            (row.try_get("id")?, OrgId::new(row.try_get("org_id")?));
         if !machine_id.is_empty() {
             sqlx::query(
                 "UPDATE agents SET revoked_at = $1 WHERE org_id = $2 AND machine_id = $3 AND revoked_at IS NULL",
             )
             .bind(ts(at))
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(machine_id)
             .execute(&mut *tx)
             .await?;
@@ -185,7 +187,7 @@ impl Store {
             "INSERT INTO agents (org_id, token_hash, hostname, machine_id, enrollment_id, enrolled_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(agent_hash)
         .bind(hostname)
         .bind(machine_id)
@@ -246,12 +248,12 @@ impl Store {
     }
 
     /// The organisation's agents, newest first.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
-    pub async fn agents(&self, org_id: i64) -> Result<Vec<Agent>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
+    pub async fn agents(&self, org_id: OrgId) -> Result<Vec<Agent>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {AGENT_COLUMNS} WHERE org_id = $1 ORDER BY id DESC"
         )))
-        .bind(org_id)
+        .bind(org_id.get())
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -262,10 +264,10 @@ impl Store {
     /// Writes a device row from an inventory and, when it changed something, what it changed; one
     /// transaction, audited like any ledger change.
     #[allow(clippy::too_many_arguments)]
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn save_inventory(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         device_id: Option<i64>,
         row: &Fields,
         changes: &[String],
@@ -279,7 +281,7 @@ impl Store {
                 "INSERT INTO inventory_history (org_id, device_id, received_at, source, changes) \
                  VALUES ($1, $2, $3, $4, $5)",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(id)
             .bind(ts(at))
             .bind(source)
@@ -292,17 +294,17 @@ impl Store {
     }
 
     /// What inventories changed in a device, oldest first.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn inventory_history(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         device_id: i64,
     ) -> Result<Vec<HistoryEntry>> {
         sqlx::query(
             "SELECT received_at, source, changes FROM inventory_history \
              WHERE org_id = $1 AND device_id = $2 ORDER BY id",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(device_id)
         .fetch_all(&self.pool)
         .await?
@@ -320,10 +322,10 @@ impl Store {
     }
 
     /// Holds an inventory for someone to say which device it describes.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn add_inventory_review(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         source: &str,
         inventory: &str,
         candidates: &str,
@@ -335,7 +337,7 @@ impl Store {
             "INSERT INTO inventory_reviews (org_id, received_at, source, inventory, candidates, reason) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(ts(at))
         .bind(source)
         .bind(inventory)
@@ -361,13 +363,13 @@ impl Store {
     }
 
     /// The organisation's reviews: open ones first, then resolved ones, newest first within each.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
-    pub async fn inventory_reviews(&self, org_id: i64) -> Result<Vec<InventoryReview>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
+    pub async fn inventory_reviews(&self, org_id: OrgId) -> Result<Vec<InventoryReview>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {REVIEW_COLUMNS} WHERE org_id = $1 \
              ORDER BY CASE WHEN resolved_at IS NULL THEN 0 ELSE 1 END, id DESC"
         )))
-        .bind(org_id)
+        .bind(org_id.get())
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -376,12 +378,12 @@ impl Store {
     }
 
     /// One review, only within the organisation.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
-    pub async fn inventory_review(&self, org_id: i64, id: i64) -> Result<InventoryReview> {
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
+    pub async fn inventory_review(&self, org_id: OrgId, id: i64) -> Result<InventoryReview> {
         let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {REVIEW_COLUMNS} WHERE org_id = $1 AND id = $2"
         )))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .fetch_optional(&self.pool)
         .await?
@@ -391,10 +393,10 @@ impl Store {
 
     /// Closes an open review with what was done (「機器 12 に反映」, 「新しい機器 13」, 「破棄」); audited.
     /// A review already closed is left as it is (NotFound).
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn resolve_inventory_review(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         id: i64,
         resolution: &str,
         actor: &str,
@@ -408,7 +410,7 @@ impl Store {
         .bind(ts(at))
         .bind(actor)
         .bind(resolution)
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .execute(&mut *tx)
         .await?;

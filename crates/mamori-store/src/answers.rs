@@ -4,7 +4,7 @@ use super::*;
 
 pub(crate) async fn load_answers<'e, E>(
     exec: E,
-    org_id: i64,
+    org_id: OrgId,
     edition: &str,
     variant: Variant,
 ) -> Result<Vec<Answer>>
@@ -15,7 +15,7 @@ where
         "SELECT item, target, round, answer, checked_on, target_date, note FROM answers \
          WHERE org_id = $1 AND edition = $2 AND variant = $3 ORDER BY item, target, round",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(edition)
     .bind(variant.id())
     .fetch_all(exec)
@@ -44,10 +44,10 @@ where
 
 impl Store {
     /// What the ledgers said when each answer of a form was saved: "item/target/round" → suggestion JSON.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn answer_evidence(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         edition: &str,
         variant: Variant,
     ) -> Result<std::collections::BTreeMap<String, serde_json::Value>> {
@@ -55,7 +55,7 @@ impl Store {
             "SELECT item, target, round, evidence FROM answers \
              WHERE org_id = $1 AND edition = $2 AND variant = $3 AND evidence IS NOT NULL",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(edition)
         .bind(variant.id())
         .fetch_all(&self.pool)
@@ -74,10 +74,10 @@ impl Store {
     }
 
     /// The stored answers of one form of one organisation.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn answers(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         edition: &str,
         variant: Variant,
     ) -> Result<Vec<Answer>> {
@@ -86,10 +86,10 @@ impl Store {
 
     /// Reads the stored answers, lets `check` turn the request into answers (or refuse it), and writes
     /// them with their audit records, all in one transaction: a refused request changes nothing.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn save_answers<E>(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         edition: &str,
         variant: Variant,
         actor: &Actor,
@@ -111,10 +111,10 @@ impl Store {
     /// [`Store::save_answers`], keeping with each saved answer what the ledgers said about its item then
     /// (`evidence`: item id → the suggestion as JSON), in the row and in its audit record.
     #[allow(clippy::too_many_arguments)]
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn save_answers_with_evidence<E>(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         edition: &str,
         variant: Variant,
         actor: &Actor,
@@ -144,7 +144,7 @@ impl Store {
                  note = excluded.note, updated_by = excluded.updated_by, updated_at = excluded.updated_at, \
                  evidence = excluded.evidence",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(edition)
             .bind(variant.id())
             .bind(&a.item)
@@ -184,10 +184,10 @@ impl Store {
     }
 
     /// The audit trail of an organisation, newest first; `entity_key_prefix` narrows it (e.g. to one item).
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn history(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         entity: Option<&str>,
         entity_key_prefix: Option<&str>,
         limit: i64,

@@ -54,7 +54,7 @@ impl std::fmt::Display for AuditBreak {
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn chain_hash(
     prev: &str,
-    org_id: i64,
+    org_id: OrgId,
     actor: &str,
     at: &str,
     entity: &str,
@@ -71,7 +71,7 @@ pub(crate) fn chain_hash(
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn audit(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    org_id: i64,
+    org_id: OrgId,
     actor: &str,
     at: DateTime<Utc>,
     entity: &str,
@@ -104,7 +104,7 @@ pub(crate) async fn audit(
         "INSERT INTO audit_log (org_id, actor, at, entity, entity_key, action, before_json, after_json, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(actor)
     .bind(&at)
     .bind(entity)
@@ -139,7 +139,7 @@ pub(crate) struct AuditEntry {
 /// statements holding the write lock).
 pub(crate) async fn audit_many(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    org_id: i64,
+    org_id: OrgId,
     actor: &str,
     at: DateTime<Utc>,
     entity: &str,
@@ -196,7 +196,7 @@ pub(crate) async fn audit_many(
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (e, (prev_hash, hash)) in chunk.iter().zip(hashes) {
             q = q
-                .bind(org_id)
+                .bind(org_id.get())
                 .bind(actor)
                 .bind(at.clone())
                 .bind(entity)
@@ -237,7 +237,7 @@ impl Store {
             let after: Option<String> = r.try_get("after_json")?;
             let computed = chain_hash(
                 &stored_prev,
-                r.try_get("org_id")?,
+                OrgId::new(r.try_get("org_id")?),
                 &r.try_get::<String, _>("actor")?,
                 &r.try_get::<String, _>("at")?,
                 &r.try_get::<String, _>("entity")?,
@@ -307,10 +307,10 @@ impl Store {
     }
 
     /// The audit trail of an organisation, newest first, narrowed by `filter`.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn audit_trail(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         filter: &AuditFilter,
         limit: i64,
     ) -> Result<Vec<AuditRecord>> {
@@ -323,7 +323,7 @@ impl Store {
              AND ($11 = '' OR entity_key = $11) \
              ORDER BY id DESC LIMIT $10",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(&filter.entity)
         .bind(&filter.key_prefix)
         .bind(like(&filter.key_prefix))
@@ -359,11 +359,11 @@ impl Store {
     }
 
     /// The people and kinds of change in an organisation's trail, for the filter menus.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
-    pub async fn audit_facets(&self, org_id: i64) -> Result<(Vec<String>, Vec<String>)> {
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
+    pub async fn audit_facets(&self, org_id: OrgId) -> Result<(Vec<String>, Vec<String>)> {
         let col = |sql: &'static str| async move {
             sqlx::query(sql)
-                .bind(org_id)
+                .bind(org_id.get())
                 .fetch_all(&self.pool)
                 .await?
                 .iter()
@@ -377,10 +377,10 @@ impl Store {
     }
 
     /// Records a login or another event without a data change.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn record_event(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         actor: &str,
         at: DateTime<Utc>,
         entity: &str,

@@ -14,7 +14,7 @@ pub struct NewUser {
 #[derive(Clone, Serialize)]
 pub struct User {
     pub id: i64,
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub login: String,
     pub display_name: String,
     #[serde(skip)]
@@ -78,7 +78,7 @@ pub const LOCKOUT_MINUTES: i64 = 15;
 pub(crate) fn user_from_row(r: &AnyRow) -> Result<User> {
     Ok(User {
         id: r.try_get("id")?,
-        org_id: r.try_get("org_id")?,
+        org_id: OrgId::new(r.try_get("org_id")?),
         login: r.try_get("login")?,
         display_name: r.try_get("display_name")?,
         password_hash: r.try_get("password_hash")?,
@@ -93,7 +93,7 @@ pub(crate) fn parse_role(s: &str) -> Result<Role> {
 
 pub(crate) async fn insert_user(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    org_id: i64,
+    org_id: OrgId,
     u: &NewUser,
     actor: &str,
     at: DateTime<Utc>,
@@ -109,7 +109,7 @@ pub(crate) async fn insert_user(
     let id: i64 = sqlx::query(
         "INSERT INTO users (org_id, login, display_name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(&u.login)
     .bind(&u.display_name)
     .bind(&u.password_hash)
@@ -463,13 +463,13 @@ impl Store {
     }
 
     /// The users of an organisation, by login.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
-    pub async fn users(&self, org_id: i64) -> Result<Vec<User>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
+    pub async fn users(&self, org_id: OrgId) -> Result<Vec<User>> {
         sqlx::query(
             "SELECT id, org_id, login, display_name, password_hash, role, totp_enabled FROM users \
              WHERE org_id = $1 ORDER BY login",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -478,10 +478,10 @@ impl Store {
     }
 
     /// Adds a user to an organisation (by an administrator, recorded in the audit trail).
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn add_user(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         user: &NewUser,
         actor: &str,
         at: DateTime<Utc>,

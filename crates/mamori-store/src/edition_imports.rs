@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use data_encoding::BASE64;
+use mamori_core::OrgId;
 use sqlx::Row;
 
 use crate::{OrNotFound, Result, Store, StoreError, audit, ts};
@@ -47,10 +48,10 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<EditionImport> {
 impl Store {
     /// Records a parsed import awaiting confirmation, with its workbooks (variant id → bytes).
     #[allow(clippy::too_many_arguments)]
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn create_edition_import(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         edition: &str,
         fiscal_year: i32,
         data: &str,
@@ -64,7 +65,7 @@ impl Store {
             "INSERT INTO edition_imports (org_id, edition, fiscal_year, status, data, files, created_by, \
              created_at) VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7) RETURNING id",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(edition)
         .bind(i64::from(fiscal_year))
         .bind(data)
@@ -101,12 +102,12 @@ impl Store {
     }
 
     /// One import of the organisation.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
-    pub async fn edition_import(&self, org_id: i64, id: i64) -> Result<Option<EditionImport>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
+    pub async fn edition_import(&self, org_id: OrgId, id: i64) -> Result<Option<EditionImport>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} WHERE org_id = $1 AND id = $2"
         )))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .fetch_optional(&self.pool)
         .await?
@@ -116,12 +117,12 @@ impl Store {
     }
 
     /// The organisation's imports, newest first.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
-    pub async fn edition_imports(&self, org_id: i64) -> Result<Vec<EditionImport>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
+    pub async fn edition_imports(&self, org_id: OrgId) -> Result<Vec<EditionImport>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} WHERE org_id = $1 ORDER BY id DESC"
         )))
-        .bind(org_id)
+        .bind(org_id.get())
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -130,12 +131,12 @@ impl Store {
     }
 
     /// The organisation's confirmed editions, oldest first.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
-    pub async fn confirmed_editions(&self, org_id: i64) -> Result<Vec<EditionImport>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
+    pub async fn confirmed_editions(&self, org_id: OrgId) -> Result<Vec<EditionImport>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} WHERE org_id = $1 AND status = 'confirmed' ORDER BY fiscal_year, id"
         )))
-        .bind(org_id)
+        .bind(org_id.get())
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -144,12 +145,12 @@ impl Store {
     }
 
     /// Changes whenever the organisation's confirmed editions change (a cache key).
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
-    pub async fn editions_version(&self, org_id: i64) -> Result<i64> {
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
+    pub async fn editions_version(&self, org_id: OrgId) -> Result<i64> {
         let v: Option<i64> = sqlx::query(
             "SELECT MAX(id) FROM edition_imports WHERE org_id = $1 AND status = 'confirmed'",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .fetch_one(&self.pool)
         .await?
         .try_get(0)?;
@@ -158,10 +159,10 @@ impl Store {
 
     /// Confirms a pending import with the content the administrator confirmed (links corrected); an
     /// earlier confirmed import of the same edition becomes `replaced`.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn confirm_edition_import(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         id: i64,
         data: &str,
         actor: &str,
@@ -171,7 +172,7 @@ impl Store {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} WHERE org_id = $1 AND id = $2 AND status = 'pending'"
         )))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?
@@ -183,7 +184,7 @@ impl Store {
             "UPDATE edition_imports SET status = 'replaced' WHERE org_id = $1 AND edition = $2 \
              AND status = 'confirmed'",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(&imp.edition)
         .execute(&mut *tx)
         .await?;
@@ -194,7 +195,7 @@ impl Store {
         .bind(data)
         .bind(actor)
         .bind(ts(at))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -217,10 +218,10 @@ impl Store {
     }
 
     /// Discards a pending import.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn discard_edition_import(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         id: i64,
         actor: &str,
         at: DateTime<Utc>,
@@ -230,7 +231,7 @@ impl Store {
             "UPDATE edition_imports SET status = 'discarded' WHERE org_id = $1 AND id = $2 \
              AND status = 'pending'",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .execute(&mut *tx)
         .await?
@@ -257,10 +258,10 @@ impl Store {
     }
 
     /// The workbook of an import for a variant.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn edition_workbook(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         import_id: i64,
         variant: &str,
     ) -> Result<Option<Vec<u8>>> {
@@ -268,7 +269,7 @@ impl Store {
             "SELECT w.content FROM edition_workbooks w JOIN edition_imports i ON i.id = w.import_id \
              WHERE i.org_id = $1 AND w.import_id = $2 AND w.variant = $3",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(import_id)
         .bind(variant)
         .fetch_optional(&self.pool)

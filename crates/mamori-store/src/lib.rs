@@ -34,7 +34,8 @@ pub(crate) use audit::{AuditEntry, IMPORT_BLOCK, audit, audit_many, chain_hash};
 pub(crate) use auth::insert_user;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use mamori_core::{Answer, AnswerSet, Choice, Role, Target, Variant};
+use mamori_core::{Answer, AnswerSet, Choice, OrgId, Role, Target, Variant};
+
 use serde::Serialize;
 use sha2::Digest;
 use sqlx::any::{AnyPoolOptions, AnyRow};

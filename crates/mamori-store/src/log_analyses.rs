@@ -1,6 +1,7 @@
 //! Log analyses run from the web page, per organisation: running, then done (with the report) or failed.
 
 use chrono::{DateTime, Utc};
+use mamori_core::OrgId;
 use sqlx::Row;
 
 use crate::{OrNotFound, Result, Store, StoreError, audit, ts};
@@ -41,10 +42,10 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<LogAnalysis> {
 
 impl Store {
     /// Records an analysis that is starting; audited.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn start_log_analysis(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         files: &str,
         actor: &str,
         at: DateTime<Utc>,
@@ -54,7 +55,7 @@ impl Store {
             "INSERT INTO log_analyses (org_id, created_at, created_by, files, status) \
              VALUES ($1, $2, $3, $4, 'running') RETURNING id",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(ts(at))
         .bind(actor)
         .bind(files)
@@ -79,10 +80,10 @@ impl Store {
 
     /// Records the end of an analysis: done with its report, or failed with a message.
     #[allow(clippy::too_many_arguments)]
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn finish_log_analysis(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         id: i64,
         done: bool,
         report: &str,
@@ -100,7 +101,7 @@ impl Store {
         .bind(period.0)
         .bind(period.1)
         .bind(ts(at))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .execute(&self.pool)
         .await?;
@@ -108,13 +109,13 @@ impl Store {
     }
 
     /// The organisation's analyses, newest first, without their reports.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
-    pub async fn log_analyses(&self, org_id: i64) -> Result<Vec<LogAnalysis>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
+    pub async fn log_analyses(&self, org_id: OrgId) -> Result<Vec<LogAnalysis>> {
         sqlx::query(
             "SELECT id, created_at, created_by, files, status, CAST(NULL AS TEXT) AS report, retired_accounts, period_first, \
              period_last FROM log_analyses WHERE org_id = $1 ORDER BY id DESC LIMIT 200",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -123,12 +124,12 @@ impl Store {
     }
 
     /// One analysis with its report, only within the organisation.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
-    pub async fn log_analysis(&self, org_id: i64, id: i64) -> Result<LogAnalysis> {
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
+    pub async fn log_analysis(&self, org_id: OrgId, id: i64) -> Result<LogAnalysis> {
         let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} WHERE org_id = $1 AND id = $2"
         )))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .fetch_optional(&self.pool)
         .await?
@@ -137,17 +138,17 @@ impl Store {
     }
 
     /// Retired or disabled staff accounts found in use by analyses finished since `since`: (analysis, account).
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn retired_account_uses(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         since: DateTime<Utc>,
     ) -> Result<Vec<(i64, String)>> {
         let rows = sqlx::query(
             "SELECT id, retired_accounts FROM log_analyses WHERE org_id = $1 AND status = 'done' \
              AND created_at >= $2 ORDER BY id",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(ts(since))
         .fetch_all(&self.pool)
         .await?;
@@ -163,12 +164,12 @@ impl Store {
     }
 
     /// The newest finished analysis's id (0 when none): part of the evidence cache's key.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
-    pub async fn latest_log_analysis(&self, org_id: i64) -> Result<i64> {
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
+    pub async fn latest_log_analysis(&self, org_id: OrgId) -> Result<i64> {
         Ok(sqlx::query(
             "SELECT COALESCE(MAX(id), 0) FROM log_analyses WHERE org_id = $1 AND status <> 'running'",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .fetch_one(&self.pool)
         .await?
         .try_get(0)?)

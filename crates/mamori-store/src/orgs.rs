@@ -40,7 +40,7 @@ impl OrgKind {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Org {
-    pub id: i64,
+    pub id: OrgId,
     pub kind: OrgKind,
     pub name: String,
     pub security_officer: String,
@@ -118,6 +118,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
+        let org_id = OrgId::new(org_id);
         let user_id = insert_user(&mut tx, org_id, admin, &admin.login, at).await?;
         let created = Org {
             id: org_id,
@@ -153,18 +154,18 @@ impl Store {
         Ok((created, user))
     }
 
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
-    pub async fn org(&self, org_id: i64) -> Result<Org> {
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
+    pub async fn org(&self, org_id: OrgId) -> Result<Org> {
         let row = sqlx::query(
             "SELECT id, kind, name, security_officer, has_vendor_contract, require_totp FROM orgs WHERE id = $1",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .fetch_optional(&self.pool)
         .await?
         .or_not_found(|| format!("組織 {org_id} がありません"))?;
         let kind: String = row.try_get("kind")?;
         Ok(Org {
-            id: row.try_get("id")?,
+            id: OrgId::new(row.try_get("id")?),
             kind: OrgKind::parse(&kind)
                 .ok_or_else(|| StoreError::Corrupt(format!("組織の種別 {kind}")))?,
             name: row.try_get("name")?,
@@ -176,28 +177,28 @@ impl Store {
 
     /// The organisation of a single-facility install (the first one).
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn first_org_id(&self) -> Result<Option<i64>> {
+    pub async fn first_org_id(&self) -> Result<Option<OrgId>> {
         let row = sqlx::query("SELECT id FROM orgs ORDER BY id LIMIT 1")
             .fetch_optional(&self.pool)
             .await?;
         Ok(match row {
-            Some(r) => Some(r.try_get(0)?),
+            Some(r) => Some(OrgId::new(r.try_get(0)?)),
             None => None,
         })
     }
 
     /// Turns "two-factor for everyone" on or off for an organisation (administrators always need it).
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn set_require_totp(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         required: bool,
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let before: i64 = sqlx::query("SELECT require_totp FROM orgs WHERE id = $1")
-            .bind(org_id)
+            .bind(org_id.get())
             .fetch_optional(&mut *tx)
             .await?
             .or_not_found(|| format!("組織 {org_id} がありません"))?
@@ -207,7 +208,7 @@ impl Store {
         }
         sqlx::query("UPDATE orgs SET require_totp = $1 WHERE id = $2")
             .bind(i64::from(required))
-            .bind(org_id)
+            .bind(org_id.get())
             .execute(&mut *tx)
             .await?;
         audit(

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use mamori_core::Answer;
+use mamori_core::OrgId;
 use sqlx::Row;
 
 use crate::{OrNotFound, Result, Store, StoreError, audit, ts};
@@ -18,10 +19,10 @@ pub struct VendorFormRecord {
 
 impl Store {
     /// Replaces the vendor's form for the edition. The vendor must be a 事業者・契約 row of the organisation.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn save_vendor_form(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         vendor_id: i64,
         edition: &str,
         answers: &[Answer],
@@ -33,14 +34,14 @@ impl Store {
             "SELECT id FROM ledger_rows WHERE id = $1 AND org_id = $2 AND kind = 'vendors'",
         )
         .bind(vendor_id)
-        .bind(org_id)
+        .bind(org_id.get())
         .fetch_optional(&mut *tx)
         .await?
         .or_not_found(|| format!("事業者 {vendor_id} は事業者・契約にありません"))?;
         let before: Option<String> = sqlx::query(
             "SELECT answers FROM vendor_forms WHERE org_id = $1 AND vendor_id = $2 AND edition = $3",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(vendor_id)
         .bind(edition)
         .fetch_optional(&mut *tx)
@@ -51,7 +52,7 @@ impl Store {
         sqlx::query(
             "DELETE FROM vendor_forms WHERE org_id = $1 AND vendor_id = $2 AND edition = $3",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(vendor_id)
         .bind(edition)
         .execute(&mut *tx)
@@ -60,7 +61,7 @@ impl Store {
             "INSERT INTO vendor_forms (org_id, vendor_id, edition, answers, updated_by, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(vendor_id)
         .bind(edition)
         .bind(&json)
@@ -85,13 +86,17 @@ impl Store {
     }
 
     /// The vendors' forms of the organisation for an edition, by vendor id.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
-    pub async fn vendor_forms(&self, org_id: i64, edition: &str) -> Result<Vec<VendorFormRecord>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
+    pub async fn vendor_forms(
+        &self,
+        org_id: OrgId,
+        edition: &str,
+    ) -> Result<Vec<VendorFormRecord>> {
         sqlx::query(
             "SELECT vendor_id, edition, answers, updated_by, updated_at FROM vendor_forms \
              WHERE org_id = $1 AND edition = $2 ORDER BY vendor_id",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(edition)
         .fetch_all(&self.pool)
         .await?

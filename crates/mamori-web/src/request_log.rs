@@ -2,6 +2,7 @@
 //! and once signed in the organisation and user ids. Passwords, tokens, cookies and patient data are
 //! never written: only these fields are.
 
+use mamori_core::OrgId;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
@@ -39,13 +40,13 @@ pub(crate) async fn log_request(req: Request, next: Next) -> Response {
 }
 
 /// Names the organisation and user of the request being served in its log line.
-pub(crate) fn record_user(org_id: i64, user_id: i64) {
+pub(crate) fn record_user(org_id: OrgId, user_id: i64) {
     let span = tracing::Span::current();
-    span.record("org", org_id);
+    span.record("org", org_id.get());
     span.record("user", user_id);
 }
 
 /// Names the organisation of an agent's request (agents are no users).
-pub(crate) fn record_org(org_id: i64) {
-    tracing::Span::current().record("org", org_id);
+pub(crate) fn record_org(org_id: OrgId) {
+    tracing::Span::current().record("org", org_id.get());
 }

@@ -139,7 +139,7 @@ async fn open(db: &str) -> Result<Store> {
 }
 
 /// The facility of a single-facility install.
-async fn first_org(store: &Store) -> Result<i64> {
+async fn first_org(store: &Store) -> Result<mamori_core::OrgId> {
     match store.first_org_id().await? {
         Some(id) => Ok(id),
         None => bail!("初期設定がまだです（mamori init または mamori serve の初期設定画面）"),
@@ -184,12 +184,10 @@ fn parse_role(s: &str) -> Result<Role> {
     })
 }
 
-/// A new password from the first line of standard input, checked against the R7 password rule and
-/// common passwords (`personal`: the login, name and facility it must not resemble).
 /// The organisation `--org` names, or the first one.
-async fn org_or_first(store: &mamori_store::Store, org: Option<i64>) -> Result<i64> {
+async fn org_or_first(store: &mamori_store::Store, org: Option<i64>) -> Result<mamori_core::OrgId> {
     match org {
-        Some(id) => Ok(store.org(id).await?.id),
+        Some(id) => Ok(store.org(mamori_core::OrgId::new(id)).await?.id),
         None => store
             .first_org_id()
             .await?
@@ -197,6 +195,8 @@ async fn org_or_first(store: &mamori_store::Store, org: Option<i64>) -> Result<i
     }
 }
 
+/// A new password from the first line of standard input, checked against the R7 password rule and
+/// common passwords (`personal`: the login, name and facility it must not resemble).
 fn read_password(personal: &[&str]) -> Result<String> {
     if std::io::stdin().is_terminal() {
         eprintln!("パスワードを入力して Enter を押してください:");

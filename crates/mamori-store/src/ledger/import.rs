@@ -26,7 +26,7 @@ pub(crate) fn identity_of(data: &Fields, identity: &[&str]) -> Option<Vec<String
 /// Every row of a ledger (id, data), read inside the caller's transaction or from the pool.
 pub(crate) async fn existing_rows<'e, E>(
     exec: E,
-    org_id: i64,
+    org_id: OrgId,
     kind: &str,
 ) -> Result<Vec<sqlx::any::AnyRow>>
 where
@@ -34,7 +34,7 @@ where
 {
     Ok(
         sqlx::query("SELECT id, data FROM ledger_rows WHERE org_id = $1 AND kind = $2")
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(kind)
             .fetch_all(exec)
             .await?,
@@ -91,7 +91,7 @@ pub(crate) fn import_plan<'r>(
 /// here, 8.0 s against 3.5 s for 100,000 rows, since each long statement is prepared anew.)
 pub(crate) async fn insert_prepared(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    org_id: i64,
+    org_id: OrgId,
     kind: &str,
     id: i64,
     row: &Prepared,
@@ -104,7 +104,7 @@ pub(crate) async fn insert_prepared(
          VALUES ($1, $2, $3, $4, $5, 0, $6, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
     )
     .bind(id)
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(kind)
     .bind(&row.data)
     .bind(&row.search)
@@ -155,7 +155,7 @@ impl Prepared {
 
 pub(crate) async fn update_prepared(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    org_id: i64,
+    org_id: OrgId,
     kind: &str,
     id: i64,
     row: &Prepared,
@@ -167,7 +167,7 @@ pub(crate) async fn update_prepared(
          s3 = $9, s4 = $10, s5 = $11, s6 = $12, s7 = $13, s8 = $14, s9 = $15, sort_version = $16, \
          version = $17, facts = $18 WHERE org_id = $1 AND kind = $2 AND id = $19",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(kind)
     .bind(&row.data)
     .bind(&row.search)
@@ -189,10 +189,10 @@ impl Store {
     /// nothing is deleted. Every added or changed row gets its audit record. All or nothing: one write
     /// transaction, short because the existing rows are read and compared before it (it starts again if
     /// the ledger changed meanwhile) and rows and audit records go in multi-row statements.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn import_ledger(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         kind: &str,
         identity: &[&str],
         rows: &[Fields],
@@ -260,7 +260,7 @@ impl Store {
     /// anchor, the count and the last hash. `None`: the ledger changed meanwhile (nothing was applied).
     async fn import_staged(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         kind: &str,
         plan: &ImportPlan<'_>,
         seen: i64,
@@ -291,7 +291,7 @@ impl Store {
         &self,
         import_id: &str,
         started: &str,
-        org_id: i64,
+        org_id: OrgId,
         kind: &str,
         plan: &ImportPlan<'_>,
         seen: i64,
@@ -345,7 +345,7 @@ impl Store {
         let changed: i64 = sqlx::query(
             "SELECT COUNT(*) FROM ledger_rows WHERE org_id = $1 AND kind = $2 AND version > $3",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(kind)
         .bind(seen)
         .fetch_one(&mut *tx)
@@ -426,7 +426,7 @@ impl Store {
         &self,
         import_id: &str,
         started: &str,
-        org_id: i64,
+        org_id: OrgId,
         batch: Vec<Staged>,
     ) -> Result<()> {
         if batch.is_empty() {
@@ -443,7 +443,7 @@ impl Store {
             .bind(import_id)
             .bind(seq)
             .bind(started)
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(id)
             .bind(i64::from(is_update))
             .bind(row.data.clone())

@@ -6,6 +6,7 @@ mod import;
 pub use import::STAGED_ABOVE;
 
 use chrono::{DateTime, Utc};
+use mamori_core::OrgId;
 use serde::Serialize;
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -129,7 +130,7 @@ fn row_from(r: &sqlx::any::AnyRow) -> Result<LedgerRow> {
 /// Inserts (`id` None) or rewrites a row with its search text, sort columns and change version.
 async fn write_row(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    org_id: i64,
+    org_id: OrgId,
     kind: &str,
     id: Option<i64>,
     row: &Fields,
@@ -150,7 +151,7 @@ async fn write_row(
         }
     };
     let mut q = sqlx::query(sql)
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(kind)
         .bind(serde_json::to_string(row).expect("fields serialise"))
         .bind(search_text(row))
@@ -167,11 +168,11 @@ async fn write_row(
 
 /// Takes the organisation's next ledger version (rows written in this transaction carry it). The row
 /// lock on `orgs` orders concurrent writers, so versions commit in increasing order.
-async fn bump_version(tx: &mut sqlx::Transaction<'_, sqlx::Any>, org_id: i64) -> Result<i64> {
+async fn bump_version(tx: &mut sqlx::Transaction<'_, sqlx::Any>, org_id: OrgId) -> Result<i64> {
     Ok(sqlx::query(
         "UPDATE orgs SET ledger_version = ledger_version + 1 WHERE id = $1 RETURNING ledger_version",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .fetch_one(&mut **tx)
     .await?
     .try_get(0)?)
@@ -180,7 +181,7 @@ async fn bump_version(tx: &mut sqlx::Transaction<'_, sqlx::Any>, org_id: i64) ->
 /// [`Store::save_ledger_row`] inside a transaction of the caller's.
 pub(crate) async fn save_row_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    org_id: i64,
+    org_id: OrgId,
     kind: &str,
     id: Option<i64>,
     row: &Fields,
@@ -195,7 +196,7 @@ pub(crate) async fn save_row_in(
                 "SELECT data FROM ledger_rows WHERE id = $1 AND org_id = $2 AND kind = $3",
             )
             .bind(id)
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(kind)
             .fetch_optional(&mut **tx)
             .await?
@@ -228,10 +229,10 @@ pub(crate) async fn save_row_in(
 
 impl Store {
     /// Changes with every ledger write of the organisation (by any process).
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
-    pub async fn ledger_version(&self, org_id: i64) -> Result<i64> {
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
+    pub async fn ledger_version(&self, org_id: OrgId) -> Result<i64> {
         Ok(sqlx::query("SELECT ledger_version FROM orgs WHERE id = $1")
-            .bind(org_id)
+            .bind(org_id.get())
             .fetch_one(&self.pool)
             .await?
             .try_get(0)?)
@@ -239,10 +240,10 @@ impl Store {
 
     /// One page of a ledger and the number of rows matching. Sorting and filtering by a list column use
     /// its sortable copy (`s0`..`s9`); sorting by another field reads the JSON (slower, but still right).
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn ledger_page(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         kind: &str,
         q: &LedgerQuery,
     ) -> Result<(Vec<LedgerRow>, i64)> {
@@ -296,7 +297,7 @@ impl Store {
             binds.len() + 4
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(kind);
         for b in &binds {
             query = query.bind(b);
@@ -311,7 +312,7 @@ impl Store {
             .collect::<Result<Vec<_>>>()?;
         let count_sql = format!("SELECT COUNT(*) FROM ledger_rows WHERE {filter}");
         let mut count = sqlx::query(sqlx::AssertSqlSafe(count_sql))
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(kind);
         for b in &binds[..filter_binds] {
             count = count.bind(b);
@@ -323,10 +324,10 @@ impl Store {
     /// The evidence fields ([`mamori_ledger::Kind::evidence_fields`]) of the rows of a ledger changed after
     /// ledger version `after` up to `upto` (-1: every row), with each row's id and disabled flag: for the
     /// evidence cache, which reads tens of thousands of rows at once and then only what changed.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn ledger_facts(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         kind: &str,
         after: i64,
         upto: i64,
@@ -345,7 +346,7 @@ impl Store {
             }
         };
         let all: String = sqlx::query(sql)
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(kind)
             .bind(after)
             .bind(upto)
@@ -399,12 +400,12 @@ impl Store {
     }
 
     /// Every row of a ledger (disabled ones too), in id order: for export.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
-    pub async fn ledger_all(&self, org_id: i64, kind: &str) -> Result<Vec<LedgerRow>> {
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
+    pub async fn ledger_all(&self, org_id: OrgId, kind: &str) -> Result<Vec<LedgerRow>> {
         sqlx::query(
             "SELECT id, data, disabled, updated_at FROM ledger_rows WHERE org_id = $1 AND kind = $2 ORDER BY id",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(kind)
         .fetch_all(&self.pool)
         .await?
@@ -414,12 +415,12 @@ impl Store {
     }
 
     /// One row, only within the organisation.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
-    pub async fn ledger_row(&self, org_id: i64, kind: &str, id: i64) -> Result<LedgerRow> {
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
+    pub async fn ledger_row(&self, org_id: OrgId, kind: &str, id: i64) -> Result<LedgerRow> {
         let r = sqlx::query(
             "SELECT id, data, disabled, updated_at FROM ledger_rows WHERE org_id = $1 AND kind = $2 AND id = $3",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(kind)
         .bind(id)
         .fetch_optional(&self.pool)
@@ -429,10 +430,10 @@ impl Store {
     }
 
     /// Adds a row (`id` None) or changes one; audited with before and after.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn save_ledger_row(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         kind: &str,
         id: Option<i64>,
         row: &Fields,
@@ -446,10 +447,10 @@ impl Store {
     }
 
     /// Rewrites existing rows in one transaction, each audited with before and after.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn update_ledger_rows(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         kind: &str,
         rows: &[(i64, Fields)],
         actor: &str,
@@ -467,10 +468,10 @@ impl Store {
     }
 
     /// Disables (or enables again) a row; audited.
-    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn set_ledger_row_disabled(
         &self,
-        org_id: i64,
+        org_id: OrgId,
         kind: &str,
         id: i64,
         disabled: bool,
@@ -486,7 +487,7 @@ impl Store {
         .bind(i64::from(disabled))
         .bind(ts(at))
         .bind(id)
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(kind)
         .bind(version)
         .execute(&mut *tx)

@@ -10,7 +10,11 @@ use crate::helpers::*;
 /// and another organisation sees none of it.
 /// Issue 23 (7): revoking tokens, disabling users, resetting passwords, ending sessions; another
 /// organisation's users and tokens cannot be touched.
-pub(crate) async fn access_story(store: &Store, org_id: i64, other_id: i64) {
+pub(crate) async fn access_story(
+    store: &Store,
+    org_id: mamori_core::OrgId,
+    other_id: mamori_core::OrgId,
+) {
     let user = store
         .add_user(
             org_id,

@@ -6,7 +6,7 @@ use crate::helpers::*;
 use crate::ledger::fields;
 
 /// Enrolment, agents' credentials, inventories' history, the review queue: within the organisation.
-pub(crate) async fn agent_story(store: &Store, org_id: i64) {
+pub(crate) async fn agent_story(store: &Store, org_id: mamori_core::OrgId) {
     let later = at() + chrono::Duration::days(7);
     store
         .create_enrollment(org_id, "h-enroll", "受付PC", "admin", at(), later)
@@ -93,7 +93,7 @@ pub(crate) async fn agent_story(store: &Store, org_id: i64) {
     );
     assert!(
         store
-            .inventory_history(org_id + 1, device)
+            .inventory_history(mamori_core::OrgId::new(org_id.get() + 1), device)
             .await
             .unwrap()
             .is_empty()
@@ -125,7 +125,10 @@ pub(crate) async fn agent_story(store: &Store, org_id: i64) {
         .await
         .unwrap();
     assert!(
-        store.inventory_review(org_id + 1, review).await.is_err(),
+        store
+            .inventory_review(mamori_core::OrgId::new(org_id.get() + 1), review)
+            .await
+            .is_err(),
         "another organisation's"
     );
     store

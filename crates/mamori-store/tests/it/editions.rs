@@ -6,7 +6,11 @@ use crate::helpers::*;
 
 /// Imported editions: pending, confirmed (one per edition, the older replaced), discarded; the workbook
 /// kept byte for byte; nothing seen from another organisation.
-pub(crate) async fn edition_story(store: &Store, org_id: i64, other_id: i64) {
+pub(crate) async fn edition_story(
+    store: &Store,
+    org_id: mamori_core::OrgId,
+    other_id: mamori_core::OrgId,
+) {
     let book: Vec<u8> = (0..=255u8).cycle().take(30_000).collect();
     let id = store
         .create_edition_import(

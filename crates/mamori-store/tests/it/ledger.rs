@@ -11,7 +11,7 @@ pub(crate) fn fields(pairs: &[(&str, &str)]) -> mamori_store::Fields {
         .collect()
 }
 
-pub(crate) async fn ledger_story(store: &Store, org_id: i64) {
+pub(crate) async fn ledger_story(store: &Store, org_id: mamori_core::OrgId) {
     use mamori_store::LedgerQuery;
     let identity = ["system", "user_id"];
     let rows: Vec<_> = (0..30)

@@ -3,6 +3,7 @@
 //! edition), corrects the links to the previous edition's items, and confirms. Nothing changes before.
 
 use mamori_app::editions::{read_uploads, save_draft};
+use mamori_core::OrgId;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -416,7 +417,7 @@ fn preview_forms(catalog: &Catalog, d: &EditionDraft) -> Vec<PreviewForm> {
 
 async fn load_import(
     state: &AppState,
-    org_id: i64,
+    org_id: OrgId,
     id: i64,
 ) -> Result<(mamori_store::EditionImport, EditionDraft), PageError> {
     let imp = state

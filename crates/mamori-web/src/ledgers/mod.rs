@@ -1,6 +1,7 @@
 //! Ledger pages and API: a paged list with search and sort, import (preview, then confirm), export as xlsx
 //! or CSV, and a form per row (create, edit, disable) with its history.
 
+use mamori_core::OrgId;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -44,7 +45,7 @@ pub(crate) enum PendingData {
 }
 
 struct Pending {
-    org_id: i64,
+    org_id: OrgId,
     user_id: i64,
     /// What the upload is for: `ledger/accounts`, `checklist/r7/facility` …
     what: String,
@@ -53,7 +54,13 @@ struct Pending {
 }
 
 impl PendingImports {
-    pub(crate) fn put(&self, org_id: i64, user_id: i64, what: String, data: PendingData) -> String {
+    pub(crate) fn put(
+        &self,
+        org_id: OrgId,
+        user_id: i64,
+        what: String,
+        data: PendingData,
+    ) -> String {
         let token = auth::new_token();
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         map.retain(|_, v| v.at.elapsed() < PENDING_FOR);
@@ -82,7 +89,7 @@ impl PendingImports {
     pub(crate) fn take(
         &self,
         token: &str,
-        org_id: i64,
+        org_id: OrgId,
         user_id: i64,
         what: &str,
     ) -> Option<PendingData> {
@@ -553,7 +560,7 @@ fn file_response(kind: Kind, format: &str, rows: &[Row]) -> Result<Response, (St
 
 async fn export_rows(
     state: &AppState,
-    org_id: i64,
+    org_id: OrgId,
     kind: Kind,
 ) -> Result<Vec<Row>, mamori_store::StoreError> {
     Ok(state
@@ -645,7 +652,7 @@ pub(crate) fn days_unreported(row: &Row, today: chrono::NaiveDate) -> Option<i64
 
 async fn device_view(
     state: &AppState,
-    org_id: i64,
+    org_id: OrgId,
     id: i64,
     row: &Row,
 ) -> Result<DeviceView, PageError> {

@@ -5,6 +5,7 @@
 //! review recorded from it becomes a row of the ログ確認記録 (which 2(6)'s evidence reads). Retired or
 //! disabled staff found in use feed 2(5)'s evidence.
 
+use mamori_core::OrgId;
 use std::path::PathBuf;
 
 use askama::Template;
@@ -53,19 +54,19 @@ struct LogsPage {
     analyses: Vec<AnalysisLine>,
     /// Files in the server's log folder, when one is set.
     server_files: Vec<String>,
-    org_id: i64,
+    org_id: OrgId,
     error: Option<String>,
 }
 
 /// The organisation's folder in the server's log folder (`MAMORI_LOG_DIR/<組織の番号>`), for files too
 /// large to upload. Each organisation sees only its own folder.
-fn log_dir(org_id: i64) -> Option<PathBuf> {
+fn log_dir(org_id: OrgId) -> Option<PathBuf> {
     std::env::var_os("MAMORI_LOG_DIR")
         .map(|d| PathBuf::from(d).join(org_id.to_string()))
         .filter(|p| p.is_dir())
 }
 
-fn server_files(org_id: i64) -> Vec<String> {
+fn server_files(org_id: OrgId) -> Vec<String> {
     let Some(dir) = log_dir(org_id) else {
         return Vec::new();
     };
@@ -324,7 +325,7 @@ const STORED_LOGONS: usize = 5000;
 
 async fn store_report(
     state: &AppState,
-    org_id: i64,
+    org_id: OrgId,
     id: i64,
     r: &Report,
     now: chrono::DateTime<chrono::Utc>,

@@ -32,7 +32,11 @@ async fn inventories_merge_into_the_device_ledger() {
         (r.json()["outcome"].as_str(), r.json()["device_id"].as_i64()),
         (Some("unchanged"), Some(id))
     );
-    let row = app.store.ledger_row(1, "devices", id).await.unwrap();
+    let row = app
+        .store
+        .ledger_row(mamori_core::OrgId::new(1), "devices", id)
+        .await
+        .unwrap();
     assert_eq!(row.data["computer_name"], "SV-EMR01");
     assert_eq!(row.data["mac"], "00:1B:44:11:3A:B7");
     assert_eq!(
@@ -45,7 +49,14 @@ async fn inventories_merge_into_the_device_ledger() {
     edited.insert("device_kind".into(), "サーバ".into());
     edited.insert("location".into(), "サーバ室".into());
     app.store
-        .save_ledger_row(1, "devices", Some(id), &edited, "admin", now())
+        .save_ledger_row(
+            mamori_core::OrgId::new(1),
+            "devices",
+            Some(id),
+            &edited,
+            "admin",
+            now(),
+        )
         .await
         .unwrap();
     let mut renamed = inventory_fixture("3.0.13-1~deb12u1");
@@ -56,7 +67,11 @@ async fn inventories_merge_into_the_device_ledger() {
         r.json()["package_changes"],
         json!(["openssl 3.0.11-1~deb12u2 → 3.0.13-1~deb12u1"])
     );
-    let row = app.store.ledger_row(1, "devices", id).await.unwrap();
+    let row = app
+        .store
+        .ledger_row(mamori_core::OrgId::new(1), "devices", id)
+        .await
+        .unwrap();
     assert_eq!(
         (
             row.data["location"].as_str(),
@@ -64,11 +79,20 @@ async fn inventories_merge_into_the_device_ledger() {
         ),
         ("サーバ室", "サーバ")
     );
-    let devices = app.store.ledger_all(1, "devices").await.unwrap();
+    let devices = app
+        .store
+        .ledger_all(mamori_core::OrgId::new(1), "devices")
+        .await
+        .unwrap();
     assert_eq!(devices.len(), 1);
     let trail = app
         .store
-        .history(1, Some("ledger"), Some(&format!("devices/{id}")), 10)
+        .history(
+            mamori_core::OrgId::new(1),
+            Some("ledger"),
+            Some(&format!("devices/{id}")),
+            10,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -86,7 +110,13 @@ async fn inventories_merge_into_the_device_ledger() {
             r.text()
         );
     }
-    assert_eq!(app.store.ledger_all(1, "devices").await.unwrap(), devices);
+    assert_eq!(
+        app.store
+            .ledger_all(mamori_core::OrgId::new(1), "devices")
+            .await
+            .unwrap(),
+        devices
+    );
 }
 
 /// `agent run` against the HTTPS server: enrols with an enrolment token (the credential kept in the
@@ -108,9 +138,15 @@ async fn agent_enrols_and_posts_over_https() {
         Catalog::builtin().unwrap(),
         Clock::fixed(now()),
     );
-    let token = mamori_app::inventory::create_enrollment(&state, 1, "受付PC", 7, "admin")
-        .await
-        .unwrap();
+    let token = mamori_app::inventory::create_enrollment(
+        &state,
+        mamori_core::OrgId::new(1),
+        "受付PC",
+        7,
+        "admin",
+    )
+    .await
+    .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = tokio::spawn(mamori_web::serve_tls(listener, state, tls));
@@ -150,9 +186,13 @@ async fn agent_enrols_and_posts_over_https() {
         .unwrap();
     assert!(r.is_ok(), "{r:?}");
     assert!(lines[0].contains("変更はありません"), "{lines:?}");
-    let devices = app.store.ledger_all(1, "devices").await.unwrap();
+    let devices = app
+        .store
+        .ledger_all(mamori_core::OrgId::new(1), "devices")
+        .await
+        .unwrap();
     assert_eq!(devices.len(), 1);
-    let agents = app.store.agents(1).await.unwrap();
+    let agents = app.store.agents(mamori_core::OrgId::new(1)).await.unwrap();
     assert_eq!(
         (
             agents.len(),
@@ -167,7 +207,13 @@ async fn agent_enrols_and_posts_over_https() {
     other.machine_id = "ffffffffffffffffffffffffffffffff".into();
     let (r, _) = run_once(again.clone(), other).await.unwrap();
     assert!(r.unwrap_err().contains("別の機器"), "refused");
-    assert_eq!(app.store.ledger_all(1, "devices").await.unwrap(), devices);
+    assert_eq!(
+        app.store
+            .ledger_all(mamori_core::OrgId::new(1), "devices")
+            .await
+            .unwrap(),
+        devices
+    );
 
     // The wrong enrolment token: said so, nothing stored.
     let mut wrong = opts.clone();
@@ -225,7 +271,7 @@ async fn ambiguous_inventories_wait_for_review() {
         Catalog::builtin().unwrap(),
         Clock::fixed(now()),
     );
-    let org = app.store.org(1).await.unwrap();
+    let org = app.store.org(mamori_core::OrgId::new(1)).await.unwrap();
     let typed = |name: &str, loc: &str| -> mamori_store::Fields {
         [
             ("device_kind".to_string(), "サーバ".to_string()),
@@ -237,7 +283,7 @@ async fn ambiguous_inventories_wait_for_review() {
     let a = app
         .store
         .save_ledger_row(
-            1,
+            mamori_core::OrgId::new(1),
             "devices",
             None,
             &typed("SV-EMR01", "サーバ室"),
@@ -249,7 +295,7 @@ async fn ambiguous_inventories_wait_for_review() {
     let b = app
         .store
         .save_ledger_row(
-            1,
+            mamori_core::OrgId::new(1),
             "devices",
             None,
             &typed("sv-emr01", "旧サーバ室"),
@@ -269,7 +315,11 @@ async fn ambiguous_inventories_wait_for_review() {
         "{}",
         done.message
     );
-    let reviews = app.store.inventory_reviews(1).await.unwrap();
+    let reviews = app
+        .store
+        .inventory_reviews(mamori_core::OrgId::new(1))
+        .await
+        .unwrap();
     assert_eq!(reviews.len(), 1);
     assert!(
         reviews[0]
@@ -284,7 +334,7 @@ async fn ambiguous_inventories_wait_for_review() {
     // Nothing written yet.
     assert!(
         !app.store
-            .ledger_row(1, "devices", a)
+            .ledger_row(mamori_core::OrgId::new(1), "devices", a)
             .await
             .unwrap()
             .data
@@ -296,12 +346,21 @@ async fn ambiguous_inventories_wait_for_review() {
             .await
             .unwrap();
     assert_eq!(how, format!("機器 {a} に反映"));
-    let row = app.store.ledger_row(1, "devices", a).await.unwrap().data;
+    let row = app
+        .store
+        .ledger_row(mamori_core::OrgId::new(1), "devices", a)
+        .await
+        .unwrap()
+        .data;
     assert_eq!(
         (row["machine_id"].as_str(), row["location"].as_str()),
         (inv.machine_id.as_str(), "サーバ室")
     );
-    let history = app.store.inventory_history(1, a).await.unwrap();
+    let history = app
+        .store
+        .inventory_history(mamori_core::OrgId::new(1), a)
+        .await
+        .unwrap();
     assert_eq!(history.len(), 1);
     assert!(
         history[0]
@@ -334,7 +393,14 @@ async fn ambiguous_inventories_wait_for_review() {
         next.changes,
         ["openssl 3.0.11-1~deb12u2 → 3.0.13-1~deb12u1"]
     );
-    assert_eq!(app.store.inventory_history(1, a).await.unwrap().len(), 2);
+    assert_eq!(
+        app.store
+            .inventory_history(mamori_core::OrgId::new(1), a)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 
     // A device recorded with another machine-id, found by its MAC: a reinstalled OS or another machine.
     let mut reinstalled = inventory_fixture("3.0.13-1~deb12u1");
@@ -346,7 +412,12 @@ async fn ambiguous_inventories_wait_for_review() {
     assert_eq!(done.outcome, "review");
     assert!(done.message.contains("別の machine-id"), "{}", done.message);
     // Another organisation's review is not this one's.
-    assert!(app.store.inventory_review(2, reviews[0].id).await.is_err());
+    assert!(
+        app.store
+            .inventory_review(mamori_core::OrgId::new(2), reviews[0].id)
+            .await
+            .is_err()
+    );
 }
 
 /// A signed-in admin's session cookie for a router whose clock reads `at`.
@@ -412,7 +483,7 @@ async fn device_page_shows_support_flags_history_and_silence() {
         Catalog::builtin().unwrap(),
         Clock::fixed(now()),
     );
-    let org = app.store.org(1).await.unwrap();
+    let org = app.store.org(mamori_core::OrgId::new(1)).await.unwrap();
     let done =
         mamori_app::inventory::import_inventory(&state, &org, "agent:RECEPT-PC01", &windows_pc())
             .await
@@ -490,7 +561,12 @@ async fn device_page_shows_support_flags_history_and_silence() {
         done.changes,
         ["Google Chrome 120.0.6099.130 → 121.0.6167.85"]
     );
-    let row = app.store.ledger_row(1, "devices", id).await.unwrap().data;
+    let row = app
+        .store
+        .ledger_row(mamori_core::OrgId::new(1), "devices", id)
+        .await
+        .unwrap()
+        .data;
     assert_eq!(row["patched_on"], "2025-05-20");
 
     // Forty days on, nothing more from the agent.
@@ -517,11 +593,11 @@ async fn review_queue_and_enrolment_pages() {
         Catalog::builtin().unwrap(),
         Clock::fixed(now()),
     );
-    let org = app.store.org(1).await.unwrap();
+    let org = app.store.org(mamori_core::OrgId::new(1)).await.unwrap();
     for loc in ["受付", "診察室1"] {
         app.store
             .save_ledger_row(
-                1,
+                mamori_core::OrgId::new(1),
                 "devices",
                 None,
                 &[
@@ -570,7 +646,12 @@ async fn review_queue_and_enrolment_pages() {
     .text();
     assert!(html.contains(r#"id="done">機器 2 に反映"#), "{html}");
     assert!(html.contains("処理済み: 機器 2 に反映（admin"));
-    let row = app.store.ledger_row(1, "devices", 2).await.unwrap().data;
+    let row = app
+        .store
+        .ledger_row(mamori_core::OrgId::new(1), "devices", 2)
+        .await
+        .unwrap()
+        .data;
     assert_eq!(
         (row["machine_id"].as_str(), row["location"].as_str()),
         ("3f2504e0-4f89-11d3-9a0c-0305e82c3301", "診察室1")
@@ -588,7 +669,7 @@ async fn review_queue_and_enrolment_pages() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(
         !app.store
-            .ledger_row(1, "devices", 1)
+            .ledger_row(mamori_core::OrgId::new(1), "devices", 1)
             .await
             .unwrap()
             .data

@@ -58,7 +58,7 @@ async fn api_refuses_broken_rules_with_422_and_stores_nothing() {
     }
     assert!(
         app.store
-            .history(1, Some("answer"), None, 10)
+            .history(mamori_core::OrgId::new(1), Some("answer"), None, 10)
             .await
             .unwrap()
             .is_empty()
@@ -242,7 +242,7 @@ async fn openapi_document_matches_the_routes() {
     let vendor = app
         .store
         .save_ledger_row(
-            1,
+            mamori_core::OrgId::new(1),
             "vendors",
             None,
             &[("name".to_string(), "A社".to_string())].into(),
@@ -267,7 +267,7 @@ async fn openapi_document_matches_the_routes() {
             } else if uri.contains("/agent/enroll") {
                 app.store
                     .create_enrollment(
-                        1,
+                        mamori_core::OrgId::new(1),
                         &mamori_app::auth::token_hash("enroll_routes"),
                         "routes",
                         "admin",

@@ -201,7 +201,7 @@ async fn failed_logins_lock_the_account_and_flood_is_rate_limited() {
     assert!(r.text().contains("ロックされています"));
     assert!(
         app.store
-            .history(1, Some("user"), None, 10)
+            .history(mamori_core::OrgId::new(1), Some("user"), None, 10)
             .await
             .unwrap()
             .iter()

@@ -47,10 +47,20 @@ async fn forms_and_uploads_without_the_sessions_token_are_refused_and_change_not
         ("csrf=x&require_totp=on", StatusCode::FORBIDDEN),
         ("csrf=c&require_totp=on", StatusCode::SEE_OTHER),
     ] {
-        let before = app.store.org(1).await.unwrap().require_totp;
+        let before = app
+            .store
+            .org(mamori_core::OrgId::new(1))
+            .await
+            .unwrap()
+            .require_totp;
         let r = send(&app.router, form_post("/settings", &admin, body)).await;
         assert_eq!(r.status, status, "{body}: {}", r.text());
-        let after = app.store.org(1).await.unwrap().require_totp;
+        let after = app
+            .store
+            .org(mamori_core::OrgId::new(1))
+            .await
+            .unwrap()
+            .require_totp;
         assert_eq!(after, status == StatusCode::SEE_OTHER || before, "{body}");
     }
 }

@@ -26,7 +26,14 @@ async fn ledger_pages_import_with_preview_edit_and_history() {
     assert!(html.contains("何も取り込んでいません（2 件）"), "{html}");
     assert!(html.contains("2行目「状態」列: 「休憩」は選べません"));
     assert!(html.contains("3行目「退職日」列: 日付「いつか」を読み取れません"));
-    assert_eq!(app.store.ledger_all(1, "accounts").await.unwrap().len(), 0);
+    assert_eq!(
+        app.store
+            .ledger_all(mamori_core::OrgId::new(1), "accounts")
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
 
     // A good file larger than the 1 MiB form limit: previewed, nothing stored until confirmed.
     let mut good = String::from("No.,所属部署,姓,名,ユーザID,状態,退職日\r\n");
@@ -42,7 +49,14 @@ async fn ledger_pages_import_with_preview_edit_and_history() {
     let html = r.text();
     assert!(html.contains("Shift_JIS（CP932）"));
     assert!(html.contains("id=\"preview-count\">6000 行"));
-    assert_eq!(app.store.ledger_all(1, "accounts").await.unwrap().len(), 0);
+    assert_eq!(
+        app.store
+            .ledger_all(mamori_core::OrgId::new(1), "accounts")
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
     let token = form_field(&html, "token");
     let r = send(
         &app.router,
@@ -88,7 +102,7 @@ async fn ledger_pages_import_with_preview_edit_and_history() {
     let row = app
         .store
         .ledger_page(
-            1,
+            mamori_core::OrgId::new(1),
             "accounts",
             &mamori_store::LedgerQuery {
                 search: "user00007".into(),
@@ -226,7 +240,12 @@ async fn ledger_evidence_suggests_answers_and_disagreement_needs_a_note() {
     );
     let trail = app
         .store
-        .history(1, Some("answer"), Some("r7.facility.2.5/server/1"), 1)
+        .history(
+            mamori_core::OrgId::new(1),
+            Some("answer"),
+            Some("r7.facility.2.5/server/1"),
+            1,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -310,9 +329,21 @@ async fn ledger_filters_and_log_reviews_drive_the_access_log_item() {
         "{html}"
     );
 
-    let review = app.store.ledger_all(1, "logreviews").await.unwrap()[0].id;
+    let review = app
+        .store
+        .ledger_all(mamori_core::OrgId::new(1), "logreviews")
+        .await
+        .unwrap()[0]
+        .id;
     app.store
-        .set_ledger_row_disabled(1, "logreviews", review, true, "admin", now())
+        .set_ledger_row_disabled(
+            mamori_core::OrgId::new(1),
+            "logreviews",
+            review,
+            true,
+            "admin",
+            now(),
+        )
         .await
         .unwrap();
     assert_eq!(access_log_suggestion(&app).await["verdict"], "no");

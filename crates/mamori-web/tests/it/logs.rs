@@ -16,7 +16,7 @@ async fn log_analysis_pages_store_results_and_record_reviews() {
     for (user, status) in [("yamada", "使用可"), ("sato", "無効")] {
         app.store
             .save_ledger_row(
-                1,
+                mamori_core::OrgId::new(1),
                 "accounts",
                 None,
                 &[
@@ -148,7 +148,11 @@ async fn log_analysis_pages_store_results_and_record_reviews() {
     )
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    let rows = app.store.ledger_all(1, "logreviews").await.unwrap();
+    let rows = app
+        .store
+        .ledger_all(mamori_core::OrgId::new(1), "logreviews")
+        .await
+        .unwrap();
     assert_eq!(rows.len(), 1);
     let row = &rows[0].data;
     assert_eq!(row["findings"], "異常あり");
@@ -156,5 +160,10 @@ async fn log_analysis_pages_store_results_and_record_reviews() {
     assert!(row["target"].starts_with(&format!("ログの分析 #{id}（auth.log、カルテ.csv）")));
     assert!(row["comment"].contains("確認した検出"), "{row:?}");
     // Another organisation's analysis is not found.
-    assert!(app.store.log_analysis(2, id).await.is_err());
+    assert!(
+        app.store
+            .log_analysis(mamori_core::OrgId::new(2), id)
+            .await
+            .is_err()
+    );
 }

@@ -37,7 +37,11 @@ async fn vendor_forms_and_reconciliation() {
         .status,
         StatusCode::OK
     );
-    let vendors = app.store.ledger_all(1, "vendors").await.unwrap();
+    let vendors = app
+        .store
+        .ledger_all(mamori_core::OrgId::new(1), "vendors")
+        .await
+        .unwrap();
     let a = vendors.iter().find(|v| v.data["name"] == "A社").unwrap().id;
     // A社's form: MDS/SDS not submitted.
     let catalog = mamori_core::Catalog::builtin().unwrap();
@@ -148,7 +152,7 @@ async fn vendor_form_typed_in() {
     let vendor = app
         .store
         .save_ledger_row(
-            1,
+            mamori_core::OrgId::new(1),
             "vendors",
             None,
             &[("name".to_string(), "A社".to_string())].into(),
@@ -187,13 +191,23 @@ async fn vendor_form_typed_in() {
         html.contains("value=\"更新計画を作成中\""),
         "what was typed stays"
     );
-    assert!(app.store.vendor_forms(1, "r7").await.unwrap().is_empty());
+    assert!(
+        app.store
+            .vendor_forms(mamori_core::OrgId::new(1), "r7")
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let r = send(&app.router, form_post(&path, &admin, &body("2026-03-01"))).await;
     assert_eq!(
         r.headers[header::LOCATION],
         "/vendor-forms?edition=r7&imported=2"
     );
-    let forms = app.store.vendor_forms(1, "r7").await.unwrap();
+    let forms = app
+        .store
+        .vendor_forms(mamori_core::OrgId::new(1), "r7")
+        .await
+        .unwrap();
     assert_eq!((forms[0].vendor_id, forms[0].answers.len()), (vendor, 2));
     let html = get(&app.router, &format!("{path}?edition=r7"), &admin)
         .await
