@@ -227,182 +227,189 @@ pub fn validate_batch(
                 // One answer per row and round: a second one is ambiguous (which wins?) and refused.
                 if !*o.get() {
                     o.insert(true);
-                    let name = ctx
-                        .form
-                        .item(&input.item)
-                        .map_or_else(|| input.item.clone(), |i| i.label().to_string());
-                    let target = target_s
-                        .parse::<Target>()
-                        .map_or(target_s.as_str(), |t| t.label());
-                    errors.push(FieldError {
-                        item: input.item.clone(),
-                        target: target_s.clone(),
-                        round,
-                        field: "item".into(),
-                        message: format!(
-                            "同じ項目・対象・回（{name}・{target}・{round}回目）の回答が2つ以上あります。1つにしてください"
-                        ),
-                    });
+                    errors.push(repeated(ctx, input, &target_s, round));
                 }
                 continue;
             }
         }
-        let err = |field: &str, message: String| FieldError {
-            item: input.item.clone(),
-            target: target_s.clone(),
-            round,
-            field: field.to_string(),
-            message,
-        };
-        let before = errors.len();
-        let Some(item) = ctx.form.item(&input.item) else {
-            errors.push(err(
-                "item",
-                format!("項目「{}」はこの様式にありません", input.item),
-            ));
-            continue;
-        };
-        let target = match target_s.parse::<Target>() {
-            Ok(t) if item.has_target(t) => Some(t),
-            Ok(t) => {
-                errors.push(err(
-                    "target",
-                    format!(
-                        "{}は「{}」について回答する項目ではありません",
-                        item.label(),
-                        t.label()
-                    ),
-                ));
-                None
-            }
-            Err(e) => {
-                errors.push(err("target", e.to_string()));
-                None
-            }
-        };
-        if !(1..=i64::from(MAX_ROUND)).contains(&round) {
-            errors.push(err(
-                "round",
-                format!("回数は1回目か2回目です（{round} は使えません）"),
-            ));
+        match parse_row(ctx, input, &target_s, round) {
+            Ok(answer) => parsed.push(answer),
+            Err(row_errors) => errors.extend(row_errors),
         }
-        let answer = match input.answer.as_deref().map(Choice::parse) {
-            Some(Some(c)) => Some(c),
-            Some(None) => {
-                errors.push(err(
-                    "answer",
-                    "回答は「はい」か「いいえ」を選んでください".into(),
-                ));
-                None
-            }
-            None => {
-                errors.push(err(
-                    "answer",
-                    "回答（「はい」か「いいえ」）を選んでください".into(),
-                ));
-                None
-            }
-        };
-        let checked_on = match input.checked_on.as_deref().filter(|s| !s.trim().is_empty()) {
-            None => {
-                errors.push(err("checked_on", "確認日を入力してください".into()));
-                None
-            }
-            Some(s) => match parse_date(s) {
-                None => {
-                    errors.push(err(
-                        "checked_on",
-                        format!("確認日「{s}」は日付として読めません（例: 2025-05-16）"),
-                    ));
-                    None
-                }
-                Some(d) if d > ctx.today => {
-                    errors.push(err(
-                        "checked_on",
-                        format!("確認日（{}）が未来の日付です", wareki(d)),
-                    ));
-                    None
-                }
-                Some(d) => Some(d),
-            },
-        };
-        let target_date = match input
-            .target_date
-            .as_deref()
-            .filter(|s| !s.trim().is_empty())
-        {
-            None => None,
-            Some(s) => match parse_date(s) {
-                None => {
-                    errors.push(err(
-                        "target_date",
-                        format!("目標日「{s}」は日付として読めません（例: 2026-03-31）"),
-                    ));
-                    None
-                }
-                Some(d) => Some(d),
-            },
-        };
-        let fy = ctx.fiscal_year;
-        match (answer, target_date) {
-            (Some(Choice::No), None)
-                if input
-                    .target_date
-                    .as_deref()
-                    .is_none_or(|s| s.trim().is_empty()) =>
-            {
-                errors.push(err(
-                    "target_date",
-                    format!(
-                        "「いいえ」の場合は{}中の目標日を入力してください",
-                        fy.label()
-                    ),
-                ));
-            }
-            (Some(Choice::No), Some(d)) if !fy.contains(d) => {
-                errors.push(err(
-                    "target_date",
-                    format!(
-                        "目標日は{}中（{}〜{}）の日付にしてください",
-                        fy.label(),
-                        wareki(fy.first_day()),
-                        wareki(fy.last_day())
-                    ),
-                ));
-            }
-            (Some(Choice::Yes), Some(_)) => {
-                errors.push(err(
-                    "target_date",
-                    "目標日は「いいえ」の場合だけ入力します".into(),
-                ));
-            }
-            _ => {}
-        }
-        let note = input.note.clone().unwrap_or_default();
-        if note.chars().count() > MAX_NOTE_CHARS {
+    }
+    errors.extend(across_rows(ctx, stored, &parsed));
+    if errors.is_empty() {
+        Ok(parsed)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The error of a second answer to the same row and round.
+fn repeated(ctx: &RuleContext<'_>, input: &AnswerInput, target_s: &str, round: i64) -> FieldError {
+    let name = ctx
+        .form
+        .item(&input.item)
+        .map_or_else(|| input.item.clone(), |i| i.label().to_string());
+    let target = target_s.parse::<Target>().map_or(target_s, |t| t.label());
+    FieldError {
+        item: input.item.clone(),
+        target: target_s.to_string(),
+        round,
+        field: "item".into(),
+        message: format!(
+            "同じ項目・対象・回（{name}・{target}・{round}回目）の回答が2つ以上あります。1つにしてください"
+        ),
+    }
+}
+
+/// One input's own rules: the item and target exist, the round, the answer, the dates, the note.
+fn parse_row(
+    ctx: &RuleContext<'_>,
+    input: &AnswerInput,
+    target_s: &str,
+    round: i64,
+) -> Result<Answer, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let err = |field: &str, message: String| FieldError {
+        item: input.item.clone(),
+        target: target_s.to_string(),
+        round,
+        field: field.to_string(),
+        message,
+    };
+    let Some(item) = ctx.form.item(&input.item) else {
+        return Err(vec![err(
+            "item",
+            format!("項目「{}」はこの様式にありません", input.item),
+        )]);
+    };
+    let target = match target_s.parse::<Target>() {
+        Ok(t) if item.has_target(t) => Some(t),
+        Ok(t) => {
             errors.push(err(
-                "note",
-                format!("備考は{MAX_NOTE_CHARS}文字以内にしてください"),
+                "target",
+                format!(
+                    "{}は「{}」について回答する項目ではありません",
+                    item.label(),
+                    t.label()
+                ),
             ));
+            None
         }
-        if errors.len() == before {
-            parsed.push(Answer {
+        Err(e) => {
+            errors.push(err("target", e.to_string()));
+            None
+        }
+    };
+    if !(1..=i64::from(MAX_ROUND)).contains(&round) {
+        errors.push(err(
+            "round",
+            format!("回数は1回目か2回目です（{round} は使えません）"),
+        ));
+    }
+    let answer = match input.answer.as_deref().map(Choice::parse) {
+        Some(Some(c)) => Some(c),
+        Some(None) => {
+            errors.push(err(
+                "answer",
+                "回答は「はい」か「いいえ」を選んでください".into(),
+            ));
+            None
+        }
+        None => {
+            errors.push(err(
+                "answer",
+                "回答（「はい」か「いいえ」）を選んでください".into(),
+            ));
+            None
+        }
+    };
+    let checked_on = checked_on_of(ctx, input)
+        .map_err(|m| errors.push(err("checked_on", m)))
+        .ok();
+    let target_date =
+        target_date_of(ctx, input, answer).map_err(|m| errors.push(err("target_date", m)));
+    let note = input.note.clone().unwrap_or_default();
+    if note.chars().count() > MAX_NOTE_CHARS {
+        errors.push(err(
+            "note",
+            format!("備考は{MAX_NOTE_CHARS}文字以内にしてください"),
+        ));
+    }
+    match (target, answer, checked_on, target_date) {
+        (Some(target), Some(answer), Some(checked_on), Ok(target_date)) if errors.is_empty() => {
+            Ok(Answer {
                 item: item.id.clone(),
-                target: target.expect("checked above"),
+                target,
                 round: round as u8,
-                answer: answer.expect("checked above"),
-                checked_on: checked_on.expect("checked above"),
+                answer,
+                checked_on,
                 target_date,
                 note,
-            });
+            })
         }
+        _ => Err(errors),
     }
-    // Rules across rows are checked on the stored answers with the batch laid over them.
+}
+
+/// 確認日: required, a date, not in the future.
+fn checked_on_of(ctx: &RuleContext<'_>, input: &AnswerInput) -> Result<NaiveDate, String> {
+    let Some(s) = input.checked_on.as_deref().filter(|s| !s.trim().is_empty()) else {
+        return Err("確認日を入力してください".into());
+    };
+    match parse_date(s) {
+        None => Err(format!(
+            "確認日「{s}」は日付として読めません（例: 2025-05-16）"
+        )),
+        Some(d) if d > ctx.today => Err(format!("確認日（{}）が未来の日付です", wareki(d))),
+        Some(d) => Ok(d),
+    }
+}
+
+/// 目標日: required for いいえ and inside the fiscal year; not given for はい.
+fn target_date_of(
+    ctx: &RuleContext<'_>,
+    input: &AnswerInput,
+    answer: Option<Choice>,
+) -> Result<Option<NaiveDate>, String> {
+    let fy = ctx.fiscal_year;
+    let date = match input
+        .target_date
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+    {
+        None => None,
+        Some(s) => Some(
+            parse_date(s)
+                .ok_or_else(|| format!("目標日「{s}」は日付として読めません（例: 2026-03-31）"))?,
+        ),
+    };
+    match (answer, date) {
+        (Some(Choice::No), None) => Err(format!(
+            "「いいえ」の場合は{}中の目標日を入力してください",
+            fy.label()
+        )),
+        (Some(Choice::No), Some(d)) if !fy.contains(d) => Err(format!(
+            "目標日は{}中（{}〜{}）の日付にしてください",
+            fy.label(),
+            wareki(fy.first_day()),
+            wareki(fy.last_day())
+        )),
+        (Some(Choice::Yes), Some(_)) => Err("目標日は「いいえ」の場合だけ入力します".into()),
+        _ => Ok(date),
+    }
+}
+
+/// Rules across rows, checked on the stored answers with the batch laid over them: the gate and the
+/// vendor contract exempt rows, and a second round follows the first.
+fn across_rows(ctx: &RuleContext<'_>, stored: &AnswerSet, parsed: &[Answer]) -> Vec<FieldError> {
+    let mut errors = Vec::new();
     let mut merged = stored.clone();
-    for a in &parsed {
+    for a in parsed {
         merged.insert(a.clone());
     }
-    for a in &parsed {
+    for a in parsed {
         let item = ctx.form.item(&a.item).expect("parsed items exist");
         let err = |field: &str, message: String| FieldError {
             item: a.item.clone(),
@@ -441,11 +448,7 @@ pub fn validate_batch(
             }
         }
     }
-    if errors.is_empty() {
-        Ok(parsed)
-    } else {
-        Err(errors)
-    }
+    errors
 }
 
 /// Counts for the dashboard.
@@ -519,427 +522,4 @@ pub fn open_items(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::catalog::{Catalog, Variant};
-
-    fn d(s: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-    }
-
-    fn input(
-        item: &str,
-        target: &str,
-        round: i64,
-        answer: &str,
-        checked: &str,
-        target_date: &str,
-    ) -> AnswerInput {
-        AnswerInput {
-            item: item.into(),
-            target: Some(target.into()),
-            round: Some(round),
-            answer: Some(answer.into()),
-            checked_on: Some(checked.into()),
-            target_date: (!target_date.is_empty()).then(|| target_date.into()),
-            note: None,
-        }
-    }
-
-    fn with_ctx<R>(vendor: bool, f: impl FnOnce(&RuleContext<'_>) -> R) -> R {
-        let c = Catalog::builtin().unwrap();
-        let form = c.form("r7", Variant::Facility).unwrap();
-        let ctx = RuleContext {
-            form,
-            fiscal_year: FiscalYear::new(2025),
-            today: d("2025-06-01"),
-            has_vendor_contract: vendor,
-        };
-        f(&ctx)
-    }
-
-    fn fields(e: &[FieldError]) -> Vec<&str> {
-        e.iter().map(|e| e.field.as_str()).collect()
-    }
-
-    #[test]
-    fn the_same_row_twice_in_one_batch_is_refused_once() {
-        // Issue 23 (9): 12,000 copies of one answer were 12,000 audit records.
-        with_ctx(true, |ctx| {
-            let one = input("r7.facility.1.1", "general", 1, "yes", "2025-05-20", "");
-            let e =
-                validate_batch(ctx, &AnswerSet::default(), &vec![one.clone(); 12_000]).unwrap_err();
-            assert_eq!(fields(&e), ["item"]);
-            assert!(e[0].message.contains("2つ以上"), "{}", e[0].message);
-            // Another round or target of the same item is another row.
-            let second = input("r7.facility.1.1", "general", 2, "yes", "2025-05-21", "");
-            validate_batch(ctx, &AnswerSet::default(), &[one, second]).unwrap();
-        });
-    }
-
-    #[test]
-    fn yes_with_date_is_accepted() {
-        with_ctx(true, |ctx| {
-            let ok = validate_batch(
-                ctx,
-                &AnswerSet::default(),
-                &[input(
-                    "r7.facility.1.1",
-                    "general",
-                    1,
-                    "yes",
-                    "2025-05-20",
-                    "",
-                )],
-            )
-            .unwrap();
-            assert_eq!(ok[0].answer, Choice::Yes);
-            assert_eq!(ok[0].checked_on, d("2025-05-20"));
-        });
-    }
-
-    #[test]
-    fn no_needs_a_target_date_inside_the_fiscal_year() {
-        with_ctx(true, |ctx| {
-            let e = validate_batch(
-                ctx,
-                &AnswerSet::default(),
-                &[input(
-                    "r7.facility.1.1",
-                    "general",
-                    1,
-                    "no",
-                    "2025-05-20",
-                    "",
-                )],
-            )
-            .unwrap_err();
-            assert_eq!(fields(&e), ["target_date"]);
-            assert!(e[0].message.contains("令和7年度中"), "{}", e[0].message);
-            let e = validate_batch(
-                ctx,
-                &AnswerSet::default(),
-                &[input(
-                    "r7.facility.1.1",
-                    "general",
-                    1,
-                    "no",
-                    "2025-05-20",
-                    "2026-04-01",
-                )],
-            )
-            .unwrap_err();
-            assert_eq!(fields(&e), ["target_date"]);
-            assert!(e[0].message.contains("令和8年3月31日"), "{}", e[0].message);
-            assert!(
-                validate_batch(
-                    ctx,
-                    &AnswerSet::default(),
-                    &[input(
-                        "r7.facility.1.1",
-                        "general",
-                        1,
-                        "no",
-                        "2025-05-20",
-                        "2026-03-31"
-                    )]
-                )
-                .is_ok()
-            );
-            let e = validate_batch(
-                ctx,
-                &AnswerSet::default(),
-                &[input(
-                    "r7.facility.1.1",
-                    "general",
-                    1,
-                    "yes",
-                    "2025-05-20",
-                    "2026-03-31",
-                )],
-            )
-            .unwrap_err();
-            assert_eq!(fields(&e), ["target_date"]);
-        });
-    }
-
-    #[test]
-    fn checked_date_is_required_and_not_in_the_future() {
-        with_ctx(true, |ctx| {
-            let e = validate_batch(
-                ctx,
-                &AnswerSet::default(),
-                &[input("r7.facility.1.1", "general", 1, "yes", "", "")],
-            )
-            .unwrap_err();
-            assert_eq!(e[0].message, "確認日を入力してください");
-            let e = validate_batch(
-                ctx,
-                &AnswerSet::default(),
-                &[input(
-                    "r7.facility.1.1",
-                    "general",
-                    1,
-                    "yes",
-                    "2025-06-02",
-                    "",
-                )],
-            )
-            .unwrap_err();
-            assert!(e[0].message.contains("未来"));
-            let e = validate_batch(
-                ctx,
-                &AnswerSet::default(),
-                &[input("r7.facility.1.1", "general", 1, "yes", "昨日", "")],
-            )
-            .unwrap_err();
-            assert!(e[0].message.contains("日付として読めません"));
-            assert!(
-                validate_batch(
-                    ctx,
-                    &AnswerSet::default(),
-                    &[input(
-                        "r7.facility.1.1",
-                        "general",
-                        1,
-                        "yes",
-                        "2025/06/01",
-                        ""
-                    )]
-                )
-                .is_ok()
-            );
-        });
-    }
-
-    #[test]
-    fn unknown_item_target_round_and_answer_are_named() {
-        with_ctx(true, |ctx| {
-            let e = validate_batch(
-                ctx,
-                &AnswerSet::default(),
-                &[input(
-                    "r7.facility.9.9",
-                    "general",
-                    1,
-                    "yes",
-                    "2025-05-20",
-                    "",
-                )],
-            )
-            .unwrap_err();
-            assert_eq!(fields(&e), ["item"]);
-            assert!(e[0].message.contains("r7.facility.9.9"));
-            let e = validate_batch(
-                ctx,
-                &AnswerSet::default(),
-                &[input(
-                    "r7.facility.2.13",
-                    "server",
-                    3,
-                    "maybe",
-                    "2025-05-20",
-                    "",
-                )],
-            )
-            .unwrap_err();
-            assert_eq!(fields(&e), ["target", "round", "answer"]);
-            assert!(e[0].message.contains("サーバ"));
-        });
-    }
-
-    #[test]
-    fn one_bad_row_rejects_the_batch_and_names_every_error() {
-        with_ctx(true, |ctx| {
-            let e = validate_batch(
-                ctx,
-                &AnswerSet::default(),
-                &[
-                    input("r7.facility.1.1", "general", 1, "yes", "2025-05-20", ""),
-                    input("r7.facility.2.1", "general", 1, "no", "2025-05-20", ""),
-                    input(
-                        "r7.facility.2.4",
-                        "terminal",
-                        1,
-                        "no",
-                        "2030-01-01",
-                        "2025-12-01",
-                    ),
-                ],
-            )
-            .unwrap_err();
-            assert_eq!(e.len(), 2);
-            assert_eq!(
-                (e[0].item.as_str(), e[1].item.as_str()),
-                ("r7.facility.2.1", "r7.facility.2.4")
-            );
-        });
-    }
-
-    #[test]
-    fn gate_no_makes_other_items_not_needed() {
-        with_ctx(true, |ctx| {
-            let gate = input(
-                "r7.facility.gate",
-                "general",
-                1,
-                "no",
-                "2025-05-20",
-                "2026-03-01",
-            );
-            let stored =
-                AnswerSet::new(validate_batch(ctx, &AnswerSet::default(), &[gate]).unwrap());
-            let e = validate_batch(
-                ctx,
-                &stored,
-                &[input(
-                    "r7.facility.1.1",
-                    "general",
-                    1,
-                    "yes",
-                    "2025-05-20",
-                    "",
-                )],
-            )
-            .unwrap_err();
-            assert!(e[0].message.contains("確認不要"));
-            let s = summarize(ctx.form, &stored, true);
-            assert_eq!(s.no, 1);
-            assert_eq!(s.not_needed, s.total() - 1);
-            // Changing the gate to はい in the same batch opens the items again.
-            let ok = validate_batch(
-                ctx,
-                &stored,
-                &[
-                    input("r7.facility.gate", "general", 1, "yes", "2025-05-21", ""),
-                    input("r7.facility.1.1", "general", 1, "yes", "2025-05-21", ""),
-                ],
-            );
-            assert!(ok.is_ok());
-        });
-    }
-
-    #[test]
-    fn vendor_items_need_no_entry_without_a_contract() {
-        with_ctx(false, |ctx| {
-            let e = validate_batch(
-                ctx,
-                &AnswerSet::default(),
-                &[input(
-                    "r7.facility.2.2",
-                    "general",
-                    1,
-                    "yes",
-                    "2025-05-20",
-                    "",
-                )],
-            )
-            .unwrap_err();
-            assert!(e[0].message.contains("記入不要"));
-            let s = summarize(ctx.form, &AnswerSet::default(), false);
-            assert_eq!(s.not_applicable, 2);
-        });
-        with_ctx(true, |ctx| {
-            assert!(
-                validate_batch(
-                    ctx,
-                    &AnswerSet::default(),
-                    &[input(
-                        "r7.facility.2.2",
-                        "general",
-                        1,
-                        "yes",
-                        "2025-05-20",
-                        ""
-                    )]
-                )
-                .is_ok()
-            );
-        });
-    }
-
-    #[test]
-    fn round_two_only_after_round_one() {
-        with_ctx(true, |ctx| {
-            let r2 = input("r7.facility.1.1", "general", 2, "yes", "2025-05-30", "");
-            let e =
-                validate_batch(ctx, &AnswerSet::default(), std::slice::from_ref(&r2)).unwrap_err();
-            assert_eq!(fields(&e), ["round"]);
-            let r1 = input(
-                "r7.facility.1.1",
-                "general",
-                1,
-                "no",
-                "2025-05-20",
-                "2025-05-30",
-            );
-            assert!(validate_batch(ctx, &AnswerSet::default(), &[r1.clone(), r2.clone()]).is_ok());
-            let early = input("r7.facility.1.1", "general", 2, "yes", "2025-05-10", "");
-            let e = validate_batch(ctx, &AnswerSet::default(), &[r1, early]).unwrap_err();
-            assert_eq!(fields(&e), ["checked_on"]);
-        });
-    }
-
-    #[test]
-    fn per_target_answers_and_open_items() {
-        with_ctx(true, |ctx| {
-            let ok = validate_batch(
-                ctx,
-                &AnswerSet::default(),
-                &[
-                    input("r7.facility.2.4", "server", 1, "yes", "2025-05-20", ""),
-                    input(
-                        "r7.facility.2.4",
-                        "terminal",
-                        1,
-                        "no",
-                        "2025-05-20",
-                        "2025-05-25",
-                    ),
-                    input(
-                        "r7.facility.2.1",
-                        "general",
-                        1,
-                        "no",
-                        "2025-05-20",
-                        "2025-12-01",
-                    ),
-                ],
-            )
-            .unwrap();
-            let set = AnswerSet::new(ok);
-            let form = ctx.form;
-            let item = form.item("r7.facility.2.4").unwrap();
-            assert_eq!(
-                row_status(form, item, Target::Server, &set, true),
-                RowStatus::Yes
-            );
-            assert_eq!(
-                row_status(form, item, Target::Terminal, &set, true),
-                RowStatus::No
-            );
-            let open = open_items(form, &set, true, d("2025-06-01"));
-            assert_eq!(open.len(), 2);
-            assert_eq!(open[0].item, "r7.facility.2.4");
-            assert!(open[0].overdue);
-            assert!(!open[1].overdue);
-            let s = summarize(form, &set, true);
-            assert_eq!((s.yes, s.no), (1, 2));
-            assert_eq!(s.total(), form.rows().count());
-        });
-    }
-
-    #[test]
-    fn display_writes_japanese_dates() {
-        let a = Answer {
-            item: "x".into(),
-            target: Target::General,
-            round: 1,
-            answer: Choice::No,
-            checked_on: d("2025-06-01"),
-            target_date: Some(d("2026-03-31")),
-            note: String::new(),
-        };
-        assert_eq!(a.display(), "いいえ（令和7年6月1日） 目標日 令和8年3月31日");
-    }
-}
+mod tests;
