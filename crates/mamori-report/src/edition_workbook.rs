@@ -579,6 +579,377 @@ struct Builder {
     ambiguities: Vec<String>,
 }
 
+/// The columns of the answer table, from its header rows.
+struct Columns {
+    rounds: BTreeMap<u8, RoundColumns>,
+    note_col: Option<u32>,
+    text_col: Option<u32>,
+    number_col: Option<u32>,
+    /// Every column answers are written in (results, marks, dates, notes).
+    answer_cols: Vec<u32>,
+}
+
+fn answer_columns(grid: &Grid, header: u32, header_end: u32) -> Columns {
+    let kinds: Vec<Col> = (0..grid.width)
+        .map(|c| {
+            let headings: Vec<String> = (header..=header_end)
+                .map(|r| grid.shown(r, c).to_string())
+                .collect();
+            classify_column(&headings)
+        })
+        .collect();
+    let mut cols = Columns {
+        rounds: BTreeMap::new(),
+        note_col: None,
+        text_col: None,
+        number_col: None,
+        answer_cols: Vec::new(),
+    };
+    for (c, kind) in kinds.iter().enumerate() {
+        let c = c as u32;
+        match *kind {
+            Col::Result(r) => {
+                cols.rounds.entry(r).or_insert(RoundColumns {
+                    round: r,
+                    result: c,
+                    no: None,
+                    date: None,
+                    target_date: None,
+                });
+            }
+            Col::Note => {
+                cols.note_col.get_or_insert(c);
+            }
+            Col::Text => {
+                cols.text_col.get_or_insert(c);
+            }
+            Col::Number => {
+                cols.number_col.get_or_insert(c);
+            }
+            _ => {}
+        }
+    }
+    for (c, kind) in kinds.iter().enumerate() {
+        let c = c as u32;
+        let slot = |rounds: &mut BTreeMap<u8, RoundColumns>,
+                    r: u8,
+                    f: fn(&mut RoundColumns) -> &mut Option<u32>| {
+            if let Some(rc) = rounds.get_mut(&r) {
+                f(rc).get_or_insert(c);
+            }
+        };
+        match *kind {
+            Col::Date(r) => slot(&mut cols.rounds, r, |rc| &mut rc.date),
+            Col::TargetDate(r) => slot(&mut cols.rounds, r, |rc| &mut rc.target_date),
+            Col::No(r) => slot(&mut cols.rounds, r, |rc| &mut rc.no),
+            _ => {}
+        }
+        if matches!(
+            kind,
+            Col::Result(_) | Col::No(_) | Col::Date(_) | Col::TargetDate(_) | Col::Note
+        ) {
+            cols.answer_cols.push(c);
+        }
+    }
+    cols
+}
+
+/// What stands above the table: the title, the form's kind, the header fields, the notes.
+#[derive(Default)]
+struct Above {
+    title: Option<String>,
+    variant: Option<Variant>,
+    fields: Vec<HeaderField>,
+    notes: Vec<String>,
+}
+
+fn above_table(grid: &Grid, header: u32) -> Above {
+    let mut above = Above::default();
+    for r in 0..header {
+        for c in 0..grid.width {
+            if !grid.is_origin(r, c) {
+                continue;
+            }
+            let t = grid.text(r, c);
+            if t.trim().is_empty() {
+                continue;
+            }
+            if above.title.is_none() && t.contains("チェックリスト") {
+                above.title = Some(t.trim().to_string());
+            }
+            if above.variant.is_none() {
+                above.variant = variant_in(t);
+            }
+            for line in t.lines().filter(|l| is_note(l)) {
+                above.notes.push(note_text(line));
+            }
+            if let Some(field) = header_field(grid, r, c, t) {
+                above.fields.push(field);
+            }
+        }
+    }
+    above
+}
+
+/// A header field (施設名, 確認日 …) in a cell, with the cell its value goes in: the next one to the
+/// right, or the same cell when the label ends with a colon and a value, or at the sheet's edge.
+fn header_field(grid: &Grid, r: u32, c: u32, t: &str) -> Option<HeaderField> {
+    let k = key_text(t);
+    let label = FIELD_LABELS.iter().find(|l| k.starts_with(**l))?;
+    let rest = k[label.len()..].trim_start_matches(['：', ':']);
+    let inline = k[label.len()..].starts_with(['：', ':']) && !rest.is_empty();
+    if k.chars().count() > label.chars().count() + 1 && !inline {
+        return None;
+    }
+    let span = grid.region(r, c).map(|d| d.end.1 - d.start.1).unwrap_or(0);
+    let (vr, vc) = if inline || k.ends_with(['：', ':']) && c + span + 1 >= grid.width {
+        (r, c)
+    } else {
+        (r, c + span + 1)
+    };
+    Some(HeaderField {
+        label: label.to_string(),
+        row: vr,
+        col: vc,
+        inline: (vr, vc) == (r, c),
+    })
+}
+
+/// The form's kind: the one given, else the one the sheet says (its cells, its name, its title).
+fn choose_variant(
+    given: Option<Variant>,
+    found: Option<Variant>,
+    ambiguities: &mut Vec<String>,
+) -> Result<Variant, WorkbookError> {
+    match (given, found) {
+        (Some(g), Some(f)) if g != f => {
+            ambiguities.push(format!(
+                "ブックには「{}」とありますが、指定された「{}」として取り込みます",
+                f.label(),
+                g.label()
+            ));
+            Ok(g)
+        }
+        (Some(g), _) => Ok(g),
+        (None, Some(f)) => Ok(f),
+        (None, None) => refuse(
+            "様式の種類（医療機関・薬局確認用／医療機関確認用／薬局確認用／事業者確認用）が読み取れません。様式を指定して取り込んでください",
+        ),
+    }
+}
+
+/// What the cells of one table row say, apart from the answers.
+#[derive(Default)]
+struct RowCells<'g> {
+    number: Option<(Option<String>, u32, String)>,
+    /// The longest other text: the item's own cell.
+    candidate: Option<(u32, &'g str)>,
+    reference: bool,
+    note: Option<String>,
+}
+
+/// Reads the table's rows into items, keeping the headings met on the way (section, target group).
+struct TableReader {
+    variant: Variant,
+    b: Builder,
+    section: Option<String>,
+    section_titles: BTreeMap<String, String>,
+    group_headings: BTreeMap<String, String>,
+    target: Option<Target>,
+    gate_note: Option<String>,
+    counters: HashMap<String, u32>,
+    last_item: Option<usize>,
+    unread: Vec<String>,
+    notes: Vec<String>,
+}
+
+impl TableReader {
+    fn cells<'g>(&mut self, texts: &[(u32, &'g str)]) -> RowCells<'g> {
+        let mut cells = RowCells::default();
+        for (c, t) in texts {
+            let trimmed = t.trim();
+            if is_note(trimmed) {
+                cells.note = Some(trimmed.to_string());
+            } else if let Some(s) = parse_section(trimmed) {
+                self.section_titles.insert(s.clone(), trimmed.to_string());
+                if s != "2" {
+                    self.target = None;
+                }
+                self.section = Some(s);
+            } else if let Some(tg) = parse_target(trimmed) {
+                if key_text(trimmed).contains("について") {
+                    self.group_headings
+                        .insert(tg.id().to_string(), trimmed.to_string());
+                }
+                self.target = Some(tg);
+            } else if let Some((s, n)) = parse_number(trimmed) {
+                cells.number = Some((s, n, trimmed.to_string()));
+            } else if key_text(trimmed).trim_matches(['(', ')']) == "参考"
+                || key_text(trimmed) == "参考項目"
+            {
+                cells.reference = true;
+            } else if cells
+                .candidate
+                .is_none_or(|(_, x)| t.chars().count() > x.chars().count())
+            {
+                cells.candidate = Some((*c, t));
+            }
+        }
+        cells
+    }
+
+    fn row(&mut self, r: u32, texts: &[(u32, &str)]) {
+        let mut cells = self.cells(texts);
+        let Some((_, cell)) = cells.candidate else {
+            if let Some(n) = cells.note {
+                attach_note(&mut self.b, self.last_item, &n, &mut self.notes);
+            }
+            return;
+        };
+        // The item's own cell: text lines, then ※ notes, （参考項目） and the gate's （「いいえ」の場合…）.
+        let mut lines: Vec<&str> = cell.trim().lines().collect();
+        let mut item_note = Vec::new();
+        while lines.len() > 1 {
+            let last = lines[lines.len() - 1].trim();
+            if key_text(last) == "(参考項目)" {
+                cells.reference = true;
+            } else if is_note(last) {
+                item_note.insert(0, last.to_string());
+            } else if last.starts_with("（「いいえ」") || last.starts_with("(「いいえ」")
+            {
+                self.gate_note = Some(last.to_string());
+            } else {
+                break;
+            }
+            lines.pop();
+        }
+        let mut text = lines.join("\n");
+        if cells.number.is_none()
+            && let Some((num, rest)) = split_number_prefix(&text)
+        {
+            let (s, n) = parse_number(num).expect("split_number_prefix parses");
+            cells.number = Some((s, n, num.to_string()));
+            text = rest.to_string();
+        }
+        // The vendor form has no gate: an item there is read as an ordinary item of its section.
+        let gate = self.variant != Variant::Vendor
+            && (self.section.as_deref() == Some("gate")
+                || (self.section.is_none() && key_text(&text).contains("医療情報システムを導入")));
+        if cells.number.is_none() && !gate && !text.ends_with('。') {
+            // Not an item: a deadline block (○令和5年度中), a caption, or a stray text.
+            self.unread
+                .push(format!("{}行目「{}」", r + 1, first_line(&text)));
+            return;
+        }
+        let sec = self.section_of(r, gate, &cells.number);
+        let (key, printed) = self.key_of(r, gate, &sec, &cells.number);
+        let group = if sec == "2" {
+            self.target.unwrap_or(Target::General)
+        } else {
+            Target::General
+        };
+        let note = (!item_note.is_empty()).then(|| item_note.join("\n"));
+        self.last_item = add_row(
+            &mut self.b,
+            r,
+            key,
+            sec,
+            printed,
+            text,
+            note,
+            gate,
+            group,
+            cells.reference,
+        );
+        if let Some(n) = cells.note {
+            attach_note(&mut self.b, self.last_item, &n, &mut self.notes);
+        }
+    }
+
+    /// The item's section: the gate's, its number's (over the heading's), the heading's, or 1.
+    fn section_of(
+        &mut self,
+        r: u32,
+        gate: bool,
+        number: &Option<(Option<String>, u32, String)>,
+    ) -> String {
+        if gate {
+            return "gate".to_string();
+        }
+        if let Some(s) = number.as_ref().and_then(|(s, _, _)| s.clone()) {
+            if self.section.as_deref().is_some_and(|x| x != s) {
+                self.b.ambiguities.push(format!(
+                    "{}行目：番号「{}」の区分と見出しの区分（{}）が違います。番号に従いました",
+                    r + 1,
+                    number.as_ref().map(|n| n.2.as_str()).unwrap_or(""),
+                    self.section.as_deref().unwrap_or("")
+                ));
+            }
+            return s;
+        }
+        if let Some(s) = &self.section {
+            return s.clone();
+        }
+        self.b.ambiguities.push(format!(
+            "{}行目：区分の見出しより前の項目です。区分1として読みました",
+            r + 1
+        ));
+        "1".into()
+    }
+
+    /// The item's key and its number as printed; an item without a number takes the next in its section.
+    fn key_of(
+        &mut self,
+        r: u32,
+        gate: bool,
+        sec: &str,
+        number: &Option<(Option<String>, u32, String)>,
+    ) -> (String, String) {
+        if gate {
+            return ("gate".to_string(), String::new());
+        }
+        let counter = self.counters.entry(sec.to_string()).or_insert(0);
+        match number {
+            Some((_, n, printed)) => {
+                *counter = (*counter).max(*n);
+                (format!("{sec}.{n}"), printed.clone())
+            }
+            None => {
+                *counter += 1;
+                self.b.ambiguities.push(format!(
+                    "{}行目：番号がありません。{}番目の項目として読みました",
+                    r + 1,
+                    counter
+                ));
+                (format!("{sec}.{counter}"), String::new())
+            }
+        }
+    }
+}
+
+/// Items in number order within their sections (section 2 is printed grouped by target, so the sheet's
+/// order is not the items' order).
+fn sort_items(items: &mut [Item]) {
+    let mut order: Vec<String> = Vec::new();
+    for i in items.iter() {
+        if !order.contains(&i.section) {
+            order.push(i.section.clone());
+        }
+    }
+    let number_of = |k: &str| -> u32 {
+        k.split_once('.')
+            .and_then(|(_, n)| n.split('-').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    items.sort_by_key(|i| {
+        (
+            order.iter().position(|s| *s == i.section),
+            number_of(&i.key),
+        )
+    });
+}
+
 /// Reads the checklist on one sheet.
 pub(crate) fn read_sheet(
     sheet: &str,
@@ -600,328 +971,60 @@ pub(crate) fn read_sheet(
     while header_end < header + 2 && is_sub_header(grid, header_end + 1) {
         header_end += 1;
     }
-    // Columns of the answer table.
-    let mut kinds = Vec::new();
-    for c in 0..grid.width {
-        let headings: Vec<String> = (header..=header_end)
-            .map(|r| grid.shown(r, c).to_string())
-            .collect();
-        kinds.push(classify_column(&headings));
-    }
-    let mut rounds: BTreeMap<u8, RoundColumns> = BTreeMap::new();
-    let mut note_col = None;
-    let mut text_col = None;
-    let mut number_col = None;
-    for (c, kind) in kinds.iter().enumerate() {
-        let c = c as u32;
-        match *kind {
-            Col::Result(r) => {
-                rounds.entry(r).or_insert(RoundColumns {
-                    round: r,
-                    result: c,
-                    no: None,
-                    date: None,
-                    target_date: None,
-                });
-            }
-            Col::Note => {
-                note_col.get_or_insert(c);
-            }
-            Col::Text => {
-                text_col.get_or_insert(c);
-            }
-            Col::Number => {
-                number_col.get_or_insert(c);
-            }
-            _ => {}
-        }
-    }
-    for (c, kind) in kinds.iter().enumerate() {
-        let c = c as u32;
-        match *kind {
-            Col::Date(r) => {
-                if let Some(rc) = rounds.get_mut(&r) {
-                    rc.date.get_or_insert(c);
-                }
-            }
-            Col::TargetDate(r) => {
-                if let Some(rc) = rounds.get_mut(&r) {
-                    rc.target_date.get_or_insert(c);
-                }
-            }
-            Col::No(r) => {
-                if let Some(rc) = rounds.get_mut(&r) {
-                    rc.no.get_or_insert(c);
-                }
-            }
-            _ => {}
-        }
-    }
-    if rounds.is_empty() {
+    let cols = answer_columns(grid, header, header_end);
+    if cols.rounds.is_empty() {
         return refuse(not_checklist());
     }
-    let answer_cols: Vec<u32> = kinds
-        .iter()
-        .enumerate()
-        .filter(|(_, k)| {
-            matches!(
-                k,
-                Col::Result(_) | Col::No(_) | Col::Date(_) | Col::TargetDate(_) | Col::Note
-            )
-        })
-        .map(|(c, _)| c as u32)
-        .collect();
-    let first_answer = *answer_cols.iter().min().expect("a result column");
+    let first_answer = *cols.answer_cols.iter().min().expect("a result column");
+    let above = above_table(grid, header);
     let mut ambiguities = Vec::new();
-    // Above the table: title, variant, header fields, notes.
-    let mut title = None;
-    let mut found_variant = None;
-    let mut fields = Vec::new();
-    let mut notes = Vec::new();
-    for r in 0..header {
-        for c in 0..grid.width {
-            if !grid.is_origin(r, c) {
-                continue;
-            }
-            let t = grid.text(r, c);
-            if t.trim().is_empty() {
-                continue;
-            }
-            if title.is_none() && t.contains("チェックリスト") {
-                title = Some(t.trim().to_string());
-            }
-            if found_variant.is_none() {
-                found_variant = variant_in(t);
-            }
-            for line in t.lines().filter(|l| is_note(l)) {
-                notes.push(note_text(line));
-            }
-            let k = key_text(t);
-            if let Some(label) = FIELD_LABELS.iter().find(|l| k.starts_with(**l)) {
-                let rest = k[label.len()..].trim_start_matches(['：', ':']);
-                let inline = k[label.len()..].starts_with(['：', ':']) && !rest.is_empty();
-                if k.chars().count() <= label.chars().count() + 1 || inline {
-                    let span = grid.region(r, c).map(|d| d.end.1 - d.start.1).unwrap_or(0);
-                    let (vr, vc) =
-                        if inline || k.ends_with(['：', ':']) && c + span + 1 >= grid.width {
-                            (r, c)
-                        } else {
-                            (r, c + span + 1)
-                        };
-                    fields.push(HeaderField {
-                        label: label.to_string(),
-                        row: vr,
-                        col: vc,
-                        inline: (vr, vc) == (r, c),
-                    });
-                }
-            }
-        }
-    }
-    let title = title.unwrap_or_else(|| {
+    let title = above.title.unwrap_or_else(|| {
         ambiguities.push("表題（「…チェックリスト」）が見つかりません".into());
         String::new()
     });
-    found_variant = found_variant
+    let found_variant = above
+        .variant
         .or_else(|| variant_in(sheet))
         .or_else(|| variant_of_title(&title));
-    let variant = match (given, found_variant) {
-        (Some(g), Some(f)) if g != f => {
-            ambiguities.push(format!(
-                "ブックには「{}」とありますが、指定された「{}」として取り込みます",
-                f.label(),
-                g.label()
-            ));
-            g
-        }
-        (Some(g), _) => g,
-        (None, Some(f)) => f,
-        (None, None) => {
-            return refuse(
-                "様式の種類（医療機関・薬局確認用／医療機関確認用／薬局確認用／事業者確認用）が読み取れません。様式を指定して取り込んでください",
-            );
-        }
-    };
+    let variant = choose_variant(given, found_variant, &mut ambiguities)?;
 
-    // The table's rows.
-    let mut b = Builder {
-        items: Vec::new(),
-        rows: Vec::new(),
-        ambiguities,
+    let mut t = TableReader {
+        variant,
+        b: Builder {
+            items: Vec::new(),
+            rows: Vec::new(),
+            ambiguities,
+        },
+        section: None,
+        section_titles: BTreeMap::new(),
+        group_headings: BTreeMap::new(),
+        target: None,
+        gate_note: None,
+        counters: HashMap::new(),
+        last_item: None,
+        unread: Vec::new(),
+        notes: above.notes,
     };
-    let mut section: Option<String> = None;
-    let mut section_titles = BTreeMap::new();
-    let mut group_headings = BTreeMap::new();
-    let mut target: Option<Target> = None;
-    let mut gate_note = None;
-    let mut counters: HashMap<String, u32> = HashMap::new();
-    let mut last_item: Option<usize> = None;
-    let mut unread = Vec::new();
     for r in header_end + 1..grid.height {
         let texts: Vec<(u32, &str)> = (0..first_answer.max(1))
-            .chain((first_answer..grid.width).filter(|c| !answer_cols.contains(c)))
+            .chain((first_answer..grid.width).filter(|c| !cols.answer_cols.contains(c)))
             .filter(|c| grid.is_origin(r, *c))
             .map(|c| (c, grid.text(r, c)))
             .filter(|(_, t)| !t.trim().is_empty())
             .collect();
-        if texts.is_empty() {
-            continue;
-        }
-        let mut number: Option<(Option<String>, u32, String)> = None;
-        let mut candidate: Option<(u32, &str)> = None;
-        let mut reference = false;
-        let mut row_note = None;
-        for (c, t) in &texts {
-            let trimmed = t.trim();
-            if is_note(trimmed) {
-                row_note = Some(trimmed.to_string());
-            } else if let Some(s) = parse_section(trimmed) {
-                section_titles.insert(s.clone(), trimmed.to_string());
-                if s != "2" {
-                    target = None;
-                }
-                section = Some(s);
-            } else if let Some(tg) = parse_target(trimmed) {
-                if key_text(trimmed).contains("について") {
-                    group_headings.insert(tg.id().to_string(), trimmed.to_string());
-                }
-                target = Some(tg);
-            } else if let Some((s, n)) = parse_number(trimmed) {
-                number = Some((s, n, trimmed.to_string()));
-            } else if key_text(trimmed).trim_matches(['(', ')']) == "参考"
-                || key_text(trimmed) == "参考項目"
-            {
-                reference = true;
-            } else if candidate.is_none_or(|(_, x)| t.chars().count() > x.chars().count()) {
-                candidate = Some((*c, t));
-            }
-        }
-        let Some((_, cell)) = candidate else {
-            if let Some(n) = row_note {
-                attach_note(&mut b, last_item, &n, &mut notes);
-            }
-            continue;
-        };
-        // The item's own cell: text lines, then ※ notes, （参考項目） and the gate's （「いいえ」の場合…）.
-        let mut lines: Vec<&str> = cell.trim().lines().collect();
-        let mut item_note = Vec::new();
-        while lines.len() > 1 {
-            let last = lines[lines.len() - 1].trim();
-            if key_text(last) == "(参考項目)" {
-                reference = true;
-            } else if is_note(last) {
-                item_note.insert(0, last.to_string());
-            } else if last.starts_with("（「いいえ」") || last.starts_with("(「いいえ」")
-            {
-                gate_note = Some(last.to_string());
-            } else {
-                break;
-            }
-            lines.pop();
-        }
-        let mut text = lines.join("\n");
-        if number.is_none()
-            && let Some((num, rest)) = split_number_prefix(&text)
-        {
-            let (s, n) = parse_number(num).expect("split_number_prefix parses");
-            number = Some((s, n, num.to_string()));
-            text = rest.to_string();
-        }
-        // The vendor form has no gate: an item there is read as an ordinary item of its section.
-        let gate = variant != Variant::Vendor
-            && (section.as_deref() == Some("gate")
-                || (section.is_none() && key_text(&text).contains("医療情報システムを導入")));
-        if number.is_none() && !gate {
-            // Not an item: a deadline block (○令和5年度中), a caption, or a stray text.
-            if !text.ends_with('。') {
-                unread.push(format!("{}行目「{}」", r + 1, first_line(&text)));
-                continue;
-            }
-        }
-        let sec = if gate {
-            "gate".to_string()
-        } else if let Some(s) = number.as_ref().and_then(|(s, _, _)| s.clone()) {
-            if section.as_deref().is_some_and(|x| x != s) {
-                b.ambiguities.push(format!(
-                    "{}行目：番号「{}」の区分と見出しの区分（{}）が違います。番号に従いました",
-                    r + 1,
-                    number.as_ref().map(|n| n.2.as_str()).unwrap_or(""),
-                    section.as_deref().unwrap_or("")
-                ));
-            }
-            s
-        } else if let Some(s) = &section {
-            s.clone()
-        } else {
-            b.ambiguities.push(format!(
-                "{}行目：区分の見出しより前の項目です。区分1として読みました",
-                r + 1
-            ));
-            "1".into()
-        };
-        let (key, printed) = if gate {
-            ("gate".to_string(), String::new())
-        } else {
-            let counter = counters.entry(sec.clone()).or_insert(0);
-            match &number {
-                Some((_, n, printed)) => {
-                    *counter = (*counter).max(*n);
-                    (format!("{sec}.{n}"), printed.clone())
-                }
-                None => {
-                    *counter += 1;
-                    b.ambiguities.push(format!(
-                        "{}行目：番号がありません。{}番目の項目として読みました",
-                        r + 1,
-                        counter
-                    ));
-                    (format!("{sec}.{counter}"), String::new())
-                }
-            }
-        };
-        let group = if sec == "2" {
-            target.unwrap_or(Target::General)
-        } else {
-            Target::General
-        };
-        let note = (!item_note.is_empty()).then(|| item_note.join("\n"));
-        last_item = add_row(
-            &mut b, r, key, sec, printed, text, note, gate, group, reference,
-        );
-        if let Some(n) = row_note {
-            attach_note(&mut b, last_item, &n, &mut notes);
+        if !texts.is_empty() {
+            t.row(r, &texts);
         }
     }
+    let mut b = t.b;
     if b.items.is_empty() {
         return refuse(not_checklist());
     }
-    // Items in number order within their sections (section 2 is printed grouped by target, so the
-    // sheet's order is not the items' order).
-    let order: Vec<String> = {
-        let mut v: Vec<String> = Vec::new();
-        for i in &b.items {
-            if !v.contains(&i.section) {
-                v.push(i.section.clone());
-            }
-        }
-        v
-    };
-    let number_of = |k: &str| -> u32 {
-        k.split_once('.')
-            .and_then(|(_, n)| n.split('-').next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0)
-    };
-    b.items.sort_by_key(|i| {
-        (
-            order.iter().position(|s| *s == i.section),
-            number_of(&i.key),
-        )
-    });
-    if !unread.is_empty() {
+    sort_items(&mut b.items);
+    if !t.unread.is_empty() {
         b.ambiguities.push(format!(
             "項目として読まなかった行があります: {}",
-            unread.join("、")
+            t.unread.join("、")
         ));
     }
     if variant != Variant::Vendor && !b.items.iter().any(|i| i.gate) {
@@ -935,7 +1038,8 @@ pub(crate) fn read_sheet(
         variant,
         title,
         title_confidence: Confidence::C,
-        notes: notes
+        notes: t
+            .notes
             .into_iter()
             .map(|text| Note {
                 text,
@@ -943,9 +1047,9 @@ pub(crate) fn read_sheet(
             })
             .collect(),
         items: b.items,
-        section_titles,
-        group_headings,
-        gate_note,
+        section_titles: t.section_titles,
+        group_headings: t.group_headings,
+        gate_note: t.gate_note,
     };
     Ok(ParsedWorkbook {
         form,
@@ -953,11 +1057,11 @@ pub(crate) fn read_sheet(
         layout: LayoutMap {
             sheet: sheet.to_string(),
             header_rows: (header, header_end),
-            text_col: text_col.unwrap_or(0),
-            number_col,
-            rounds: rounds.into_values().collect(),
-            note_col,
-            fields,
+            text_col: cols.text_col.unwrap_or(0),
+            number_col: cols.number_col,
+            rounds: cols.rounds.into_values().collect(),
+            note_col: cols.note_col,
+            fields: above.fields,
             rows: b.rows,
         },
         ambiguities: b.ambiguities,
