@@ -1,5 +1,6 @@
 //! Unit tests of `edition_workbook`.
 
+use super::words::*;
 use super::*;
 
 #[test]
