@@ -119,23 +119,51 @@ pub async fn logs_page(
 }
 
 /// Takes the files (uploaded, or named in the server's log folder), starts the analysis, and shows it.
-pub async fn upload(
-    State(state): State<AppState>,
-    Uploaded(SignedIn(session, org), mut multipart): Uploaded,
-) -> PageResult {
-    let dir = tempfile::tempdir().map_err(|e| {
-        PageError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "受け取れません",
-            e.to_string(),
-        )
-    })?;
-    let mut paths = Vec::new();
-    let mut names = Vec::new();
-    let mut refused = None;
-    let mut mapping = mamori_logs::ehr_csv::Mapping::default();
-    let mut windows = Vec::new();
-    let mut thresholds = mamori_logs::Thresholds::default();
+/// What the upload form sent: the files (written to a folder of the request's own or named in the
+/// server's log folder), the CSV mapping, vendors' windows and thresholds; `refused` says what was wrong.
+#[derive(Default)]
+struct LogUpload {
+    paths: Vec<PathBuf>,
+    names: Vec<String>,
+    refused: Option<String>,
+    mapping: mamori_logs::ehr_csv::Mapping,
+    windows: Vec<mamori_logs::detect::VendorWindow>,
+    thresholds: mamori_logs::Thresholds,
+}
+
+fn receive_error(e: impl std::fmt::Display) -> PageError {
+    PageError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "受け取れません",
+        e.to_string(),
+    )
+}
+
+/// A threshold typed on the form (`burst_count`, `spray_accounts`, `work_start`, `work_end`).
+fn set_threshold(t: &mut mamori_logs::Thresholds, name: &str, text: &str) -> Result<(), String> {
+    match text.trim().parse::<u32>() {
+        Ok(n) if (n >= 1 || name == "work_start") && (n <= 24 || !name.starts_with("work")) => {
+            match name {
+                "burst_count" => t.burst_count = n as usize,
+                "spray_accounts" => t.spray_accounts = (n as usize).max(2),
+                "work_start" => t.work_start = n,
+                _ => t.work_end = n,
+            }
+            Ok(())
+        }
+        _ => Err(format!(
+            "しきい値「{}」は正の整数で入力してください",
+            text.trim()
+        )),
+    }
+}
+
+async fn read_upload(
+    multipart: &mut axum::extract::Multipart,
+    dir: &std::path::Path,
+    org_id: OrgId,
+) -> Result<LogUpload, PageError> {
+    let mut u = LogUpload::default();
     while let Ok(Some(field)) = multipart.next_field().await {
         match field.name() {
             Some("csv_map") => {
@@ -143,8 +171,8 @@ pub async fn upload(
                 if !bytes.is_empty() {
                     match mamori_logs::ehr_csv::mapping_from_json(&String::from_utf8_lossy(&bytes))
                     {
-                        Ok(m) => mapping = m,
-                        Err(e) => refused = Some(e),
+                        Ok(m) => u.mapping = m,
+                        Err(e) => u.refused = Some(e),
                     }
                 }
             }
@@ -155,38 +183,23 @@ pub async fn upload(
                     .unwrap_or_default()
                     .lines()
                     .map(str::trim)
-                    .filter(|l| !l.is_empty())
                 {
+                    if line.is_empty() {
+                        continue;
+                    }
                     match mamori_logs::detect::VendorWindow::parse(line) {
-                        Ok(w) => windows.push(w),
-                        Err(e) => refused = Some(e),
+                        Ok(w) => u.windows.push(w),
+                        Err(e) => u.refused = Some(e),
                     }
                 }
             }
             Some(name @ ("burst_count" | "spray_accounts" | "work_start" | "work_end")) => {
                 let name = name.to_string();
                 let text = field.text().await.unwrap_or_default();
-                if text.trim().is_empty() {
-                    continue;
-                }
-                match text.trim().parse::<u32>() {
-                    Ok(n)
-                        if (n >= 1 || name == "work_start")
-                            && (n <= 24 || !name.starts_with("work")) =>
-                    {
-                        match name.as_str() {
-                            "burst_count" => thresholds.burst_count = n as usize,
-                            "spray_accounts" => thresholds.spray_accounts = (n as usize).max(2),
-                            "work_start" => thresholds.work_start = n,
-                            _ => thresholds.work_end = n,
-                        }
-                    }
-                    _ => {
-                        refused = Some(format!(
-                            "しきい値「{}」は正の整数で入力してください",
-                            text.trim()
-                        ))
-                    }
+                if !text.trim().is_empty()
+                    && let Err(e) = set_threshold(&mut u.thresholds, &name, &text)
+                {
+                    u.refused = Some(e);
                 }
             }
             Some("server_file") => {
@@ -195,18 +208,18 @@ pub async fn upload(
                     continue;
                 }
                 // Only a file directly in the folder the server's operator named.
-                match log_dir(org.id) {
-                    Some(d) if server_files(org.id).contains(&name) => {
-                        paths.push(d.join(&name));
-                        names.push(name);
+                match log_dir(org_id) {
+                    Some(d) if server_files(org_id).contains(&name) => {
+                        u.paths.push(d.join(&name));
+                        u.names.push(name);
                     }
-                    _ => refused = Some(format!("サーバのログフォルダに「{name}」はありません")),
+                    _ => u.refused = Some(format!("サーバのログフォルダに「{name}」はありません")),
                 }
             }
             Some("files") => {
                 let name = field.file_name().unwrap_or("log").to_string();
                 let Ok(bytes) = field.bytes().await else {
-                    refused = Some(format!(
+                    u.refused = Some(format!(
                         "ファイルが大きすぎるか、送信が途中で切れました（合わせて {} MB まで。大きなファイルはサーバのログフォルダに置くか、mamori logs analyze を使ってください）",
                         crate::IMPORT_LIMIT / 1024 / 1024
                     ));
@@ -215,33 +228,40 @@ pub async fn upload(
                 if bytes.is_empty() {
                     continue;
                 }
-                let path = dir.path().join(format!("{}", paths.len()));
-                std::fs::write(&path, &bytes).map_err(|e| {
-                    PageError::new(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "受け取れません",
-                        e.to_string(),
-                    )
-                })?;
-                paths.push(path);
+                let path = dir.join(format!("{}", u.paths.len()));
+                std::fs::write(&path, &bytes).map_err(receive_error)?;
+                u.paths.push(path);
                 // The name as shown (the path on disk is Mamori's own).
-                names.push(name.chars().filter(|c| !c.is_control()).take(200).collect());
+                u.names
+                    .push(name.chars().filter(|c| !c.is_control()).take(200).collect());
             }
             _ => {}
         }
     }
+    Ok(u)
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    Uploaded(SignedIn(session, org), mut multipart): Uploaded,
+) -> PageResult {
+    let dir = tempfile::tempdir().map_err(receive_error)?;
+    let u = read_upload(&mut multipart, dir.path(), org.id).await?;
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
-    if refused.is_some() || paths.is_empty() {
+    if u.refused.is_some() || u.paths.is_empty() {
         let page = logs_page_with(
             &state,
             &session,
             &org,
-            Some(refused.unwrap_or_else(|| "ログのファイルを選んでください".into())),
+            Some(
+                u.refused
+                    .unwrap_or_else(|| "ログのファイルを選んでください".into()),
+            ),
         )
         .await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     }
-    let files_json = serde_json::to_string(&names).expect("names serialise");
+    let files_json = serde_json::to_string(&u.names).expect("names serialise");
     let id = state
         .store
         .start_log_analysis(org.id, &files_json, &session.user.login, state.clock.now())
@@ -254,11 +274,12 @@ pub async fn upload(
         .filter(|r| !r.disabled)
         .map(|r| r.data)
         .collect();
-    thresholds.vendor_windows = windows;
+    let mut thresholds = u.thresholds;
+    thresholds.vendor_windows = u.windows;
     thresholds.success_after = thresholds.burst_count.clamp(1, 5);
     let options = Options {
         thresholds,
-        csv_mapping: mapping,
+        csv_mapping: u.mapping,
         staff: (!staff.is_empty()).then(|| Staff::from_rows(&staff)),
         year: chrono::Datelike::year(&state.clock.today_jst()),
         ..Options::at(&state.clock)
@@ -268,56 +289,73 @@ pub async fn upload(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .insert(id, "開始しました".into());
-    let task_state = state.clone();
-    let org_id = org.id;
-    tokio::spawn(async move {
-        let progress = task_state.log_progress.clone();
-        let total = paths.len();
-        let shown = names.clone();
-        let report = tokio::task::spawn_blocking(move || {
-            let _keep = dir;
-            mamori_logs::analyze(&paths, &options, &mut |i, n| {
-                progress
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(id, format!("{}/{total}「{}」: {n} 件", i + 1, shown[i]));
-            })
-        })
-        .await;
-        let state = task_state;
-        let now = state.clock.now();
-        let stored = match report {
-            Ok(mut r) => {
-                for (f, name) in r.files.iter_mut().zip(&names) {
-                    f.path = name.clone();
-                }
-                store_report(&state, org_id, id, &r, now).await
-            }
-            Err(e) => {
-                state
-                    .store
-                    .finish_log_analysis(
-                        org_id,
-                        id,
-                        false,
-                        &format!("分析が止まりました: {e}"),
-                        "[]",
-                        (None, None),
-                        now,
-                    )
-                    .await
-            }
-        };
-        if let Err(e) = stored {
-            tracing::error!(analysis = id, error = %e, "ログの分析の結果を保存できません");
-        }
-        state
-            .log_progress
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&id);
-    });
+    tokio::spawn(analyse(
+        state.clone(),
+        org.id,
+        id,
+        u.paths,
+        u.names,
+        options,
+        dir,
+    ));
     Ok(Redirect::to(&format!("/logs/{id}")).into_response())
+}
+
+/// Runs an analysis on the blocking threads with its progress shown, then stores its report (or why it
+/// stopped). `dir` holds the uploaded files until the analysis ends.
+async fn analyse(
+    state: AppState,
+    org_id: OrgId,
+    id: i64,
+    paths: Vec<PathBuf>,
+    names: Vec<String>,
+    options: Options,
+    dir: tempfile::TempDir,
+) {
+    let progress = state.log_progress.clone();
+    let total = paths.len();
+    let shown = names.clone();
+    let report = tokio::task::spawn_blocking(move || {
+        let _keep = dir;
+        mamori_logs::analyze(&paths, &options, &mut |i, n| {
+            progress
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(id, format!("{}/{total}「{}」: {n} 件", i + 1, shown[i]));
+        })
+    })
+    .await;
+    let now = state.clock.now();
+    let stored = match report {
+        Ok(mut r) => {
+            for (f, name) in r.files.iter_mut().zip(&names) {
+                f.path = name.clone();
+            }
+            store_report(&state, org_id, id, &r, now).await
+        }
+        Err(e) => {
+            state
+                .store
+                .finish_log_analysis(
+                    org_id,
+                    id,
+                    false,
+                    &format!("分析が止まりました: {e}"),
+                    "[]",
+                    (None, None),
+                    now,
+                )
+                .await
+        }
+    };
+    if let Err(e) = stored {
+        tracing::error!(analysis = id, error = %e, "ログの分析の結果を保存できません");
+    }
+    state
+        .log_progress
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&id);
 }
 
 /// At most this many accounts of the logon summary are stored (the findings are all kept).
