@@ -530,57 +530,7 @@ impl Detector {
                 }
             }
             Kind::LogonSuccess => {
-                if let Some(t) = t {
-                    let span = Duration::minutes(self.th.burst_minutes);
-                    let before = self
-                        .failures_by_account
-                        .get(&e.account)
-                        .map_or(0, |w| w.count_since(t, span));
-                    if before >= self.th.success_after {
-                        let n = self.th.success_after;
-                        self.note(FindingKind::SuccessAfterFailures, "high", &e.account, &e.source, Some(t), &[Topic::AccessLog, Topic::PasswordLength], || {
-                            format!("アカウント「{}」が{n}回以上失敗した後にログオンに成功しています（パスワードを当てられた可能性）。本人の操作か確認してください", e.account)
-                        });
-                    }
-                    if !e.source.is_empty() {
-                        let failed = self
-                            .failures_by_source
-                            .get(&e.source)
-                            .map_or(0, |w| w.count_since(t, span));
-                        let spray_span = Duration::minutes(self.th.spray_minutes);
-                        let tried = self
-                            .tried_by_source
-                            .get(&e.source)
-                            .map_or(0, |w| w.distinct_since(t, spray_span));
-                        if failed >= self.th.success_after || tried >= self.th.spray_accounts {
-                            let why = if tried >= self.th.spray_accounts {
-                                format!(
-                                    "{}分以内に{tried}個のアカウントを試した",
-                                    self.th.spray_minutes
-                                )
-                            } else {
-                                format!(
-                                    "{}分以内に{failed}回ログオンに失敗した",
-                                    self.th.burst_minutes
-                                )
-                            };
-                            self.note(FindingKind::SuccessAfterAttackSource, "high", &e.account, &e.source, Some(t), &[Topic::AccessLog, Topic::SourceRestriction, Topic::PasswordLength], || {
-                                format!("{why}接続元「{}」から、アカウント「{}」でのログオンが成功しています。侵入された可能性が高い、ログの中で最も重要な行です。すぐにこの接続元を遮断し、パスワードを変更して、ログオン後の操作を確認してください", e.source, e.account)
-                            });
-                        }
-                    }
-                }
-                if e.logon_type == Some(10) {
-                    self.note(FindingKind::RdpLogon, "medium", &e.account, &e.source, t, &[Topic::RemoteMaintenance, Topic::SourceRestriction], || {
-                        format!("リモートデスクトップでのログオン（アカウント「{}」）があります。許可した接続か確認してください", e.account)
-                    });
-                }
-                if e.origin == Origin::AuthLog && e.account == "root" {
-                    self.note(FindingKind::SshRootLogin, "high", "root", &e.source, t, &[Topic::AccessRights, Topic::SourceRestriction], || {
-                        "SSH で root が直接ログインしています。root の直接ログインを禁止し、個人のアカウントから sudo を使ってください".into()
-                    });
-                }
-                self.staff_check(e, t);
+                self.logon_success(e, t);
             }
             Kind::ExplicitCredentials => {
                 if !system_account(&e.account) {
@@ -608,68 +558,10 @@ impl Detector {
             | Kind::AccountDisabled
             | Kind::AccountDeleted
             | Kind::AccountRenamed { .. } => {
-                let (kind, what) = match &e.kind {
-                    Kind::AccountCreated => (FindingKind::AccountCreated, "作成".to_string()),
-                    Kind::AccountEnabled => (FindingKind::AccountEnabled, "有効化".to_string()),
-                    Kind::AccountDisabled => (FindingKind::AccountDisabled, "無効化".to_string()),
-                    Kind::AccountDeleted => (FindingKind::AccountDeleted, "削除".to_string()),
-                    Kind::AccountRenamed { new_name } => (
-                        FindingKind::AccountRenamed,
-                        format!("名前の変更（→「{new_name}」）"),
-                    ),
-                    _ => unreachable!(),
-                };
-                self.note(
-                    kind,
-                    "medium",
-                    &e.account,
-                    &e.actor,
-                    t,
-                    &[Topic::UnusedAccounts, Topic::AccessRights],
-                    || {
-                        format!(
-                            "アカウント「{}」の{what}がありました{}。利用者台帳と照らしてください",
-                            e.account,
-                            by_whom(&e.actor)
-                        )
-                    },
-                );
+                self.account_change(e, t);
             }
             Kind::GroupMemberAdded { group } | Kind::GroupMemberRemoved { group } => {
-                let added = matches!(e.kind, Kind::GroupMemberAdded { .. });
-                let privileged = PRIVILEGED_GROUPS.contains(&group.to_lowercase().as_str());
-                let kind = if privileged {
-                    FindingKind::PrivilegedGroupChange
-                } else {
-                    FindingKind::GroupChange
-                };
-                let group = group.clone();
-                self.note(
-                    kind,
-                    if privileged { "high" } else { "low" },
-                    &e.account,
-                    &group,
-                    t,
-                    &[Topic::AccessRights],
-                    || {
-                        format!(
-                            "{}グループ「{group}」に「{}」が{}されました{}。{}",
-                            if privileged {
-                                "管理者権限のある"
-                            } else {
-                                ""
-                            },
-                            e.account,
-                            if added { "追加" } else { "削除" },
-                            by_whom(&e.actor),
-                            if privileged {
-                                "権限を与えてよい人か確認してください"
-                            } else {
-                                ""
-                            }
-                        )
-                    },
-                );
+                self.group_change(e, t, group);
             }
             Kind::GroupCreated { group } => {
                 let group = group.clone();
@@ -727,24 +619,158 @@ impl Detector {
                 );
             }
             Kind::EhrAccess { patient, export } => {
-                if let Some(t) = t {
-                    self.ehr.push(&e.account, t, *patient, *export, &e.source);
-                    let local = mamori_core::dates::to_jst(t);
-                    let hour = local.hour();
-                    if local.weekday() == Weekday::Sun
-                        || hour < self.th.work_start
-                        || hour >= self.th.work_end
-                    {
-                        let (a, b) = (self.th.work_start, self.th.work_end);
-                        self.note(FindingKind::EhrAfterHours, "medium", &e.account, &e.source, Some(t), &[Topic::AccessLog], || {
-                            format!("「{}」が診療時間外（{a}時〜{b}時、日曜）に電子カルテ・レセコンを使っています（分析した期間が{}日未満のため、決まった時間帯で判断しています）", e.account, ehr_habits::MIN_DAYS)
-                        });
-                    }
-                }
-                self.staff_check(e, t);
+                self.ehr_access(e, t, *patient, *export);
             }
             Kind::Other => {}
         }
+    }
+
+    /// A logon: after failures of its account, or from an address that was guessing.
+    fn logon_success(&mut self, e: &Event, t: Option<DateTime<Utc>>) {
+        if let Some(t) = t {
+            let span = Duration::minutes(self.th.burst_minutes);
+            let before = self
+                .failures_by_account
+                .get(&e.account)
+                .map_or(0, |w| w.count_since(t, span));
+            if before >= self.th.success_after {
+                let n = self.th.success_after;
+                self.note(FindingKind::SuccessAfterFailures, "high", &e.account, &e.source, Some(t), &[Topic::AccessLog, Topic::PasswordLength], || {
+                    format!("アカウント「{}」が{n}回以上失敗した後にログオンに成功しています（パスワードを当てられた可能性）。本人の操作か確認してください", e.account)
+                });
+            }
+            if !e.source.is_empty() {
+                let failed = self
+                    .failures_by_source
+                    .get(&e.source)
+                    .map_or(0, |w| w.count_since(t, span));
+                let spray_span = Duration::minutes(self.th.spray_minutes);
+                let tried = self
+                    .tried_by_source
+                    .get(&e.source)
+                    .map_or(0, |w| w.distinct_since(t, spray_span));
+                if failed >= self.th.success_after || tried >= self.th.spray_accounts {
+                    let why = if tried >= self.th.spray_accounts {
+                        format!(
+                            "{}分以内に{tried}個のアカウントを試した",
+                            self.th.spray_minutes
+                        )
+                    } else {
+                        format!(
+                            "{}分以内に{failed}回ログオンに失敗した",
+                            self.th.burst_minutes
+                        )
+                    };
+                    self.note(FindingKind::SuccessAfterAttackSource, "high", &e.account, &e.source, Some(t), &[Topic::AccessLog, Topic::SourceRestriction, Topic::PasswordLength], || {
+                        format!("{why}接続元「{}」から、アカウント「{}」でのログオンが成功しています。侵入された可能性が高い、ログの中で最も重要な行です。すぐにこの接続元を遮断し、パスワードを変更して、ログオン後の操作を確認してください", e.source, e.account)
+                    });
+                }
+            }
+        }
+        if e.logon_type == Some(10) {
+            self.note(FindingKind::RdpLogon, "medium", &e.account, &e.source, t, &[Topic::RemoteMaintenance, Topic::SourceRestriction], || {
+                format!("リモートデスクトップでのログオン（アカウント「{}」）があります。許可した接続か確認してください", e.account)
+            });
+        }
+        if e.origin == Origin::AuthLog && e.account == "root" {
+            self.note(FindingKind::SshRootLogin, "high", "root", &e.source, t, &[Topic::AccessRights, Topic::SourceRestriction], || {
+                "SSH で root が直接ログインしています。root の直接ログインを禁止し、個人のアカウントから sudo を使ってください".into()
+            });
+        }
+        self.staff_check(e, t);
+    }
+
+    /// An account created, enabled, disabled, deleted or renamed.
+    fn account_change(&mut self, e: &Event, t: Option<DateTime<Utc>>) {
+        let (kind, what) = match &e.kind {
+            Kind::AccountCreated => (FindingKind::AccountCreated, "作成".to_string()),
+            Kind::AccountEnabled => (FindingKind::AccountEnabled, "有効化".to_string()),
+            Kind::AccountDisabled => (FindingKind::AccountDisabled, "無効化".to_string()),
+            Kind::AccountDeleted => (FindingKind::AccountDeleted, "削除".to_string()),
+            Kind::AccountRenamed { new_name } => (
+                FindingKind::AccountRenamed,
+                format!("名前の変更（→「{new_name}」）"),
+            ),
+            _ => unreachable!(),
+        };
+        self.note(
+            kind,
+            "medium",
+            &e.account,
+            &e.actor,
+            t,
+            &[Topic::UnusedAccounts, Topic::AccessRights],
+            || {
+                format!(
+                    "アカウント「{}」の{what}がありました{}。利用者台帳と照らしてください",
+                    e.account,
+                    by_whom(&e.actor)
+                )
+            },
+        );
+    }
+
+    /// A member added to or removed from a group; high when the group gives administrators' rights.
+    fn group_change(&mut self, e: &Event, t: Option<DateTime<Utc>>, group: &str) {
+        let added = matches!(e.kind, Kind::GroupMemberAdded { .. });
+        let privileged = PRIVILEGED_GROUPS.contains(&group.to_lowercase().as_str());
+        let kind = if privileged {
+            FindingKind::PrivilegedGroupChange
+        } else {
+            FindingKind::GroupChange
+        };
+        let group = group.to_string();
+        self.note(
+            kind,
+            if privileged { "high" } else { "low" },
+            &e.account,
+            &group,
+            t,
+            &[Topic::AccessRights],
+            || {
+                format!(
+                    "{}グループ「{group}」に「{}」が{}されました{}。{}",
+                    if privileged {
+                        "管理者権限のある"
+                    } else {
+                        ""
+                    },
+                    e.account,
+                    if added { "追加" } else { "削除" },
+                    by_whom(&e.actor),
+                    if privileged {
+                        "権限を与えてよい人か確認してください"
+                    } else {
+                        ""
+                    }
+                )
+            },
+        );
+    }
+
+    /// A row of an EHR access log: the habits, and the fixed working hours when the period is short.
+    fn ehr_access(
+        &mut self,
+        e: &Event,
+        t: Option<DateTime<Utc>>,
+        patient: Option<u64>,
+        export: bool,
+    ) {
+        if let Some(t) = t {
+            self.ehr.push(&e.account, t, patient, export, &e.source);
+            let local = mamori_core::dates::to_jst(t);
+            let hour = local.hour();
+            if local.weekday() == Weekday::Sun
+                || hour < self.th.work_start
+                || hour >= self.th.work_end
+            {
+                let (a, b) = (self.th.work_start, self.th.work_end);
+                self.note(FindingKind::EhrAfterHours, "medium", &e.account, &e.source, Some(t), &[Topic::AccessLog], || {
+                    format!("「{}」が診療時間外（{a}時〜{b}時、日曜）に電子カルテ・レセコンを使っています（分析した期間が{}日未満のため、決まった時間帯で判断しています）", e.account, ehr_habits::MIN_DAYS)
+                });
+            }
+        }
+        self.staff_check(e, t);
     }
 
     /// The findings, most severe first.
