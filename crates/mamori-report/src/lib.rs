@@ -221,39 +221,82 @@ fn row_height(cells: &[(&str, f64)]) -> f64 {
     (lines as f64 * LINE_POINTS + ROW_PADDING).max(18.0)
 }
 
+/// The cell formats of the checklist sheet.
+struct Formats {
+    base: Format,
+    cell: Format,
+    title: Format,
+    head: Format,
+    section: Format,
+    group: Format,
+    center: Format,
+    muted: Format,
+    /// The cells a person fills in stay editable when the sheet is protected.
+    input: Format,
+    input_note: Format,
+}
+
+impl Formats {
+    fn new() -> Formats {
+        let base = Format::new()
+            .set_font_name("Yu Gothic")
+            .set_font_size(10)
+            .set_text_wrap()
+            .set_align(FormatAlign::VerticalCenter);
+        let cell = base.clone().set_border(FormatBorder::Thin);
+        let center = cell.clone().set_align(FormatAlign::Center);
+        Formats {
+            title: base.clone().set_bold().set_font_size(14),
+            head: cell
+                .clone()
+                .set_bold()
+                .set_align(FormatAlign::Center)
+                .set_background_color(Color::RGB(0xD9E1F2)),
+            section: cell
+                .clone()
+                .set_bold()
+                .set_background_color(Color::RGB(0xEDEDED)),
+            group: cell.clone().set_italic(),
+            muted: center.clone().set_font_color(Color::RGB(0x595959)),
+            input: center.clone().set_unlocked(),
+            input_note: cell.clone().set_unlocked(),
+            center,
+            cell,
+            base,
+        }
+    }
+}
+
 pub fn checklist_xlsx(x: &ChecklistExport<'_>) -> Result<Vec<u8>, ReportError> {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name(SHEET_NAME)?;
-    let font = "Yu Gothic";
-    let base = Format::new()
-        .set_font_name(font)
-        .set_font_size(10)
-        .set_text_wrap()
-        .set_align(FormatAlign::VerticalCenter);
-    let cell = base.clone().set_border(FormatBorder::Thin);
-    let title = base.clone().set_bold().set_font_size(14);
-    let head = cell
-        .clone()
-        .set_bold()
-        .set_align(FormatAlign::Center)
-        .set_background_color(Color::RGB(0xD9E1F2));
-    let section = cell
-        .clone()
-        .set_bold()
-        .set_background_color(Color::RGB(0xEDEDED));
-    let group = cell.clone().set_italic();
-    let center = cell.clone().set_align(FormatAlign::Center);
-    let muted = center.clone().set_font_color(Color::RGB(0x595959));
-    // The cells a person fills in stay editable when the sheet is protected.
-    let input = center.clone().set_unlocked();
-    let input_note = cell.clone().set_unlocked();
-
+    let f = Formats::new();
     for (c, w) in WIDTHS.iter().enumerate() {
         ws.set_column_width(c as u16, *w)?;
     }
-    let all: f64 = WIDTHS.iter().sum();
+    let header_row = write_heading(ws, x, &f)?;
+    write_items(ws, x, &f, header_row + 2)?;
+    ws.set_column_hidden(KEY_COLUMN)?;
+    // Protected without a password: against slips, not people (the form's texts must stay as issued).
+    ws.protect();
+    ws.set_paper_size(9); // A4
+    ws.set_portrait();
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_margins(0.4, 0.4, 0.5, 0.5, 0.3, 0.3);
+    ws.set_repeat_rows(header_row, header_row + 1)?;
+    ws.set_header(format!("&L{}&R&P / &N", x.org_name.replace('&', "&&")));
+    Ok(wb.save_to_buffer()?)
+}
 
+/// The title, the form and year, the facility, who filled it in, the notes, and the table's header;
+/// returns the header's first row.
+fn write_heading(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    x: &ChecklistExport<'_>,
+    f: &Formats,
+) -> Result<u32, ReportError> {
+    let all: f64 = WIDTHS.iter().sum();
     let form = x.form;
     let edition = x
         .catalog
@@ -265,7 +308,7 @@ pub fn checklist_xlsx(x: &ChecklistExport<'_>) -> Result<Vec<u8>, ReportError> {
         title_text.push_str(&format!("【{UNVERIFIED_LABEL}】"));
     }
     let mut row: u32 = 0;
-    ws.merge_range(row, 0, row, 4, &title_text, &title)?;
+    ws.merge_range(row, 0, row, 4, &title_text, &f.title)?;
     row += 1;
     ws.merge_range(
         row,
@@ -278,21 +321,22 @@ pub fn checklist_xlsx(x: &ChecklistExport<'_>) -> Result<Vec<u8>, ReportError> {
             edition,
             x.fiscal_year.label()
         ),
-        &base,
+        &f.base,
     )?;
     row += 1;
-    ws.merge_range(row, 0, row, 2, &format!("施設名：{}", x.org_name), &base)?;
+    ws.merge_range(row, 0, row, 2, &format!("施設名：{}", x.org_name), &f.base)?;
     ws.merge_range(
         row,
         3,
         row,
         4,
         &format!("作成日：{}", wareki(x.created_on)),
-        &base,
+        &f.base,
     )?;
     row += 1;
     // Who filled it in (and, on the vendor form, for which vendor): written by hand, so left open.
-    let filled_by = base
+    let filled_by = f
+        .base
         .clone()
         .set_unlocked()
         .set_border_bottom(FormatBorder::Thin);
@@ -309,7 +353,7 @@ pub fn checklist_xlsx(x: &ChecklistExport<'_>) -> Result<Vec<u8>, ReportError> {
         row,
         1,
         who,
-        &base.clone().set_align(FormatAlign::Right),
+        &f.base.clone().set_align(FormatAlign::Right),
     )?;
     ws.merge_range(row, 2, row, 4, "", &filled_by)?;
     row += 1;
@@ -330,26 +374,34 @@ pub fn checklist_xlsx(x: &ChecklistExport<'_>) -> Result<Vec<u8>, ReportError> {
         if n.confidence.is_unverified() {
             t.push_str(&format!("【{UNVERIFIED_LABEL}】"));
         }
-        ws.merge_range(row, 0, row, 4, &t, &base)?;
+        ws.merge_range(row, 0, row, 4, &t, &f.base)?;
         ws.set_row_height(row, row_height(&[(&t, all)]))?;
         row += 1;
     }
     row += 1;
-    let header_row = row;
-    ws.merge_range(row, 0, row + 1, 1, HEADER_ROW_LABEL, &head)?;
-    ws.merge_range(row, 2, row, 3, "確認結果（日付）", &head)?;
-    ws.merge_range(row, 4, row + 1, 4, "備考", &head)?;
-    ws.write_with_format(row + 1, 2, "1回目", &head)?;
-    ws.write_with_format(row + 1, 3, "2回目", &head)?;
-    row += 2;
+    ws.merge_range(row, 0, row + 1, 1, HEADER_ROW_LABEL, &f.head)?;
+    ws.merge_range(row, 2, row, 3, "確認結果（日付）", &f.head)?;
+    ws.merge_range(row, 4, row + 1, 4, "備考", &f.head)?;
+    ws.write_with_format(row + 1, 2, "1回目", &f.head)?;
+    ws.write_with_format(row + 1, 3, "2回目", &f.head)?;
+    Ok(row)
+}
 
-    for sec in printed_layout(x.catalog, form, x.answers, x.has_vendor_contract) {
-        ws.merge_range(row, 0, row, 4, &sec.title, &section)?;
+/// The sections, their target headings and the items with their answers, from `row` on.
+fn write_items(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    x: &ChecklistExport<'_>,
+    f: &Formats,
+    mut row: u32,
+) -> Result<(), ReportError> {
+    let all: f64 = WIDTHS.iter().sum();
+    for sec in printed_layout(x.catalog, x.form, x.answers, x.has_vendor_contract) {
+        ws.merge_range(row, 0, row, 4, &sec.title, &f.section)?;
         ws.set_row_height(row, row_height(&[(&sec.title, all)]))?;
         row += 1;
         for g in &sec.groups {
             if let Some(h) = &g.heading {
-                ws.merge_range(row, 0, row, 4, h, &group)?;
+                ws.merge_range(row, 0, row, 4, h, &f.group)?;
                 ws.set_row_height(row, row_height(&[(h, all)]))?;
                 row += 1;
             }
@@ -369,33 +421,25 @@ pub fn checklist_xlsx(x: &ChecklistExport<'_>) -> Result<Vec<u8>, ReportError> {
                         (&r.note, WIDTHS[4]),
                     ]),
                 )?;
-                ws.write_with_format(row, 0, &r.number, &center)?;
-                ws.write_with_format(row, 1, &r.text, &cell)?;
+                ws.write_with_format(row, 0, &r.number, &f.center)?;
+                ws.write_with_format(row, 1, &r.text, &f.cell)?;
                 for (col, result) in [(2, &r.round1), (3, &r.round2)] {
                     match result {
-                        Printed::Exempt(label) => ws.write_with_format(row, col, *label, &muted)?,
-                        Printed::Blank => ws.write_with_format(row, col, "", &center)?,
-                        Printed::Open => ws.write_with_format(row, col, "", &input)?,
-                        Printed::Answer(t) => ws.write_with_format(row, col, t, &input)?,
+                        Printed::Exempt(label) => {
+                            ws.write_with_format(row, col, *label, &f.muted)?
+                        }
+                        Printed::Blank => ws.write_with_format(row, col, "", &f.center)?,
+                        Printed::Open => ws.write_with_format(row, col, "", &f.input)?,
+                        Printed::Answer(t) => ws.write_with_format(row, col, t, &f.input)?,
                     };
                 }
-                ws.write_with_format(row, 4, &r.note, &input_note)?;
+                ws.write_with_format(row, 4, &r.note, &f.input_note)?;
                 ws.write(row, KEY_COLUMN, format!("{}|{}", r.item, r.target.id()))?;
                 row += 1;
             }
         }
     }
-
-    ws.set_column_hidden(KEY_COLUMN)?;
-    // Protected without a password: against slips, not people (the form's texts must stay as issued).
-    ws.protect();
-    ws.set_paper_size(9); // A4
-    ws.set_portrait();
-    ws.set_print_fit_to_pages(1, 0);
-    ws.set_margins(0.4, 0.4, 0.5, 0.5, 0.3, 0.3);
-    ws.set_repeat_rows(header_row, header_row + 1)?;
-    ws.set_header(format!("&L{}&R&P / &N", x.org_name.replace('&', "&&")));
-    Ok(wb.save_to_buffer()?)
+    Ok(())
 }
 
 #[cfg(test)]
