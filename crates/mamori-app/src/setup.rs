@@ -54,3 +54,33 @@ pub async fn seed_samples(
     }
     Ok(())
 }
+
+/// The first administrator typed at setup: the password is hashed here, off the async runtime.
+pub struct FirstAdmin {
+    pub login: String,
+    pub display_name: String,
+    pub password: String,
+}
+
+/// The first-run setup: the organisation, its first administrator, and the contacts every facility
+/// starts with. `StoreError::AlreadySetUp` when it was done before.
+pub async fn set_up(
+    store: &mamori_store::Store,
+    org: &mamori_store::NewOrg,
+    admin: FirstAdmin,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(mamori_store::Org, mamori_store::User), StoreError> {
+    let password = admin.password;
+    let password_hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
+        .await
+        .expect("hashing does not panic");
+    let user = mamori_store::NewUser {
+        login: admin.login,
+        display_name: admin.display_name,
+        password_hash,
+        role: mamori_core::Role::Admin,
+    };
+    let (org, user) = store.set_up(org, &user, at).await?;
+    add_initial_contacts(store, org.id, &user.login, at).await?;
+    Ok((org, user))
+}

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use chrono::Duration;
-use mamori_store::{NewOrg, NewUser, OrgKind, StoreError};
+use mamori_store::{NewOrg, OrgKind, StoreError};
 use serde::Deserialize;
 use std::net::SocketAddr;
 
@@ -207,34 +207,22 @@ pub async fn setup_submit(
         let page = setup_page_with(csrf, v, errors, Some("入力内容を確認してください。".into()));
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     }
-    let password = v.password.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .expect("hashing does not panic");
     let org = NewOrg {
         kind: OrgKind::parse(&v.org_kind).expect("checked"),
         name: v.org_name.trim().to_string(),
         security_officer: v.security_officer.trim().to_string(),
         has_vendor_contract: v.has_vendor_contract == "yes",
     };
-    let admin = NewUser {
+    let admin = mamori_app::setup::FirstAdmin {
         login: v.admin_login.trim().to_string(),
         display_name: v.admin_name.trim().to_string(),
-        password_hash: hash,
-        role: mamori_core::Role::Admin,
+        password: v.password.clone(),
     };
-    let (created, user) = match state.store.set_up(&org, &admin, state.clock.now()).await {
-        Ok(x) => x,
+    let user = match mamori_app::setup::set_up(&state.store, &org, admin, state.clock.now()).await {
+        Ok((_, user)) => user,
         Err(StoreError::AlreadySetUp) => return Ok(Redirect::to("/login").into_response()),
         Err(e) => return Err(e.into()),
     };
-    mamori_app::setup::add_initial_contacts(
-        &state.store,
-        created.id,
-        &user.login,
-        state.clock.now(),
-    )
-    .await?;
     start_session(&state, user.id).await
 }
 

@@ -50,15 +50,13 @@ pub(crate) async fn run(args: Init) -> Result<()> {
         security_officer: security_officer.unwrap_or_else(|| admin_name.clone()),
         has_vendor_contract: !no_vendor_contract,
     };
-    let user = NewUser {
+    let first = mamori_app::setup::FirstAdmin {
         login: admin.clone(),
         display_name: admin_name,
-        password_hash: tokio::task::spawn_blocking(move || auth::hash_password(&password)).await?,
-        role: Role::Admin,
+        password,
     };
     let store = open(&db).await?;
-    let (org, _) = store.set_up(&org, &user, Clock::system().now()).await?;
-    mamori_app::setup::add_initial_contacts(&store, org.id, &admin, Clock::system().now()).await?;
+    let (org, _) = mamori_app::setup::set_up(&store, &org, first, Clock::system().now()).await?;
     println!(
         "初期設定が完了しました: {}「{}」、管理者 {admin}",
         org.kind.label(),
