@@ -26,7 +26,7 @@ pub use auth::{
 pub use backup::BackupRun;
 pub use edition_imports::EditionImport;
 pub use ledger::{Fields, ImportCounts, LedgerQuery, LedgerRow};
-pub use log_analyses::LogAnalysis;
+pub use log_analyses::{AnalysisEnd, LogAnalysis};
 pub use orgs::{NewOrg, Org, OrgKind};
 pub use vendor_forms::VendorFormRecord;
 

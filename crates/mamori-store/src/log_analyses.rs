@@ -11,14 +11,14 @@ pub struct LogAnalysis {
     pub id: i64,
     pub created_at: String,
     pub created_by: String,
-    /// The files' names (JSON array).
-    pub files: String,
+    /// The files' names as shown.
+    pub files: Vec<String>,
     /// running / done / failed.
     pub status: String,
     /// mamori-logs' report (JSON), when done; the failure's message when failed.
     pub report: Option<String>,
-    /// Accounts of retired or disabled staff found in use (JSON array).
-    pub retired_accounts: String,
+    /// Accounts of retired or disabled staff found in use.
+    pub retired_accounts: Vec<String>,
     pub period_first: Option<String>,
     pub period_last: Option<String>,
 }
@@ -26,15 +26,38 @@ pub struct LogAnalysis {
 const COLUMNS: &str = "id, created_at, created_by, files, status, report, retired_accounts, period_first, \
      period_last FROM log_analyses";
 
+/// How an analysis ended.
+pub enum AnalysisEnd<'a> {
+    /// With mamori-logs' report (JSON), the retired staff accounts it found in use, and the period its
+    /// records cover (RFC 3339).
+    Done {
+        report: &'a str,
+        retired_accounts: &'a [String],
+        period: (Option<String>, Option<String>),
+    },
+    Failed {
+        message: &'a str,
+    },
+}
+
+/// A list kept as a JSON array of strings.
+fn names_from(json: &str) -> Result<Vec<String>> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn names_json(names: &[String]) -> String {
+    serde_json::to_string(names).expect("strings serialise")
+}
+
 fn from_row(r: &sqlx::any::AnyRow) -> Result<LogAnalysis> {
     Ok(LogAnalysis {
         id: r.try_get("id")?,
         created_at: r.try_get("created_at")?,
         created_by: r.try_get("created_by")?,
-        files: r.try_get("files")?,
+        files: names_from(&r.try_get::<String, _>("files")?)?,
         status: r.try_get("status")?,
         report: r.try_get("report")?,
-        retired_accounts: r.try_get("retired_accounts")?,
+        retired_accounts: names_from(&r.try_get::<String, _>("retired_accounts")?)?,
         period_first: r.try_get("period_first")?,
         period_last: r.try_get("period_last")?,
     })
@@ -46,7 +69,7 @@ impl Store {
     pub async fn start_log_analysis(
         &self,
         org_id: OrgId,
-        files: &str,
+        files: &[String],
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<i64> {
@@ -58,7 +81,7 @@ impl Store {
         .bind(org_id.get())
         .bind(ts(at))
         .bind(actor)
-        .bind(files)
+        .bind(names_json(files))
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
@@ -71,7 +94,7 @@ impl Store {
             &id.to_string(),
             "create",
             None,
-            serde_json::from_str(files).ok(),
+            Some(serde_json::json!(files)),
         )
         .await?;
         tx.commit().await?;
@@ -79,25 +102,29 @@ impl Store {
     }
 
     /// Records the end of an analysis: done with its report, or failed with a message.
-    #[allow(clippy::too_many_arguments)]
     #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn finish_log_analysis(
         &self,
         org_id: OrgId,
         id: i64,
-        done: bool,
-        report: &str,
-        retired_accounts: &str,
-        period: (Option<String>, Option<String>),
+        end: AnalysisEnd<'_>,
         at: DateTime<Utc>,
     ) -> Result<()> {
+        let (done, report, retired, period) = match end {
+            AnalysisEnd::Done {
+                report,
+                retired_accounts,
+                period,
+            } => (true, report, names_json(retired_accounts), period),
+            AnalysisEnd::Failed { message } => (false, message, "[]".to_string(), (None, None)),
+        };
         sqlx::query(
             "UPDATE log_analyses SET status = $1, report = $2, retired_accounts = $3, period_first = $4, \
              period_last = $5, finished_at = $6 WHERE org_id = $7 AND id = $8",
         )
         .bind(if done { "done" } else { "failed" })
         .bind(report)
-        .bind(retired_accounts)
+        .bind(retired)
         .bind(period.0)
         .bind(period.1)
         .bind(ts(at))
@@ -155,9 +182,7 @@ impl Store {
         let mut out = Vec::new();
         for r in rows {
             let id: i64 = r.try_get("id")?;
-            let accounts: String = r.try_get("retired_accounts")?;
-            let accounts: Vec<String> =
-                serde_json::from_str(&accounts).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let accounts = names_from(&r.try_get::<String, _>("retired_accounts")?)?;
             out.extend(accounts.into_iter().map(|a| (id, a)));
         }
         Ok(out)

@@ -39,10 +39,8 @@ fn status_label(s: &str) -> &'static str {
     }
 }
 
-fn file_names(json: &str) -> String {
-    serde_json::from_str::<Vec<String>>(json)
-        .map(|v| v.join("、"))
-        .unwrap_or_default()
+fn file_names(files: &[String]) -> String {
+    files.join("、")
 }
 
 #[derive(Template)]
@@ -261,10 +259,9 @@ pub async fn upload(
         .await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     }
-    let files_json = serde_json::to_string(&u.names).expect("names serialise");
     let id = state
         .store
-        .start_log_analysis(org.id, &files_json, &session.user.login, state.clock.now())
+        .start_log_analysis(org.id, &u.names, &session.user.login, state.clock.now())
         .await?;
     let staff: Vec<Row> = state
         .store
@@ -325,27 +322,16 @@ async fn analyse(
         })
     })
     .await;
-    let now = state.clock.now();
     let stored = match report {
         Ok(mut r) => {
             for (f, name) in r.files.iter_mut().zip(&names) {
                 f.path = name.clone();
             }
-            store_report(&state, org_id, id, &r, now).await
+            mamori_app::log_analyses::store_report(&state, org_id, id, &r).await
         }
         Err(e) => {
-            state
-                .store
-                .finish_log_analysis(
-                    org_id,
-                    id,
-                    false,
-                    &format!("分析が止まりました: {e}"),
-                    "[]",
-                    (None, None),
-                    now,
-                )
-                .await
+            let message = format!("分析が止まりました: {e}");
+            mamori_app::log_analyses::store_failure(&state, org_id, id, &message).await
         }
     };
     if let Err(e) = stored {
@@ -356,44 +342,6 @@ async fn analyse(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .remove(&id);
-}
-
-/// At most this many accounts of the logon summary are stored (the findings are all kept).
-const STORED_LOGONS: usize = 5000;
-
-async fn store_report(
-    state: &AppState,
-    org_id: OrgId,
-    id: i64,
-    r: &Report,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), mamori_store::StoreError> {
-    let mut r = r.clone();
-    r.logons
-        .sort_by_key(|l| std::cmp::Reverse(l.success + l.failure));
-    r.logons.truncate(STORED_LOGONS);
-    let retired: Vec<&str> = r
-        .findings
-        .iter()
-        .filter(|f| f.kind == mamori_logs::FindingKind::RetiredAccountUsed)
-        .map(|f| f.account.as_str())
-        .collect();
-    let first = r.logons.iter().filter_map(|l| l.first).min();
-    let last = r.logons.iter().filter_map(|l| l.last).max();
-    let first = r.findings.iter().filter_map(|f| f.first).chain(first).min();
-    let last = r.findings.iter().filter_map(|f| f.last).chain(last).max();
-    state
-        .store
-        .finish_log_analysis(
-            org_id,
-            id,
-            true,
-            &serde_json::to_string(&r).expect("report serialises"),
-            &serde_json::to_string(&retired).expect("names serialise"),
-            (first.map(|t| t.to_rfc3339()), last.map(|t| t.to_rfc3339())),
-            now,
-        )
-        .await
 }
 
 struct FindingLine {
