@@ -24,8 +24,8 @@ impl FacilityRules {
                 .map(|r| r.data)
                 .collect()
         };
-        let lifecycle = enabled(app.store.ledger_all(org_id, Kind::Lifecycle.id()).await?);
-        let rules = enabled(app.store.ledger_all(org_id, Kind::Baseline.id()).await?);
+        let lifecycle = enabled(app.store.ledger_all(org_id, Kind::Lifecycle).await?);
+        let rules = enabled(app.store.ledger_all(org_id, Kind::Baseline).await?);
         Ok(FacilityRules {
             lifecycle: lifecycle
                 .iter()
@@ -91,7 +91,7 @@ pub async fn annotate_rows(
 pub async fn reannotate_all(app: &App, org_id: OrgId) -> Result<usize, StoreError> {
     let rules = FacilityRules::load(app, org_id).await?;
     let mut changed = Vec::new();
-    for r in app.store.ledger_all(org_id, Kind::Devices.id()).await? {
+    for r in app.store.ledger_all(org_id, Kind::Devices).await? {
         let mut row = r.data.clone();
         annotate(&mut row, &rules);
         if row != r.data {
@@ -101,7 +101,7 @@ pub async fn reannotate_all(app: &App, org_id: OrgId) -> Result<usize, StoreErro
     app.store
         .update_ledger_rows(
             org_id,
-            Kind::Devices.id(),
+            Kind::Devices,
             &changed,
             "mamori（サポート期限・基準の再判定）",
             app.clock.now(),

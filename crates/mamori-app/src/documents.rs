@@ -43,7 +43,7 @@ async fn render(
         for kind in Kind::ALL {
             let rows = app
                 .store
-                .ledger_all(org.id, kind.id())
+                .ledger_all(org.id, kind)
                 .await?
                 .into_iter()
                 .filter(|r| !r.disabled)

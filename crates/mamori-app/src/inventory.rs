@@ -287,7 +287,7 @@ pub struct InventoryImport {
 async fn enabled_devices(app: &App, org: &Org) -> Result<Vec<(i64, Row)>, StoreError> {
     Ok(app
         .store
-        .ledger_all(org.id, Kind::Devices.id())
+        .ledger_all(org.id, Kind::Devices)
         .await?
         .into_iter()
         .filter(|r| !r.disabled)
@@ -428,7 +428,7 @@ pub async fn resolve_review(
     } else {
         let done = match target {
             Some(id) => {
-                let row = app.store.ledger_row(org.id, Kind::Devices.id(), id).await?;
+                let row = app.store.ledger_row(org.id, Kind::Devices, id).await?;
                 write_inventory(app, org, actor, &inv, Some((id, &row.data))).await?
             }
             None => write_inventory(app, org, actor, &inv, None).await?,

@@ -38,7 +38,7 @@ impl LedgerCache {
         let (from, mut ledgers) = cached.unwrap_or((-1, Ledgers::default()));
         let map = Arc::make_mut(&mut ledgers);
         for kind in Kind::ALL {
-            let changed = store.ledger_facts(org_id, kind.id(), from, version).await?;
+            let changed = store.ledger_facts(org_id, kind, from, version).await?;
             let rows = map.entry(kind.id()).or_default();
             for (id, disabled, facts) in changed {
                 if disabled {

@@ -14,7 +14,7 @@ pub async fn add_initial_contacts(
     store
         .import_ledger(
             org_id,
-            kind.id(),
+            kind,
             kind.identity(),
             &mamori_ledger::sample::initial_contacts(),
             actor,
@@ -46,7 +46,7 @@ pub async fn seed_samples(
             let end = (done + 5_000).min(n);
             let rows: Vec<Row> = (done..end).map(make).collect();
             store
-                .import_ledger(org_id, kind.id(), kind.identity(), &rows, "seed", at)
+                .import_ledger(org_id, kind, kind.identity(), &rows, "seed", at)
                 .await?;
             done = end;
             progress(kind, done, n);

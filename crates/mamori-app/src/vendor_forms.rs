@@ -28,7 +28,7 @@ pub async fn vendors_with_forms(
 ) -> Result<Vec<VendorWithForm>, StoreError> {
     let mut forms = app.store.vendor_forms(org.id, edition).await?;
     let mut out = Vec::new();
-    for row in app.store.ledger_all(org.id, Kind::Vendors.id()).await? {
+    for row in app.store.ledger_all(org.id, Kind::Vendors).await? {
         if row.disabled {
             continue;
         }

@@ -275,7 +275,16 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<i64> {
         let mut tx = self.write_tx().await?;
-        let id = save_row_in(&mut tx, org_id, "devices", device_id, row, source, at).await?;
+        let id = save_row_in(
+            &mut tx,
+            org_id,
+            mamori_ledger::Kind::Devices,
+            device_id,
+            row,
+            source,
+            at,
+        )
+        .await?;
         if !changes.is_empty() {
             sqlx::query(
                 "INSERT INTO inventory_history (org_id, device_id, received_at, source, changes) \

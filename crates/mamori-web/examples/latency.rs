@@ -185,7 +185,7 @@ async fn main() {
     let (account, _) = store
         .ledger_page(
             user.org_id,
-            "accounts",
+            mamori_ledger::Kind::Accounts,
             &mamori_store::LedgerQuery {
                 limit: 1,
                 ..Default::default()
@@ -201,7 +201,7 @@ async fn main() {
         store
             .save_ledger_row(
                 user.org_id,
-                "accounts",
+                mamori_ledger::Kind::Accounts,
                 Some(account.id),
                 &row,
                 "bench",

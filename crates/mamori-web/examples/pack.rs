@@ -59,7 +59,14 @@ async fn main() {
         })
         .collect();
     store
-        .import_ledger(org.id, "vendors", &["name"], &vendors, "bench", now)
+        .import_ledger(
+            org.id,
+            mamori_ledger::Kind::Vendors,
+            &["name"],
+            &vendors,
+            "bench",
+            now,
+        )
         .await
         .unwrap();
     let catalog = Catalog::builtin().unwrap();
@@ -103,7 +110,11 @@ async fn main() {
     }
     // Each vendor's 事業者確認用 as received: the vendor form answered like the facility's, per vendor.
     let vendor_answers = store.answers(org.id, "r7", Variant::Vendor).await.unwrap();
-    for row in store.ledger_all(org.id, "vendors").await.unwrap() {
+    for row in store
+        .ledger_all(org.id, mamori_ledger::Kind::Vendors)
+        .await
+        .unwrap()
+    {
         store
             .save_vendor_form(org.id, row.id, "r7", &vendor_answers, "bench", now)
             .await

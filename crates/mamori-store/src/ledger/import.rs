@@ -27,7 +27,7 @@ pub(crate) fn identity_of(data: &Fields, identity: &[&str]) -> Option<Vec<String
 pub(crate) async fn existing_rows<'e, E>(
     exec: E,
     org_id: OrgId,
-    kind: &str,
+    kind: Kind,
 ) -> Result<Vec<sqlx::any::AnyRow>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
@@ -35,7 +35,7 @@ where
     Ok(
         sqlx::query("SELECT id, data FROM ledger_rows WHERE org_id = $1 AND kind = $2")
             .bind(org_id.get())
-            .bind(kind)
+            .bind(kind.id())
             .fetch_all(exec)
             .await?,
     )
@@ -92,7 +92,7 @@ pub(crate) fn import_plan<'r>(
 pub(crate) async fn insert_prepared(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     org_id: OrgId,
-    kind: &str,
+    kind: Kind,
     id: i64,
     row: &Prepared,
     version: i64,
@@ -105,7 +105,7 @@ pub(crate) async fn insert_prepared(
     )
     .bind(id)
     .bind(org_id.get())
-    .bind(kind)
+    .bind(kind.id())
     .bind(&row.data)
     .bind(&row.search)
     .bind(now);
@@ -143,7 +143,7 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
-    fn of(kind: &str, row: &Fields) -> Prepared {
+    fn of(kind: Kind, row: &Fields) -> Prepared {
         Prepared {
             data: serde_json::to_string(row).expect("fields serialise"),
             search: search_text(row),
@@ -156,7 +156,7 @@ impl Prepared {
 pub(crate) async fn update_prepared(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     org_id: OrgId,
-    kind: &str,
+    kind: Kind,
     id: i64,
     row: &Prepared,
     version: i64,
@@ -168,7 +168,7 @@ pub(crate) async fn update_prepared(
          version = $17, facts = $18 WHERE org_id = $1 AND kind = $2 AND id = $19",
     )
     .bind(org_id.get())
-    .bind(kind)
+    .bind(kind.id())
     .bind(&row.data)
     .bind(&row.search)
     .bind(now);
@@ -193,7 +193,7 @@ impl Store {
     pub async fn import_ledger(
         &self,
         org_id: OrgId,
-        kind: &str,
+        kind: Kind,
         identity: &[&str],
         rows: &[Fields],
         actor: &str,
@@ -234,7 +234,7 @@ impl Store {
             let new = Prepared::of(kind, row);
             update_prepared(&mut tx, org_id, kind, *id, &new, version, &now).await?;
             entries.push(crate::AuditEntry {
-                key: format!("{kind}/{id}"),
+                key: format!("{}/{id}", kind.id()),
                 before: Some(serde_json::to_string(old).expect("fields serialise")),
                 after: Some(new.data),
             });
@@ -245,7 +245,7 @@ impl Store {
             insert_prepared(&mut tx, org_id, kind, *id, row, version, &now).await?;
         }
         entries.extend(inserts.iter().zip(&ids).map(|(row, id)| crate::AuditEntry {
-            key: format!("{kind}/{id}"),
+            key: format!("{}/{id}", kind.id()),
             before: None,
             after: Some(row.data.clone()),
         }));
@@ -261,7 +261,7 @@ impl Store {
     async fn import_staged(
         &self,
         org_id: OrgId,
-        kind: &str,
+        kind: Kind,
         plan: &ImportPlan<'_>,
         seen: i64,
         actor: &str,
@@ -292,7 +292,7 @@ impl Store {
         import_id: &str,
         started: &str,
         org_id: OrgId,
-        kind: &str,
+        kind: Kind,
         plan: &ImportPlan<'_>,
         seen: i64,
         actor: &str,
@@ -316,7 +316,7 @@ impl Store {
         let mut seq = 0i64;
         for (id, is_update, old, row) in staged {
             let prepared = Prepared::of(kind, row);
-            let key = format!("{kind}/{id}");
+            let key = format!("{}/{id}", kind.id());
             let before = old.map(|o| serde_json::to_string(o).expect("fields serialise"));
             let hash = crate::chain_hash(
                 &prev,
@@ -346,7 +346,7 @@ impl Store {
             "SELECT COUNT(*) FROM ledger_rows WHERE org_id = $1 AND kind = $2 AND version > $3",
         )
         .bind(org_id.get())
-        .bind(kind)
+        .bind(kind.id())
         .bind(seen)
         .fetch_one(&mut *tx)
         .await?
@@ -362,7 +362,7 @@ impl Store {
             actor,
             at,
             "ledger",
-            kind,
+            kind.id(),
             crate::IMPORT_BLOCK,
             None,
             Some(serde_json::json!({
@@ -393,7 +393,7 @@ impl Store {
              FROM ledger_import_rows WHERE import_id = $1 AND is_update = 0 ORDER BY seq",
         )
         .bind(import_id)
-        .bind(kind)
+        .bind(kind.id())
         .bind(&at_s)
         .bind(sort_mapping())
         .bind(version)

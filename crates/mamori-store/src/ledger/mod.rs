@@ -11,6 +11,8 @@ use serde::Serialize;
 use sqlx::Row;
 use std::collections::BTreeMap;
 
+use mamori_ledger::Kind;
+
 use crate::{Backend, OrNotFound, Result, Store, StoreError, audit, ts};
 
 /// The fields of a row (field key → value); see `mamori-ledger` for the fields of each kind.
@@ -57,9 +59,9 @@ fn search_text(data: &Fields) -> String {
 
 /// The sortable copies of a row's list columns (`s0`..`s9`): NULL where the field is empty. A choice
 /// kept as written (「退職」) is copied as its meaning (「無効」), so that a filter on 無効 finds it.
-fn slots(kind: &str, data: &Fields) -> [Option<String>; SLOTS] {
+fn slots(kind: Kind, data: &Fields) -> [Option<String>; SLOTS] {
     let mut out: [Option<String>; SLOTS] = Default::default();
-    if let Some(kind) = mamori_ledger::Kind::parse(kind) {
+    {
         for (slot, field) in out.iter_mut().zip(kind.list_fields()) {
             let value = data.get(field.key).filter(|v| !v.is_empty());
             *slot = match (field.ty, value) {
@@ -80,8 +82,8 @@ const SLOTS: usize = mamori_ledger::fields::LIST_COLUMNS;
 const FACT_CHARS: usize = 64;
 
 /// The fields of a row that the evidence rules read, as JSON (see [`mamori_ledger::Kind::evidence_fields`]).
-fn facts(kind: &str, data: &Fields) -> String {
-    let keys = mamori_ledger::Kind::parse(kind).map_or(&[][..], |k| k.evidence_fields());
+fn facts(kind: Kind, data: &Fields) -> String {
+    let keys = kind.evidence_fields();
     let picked: Fields = keys
         .iter()
         .filter_map(|k| {
@@ -131,7 +133,7 @@ fn row_from(r: &sqlx::any::AnyRow) -> Result<LedgerRow> {
 async fn write_row(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     org_id: OrgId,
-    kind: &str,
+    kind: Kind,
     id: Option<i64>,
     row: &Fields,
     version: i64,
@@ -152,7 +154,7 @@ async fn write_row(
     };
     let mut q = sqlx::query(sql)
         .bind(org_id.get())
-        .bind(kind)
+        .bind(kind.id())
         .bind(serde_json::to_string(row).expect("fields serialise"))
         .bind(search_text(row))
         .bind(now);
@@ -182,7 +184,7 @@ async fn bump_version(tx: &mut sqlx::Transaction<'_, sqlx::Any>, org_id: OrgId) 
 pub(crate) async fn save_row_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     org_id: OrgId,
-    kind: &str,
+    kind: Kind,
     id: Option<i64>,
     row: &Fields,
     actor: &str,
@@ -197,7 +199,7 @@ pub(crate) async fn save_row_in(
             )
             .bind(id)
             .bind(org_id.get())
-            .bind(kind)
+            .bind(kind.id())
             .fetch_optional(&mut **tx)
             .await?
             .or_not_found(|| format!("台帳の行 {id} がありません"))?
@@ -218,7 +220,7 @@ pub(crate) async fn save_row_in(
         actor,
         at,
         "ledger",
-        &format!("{kind}/{id}"),
+        &format!("{}/{id}", kind.id()),
         action,
         before,
         Some(serde_json::json!(row)),
@@ -244,11 +246,10 @@ impl Store {
     pub async fn ledger_page(
         &self,
         org_id: OrgId,
-        kind: &str,
+        kind: Kind,
         q: &LedgerQuery,
     ) -> Result<(Vec<LedgerRow>, i64)> {
-        let ledger = mamori_ledger::Kind::parse(kind);
-        let slot_of = |key: &str| ledger.and_then(|k| k.list_slot(key));
+        let slot_of = |key: &str| kind.list_slot(key);
         // Every value is bound, never spliced into the SQL; only slot numbers (ours) are.
         let mut binds: Vec<String> = Vec::new();
         let mut filter = String::from("org_id = $1 AND kind = $2");
@@ -298,7 +299,7 @@ impl Store {
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(org_id.get())
-            .bind(kind);
+            .bind(kind.id());
         for b in &binds {
             query = query.bind(b);
         }
@@ -313,7 +314,7 @@ impl Store {
         let count_sql = format!("SELECT COUNT(*) FROM ledger_rows WHERE {filter}");
         let mut count = sqlx::query(sqlx::AssertSqlSafe(count_sql))
             .bind(org_id.get())
-            .bind(kind);
+            .bind(kind.id());
         for b in &binds[..filter_binds] {
             count = count.bind(b);
         }
@@ -328,7 +329,7 @@ impl Store {
     pub async fn ledger_facts(
         &self,
         org_id: OrgId,
-        kind: &str,
+        kind: Kind,
         after: i64,
         upto: i64,
     ) -> Result<Vec<(i64, bool, Fields)>> {
@@ -347,7 +348,7 @@ impl Store {
         };
         let all: String = sqlx::query(sql)
             .bind(org_id.get())
-            .bind(kind)
+            .bind(kind.id())
             .bind(after)
             .bind(upto)
             .fetch_one(&self.pool)
@@ -379,17 +380,19 @@ impl Store {
             for r in &batch {
                 let (id, kind, data): (i64, String, String) =
                     (r.try_get("id")?, r.try_get("kind")?, r.try_get("data")?);
+                let kind = Kind::parse(&kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("台帳の種類 {kind}")))?;
                 let data: Fields =
                     serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let mut q = sqlx::query(
                     "UPDATE ledger_rows SET s0 = $1, s1 = $2, s2 = $3, s3 = $4, s4 = $5, s5 = $6, \
                      s6 = $7, s7 = $8, s8 = $9, s9 = $10, sort_version = $11, facts = $12 WHERE id = $13",
                 );
-                for slot in slots(&kind, &data) {
+                for slot in slots(kind, &data) {
                     q = q.bind(slot);
                 }
                 q.bind(mapping)
-                    .bind(facts(&kind, &data))
+                    .bind(facts(kind, &data))
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
@@ -401,12 +404,12 @@ impl Store {
 
     /// Every row of a ledger (disabled ones too), in id order: for export.
     #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
-    pub async fn ledger_all(&self, org_id: OrgId, kind: &str) -> Result<Vec<LedgerRow>> {
+    pub async fn ledger_all(&self, org_id: OrgId, kind: Kind) -> Result<Vec<LedgerRow>> {
         sqlx::query(
             "SELECT id, data, disabled, updated_at FROM ledger_rows WHERE org_id = $1 AND kind = $2 ORDER BY id",
         )
         .bind(org_id.get())
-        .bind(kind)
+        .bind(kind.id())
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -416,12 +419,12 @@ impl Store {
 
     /// One row, only within the organisation.
     #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
-    pub async fn ledger_row(&self, org_id: OrgId, kind: &str, id: i64) -> Result<LedgerRow> {
+    pub async fn ledger_row(&self, org_id: OrgId, kind: Kind, id: i64) -> Result<LedgerRow> {
         let r = sqlx::query(
             "SELECT id, data, disabled, updated_at FROM ledger_rows WHERE org_id = $1 AND kind = $2 AND id = $3",
         )
         .bind(org_id.get())
-        .bind(kind)
+        .bind(kind.id())
         .bind(id)
         .fetch_optional(&self.pool)
         .await?
@@ -434,7 +437,7 @@ impl Store {
     pub async fn save_ledger_row(
         &self,
         org_id: OrgId,
-        kind: &str,
+        kind: Kind,
         id: Option<i64>,
         row: &Fields,
         actor: &str,
@@ -451,7 +454,7 @@ impl Store {
     pub async fn update_ledger_rows(
         &self,
         org_id: OrgId,
-        kind: &str,
+        kind: Kind,
         rows: &[(i64, Fields)],
         actor: &str,
         at: DateTime<Utc>,
@@ -472,7 +475,7 @@ impl Store {
     pub async fn set_ledger_row_disabled(
         &self,
         org_id: OrgId,
-        kind: &str,
+        kind: Kind,
         id: i64,
         disabled: bool,
         actor: &str,
@@ -488,7 +491,7 @@ impl Store {
         .bind(ts(at))
         .bind(id)
         .bind(org_id.get())
-        .bind(kind)
+        .bind(kind.id())
         .bind(version)
         .execute(&mut *tx)
         .await?
@@ -502,7 +505,7 @@ impl Store {
             actor,
             at,
             "ledger",
-            &format!("{kind}/{id}"),
+            &format!("{}/{id}", kind.id()),
             if disabled { "disable" } else { "enable" },
             None,
             None,

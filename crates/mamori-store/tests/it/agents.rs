@@ -85,7 +85,7 @@ pub(crate) async fn agent_story(store: &Store, org_id: mamori_core::OrgId) {
     );
     assert_eq!(
         store
-            .ledger_row(org_id, "devices", device)
+            .ledger_row(org_id, mamori_ledger::Kind::Devices, device)
             .await
             .unwrap()
             .data["os"],
@@ -101,7 +101,7 @@ pub(crate) async fn agent_story(store: &Store, org_id: mamori_core::OrgId) {
     store
         .update_ledger_rows(
             org_id,
-            "devices",
+            mamori_ledger::Kind::Devices,
             &[(
                 device,
                 fields(&[("device_kind", "端末PC"), ("computer_name", "PC-02")]),
@@ -113,7 +113,7 @@ pub(crate) async fn agent_story(store: &Store, org_id: mamori_core::OrgId) {
         .unwrap();
     assert_eq!(
         store
-            .ledger_row(org_id, "devices", device)
+            .ledger_row(org_id, mamori_ledger::Kind::Devices, device)
             .await
             .unwrap()
             .data["computer_name"],

@@ -25,7 +25,14 @@ pub(crate) async fn ledger_story(store: &Store, org_id: mamori_core::OrgId) {
         })
         .collect();
     let counts = store
-        .import_ledger(org_id, "accounts", &identity, &rows, "admin", at())
+        .import_ledger(
+            org_id,
+            mamori_ledger::Kind::Accounts,
+            &identity,
+            &rows,
+            "admin",
+            at(),
+        )
         .await
         .unwrap();
     assert_eq!((counts.added, counts.updated, counts.unchanged), (30, 0, 0));
@@ -34,13 +41,27 @@ pub(crate) async fn ledger_story(store: &Store, org_id: mamori_core::OrgId) {
     again[3].insert("status".into(), "無効".into());
     let version = store.ledger_version(org_id).await.unwrap();
     let counts = store
-        .import_ledger(org_id, "accounts", &identity, &again, "admin", at())
+        .import_ledger(
+            org_id,
+            mamori_ledger::Kind::Accounts,
+            &identity,
+            &again,
+            "admin",
+            at(),
+        )
         .await
         .unwrap();
     assert_eq!((counts.added, counts.updated, counts.unchanged), (0, 1, 29));
     assert_eq!(store.ledger_version(org_id).await.unwrap(), version + 1);
     store
-        .import_ledger(org_id, "accounts", &identity, &again, "admin", at())
+        .import_ledger(
+            org_id,
+            mamori_ledger::Kind::Accounts,
+            &identity,
+            &again,
+            "admin",
+            at(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -59,7 +80,7 @@ pub(crate) async fn ledger_story(store: &Store, org_id: mamori_core::OrgId) {
         limit: 10,
     };
     let (page, total) = store
-        .ledger_page(org_id, "accounts", &q("山田", "", false))
+        .ledger_page(org_id, mamori_ledger::Kind::Accounts, &q("山田", "", false))
         .await
         .unwrap();
     assert_eq!((page.len(), total), (10, 15));
@@ -69,7 +90,14 @@ pub(crate) async fn ledger_story(store: &Store, org_id: mamori_core::OrgId) {
         .map(|i| fields(&[("system", "staged"), ("name", &format!("PC-{i:05}"))]))
         .collect();
     let counts = store
-        .import_ledger(org_id, "backups", &["system", "name"], &big, "admin", at())
+        .import_ledger(
+            org_id,
+            mamori_ledger::Kind::Backups,
+            &["system", "name"],
+            &big,
+            "admin",
+            at(),
+        )
         .await
         .unwrap();
     assert_eq!((counts.added, counts.updated), (big.len(), 0));
@@ -80,7 +108,7 @@ pub(crate) async fn ledger_story(store: &Store, org_id: mamori_core::OrgId) {
     let counts = store
         .import_ledger(
             org_id,
-            "backups",
+            mamori_ledger::Kind::Backups,
             &["system", "name"],
             &changed,
             "admin",
@@ -92,7 +120,10 @@ pub(crate) async fn ledger_story(store: &Store, org_id: mamori_core::OrgId) {
         (counts.added, counts.updated, counts.unchanged),
         (0, 1250, 1250)
     );
-    let stored = store.ledger_all(org_id, "backups").await.unwrap();
+    let stored = store
+        .ledger_all(org_id, mamori_ledger::Kind::Backups)
+        .await
+        .unwrap();
     assert_eq!(stored.len(), big.len());
     assert_eq!(
         stored
@@ -106,7 +137,11 @@ pub(crate) async fn ledger_story(store: &Store, org_id: mamori_core::OrgId) {
         "the chain with two import blocks"
     );
     let (page, total) = store
-        .ledger_page(org_id, "backups", &q("pc-00042", "", false))
+        .ledger_page(
+            org_id,
+            mamori_ledger::Kind::Backups,
+            &q("pc-00042", "", false),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -120,7 +155,14 @@ pub(crate) async fn ledger_story(store: &Store, org_id: mamori_core::OrgId) {
         .map(|u| fields(&[("name", u)]))
         .collect();
     store
-        .import_ledger(org_id, "vendors", &["name"], &odd, "admin", at())
+        .import_ledger(
+            org_id,
+            mamori_ledger::Kind::Vendors,
+            &["name"],
+            &odd,
+            "admin",
+            at(),
+        )
         .await
         .unwrap();
     for (needle, found) in [
@@ -132,31 +174,47 @@ pub(crate) async fn ledger_story(store: &Store, org_id: mamori_core::OrgId) {
         ("a\\b", 1),
     ] {
         let (_, total) = store
-            .ledger_page(org_id, "vendors", &q(needle, "", false))
+            .ledger_page(org_id, mamori_ledger::Kind::Vendors, &q(needle, "", false))
             .await
             .unwrap();
         assert_eq!(total, found, "search {needle:?}");
     }
     assert!(store.verify_audit_chain().await.unwrap().is_ok());
     let (page, _) = store
-        .ledger_page(org_id, "accounts", &q("", "user_id", true))
+        .ledger_page(
+            org_id,
+            mamori_ledger::Kind::Accounts,
+            &q("", "user_id", true),
+        )
         .await
         .unwrap();
     assert_eq!(page[0].data["user_id"], "u29");
     // Sorted by a list column (its sortable copy) and by another field (the JSON): the same order rules,
     // rows without the field last either way.
     let (page, _) = store
-        .ledger_page(org_id, "accounts", &q("", "family_name", false))
+        .ledger_page(
+            org_id,
+            mamori_ledger::Kind::Accounts,
+            &q("", "family_name", false),
+        )
         .await
         .unwrap();
     assert_eq!(page[0].data["family_name"], "佐藤");
     let (page, _) = store
-        .ledger_page(org_id, "accounts", &q("", "family_name", true))
+        .ledger_page(
+            org_id,
+            mamori_ledger::Kind::Accounts,
+            &q("", "family_name", true),
+        )
         .await
         .unwrap();
     assert_eq!(page[0].data["family_name"], "山田");
     let (page, _) = store
-        .ledger_page(org_id, "accounts", &q("", "end_date", false))
+        .ledger_page(
+            org_id,
+            mamori_ledger::Kind::Accounts,
+            &q("", "end_date", false),
+        )
         .await
         .unwrap();
     assert_eq!(page.len(), 10, "rows without the field still come");
@@ -164,7 +222,7 @@ pub(crate) async fn ledger_story(store: &Store, org_id: mamori_core::OrgId) {
     let (page, total) = store
         .ledger_page(
             org_id,
-            "accounts",
+            mamori_ledger::Kind::Accounts,
             &LedgerQuery {
                 filters: vec![("status".into(), "無効".into())],
                 ..q("", "", false)
@@ -176,7 +234,7 @@ pub(crate) async fn ledger_story(store: &Store, org_id: mamori_core::OrgId) {
     let (_, total) = store
         .ledger_page(
             org_id,
-            "accounts",
+            mamori_ledger::Kind::Accounts,
             &LedgerQuery {
                 filters: vec![
                     ("status".into(), "使用可".into()),
@@ -189,7 +247,11 @@ pub(crate) async fn ledger_story(store: &Store, org_id: mamori_core::OrgId) {
         .unwrap();
     assert_eq!(total, 15, "status 使用可 (29) and 山田 (15): u03 is 佐藤");
     let (page, total) = store
-        .ledger_page(org_id, "accounts", &q("無効 u03", "", false))
+        .ledger_page(
+            org_id,
+            mamori_ledger::Kind::Accounts,
+            &q("無効 u03", "", false),
+        )
         .await
         .unwrap();
     assert_eq!((page.len(), total), (1, 1));
@@ -199,15 +261,29 @@ pub(crate) async fn ledger_story(store: &Store, org_id: mamori_core::OrgId) {
     let mut edited = page[0].data.clone();
     edited.insert("end_date".into(), "2025-03-31".into());
     store
-        .save_ledger_row(org_id, "accounts", Some(id), &edited, "admin", at())
+        .save_ledger_row(
+            org_id,
+            mamori_ledger::Kind::Accounts,
+            Some(id),
+            &edited,
+            "admin",
+            at(),
+        )
         .await
         .unwrap();
     store
-        .set_ledger_row_disabled(org_id, "accounts", id, true, "admin", at())
+        .set_ledger_row_disabled(
+            org_id,
+            mamori_ledger::Kind::Accounts,
+            id,
+            true,
+            "admin",
+            at(),
+        )
         .await
         .unwrap();
     let (_, total) = store
-        .ledger_page(org_id, "accounts", &q("", "", false))
+        .ledger_page(org_id, mamori_ledger::Kind::Accounts, &q("", "", false))
         .await
         .unwrap();
     assert_eq!(total, 29, "disabled rows are hidden unless asked for");
@@ -216,7 +292,7 @@ pub(crate) async fn ledger_story(store: &Store, org_id: mamori_core::OrgId) {
     let now = store.ledger_version(org_id).await.unwrap();
     assert_eq!(now, before_edit + 2);
     let changed = store
-        .ledger_facts(org_id, "accounts", before_edit, now)
+        .ledger_facts(org_id, mamori_ledger::Kind::Accounts, before_edit, now)
         .await
         .unwrap();
     assert_eq!(changed.len(), 1);
@@ -229,14 +305,14 @@ pub(crate) async fn ledger_story(store: &Store, org_id: mamori_core::OrgId) {
     );
     assert!(
         store
-            .ledger_facts(org_id, "accounts", now, now)
+            .ledger_facts(org_id, mamori_ledger::Kind::Accounts, now, now)
             .await
             .unwrap()
             .is_empty()
     );
     assert_eq!(
         store
-            .ledger_facts(org_id, "accounts", -1, now)
+            .ledger_facts(org_id, mamori_ledger::Kind::Accounts, -1, now)
             .await
             .unwrap()
             .len(),
@@ -244,14 +320,14 @@ pub(crate) async fn ledger_story(store: &Store, org_id: mamori_core::OrgId) {
     );
     assert!(
         store
-            .ledger_facts(org_id, "devices", -1, now)
+            .ledger_facts(org_id, mamori_ledger::Kind::Devices, -1, now)
             .await
             .unwrap()
             .is_empty()
     );
     assert!(
         store
-            .ledger_row(org_id, "accounts", id)
+            .ledger_row(org_id, mamori_ledger::Kind::Accounts, id)
             .await
             .unwrap()
             .disabled
@@ -274,35 +350,55 @@ pub(crate) async fn ledger_story(store: &Store, org_id: mamori_core::OrgId) {
         .await
         .unwrap();
     let (page, total) = store
-        .ledger_page(other.id, "accounts", &q("", "", false))
+        .ledger_page(other.id, mamori_ledger::Kind::Accounts, &q("", "", false))
         .await
         .unwrap();
     assert!(page.is_empty() && total == 0);
     assert!(
         store
-            .ledger_all(other.id, "accounts")
+            .ledger_all(other.id, mamori_ledger::Kind::Accounts)
             .await
             .unwrap()
             .is_empty()
     );
     assert!(matches!(
-        store.ledger_row(other.id, "accounts", id).await,
+        store
+            .ledger_row(other.id, mamori_ledger::Kind::Accounts, id)
+            .await,
         Err(StoreError::NotFound(_))
     ));
     assert!(matches!(
         store
-            .save_ledger_row(other.id, "accounts", Some(id), &edited, "x", at())
+            .save_ledger_row(
+                other.id,
+                mamori_ledger::Kind::Accounts,
+                Some(id),
+                &edited,
+                "x",
+                at()
+            )
             .await,
         Err(StoreError::NotFound(_))
     ));
     assert!(
         store
-            .set_ledger_row_disabled(other.id, "accounts", id, false, "x", at())
+            .set_ledger_row_disabled(
+                other.id,
+                mamori_ledger::Kind::Accounts,
+                id,
+                false,
+                "x",
+                at()
+            )
             .await
             .is_err()
     );
     assert_eq!(
-        store.ledger_all(org_id, "accounts").await.unwrap().len(),
+        store
+            .ledger_all(org_id, mamori_ledger::Kind::Accounts)
+            .await
+            .unwrap()
+            .len(),
         30
     );
 
@@ -311,7 +407,7 @@ pub(crate) async fn ledger_story(store: &Store, org_id: mamori_core::OrgId) {
     let vendor = store
         .save_ledger_row(
             org_id,
-            "vendors",
+            mamori_ledger::Kind::Vendors,
             None,
             &fields(&[("name", "A社")]),
             "admin",

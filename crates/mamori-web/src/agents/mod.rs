@@ -168,7 +168,7 @@ pub async fn reviews_page(
     axum::extract::Query(q): axum::extract::Query<ReviewsQuery>,
 ) -> PageResult {
     crate::permit(&session.user, Action::ViewLedgers).map_err(PageError::forbidden)?;
-    let devices = state.store.ledger_all(org.id, Kind::Devices.id()).await?;
+    let devices = state.store.ledger_all(org.id, Kind::Devices).await?;
     let mut reviews = Vec::new();
     for r in state.store.inventory_reviews(org.id).await? {
         let inv: mamori_agent::Inventory = serde_json::from_str(&r.inventory).unwrap_or_default();

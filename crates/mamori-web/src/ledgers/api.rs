@@ -49,7 +49,7 @@ pub async fn api_list(
         offset: q.offset,
         limit: q.limit.unwrap_or(100),
     };
-    let (rows, total) = state.store.ledger_page(org.id, kind.id(), &query).await?;
+    let (rows, total) = state.store.ledger_page(org.id, kind, &query).await?;
     Ok(
         axum::Json(json!({"kind": kind.id(), "label": kind.label(), "total": total, "rows": rows}))
             .into_response(),
@@ -113,7 +113,7 @@ pub async fn api_import(
         .store
         .import_ledger(
             org.id,
-            kind.id(),
+            kind,
             kind.identity(),
             &rows,
             &user.login,

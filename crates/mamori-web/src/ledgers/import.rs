@@ -242,7 +242,7 @@ pub async fn import_confirm(
         .store
         .import_ledger(
             org.id,
-            kind.id(),
+            kind,
             kind.identity(),
             &rows,
             &session.user.login,

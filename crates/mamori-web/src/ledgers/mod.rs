@@ -170,7 +170,7 @@ async fn list_page_with(
         offset: (page - 1) * PAGE_ROWS,
         limit: PAGE_ROWS,
     };
-    let (rows, total) = state.store.ledger_page(org.id, kind.id(), &query).await?;
+    let (rows, total) = state.store.ledger_page(org.id, kind, &query).await?;
     let fields = list_fields(kind);
     let filter = format!(
         "q={}{}{}",
@@ -319,7 +319,7 @@ async fn export_rows(
 ) -> Result<Vec<Row>, mamori_store::StoreError> {
     Ok(state
         .store
-        .ledger_all(org_id, kind.id())
+        .ledger_all(org_id, kind)
         .await?
         .into_iter()
         .filter(|r| !r.disabled)

@@ -199,7 +199,7 @@ pub(crate) async fn row_page_with(
     let mut device = None;
     let (disabled, history) = match id {
         Some(id) => {
-            let row = state.store.ledger_row(org.id, kind.id(), id).await?;
+            let row = state.store.ledger_row(org.id, kind, id).await?;
             if kind == Kind::Devices {
                 device = Some(device_view(state, org.id, id, &row.data).await?);
             }
@@ -320,7 +320,7 @@ pub async fn save_row(
         .store
         .save_ledger_row(
             org.id,
-            kind.id(),
+            kind,
             id,
             &row,
             &session.user.login,
@@ -348,7 +348,7 @@ pub async fn toggle_row(
         .store
         .set_ledger_row_disabled(
             org.id,
-            kind.id(),
+            kind,
             id,
             f.disabled.is_some(),
             &session.user.login,

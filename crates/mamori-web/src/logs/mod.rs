@@ -265,7 +265,7 @@ pub async fn upload(
         .await?;
     let staff: Vec<Row> = state
         .store
-        .ledger_all(org.id, Kind::Accounts.id())
+        .ledger_all(org.id, Kind::Accounts)
         .await?
         .into_iter()
         .filter(|r| !r.disabled)
@@ -637,7 +637,7 @@ pub async fn record_review(
         .store
         .save_ledger_row(
             org.id,
-            Kind::LogReviews.id(),
+            Kind::LogReviews,
             None,
             &row,
             &session.user.login,

@@ -417,7 +417,7 @@ fn typed_from(answers: &AnswerSet) -> std::collections::HashMap<String, String> 
 async fn vendor_name(state: &AppState, org: &Org, vendor_id: i64) -> Result<String, PageError> {
     let row = state
         .store
-        .ledger_row(org.id, Kind::Vendors.id(), vendor_id)
+        .ledger_row(org.id, Kind::Vendors, vendor_id)
         .await?;
     Ok(row.data.get("name").cloned().unwrap_or_default())
 }

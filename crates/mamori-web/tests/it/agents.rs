@@ -34,7 +34,7 @@ async fn inventories_merge_into_the_device_ledger() {
     );
     let row = app
         .store
-        .ledger_row(mamori_core::OrgId::new(1), "devices", id)
+        .ledger_row(mamori_core::OrgId::new(1), mamori_ledger::Kind::Devices, id)
         .await
         .unwrap();
     assert_eq!(row.data["computer_name"], "SV-EMR01");
@@ -51,7 +51,7 @@ async fn inventories_merge_into_the_device_ledger() {
     app.store
         .save_ledger_row(
             mamori_core::OrgId::new(1),
-            "devices",
+            mamori_ledger::Kind::Devices,
             Some(id),
             &edited,
             "admin",
@@ -69,7 +69,7 @@ async fn inventories_merge_into_the_device_ledger() {
     );
     let row = app
         .store
-        .ledger_row(mamori_core::OrgId::new(1), "devices", id)
+        .ledger_row(mamori_core::OrgId::new(1), mamori_ledger::Kind::Devices, id)
         .await
         .unwrap();
     assert_eq!(
@@ -81,7 +81,7 @@ async fn inventories_merge_into_the_device_ledger() {
     );
     let devices = app
         .store
-        .ledger_all(mamori_core::OrgId::new(1), "devices")
+        .ledger_all(mamori_core::OrgId::new(1), mamori_ledger::Kind::Devices)
         .await
         .unwrap();
     assert_eq!(devices.len(), 1);
@@ -112,7 +112,7 @@ async fn inventories_merge_into_the_device_ledger() {
     }
     assert_eq!(
         app.store
-            .ledger_all(mamori_core::OrgId::new(1), "devices")
+            .ledger_all(mamori_core::OrgId::new(1), mamori_ledger::Kind::Devices)
             .await
             .unwrap(),
         devices
@@ -188,7 +188,7 @@ async fn agent_enrols_and_posts_over_https() {
     assert!(lines[0].contains("変更はありません"), "{lines:?}");
     let devices = app
         .store
-        .ledger_all(mamori_core::OrgId::new(1), "devices")
+        .ledger_all(mamori_core::OrgId::new(1), mamori_ledger::Kind::Devices)
         .await
         .unwrap();
     assert_eq!(devices.len(), 1);
@@ -209,7 +209,7 @@ async fn agent_enrols_and_posts_over_https() {
     assert!(r.unwrap_err().contains("別の機器"), "refused");
     assert_eq!(
         app.store
-            .ledger_all(mamori_core::OrgId::new(1), "devices")
+            .ledger_all(mamori_core::OrgId::new(1), mamori_ledger::Kind::Devices)
             .await
             .unwrap(),
         devices
@@ -284,7 +284,7 @@ async fn ambiguous_inventories_wait_for_review() {
         .store
         .save_ledger_row(
             mamori_core::OrgId::new(1),
-            "devices",
+            mamori_ledger::Kind::Devices,
             None,
             &typed("SV-EMR01", "サーバ室"),
             "admin",
@@ -296,7 +296,7 @@ async fn ambiguous_inventories_wait_for_review() {
         .store
         .save_ledger_row(
             mamori_core::OrgId::new(1),
-            "devices",
+            mamori_ledger::Kind::Devices,
             None,
             &typed("sv-emr01", "旧サーバ室"),
             "admin",
@@ -334,7 +334,7 @@ async fn ambiguous_inventories_wait_for_review() {
     // Nothing written yet.
     assert!(
         !app.store
-            .ledger_row(mamori_core::OrgId::new(1), "devices", a)
+            .ledger_row(mamori_core::OrgId::new(1), mamori_ledger::Kind::Devices, a)
             .await
             .unwrap()
             .data
@@ -348,7 +348,7 @@ async fn ambiguous_inventories_wait_for_review() {
     assert_eq!(how, format!("機器 {a} に反映"));
     let row = app
         .store
-        .ledger_row(mamori_core::OrgId::new(1), "devices", a)
+        .ledger_row(mamori_core::OrgId::new(1), mamori_ledger::Kind::Devices, a)
         .await
         .unwrap()
         .data;
@@ -563,7 +563,7 @@ async fn device_page_shows_support_flags_history_and_silence() {
     );
     let row = app
         .store
-        .ledger_row(mamori_core::OrgId::new(1), "devices", id)
+        .ledger_row(mamori_core::OrgId::new(1), mamori_ledger::Kind::Devices, id)
         .await
         .unwrap()
         .data;
@@ -598,7 +598,7 @@ async fn review_queue_and_enrolment_pages() {
         app.store
             .save_ledger_row(
                 mamori_core::OrgId::new(1),
-                "devices",
+                mamori_ledger::Kind::Devices,
                 None,
                 &[
                     ("device_kind".to_string(), "端末PC".to_string()),
@@ -648,7 +648,7 @@ async fn review_queue_and_enrolment_pages() {
     assert!(html.contains("処理済み: 機器 2 に反映（admin"));
     let row = app
         .store
-        .ledger_row(mamori_core::OrgId::new(1), "devices", 2)
+        .ledger_row(mamori_core::OrgId::new(1), mamori_ledger::Kind::Devices, 2)
         .await
         .unwrap()
         .data;
@@ -669,7 +669,7 @@ async fn review_queue_and_enrolment_pages() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(
         !app.store
-            .ledger_row(mamori_core::OrgId::new(1), "devices", 1)
+            .ledger_row(mamori_core::OrgId::new(1), mamori_ledger::Kind::Devices, 1)
             .await
             .unwrap()
             .data

@@ -243,7 +243,7 @@ async fn openapi_document_matches_the_routes() {
         .store
         .save_ledger_row(
             mamori_core::OrgId::new(1),
-            "vendors",
+            mamori_ledger::Kind::Vendors,
             None,
             &[("name".to_string(), "A社".to_string())].into(),
             "admin",

@@ -80,7 +80,10 @@ async fn first_run_setup_checks_input_keeps_it_and_signs_in() {
         ("みどりクリニック", false)
     );
     // The contact list starts with MHLW, the MIST desk and the police, as editable rows.
-    let contacts = store.ledger_all(org.id, "contacts").await.unwrap();
+    let contacts = store
+        .ledger_all(org.id, mamori_ledger::Kind::Contacts)
+        .await
+        .unwrap();
     assert_eq!(contacts.len(), 3);
     assert_eq!(contacts[0].data["phone"], "03-6812-7837");
     assert!(contacts[1].data["organisation"].contains("インシデントかも"));

@@ -62,7 +62,14 @@ async fn hostile_workbooks_get_422_everywhere_and_change_nothing() {
         let got = mamori_report::edition_workbook::read_edition_workbook(&bytes, None);
         assert!(got.is_err(), "{name}: the edition reader took it");
     }
-    assert_eq!(app.store.ledger_all(org, "devices").await.unwrap().len(), 0);
+    assert_eq!(
+        app.store
+            .ledger_all(org, mamori_ledger::Kind::Devices)
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
     assert!(
         app.store
             .answers(org, "r7", mamori_core::Variant::Facility)
@@ -194,7 +201,14 @@ async fn answers_save_and_healthz_answers_while_a_large_import_runs() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["added"], rows);
     let org = store.first_org_id().await.unwrap().unwrap();
-    assert_eq!(store.ledger_all(org, "devices").await.unwrap().len(), rows);
+    assert_eq!(
+        store
+            .ledger_all(org, mamori_ledger::Kind::Devices)
+            .await
+            .unwrap()
+            .len(),
+        rows
+    );
     assert!(
         saves >= 3,
         "only {saves} saves while the import ran ({took:?})"
@@ -226,7 +240,7 @@ async fn bytes_that_are_not_utf8_are_refused_not_replaced() {
     let org = app.store.first_org_id().await.unwrap().unwrap();
     assert!(
         app.store
-            .ledger_all(org, "vendors")
+            .ledger_all(org, mamori_ledger::Kind::Vendors)
             .await
             .unwrap()
             .is_empty()
@@ -316,7 +330,7 @@ async fn a_vendor_sees_its_own_form_and_nothing_of_the_facilitys_ledgers() {
     app.store
         .import_ledger(
             org,
-            "accounts",
+            mamori_ledger::Kind::Accounts,
             &["system", "user_id"],
             &[[
                 ("system", "電子カルテ"),

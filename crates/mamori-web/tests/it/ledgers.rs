@@ -28,7 +28,7 @@ async fn ledger_pages_import_with_preview_edit_and_history() {
     assert!(html.contains("3行目「退職日」列: 日付「いつか」を読み取れません"));
     assert_eq!(
         app.store
-            .ledger_all(mamori_core::OrgId::new(1), "accounts")
+            .ledger_all(mamori_core::OrgId::new(1), mamori_ledger::Kind::Accounts)
             .await
             .unwrap()
             .len(),
@@ -51,7 +51,7 @@ async fn ledger_pages_import_with_preview_edit_and_history() {
     assert!(html.contains("id=\"preview-count\">6000 行"));
     assert_eq!(
         app.store
-            .ledger_all(mamori_core::OrgId::new(1), "accounts")
+            .ledger_all(mamori_core::OrgId::new(1), mamori_ledger::Kind::Accounts)
             .await
             .unwrap()
             .len(),
@@ -103,7 +103,7 @@ async fn ledger_pages_import_with_preview_edit_and_history() {
         .store
         .ledger_page(
             mamori_core::OrgId::new(1),
-            "accounts",
+            mamori_ledger::Kind::Accounts,
             &mamori_store::LedgerQuery {
                 search: "user00007".into(),
                 limit: 1,
@@ -331,14 +331,14 @@ async fn ledger_filters_and_log_reviews_drive_the_access_log_item() {
 
     let review = app
         .store
-        .ledger_all(mamori_core::OrgId::new(1), "logreviews")
+        .ledger_all(mamori_core::OrgId::new(1), mamori_ledger::Kind::LogReviews)
         .await
         .unwrap()[0]
         .id;
     app.store
         .set_ledger_row_disabled(
             mamori_core::OrgId::new(1),
-            "logreviews",
+            mamori_ledger::Kind::LogReviews,
             review,
             true,
             "admin",

@@ -17,7 +17,7 @@ async fn log_analysis_pages_store_results_and_record_reviews() {
         app.store
             .save_ledger_row(
                 mamori_core::OrgId::new(1),
-                "accounts",
+                mamori_ledger::Kind::Accounts,
                 None,
                 &[
                     ("user_id".to_string(), user.to_string()),
@@ -150,7 +150,7 @@ async fn log_analysis_pages_store_results_and_record_reviews() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let rows = app
         .store
-        .ledger_all(mamori_core::OrgId::new(1), "logreviews")
+        .ledger_all(mamori_core::OrgId::new(1), mamori_ledger::Kind::LogReviews)
         .await
         .unwrap();
     assert_eq!(rows.len(), 1);

@@ -427,7 +427,7 @@ async fn role_and_tenancy_matrix_covers_every_route() {
         .store
         .save_ledger_row(
             org_id,
-            "accounts",
+            mamori_ledger::Kind::Accounts,
             None,
             &[("user_id".to_string(), "first".to_string())].into(),
             "admin",

@@ -39,7 +39,7 @@ async fn vendor_forms_and_reconciliation() {
     );
     let vendors = app
         .store
-        .ledger_all(mamori_core::OrgId::new(1), "vendors")
+        .ledger_all(mamori_core::OrgId::new(1), mamori_ledger::Kind::Vendors)
         .await
         .unwrap();
     let a = vendors.iter().find(|v| v.data["name"] == "A社").unwrap().id;
@@ -153,7 +153,7 @@ async fn vendor_form_typed_in() {
         .store
         .save_ledger_row(
             mamori_core::OrgId::new(1),
-            "vendors",
+            mamori_ledger::Kind::Vendors,
             None,
             &[("name".to_string(), "A社".to_string())].into(),
             "admin",

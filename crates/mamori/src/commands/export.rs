@@ -137,7 +137,7 @@ pub(crate) async fn run(command: ExportCommand) -> Result<()> {
             let store = open(&db).await?;
             let org_id = first_org(&store).await?;
             let rows: Vec<mamori_ledger::Row> = store
-                .ledger_all(org_id, kind.id())
+                .ledger_all(org_id, kind)
                 .await?
                 .into_iter()
                 .filter(|r| !r.disabled)

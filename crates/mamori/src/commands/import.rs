@@ -101,7 +101,7 @@ pub(crate) async fn run(command: ImportCommand) -> Result<()> {
             let counts = store
                 .import_ledger(
                     org_id,
-                    kind.id(),
+                    kind,
                     kind.identity(),
                     &rows,
                     "cli",
