@@ -54,9 +54,40 @@ pub struct Answer {
     pub note: String,
 }
 
+/// Where an answer stands: an item, a target group and a round. Written `r7.facility.2.1/server/1`
+/// where it is text (the evidence kept beside the answers, the API's `evidence_at_save`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AnswerKey {
+    pub item: String,
+    pub target: Target,
+    pub round: u8,
+}
+
+impl AnswerKey {
+    pub fn new(item: impl Into<String>, target: Target, round: u8) -> AnswerKey {
+        AnswerKey {
+            item: item.into(),
+            target,
+            round,
+        }
+    }
+}
+
+impl std::fmt::Display for AnswerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.item, self.target.id(), self.round)
+    }
+}
+
+impl Serialize for AnswerKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl Answer {
-    pub fn key(&self) -> (String, Target, u8) {
-        (self.item.clone(), self.target, self.round)
+    pub fn key(&self) -> AnswerKey {
+        AnswerKey::new(self.item.clone(), self.target, self.round)
     }
     /// 「いいえ（令和7年6月1日）目標日 令和8年3月31日」: a result cell as the form writes it.
     pub fn display(&self) -> String {
@@ -129,18 +160,16 @@ impl RowStatus {
     }
 }
 
-type Key = (String, Target, u8);
-
 /// Answers of one form, indexed by (item, target, round).
 #[derive(Debug, Clone, Default)]
-pub struct AnswerSet(BTreeMap<Key, Answer>);
+pub struct AnswerSet(BTreeMap<AnswerKey, Answer>);
 
 impl AnswerSet {
     pub fn new(answers: impl IntoIterator<Item = Answer>) -> Self {
         AnswerSet(answers.into_iter().map(|a| (a.key(), a)).collect())
     }
     pub fn get(&self, item: &str, target: Target, round: u8) -> Option<&Answer> {
-        self.0.get(&(item.to_string(), target, round))
+        self.0.get(&AnswerKey::new(item, target, round))
     }
     pub fn insert(&mut self, a: Answer) {
         self.0.insert(a.key(), a);

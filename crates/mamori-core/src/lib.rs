@@ -10,7 +10,7 @@ pub mod roles;
 pub mod topic;
 
 pub use answers::{
-    Answer, AnswerInput, AnswerSet, Choice, FieldError, RowStatus, RuleContext, Summary,
+    Answer, AnswerInput, AnswerKey, AnswerSet, Choice, FieldError, RowStatus, RuleContext, Summary,
 };
 pub use catalog::{Catalog, CatalogError, Confidence, Form, Item, Target, Variant};
 pub use dates::{Clock, FiscalYear};

@@ -1,5 +1,7 @@
 //! Answers to the forms, saved all-or-nothing with the evidence shown at the save, and their history.
 
+use mamori_core::AnswerKey;
+
 use super::*;
 
 pub(crate) async fn load_answers<'e, E>(
@@ -50,7 +52,7 @@ impl Store {
         org_id: OrgId,
         edition: &str,
         variant: Variant,
-    ) -> Result<std::collections::BTreeMap<String, serde_json::Value>> {
+    ) -> Result<std::collections::BTreeMap<AnswerKey, serde_json::Value>> {
         let rows = sqlx::query(
             "SELECT item, target, round, evidence FROM answers \
              WHERE org_id = $1 AND edition = $2 AND variant = $3 AND evidence IS NOT NULL",
@@ -68,7 +70,13 @@ impl Store {
                 let text: String = r.try_get("evidence")?;
                 let v =
                     serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                Ok((format!("{item}/{target}/{round}"), v))
+                let corrupt = |what: &str| StoreError::Corrupt(format!("回答の{what}"));
+                let key = AnswerKey::new(
+                    item,
+                    target.parse::<Target>().map_err(|_| corrupt("対象"))?,
+                    u8::try_from(round).map_err(|_| corrupt("回数"))?,
+                );
+                Ok((key, v))
             })
             .collect()
     }
@@ -159,7 +167,7 @@ impl Store {
             .bind(evidence.get(&a.item).map(|v| v.to_string()))
             .execute(&mut *tx)
             .await?;
-            let key = format!("{}/{}/{}", a.item, a.target.id(), a.round);
+            let key = a.key().to_string();
             let before = before.map(|b| serde_json::to_value(b).expect("answer serialises"));
             let action = if before.is_some() { "update" } else { "create" };
             let mut after = serde_json::to_value(a).expect("answer serialises");

@@ -62,6 +62,8 @@ async fn an_answer_against_the_ledgers_is_saved_only_with_a_reason() {
         .answer_evidence(org.id, "r7", Variant::Facility)
         .await
         .unwrap();
-    let kept = &evidence[&format!("{item}/{target}/1")];
+    let key = mamori_core::AnswerKey::new(item.as_str(), target.parse().unwrap(), 1);
+    assert_eq!(key.to_string(), format!("{item}/{target}/1"));
+    let kept = &evidence[&key];
     assert_eq!(kept["verdict"], "no");
 }

@@ -107,7 +107,7 @@ async fn carry_over(
     }
     type Previous = (
         AnswerSet,
-        std::collections::BTreeMap<String, serde_json::Value>,
+        std::collections::BTreeMap<mamori_core::AnswerKey, serde_json::Value>,
     );
     let mut previous: HashMap<(String, Variant), Previous> = HashMap::new();
     for (item, target) in form.rows() {
@@ -169,7 +169,11 @@ async fn carry_over(
             }
             // What the ledgers said when that answer was saved.
             if let Some(e) = evidence
-                .get(&format!("{prev_id}/{}/{}", a.target.id(), a.round))
+                .get(&mamori_core::AnswerKey::new(
+                    prev_id.clone(),
+                    a.target,
+                    a.round,
+                ))
                 .filter(|_| with_evidence)
             {
                 let verdict = match e.get("verdict").and_then(|v| v.as_str()) {
