@@ -14,6 +14,7 @@ mod error;
 pub mod evidence;
 pub mod inventory;
 mod ledger_cache;
+pub mod ledgers;
 pub mod log_analyses;
 pub mod setup;
 pub mod totp;

@@ -101,25 +101,14 @@ pub async fn api_import(
                 .into_response());
         }
     };
-    let mut rows: Vec<Row> = parsed.rows.into_iter().map(|(_, r)| r).collect();
+    let rows: Vec<Row> = parsed.rows.into_iter().map(|(_, r)| r).collect();
     if q.dry_run {
         return Ok(axum::Json(
             json!({"dry_run": true, "rows": rows.len(), "encoding": parsed.encoding}),
         )
         .into_response());
     }
-    mamori_app::device_status::annotate_rows(&state, org.id, kind, &mut rows).await?;
-    let counts = state
-        .store
-        .import_ledger(
-            org.id,
-            kind,
-            kind.identity(),
-            &rows,
-            &user.login,
-            state.clock.now(),
-        )
-        .await?;
-    mamori_app::device_status::after_ledger_change(&state, org.id, kind).await?;
-    Ok(axum::Json(json!({"dry_run": false, "rows": rows.len(), "added": counts.added, "updated": counts.updated, "unchanged": counts.unchanged})).into_response())
+    let n = rows.len();
+    let counts = mamori_app::ledgers::import_rows(&state, org.id, kind, rows, &user.login).await?;
+    Ok(axum::Json(json!({"dry_run": false, "rows": n, "added": counts.added, "updated": counts.updated, "unchanged": counts.unchanged})).into_response())
 }

@@ -229,7 +229,7 @@ pub async fn import_confirm(
 ) -> PageResult {
     let kind = kind_of(&kind)?;
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
-    let Some(PendingData::Rows(mut rows)) = state.pending_imports.take(
+    let Some(PendingData::Rows(rows)) = state.pending_imports.take(
         &f.token,
         org.id,
         session.user.id,
@@ -237,19 +237,8 @@ pub async fn import_confirm(
     ) else {
         return Err(pending_gone());
     };
-    mamori_app::device_status::annotate_rows(&state, org.id, kind, &mut rows).await?;
-    let counts = state
-        .store
-        .import_ledger(
-            org.id,
-            kind,
-            kind.identity(),
-            &rows,
-            &session.user.login,
-            state.clock.now(),
-        )
-        .await?;
-    mamori_app::device_status::after_ledger_change(&state, org.id, kind).await?;
+    let counts =
+        mamori_app::ledgers::import_rows(&state, org.id, kind, rows, &session.user.login).await?;
     Ok(Redirect::to(&format!(
         "/ledgers/{}?imported={},{},{}",
         kind.id(),

@@ -95,20 +95,9 @@ pub(crate) async fn run(command: ImportCommand) -> Result<()> {
             }
             let store = open(&db).await?;
             let org_id = first_org(&store).await?;
-            let mut rows: Vec<_> = parsed.rows.into_iter().map(|(_, r)| r).collect();
+            let rows: Vec<_> = parsed.rows.into_iter().map(|(_, r)| r).collect();
             let app = App::new(store.clone(), catalog()?, Clock::system());
-            mamori_app::device_status::annotate_rows(&app, org_id, kind, &mut rows).await?;
-            let counts = store
-                .import_ledger(
-                    org_id,
-                    kind,
-                    kind.identity(),
-                    &rows,
-                    "cli",
-                    Clock::system().now(),
-                )
-                .await?;
-            mamori_app::device_status::after_ledger_change(&app, org_id, kind).await?;
+            let counts = mamori_app::ledgers::import_rows(&app, org_id, kind, rows, "cli").await?;
             println!(
                 "{}を取り込みました: 追加 {} 行、更新 {} 行、変更なし {} 行",
                 kind.label(),
