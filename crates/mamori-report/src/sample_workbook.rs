@@ -150,52 +150,7 @@ pub fn sample_workbook(
     let mut r: u32 = 0;
     ws.write_with_format(r, 0, &title, &base)?;
     r += 1;
-    let label = form.variant.label();
-    match layout {
-        SampleLayout::Rounds => {
-            ws.write(r, 0, format!("【{label}】"))?;
-            r += 1;
-            ws.write(r, 0, "施設名：")?;
-            ws.write(r, 3, "記入者：")?;
-            r += 1;
-        }
-        SampleLayout::Columns => {
-            ws.write(r, 5, label)?;
-            r += 1;
-            let who = if form.variant == Variant::Vendor {
-                "事業者名"
-            } else {
-                "医療機関名"
-            };
-            ws.write(r, 0, who)?;
-            ws.merge_range(r, 1, r, 2, "", &cell)?;
-            ws.write(r, 3, "確認日")?;
-            ws.write_with_format(r, 4, "", &cell)?;
-            r += 1;
-            ws.write(r, 0, "記入者")?;
-            ws.merge_range(r, 1, r, 2, "", &cell)?;
-            r += 1;
-        }
-        SampleLayout::MergedSections => {
-            ws.write(r, 0, format!("（{label}）"))?;
-            r += 1;
-            ws.write(r, 0, "施設名")?;
-            ws.write(r, 2, "記入者")?;
-            r += 1;
-        }
-        SampleLayout::Circled => {
-            ws.write(r, 0, label)?;
-            r += 1;
-            ws.write(r, 0, "確認日：")?;
-            r += 1;
-        }
-        SampleLayout::Marks => {
-            ws.write(r, 4, format!("【{label}】"))?;
-            r += 1;
-            ws.write(r, 0, "施設名：")?;
-            r += 1;
-        }
-    }
+    r = write_header_fields(ws, form, layout, &cell, r)?;
     for n in &form.notes {
         let mark = if layout == SampleLayout::Circled {
             "*"
@@ -206,89 +161,8 @@ pub fn sample_workbook(
         r += 1;
     }
     r += 1;
-    // The answer table's heading and its columns: (first result column, round width, note column).
-    let (text_col, result_col, per_round, note_col) = match layout {
-        SampleLayout::Rounds => {
-            ws.merge_range(r, 0, r + 1, 1, "チェック項目", &bold)?;
-            ws.merge_range(r, 2, r, 3, "確認結果（日付）", &bold)?;
-            ws.write_with_format(r + 1, 2, "1回目", &bold)?;
-            ws.write_with_format(r + 1, 3, "2回目", &bold)?;
-            ws.merge_range(r, 4, r + 1, 4, "備考", &bold)?;
-            r += 2;
-            (1, 2, 1, 4)
-        }
-        SampleLayout::Columns => {
-            for (c, h) in [
-                "区分",
-                "No.",
-                "チェック項目",
-                "確認結果",
-                "確認日",
-                "目標日",
-                "備考",
-            ]
-            .iter()
-            .enumerate()
-            {
-                ws.write_with_format(r, c as u16, *h, &bold)?;
-            }
-            r += 1;
-            (2, 3, 3, 6)
-        }
-        SampleLayout::MergedSections => {
-            ws.merge_range(r, 0, r + 1, 0, "区分", &bold)?;
-            ws.merge_range(r, 1, r + 1, 1, "確認項目", &bold)?;
-            ws.merge_range(r, 2, r, 3, "1回目", &bold)?;
-            ws.merge_range(r, 4, r, 5, "2回目", &bold)?;
-            for (c, h) in [(2, "結果"), (3, "日付"), (4, "結果"), (5, "日付")] {
-                ws.write_with_format(r + 1, c, h, &bold)?;
-            }
-            ws.merge_range(r, 6, r + 1, 6, "備考", &bold)?;
-            r += 2;
-            (1, 2, 2, 6)
-        }
-        SampleLayout::Circled => {
-            ws.merge_range(r, 0, r + 1, 0, "項番", &bold)?;
-            ws.merge_range(r, 1, r + 1, 1, "確認項目", &bold)?;
-            ws.merge_range(r, 2, r, 4, "1回目", &bold)?;
-            ws.merge_range(r, 5, r, 7, "2回目", &bold)?;
-            for (c, h) in [
-                (2, "確認結果"),
-                (3, "確認日"),
-                (4, "目標日"),
-                (5, "確認結果"),
-                (6, "確認日"),
-                (7, "目標日"),
-            ] {
-                ws.write_with_format(r + 1, c, h, &bold)?;
-            }
-            ws.merge_range(r, 8, r + 1, 8, "備考", &bold)?;
-            r += 2;
-            (1, 2, 3, 8)
-        }
-        SampleLayout::Marks => {
-            ws.merge_range(r, 0, r + 1, 0, "No", &bold)?;
-            ws.merge_range(r, 1, r + 1, 1, "チェック項目", &bold)?;
-            ws.merge_range(r, 2, r, 5, "1回目", &bold)?;
-            ws.merge_range(r, 6, r, 9, "2回目", &bold)?;
-            for (c, h) in [
-                (2, "はい"),
-                (3, "いいえ"),
-                (4, "確認日"),
-                (5, "目標日"),
-                (6, "はい"),
-                (7, "いいえ"),
-                (8, "確認日"),
-                (9, "目標日"),
-            ] {
-                ws.write_with_format(r + 1, c, h, &bold)?;
-            }
-            ws.merge_range(r, 10, r + 1, 10, "備考", &bold)?;
-            r += 2;
-            (1, 2, 4, 10)
-        }
-    };
-    let _ = per_round;
+    let (next, text_col, result_col, note_col) = write_table_heading(ws, layout, &bold, r)?;
+    r = next;
     let width: u16 = note_col + 1;
     for sec in form.layout() {
         let title = catalog.section_title_in(form, &sec.section).to_string();
@@ -353,6 +227,155 @@ pub fn sample_workbook(
     ws.set_paper_size(9);
     ws.set_print_fit_to_pages(1, 0);
     wb.save_to_buffer()
+}
+
+/// The lines under the title: the form's kind and the header fields, as each layout places them.
+fn write_header_fields(
+    ws: &mut Worksheet,
+    form: &Form,
+    layout: SampleLayout,
+    cell: &Format,
+    mut r: u32,
+) -> Result<u32, XlsxError> {
+    let label = form.variant.label();
+    match layout {
+        SampleLayout::Rounds => {
+            ws.write(r, 0, format!("【{label}】"))?;
+            r += 1;
+            ws.write(r, 0, "施設名：")?;
+            ws.write(r, 3, "記入者：")?;
+            r += 1;
+        }
+        SampleLayout::Columns => {
+            ws.write(r, 5, label)?;
+            r += 1;
+            let who = if form.variant == Variant::Vendor {
+                "事業者名"
+            } else {
+                "医療機関名"
+            };
+            ws.write(r, 0, who)?;
+            ws.merge_range(r, 1, r, 2, "", cell)?;
+            ws.write(r, 3, "確認日")?;
+            ws.write_with_format(r, 4, "", cell)?;
+            r += 1;
+            ws.write(r, 0, "記入者")?;
+            ws.merge_range(r, 1, r, 2, "", cell)?;
+            r += 1;
+        }
+        SampleLayout::MergedSections => {
+            ws.write(r, 0, format!("（{label}）"))?;
+            r += 1;
+            ws.write(r, 0, "施設名")?;
+            ws.write(r, 2, "記入者")?;
+            r += 1;
+        }
+        SampleLayout::Circled => {
+            ws.write(r, 0, label)?;
+            r += 1;
+            ws.write(r, 0, "確認日：")?;
+            r += 1;
+        }
+        SampleLayout::Marks => {
+            ws.write(r, 4, format!("【{label}】"))?;
+            r += 1;
+            ws.write(r, 0, "施設名：")?;
+            r += 1;
+        }
+    }
+    Ok(r)
+}
+
+/// The answer table's heading, as each layout draws it; returns the next row and the columns: (item
+/// text, first result, note).
+fn write_table_heading(
+    ws: &mut Worksheet,
+    layout: SampleLayout,
+    bold: &Format,
+    mut r: u32,
+) -> Result<(u32, u16, u16, u16), XlsxError> {
+    let cols = match layout {
+        SampleLayout::Rounds => {
+            ws.merge_range(r, 0, r + 1, 1, "チェック項目", bold)?;
+            ws.merge_range(r, 2, r, 3, "確認結果（日付）", bold)?;
+            ws.write_with_format(r + 1, 2, "1回目", bold)?;
+            ws.write_with_format(r + 1, 3, "2回目", bold)?;
+            ws.merge_range(r, 4, r + 1, 4, "備考", bold)?;
+            r += 2;
+            (1, 2, 4)
+        }
+        SampleLayout::Columns => {
+            for (c, h) in [
+                "区分",
+                "No.",
+                "チェック項目",
+                "確認結果",
+                "確認日",
+                "目標日",
+                "備考",
+            ]
+            .iter()
+            .enumerate()
+            {
+                ws.write_with_format(r, c as u16, *h, bold)?;
+            }
+            r += 1;
+            (2, 3, 6)
+        }
+        SampleLayout::MergedSections => {
+            ws.merge_range(r, 0, r + 1, 0, "区分", bold)?;
+            ws.merge_range(r, 1, r + 1, 1, "確認項目", bold)?;
+            ws.merge_range(r, 2, r, 3, "1回目", bold)?;
+            ws.merge_range(r, 4, r, 5, "2回目", bold)?;
+            for (c, h) in [(2, "結果"), (3, "日付"), (4, "結果"), (5, "日付")] {
+                ws.write_with_format(r + 1, c, h, bold)?;
+            }
+            ws.merge_range(r, 6, r + 1, 6, "備考", bold)?;
+            r += 2;
+            (1, 2, 6)
+        }
+        SampleLayout::Circled => {
+            ws.merge_range(r, 0, r + 1, 0, "項番", bold)?;
+            ws.merge_range(r, 1, r + 1, 1, "確認項目", bold)?;
+            ws.merge_range(r, 2, r, 4, "1回目", bold)?;
+            ws.merge_range(r, 5, r, 7, "2回目", bold)?;
+            for (c, h) in [
+                (2, "確認結果"),
+                (3, "確認日"),
+                (4, "目標日"),
+                (5, "確認結果"),
+                (6, "確認日"),
+                (7, "目標日"),
+            ] {
+                ws.write_with_format(r + 1, c, h, bold)?;
+            }
+            ws.merge_range(r, 8, r + 1, 8, "備考", bold)?;
+            r += 2;
+            (1, 2, 8)
+        }
+        SampleLayout::Marks => {
+            ws.merge_range(r, 0, r + 1, 0, "No", bold)?;
+            ws.merge_range(r, 1, r + 1, 1, "チェック項目", bold)?;
+            ws.merge_range(r, 2, r, 5, "1回目", bold)?;
+            ws.merge_range(r, 6, r, 9, "2回目", bold)?;
+            for (c, h) in [
+                (2, "はい"),
+                (3, "いいえ"),
+                (4, "確認日"),
+                (5, "目標日"),
+                (6, "はい"),
+                (7, "いいえ"),
+                (8, "確認日"),
+                (9, "目標日"),
+            ] {
+                ws.write_with_format(r + 1, c, h, bold)?;
+            }
+            ws.merge_range(r, 10, r + 1, 10, "備考", bold)?;
+            r += 2;
+            (1, 2, 10)
+        }
+    };
+    Ok((r, cols.0, cols.1, cols.2))
 }
 
 #[allow(clippy::too_many_arguments)]
