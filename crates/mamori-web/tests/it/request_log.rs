@@ -1,5 +1,6 @@
 //! The request log: one line per request with its route, status and (once signed in) organisation and
-//! user, and never a password, token, cookie or the answers' text.
+//! user, and never a password, token, cookie or the answers' text (in this test's requests or any other
+//! test's running beside it: the subscriber is the binary's).
 
 use std::sync::{Arc, Mutex};
 
@@ -29,21 +30,28 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
     }
 }
 
+/// The log of this test binary. One global subscriber for every thread: tracing caches per call site,
+/// for the whole process, whether anyone listens, and spans must not move between two subscribers (the
+/// database's worker threads run inside the request's span), so a per-thread subscriber beside the
+/// other tests is not reliable. At `info`, as `mamori serve` logs by default.
+fn captured() -> &'static Captured {
+    static CAPTURED: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    CAPTURED.get_or_init(|| {
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(captured.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("no other test sets a global subscriber");
+        captured
+    })
+}
+
 #[tokio::test]
 async fn a_request_log_line_names_route_status_and_user_but_no_secret() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(captured.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::DEBUG)
-        .finish();
-    // tracing caches per call site, for the whole process, whether anyone listens; a test running beside
-    // this one without a subscriber would cache "no one" for the request log's call sites. With a global
-    // (inert) subscriber as well as this test's, every call site asks both; the rebuild corrects those
-    // cached before.
-    let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
-    let _guard = tracing::subscriber::set_default(subscriber);
-    tracing::callsite::rebuild_interest_cache();
+    let captured = captured();
 
     let app = app().await;
     let page = send(
