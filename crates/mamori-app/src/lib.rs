@@ -149,11 +149,17 @@ impl App {
             .unwrap_or_else(|| self.builtin.clone())
     }
 
+    /// The edition the organisation answers this fiscal year (the newest one up to it, with the notice
+    /// when it stands in for a year that has none of its own).
+    pub fn edition_in_force(&self, org: &Org) -> Option<mamori_core::catalog::EditionChoice> {
+        self.catalog_of(org.id)
+            .edition_for(FiscalYear::containing(self.clock.today_jst()))
+    }
+
     /// The edition in use this fiscal year, or the one asked for.
     pub fn edition_or_current(&self, org: &Org, asked: Option<&str>) -> String {
         asked.map(str::to_string).unwrap_or_else(|| {
-            self.catalog_of(org.id)
-                .edition_for(FiscalYear::containing(self.clock.today_jst()))
+            self.edition_in_force(org)
                 .map(|c| c.edition)
                 .unwrap_or_default()
         })
@@ -161,9 +167,7 @@ impl App {
 
     /// The notice shown on a form when this fiscal year has no edition of its own and `edition` stands in.
     pub fn fallback_notice(&self, org: &Org, edition: &str) -> Option<String> {
-        let fy = FiscalYear::containing(self.clock.today_jst());
-        self.catalog_of(org.id)
-            .edition_for(fy)
+        self.edition_in_force(org)
             .filter(|c| c.edition == edition)
             .and_then(|c| c.fallback_notice)
     }

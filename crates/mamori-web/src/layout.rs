@@ -5,7 +5,7 @@ use mamori_app::own_variant;
 use askama::Template;
 use axum::response::Html;
 use mamori_core::Action;
-use mamori_core::dates::{FiscalYear, wareki};
+use mamori_core::dates::wareki;
 use mamori_store::{Org, Session};
 
 use crate::AppState;
@@ -22,10 +22,9 @@ pub struct Nav {
 }
 
 pub(crate) fn nav(state: &AppState, session: &Session, org: &Org) -> Nav {
-    let fy = FiscalYear::containing(state.clock.today_jst());
     let catalog = state.catalog_of(org.id);
-    let edition = catalog
-        .edition_for(fy)
+    let edition = state
+        .edition_in_force(org)
         .map(|c| c.edition)
         .unwrap_or_else(|| "r7".into());
     Nav {
