@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
         && let Ok(Some((yes, checked, target))) = parse_result_cell(text)
     {
         let printed = mamori_report::result_cell(&mamori_core::Answer {
-            item: String::new(),
+            item: Default::default(),
             target: mamori_core::Target::General,
             round: 1,
             answer: if yes {

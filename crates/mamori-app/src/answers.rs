@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use mamori_core::answers::validate_batch;
 use mamori_core::catalog::Form;
-use mamori_core::{Answer, AnswerInput, AnswerSet, FieldError, RuleContext};
+use mamori_core::{Answer, AnswerInput, AnswerSet, FieldError, ItemId, RuleContext};
 use mamori_evidence::Suggestion;
 use mamori_store::{Actor, Org, User};
 
@@ -29,7 +29,7 @@ pub fn check(
     ctx: &RuleContext<'_>,
     stored: &AnswerSet,
     inputs: &[AnswerInput],
-    suggestions: &HashMap<String, Suggestion>,
+    suggestions: &HashMap<ItemId, Suggestion>,
 ) -> Checked {
     mamori_evidence::checked_with_evidence(validate_batch(ctx, stored, inputs), suggestions, inputs)
 }
@@ -42,7 +42,7 @@ pub async fn save_answers(
     user: &User,
     form: &Form,
     inputs: &[AnswerInput],
-    suggestions: &HashMap<String, Suggestion>,
+    suggestions: &HashMap<ItemId, Suggestion>,
 ) -> AppResult<Checked> {
     let ctx = rule_context(app, org, form)?;
     let actor = Actor {

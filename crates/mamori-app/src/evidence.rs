@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use mamori_core::Action;
 use mamori_core::catalog::Form;
+use mamori_core::{Action, ItemId};
 use mamori_evidence::Suggestion;
 use mamori_store::{Org, StoreError, User};
 
@@ -84,7 +84,7 @@ pub async fn suggestions_for(
 }
 
 /// Suggestions as stored with the answers.
-pub fn evidence_json(s: &HashMap<String, Suggestion>) -> HashMap<String, serde_json::Value> {
+pub fn evidence_json(s: &HashMap<ItemId, Suggestion>) -> HashMap<ItemId, serde_json::Value> {
     s.iter()
         .map(|(k, v)| {
             (
@@ -96,6 +96,6 @@ pub fn evidence_json(s: &HashMap<String, Suggestion>) -> HashMap<String, serde_j
 }
 
 /// Suggestions by item id.
-pub fn by_item(s: &[Suggestion]) -> HashMap<String, Suggestion> {
+pub fn by_item(s: &[Suggestion]) -> HashMap<ItemId, Suggestion> {
     s.iter().map(|s| (s.item.clone(), s.clone())).collect()
 }

@@ -23,7 +23,7 @@ pub mod workbooks;
 
 pub use error::{AppError, AppResult};
 
-use mamori_core::OrgId;
+use mamori_core::{EditionId, OrgId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -157,8 +157,8 @@ impl App {
     }
 
     /// The edition in use this fiscal year, or the one asked for.
-    pub fn edition_or_current(&self, org: &Org, asked: Option<&str>) -> String {
-        asked.map(str::to_string).unwrap_or_else(|| {
+    pub fn edition_or_current(&self, org: &Org, asked: Option<&str>) -> EditionId {
+        asked.map(EditionId::from).unwrap_or_else(|| {
             self.edition_in_force(org)
                 .map(|c| c.edition)
                 .unwrap_or_default()

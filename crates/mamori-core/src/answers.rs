@@ -44,7 +44,7 @@ impl Choice {
 /// One stored round of one (item, target).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Answer {
-    pub item: String,
+    pub item: crate::ItemId,
     pub target: Target,
     pub round: u8,
     pub answer: Choice,
@@ -58,13 +58,13 @@ pub struct Answer {
 /// where it is text (the evidence kept beside the answers, the API's `evidence_at_save`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AnswerKey {
-    pub item: String,
+    pub item: crate::ItemId,
     pub target: Target,
     pub round: u8,
 }
 
 impl AnswerKey {
-    pub fn new(item: impl Into<String>, target: Target, round: u8) -> AnswerKey {
+    pub fn new(item: impl Into<crate::ItemId>, target: Target, round: u8) -> AnswerKey {
         AnswerKey {
             item: item.into(),
             target,
@@ -441,7 +441,7 @@ fn across_rows(ctx: &RuleContext<'_>, stored: &AnswerSet, parsed: &[Answer]) -> 
     for a in parsed {
         let item = ctx.form.item(&a.item).expect("parsed items exist");
         let err = |field: &str, message: String| FieldError {
-            item: a.item.clone(),
+            item: a.item.to_string(),
             target: a.target.id().to_string(),
             round: i64::from(a.round),
             field: field.to_string(),
@@ -513,7 +513,7 @@ pub fn summarize(form: &Form, answers: &AnswerSet, has_vendor_contract: bool) ->
 /// An いいえ row with its target date.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OpenItem {
-    pub item: String,
+    pub item: crate::ItemId,
     pub label: String,
     pub text: String,
     pub target: Target,

@@ -143,7 +143,7 @@ pub struct ItemTarget {
 pub struct Item {
     /// Stable id: `{edition}.{variant}.{key}`, e.g. `r7.facility.2.6`.
     #[serde(default)]
-    pub id: String,
+    pub id: crate::ItemId,
     /// Key within the edition, shared by its variants: `gate`, `1.1`, `2.6`, …
     pub key: String,
     /// `gate`, `1`, `2` or `3`.
@@ -200,7 +200,7 @@ pub struct Note {
 /// One form: an edition × variant.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Form {
-    pub edition: String,
+    pub edition: crate::EditionId,
     pub variant: Variant,
     pub title: String,
     pub title_confidence: Confidence,
@@ -293,7 +293,7 @@ pub struct LayoutGroup<'a> {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Edition {
-    pub id: String,
+    pub id: crate::EditionId,
     pub name: String,
     pub published: chrono::NaiveDate,
     pub fiscal_year: i32,
@@ -351,7 +351,7 @@ pub enum CatalogError {
 /// Which edition to use for a fiscal year, and whether it is an older one used for want of a newer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EditionChoice {
-    pub edition: String,
+    pub edition: crate::EditionId,
     /// Fiscal year being checked (target dates must fall inside it).
     pub fiscal_year: FiscalYear,
     /// Set when no edition of that fiscal year is known and the newest older one is used.
@@ -374,9 +374,9 @@ pub struct Catalog {
     groups: BTreeMap<String, String>,
     gate_note: String,
     /// Item links of imported editions: (previous edition's item id, imported item id).
-    links: Vec<(String, String)>,
+    links: Vec<(crate::ItemId, crate::ItemId)>,
     /// Ids of the editions imported from workbooks (not built in).
-    imported: Vec<String>,
+    imported: Vec<crate::EditionId>,
 }
 
 /// An edition imported from MHLW's workbook, with each form's item links to the previous edition.
@@ -385,7 +385,7 @@ pub struct ImportedEdition {
     pub edition: Edition,
     pub forms: Vec<Form>,
     /// (previous edition's item id, this edition's item id), as the administrator confirmed them.
-    pub links: Vec<(String, String)>,
+    pub links: Vec<(crate::ItemId, crate::ItemId)>,
 }
 
 const FORM_FILES: &[(&str, &str)] = &[
@@ -438,7 +438,7 @@ impl Catalog {
         for (file, text) in FORM_FILES {
             let mut form: Form = parse(file, text)?;
             for item in &mut form.items {
-                item.id = format!("{}.{}.{}", form.edition, form.variant, item.key);
+                item.id = format!("{}.{}.{}", form.edition, form.variant, item.key).into();
                 item.guidance = guidance.guidance.get(&item.topic).cloned().ok_or_else(|| {
                     CatalogError::Invalid(format!("{file}: 話題 {} の解説がありません", item.topic))
                 })?;
@@ -475,7 +475,7 @@ impl Catalog {
                 let mut form = form.clone();
                 form.edition = imp.edition.id.clone();
                 for item in &mut form.items {
-                    item.id = format!("{}.{}.{}", form.edition, form.variant, item.key);
+                    item.id = format!("{}.{}.{}", form.edition, form.variant, item.key).into();
                 }
                 c.forms.push(form);
             }
@@ -648,14 +648,14 @@ impl Catalog {
         &self.maps
     }
     /// The item of the next edition that `item_id` became, if any.
-    pub fn successor(&self, item_id: &str) -> Option<String> {
+    pub fn successor(&self, item_id: &str) -> Option<crate::ItemId> {
         let mut parts = item_id.splitn(3, '.');
         let (ed, variant, key) = (parts.next()?, parts.next()?, parts.next()?);
         if let Some(m) = self.maps.iter().find(|m| m.from == ed) {
             return m
                 .items
                 .get(key)
-                .map(|k| format!("{}.{}.{}", m.to, variant, k));
+                .map(|k| format!("{}.{}.{}", m.to, variant, k).into());
         }
         self.links
             .iter()

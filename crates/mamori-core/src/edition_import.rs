@@ -35,7 +35,7 @@ pub struct Link {
     /// The new form's item key.
     pub key: String,
     /// The previous form's item id it continues.
-    pub previous: Option<String>,
+    pub previous: Option<crate::ItemId>,
     /// Text similarity with that item, 0–1.
     pub similarity: f64,
     pub change: Change,

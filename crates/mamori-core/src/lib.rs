@@ -14,6 +14,6 @@ pub use answers::{
 };
 pub use catalog::{Catalog, CatalogError, Confidence, Form, Item, Target, Variant};
 pub use dates::{Clock, FiscalYear};
-pub use ids::OrgId;
+pub use ids::{EditionId, ItemId, OrgId};
 pub use roles::{Action, Role};
 pub use topic::Topic;

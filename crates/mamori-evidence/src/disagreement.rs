@@ -10,14 +10,14 @@ use crate::Suggestion;
 /// A disagreeing answer needs a reason: when the ledgers say はい or いいえ and the answer says the other,
 /// the 備考 must say why.
 pub fn disagreement_errors(
-    suggestions: &HashMap<String, Suggestion>,
+    suggestions: &HashMap<mamori_core::ItemId, Suggestion>,
     inputs: &[AnswerInput],
 ) -> Vec<FieldError> {
     use crate::Verdict;
     inputs
         .iter()
         .filter_map(|i| {
-            let s = suggestions.get(&i.item)?;
+            let s = suggestions.get(i.item.as_str())?;
             let answered = match i.answer.as_deref()? {
                 "yes" | "はい" => Verdict::Yes,
                 "no" | "いいえ" => Verdict::No,
@@ -43,7 +43,7 @@ pub fn disagreement_errors(
 /// The form's rules, then the evidence: an answer against the ledgers needs a 備考.
 pub fn checked_with_evidence(
     checked: Result<Vec<Answer>, Vec<FieldError>>,
-    suggestions: &HashMap<String, Suggestion>,
+    suggestions: &HashMap<mamori_core::ItemId, Suggestion>,
     batch: &[AnswerInput],
 ) -> Result<Vec<Answer>, Vec<FieldError>> {
     let disagree = disagreement_errors(suggestions, batch);

@@ -88,7 +88,7 @@ pub struct RowRef {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Suggestion {
-    pub item: String,
+    pub item: mamori_core::ItemId,
     pub verdict: Verdict,
     pub reasons: Vec<String>,
     /// The rows a いいえ rests on (at most [`MAX_REFS`]).

@@ -223,7 +223,7 @@ pub fn read_checklist_xlsx(
         };
         out.item_rows += 1;
         out.rows
-            .insert((item.id.clone(), target.id().to_string()), excel_row);
+            .insert((item.id.to_string(), target.id().to_string()), excel_row);
         let notes = cell_text(&range, r, 4);
         let (mut note1, mut note2) = (Vec::new(), Vec::new());
         for line in notes.lines() {
@@ -238,7 +238,7 @@ pub fn read_checklist_xlsx(
         ] {
             match parse_result_cell(&cell_text(&range, r, col)) {
                 Ok(Some((yes, checked_on, target_date))) => out.inputs.push(AnswerInput {
-                    item: item.id.clone(),
+                    item: item.id.to_string(),
                     target: Some(target.id().into()),
                     round: Some(round),
                     answer: Some(if yes { "yes" } else { "no" }.into()),
@@ -322,8 +322,10 @@ pub fn read_official_answers(
         let item = form.item_by_key(&place.key).expect("checked above");
         let excel_row = place.row as usize + 1;
         out.item_rows += 1;
-        out.rows
-            .insert((item.id.clone(), place.target.id().to_string()), excel_row);
+        out.rows.insert(
+            (item.id.to_string(), place.target.id().to_string()),
+            excel_row,
+        );
         let cell = |c: Option<u32>| -> String {
             c.map(|c| grid.text(place.row, c).trim().to_string())
                 .unwrap_or_default()
@@ -386,7 +388,7 @@ pub fn read_official_answers(
                 .unwrap_or_default();
             match parse_result_cell(&text) {
                 Ok(Some((yes, checked_on, target_date))) => out.inputs.push(AnswerInput {
-                    item: item.id.clone(),
+                    item: item.id.to_string(),
                     target: Some(place.target.id().into()),
                     round: Some(rc.round.into()),
                     answer: Some(if yes { "yes" } else { "no" }.into()),

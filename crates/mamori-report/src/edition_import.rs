@@ -41,14 +41,14 @@ pub struct DraftForm {
     pub ambiguities: Vec<String>,
     pub provenance: Provenance,
     /// The previous edition's form it is compared with: (edition, variant).
-    pub previous: Option<(String, Variant)>,
+    pub previous: Option<(mamori_core::EditionId, Variant)>,
     pub links: Vec<Link>,
 }
 
 /// An edition being imported (the preview), and, once confirmed, the organisation's edition.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EditionDraft {
-    pub edition: String,
+    pub edition: mamori_core::EditionId,
     pub name: String,
     pub fiscal_year: i32,
     pub forms: Vec<DraftForm>,
@@ -133,9 +133,9 @@ pub fn draft(
         }
         let fingerprint = Fingerprint::of(&up.bytes);
         let mut form = parsed.form;
-        form.edition = edition.to_string();
+        form.edition = edition.into();
         for item in &mut form.items {
-            item.id = format!("{edition}.{}.{}", form.variant, item.key);
+            item.id = format!("{edition}.{}.{}", form.variant, item.key).into();
         }
         let prev = previous_form(catalog, fiscal_year, form.variant);
         let links = match prev {
@@ -165,7 +165,7 @@ pub fn draft(
         );
     }
     Ok(EditionDraft {
-        edition: edition.to_string(),
+        edition: edition.into(),
         name: format!("{}版（取り込み）", FiscalYear::new(fiscal_year).label()),
         fiscal_year,
         forms,
@@ -258,7 +258,7 @@ impl EditionDraft {
                 if let Some(p) = &l.previous {
                     links.push((
                         p.clone(),
-                        format!("{}.{}.{}", self.edition, form.variant, l.key),
+                        format!("{}.{}.{}", self.edition, form.variant, l.key).into(),
                     ));
                 }
             }
@@ -266,7 +266,7 @@ impl EditionDraft {
         }
         ImportedEdition {
             edition: Edition {
-                id: self.edition.clone(),
+                id: self.edition.as_str().into(),
                 name: self.name.clone(),
                 published,
                 fiscal_year: self.fiscal_year,

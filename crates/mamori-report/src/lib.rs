@@ -84,7 +84,7 @@ pub enum Printed {
 /// One (item, target) row of a form as printed.
 #[derive(Debug, Clone)]
 pub struct PrintedRow {
-    pub item: String,
+    pub item: mamori_core::ItemId,
     pub target: Target,
     pub number: String,
     /// The item's text with its ※ note, 参考 and unverified marks (and the gate's note).

@@ -43,7 +43,7 @@ pub struct PackInput<'a> {
     /// The enabled rows of each ledger.
     pub ledgers: &'a HashMap<Kind, Vec<Row>>,
     /// What the ledgers say per item id: (はい/いいえ/判断材料不足, reasons).
-    pub evidence: &'a HashMap<String, (String, Vec<String>)>,
+    pub evidence: &'a HashMap<mamori_core::ItemId, (String, Vec<String>)>,
     /// The reconciliation: (vendor, contradiction, what to do next).
     pub contradictions: &'a [(String, String, String)],
 }
@@ -120,7 +120,7 @@ fn noes(x: &PackInput<'_>) -> Vec<Value> {
                 }
                 let (verdict, reasons) = x
                     .evidence
-                    .get(&item.id)
+                    .get(item.id.as_str())
                     .cloned()
                     .unwrap_or_else(|| ("判断材料不足".into(), Vec::new()));
                 let section = if item.section == "gate" {

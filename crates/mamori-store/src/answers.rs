@@ -32,7 +32,7 @@ where
             let date =
                 |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad("日付", s));
             Ok(Answer {
-                item: r.try_get("item")?,
+                item: r.try_get::<String, _>("item")?.into(),
                 target: target.parse::<Target>().map_err(|_| bad("対象", &target))?,
                 round: u8::try_from(r.try_get::<i64, _>("round")?).map_err(|_| bad("回数", "?"))?,
                 answer: Choice::parse(&answer).ok_or_else(|| bad("回答", &answer))?,
@@ -127,7 +127,7 @@ impl Store {
         variant: Variant,
         actor: &Actor,
         at: DateTime<Utc>,
-        evidence: &std::collections::HashMap<String, serde_json::Value>,
+        evidence: &std::collections::HashMap<mamori_core::ItemId, serde_json::Value>,
         check: impl FnOnce(&AnswerSet) -> std::result::Result<Vec<Answer>, E>,
     ) -> Result<std::result::Result<Vec<Answer>, E>> {
         let mut tx = self.write_tx().await?;
@@ -155,7 +155,7 @@ impl Store {
             .bind(org_id.get())
             .bind(edition)
             .bind(variant.id())
-            .bind(&a.item)
+            .bind(a.item.as_str())
             .bind(a.target.id())
             .bind(i64::from(a.round))
             .bind(a.answer.id())
@@ -164,14 +164,14 @@ impl Store {
             .bind(&a.note)
             .bind(actor.user_id)
             .bind(ts(at))
-            .bind(evidence.get(&a.item).map(|v| v.to_string()))
+            .bind(evidence.get(a.item.as_str()).map(|v| v.to_string()))
             .execute(&mut *tx)
             .await?;
             let key = a.key().to_string();
             let before = before.map(|b| serde_json::to_value(b).expect("answer serialises"));
             let action = if before.is_some() { "update" } else { "create" };
             let mut after = serde_json::to_value(a).expect("answer serialises");
-            if let Some(e) = evidence.get(&a.item) {
+            if let Some(e) = evidence.get(a.item.as_str()) {
                 after["evidence"] = e.clone();
             }
             audit(

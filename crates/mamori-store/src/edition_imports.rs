@@ -12,7 +12,7 @@ use crate::{OrNotFound, Result, Store, StoreError, audit, ts};
 #[derive(Debug, Clone, PartialEq)]
 pub struct EditionImport {
     pub id: i64,
-    pub edition: String,
+    pub edition: mamori_core::EditionId,
     pub fiscal_year: i32,
     /// pending / confirmed / replaced / discarded.
     pub status: String,
@@ -33,7 +33,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<EditionImport> {
     let fy: i64 = r.try_get("fiscal_year")?;
     Ok(EditionImport {
         id: r.try_get("id")?,
-        edition: r.try_get("edition")?,
+        edition: r.try_get::<String, _>("edition")?.into(),
         fiscal_year: fy as i32,
         status: r.try_get("status")?,
         data: r.try_get("data")?,
@@ -185,7 +185,7 @@ impl Store {
              AND status = 'confirmed'",
         )
         .bind(org_id.get())
-        .bind(&imp.edition)
+        .bind(imp.edition.as_str())
         .execute(&mut *tx)
         .await?;
         sqlx::query(

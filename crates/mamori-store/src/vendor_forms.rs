@@ -11,7 +11,7 @@ use crate::{OrNotFound, Result, Store, StoreError, audit, ts};
 #[derive(Debug, Clone, PartialEq)]
 pub struct VendorFormRecord {
     pub vendor_id: i64,
-    pub edition: String,
+    pub edition: mamori_core::EditionId,
     pub answers: Vec<Answer>,
     pub updated_by: String,
     pub updated_at: String,
@@ -105,7 +105,7 @@ impl Store {
             let answers: String = r.try_get("answers")?;
             Ok(VendorFormRecord {
                 vendor_id: r.try_get("vendor_id")?,
-                edition: r.try_get("edition")?,
+                edition: r.try_get::<String, _>("edition")?.into(),
                 answers: serde_json::from_str(&answers)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 updated_by: r.try_get("updated_by")?,

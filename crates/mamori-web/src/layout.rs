@@ -11,7 +11,7 @@ use mamori_store::{Org, Session};
 use crate::AppState;
 
 pub struct Nav {
-    pub edition: String,
+    pub edition: mamori_core::EditionId,
     pub variant: String,
     pub org_name: String,
     pub user_name: String,

@@ -58,7 +58,7 @@ proptest! {
     #[test]
     fn accepted_answers_keep_the_rules(vendor in any::<bool>(), batch in {
         let c = Catalog::builtin().unwrap();
-        let rows: Vec<(String, String)> = c.form("r7", Variant::Facility).unwrap().rows().map(|(i, t)| (i.id.clone(), t.id().to_string())).collect();
+        let rows: Vec<(String, String)> = c.form("r7", Variant::Facility).unwrap().rows().map(|(i, t)| (i.id.to_string(), t.id().to_string())).collect();
         proptest::collection::vec(input(rows), 1..5)
     }) {
         let c = Catalog::builtin().unwrap();

@@ -464,7 +464,7 @@ pub(crate) fn read_sheet(
         );
     }
     let form = Form {
-        edition: String::new(),
+        edition: Default::default(),
         variant,
         title,
         title_confidence: Confidence::C,
@@ -578,7 +578,7 @@ pub(super) fn add_row(
         row,
     });
     b.items.push(Item {
-        id: String::new(),
+        id: Default::default(),
         key,
         section,
         number,

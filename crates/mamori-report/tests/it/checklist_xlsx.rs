@@ -43,7 +43,7 @@ fn every_form_exports_every_answer_in_its_cell_and_reads_back_the_same() {
             .inputs
             .iter()
             .map(|i| Answer {
-                item: i.item.clone(),
+                item: i.item.as_str().into(),
                 target: mamori_core::Target::ALL
                     .into_iter()
                     .find(|t| Some(t.id()) == i.target.as_deref())

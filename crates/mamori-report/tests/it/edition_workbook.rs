@@ -277,7 +277,7 @@ fn filling_changes_only_the_answer_cells() {
         let mut f = p.form.clone();
         f.edition = "r8".into();
         for i in &mut f.items {
-            i.id = format!("r8.merged.{}", i.key);
+            i.id = format!("r8.merged.{}", i.key).into();
         }
         let mut answers = Vec::new();
         for (n, (item, target)) in f.rows().enumerate() {
@@ -546,7 +546,7 @@ prop_compose! {
     ) -> Item {
         let targets = if section == "2" { targets } else { vec![Target::General] };
         Item {
-            id: String::new(),
+            id: Default::default(),
             key: format!("{section}.{n}"),
             section: section.into(),
             number: format!("({n})"),
@@ -596,7 +596,7 @@ fn arb_form() -> impl Strategy<Value = Form> {
             let mut items = Vec::new();
             if gate && variant != Variant::Vendor {
                 items.push(Item {
-                    id: String::new(),
+                    id: Default::default(),
                     key: "gate".into(),
                     section: "gate".into(),
                     number: String::new(),

@@ -19,7 +19,7 @@ proptest! {
         let checked = d("1927-01-01") + chrono::Days::new(days);
         let target = (!yes).then(|| checked + chrono::Days::new(later));
         let printed = result_cell(&Answer {
-            item: String::new(),
+            item: Default::default(),
             target: mamori_core::Target::General,
             round: 1,
             answer: if yes { Choice::Yes } else { Choice::No },

@@ -31,7 +31,7 @@ struct PreviewRow {
 struct PreviewPage {
     nav: Option<Nav>,
     form_label: String,
-    edition: String,
+    edition: mamori_core::EditionId,
     variant: String,
     file_name: String,
     item_rows: usize,

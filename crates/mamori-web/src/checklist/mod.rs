@@ -50,7 +50,7 @@ struct ChecklistPage {
     title_unverified: bool,
     form_label: String,
     fiscal_year: String,
-    edition: String,
+    edition: mamori_core::EditionId,
     variant: String,
     fallback_notice: Option<String>,
     notes: Vec<(String, bool)>,
@@ -73,7 +73,7 @@ struct LoadedForm<'a> {
     answers: AnswerSet,
     fy: FiscalYear,
     can_answer: bool,
-    suggestions: HashMap<String, mamori_evidence::Suggestion>,
+    suggestions: HashMap<mamori_core::ItemId, mamori_evidence::Suggestion>,
     carry: HashMap<String, crate::checklist::views::Carry>,
 }
 

@@ -20,9 +20,9 @@ pub struct GroupView {
 
 pub struct RowView {
     pub anchor: String,
-    pub edition: String,
+    pub edition: mamori_core::EditionId,
     pub variant: String,
-    pub item_id: String,
+    pub item_id: mamori_core::ItemId,
     pub target: String,
     pub number: String,
     pub text: String,
@@ -127,7 +127,7 @@ pub struct FormView<'a> {
     /// False for roles that only read: the rows show their answers without forms.
     pub can_answer: bool,
     /// What the ledgers say about each item (by item id).
-    pub suggestions: &'a HashMap<String, mamori_evidence::Suggestion>,
+    pub suggestions: &'a HashMap<mamori_core::ItemId, mamori_evidence::Suggestion>,
     /// Imported editions: change and proposal by row anchor.
     pub carry: &'a HashMap<String, Carry>,
 }

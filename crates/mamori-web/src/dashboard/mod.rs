@@ -25,11 +25,11 @@ struct DashboardPage {
     fallback_notice: Option<String>,
     form_label: String,
     fiscal_year: String,
-    edition: String,
+    edition: mamori_core::EditionId,
     variant: String,
     summary: mamori_core::Summary,
     open: Vec<OpenView>,
-    other_forms: Vec<(String, String, String)>,
+    other_forms: Vec<(mamori_core::EditionId, String, String)>,
     /// For administrators.
     backup: Option<crate::settings::BackupStatus>,
 }

@@ -22,7 +22,7 @@ use crate::extract::{Posted, Uploaded};
 use crate::layout::{Nav, nav, render};
 
 pub(crate) struct EditionRow {
-    pub id: String,
+    pub id: mamori_core::EditionId,
     pub name: String,
     pub fiscal_year: String,
     pub forms: String,
@@ -31,7 +31,7 @@ pub(crate) struct EditionRow {
 
 pub(crate) struct ImportRow {
     pub id: i64,
-    pub edition: String,
+    pub edition: mamori_core::EditionId,
     pub status: &'static str,
     pub files: String,
     pub created: String,
@@ -217,7 +217,7 @@ pub(crate) struct PreviewItem {
     pub rows: String,
     pub change: &'static str,
     pub change_class: &'static str,
-    pub selected: String,
+    pub selected: mamori_core::ItemId,
 }
 
 pub(crate) struct PreviewSection {
@@ -239,7 +239,7 @@ pub(crate) struct PreviewForm {
     pub layout: Vec<(String, String)>,
     pub ambiguities: Vec<String>,
     /// Previous items to choose from: (id, label).
-    pub options: Vec<(String, String)>,
+    pub options: Vec<(mamori_core::ItemId, String)>,
     pub removed: Vec<String>,
     pub counts: (usize, usize, usize),
 }
@@ -250,7 +250,7 @@ struct PreviewPage {
     nav: Option<Nav>,
     csrf: String,
     id: i64,
-    edition: String,
+    edition: mamori_core::EditionId,
     name: String,
     fiscal_year: String,
     status: &'static str,
@@ -271,7 +271,7 @@ fn preview_forms(catalog: &Catalog, d: &EditionDraft) -> Vec<PreviewForm> {
         .iter()
         .map(|f| {
             let prev = f.previous_form(catalog);
-            let options: Vec<(String, String)> = prev
+            let options: Vec<(mamori_core::ItemId, String)> = prev
                 .map(|p| {
                     p.items
                         .iter()

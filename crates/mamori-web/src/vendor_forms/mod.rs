@@ -320,7 +320,7 @@ struct EditPage {
     nav: Option<Nav>,
     vendor_id: i64,
     vendor: String,
-    edition: String,
+    edition: mamori_core::EditionId,
     title: String,
     rows: Vec<EditRow>,
     error_count: usize,
@@ -474,7 +474,7 @@ pub(crate) async fn vendor_form_edit_submit(
                 continue;
             };
             inputs.push(mamori_core::AnswerInput {
-                item: item.id.clone(),
+                item: item.id.to_string(),
                 target: Some(target.id().into()),
                 round: Some(round),
                 answer: Some(answer),

@@ -248,7 +248,7 @@ pub(crate) fn one_answer_workbook_of(variant: mamori_core::Variant) -> Vec<u8> {
     let catalog = mamori_core::Catalog::builtin().unwrap();
     let form = catalog.form("r7", variant).unwrap();
     let answers = mamori_core::AnswerSet::new([mamori_core::Answer {
-        item: format!("r7.{}.1.1", variant.id()),
+        item: format!("r7.{}.1.1", variant.id()).into(),
         target: mamori_core::Target::General,
         round: 1,
         answer: mamori_core::Choice::Yes,

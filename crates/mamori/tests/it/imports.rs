@@ -217,7 +217,7 @@ fn checklist_import_from_the_command_line() {
             "--db".into(),
             db.into(),
             "--edition".into(),
-            edition.clone(),
+            edition.to_string(),
             "--variant".into(),
             "pharmacy".into(),
             "--user".into(),
