@@ -17,6 +17,16 @@ pub enum AppError {
     /// An official workbook that could not be filled in.
     #[error("Excelファイルを作成できません: {0}")]
     Workbook(#[from] mamori_report::edition_workbook::WorkbookError),
+    /// Nothing of that number in this organisation (a page says 「{0}」).
+    #[error("{0}")]
+    NotFound(String),
+    /// The thing is not in the state the action needs (confirmed already, discarded …): a heading such
+    /// as 「確定できません」 and the reason.
+    #[error("{1}")]
+    Conflict(&'static str, String),
+    /// The input breaks a rule: a heading and a message that says which and how to mend it.
+    #[error("{1}")]
+    Refused(&'static str, String),
 }
 
 pub type AppResult<T> = Result<T, AppError>;

@@ -18,6 +18,7 @@ pub mod ledgers;
 pub mod log_analyses;
 pub mod setup;
 pub mod totp;
+pub mod users;
 pub mod vendor_forms;
 pub mod workbooks;
 

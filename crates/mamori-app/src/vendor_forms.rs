@@ -3,7 +3,7 @@
 //! inspection pack and `mamori export checklist --vendor` use.
 
 use mamori_core::answers::validate_batch;
-use mamori_core::{AnswerSet, RuleContext};
+use mamori_core::{AnswerInput, AnswerSet, FieldError, RuleContext};
 use mamori_evidence::reconcile::{Contradiction, VendorForm, reconcile};
 use mamori_ledger::Kind;
 use mamori_report::checklist_import::SheetError;
@@ -126,6 +126,41 @@ pub async fn import_vendor_form(
             message: "回答（はい／いいえと確認日）が1件もありません".into(),
         }]));
     }
+    app.store
+        .save_vendor_form(
+            org.id,
+            vendor_id,
+            edition,
+            &answers,
+            &user.login,
+            app.clock.now(),
+        )
+        .await?;
+    Ok(Ok(answers.len()))
+}
+
+/// Records a vendor's form as typed in on the page (replacing the one before), checked by the form's
+/// rules. Returns the number of answers, or the broken rules with nothing saved.
+pub async fn save_typed_vendor_form(
+    app: &App,
+    org: &Org,
+    user: &User,
+    vendor_id: i64,
+    edition: &str,
+    inputs: &[AnswerInput],
+) -> Result<Result<usize, Vec<FieldError>>, AppError> {
+    let catalog = app.catalog_of(org.id);
+    let form = catalog.vendor_form_for(edition)?;
+    let ctx = RuleContext {
+        form,
+        fiscal_year: app.fiscal_year(org.id, edition)?,
+        today: app.clock.today_jst(),
+        has_vendor_contract: true,
+    };
+    let answers = match validate_batch(&ctx, &AnswerSet::default(), inputs) {
+        Ok(a) => a,
+        Err(errors) => return Ok(Err(errors)),
+    };
     app.store
         .save_vendor_form(
             org.id,

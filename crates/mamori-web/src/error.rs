@@ -107,6 +107,9 @@ impl From<mamori_app::AppError> for WebError {
                 "Excelファイルを作成できません",
                 e.to_string(),
             ),
+            AppError::NotFound(m) => Self::not_found(m),
+            AppError::Conflict(h, m) => Self::new(StatusCode::CONFLICT, h, m),
+            AppError::Refused(h, m) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, h, m),
         }
     }
 }

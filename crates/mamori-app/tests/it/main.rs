@@ -4,4 +4,5 @@
 mod answers;
 mod helpers;
 mod inventory;
+mod users;
 mod workbooks;

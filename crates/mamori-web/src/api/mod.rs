@@ -296,13 +296,6 @@ async fn export(
     let (user, org) = bearer(&state, &headers).await?;
     let catalog = state.catalog_of(org.id);
     let f = form(&catalog, &user, &edition, &variant, Action::ExportForm)?;
-    let bytes = mamori_app::workbooks::checklist_workbook(&state, &org, f)
-        .await
-        .map_err(|_| {
-            ApiError::status(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Excelファイルを作成できません",
-            )
-        })?;
+    let bytes = mamori_app::workbooks::checklist_workbook(&state, &org, f).await?;
     Ok(crate::checklist::xlsx_response(f, bytes))
 }

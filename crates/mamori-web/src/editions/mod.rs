@@ -3,7 +3,7 @@
 //! edition), corrects the links to the previous edition's items, and confirms. Nothing changes before.
 
 use mamori_app::editions::{read_uploads, save_draft};
-use mamori_core::OrgId;
+use mamori_core::Variant;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -415,24 +415,6 @@ fn preview_forms(catalog: &Catalog, d: &EditionDraft) -> Vec<PreviewForm> {
         .collect()
 }
 
-async fn load_import(
-    state: &AppState,
-    org_id: OrgId,
-    id: i64,
-) -> Result<(mamori_store::EditionImport, EditionDraft), PageError> {
-    let imp = state
-        .store
-        .edition_import(org_id, id)
-        .await?
-        .ok_or_else(|| PageError::not_found(format!("取り込み {id} はありません")))?;
-    let d: EditionDraft = serde_json::from_str(&imp.data).map_err(|e| {
-        PageError::from(mamori_store::StoreError::Corrupt(format!(
-            "取り込み {id}: {e}"
-        )))
-    })?;
-    Ok((imp, d))
-}
-
 /// `GET /editions/imports/{id}`: what was read, before (or after) confirming.
 pub(crate) async fn preview(
     State(state): State<AppState>,
@@ -440,7 +422,7 @@ pub(crate) async fn preview(
     Path(id): Path<i64>,
 ) -> PageResult {
     crate::permit(&session.user, Action::ViewLedgers).map_err(PageError::forbidden)?;
-    let (imp, d) = load_import(&state, org.id, id).await?;
+    let (imp, d) = mamori_app::editions::load_import(&state, org.id, id).await?;
     // Links are chosen against the catalog the import was read with: without the edition itself.
     let catalog = state.catalog_of(org.id);
     let page = PreviewPage {
@@ -474,51 +456,20 @@ pub(crate) async fn confirm(
     Path(id): Path<i64>,
     Posted(SignedIn(session, org), fields): Posted<Vec<(String, String)>>,
 ) -> PageResult {
-    let _csrf = fields
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("");
     crate::permit(&session.user, Action::ManageSettings).map_err(PageError::forbidden)?;
-    let (imp, mut d) = load_import(&state, org.id, id).await?;
-    if imp.status != "pending" {
-        return Err(PageError::new(
-            StatusCode::CONFLICT,
-            "確定できません",
-            "この取り込みは確認待ちではありません（確定済みか、破棄されています）",
-        ));
+    let mut choices: HashMap<Variant, HashMap<String, Option<String>>> = HashMap::new();
+    for (k, v) in &fields {
+        let Some((variant, key)) = k.strip_prefix("link.").and_then(|r| r.split_once('.')) else {
+            continue;
+        };
+        if let Ok(variant) = variant.parse::<Variant>() {
+            choices
+                .entry(variant)
+                .or_default()
+                .insert(key.to_string(), (!v.is_empty()).then(|| v.clone()));
+        }
     }
-    // Links are to the previous edition, never to an earlier import of this one.
-    let base = state.catalog_of(org.id).without_imported(&d.edition);
-    for f in &mut d.forms {
-        let prefix = format!("link.{}.", f.form.variant.id());
-        let choices: HashMap<String, Option<String>> = fields
-            .iter()
-            .filter_map(|(k, v)| {
-                k.strip_prefix(&prefix)
-                    .map(|key| (key.to_string(), (!v.is_empty()).then(|| v.clone())))
-            })
-            .collect();
-        f.relink(&base, &choices);
-    }
-    // Check the result builds before anything is stored (a built-in edition's id is refused here too).
-    base.with_imported(&[d.to_edition(&base, state.clock.today_jst())])
-        .map_err(|e| {
-            PageError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "確定できません",
-                e.to_string(),
-            )
-        })?;
-    state
-        .store
-        .confirm_edition_import(
-            org.id,
-            id,
-            &serde_json::to_string(&d).expect("drafts serialise"),
-            &session.user.login,
-            state.clock.now(),
-        )
+    let d = mamori_app::editions::confirm_import(&state, org.id, id, &choices, &session.user.login)
         .await?;
     let catalog = state.catalog_for(org.id).await?;
     let variant = mamori_app::own_variant(&catalog, &d.edition, &org);

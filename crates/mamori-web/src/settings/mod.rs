@@ -14,7 +14,8 @@ use crate::error::{PageError, PageResult};
 use crate::extract::Posted;
 use crate::extract::SignedIn;
 use crate::layout::{Nav, nav, render};
-use mamori_app::auth;
+use mamori_app::AppError;
+use mamori_app::users::{UserAction, act_on_user};
 
 /// Without scheduled backups, a backup older than this is flagged.
 const UNSCHEDULED_WARN_DAYS: i64 = 7;
@@ -244,60 +245,21 @@ pub async fn user_action(
     Posted(SignedIn(session, org), f): Posted<AccessForm>,
 ) -> PageResult {
     crate::permit(&session.user, Action::ManageSettings).map_err(PageError::forbidden)?;
-    // The id is looked up among the organisation's own users only.
-    let user = state
-        .store
-        .users(org.id)
-        .await?
-        .into_iter()
-        .find(|u| u.id == id)
-        .ok_or_else(|| PageError::not_found("この組織の利用者ではありません"))?;
-    let (actor, now) = (session.user.login.as_str(), state.clock.now());
-    match action.as_str() {
-        "disable" | "enable" => {
-            state
-                .store
-                .set_user_disabled(org.id, &user.login, action == "disable", actor, now)
-                .await?
+    let Some(what) = UserAction::parse(&action, f.password, f.password_confirm) else {
+        return Err(PageError::not_found(format!(
+            "操作「{action}」はありません"
+        )));
+    };
+    match act_on_user(&state, &org, &session.user, id, what).await {
+        Ok(()) => {}
+        // A refused password shows the settings page again with the reason.
+        Err(AppError::Refused(_, message)) => {
+            let page = settings_view(&state, &session, &org, None, Some(message)).await?;
+            return Ok(
+                (axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response(),
+            );
         }
-        "sign-out" => {
-            state
-                .store
-                .sign_out_everywhere(org.id, &user.login, actor, now)
-                .await?;
-        }
-        "password" => {
-            let problem = if f.password != f.password_confirm {
-                Some("確認のパスワードが一致しません")
-            } else {
-                auth::password_problem(&f.password, &[&user.login, &user.display_name, &org.name])
-            };
-            if let Some(p) = problem {
-                let page = settings_view(
-                    &state,
-                    &session,
-                    &org,
-                    None,
-                    Some(format!(
-                        "「{}」のパスワードを再設定できません: {p}",
-                        user.login
-                    )),
-                )
-                .await?;
-                return Ok(
-                    (axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response(),
-                );
-            }
-            let password = f.password.clone();
-            let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
-                .await
-                .expect("hashing does not panic");
-            state
-                .store
-                .reset_password(org.id, &user.login, &hash, actor, now)
-                .await?;
-        }
-        other => return Err(PageError::not_found(format!("操作「{other}」はありません"))),
+        Err(e) => return Err(e.into()),
     }
     Ok(Redirect::to(&format!("/settings?done={action}")).into_response())
 }

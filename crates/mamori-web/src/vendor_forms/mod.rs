@@ -10,8 +10,7 @@ use axum::response::{IntoResponse, Redirect};
 use mamori_app::vendor_forms::{
     import_vendor_form, reconciliation, vendor_form_of, vendor_form_xlsx, vendors_with_forms,
 };
-use mamori_core::answers::validate_batch;
-use mamori_core::{Action, AnswerSet, Choice, RuleContext};
+use mamori_core::{Action, AnswerSet, Choice};
 use mamori_ledger::Kind;
 use mamori_store::Org;
 use serde_json::json;
@@ -484,31 +483,20 @@ pub(crate) async fn vendor_form_edit_submit(
             });
         }
     }
-    let ctx = RuleContext {
-        form,
-        fiscal_year: state.fiscal_year(org.id, &edition)?,
-        today: state.clock.today_jst(),
-        has_vendor_contract: true,
-    };
-    match validate_batch(&ctx, &AnswerSet::default(), &inputs) {
-        Ok(answers) => {
-            state
-                .store
-                .save_vendor_form(
-                    org.id,
-                    vendor_id,
-                    &edition,
-                    &answers,
-                    &session.user.login,
-                    state.clock.now(),
-                )
-                .await?;
-            Ok(Redirect::to(&format!(
-                "/vendor-forms?edition={edition}&imported={}",
-                answers.len()
-            ))
-            .into_response())
-        }
+    let saved = mamori_app::vendor_forms::save_typed_vendor_form(
+        &state,
+        &org,
+        &session.user,
+        vendor_id,
+        &edition,
+        &inputs,
+    )
+    .await?;
+    match saved {
+        Ok(count) => Ok(
+            Redirect::to(&format!("/vendor-forms?edition={edition}&imported={count}"))
+                .into_response(),
+        ),
         Err(errors) => {
             let page = edit_page(
                 &state,
