@@ -27,7 +27,7 @@ impl Store {
     pub async fn api_tokens(&self, org_id: OrgId) -> Result<Vec<ApiTokenInfo>> {
         let rows = sqlx::query(
             "SELECT t.id, u.login, t.label, t.role, t.created_at, t.expires_at, t.revoked_at \
-             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.org_id = $1 ORDER BY t.id DESC",
+             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.org_id = $1 ORDER BY t.id DESC",
         )
         .bind(org_id.get())
         .fetch_all(&self.pool)
@@ -59,7 +59,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL \
-             AND user_id IN (SELECT id FROM users WHERE org_id = $3)",
+             AND org_id = $3",
         )
         .bind(ts(at))
         .bind(token_id)

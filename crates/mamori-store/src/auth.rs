@@ -118,6 +118,15 @@ pub(crate) async fn insert_user(
     .fetch_one(&mut **tx)
     .await?
     .try_get(0)?;
+    sqlx::query(
+        "INSERT INTO memberships (user_id, org_id, role, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id)
+    .bind(org_id.get())
+    .bind(u.role.id())
+    .bind(ts(at))
+    .execute(&mut **tx)
+    .await?;
     let after =
         serde_json::json!({"login": u.login, "display_name": u.display_name, "role": u.role.id()});
     audit(
@@ -173,8 +182,10 @@ impl Store {
     pub async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
         let idle_since = now - chrono::Duration::minutes(SESSION_IDLE_MINUTES);
         let row = sqlx::query(
-            "SELECT u.id, u.org_id, u.login, u.display_name, u.password_hash, u.role, u.totp_enabled, s.csrf_token, s.last_seen \
+            "SELECT u.id, m.org_id, u.login, u.display_name, u.password_hash, m.role, u.totp_enabled, s.csrf_token, s.last_seen \
              FROM sessions s JOIN users u ON u.id = s.user_id \
+             JOIN memberships m ON m.user_id = u.id AND m.org_id = COALESCE(s.org_id, u.org_id) \
+             JOIN orgs o ON o.id = m.org_id AND o.status = 'active' \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen > $3 AND u.disabled = 0",
         )
         .bind(token_hash)
@@ -406,8 +417,8 @@ impl Store {
         }
         let mut tx = self.write_tx().await?;
         let id: i64 = sqlx::query(
-            "INSERT INTO api_tokens (user_id, token_hash, label, created_at, role, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO api_tokens (user_id, token_hash, label, created_at, role, expires_at, org_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(user.id)
         .bind(&token.hash)
@@ -415,6 +426,7 @@ impl Store {
         .bind(ts(at))
         .bind(token.role.id())
         .bind(ts(token.expires_at))
+        .bind(user.org_id.get())
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
@@ -444,9 +456,11 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<User>> {
         let row = sqlx::query(
-            "SELECT u.id, u.org_id, u.login, u.display_name, u.password_hash, u.role, u.totp_enabled, t.role AS token_role \
-             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.expires_at > $2 \
-             AND t.revoked_at IS NULL AND u.disabled = 0",
+            "SELECT u.id, m.org_id, u.login, u.display_name, u.password_hash, m.role, u.totp_enabled, t.role AS token_role \
+             FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             JOIN memberships m ON m.user_id = u.id AND m.org_id = t.org_id \
+             JOIN orgs o ON o.id = m.org_id AND o.status = 'active' \
+             WHERE t.token_hash = $1 AND t.expires_at > $2 AND t.revoked_at IS NULL AND u.disabled = 0",
         )
         .bind(token_hash)
         .bind(ts(now))
@@ -462,12 +476,13 @@ impl Store {
         Ok(Some(user))
     }
 
-    /// The users of an organisation, by login.
+    /// The members of an organisation (its own users and those of other organisations it let in),
+    /// by login, each with their role there.
     #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn users(&self, org_id: OrgId) -> Result<Vec<User>> {
         sqlx::query(
-            "SELECT id, org_id, login, display_name, password_hash, role, totp_enabled FROM users \
-             WHERE org_id = $1 ORDER BY login",
+            "SELECT u.id, m.org_id, u.login, u.display_name, u.password_hash, m.role, u.totp_enabled \
+             FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 ORDER BY u.login",
         )
         .bind(org_id.get())
         .fetch_all(&self.pool)

@@ -11,8 +11,10 @@ pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod edition_imports;
+pub mod hosting;
 pub mod ledger;
 pub mod log_analyses;
+pub mod operators;
 pub mod orgs;
 pub mod vendor_forms;
 
@@ -25,9 +27,11 @@ pub use auth::{
 };
 pub use backup::BackupRun;
 pub use edition_imports::EditionImport;
+pub use hosting::{FacilityFigures, Membership, OrgUsage};
 pub use ledger::{Fields, ImportCounts, LedgerQuery, LedgerRow};
 pub use log_analyses::{AnalysisEnd, LogAnalysis};
-pub use orgs::{NewOrg, Org, OrgKind};
+pub use operators::{Operator, OperatorSession};
+pub use orgs::{NewOrg, Org, OrgKind, OrgStatus};
 pub use vendor_forms::VendorFormRecord;
 
 pub(crate) use audit::{AuditEntry, IMPORT_BLOCK, audit, audit_many, chain_hash};

@@ -7,6 +7,10 @@ pub enum OrgKind {
     Hospital,
     Clinic,
     Pharmacy,
+    /// A vendor (事業者) that answers the 事業者確認用 for its clients.
+    Vendor,
+    /// A medical corporation, association or group holding several facilities.
+    Group,
 }
 
 impl OrgKind {
@@ -15,6 +19,8 @@ impl OrgKind {
             OrgKind::Hospital => "hospital",
             OrgKind::Clinic => "clinic",
             OrgKind::Pharmacy => "pharmacy",
+            OrgKind::Vendor => "vendor",
+            OrgKind::Group => "group",
         }
     }
     pub fn label(self) -> &'static str {
@@ -22,19 +28,61 @@ impl OrgKind {
             OrgKind::Hospital => "病院",
             OrgKind::Clinic => "診療所",
             OrgKind::Pharmacy => "薬局",
+            OrgKind::Vendor => "事業者",
+            OrgKind::Group => "グループ",
         }
     }
     pub fn parse(s: &str) -> Option<OrgKind> {
-        [OrgKind::Hospital, OrgKind::Clinic, OrgKind::Pharmacy]
-            .into_iter()
-            .find(|k| k.id() == s)
+        OrgKind::ALL.into_iter().find(|k| k.id() == s)
     }
-    /// The form this kind of facility answers itself.
+    pub const ALL: [OrgKind; 5] = [
+        OrgKind::Hospital,
+        OrgKind::Clinic,
+        OrgKind::Pharmacy,
+        OrgKind::Vendor,
+        OrgKind::Group,
+    ];
+    /// A hospital, clinic or pharmacy: it answers the checklist for itself.
+    pub fn is_facility(self) -> bool {
+        matches!(
+            self,
+            OrgKind::Hospital | OrgKind::Clinic | OrgKind::Pharmacy
+        )
+    }
+    /// The form this kind of organisation answers itself (a group answers none: it rolls up).
     pub fn own_variant(self) -> Variant {
         match self {
             OrgKind::Pharmacy => Variant::Pharmacy,
+            OrgKind::Vendor => Variant::Vendor,
             _ => Variant::Facility,
         }
+    }
+}
+
+/// Whether an organisation may be used: a suspended one's users cannot sign in or use its tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum OrgStatus {
+    Active,
+    Suspended,
+}
+
+impl OrgStatus {
+    pub fn id(self) -> &'static str {
+        match self {
+            OrgStatus::Active => "active",
+            OrgStatus::Suspended => "suspended",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            OrgStatus::Active => "利用中",
+            OrgStatus::Suspended => "停止中",
+        }
+    }
+    pub fn parse(s: &str) -> Option<OrgStatus> {
+        [OrgStatus::Active, OrgStatus::Suspended]
+            .into_iter()
+            .find(|k| k.id() == s)
     }
 }
 
@@ -47,6 +95,9 @@ pub struct Org {
     pub has_vendor_contract: bool,
     /// Two-factor sign-in required for every user (administrators need it regardless).
     pub require_totp: bool,
+    pub status: OrgStatus,
+    /// The group the facility belongs to, if any.
+    pub group_id: Option<OrgId>,
 }
 
 #[derive(Debug, Clone)]
@@ -55,6 +106,27 @@ pub struct NewOrg {
     pub name: String,
     pub security_officer: String,
     pub has_vendor_contract: bool,
+}
+
+/// The columns [`org_from_row`] reads.
+pub(crate) const ORG_COLUMNS: &str =
+    "id, kind, name, security_officer, has_vendor_contract, require_totp, status, group_id";
+
+pub(crate) fn org_from_row(row: &AnyRow) -> Result<Org> {
+    let kind: String = row.try_get("kind")?;
+    let status: String = row.try_get("status")?;
+    Ok(Org {
+        id: OrgId::new(row.try_get("id")?),
+        kind: OrgKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("組織の種別 {kind}")))?,
+        name: row.try_get("name")?,
+        security_officer: row.try_get("security_officer")?,
+        has_vendor_contract: row.try_get::<i64, _>("has_vendor_contract")? != 0,
+        require_totp: row.try_get::<i64, _>("require_totp")? != 0,
+        status: OrgStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("組織の状態 {status}")))?,
+        group_id: row.try_get::<Option<i64>, _>("group_id")?.map(OrgId::new),
+    })
 }
 
 impl Store {
@@ -127,6 +199,8 @@ impl Store {
             security_officer: org.security_officer.clone(),
             has_vendor_contract: org.has_vendor_contract,
             require_totp: false,
+            status: OrgStatus::Active,
+            group_id: None,
         };
         let after = serde_json::to_value(&created).expect("org serialises");
         audit(
@@ -156,23 +230,14 @@ impl Store {
 
     #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn org(&self, org_id: OrgId) -> Result<Org> {
-        let row = sqlx::query(
-            "SELECT id, kind, name, security_officer, has_vendor_contract, require_totp FROM orgs WHERE id = $1",
-        )
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {ORG_COLUMNS} FROM orgs WHERE id = $1"
+        )))
         .bind(org_id.get())
         .fetch_optional(&self.pool)
         .await?
         .or_not_found(|| format!("組織 {org_id} がありません"))?;
-        let kind: String = row.try_get("kind")?;
-        Ok(Org {
-            id: OrgId::new(row.try_get("id")?),
-            kind: OrgKind::parse(&kind)
-                .ok_or_else(|| StoreError::Corrupt(format!("組織の種別 {kind}")))?,
-            name: row.try_get("name")?,
-            security_officer: row.try_get("security_officer")?,
-            has_vendor_contract: row.try_get::<i64, _>("has_vendor_contract")? != 0,
-            require_totp: row.try_get::<i64, _>("require_totp")? != 0,
-        })
+        org_from_row(&row)
     }
 
     /// The organisation of a single-facility install (the first one).

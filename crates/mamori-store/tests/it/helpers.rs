@@ -27,3 +27,50 @@ pub(crate) fn new_user(login: &str) -> NewUser {
         role: Role::Admin,
     }
 }
+
+/// A fresh PostgreSQL database for one test, when `MAMORI_TEST_PG_URL` is set (CI sets it): the store
+/// and the database's name (give it to [`drop_pg`] at the end). Says so plainly when it is not set.
+pub(crate) async fn fresh_pg(what: &str) -> Option<(mamori_store::Store, String)> {
+    use sqlx::Executor;
+    let Ok(base) = std::env::var("MAMORI_TEST_PG_URL") else {
+        eprintln!("SKIP: MAMORI_TEST_PG_URL is not set; {what} did not run on PostgreSQL");
+        return None;
+    };
+    sqlx::any::install_default_drivers();
+    let admin = sqlx::AnyPool::connect(&base)
+        .await
+        .expect("MAMORI_TEST_PG_URL is set but PostgreSQL is unreachable");
+    let name = format!(
+        "mamori_test_{}_{}",
+        std::process::id(),
+        Utc::now().timestamp_micros()
+    );
+    admin
+        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .unwrap();
+    admin.close().await;
+    let store = mamori_store::Store::open(&pg_url(&base, &name))
+        .await
+        .unwrap();
+    Some((store, name))
+}
+
+fn pg_url(base: &str, name: &str) -> String {
+    match base.rfind('/') {
+        Some(i) if i > base.find("://").unwrap() + 2 => format!("{}/{name}", &base[..i]),
+        _ => format!("{base}/{name}"),
+    }
+}
+
+/// Drops a database made by [`fresh_pg`] once its store is closed.
+pub(crate) async fn drop_pg(store: mamori_store::Store, name: &str) {
+    use sqlx::Executor;
+    store.close().await;
+    let base = std::env::var("MAMORI_TEST_PG_URL").unwrap();
+    let admin = sqlx::AnyPool::connect(&base).await.unwrap();
+    admin
+        .execute(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
+        .await
+        .unwrap();
+}

@@ -6,5 +6,6 @@ mod agents;
 mod backup;
 mod editions;
 mod helpers;
+mod hosting;
 mod ledger;
 mod stories;
