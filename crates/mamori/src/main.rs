@@ -63,6 +63,16 @@ enum Command {
         #[command(subcommand)]
         command: commands::user::UserCommand,
     },
+    /// 組織（1つの環境で複数の施設・事業者・グループを預かるとき。運用管理者の操作）
+    Org {
+        #[command(subcommand)]
+        command: commands::org::OrgCommand,
+    },
+    /// 運用管理者（組織の作成・停止を行い、組織のデータは見られない）
+    Operator {
+        #[command(subcommand)]
+        command: commands::org::OperatorCommand,
+    },
     /// 監査記録（変更履歴）
     Audit {
         #[command(subcommand)]
@@ -168,6 +178,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Agent { command } => commands::agent::run(command).await,
         Command::User { command } => commands::user::run(command).await,
         Command::Audit { command } => commands::audit::run(command).await,
+        Command::Org { command } => commands::org::run(command).await,
+        Command::Operator { command } => commands::org::run_operator(command).await,
         Command::Catalog { command } => commands::catalog::run(command).await,
         Command::Dev { command } => commands::dev::run(command).await,
         Command::Serve(args) => commands::serve::run(args).await,

@@ -10,6 +10,7 @@ pub(crate) mod healthcheck;
 pub(crate) mod import;
 pub(crate) mod init;
 pub(crate) mod logs;
+pub(crate) mod org;
 pub(crate) mod serve;
 pub(crate) mod token;
 pub(crate) mod user;

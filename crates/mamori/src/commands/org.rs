@@ -1,0 +1,265 @@
+//! `mamori org …` and `mamori operator …`: hosting many organisations in one deployment (the hosting
+//! operator's work: organisations created, listed, suspended, resumed, grouped; members let in).
+
+use crate::*;
+use mamori_store::OrgStatus;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum AnyKind {
+    Clinic,
+    Hospital,
+    Pharmacy,
+    /// 事業者（ベンダー）
+    Vendor,
+    /// グループ（医療法人・医師会など、複数の施設をまとめる）
+    Group,
+}
+
+impl From<AnyKind> for OrgKind {
+    fn from(k: AnyKind) -> Self {
+        match k {
+            AnyKind::Clinic => OrgKind::Clinic,
+            AnyKind::Hospital => OrgKind::Hospital,
+            AnyKind::Pharmacy => OrgKind::Pharmacy,
+            AnyKind::Vendor => OrgKind::Vendor,
+            AnyKind::Group => OrgKind::Group,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub(crate) enum OrgCommand {
+    /// 組織と最初の管理者を作成します（管理者のパスワードは標準入力の1行目）
+    Create {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        #[arg(long, value_enum)]
+        kind: AnyKind,
+        #[arg(long)]
+        name: String,
+        /// 所属するグループの番号（施設のみ）
+        #[arg(long)]
+        group: Option<i64>,
+        /// 医療情報システム安全管理責任者の氏名（省略時は管理者の氏名）
+        #[arg(long)]
+        security_officer: Option<String>,
+        /// 事業者（ベンダー）との契約がない場合に指定
+        #[arg(long)]
+        no_vendor_contract: bool,
+        /// 管理者のログインID
+        #[arg(long)]
+        admin: String,
+        /// 管理者の氏名（省略時はログインID）
+        #[arg(long)]
+        admin_name: Option<String>,
+        /// 記録に残る運用管理者の名前
+        #[arg(long, env = "USER", default_value = "cli")]
+        operator: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// 組織の一覧（番号・種別・名前・状態・グループ・利用者数・回答数・台帳の行数・最終操作）
+    List {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+    },
+    /// 組織を停止します（利用者はログインできず、APIトークンも使えなくなります。データは消えません）
+    Suspend {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        #[arg(long)]
+        org: i64,
+        #[arg(long, env = "USER", default_value = "cli")]
+        operator: String,
+    },
+    /// 停止した組織を再開します
+    Resume {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        #[arg(long)]
+        org: i64,
+        #[arg(long, env = "USER", default_value = "cli")]
+        operator: String,
+    },
+    /// 施設をグループに入れます（--group を省くとグループから外します）
+    SetGroup {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        #[arg(long)]
+        org: i64,
+        #[arg(long)]
+        group: Option<i64>,
+        #[arg(long, env = "USER", default_value = "cli")]
+        operator: String,
+    },
+    /// 別の組織の利用者を、この組織にも権限つきで加えます（グループの事務長、事業者の担当者など）
+    AddMember {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        #[arg(long)]
+        org: i64,
+        #[arg(long)]
+        login: String,
+        /// admin, editor, viewer, vendor
+        #[arg(long)]
+        role: String,
+        #[arg(long, env = "USER", default_value = "cli")]
+        operator: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum OperatorCommand {
+    /// 運用管理者を追加します（パスワードは標準入力の1行目）。運用管理者は組織の回答・台帳・ログを見られません
+    Add {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+pub(crate) async fn run(command: OrgCommand) -> Result<()> {
+    let now = Clock::system().now();
+    match command {
+        OrgCommand::Create {
+            db,
+            kind,
+            name,
+            group,
+            security_officer,
+            no_vendor_contract,
+            admin,
+            admin_name,
+            operator,
+            password_stdin,
+        } => {
+            debug_assert!(password_stdin);
+            let password = read_password(&[&admin, admin_name.as_deref().unwrap_or(""), &name])?;
+            let admin_name = admin_name.unwrap_or_else(|| admin.clone());
+            let org = NewOrg {
+                kind: kind.into(),
+                name: name.trim().into(),
+                security_officer: security_officer.unwrap_or_else(|| admin_name.clone()),
+                has_vendor_contract: !no_vendor_contract,
+            };
+            let first = mamori_app::setup::FirstAdmin {
+                login: admin.clone(),
+                display_name: admin_name,
+                password,
+            };
+            let store = open(&db).await?;
+            let group = group.map(mamori_core::OrgId::new);
+            let (org, _) =
+                mamori_app::hosting::create_org(&store, &org, first, group, &operator, now).await?;
+            println!(
+                "組織 {} を作成しました: {}「{}」、管理者 {admin}",
+                org.id,
+                org.kind.label(),
+                org.name
+            );
+        }
+        OrgCommand::List { db } => {
+            let store = open(&db).await?;
+            println!("番号\t種別\t名前\t状態\tグループ\t利用者\t回答\t台帳の行\t最終操作");
+            for u in store.orgs_overview().await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    u.org.id,
+                    u.org.kind.label(),
+                    u.org.name,
+                    u.org.status.label(),
+                    u.org.group_id.map(|g| g.to_string()).unwrap_or_default(),
+                    u.users,
+                    u.answers,
+                    u.ledger_rows,
+                    u.last_activity.unwrap_or_default()
+                );
+            }
+        }
+        OrgCommand::Suspend { db, org, operator } => {
+            let store = open(&db).await?;
+            let org = mamori_core::OrgId::new(org);
+            let org =
+                mamori_app::hosting::set_status(&store, org, OrgStatus::Suspended, &operator, now)
+                    .await?;
+            println!(
+                "組織 {}「{}」を停止しました（利用者はログインできません。データはそのままです）",
+                org.id, org.name
+            );
+        }
+        OrgCommand::Resume { db, org, operator } => {
+            let store = open(&db).await?;
+            let org = mamori_core::OrgId::new(org);
+            let org =
+                mamori_app::hosting::set_status(&store, org, OrgStatus::Active, &operator, now)
+                    .await?;
+            println!("組織 {}「{}」を再開しました", org.id, org.name);
+        }
+        OrgCommand::SetGroup {
+            db,
+            org,
+            group,
+            operator,
+        } => {
+            let store = open(&db).await?;
+            let actor = mamori_app::hosting::operator_actor(&operator);
+            let org = mamori_core::OrgId::new(org);
+            store
+                .set_org_group(org, group.map(mamori_core::OrgId::new), &actor, now)
+                .await?;
+            match group {
+                Some(g) => println!("組織 {org} をグループ {g} に入れました"),
+                None => println!("組織 {org} をグループから外しました"),
+            }
+        }
+        OrgCommand::AddMember {
+            db,
+            org,
+            login,
+            role,
+            operator,
+        } => {
+            let role = parse_role(&role)?;
+            let store = open(&db).await?;
+            let org = mamori_core::OrgId::new(org);
+            store
+                .add_membership(
+                    org,
+                    &login,
+                    role,
+                    &mamori_app::hosting::operator_actor(&operator),
+                    now,
+                )
+                .await?;
+            println!("{login} を組織 {org} の{}にしました", role.label());
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn run_operator(command: OperatorCommand) -> Result<()> {
+    match command {
+        OperatorCommand::Add {
+            db,
+            login,
+            name,
+            password_stdin,
+        } => {
+            debug_assert!(password_stdin);
+            let password = read_password(&[&login, name.as_deref().unwrap_or("")])?;
+            let name = name.unwrap_or_else(|| login.clone());
+            let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password)).await?;
+            let store = open(&db).await?;
+            store
+                .add_operator(&login, &name, &hash, Clock::system().now())
+                .await?;
+            println!("運用管理者 {login} を追加しました（/operator からログインします）");
+        }
+    }
+    Ok(())
+}
