@@ -63,8 +63,11 @@ pub struct NewToken {
 
 #[derive(Debug, Clone)]
 pub struct Session {
+    /// The user, with the organisation the session works in and their role there.
     pub user: User,
     pub csrf_token: String,
+    /// Every active organisation the user belongs to (id, name), for the switcher.
+    pub orgs: Vec<(OrgId, String)>,
 }
 
 /// A session ends after this long without use.
@@ -203,9 +206,21 @@ impl Store {
                 .execute(&self.pool)
                 .await?;
         }
+        let user = user_from_row(&r)?;
+        let orgs = sqlx::query(
+            "SELECT o.id, o.name FROM memberships m JOIN orgs o ON o.id = m.org_id \
+             WHERE m.user_id = $1 AND o.status = 'active' ORDER BY o.name, o.id",
+        )
+        .bind(user.id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((OrgId::new(r.try_get("id")?), r.try_get("name")?)))
+        .collect::<Result<_>>()?;
         Ok(Some(Session {
-            user: user_from_row(&r)?,
+            user,
             csrf_token: r.try_get("csrf_token")?,
+            orgs,
         }))
     }
 

@@ -14,6 +14,7 @@ mod history;
 mod layout;
 mod ledgers;
 mod logs;
+mod orgs;
 mod request_log;
 mod router;
 mod settings;
@@ -161,9 +162,8 @@ impl AppState {
 
     /// The live session of a request, from its session cookie.
     pub(crate) async fn session(&self, headers: &HeaderMap) -> Option<Session> {
-        let token = cookie(headers, SESSION_COOKIE)?;
         self.store
-            .session(&mamori_app::auth::token_hash(&token), self.clock.now())
+            .session(&session_hash(headers)?, self.clock.now())
             .await
             .ok()
             .flatten()
@@ -183,6 +183,11 @@ pub(crate) fn permit(
 }
 
 pub(crate) const SESSION_COOKIE: &str = "mamori_session";
+
+/// The stored hash of the request's session token, if it carries one.
+pub(crate) fn session_hash(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE).map(|t| mamori_app::auth::token_hash(&t))
+}
 /// Double-submit token for the forms shown before login (setup, login).
 pub(crate) const PRE_CSRF_COOKIE: &str = "mamori_pre";
 /// Sessions end after this long, whatever happens.

@@ -8,7 +8,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::{
     AppState, BODY_LIMIT, IMPORT_LIMIT, agents, api, auth, checklist, dashboard, documents,
-    editions, history, ledgers, logs, refuse_invalid_utf8, request_log, settings, system,
+    editions, history, ledgers, logs, orgs, refuse_invalid_utf8, request_log, settings, system,
     vendor_forms,
 };
 
@@ -19,6 +19,8 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(auth::login_page).post(auth::login_submit))
         .route("/logout", post(auth::logout))
         .route("/dashboard", get(dashboard::dashboard))
+        .route("/group", get(orgs::group_page))
+        .route("/orgs/switch", post(orgs::switch))
         .route("/history", get(history::history))
         .route(
             "/settings",

@@ -223,23 +223,32 @@ pub async fn setup_submit(
         Err(StoreError::AlreadySetUp) => return Ok(Redirect::to("/login").into_response()),
         Err(e) => return Err(e.into()),
     };
-    start_session(&state, user.id).await
+    start_session(&state, user.id, None).await
 }
 
-async fn start_session(state: &AppState, user_id: i64) -> PageResult {
+/// A new session for the user, working in `org` (their own organisation when `None`).
+async fn start_session(
+    state: &AppState,
+    user_id: i64,
+    org: Option<mamori_core::OrgId>,
+) -> PageResult {
     let token = auth::new_token();
     let now = state.clock.now();
     state.store.delete_expired_sessions(now).await?;
+    let hash = auth::token_hash(&token);
     state
         .store
         .create_session(
-            &auth::token_hash(&token),
+            &hash,
             user_id,
             &auth::new_token(),
             now,
             now + Duration::hours(SESSION_HOURS),
         )
         .await?;
+    if let Some(org) = org {
+        state.store.switch_session_org(&hash, user_id, org).await?;
+    }
     let mut resp = Redirect::to("/dashboard").into_response();
     let c = set_cookie(
         SESSION_COOKIE,
@@ -378,6 +387,13 @@ pub async fn login_submit(
         _ => false,
     };
     if let (true, Some(u)) = (signed_in, &user) {
+        // The session starts in the user's own organisation, or, while that is suspended, in another
+        // they belong to; with none active there is nothing to sign in to.
+        let Some(first) = state.store.memberships(u.id).await?.into_iter().next() else {
+            let message =
+                "この組織は現在停止中です。運用管理者にお問い合わせください。".to_string();
+            return refuse(StatusCode::FORBIDDEN, message, csrf, f.login);
+        };
         state.store.reset_login_failures(u.id).await?;
         state
             .store
@@ -390,7 +406,7 @@ pub async fn login_submit(
                 "login",
             )
             .await?;
-        return start_session(&state, u.id).await;
+        return start_session(&state, u.id, Some(first.org.id)).await;
     }
     if let Some(ip) = ip {
         state.login_limiter.failed(ip);

@@ -38,6 +38,10 @@ pub async fn dashboard(
     State(state): State<AppState>,
     SignedIn(session, org): SignedIn,
 ) -> PageResult {
+    if org.kind == mamori_store::OrgKind::Group {
+        // A group answers no checklist: its page is the roll-up of its facilities.
+        return Ok(Redirect::to("/group").into_response());
+    }
     let catalog = state.catalog_of(org.id);
     let nav = nav(&state, &session, &org);
     let variant = own_variant(&catalog, &nav.edition, &org);
