@@ -12,6 +12,7 @@ mod editions;
 mod helpers;
 mod history;
 mod hostile;
+mod hosting;
 mod ledgers;
 mod logs;
 mod request_log;
