@@ -71,20 +71,50 @@ impl axum::extract::FromRequestParts<AppState> for SignedIn {
 
 pub(crate) const TOTP_REQUIRED_MESSAGE: &str = "この操作の前に二要素認証（認証アプリ）を設定してください。管理者と、組織が必須にした利用者は設定が必要です。";
 
-/// The session of a signed-in extractor, whose CSRF token a posted form must carry.
+/// A signed-in extractor's session CSRF token, which a posted form must carry.
 pub(crate) trait WithSession {
-    fn session(&self) -> &Session;
+    fn csrf_token(&self) -> &str;
 }
 
 impl WithSession for SignedIn {
-    fn session(&self) -> &Session {
-        &self.0
+    fn csrf_token(&self) -> &str {
+        &self.0.csrf_token
     }
 }
 
 impl WithSession for Enrolling {
-    fn session(&self) -> &Session {
-        &self.0
+    fn csrf_token(&self) -> &str {
+        &self.0.csrf_token
+    }
+}
+
+/// The signed-in hosting operator (their own cookie and sessions); without one, the operator's login.
+pub(crate) struct Operating(pub mamori_store::OperatorSession);
+
+impl axum::extract::FromRequestParts<AppState> for Operating {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Response> {
+        let session = match crate::cookie(&parts.headers, crate::OPERATOR_COOKIE) {
+            Some(token) => state
+                .store
+                .operator_session(&mamori_app::auth::token_hash(&token), state.clock.now())
+                .await
+                .map_err(|e| PageError::from(e).into_response())?,
+            None => None,
+        };
+        session
+            .map(Operating)
+            .ok_or_else(|| Redirect::to("/operator/login").into_response())
+    }
+}
+
+impl WithSession for Operating {
+    fn csrf_token(&self) -> &str {
+        &self.0.csrf_token
     }
 }
 
@@ -118,7 +148,7 @@ where
             .map_err(IntoResponse::into_response)?;
         let csrf = serde_urlencoded::from_bytes::<CsrfField>(&bytes)
             .map_or_else(|_| String::new(), |f| f.csrf);
-        if !mamori_app::auth::same_token(&who.session().csrf_token, &csrf) {
+        if !mamori_app::auth::same_token(who.csrf_token(), &csrf) {
             return Err(csrf_refused());
         }
         let form = serde_urlencoded::from_bytes::<T>(&bytes).map_err(|e| {

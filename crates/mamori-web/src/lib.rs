@@ -14,6 +14,7 @@ mod history;
 mod layout;
 mod ledgers;
 mod logs;
+mod operator;
 mod orgs;
 mod request_log;
 mod router;
@@ -190,6 +191,8 @@ pub(crate) fn session_hash(headers: &HeaderMap) -> Option<String> {
 }
 /// Double-submit token for the forms shown before login (setup, login).
 pub(crate) const PRE_CSRF_COOKIE: &str = "mamori_pre";
+/// The hosting operator's session cookie (apart from users' sessions).
+pub(crate) const OPERATOR_COOKIE: &str = "mamori_operator";
 /// Sessions end after this long, whatever happens.
 pub(crate) const SESSION_HOURS: i64 = 8;
 /// Request bodies larger than this are refused.

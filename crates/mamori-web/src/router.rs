@@ -8,8 +8,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::{
     AppState, BODY_LIMIT, IMPORT_LIMIT, agents, api, auth, checklist, dashboard, documents,
-    editions, history, ledgers, logs, orgs, refuse_invalid_utf8, request_log, settings, system,
-    vendor_forms,
+    editions, history, ledgers, logs, operator, orgs, refuse_invalid_utf8, request_log, settings,
+    system, vendor_forms,
 };
 
 pub fn router(state: AppState) -> Router {
@@ -21,6 +21,14 @@ pub fn router(state: AppState) -> Router {
         .route("/dashboard", get(dashboard::dashboard))
         .route("/group", get(orgs::group_page))
         .route("/orgs/switch", post(orgs::switch))
+        .route(
+            "/operator/login",
+            get(operator::login_page).post(operator::login_submit),
+        )
+        .route("/operator/logout", post(operator::logout))
+        .route("/operator", get(operator::orgs))
+        .route("/operator/orgs", post(operator::create))
+        .route("/operator/orgs/{id}/{action}", post(operator::set_status))
         .route("/history", get(history::history))
         .route(
             "/settings",

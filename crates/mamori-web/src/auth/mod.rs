@@ -31,7 +31,7 @@ pub async fn root(State(state): State<AppState>, headers: HeaderMap) -> PageResu
 }
 
 /// The pre-login CSRF token: the cookie's, or a new one to set.
-fn pre_csrf(headers: &HeaderMap) -> (String, Option<String>) {
+pub(crate) fn pre_csrf(headers: &HeaderMap) -> (String, Option<String>) {
     match cookie(headers, PRE_CSRF_COOKIE).filter(|c| c.len() == 64) {
         Some(t) => (t, None),
         None => {
@@ -41,7 +41,7 @@ fn pre_csrf(headers: &HeaderMap) -> (String, Option<String>) {
     }
 }
 
-fn with_pre_cookie(mut resp: Response, new: Option<String>, secure: bool) -> Response {
+pub(crate) fn with_pre_cookie(mut resp: Response, new: Option<String>, secure: bool) -> Response {
     if let Some(t) = new
         && let Ok(v) = HeaderValue::from_str(&set_cookie(PRE_CSRF_COOKIE, &t, 3600, secure))
     {
@@ -50,7 +50,7 @@ fn with_pre_cookie(mut resp: Response, new: Option<String>, secure: bool) -> Res
     resp
 }
 
-fn pre_csrf_ok(headers: &HeaderMap, submitted: &str) -> bool {
+pub(crate) fn pre_csrf_ok(headers: &HeaderMap, submitted: &str) -> bool {
     cookie(headers, PRE_CSRF_COOKIE).is_some_and(|c| auth::same_token(&c, submitted))
 }
 

@@ -15,6 +15,7 @@ mod hostile;
 mod hosting;
 mod ledgers;
 mod logs;
+mod operator;
 mod request_log;
 mod roles;
 mod vendor_forms;

@@ -24,6 +24,16 @@ async fn role_and_tenancy_matrix_covers_every_route() {
         ("GET", "/group", "/group", [404, 404, 404, 404]),
         // The matrix's form names no organisation: 422 for everyone.
         ("POST", "/orgs/switch", "/orgs/switch", [422, 422, 422, 422]),
+        // The operator's pages: a user's session is no operator's, whatever the role.
+        ("GET", "/operator", "/operator", [MOVED; 4]),
+        ("POST", "/operator/logout", "/operator/logout", [MOVED; 4]),
+        ("POST", "/operator/orgs", "/operator/orgs", [MOVED; 4]),
+        (
+            "POST",
+            "/operator/orgs/{id}/{action}",
+            "/operator/orgs/1/suspend",
+            [MOVED; 4],
+        ),
         ("GET", "/history", "/history", [OK, OK, OK, NO]),
         ("GET", "/settings", "/settings", [OK, NO, NO, NO]),
         ("GET", "/agents", "/agents", [OK, NO, NO, NO]),
@@ -354,6 +364,7 @@ async fn role_and_tenancy_matrix_covers_every_route() {
         "/setup",
         "/login",
         "/logout",
+        "/operator/login",
         "/healthz",
         "/static/{file}",
         "/favicon.ico",
