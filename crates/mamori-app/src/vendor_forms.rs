@@ -90,6 +90,10 @@ pub async fn import_vendor_form(
     edition: &str,
     bytes: &[u8],
 ) -> Result<Result<usize, Vec<SheetError>>, AppError> {
+    // Another organisation's vendor is not found, before any file is read.
+    app.store
+        .ledger_row(org.id, Kind::Vendors, vendor_id)
+        .await?;
     let catalog = app.catalog_of(org.id);
     let form = catalog.vendor_form_for(edition)?;
     let imported = match crate::checklist_import::read_answers(app, &catalog, form, bytes).await {
@@ -149,6 +153,9 @@ pub async fn save_typed_vendor_form(
     edition: &str,
     inputs: &[AnswerInput],
 ) -> Result<Result<usize, Vec<FieldError>>, AppError> {
+    app.store
+        .ledger_row(org.id, Kind::Vendors, vendor_id)
+        .await?;
     let catalog = app.catalog_of(org.id);
     let form = catalog.vendor_form_for(edition)?;
     let ctx = RuleContext {

@@ -250,6 +250,8 @@ pub async fn resolve(
     Posted(SignedIn(session, org), f): Posted<ResolveForm>,
 ) -> PageResult {
     crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
+    // Another organisation's review is not found, whatever the form says.
+    state.store.inventory_review(org.id, id).await?;
     let (target, discard) = match f.target.as_str() {
         "new" => (None, false),
         "discard" => (None, true),

@@ -312,3 +312,64 @@ pub(crate) fn inventory_fixture(openssl: &str) -> mamori_agent::Inventory {
         ..Default::default()
     }
 }
+
+/// The app of [`app`] on a fresh PostgreSQL database, when `MAMORI_TEST_PG_URL` is set (CI sets it):
+/// the router, the store and the database's name (for [`drop_pg`]). Says so plainly when it is not set.
+pub(crate) async fn pg_app() -> Option<(Router, Store, String)> {
+    use sqlx::Executor;
+    let Ok(base) = std::env::var("MAMORI_TEST_PG_URL") else {
+        eprintln!("SKIP: MAMORI_TEST_PG_URL is not set; this test did not run on PostgreSQL");
+        return None;
+    };
+    sqlx::any::install_default_drivers();
+    let admin = sqlx::AnyPool::connect(&base)
+        .await
+        .expect("MAMORI_TEST_PG_URL is set but PostgreSQL is unreachable");
+    let name = format!(
+        "mamori_web_{}_{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_micros()
+    );
+    admin
+        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .unwrap();
+    admin.close().await;
+    let url = match base.rfind('/') {
+        Some(i) if i > base.find("://").unwrap() + 2 => format!("{}/{name}", &base[..i]),
+        _ => format!("{base}/{name}"),
+    };
+    let store = Store::open(&url).await.unwrap();
+    let org = NewOrg {
+        kind: OrgKind::Clinic,
+        name: "みどりクリニック".into(),
+        security_officer: "山田 太郎".into(),
+        has_vendor_contract: true,
+    };
+    let admin = NewUser {
+        login: "admin".into(),
+        display_name: "山田 太郎".into(),
+        password_hash: auth::hash_password("Midori#2025"),
+        role: mamori_core::Role::Admin,
+    };
+    let (_, user) = store.set_up(&org, &admin, now()).await.unwrap();
+    enrol_totp(&store, &user).await;
+    let state = AppState::new(
+        store.clone(),
+        Catalog::builtin().unwrap(),
+        Clock::fixed(now()),
+    );
+    Some((mamori_web::router(state), store, name))
+}
+
+/// Drops a database made by [`pg_app`].
+pub(crate) async fn drop_pg(store: Store, name: &str) {
+    use sqlx::Executor;
+    store.close().await;
+    let base = std::env::var("MAMORI_TEST_PG_URL").unwrap();
+    let admin = sqlx::AnyPool::connect(&base).await.unwrap();
+    admin
+        .execute(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
+        .await
+        .unwrap();
+}

@@ -13,6 +13,7 @@ mod helpers;
 mod history;
 mod hostile;
 mod hosting;
+mod isolation;
 mod ledgers;
 mod logs;
 mod operator;

@@ -59,12 +59,12 @@ async fn role_and_tenancy_matrix_covers_every_route() {
             "/agents/reviews",
             [OK, OK, OK, NO],
         ),
-        // No target chosen: 400 where resolving is allowed.
+        // No review 1 in this facility: 404 where resolving is allowed.
         (
             "POST",
             "/agents/reviews/{id}",
             "/agents/reviews/1",
-            [400, 400, NO, NO],
+            [404, 404, NO, NO],
         ),
         (
             "GET",
@@ -232,11 +232,12 @@ async fn role_and_tenancy_matrix_covers_every_route() {
             "/vendor-forms/1/export.xlsx",
             [404, 404, 404, NO],
         ),
+        // Row 1 is an account, not a vendor: no vendor 1 in this facility.
         (
             "POST",
             "/vendor-forms/{vendor_id}/import",
             "/vendor-forms/1/import",
-            [422, 422, NO, NO],
+            [404, 404, NO, NO],
         ),
         (
             "GET",
@@ -321,11 +322,12 @@ async fn role_and_tenancy_matrix_covers_every_route() {
             "/api/v1/agent/enroll",
             [422, 422, 422, 422],
         ),
+        // Row 1 is an account, not a vendor.
         (
             "POST",
             "/vendor-forms/{vendor_id}/import",
             "/api/v1/vendor-forms/1/import",
-            [422, 422, NO, NO],
+            [404, 404, NO, NO],
         ),
         (
             "GET",
