@@ -18,6 +18,7 @@ mod ledger_cache;
 pub mod ledgers;
 pub mod log_analyses;
 pub mod setup;
+pub mod throttle;
 pub mod totp;
 pub mod users;
 pub mod vendor_forms;

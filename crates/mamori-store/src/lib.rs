@@ -16,6 +16,7 @@ pub mod ledger;
 pub mod log_analyses;
 pub mod operators;
 pub mod orgs;
+pub mod throttle;
 pub mod vendor_forms;
 
 pub use access::ApiTokenInfo;

@@ -42,7 +42,6 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Hours between scheduled backups, when `serve` runs them (the dashboard warns after twice that).
     pub backup_every_hours: Option<u32>,
-    pub(crate) login_limiter: Arc<LoginLimiter>,
     /// Parsed ledger files awaiting an administrator's or editor's confirmation.
     pub(crate) pending_imports: Arc<ledgers::PendingImports>,
     /// Log analyses running now: id → records read so far, as shown.
@@ -63,87 +62,7 @@ impl std::ops::DerefMut for AppState {
     }
 }
 
-/// Failed logins per client address (successes do not count: a whole clinic signs in from one address
-/// behind its router), and the failures of login names that are no account, so that they lock exactly as
-/// accounts do and a lock message tells nothing about which names exist.
-#[derive(Default)]
-pub(crate) struct LoginLimiter(std::sync::Mutex<LimiterState>);
-
-#[derive(Default)]
-struct LimiterState {
-    by_ip: std::collections::HashMap<std::net::IpAddr, (std::time::Instant, u32)>,
-    /// Unknown login name → (failures in a row, locked until).
-    unknown: std::collections::HashMap<String, (i64, Option<chrono::DateTime<chrono::Utc>>)>,
-}
-
-/// Failed logins one address may make in a minute before it waits.
-pub const LOGIN_FAILURES_PER_MINUTE: u32 = 10;
-
-impl LoginLimiter {
-    fn state(&self) -> std::sync::MutexGuard<'_, LimiterState> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Whether the address has failed too often this minute.
-    pub(crate) fn blocked(&self, ip: std::net::IpAddr) -> bool {
-        let now = std::time::Instant::now();
-        let state = self.state();
-        state.by_ip.get(&ip).is_some_and(|(start, n)| {
-            now.duration_since(*start).as_secs() < 60 && *n >= LOGIN_FAILURES_PER_MINUTE
-        })
-    }
-
-    pub(crate) fn failed(&self, ip: std::net::IpAddr) {
-        let now = std::time::Instant::now();
-        let mut state = self.state();
-        if state.by_ip.len() > 10_000 {
-            state
-                .by_ip
-                .retain(|_, (start, _)| now.duration_since(*start).as_secs() < 60);
-        }
-        let entry = state.by_ip.entry(ip).or_insert((now, 0));
-        if now.duration_since(entry.0).as_secs() >= 60 {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-    }
-
-    /// The lock of a login name that is no account, as an account's would be.
-    pub(crate) fn unknown_locked(
-        &self,
-        login: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Option<chrono::DateTime<chrono::Utc>> {
-        self.state()
-            .unknown
-            .get(login)
-            .and_then(|(_, until)| *until)
-            .filter(|until| *until > now)
-    }
-
-    /// Counts a failure of a login name that is no account; the same count locks it as
-    /// [`mamori_store::Store::record_login_failure`] locks an account. Returns the lock's end when it locks.
-    pub(crate) fn unknown_failed(
-        &self,
-        login: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Option<chrono::DateTime<chrono::Utc>> {
-        let mut state = self.state();
-        if state.unknown.len() > 10_000 {
-            state
-                .unknown
-                .retain(|_, (n, until)| *n > 0 || until.is_some_and(|u| u > now));
-        }
-        let entry = state.unknown.entry(login.to_string()).or_insert((0, None));
-        entry.0 += 1;
-        if entry.0 >= mamori_store::LOCKOUT_FAILURES {
-            let until = now + chrono::Duration::minutes(mamori_store::LOCKOUT_MINUTES);
-            *entry = (0, Some(until));
-            return Some(until);
-        }
-        None
-    }
-}
+pub use mamori_app::throttle::LOGIN_FAILURES_PER_MINUTE;
 
 impl AppState {
     pub fn new(store: Store, catalog: Catalog, clock: Clock) -> Self {
@@ -155,7 +74,6 @@ impl AppState {
             app,
             secure_cookies: false,
             backup_every_hours: None,
-            login_limiter: Arc::default(),
             pending_imports: Arc::default(),
             log_progress: Arc::default(),
         }

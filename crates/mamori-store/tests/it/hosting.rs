@@ -295,6 +295,50 @@ async fn hosting_story(store: &Store) {
             .is_some()
     );
     store.delete_operator_session("o-1").await.unwrap();
+
+    // Failed sign-ins under a key are shared by every instance: counted in a window, locked on the
+    // count asked for, a new window after the old one.
+    let since = at() - Duration::minutes(1);
+    for _ in 0..2 {
+        assert_eq!(
+            store
+                .throttle_failure("ip:10.0.0.1", since, at(), None)
+                .await
+                .unwrap(),
+            None
+        );
+    }
+    assert_eq!(
+        store
+            .throttle_state("ip:10.0.0.1", since, at())
+            .await
+            .unwrap(),
+        (2, None)
+    );
+    let later = at() + Duration::minutes(2);
+    assert_eq!(
+        store
+            .throttle_state("ip:10.0.0.1", later - Duration::minutes(1), later)
+            .await
+            .unwrap(),
+        (0, None)
+    );
+    let until = at() + Duration::minutes(15);
+    assert_eq!(
+        store
+            .throttle_failure("name:ghost", since, at(), Some((1, until)))
+            .await
+            .unwrap(),
+        Some(until)
+    );
+    assert_eq!(
+        store
+            .throttle_state("name:ghost", since, at())
+            .await
+            .unwrap()
+            .1,
+        Some(until)
+    );
     assert!(store.operator_session("o-1", at()).await.unwrap().is_none());
 }
 

@@ -17,6 +17,8 @@ use std::net::SocketAddr;
 
 use crate::error::{PageError, PageResult};
 use crate::layout::{Nav, render};
+use mamori_app::throttle;
+
 use crate::{AppState, PRE_CSRF_COOKIE, SESSION_COOKIE, SESSION_HOURS, cookie, set_cookie};
 use mamori_app::auth;
 
@@ -331,23 +333,27 @@ pub async fn login_submit(
         return Ok(with_pre_cookie(resp, new, state.secure_cookies));
     }
     let ip = peer.map(|Extension(ConnectInfo(addr))| addr.ip());
-    if ip.is_some_and(|ip| state.login_limiter.blocked(ip)) {
+    let now = state.clock.now();
+    let blocked = match ip {
+        Some(ip) => throttle::address_blocked(&state.store, ip, now).await?,
+        None => false,
+    };
+    if blocked {
         let message =
             "ログインの失敗が多すぎます。1分ほど待ってから、もう一度お試しください。".to_string();
         return refuse(StatusCode::TOO_MANY_REQUESTS, message, csrf, f.login);
     }
-    let now = state.clock.now();
     let login = f.login.trim().to_string();
     let user = state.store.user_by_login(&login).await?;
     // A name that is no account locks like an account: neither the lock nor its message tells which
     // names exist.
     let locked = match &user {
         Some(u) => state.store.locked_until(u.id, now).await?,
-        None => state.login_limiter.unknown_locked(&login, now),
+        None => throttle::unknown_name_locked(&state.store, &login, now).await?,
     };
     if let Some(until) = locked {
         if let Some(ip) = ip {
-            state.login_limiter.failed(ip);
+            throttle::address_failed(&state.store, ip, now).await?;
         }
         return refuse(StatusCode::FORBIDDEN, locked_message(until), csrf, f.login);
     }
@@ -409,11 +415,11 @@ pub async fn login_submit(
         return start_session(&state, u.id, Some(first.org.id)).await;
     }
     if let Some(ip) = ip {
-        state.login_limiter.failed(ip);
+        throttle::address_failed(&state.store, ip, now).await?;
     }
     let locked = match &user {
         Some(u) => state.store.record_login_failure(u, now).await?,
-        None => state.login_limiter.unknown_failed(&login, now),
+        None => throttle::unknown_name_failed(&state.store, &login, now).await?,
     };
     match locked {
         Some(until) => refuse(StatusCode::FORBIDDEN, locked_message(until), csrf, f.login),
