@@ -276,13 +276,30 @@ impl Store {
                 }
             };
             tokio::time::sleep(wait).await;
-            match self.backup_and_record(&dir, keep, clock.now()).await {
-                Ok(m) => println!(
-                    "定期バックアップを作成しました: {}（世代 {}）",
-                    dir.join(&m.file).display(),
-                    m.generation
-                ),
-                Err(e) => {
+            // Every instance wakes; the one holding the lock backs up, unless another just did.
+            let run = self.run_exclusive("backup", async {
+                if let Ok((_, Some(ok))) = self.last_backup_runs().await
+                    && ok.at + every_c - clock.now() > chrono::Duration::minutes(1)
+                {
+                    return None;
+                }
+                Some(self.backup_and_record(&dir, keep, clock.now()).await)
+            });
+            use std::sync::atomic::Ordering::Relaxed;
+            match run.await {
+                // Another instance is backing up: look again once it has recorded its run.
+                Ok(None) => tokio::time::sleep(std::time::Duration::from_secs(60)).await,
+                Ok(Some(None)) => {}
+                Ok(Some(Some(Ok(m)))) => {
+                    crate::jobs::JOBS.runs.fetch_add(1, Relaxed);
+                    println!(
+                        "定期バックアップを作成しました: {}（世代 {}）",
+                        dir.join(&m.file).display(),
+                        m.generation
+                    )
+                }
+                Ok(Some(Some(Err(e)))) | Err(e) => {
+                    crate::jobs::JOBS.failures.fetch_add(1, Relaxed);
                     tracing::error!(error = %e, "定期バックアップに失敗しました");
                     tokio::time::sleep(retry).await;
                 }

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod backup;
 pub mod edition_imports;
 pub mod hosting;
+pub mod jobs;
 pub mod ledger;
 pub mod log_analyses;
 pub mod operators;

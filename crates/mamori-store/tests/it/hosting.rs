@@ -342,6 +342,23 @@ async fn hosting_story(store: &Store) {
     assert!(store.operator_session("o-1", at()).await.unwrap().is_none());
 }
 
+/// A job runs on one instance at a time: on PostgreSQL a second run while the first holds the lock is
+/// left to it; a SQLite file's one server runs each.
+async fn one_instance_runs_each_job(store: &Store, postgres: bool) {
+    let nested = store
+        .run_exclusive("test-job", async {
+            store.run_exclusive("test-job", async { 2 }).await.unwrap()
+        })
+        .await
+        .unwrap();
+    assert_eq!(nested, Some(if postgres { None } else { Some(2) }));
+    // Released after the run.
+    assert_eq!(
+        store.run_exclusive("test-job", async { 3 }).await.unwrap(),
+        Some(3)
+    );
+}
+
 #[tokio::test]
 async fn sqlite_hosting() {
     let dir = tempfile::tempdir().unwrap();
@@ -349,6 +366,7 @@ async fn sqlite_hosting() {
         .await
         .unwrap();
     hosting_story(&store).await;
+    one_instance_runs_each_job(&store, false).await;
 }
 
 #[tokio::test]
@@ -357,6 +375,7 @@ async fn postgres_hosting() {
         return;
     };
     hosting_story(&store).await;
+    one_instance_runs_each_job(&store, true).await;
     drop_pg(store, &name).await;
 }
 
