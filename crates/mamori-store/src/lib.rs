@@ -211,6 +211,27 @@ impl Store {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
+    /// The newest migration applied to the database and the newest this program has: equal when the
+    /// schema is current (`/readyz`).
+    pub async fn schema_versions(&self) -> Result<(i64, i64)> {
+        let applied: Option<i64> =
+            sqlx::query("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?;
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let expected = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+        Ok((applied.unwrap_or(0), expected))
+    }
+
+    /// Connections the pool has open, and how many of them are idle (for `/metrics`).
+    pub fn pool_state(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

@@ -14,6 +14,7 @@ mod history;
 mod layout;
 mod ledgers;
 mod logs;
+pub mod metrics;
 mod operator;
 mod orgs;
 mod request_log;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Hours between scheduled backups, when `serve` runs them (the dashboard warns after twice that).
     pub backup_every_hours: Option<u32>,
+    /// Behind a reverse proxy: the client's address is the proxy's `X-Real-IP`.
+    pub trust_proxy: bool,
     /// Parsed ledger files awaiting an administrator's or editor's confirmation.
     pub(crate) pending_imports: Arc<ledgers::PendingImports>,
     /// Log analyses running now: id → records read so far, as shown.
@@ -74,6 +77,7 @@ impl AppState {
             app,
             secure_cookies: false,
             backup_every_hours: None,
+            trust_proxy: false,
             pending_imports: Arc::default(),
             log_progress: Arc::default(),
         }

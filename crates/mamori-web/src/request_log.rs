@@ -13,6 +13,7 @@ use tracing::field::Empty;
 
 /// Wraps every route (`Router::layer` runs after routing, so the matched route is known).
 pub(crate) async fn log_request(req: Request, next: Next) -> Response {
+    let method = req.method().to_string();
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -28,6 +29,7 @@ pub(crate) async fn log_request(req: Request, next: Next) -> Response {
     let start = Instant::now();
     let resp = next.run(req).instrument(span.clone()).await;
     let status = resp.status().as_u16();
+    crate::metrics::record(&method, &route, status, start.elapsed().as_secs_f64());
     // Milliseconds to a tenth: the line is read by people and log tools, not for nanoseconds.
     let ms = format!("{:.1}", start.elapsed().as_secs_f64() * 1000.0);
     span.in_scope(|| {

@@ -122,6 +122,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .nest("/api/v1", api::router())
         .route("/healthz", get(system::healthz))
+        .route("/readyz", get(system::readyz))
         .route("/static/{file}", get(system::static_file))
         .route(
             "/favicon.ico",

@@ -332,7 +332,11 @@ pub async fn login_submit(
         let resp = refuse(StatusCode::FORBIDDEN, CSRF_MESSAGE.into(), csrf, f.login)?;
         return Ok(with_pre_cookie(resp, new, state.secure_cookies));
     }
-    let ip = peer.map(|Extension(ConnectInfo(addr))| addr.ip());
+    let forwarded = state
+        .trust_proxy
+        .then(|| headers.get("x-real-ip")?.to_str().ok()?.trim().parse().ok())
+        .flatten();
+    let ip = forwarded.or(peer.map(|Extension(ConnectInfo(addr))| addr.ip()));
     let now = state.clock.now();
     let blocked = match ip {
         Some(ip) => throttle::address_blocked(&state.store, ip, now).await?,

@@ -16,6 +16,7 @@ mod hosting;
 mod isolation;
 mod ledgers;
 mod logs;
+mod operations;
 mod operator;
 mod request_log;
 mod roles;

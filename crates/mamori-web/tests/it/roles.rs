@@ -368,6 +368,7 @@ async fn role_and_tenancy_matrix_covers_every_route() {
         "/logout",
         "/operator/login",
         "/healthz",
+        "/readyz",
         "/static/{file}",
         "/favicon.ico",
     ];

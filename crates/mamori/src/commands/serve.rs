@@ -31,6 +31,13 @@ pub(crate) struct Serve {
     /// 台帳ファイル1つで取り込める行数の上限
     #[arg(long, env = "MAMORI_MAX_IMPORT_ROWS", default_value_t = mamori_ledger::DEFAULT_MAX_ROWS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub(crate) max_import_rows: usize,
+    /// Prometheus の /metrics を待ち受けるアドレス（公開するアドレスとは分けてください。例：127.0.0.1:9100）
+    #[arg(long, env = "MAMORI_METRICS_LISTEN")]
+    pub(crate) metrics_listen: Option<SocketAddr>,
+    /// 前段のリバースプロキシ（nginx）が付ける X-Real-IP を利用者のアドレスとして使います（ログイン失敗の回数制限）。
+    /// プロキシの後ろで動かすときだけ指定してください
+    #[arg(long, env = "MAMORI_TRUST_PROXY")]
+    pub(crate) trust_proxy: bool,
 }
 
 pub(crate) async fn run(args: Serve) -> Result<()> {
@@ -44,6 +51,8 @@ pub(crate) async fn run(args: Serve) -> Result<()> {
         backup_every_hours,
         backup_keep,
         max_import_rows,
+        metrics_listen,
+        trust_proxy,
     } = args;
     let catalog = catalog()?;
     let tls = match (&tls_cert, &tls_key) {
@@ -61,6 +70,14 @@ pub(crate) async fn run(args: Serve) -> Result<()> {
     let mut state = mamori_web::AppState::new(store.clone(), catalog, Clock::system());
     state.max_import_rows = max_import_rows;
     state.secure_cookies = secure_cookies;
+    state.trust_proxy = trust_proxy;
+    if let Some(addr) = metrics_listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("{addr} で /metrics を待ち受けできません"))?;
+        println!("メトリクス: http://{}/metrics", listener.local_addr()?);
+        tokio::spawn(mamori_web::metrics::serve(listener, state.clone()));
+    }
     if let Some(dir) = backup_dir {
         state.backup_every_hours = Some(backup_every_hours);
         println!(
