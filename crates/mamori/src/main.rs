@@ -11,6 +11,7 @@ use mamori_core::{Catalog, Clock, Role, Variant};
 use mamori_store::{NewOrg, NewUser, OrgKind, Store};
 
 mod commands;
+mod config;
 
 #[derive(Parser)]
 #[command(
@@ -19,6 +20,9 @@ mod commands;
     about = "Mamori（守り）: 医療機関・薬局のサイバーセキュリティ対策チェックリストを、台帳と証跡とともに管理します"
 )]
 struct Cli {
+    /// 設定ファイル（TOML。db, listen, metrics_listen, backup_dir などを MAMORI_* の代わりに書けます）
+    #[arg(long, global = true, env = "MAMORI_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -130,11 +134,20 @@ fn init_logging(serving: bool) {
         .init();
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    // The configuration file is applied to the environment before any thread exists.
+    let args: Vec<String> = std::env::args().collect();
+    if let Err(e) = config::apply(&args) {
+        eprintln!("エラー: {e:#}");
+        std::process::exit(1);
+    }
     let cli = Cli::parse();
     init_logging(matches!(cli.command, Command::Serve(_)));
-    if let Err(e) = run(cli).await {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the async runtime starts");
+    if let Err(e) = runtime.block_on(run(cli)) {
         eprintln!("エラー: {e:#}");
         std::process::exit(1);
     }

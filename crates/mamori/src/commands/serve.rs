@@ -11,7 +11,7 @@ pub(crate) struct Serve {
     #[arg(long, env = "MAMORI_LISTEN", default_value = "127.0.0.1:8080")]
     pub(crate) listen: SocketAddr,
     /// Cookie に Secure を付けます（TLS 終端の後ろで動かすとき）
-    #[arg(long)]
+    #[arg(long, env = "MAMORI_SECURE_COOKIES")]
     pub(crate) secure_cookies: bool,
     /// HTTPS で待ち受けるときの証明書（PEM）。--tls-key と一緒に指定します
     #[arg(long, env = "MAMORI_TLS_CERT", requires = "tls_key")]
