@@ -28,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .route("/operator/logout", post(operator::logout))
         .route("/operator", get(operator::orgs))
         .route("/operator/orgs", post(operator::create))
+        .route("/operator/members", post(operator::add_member))
         .route("/operator/orgs/{id}/{action}", post(operator::set_status))
         .route("/history", get(history::history))
         .route(

@@ -168,6 +168,7 @@ struct OrgsPage {
     rows: Vec<OrgRow>,
     groups: Vec<(OrgId, String)>,
     kinds: Vec<(&'static str, &'static str)>,
+    roles: Vec<(&'static str, &'static str)>,
     done: Option<String>,
     error: Option<String>,
     form: CreateForm,
@@ -236,6 +237,10 @@ async fn orgs_page(
         rows,
         groups,
         kinds: OrgKind::ALL.iter().map(|k| (k.id(), k.label())).collect(),
+        roles: mamori_core::Role::ALL
+            .iter()
+            .map(|r| (r.id(), r.label()))
+            .collect(),
         done,
         error,
         form: CreateForm {
@@ -317,6 +322,54 @@ pub(crate) async fn create(
 
 fn urlencoding(s: &str) -> String {
     serde_urlencoded::to_string([("", s)]).expect("text encodes")[1..].to_string()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct MemberForm {
+    #[serde(default)]
+    org: String,
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    role: String,
+}
+
+/// `POST /operator/members`: lets a user of one organisation into another with a role (a group's
+/// 事務長 into its facilities, a vendor's engineer into a client's). The operator grants; the
+/// operator still reads nothing of the organisation.
+pub(crate) async fn add_member(
+    State(state): State<AppState>,
+    Posted(Operating(op), f): Posted<MemberForm, Operating>,
+) -> PageResult {
+    let refused = |message: String| async {
+        let page = orgs_page(&state, &op, None, Some(message), CreateForm::default()).await?;
+        Ok::<_, PageError>((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+    };
+    let Ok(org) = f.org.trim().parse::<i64>().map(OrgId::new) else {
+        return refused("組織を選んでください".into()).await;
+    };
+    let Some(role) = mamori_core::Role::parse(&f.role) else {
+        return refused("権限を選んでください".into()).await;
+    };
+    let actor = mamori_app::hosting::operator_actor(&op.operator.login);
+    match state
+        .store
+        .add_membership(org, f.login.trim(), role, &actor, state.clock.now())
+        .await
+    {
+        Ok(()) => {
+            let done = format!(
+                "{} を組織 {org} の{}にしました",
+                f.login.trim(),
+                role.label()
+            );
+            Ok(Redirect::to(&format!("/operator?done={}", urlencoding(&done))).into_response())
+        }
+        Err(
+            e @ (mamori_store::StoreError::NotFound(_) | mamori_store::StoreError::Conflict(_)),
+        ) => refused(e.to_string()).await,
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `POST /operator/orgs/{id}/{suspend|resume}`.

@@ -28,6 +28,7 @@ async fn role_and_tenancy_matrix_covers_every_route() {
         ("GET", "/operator", "/operator", [MOVED; 4]),
         ("POST", "/operator/logout", "/operator/logout", [MOVED; 4]),
         ("POST", "/operator/orgs", "/operator/orgs", [MOVED; 4]),
+        ("POST", "/operator/members", "/operator/members", [MOVED; 4]),
         (
             "POST",
             "/operator/orgs/{id}/{action}",
