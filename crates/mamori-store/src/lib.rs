@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod log_analyses;
 pub mod operators;
+pub mod org_export;
 pub mod orgs;
 pub mod throttle;
 pub mod vendor_forms;
@@ -33,6 +34,7 @@ pub use hosting::{FacilityFigures, Membership, OrgUsage};
 pub use ledger::{Fields, ImportCounts, LedgerQuery, LedgerRow};
 pub use log_analyses::{AnalysisEnd, LogAnalysis};
 pub use operators::{Operator, OperatorSession};
+pub use org_export::ImportedOrg;
 pub use orgs::{NewOrg, Org, OrgKind, OrgStatus};
 pub use vendor_forms::VendorFormRecord;
 

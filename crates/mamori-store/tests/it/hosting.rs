@@ -469,3 +469,98 @@ async fn a_single_clinic_database_upgrades_in_place_keeping_every_row() {
     store.close().await;
     assert_eq!(counts(path).await, before);
 }
+
+/// The fixture clinic exported and imported into `target`: every row arrives, the users sign in with the
+/// same password hash, the audit trail is appended to the target's chain, and a login in use is refused.
+async fn export_and_import_into(target: &Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clinic.db");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/single-clinic-before-hosting.db"
+        ),
+        &path,
+    )
+    .unwrap();
+    let source = Store::open(path.to_str().unwrap()).await.unwrap();
+    let org_id = source.first_org_id().await.unwrap().unwrap();
+    let doc = source.export_org(org_id, at()).await.unwrap();
+    // Through text, as a file would carry it.
+    let doc: serde_json::Value = serde_json::from_str(&doc.to_string()).unwrap();
+    assert_eq!(doc["format"], "mamori-org-export");
+    assert!(
+        doc.to_string().find("5441bd37").is_none(),
+        "no token is carried"
+    );
+
+    // The target already hosts one clinic with its own ids.
+    target
+        .set_up(&new_org("先にいる医院", true), &new_user("first"), at())
+        .await
+        .unwrap();
+    let imported = target
+        .import_org(&doc, "運用管理者 ops", at())
+        .await
+        .unwrap();
+    let counts: std::collections::HashMap<String, usize> = imported.counts.into_iter().collect();
+    assert_eq!(counts["users"], 2);
+    assert_eq!(counts["answers"], 3);
+    assert_eq!(counts["ledger_rows"], 233);
+    assert_eq!(counts["audit_log"], 240);
+    let new_id = imported.org.id;
+    assert_eq!(imported.org.name, "くすのきクリニック");
+    let answers = target
+        .answers(new_id, "r7", Variant::Facility)
+        .await
+        .unwrap();
+    assert_eq!(
+        answers,
+        source
+            .answers(org_id, "r7", Variant::Facility)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        target
+            .ledger_all(new_id, mamori_ledger::Kind::Accounts)
+            .await
+            .unwrap()
+            .len(),
+        200
+    );
+    let admin = target.user_by_login("admin").await.unwrap().unwrap();
+    let before = source.user_by_login("admin").await.unwrap().unwrap();
+    assert_eq!(
+        (admin.org_id, admin.password_hash),
+        (new_id, before.password_hash)
+    );
+    assert_eq!(target.users(new_id).await.unwrap().len(), 2);
+    assert!(target.verify_audit_chain().await.unwrap().is_ok());
+    let trail = target.history(new_id, None, None, 1000).await.unwrap();
+    assert_eq!(trail.len(), 241, "the trail and the record of the import");
+    // The same file again: its logins are taken now.
+    let err = target.import_org(&doc, "ops", at()).await.unwrap_err();
+    assert!(err.to_string().contains("admin"), "{err}");
+    let bad = serde_json::json!({"format": "something else"});
+    assert!(target.import_org(&bad, "ops", at()).await.is_err());
+    source.close().await;
+}
+
+#[tokio::test]
+async fn an_organisation_moves_to_another_sqlite_deployment() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = Store::open(dir.path().join("t.db").to_str().unwrap())
+        .await
+        .unwrap();
+    export_and_import_into(&target).await;
+}
+
+#[tokio::test]
+async fn an_organisation_moves_to_a_postgres_deployment() {
+    let Some((store, name)) = fresh_pg("the organisation export and import").await else {
+        return;
+    };
+    export_and_import_into(&store).await;
+    drop_pg(store, &name).await;
+}

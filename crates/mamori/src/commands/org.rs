@@ -92,6 +92,25 @@ pub(crate) enum OrgCommand {
         #[arg(long, env = "USER", default_value = "cli")]
         operator: String,
     },
+    /// 1つの組織のデータ（回答・台帳・事業者確認用・ログ分析・取り込んだ版・利用者・変更履歴）をファイルに書き出します。
+    /// 別の環境へ移るときに使います（APIトークンとエージェントの登録は含みません。移行先で発行し直します）
+    Export {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        #[arg(long)]
+        org: i64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// mamori org export のファイルを、この環境の新しい組織として取り込みます（すべてか、何もしないか）
+    Import {
+        #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
+        db: String,
+        #[arg(long)]
+        file: PathBuf,
+        #[arg(long, env = "USER", default_value = "cli")]
+        operator: String,
+    },
     /// 別の組織の利用者を、この組織にも権限つきで加えます（グループの事務長、事業者の担当者など）
     AddMember {
         #[arg(long, env = "MAMORI_DB", default_value = "mamori.db")]
@@ -216,6 +235,44 @@ pub(crate) async fn run(command: OrgCommand) -> Result<()> {
                 Some(g) => println!("組織 {org} をグループ {g} に入れました"),
                 None => println!("組織 {org} をグループから外しました"),
             }
+        }
+        OrgCommand::Export { db, org, out } => {
+            let store = open(&db).await?;
+            let doc = store.export_org(mamori_core::OrgId::new(org), now).await?;
+            let text = serde_json::to_vec(&doc)?;
+            std::fs::write(&out, &text)
+                .with_context(|| format!("{} に書き込めません", out.display()))?;
+            println!(
+                "組織 {org}「{}」を書き出しました: {}（{} バイト）",
+                doc["org"]["name"].as_str().unwrap_or_default(),
+                out.display(),
+                text.len()
+            );
+        }
+        OrgCommand::Import { db, file, operator } => {
+            let text =
+                std::fs::read(&file).with_context(|| format!("{} を開けません", file.display()))?;
+            let doc: serde_json::Value = serde_json::from_slice(&text).with_context(|| {
+                format!(
+                    "{} は組織の書き出しファイル（JSON）として読めません",
+                    file.display()
+                )
+            })?;
+            let store = open(&db).await?;
+            let imported = store
+                .import_org(&doc, &mamori_app::hosting::operator_actor(&operator), now)
+                .await?;
+            let counts: Vec<String> = imported
+                .counts
+                .iter()
+                .map(|(t, n)| format!("{t} {n}"))
+                .collect();
+            println!(
+                "組織 {}「{}」として取り込みました（{}）",
+                imported.org.id,
+                imported.org.name,
+                counts.join("、")
+            );
         }
         OrgCommand::AddMember {
             db,
