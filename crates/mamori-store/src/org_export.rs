@@ -18,9 +18,12 @@ use super::*;
 pub const EXPORT_FORMAT: &str = "mamori-org-export";
 pub const EXPORT_VERSION: i64 = 1;
 
-/// Tables carried as they are, in an order that has every referenced row before its referrer: (table,
-/// whether rows have their own `id`, columns that hold another table's ids).
-const TABLES: &[(&str, bool, &[(&str, &str)])] = &[
+/// A table carried as it is: its name, whether rows have their own `id`, and the columns that hold
+/// another table's ids (column, table).
+type CarriedTable = (&'static str, bool, &'static [(&'static str, &'static str)]);
+
+/// The carried tables, in an order that has every referenced row before its referrer.
+const TABLES: &[CarriedTable] = &[
     ("ledger_rows", true, &[]),
     ("answers", false, &[("updated_by", "users")]),
     ("vendor_forms", false, &[("vendor_id", "ledger_rows")]),
@@ -72,7 +75,7 @@ async fn insert_row(
 ) -> Result<Option<i64>> {
     let cols: Vec<(&String, &Value)> = row
         .iter()
-        .filter(|(k, v)| !v.is_null() && !(with_id && k.as_str() == "id"))
+        .filter(|(k, v)| !(v.is_null() || (with_id && k.as_str() == "id")))
         .collect();
     let names: Vec<&str> = cols.iter().map(|(k, _)| k.as_str()).collect();
     for n in &names {
