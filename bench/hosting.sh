@@ -3,13 +3,15 @@
 # nginx (round-robin), 200 signed-in users across organisations on the dashboard, the checklist, the
 # ledger lists, the evidence API and answer saves; then the same with one instance killed mid-run.
 # Prints p50/p95/p99, errors, and whether every acknowledged save is stored. Not a test.
-# Usage: MAMORI_TEST_PG_URL=postgres://… bash bench/hosting.sh [ORGS] [USERS] [SECONDS] [THINK_MS]
+# Usage: MAMORI_TEST_PG_URL=postgres://… bash bench/hosting.sh [ORGS] [USERS] [SECONDS] [THINK_MS] [WARMUP_S]
+# The warm-up (each user's organisation read once into the caches) is run first and not counted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ORGS=${1:-1000}
 USERS=${2:-200}
 SECONDS_=${3:-30}
 THINK=${4:-1000}
+WARMUP=${5:-10}
 BASE=${MAMORI_TEST_PG_URL:?set MAMORI_TEST_PG_URL to a PostgreSQL server where databases may be created}
 NAME="mamori_bench_$$"
 DB="${BASE%/*}/$NAME"
@@ -71,6 +73,12 @@ CONF
 nginx -c "$WORK/nginx.conf" -p "$WORK" -e "$WORK/nginx-error.log"
 sleep 0.5
 
+echo "== warm-up ($WARMUP s, not counted)"
+"$LOAD" load "http://127.0.0.1:$PORT0" "$ORGS" "$USERS" "$WARMUP" "$THINK" | grep -E "requests|lost"
+for n in ${LOW_USERS:-}; do
+  echo "== both instances up, $n users"
+  "$LOAD" load "http://127.0.0.1:$PORT0" "$ORGS" "$n" "$SECONDS_" "$THINK"
+done
 echo "== both instances up"
 "$LOAD" load "http://127.0.0.1:$PORT0" "$ORGS" "$USERS" "$SECONDS_" "$THINK"
 
