@@ -25,8 +25,8 @@ BIN=target/release/mamori
 LOAD=target/release/examples/hosting_load
 
 cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+  for p in "${PIDS[@]}" $(jobs -p); do kill "$p" 2>/dev/null || true; done
+  [ -f "$WORK/nginx.pid" ] && nginx -c "$WORK/nginx.conf" -p "$WORK" -e "$WORK/nginx-error.log" -s stop 2>/dev/null || true
   sleep 0.5
   psql "$BASE" -qc "DROP DATABASE IF EXISTS $NAME" >/dev/null 2>&1 || true
   rm -rf "$WORK"
