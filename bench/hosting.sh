@@ -84,5 +84,6 @@ echo "== both instances up"
 
 echo "== instance 2 killed (SIGKILL) halfway through"
 ( sleep $((SECONDS_ / 2)); kill -9 "${PIDS[2]}"; echo "   (killed instance 2 at $((SECONDS_ / 2)) s)" ) &
+killer=$!
 "$LOAD" load "http://127.0.0.1:$PORT0" "$ORGS" "$USERS" "$SECONDS_" "$THINK"
-wait
+wait "$killer"
