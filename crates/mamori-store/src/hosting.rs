@@ -33,6 +33,8 @@ pub struct FacilityFigures {
     pub overdue: i64,
     /// The newest 確認日 of any answer, if any.
     pub last_checked: Option<String>,
+    /// When the newest finished log analysis ended (RFC 3339), if any.
+    pub last_log_analysis: Option<String>,
 }
 
 impl Store {
@@ -165,7 +167,9 @@ impl Store {
              (SELECT COUNT(*) FROM answers a WHERE a.org_id = orgs.id AND a.answer = 'no') AS n_no, \
              (SELECT COUNT(*) FROM answers a WHERE a.org_id = orgs.id AND a.answer = 'no' \
                 AND a.target_date IS NOT NULL AND a.target_date < $2) AS n_overdue, \
-             (SELECT MAX(checked_on) FROM answers a WHERE a.org_id = orgs.id) AS last_checked \
+             (SELECT MAX(checked_on) FROM answers a WHERE a.org_id = orgs.id) AS last_checked, \
+             (SELECT MAX(finished_at) FROM log_analyses g WHERE g.org_id = orgs.id AND g.status = 'done') \
+                AS last_analysis \
              FROM orgs WHERE group_id = $1 ORDER BY name, id"
         )))
         .bind(group.get())
@@ -180,6 +184,7 @@ impl Store {
                     answers_no: r.try_get("n_no")?,
                     overdue: r.try_get("n_overdue")?,
                     last_checked: r.try_get("last_checked")?,
+                    last_log_analysis: r.try_get("last_analysis")?,
                 })
             })
             .collect()

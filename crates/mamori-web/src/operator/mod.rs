@@ -172,6 +172,9 @@ struct OrgsPage {
     done: Option<String>,
     error: Option<String>,
     form: CreateForm,
+    /// The database and schema as this instance sees them, and the last backup.
+    health: String,
+    backup: Option<String>,
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -230,8 +233,19 @@ async fn orgs_page(
         .filter(|u| u.org.kind == OrgKind::Group)
         .map(|u| (u.org.id, u.org.name.clone()))
         .collect();
+    let health = match state.store.schema_versions().await {
+        Ok((a, e)) if a == e => format!("データベース：接続中（スキーマ {a}）"),
+        Ok((a, e)) => format!("データベース：スキーマ {a} がこのプログラム（{e}）と一致しません"),
+        Err(e) => format!("データベース：接続できません（{e}）"),
+    };
+    let status = crate::settings::backup_status(state).await?;
+    let backup = status
+        .warning
+        .or(status.last.map(|l| format!("最終バックアップ：{l}")));
     Ok(OrgsPage {
         nav: None,
+        health,
+        backup,
         csrf: op.csrf_token.clone(),
         operator: op.operator.display_name.clone(),
         rows,

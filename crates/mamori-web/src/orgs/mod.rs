@@ -42,6 +42,7 @@ pub(crate) struct FacilityRow {
     pub no: i64,
     pub overdue: i64,
     pub last_checked: String,
+    pub last_analysis: String,
     pub suspended: bool,
     /// The person has a role there, so the row opens it.
     pub member: bool,
@@ -54,6 +55,8 @@ struct GroupPage {
     group_name: String,
     rows: Vec<FacilityRow>,
     total_overdue: i64,
+    /// The deployment's backups (they hold every facility).
+    backup: Option<crate::settings::BackupStatus>,
 }
 
 /// `GET /group`: a group's facilities with their progress, overdue いいえ and last 確認日.
@@ -83,6 +86,11 @@ pub(crate) async fn group_page(
                 .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
                 .map(wareki)
                 .unwrap_or_else(|| "未回答".into()),
+            last_analysis: f
+                .last_log_analysis
+                .as_deref()
+                .map(crate::layout::jst_time)
+                .unwrap_or_else(|| "なし".into()),
         })
         .collect();
     let page = GroupPage {
@@ -90,6 +98,7 @@ pub(crate) async fn group_page(
         group_name: org.name.clone(),
         total_overdue: rows.iter().map(|r| r.overdue).sum(),
         rows,
+        backup: Some(crate::settings::backup_status(&state).await?),
     };
     Ok(render(&page).into_response())
 }
