@@ -52,16 +52,7 @@ pub async fn create_org(
             format!("組織 {g} はグループではありません"),
         ));
     }
-    let password = admin.password;
-    let password_hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
-        .await
-        .expect("hashing does not panic");
-    let user = mamori_store::NewUser {
-        login: admin.login,
-        display_name: admin.display_name,
-        password_hash,
-        role: mamori_core::Role::Admin,
-    };
+    let user = admin.into_new_user().await;
     let (mut created, user) = store.add_org(org, &user, at).await?;
     let actor = operator_actor(operator);
     if created.kind.is_facility() {

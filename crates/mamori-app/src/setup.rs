@@ -62,6 +62,23 @@ pub struct FirstAdmin {
     pub password: String,
 }
 
+impl FirstAdmin {
+    /// The administrator as stored: the password hashed (off the async runtime), never kept.
+    pub async fn into_new_user(self) -> mamori_store::NewUser {
+        let password = self.password;
+        let password_hash =
+            tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
+                .await
+                .expect("hashing does not panic");
+        mamori_store::NewUser {
+            login: self.login,
+            display_name: self.display_name,
+            password_hash,
+            role: mamori_core::Role::Admin,
+        }
+    }
+}
+
 /// The first-run setup: the organisation, its first administrator, and the contacts every facility
 /// starts with. `StoreError::AlreadySetUp` when it was done before.
 pub async fn set_up(
@@ -70,16 +87,7 @@ pub async fn set_up(
     admin: FirstAdmin,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(mamori_store::Org, mamori_store::User), StoreError> {
-    let password = admin.password;
-    let password_hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
-        .await
-        .expect("hashing does not panic");
-    let user = mamori_store::NewUser {
-        login: admin.login,
-        display_name: admin.display_name,
-        password_hash,
-        role: mamori_core::Role::Admin,
-    };
+    let user = admin.into_new_user().await;
     let (org, user) = store.set_up(org, &user, at).await?;
     add_initial_contacts(store, org.id, &user.login, at).await?;
     Ok((org, user))

@@ -90,6 +90,14 @@ pub(crate) fn user_from_row(r: &AnyRow) -> Result<User> {
     })
 }
 
+/// The end of a lock stored as RFC 3339 text, if it is still locked at `now` ('' is never locked).
+pub(crate) fn lock_end(until: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(until)
+        .ok()
+        .map(|t| t.to_utc())
+        .filter(|t| *t > now)
+}
+
 pub(crate) fn parse_role(s: &str) -> Result<Role> {
     Role::parse(s).ok_or_else(|| StoreError::Corrupt(format!("権限 {s}")))
 }
@@ -337,10 +345,7 @@ impl Store {
             .fetch_one(&self.pool)
             .await?
             .try_get(0)?;
-        Ok(DateTime::parse_from_rfc3339(&until)
-            .ok()
-            .map(|t| t.to_utc())
-            .filter(|t| *t > now))
+        Ok(lock_end(&until, now))
     }
 
     /// Counts a failed login; the [`LOCKOUT_FAILURES`]th in a row locks the account for

@@ -93,10 +93,7 @@ impl Store {
             .fetch_one(&self.pool)
             .await?
             .try_get(0)?;
-        Ok(DateTime::parse_from_rfc3339(&until)
-            .ok()
-            .map(|t| t.to_utc())
-            .filter(|t| *t > now))
+        Ok(crate::auth::lock_end(&until, now))
     }
 
     /// Counts a failed sign-in; the [`LOCKOUT_FAILURES`]th in a row locks the account for

@@ -29,10 +29,7 @@ impl Store {
             0
         };
         let locked: String = r.try_get("locked_until")?;
-        let locked = DateTime::parse_from_rfc3339(&locked)
-            .ok()
-            .map(|t| t.to_utc())
-            .filter(|t| *t > now);
+        let locked = crate::auth::lock_end(&locked, now);
         Ok((failures, locked))
     }
 
