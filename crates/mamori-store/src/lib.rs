@@ -20,6 +20,7 @@ pub mod org_export;
 pub mod orgs;
 pub mod throttle;
 pub mod vendor_forms;
+pub mod vendor_products;
 
 pub use access::ApiTokenInfo;
 pub use agents::{Agent, Enrollment, HistoryEntry, InventoryReview};
@@ -37,6 +38,7 @@ pub use operators::{Operator, OperatorSession};
 pub use org_export::ImportedOrg;
 pub use orgs::{NewOrg, Org, OrgKind, OrgStatus};
 pub use vendor_forms::VendorFormRecord;
+pub use vendor_products::{PRODUCT_KINDS, Product, ProductFields};
 
 pub(crate) use audit::{AuditEntry, IMPORT_BLOCK, audit, audit_many, chain_hash};
 pub(crate) use auth::insert_user;

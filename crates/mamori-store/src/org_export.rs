@@ -1,7 +1,7 @@
 //! One organisation's data out as a file, and into another deployment, so that a facility can leave its
 //! host with its data: the organisation, its own users (password hashes, two-factor keys and recovery
 //! codes, so they sign in as before), answers, ledgers, vendor forms, inventories and their review queue,
-//! log analyses, imported editions with their workbooks, and its audit trail. Not carried: sessions, API
+//! log analyses, imported editions with their workbooks, a vendor's products, and its audit trail. Not carried: sessions, API
 //! tokens and agents' credentials (issued by the old host: new ones are made at the new host), members
 //! from other organisations, backups.
 //!
@@ -31,6 +31,7 @@ const TABLES: &[CarriedTable] = &[
     ("inventory_reviews", true, &[]),
     ("log_analyses", true, &[]),
     ("edition_imports", true, &[]),
+    ("vendor_products", true, &[]),
 ];
 
 /// What an import brought in, by table.

@@ -255,6 +255,60 @@ async fn hosting_story(store: &Store) {
     let audit = store.history(b.id, Some("org"), None, 10).await.unwrap();
     assert!(audit.iter().any(|r| r.action == "suspended"), "{audit:?}");
 
+    // A vendor's products: only a vendor has them; another organisation's are not found.
+    let karte = mamori_store::ProductFields {
+        name: " カルテ太郎 ".into(),
+        version: "5.2".into(),
+        kind: "電子カルテ".into(),
+        remote_maintenance: "VPN".into(),
+    };
+    assert!(karte.problems().is_empty());
+    assert_eq!(
+        mamori_store::ProductFields::default().problems()[0],
+        ("name", "製品名を入力してください".to_string())
+    );
+    let p = store
+        .save_product(v.id, None, &karte, "vendor-se", at())
+        .await
+        .unwrap();
+    assert_eq!(store.product(v.id, p).await.unwrap().name, "カルテ太郎");
+    let newer = mamori_store::ProductFields {
+        version: "6.0".into(),
+        ..karte.clone()
+    };
+    store
+        .save_product(v.id, Some(p), &newer, "vendor-se", at())
+        .await
+        .unwrap();
+    assert_eq!(store.products(v.id).await.unwrap()[0].version, "6.0");
+    assert!(matches!(
+        store.product(a.id, p).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(refused(
+        store
+            .save_product(a.id, None, &karte, "aoba", at())
+            .await
+            .map(|_| ())
+    ));
+    assert!(matches!(
+        store
+            .save_product(b.id, Some(p), &karte, "bando", at())
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .set_product_disabled(v.id, p, true, "vendor-se", at())
+        .await
+        .unwrap();
+    assert!(store.products(v.id).await.unwrap()[0].disabled);
+    assert!(
+        store
+            .set_product_disabled(a.id, p, true, "aoba", at())
+            .await
+            .is_err()
+    );
+
     // Operators: accounts apart from users, sessions of their own, lockout held in the database.
     let op = store
         .add_operator("ops", "運用 太郎", "$argon2id$dummy", at())
