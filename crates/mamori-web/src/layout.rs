@@ -19,6 +19,8 @@ pub struct Nav {
     pub is_admin: bool,
     /// Vendors' staff see no ledgers.
     pub sees_ledgers: bool,
+    /// A vendor organisation: its products.
+    pub is_vendor: bool,
     /// The organisation the session works in, and the others the user may switch to (id, name).
     pub org_id: mamori_core::OrgId,
     pub other_orgs: Vec<(mamori_core::OrgId, String)>,
@@ -38,6 +40,7 @@ pub(crate) fn nav(state: &AppState, session: &Session, org: &Org) -> Nav {
         csrf: session.csrf_token.clone(),
         is_admin: session.user.role == mamori_core::Role::Admin,
         sees_ledgers: mamori_core::roles::allowed(session.user.role, Action::ViewLedgers),
+        is_vendor: org.kind == mamori_store::OrgKind::Vendor,
         org_id: org.id,
         other_orgs: session
             .orgs

@@ -17,6 +17,7 @@ mod logs;
 pub mod metrics;
 mod operator;
 mod orgs;
+mod products;
 mod request_log;
 mod router;
 mod settings;

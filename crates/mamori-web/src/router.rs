@@ -8,8 +8,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::{
     AppState, BODY_LIMIT, IMPORT_LIMIT, agents, api, auth, checklist, dashboard, documents,
-    editions, history, ledgers, logs, operator, orgs, refuse_invalid_utf8, request_log, settings,
-    system, vendor_forms,
+    editions, history, ledgers, logs, operator, orgs, products, refuse_invalid_utf8, request_log,
+    settings, system, vendor_forms,
 };
 
 pub fn router(state: AppState) -> Router {
@@ -21,6 +21,9 @@ pub fn router(state: AppState) -> Router {
         .route("/dashboard", get(dashboard::dashboard))
         .route("/group", get(orgs::group_page))
         .route("/orgs/switch", post(orgs::switch))
+        .route("/products", get(products::list).post(products::create))
+        .route("/products/{id}", get(products::edit).post(products::update))
+        .route("/products/{id}/disable", post(products::toggle))
         .route(
             "/operator/login",
             get(operator::login_page).post(operator::login_submit),

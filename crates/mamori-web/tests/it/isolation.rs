@@ -38,6 +38,8 @@ struct Foreign {
     tokens: Vec<i64>,
     users: Vec<i64>,
     editions: Vec<String>,
+    /// A vendor organisation's products (the vendor is B's too: another organisation than A).
+    products: Vec<i64>,
 }
 
 async fn seed_b(store: &Store) -> (OrgId, Foreign) {
@@ -133,6 +135,36 @@ async fn seed_b(store: &Store) -> (OrgId, Foreign) {
         f.imports.push(id);
     }
     f.editions.push("r8".into());
+    let (vendor, _) = store
+        .add_org(
+            &NewOrg {
+                kind: OrgKind::Vendor,
+                name: "秘密商会".into(),
+                security_officer: "秘密 次郎".into(),
+                has_vendor_contract: false,
+            },
+            &NewUser {
+                login: "b-vendor".into(),
+                display_name: "秘密 次郎".into(),
+                password_hash: "x".into(),
+                role: Role::Admin,
+            },
+            at,
+        )
+        .await
+        .unwrap();
+    let product = mamori_store::ProductFields {
+        name: "秘密の製品".into(),
+        version: "1".into(),
+        kind: "電子カルテ".into(),
+        remote_maintenance: "VPN".into(),
+    };
+    f.products.push(
+        store
+            .save_product(vendor.id, None, &product, "b-vendor", at)
+            .await
+            .unwrap(),
+    );
     (b.id, f)
 }
 
@@ -194,6 +226,12 @@ fn foreign_paths(pattern: &str, f: &Foreign) -> Vec<String> {
                     .replace("{format}", "xlsx"),
             );
         }
+    } else if pattern.starts_with("/products/{id}") {
+        out.extend(
+            f.products
+                .iter()
+                .map(|id| pattern.replace("{id}", &id.to_string())),
+        );
     } else if pattern.starts_with("/operator/orgs/{id}") {
         // B's own id, on the operator's route: a user's session is no operator's.
         out.push("/operator/orgs/{org}/suspend".into());

@@ -18,6 +18,7 @@ mod ledgers;
 mod logs;
 mod operations;
 mod operator;
+mod products;
 mod request_log;
 mod roles;
 mod vendor_forms;

@@ -24,6 +24,17 @@ async fn role_and_tenancy_matrix_covers_every_route() {
         ("GET", "/group", "/group", [404, 404, 404, 404]),
         // The matrix's form names no organisation: 422 for everyone.
         ("POST", "/orgs/switch", "/orgs/switch", [422, 422, 422, 422]),
+        // Products are a vendor organisation's: a clinic has none.
+        ("GET", "/products", "/products", [404; 4]),
+        ("POST", "/products", "/products", [404; 4]),
+        ("GET", "/products/{id}", "/products/1", [404; 4]),
+        ("POST", "/products/{id}", "/products/1", [404; 4]),
+        (
+            "POST",
+            "/products/{id}/disable",
+            "/products/1/disable",
+            [404; 4],
+        ),
         // The operator's pages: a user's session is no operator's, whatever the role.
         ("GET", "/operator", "/operator", [MOVED; 4]),
         ("POST", "/operator/logout", "/operator/logout", [MOVED; 4]),
