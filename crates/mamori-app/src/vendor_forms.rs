@@ -100,13 +100,7 @@ pub async fn import_vendor_form(
         Ok(i) => i,
         Err(e) => return Ok(Err(e)),
     };
-    let ctx = RuleContext {
-        form,
-        fiscal_year: app.fiscal_year(org.id, edition)?,
-        today: app.clock.today_jst(),
-        has_vendor_contract: true,
-    };
-    let answers = match validate_batch(&ctx, &AnswerSet::default(), &imported.inputs) {
+    let answers = match checked(app, org, edition, form, &imported.inputs)? {
         Ok(a) => a,
         Err(errors) => {
             return Ok(Err(errors
@@ -130,17 +124,7 @@ pub async fn import_vendor_form(
             message: "回答（はい／いいえと確認日）が1件もありません".into(),
         }]));
     }
-    app.store
-        .save_vendor_form(
-            org.id,
-            vendor_id,
-            edition,
-            &answers,
-            &user.login,
-            app.clock.now(),
-        )
-        .await?;
-    Ok(Ok(answers.len()))
+    save(app, org, user, vendor_id, edition, &answers).await
 }
 
 /// Records a vendor's form as typed in on the page (replacing the one before), checked by the form's
@@ -158,22 +142,45 @@ pub async fn save_typed_vendor_form(
         .await?;
     let catalog = app.catalog_of(org.id);
     let form = catalog.vendor_form_for(edition)?;
+    match checked(app, org, edition, form, inputs)? {
+        Ok(answers) => save(app, org, user, vendor_id, edition, &answers).await,
+        Err(errors) => Ok(Err(errors)),
+    }
+}
+
+/// A vendor form's answers checked by the form's rules (a vendor form has its vendor, so 2(2) and 2(3)
+/// are asked), whether they came from a workbook or the page.
+fn checked(
+    app: &App,
+    org: &Org,
+    edition: &str,
+    form: &mamori_core::catalog::Form,
+    inputs: &[AnswerInput],
+) -> Result<Result<Vec<mamori_core::Answer>, Vec<FieldError>>, AppError> {
     let ctx = RuleContext {
         form,
         fiscal_year: app.fiscal_year(org.id, edition)?,
         today: app.clock.today_jst(),
         has_vendor_contract: true,
     };
-    let answers = match validate_batch(&ctx, &AnswerSet::default(), inputs) {
-        Ok(a) => a,
-        Err(errors) => return Ok(Err(errors)),
-    };
+    Ok(validate_batch(&ctx, &AnswerSet::default(), inputs))
+}
+
+/// Records a vendor's checked form, replacing the one before; how many answers it holds.
+async fn save<E>(
+    app: &App,
+    org: &Org,
+    user: &User,
+    vendor_id: i64,
+    edition: &str,
+    answers: &[mamori_core::Answer],
+) -> Result<Result<usize, E>, AppError> {
     app.store
         .save_vendor_form(
             org.id,
             vendor_id,
             edition,
-            &answers,
+            answers,
             &user.login,
             app.clock.now(),
         )

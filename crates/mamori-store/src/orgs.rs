@@ -113,19 +113,32 @@ pub(crate) const ORG_COLUMNS: &str =
     "id, kind, name, security_officer, has_vendor_contract, require_totp, status, group_id";
 
 pub(crate) fn org_from_row(row: &AnyRow) -> Result<Org> {
-    let kind: String = row.try_get("kind")?;
-    let status: String = row.try_get("status")?;
+    org_from_prefixed(row, "")
+}
+
+/// [`ORG_COLUMNS`] given as `o.x AS o_x` beside another table's columns (the session's lookup).
+pub(crate) const ORG_COLUMNS_AS_O: &str = "o.id AS o_id, o.kind AS o_kind, o.name AS o_name, \
+     o.security_officer AS o_security_officer, o.has_vendor_contract AS o_has_vendor_contract, \
+     o.require_totp AS o_require_totp, o.status AS o_status, o.group_id AS o_group_id";
+
+/// An organisation from columns named with `prefix` (`""`, or `"o_"` for [`ORG_COLUMNS_AS_O`]).
+pub(crate) fn org_from_prefixed(row: &AnyRow, prefix: &str) -> Result<Org> {
+    let col = |c: &str| format!("{prefix}{c}");
+    let kind: String = row.try_get(col("kind").as_str())?;
+    let status: String = row.try_get(col("status").as_str())?;
     Ok(Org {
-        id: OrgId::new(row.try_get("id")?),
+        id: OrgId::new(row.try_get(col("id").as_str())?),
         kind: OrgKind::parse(&kind)
             .ok_or_else(|| StoreError::Corrupt(format!("組織の種別 {kind}")))?,
-        name: row.try_get("name")?,
-        security_officer: row.try_get("security_officer")?,
-        has_vendor_contract: row.try_get::<i64, _>("has_vendor_contract")? != 0,
-        require_totp: row.try_get::<i64, _>("require_totp")? != 0,
+        name: row.try_get(col("name").as_str())?,
+        security_officer: row.try_get(col("security_officer").as_str())?,
+        has_vendor_contract: row.try_get::<i64, _>(col("has_vendor_contract").as_str())? != 0,
+        require_totp: row.try_get::<i64, _>(col("require_totp").as_str())? != 0,
         status: OrgStatus::parse(&status)
             .ok_or_else(|| StoreError::Corrupt(format!("組織の状態 {status}")))?,
-        group_id: row.try_get::<Option<i64>, _>("group_id")?.map(OrgId::new),
+        group_id: row
+            .try_get::<Option<i64>, _>(col("group_id").as_str())?
+            .map(OrgId::new),
     })
 }
 

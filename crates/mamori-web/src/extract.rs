@@ -26,10 +26,7 @@ async fn signed_in(
     let Some(session) = state.session(&parts.headers).await else {
         return Err(Redirect::to("/login").into_response());
     };
-    let org = match state.store.org(session.user.org_id).await {
-        Ok(org) => org,
-        Err(e) => return Err(PageError::from(e).into_response()),
-    };
+    let org = session.org.clone();
     crate::request_log::record_user(org.id, session.user.id);
     // Reads the organisation's catalog (with its imported editions) for the handlers after this.
     if let Err(e) = state.catalog_for(org.id).await {

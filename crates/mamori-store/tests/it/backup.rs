@@ -1,5 +1,6 @@
 //! Backups: restore gives back every table as it was; a damaged file is refused and leaves nothing behind.
 
+use crate::helpers::PgDb;
 use chrono::{DateTime, Duration, Utc};
 use mamori_core::Role;
 use mamori_store::backup::{list_generations, restore};
@@ -200,28 +201,11 @@ async fn dump_pg(url: &str) -> Vec<String> {
 /// kinds of backup not mixed up. Runs when `MAMORI_TEST_PG_URL` is set (CI sets it).
 #[tokio::test]
 async fn postgres_backup_and_restore() {
-    let Ok(base) = std::env::var("MAMORI_TEST_PG_URL") else {
-        eprintln!("SKIP: MAMORI_TEST_PG_URL is not set; the PostgreSQL backup test did not run");
+    let Some(live) = PgDb::create("the backup test", "mamori_bk").await else {
         return;
     };
-    use sqlx::Executor;
-    sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(&base)
-        .await
-        .expect("MAMORI_TEST_PG_URL is set but PostgreSQL is unreachable");
-    let stamp = format!("{}_{}", std::process::id(), Utc::now().timestamp_micros());
-    let (live, copy) = (format!("mamori_bk_{stamp}"), format!("mamori_rs_{stamp}"));
-    for db in [&live, &copy] {
-        admin
-            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
-            .await
-            .unwrap();
-    }
-    let url = |db: &str| match base.rfind('/') {
-        Some(i) if i > base.find("://").unwrap() + 2 => format!("{}/{db}", &base[..i]),
-        _ => format!("{base}/{db}"),
-    };
-    let store = Store::open(&url(&live)).await.unwrap();
+    let copy = PgDb::create("the backup test", "mamori_rs").await.unwrap();
+    let store = Store::open(&live.url).await.unwrap();
     let user = set_up_hospital(&store).await;
     let token = NewToken {
         hash: "t".into(),
@@ -248,35 +232,27 @@ async fn postgres_backup_and_restore() {
         "{err}"
     );
     // Into a database in use: refused.
-    let err = restore(dir.path(), &m.generation, &url(&live))
+    let err = restore(dir.path(), &m.generation, &live.url)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("空ではありません"), "{err}");
 
     // The backup_runs row written after the snapshot is not in it; everything else is identical.
-    restore(dir.path(), &m.generation, &url(&copy))
-        .await
-        .unwrap();
+    restore(dir.path(), &m.generation, &copy.url).await.unwrap();
     let without_runs = |v: Vec<String>| {
         v.into_iter()
             .filter(|l| !l.starts_with("backup_runs:"))
             .collect::<Vec<_>>()
     };
-    let restored = without_runs(dump_pg(&url(&copy)).await);
-    assert_eq!(restored, without_runs(dump_pg(&url(&live)).await));
+    let restored = without_runs(dump_pg(&copy.url).await);
+    assert_eq!(restored, without_runs(dump_pg(&live.url).await));
     assert!(restored.iter().any(|l| l.starts_with("audit_log:")));
-    let restored_store = Store::open(&url(&copy)).await.unwrap();
+    let restored_store = Store::open(&copy.url).await.unwrap();
     assert_eq!(restored_store.verify_audit_chain().await.unwrap(), Ok(3));
     restored_store.close().await;
     store.close().await;
-    for db in [&live, &copy] {
-        admin
-            .execute(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE {db} WITH (FORCE)"
-            )))
-            .await
-            .unwrap();
-    }
+    live.drop_db().await;
+    copy.drop_db().await;
 }
 
 /// `serve`'s scheduled backups: a first generation at once when there is none, recorded for the dashboard.

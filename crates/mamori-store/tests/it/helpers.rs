@@ -28,49 +28,65 @@ pub(crate) fn new_user(login: &str) -> NewUser {
     }
 }
 
-/// A fresh PostgreSQL database for one test, when `MAMORI_TEST_PG_URL` is set (CI sets it): the store
-/// and the database's name (give it to [`drop_pg`] at the end). Says so plainly when it is not set.
-pub(crate) async fn fresh_pg(what: &str) -> Option<(mamori_store::Store, String)> {
-    use sqlx::Executor;
-    let Ok(base) = std::env::var("MAMORI_TEST_PG_URL") else {
-        eprintln!("SKIP: MAMORI_TEST_PG_URL is not set; {what} did not run on PostgreSQL");
-        return None;
-    };
-    sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(&base)
-        .await
-        .expect("MAMORI_TEST_PG_URL is set but PostgreSQL is unreachable");
-    let name = format!(
-        "mamori_test_{}_{}",
-        std::process::id(),
-        Utc::now().timestamp_micros()
-    );
-    admin
-        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .await
-        .unwrap();
-    admin.close().await;
-    let store = mamori_store::Store::open(&pg_url(&base, &name))
-        .await
-        .unwrap();
-    Some((store, name))
+/// An empty PostgreSQL database for one test, when `MAMORI_TEST_PG_URL` is set (CI sets it; it must name a
+/// server where the test may create databases). Says plainly when it is not set.
+pub(crate) struct PgDb {
+    pub(crate) name: String,
+    pub(crate) url: String,
 }
 
-fn pg_url(base: &str, name: &str) -> String {
-    match base.rfind('/') {
-        Some(i) if i > base.find("://").unwrap() + 2 => format!("{}/{name}", &base[..i]),
-        _ => format!("{base}/{name}"),
+impl PgDb {
+    pub(crate) async fn create(what: &str, prefix: &str) -> Option<PgDb> {
+        use sqlx::Executor;
+        let Ok(base) = std::env::var("MAMORI_TEST_PG_URL") else {
+            eprintln!("SKIP: MAMORI_TEST_PG_URL is not set; {what} did not run on PostgreSQL");
+            return None;
+        };
+        sqlx::any::install_default_drivers();
+        let admin = sqlx::AnyPool::connect(&base)
+            .await
+            .expect("MAMORI_TEST_PG_URL is set but PostgreSQL is unreachable");
+        let name = format!(
+            "{prefix}_{}_{}",
+            std::process::id(),
+            Utc::now().timestamp_micros()
+        );
+        admin
+            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .unwrap();
+        admin.close().await;
+        let url = match base.rfind('/') {
+            Some(i) if i > base.find("://").unwrap() + 2 => format!("{}/{name}", &base[..i]),
+            _ => format!("{base}/{name}"),
+        };
+        Some(PgDb { name, url })
+    }
+
+    /// Drops the database, ending any connection left to it (pg_restore's, a pool's).
+    pub(crate) async fn drop_db(self) {
+        use sqlx::Executor;
+        let base = std::env::var("MAMORI_TEST_PG_URL").unwrap();
+        let admin = sqlx::AnyPool::connect(&base).await.unwrap();
+        admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE {} WITH (FORCE)",
+                self.name
+            )))
+            .await
+            .unwrap();
     }
 }
 
-/// Drops a database made by [`fresh_pg`] once its store is closed.
-pub(crate) async fn drop_pg(store: mamori_store::Store, name: &str) {
-    use sqlx::Executor;
+/// A store on a fresh PostgreSQL database (see [`PgDb`]); give both to [`drop_pg`] at the end.
+pub(crate) async fn fresh_pg(what: &str) -> Option<(mamori_store::Store, PgDb)> {
+    let db = PgDb::create(what, "mamori_test").await?;
+    let store = mamori_store::Store::open(&db.url).await.unwrap();
+    Some((store, db))
+}
+
+/// Closes the store and drops its database.
+pub(crate) async fn drop_pg(store: mamori_store::Store, db: PgDb) {
     store.close().await;
-    let base = std::env::var("MAMORI_TEST_PG_URL").unwrap();
-    let admin = sqlx::AnyPool::connect(&base).await.unwrap();
-    admin
-        .execute(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
-        .await
-        .unwrap();
+    db.drop_db().await;
 }

@@ -425,12 +425,12 @@ async fn sqlite_hosting() {
 
 #[tokio::test]
 async fn postgres_hosting() {
-    let Some((store, name)) = fresh_pg("the hosting story").await else {
+    let Some((store, db)) = fresh_pg("the hosting story").await else {
         return;
     };
     hosting_story(&store).await;
     one_instance_runs_each_job(&store, true).await;
-    drop_pg(store, &name).await;
+    drop_pg(store, db).await;
 }
 
 /// The fixture was made by the release before hosting (tests/fixtures/README.md says how).
@@ -612,9 +612,9 @@ async fn an_organisation_moves_to_another_sqlite_deployment() {
 
 #[tokio::test]
 async fn an_organisation_moves_to_a_postgres_deployment() {
-    let Some((store, name)) = fresh_pg("the organisation export and import").await else {
+    let Some((store, db)) = fresh_pg("the organisation export and import").await else {
         return;
     };
     export_and_import_into(&store).await;
-    drop_pg(store, &name).await;
+    drop_pg(store, db).await;
 }

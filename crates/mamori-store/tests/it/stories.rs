@@ -1,6 +1,6 @@
 //! The whole story against SQLite and PostgreSQL: setup, sessions, answers and their audit trail, then each area's story.
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use mamori_core::Role;
 use mamori_core::{
     AnswerInput, AnswerSet, Catalog, Choice, FiscalYear, RuleContext, Target, Variant,
@@ -500,34 +500,9 @@ pub(crate) async fn store_journal_mode(path: &std::path::Path) -> String {
 
 #[tokio::test]
 async fn postgres_story() {
-    let Ok(base) = std::env::var("MAMORI_TEST_PG_URL") else {
-        eprintln!(
-            "SKIP: MAMORI_TEST_PG_URL is not set; the PostgreSQL conformance story did not run"
-        );
+    let Some((store, db)) = fresh_pg("the conformance story").await else {
         return;
     };
-    use sqlx::Executor;
-    sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(&base)
-        .await
-        .expect("MAMORI_TEST_PG_URL is set but PostgreSQL is unreachable");
-    let name = format!(
-        "mamori_test_{}_{}",
-        std::process::id(),
-        Utc::now().timestamp_micros()
-    );
-    admin
-        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .await
-        .unwrap();
-    let url = match base.rfind('/') {
-        Some(i) if i > base.find("://").unwrap() + 2 => format!("{}/{name}", &base[..i]),
-        _ => format!("{base}/{name}"),
-    };
-    let store = Store::open(&url).await.unwrap();
-    story(store, &url).await;
-    admin
-        .execute(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
-        .await
-        .unwrap();
+    story(store, &db.url).await;
+    db.drop_db().await;
 }

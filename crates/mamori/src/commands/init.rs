@@ -10,6 +10,14 @@ pub(crate) struct Init {
     pub(crate) org_kind: Kind,
     #[arg(long)]
     pub(crate) org_name: String,
+    #[command(flatten)]
+    pub(crate) first: FirstAdminArgs,
+}
+
+/// The organisation's officer and contract, and its first administrator: what `init` and `org create`
+/// both ask for.
+#[derive(clap::Args)]
+pub(crate) struct FirstAdminArgs {
     /// 医療情報システム安全管理責任者の氏名（省略時は管理者の氏名）
     #[arg(long)]
     pub(crate) security_officer: Option<String>,
@@ -27,34 +35,45 @@ pub(crate) struct Init {
     pub(crate) password_stdin: bool,
 }
 
+impl FirstAdminArgs {
+    /// The new organisation and its administrator, the password read from standard input and checked
+    /// against the login, the name and the organisation's name.
+    pub(crate) fn read(
+        self,
+        kind: OrgKind,
+        name: &str,
+    ) -> Result<(NewOrg, mamori_app::setup::FirstAdmin)> {
+        debug_assert!(self.password_stdin);
+        let password =
+            read_password(&[&self.admin, self.admin_name.as_deref().unwrap_or(""), name])?;
+        let admin_name = self.admin_name.unwrap_or_else(|| self.admin.clone());
+        let org = NewOrg {
+            kind,
+            name: name.trim().into(),
+            security_officer: self.security_officer.unwrap_or_else(|| admin_name.clone()),
+            has_vendor_contract: !self.no_vendor_contract,
+        };
+        let first = mamori_app::setup::FirstAdmin {
+            login: self.admin,
+            display_name: admin_name,
+            password,
+        };
+        Ok((org, first))
+    }
+}
+
 pub(crate) async fn run(args: Init) -> Result<()> {
     let Init {
         db,
         org_kind,
         org_name,
-        security_officer,
-        no_vendor_contract,
-        admin,
-        admin_name,
-        password_stdin,
+        first,
     } = args;
-    debug_assert!(password_stdin);
-    let password = read_password(&[&admin, admin_name.as_deref().unwrap_or(""), &org_name])?;
+    let (org, first) = first.read(org_kind.into(), &org_name)?;
     if org_name.trim().is_empty() {
         bail!("施設名（--org-name）を指定してください");
     }
-    let admin_name = admin_name.unwrap_or_else(|| admin.clone());
-    let org = NewOrg {
-        kind: org_kind.into(),
-        name: org_name.trim().into(),
-        security_officer: security_officer.unwrap_or_else(|| admin_name.clone()),
-        has_vendor_contract: !no_vendor_contract,
-    };
-    let first = mamori_app::setup::FirstAdmin {
-        login: admin.clone(),
-        display_name: admin_name,
-        password,
-    };
+    let admin = first.login.clone();
     let store = open(&db).await?;
     let (org, _) = mamori_app::setup::set_up(&store, &org, first, Clock::system().now()).await?;
     println!(

@@ -40,23 +40,11 @@ pub(crate) enum OrgCommand {
         /// 所属するグループの番号（施設のみ）
         #[arg(long)]
         group: Option<i64>,
-        /// 医療情報システム安全管理責任者の氏名（省略時は管理者の氏名）
-        #[arg(long)]
-        security_officer: Option<String>,
-        /// 事業者（ベンダー）との契約がない場合に指定
-        #[arg(long)]
-        no_vendor_contract: bool,
-        /// 管理者のログインID
-        #[arg(long)]
-        admin: String,
-        /// 管理者の氏名（省略時はログインID）
-        #[arg(long)]
-        admin_name: Option<String>,
         /// 記録に残る運用管理者の名前
         #[arg(long, env = "USER", default_value = "cli")]
         operator: String,
-        #[arg(long, required = true)]
-        password_stdin: bool,
+        #[command(flatten)]
+        first: crate::commands::init::FirstAdminArgs,
     },
     /// 組織の一覧（番号・種別・名前・状態・グループ・利用者数・回答数・台帳の行数・最終操作）
     List {
@@ -150,27 +138,11 @@ pub(crate) async fn run(command: OrgCommand) -> Result<()> {
             kind,
             name,
             group,
-            security_officer,
-            no_vendor_contract,
-            admin,
-            admin_name,
             operator,
-            password_stdin,
+            first,
         } => {
-            debug_assert!(password_stdin);
-            let password = read_password(&[&admin, admin_name.as_deref().unwrap_or(""), &name])?;
-            let admin_name = admin_name.unwrap_or_else(|| admin.clone());
-            let org = NewOrg {
-                kind: kind.into(),
-                name: name.trim().into(),
-                security_officer: security_officer.unwrap_or_else(|| admin_name.clone()),
-                has_vendor_contract: !no_vendor_contract,
-            };
-            let first = mamori_app::setup::FirstAdmin {
-                login: admin.clone(),
-                display_name: admin_name,
-                password,
-            };
+            let (org, first) = first.read(kind.into(), &name)?;
+            let admin = first.login.clone();
             let store = open(&db).await?;
             let group = group.map(mamori_core::OrgId::new);
             let (org, _) =
