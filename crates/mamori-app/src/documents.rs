@@ -150,8 +150,25 @@ pub async fn inspection_pack(
             })
         })
         .collect();
+    let received: Vec<DocForm<'_>> = crate::vendor_forms::received_answers(app, org, vendor_form)
+        .await?
+        .into_iter()
+        .map(|(f, answers)| DocForm {
+            form: vendor_form,
+            answers,
+            vendor: Some(format!(
+                "{}（{}）{}公開・{}",
+                f.vendor_name,
+                f.product_name,
+                f.published_at.get(..10).unwrap_or_default(),
+                f.status.label()
+            )),
+        })
+        .collect();
     let in_mamori = own(app, org, vendor_form).await?;
-    if org.has_vendor_contract && (imported.is_empty() || in_mamori.iter().next().is_some()) {
+    if org.has_vendor_contract
+        && (imported.is_empty() && received.is_empty() || in_mamori.iter().next().is_some())
+    {
         forms.push(DocForm {
             form: vendor_form,
             answers: in_mamori,
@@ -159,5 +176,6 @@ pub async fn inspection_pack(
         });
     }
     forms.extend(imported);
+    forms.extend(received);
     render(app, org, forms, true).await
 }

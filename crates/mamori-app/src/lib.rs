@@ -22,6 +22,7 @@ pub mod throttle;
 pub mod totp;
 pub mod users;
 pub mod vendor_forms;
+pub mod vendor_side;
 pub mod workbooks;
 
 pub use error::{AppError, AppResult};

@@ -65,19 +65,45 @@ pub async fn reconciliation(
             .await?,
     );
     let vendors = vendors_with_forms(app, org, edition).await?;
+    let received = received_answers(app, org, vendor_form).await?;
     let recorded: Vec<VendorForm<'_>> = vendors
         .iter()
         .filter_map(|v| {
             Some(VendorForm {
                 vendor_id: v.vendor_id,
+                product: None,
                 form: vendor_form,
                 answers: v.answers.as_ref()?,
             })
         })
+        .chain(received.iter().map(|(f, answers)| VendorForm {
+            vendor_id: f.vendor_row_id,
+            product: Some(&f.product_name),
+            form: vendor_form,
+            answers,
+        }))
         .collect();
     let version = app.store.ledger_version(org.id).await?;
     let facts = crate::evidence::evidence_facts(app, org, version).await?;
     Ok(reconcile(facility_form, &facility, &recorded, &facts))
+}
+
+/// The forms linked vendors published to the facility for the vendor form's edition, with their answers.
+pub async fn received_answers(
+    app: &App,
+    org: &Org,
+    vendor_form: &mamori_core::catalog::Form,
+) -> Result<Vec<(mamori_store::ReceivedForm, AnswerSet)>, StoreError> {
+    Ok(app
+        .store
+        .received_forms(org.id, Some(&vendor_form.edition))
+        .await?
+        .into_iter()
+        .map(|f| {
+            let answers = AnswerSet::new(f.answers.clone());
+            (f, answers)
+        })
+        .collect())
 }
 
 /// Reads a vendor's filled 事業者確認用 and records it (replacing the one before). All-or-nothing: the
@@ -150,7 +176,7 @@ pub async fn save_typed_vendor_form(
 
 /// A vendor form's answers checked by the form's rules (a vendor form has its vendor, so 2(2) and 2(3)
 /// are asked), whether they came from a workbook or the page.
-fn checked(
+pub(crate) fn checked(
     app: &App,
     org: &Org,
     edition: &str,

@@ -15,6 +15,8 @@ use crate::{Facts, RowRef};
 pub struct VendorForm<'a> {
     /// The 事業者・契約 ledger row of the vendor.
     pub vendor_id: i64,
+    /// The product the form is for, when the vendor published one per product (named in messages).
+    pub product: Option<&'a str>,
     pub form: &'a Form,
     pub answers: &'a AnswerSet,
 }
@@ -84,7 +86,10 @@ pub fn reconcile(
     for (vendor_id, v) in facts.rows(Kind::Vendors) {
         let name = field(v, "name");
         let vendor = Some(name.to_string());
-        let recorded = vendor_forms.iter().find(|f| f.vendor_id == *vendor_id);
+        let recorded: Vec<&VendorForm<'_>> = vendor_forms
+            .iter()
+            .filter(|f| f.vendor_id == *vendor_id)
+            .collect();
 
         // Remote maintenance: the contract against the device ledger.
         let theirs: Vec<(&i64, &Row)> = devices
@@ -135,7 +140,7 @@ pub fn reconcile(
             _ => {}
         }
 
-        let Some(recorded) = recorded else {
+        if recorded.is_empty() {
             let message = if v.contains_key("vendor_form_received_on") {
                 format!(
                     "{name}の事業者確認用は受領日（{}）がありますが、内容が登録されていません",
@@ -153,10 +158,30 @@ pub fn reconcile(
                 rows: vec![vendor_ref(*vendor_id)],
             });
             continue;
-        };
+        }
+        for recorded in recorded {
+            check_form(facility_form, facility, recorded, (*vendor_id, v), &mut out);
+        }
+    }
+    out
+}
 
-        // MDS/SDS: what the ledger says was received against what the vendor says it submitted.
-        match (
+/// One recorded vendor form against the ledger's vendor row and the facility's answers.
+fn check_form(
+    facility_form: &Form,
+    facility: &AnswerSet,
+    recorded: &VendorForm<'_>,
+    (vendor_id, v): (i64, &Row),
+    out: &mut Vec<Contradiction>,
+) {
+    let vendor_id = &vendor_id;
+    let vendor = Some(field(v, "name").to_string());
+    let name = &match recorded.product {
+        Some(p) => format!("{}（{p}）", field(v, "name")),
+        None => field(v, "name").to_string(),
+    };
+    // MDS/SDS: what the ledger says was received against what the vendor says it submitted.
+    match (
             v.contains_key("mds_sds_received_on"),
             latest_by_topic(recorded.form, recorded.answers, Topic::MdsSds),
         ) {
@@ -183,20 +208,20 @@ pub fn reconcile(
             _ => {}
         }
 
-        // The facility's はい against the vendor's いいえ on the same topic.
-        for &topic in SHARED_TOPICS {
-            let label = topic.label();
-            if latest_by_topic(facility_form, facility, topic) == Some(Choice::Yes)
-                && latest_by_topic(recorded.form, recorded.answers, topic) == Some(Choice::No)
-            {
-                let target_date = recorded
-                    .form
-                    .rows()
-                    .filter(|(i, _)| i.topic == topic)
-                    .filter_map(|(i, t)| recorded.answers.latest(&i.id, t))
-                    .filter_map(|a| a.target_date)
-                    .max();
-                out.push(Contradiction {
+    // The facility's はい against the vendor's いいえ on the same topic.
+    for &topic in SHARED_TOPICS {
+        let label = topic.label();
+        if latest_by_topic(facility_form, facility, topic) == Some(Choice::Yes)
+            && latest_by_topic(recorded.form, recorded.answers, topic) == Some(Choice::No)
+        {
+            let target_date = recorded
+                .form
+                .rows()
+                .filter(|(i, _)| i.topic == topic)
+                .filter_map(|(i, t)| recorded.answers.latest(&i.id, t))
+                .filter_map(|a| a.target_date)
+                .max();
+            out.push(Contradiction {
                     kind: "answers",
                     vendor: vendor.clone(),
                     message: format!(
@@ -210,8 +235,6 @@ pub fn reconcile(
                     ),
                     rows: vec![vendor_ref(*vendor_id)],
                 });
-            }
         }
     }
-    out
 }

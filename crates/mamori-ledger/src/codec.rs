@@ -433,18 +433,28 @@ fn unguard_formula(v: &str) -> &str {
 
 /// CSV with every field's header, UTF-8 with a BOM (Excel opens it as UTF-8) or CP932.
 pub fn to_csv(kind: Kind, rows: &[Row], encoding: Encoding) -> Vec<u8> {
+    let cells: Vec<Vec<&str>> = rows
+        .iter()
+        .map(|row| {
+            kind.fields()
+                .iter()
+                .map(|f| row.get(f.key).map(String::as_str).unwrap_or(""))
+                .collect()
+        })
+        .collect();
+    let headers: Vec<&str> = kind.fields().iter().map(|f| f.header).collect();
+    table_csv(&headers, &cells, encoding)
+}
+
+/// Any table as CSV (CRLF, cells guarded against formulas) in the encoding asked for.
+pub fn table_csv<S: AsRef<str>>(headers: &[&str], rows: &[Vec<S>], encoding: Encoding) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
-    w.write_record(kind.fields().iter().map(|f| f.header))
-        .expect("writing to memory");
+    w.write_record(headers).expect("writing to memory");
     for row in rows {
-        w.write_record(
-            kind.fields().iter().map(|f| {
-                guard_formula(row.get(f.key).map(String::as_str).unwrap_or("")).into_owned()
-            }),
-        )
-        .expect("writing to memory");
+        w.write_record(row.iter().map(|v| guard_formula(v.as_ref()).into_owned()))
+            .expect("writing to memory");
     }
     let text = String::from_utf8(w.into_inner().expect("writing to memory")).expect("UTF-8");
     match encoding {
@@ -452,6 +462,31 @@ pub fn to_csv(kind: Kind, rows: &[Row], encoding: Encoding) -> Vec<u8> {
         Encoding::Utf8Bom => [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
         Encoding::Cp932 => encoding_rs::SHIFT_JIS.encode(&text).0.into_owned(),
     }
+}
+
+/// Any table as an xlsx workbook of one sheet, every cell text, the header bold and frozen.
+pub fn table_xlsx<S: AsRef<str>>(
+    sheet_name: &str,
+    headers: &[&str],
+    rows: &[Vec<S>],
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name(sheet_name)?;
+    let text = Format::new().set_num_format("@");
+    let head = Format::new().set_bold().set_num_format("@");
+    for (c, h) in headers.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *h, &head)?;
+        sheet.set_column_width(c as u16, 18.0)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            sheet.write_string_with_format(r as u32 + 1, c as u16, v.as_ref(), &text)?;
+        }
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    book.save_to_buffer()
 }
 
 /// An xlsx workbook with one sheet named after the ledger; every cell is text (IDs, phone numbers and

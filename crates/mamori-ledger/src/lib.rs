@@ -12,7 +12,7 @@ pub mod xlsx_guard;
 
 pub use codec::{
     DEFAULT_MAX_ROWS, Encoding, ImportError, Parsed, parse_csv, parse_file, parse_file_limited,
-    parse_xlsx, to_csv, to_xlsx,
+    parse_xlsx, table_csv, table_xlsx, to_csv, to_xlsx,
 };
 pub use fields::{Field, FieldType, Kind};
 pub use values::{accepted_words, meaning, row_meaning};

@@ -146,6 +146,20 @@ pub(crate) async fn audit_many(
     action: &str,
     entries: &[AuditEntry],
 ) -> Result<()> {
+    let entries: Vec<(OrgId, &AuditEntry)> = entries.iter().map(|e| (org_id, e)).collect();
+    audit_each(tx, actor, at, entity, action, &entries).await
+}
+
+/// Like [`audit_many`], each record in its own organisation's trail (one publication reaches hundreds of
+/// facilities: one chain, a few statements).
+pub(crate) async fn audit_each(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    actor: &str,
+    at: DateTime<Utc>,
+    entity: &str,
+    action: &str,
+    entries: &[(OrgId, &AuditEntry)],
+) -> Result<()> {
     if entries.is_empty() {
         return Ok(());
     }
@@ -161,10 +175,10 @@ pub(crate) async fn audit_many(
             "INSERT INTO audit_log (org_id, actor, at, entity, entity_key, action, before_json, after_json, prev_hash, hash) VALUES ",
         );
         let mut hashes = Vec::with_capacity(chunk.len());
-        for (n, e) in chunk.iter().enumerate() {
+        for (n, (org_id, e)) in chunk.iter().enumerate() {
             let hash = chain_hash(
                 &prev,
-                org_id,
+                *org_id,
                 actor,
                 &at,
                 entity,
@@ -194,7 +208,7 @@ pub(crate) async fn audit_many(
         }
         // Only placeholders are spliced in; every value is bound.
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (e, (prev_hash, hash)) in chunk.iter().zip(hashes) {
+        for ((org_id, e), (prev_hash, hash)) in chunk.iter().zip(hashes) {
             q = q
                 .bind(org_id.get())
                 .bind(actor)

@@ -20,6 +20,7 @@ pub mod org_export;
 pub mod orgs;
 pub mod throttle;
 pub mod vendor_forms;
+pub mod vendor_links;
 pub mod vendor_products;
 
 pub use access::ApiTokenInfo;
@@ -38,9 +39,13 @@ pub use operators::{Operator, OperatorSession};
 pub use org_export::ImportedOrg;
 pub use orgs::{NewOrg, Org, OrgKind, OrgStatus};
 pub use vendor_forms::VendorFormRecord;
+pub use vendor_links::{
+    DocumentUpload, FormComment, FormStatus, Invitation, Link, ProductDocument, ProductForm,
+    PublishReport, ReceivedForm,
+};
 pub use vendor_products::{PRODUCT_KINDS, Product, ProductFields};
 
-pub(crate) use audit::{AuditEntry, IMPORT_BLOCK, audit, audit_many, chain_hash};
+pub(crate) use audit::{AuditEntry, IMPORT_BLOCK, audit, audit_each, audit_many, chain_hash};
 pub(crate) use auth::insert_user;
 
 use chrono::{DateTime, NaiveDate, Utc};

@@ -81,11 +81,13 @@ fn each_kind_of_contradiction_with_what_to_do() {
     let b = yes_no(vendor_form, &[("mds_sds", Choice::Yes)]);
     let vendors = [
         VendorForm {
+            product: None,
             vendor_id: 1,
             form: vendor_form,
             answers: &a,
         },
         VendorForm {
+            product: None,
             vendor_id: 2,
             form: vendor_form,
             answers: &b,
@@ -136,6 +138,7 @@ fn each_kind_of_contradiction_with_what_to_do() {
         &[("mds_sds", Choice::Yes), ("patches", Choice::Yes)],
     );
     let vendors = [VendorForm {
+        product: None,
         vendor_id: 1,
         form: vendor_form,
         answers: &a,

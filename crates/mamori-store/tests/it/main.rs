@@ -9,3 +9,4 @@ mod helpers;
 mod hosting;
 mod ledger;
 mod stories;
+mod vendor_side;
