@@ -23,6 +23,7 @@ mod router;
 mod settings;
 mod system;
 mod vendor_forms;
+mod vendor_side;
 
 pub use error::WebError;
 pub use mamori_app::{App, totp};

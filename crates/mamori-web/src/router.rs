@@ -9,7 +9,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::{
     AppState, BODY_LIMIT, IMPORT_LIMIT, agents, api, auth, checklist, dashboard, documents,
     editions, history, ledgers, logs, operator, orgs, products, refuse_invalid_utf8, request_log,
-    settings, system, vendor_forms,
+    settings, system, vendor_forms, vendor_side,
 };
 
 pub fn router(state: AppState) -> Router {
@@ -24,6 +24,43 @@ pub fn router(state: AppState) -> Router {
         .route("/products", get(products::list).post(products::create))
         .route("/products/{id}", get(products::edit).post(products::update))
         .route("/products/{id}/disable", post(products::toggle))
+        .route(
+            "/products/{id}/clients",
+            get(vendor_side::clients::product_clients),
+        )
+        .route(
+            "/products/{id}/form",
+            get(vendor_side::clients::product_form).post(vendor_side::clients::product_form_submit),
+        )
+        .route(
+            "/products/{id}/clients/{link}/form",
+            get(vendor_side::clients::override_form).post(vendor_side::clients::override_submit),
+        )
+        .route(
+            "/products/{id}/publish",
+            post(vendor_side::clients::publish),
+        )
+        .route("/clients", get(vendor_side::clients::clients))
+        .route("/clients/accept", post(vendor_side::clients::accept))
+        .route(
+            "/clients/{link}/products",
+            post(vendor_side::clients::link_products),
+        )
+        .route(
+            "/clients/export.{format}",
+            get(vendor_side::clients::export),
+        )
+        .route("/vendor-links/invite", post(vendor_side::facility::invite))
+        .route(
+            "/vendor-links/invitations/{id}/revoke",
+            post(vendor_side::facility::revoke),
+        )
+        .route("/vendor-links/{id}/end", post(vendor_side::facility::end))
+        .route(
+            "/received-forms/{id}",
+            get(vendor_side::received_form).post(vendor_side::received_form_post),
+        )
+        .route("/mds-sds/{id}", get(vendor_side::document))
         .route(
             "/operator/login",
             get(operator::login_page).post(operator::login_submit),
@@ -113,6 +150,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/vendor-forms/{vendor_id}/import",
             post(vendor_forms::vendor_form_upload),
+        )
+        .route(
+            "/products/{id}/documents",
+            post(vendor_side::clients::upload_document),
         )
         .nest("/api/v1", api::upload_router())
         .layer(axum::middleware::from_fn(refuse_invalid_utf8))

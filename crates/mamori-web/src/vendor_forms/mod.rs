@@ -40,7 +40,9 @@ struct ContradictionView {
 
 #[derive(Template)]
 #[template(path = "vendor_forms/vendor_forms.html")]
-struct VendorFormsPage {
+pub(crate) struct VendorFormsPage {
+    /// Links with vendors in the deployment, what they sent, and invitations.
+    pub(crate) links: crate::vendor_side::facility::LinkSection,
     nav: Option<Nav>,
     edition: String,
     edition_name: String,
@@ -62,7 +64,7 @@ pub(crate) struct VendorFormsQuery {
     imported: Option<String>,
 }
 
-async fn page(
+pub(crate) async fn page(
     state: &AppState,
     session: &mamori_store::Session,
     org: &Org,
@@ -91,6 +93,7 @@ async fn page(
         })
     });
     Ok(VendorFormsPage {
+        links: crate::vendor_side::facility::section(state, org).await?,
         nav: Some(nav(state, session, org)),
         vendor_form_notice,
         edition: edition.to_string(),
@@ -315,10 +318,17 @@ struct EditRow {
 
 #[derive(Template)]
 #[template(path = "vendor_forms/vendor_form_edit.html")]
-struct EditPage {
+pub(crate) struct EditPage {
     nav: Option<Nav>,
-    vendor_id: i64,
-    vendor: String,
+    /// 「あ社の事業者確認用を入力する」
+    heading: String,
+    /// What the page is for, said above the rows.
+    intro: String,
+    /// Where the rows are posted, and the link back.
+    action: String,
+    back: String,
+    /// Said above the rows (answers carried over from an earlier edition …).
+    notice: Option<String>,
     edition: mamori_core::EditionId,
     title: String,
     rows: Vec<EditRow>,
@@ -326,11 +336,20 @@ struct EditPage {
     csrf: String,
 }
 
-fn edit_page(
+/// What an every-row 事業者確認用 page is about: its heading, intro, where it posts and the way back.
+pub(crate) struct EditTarget {
+    pub heading: String,
+    pub intro: String,
+    pub action: String,
+    pub back: String,
+    pub notice: Option<String>,
+}
+
+pub(crate) fn edit_page(
     state: &AppState,
     session: &mamori_store::Session,
     org: &Org,
-    (vendor_id, vendor): (i64, &str),
+    target: EditTarget,
     form: &mamori_core::catalog::Form,
     typed: &std::collections::HashMap<String, String>,
     errors: &[mamori_core::FieldError],
@@ -385,8 +404,11 @@ fn edit_page(
     }
     EditPage {
         nav: Some(nav(state, session, org)),
-        vendor_id,
-        vendor: vendor.to_string(),
+        heading: target.heading,
+        intro: target.intro,
+        action: target.action,
+        back: target.back,
+        notice: target.notice,
         edition: form.edition.clone(),
         title: form.title.clone(),
         rows,
@@ -395,8 +417,8 @@ fn edit_page(
     }
 }
 
-/// The vendor's recorded answers as the page's fields.
-fn typed_from(answers: &AnswerSet) -> std::collections::HashMap<String, String> {
+/// Recorded answers as the page's fields.
+pub(crate) fn typed_from(answers: &AnswerSet) -> std::collections::HashMap<String, String> {
     let mut m = std::collections::HashMap::new();
     for a in answers.iter() {
         let p = format!("{}|{}|{}|", a.item, a.target.id(), a.round);
@@ -411,6 +433,50 @@ fn typed_from(answers: &AnswerSet) -> std::collections::HashMap<String, String> 
         m.insert(format!("{p}note"), a.note.clone());
     }
     m
+}
+
+/// The rows answered on an every-row page (a row without はい／いいえ is left out).
+pub(crate) fn inputs_from(
+    form: &mamori_core::catalog::Form,
+    typed: &std::collections::HashMap<String, String>,
+) -> Vec<mamori_core::AnswerInput> {
+    let mut inputs = Vec::new();
+    for (item, target) in form.rows() {
+        for round in 1..=2i64 {
+            let p = format!("{}|{}|{round}|", item.id, target.id());
+            let get = |f: &str| {
+                typed
+                    .get(&format!("{p}{f}"))
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty())
+            };
+            let Some(answer) = get("answer") else {
+                continue;
+            };
+            inputs.push(mamori_core::AnswerInput {
+                item: item.id.to_string(),
+                target: Some(target.id().into()),
+                round: Some(round),
+                answer: Some(answer),
+                checked_on: get("checked_on"),
+                target_date: get("target_date"),
+                note: get("note"),
+            });
+        }
+    }
+    inputs
+}
+
+/// The every-row page of a vendor of the 事業者・契約 ledger, as the facility types it in.
+fn facility_target(vendor_id: i64, vendor: &str, edition: &str) -> EditTarget {
+    EditTarget {
+        heading: format!("{vendor}の事業者確認用を入力する"),
+        intro: "事業者から紙などで受け取った回答を入力し、最後に「保存する」を押してください。"
+            .into(),
+        action: format!("/vendor-forms/{vendor_id}/edit"),
+        back: format!("/vendor-forms?edition={edition}"),
+        notice: None,
+    }
 }
 
 async fn vendor_name(state: &AppState, org: &Org, vendor_id: i64) -> Result<String, PageError> {
@@ -440,7 +506,7 @@ pub(crate) async fn vendor_form_edit_page(
         &state,
         &session,
         &org,
-        (vendor_id, &name),
+        facility_target(vendor_id, &name, &edition),
         form,
         &typed,
         &[],
@@ -459,30 +525,7 @@ pub(crate) async fn vendor_form_edit_submit(
     let catalog = state.catalog_of(org.id);
     let form = catalog.vendor_form_for(&edition)?;
     let name = vendor_name(&state, &org, vendor_id).await?;
-    let mut inputs = Vec::new();
-    for (item, target) in form.rows() {
-        for round in 1..=2i64 {
-            let p = format!("{}|{}|{round}|", item.id, target.id());
-            let get = |f: &str| {
-                typed
-                    .get(&format!("{p}{f}"))
-                    .map(|v| v.trim().to_string())
-                    .filter(|v| !v.is_empty())
-            };
-            let Some(answer) = get("answer") else {
-                continue;
-            };
-            inputs.push(mamori_core::AnswerInput {
-                item: item.id.to_string(),
-                target: Some(target.id().into()),
-                round: Some(round),
-                answer: Some(answer),
-                checked_on: get("checked_on"),
-                target_date: get("target_date"),
-                note: get("note"),
-            });
-        }
-    }
+    let inputs = inputs_from(form, &typed);
     let saved = mamori_app::vendor_forms::save_typed_vendor_form(
         &state,
         &org,
@@ -502,7 +545,7 @@ pub(crate) async fn vendor_form_edit_submit(
                 &state,
                 &session,
                 &org,
-                (vendor_id, &name),
+                facility_target(vendor_id, &name, &edition),
                 form,
                 &typed,
                 &errors,

@@ -35,6 +35,86 @@ async fn role_and_tenancy_matrix_covers_every_route() {
             "/products/1/disable",
             [404; 4],
         ),
+        // A vendor organisation's side: a clinic has no clients, product forms or publishing.
+        ("GET", "/clients", "/clients", [404; 4]),
+        ("POST", "/clients/accept", "/clients/accept", [404; 4]),
+        (
+            "POST",
+            "/clients/{link}/products",
+            "/clients/1/products",
+            [404; 4],
+        ),
+        (
+            "GET",
+            "/clients/export.{format}",
+            "/clients/export.csv",
+            [404; 4],
+        ),
+        (
+            "GET",
+            "/products/{id}/clients",
+            "/products/1/clients",
+            [404; 4],
+        ),
+        ("GET", "/products/{id}/form", "/products/1/form", [404; 4]),
+        ("POST", "/products/{id}/form", "/products/1/form", [404; 4]),
+        (
+            "GET",
+            "/products/{id}/clients/{link}/form",
+            "/products/1/clients/1/form",
+            [404; 4],
+        ),
+        (
+            "POST",
+            "/products/{id}/clients/{link}/form",
+            "/products/1/clients/1/form",
+            [404; 4],
+        ),
+        (
+            "POST",
+            "/products/{id}/publish",
+            "/products/1/publish",
+            [404; 4],
+        ),
+        (
+            "POST",
+            "/products/{id}/documents",
+            "/products/1/documents",
+            [404; 4],
+        ),
+        // The facility's side of the links: the matrix's form names no 事業者・契約 row (422); the ids
+        // are none of this clinic's (404) for those who keep the ledgers.
+        (
+            "POST",
+            "/vendor-links/invite",
+            "/vendor-links/invite",
+            [422; 4],
+        ),
+        (
+            "POST",
+            "/vendor-links/invitations/{id}/revoke",
+            "/vendor-links/invitations/1/revoke",
+            [404, 404, NO, NO],
+        ),
+        (
+            "POST",
+            "/vendor-links/{id}/end",
+            "/vendor-links/1/end",
+            [404, 404, NO, NO],
+        ),
+        (
+            "GET",
+            "/received-forms/{id}",
+            "/received-forms/1",
+            [404, 404, 404, NO],
+        ),
+        (
+            "POST",
+            "/received-forms/{id}",
+            "/received-forms/1",
+            [404, 404, NO, NO],
+        ),
+        ("GET", "/mds-sds/{id}", "/mds-sds/1", [404, 404, 404, NO]),
         // The operator's pages: a user's session is no operator's, whatever the role.
         ("GET", "/operator", "/operator", [MOVED; 4]),
         ("POST", "/operator/logout", "/operator/logout", [MOVED; 4]),
@@ -473,7 +553,9 @@ async fn role_and_tenancy_matrix_covers_every_route() {
                 .uri(*path)
                 .header(header::COOKIE, format!("mamori_session={session}"));
             let body = if *method == "POST"
-                && (path.ends_with("/import") || path.ends_with("/upload"))
+                && (path.ends_with("/import")
+                    || path.ends_with("/upload")
+                    || path.ends_with("/documents"))
             {
                 req = req.header(header::CONTENT_TYPE, "multipart/form-data; boundary=XyZ");
                 Body::from(format!(
