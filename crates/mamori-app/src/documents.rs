@@ -132,7 +132,19 @@ pub async fn inspection_pack(
     edition: &str,
 ) -> Result<mamori_pdf::Pdf, AppError> {
     let catalog = app.catalog_of(org.id);
-    let own_form = catalog.require_form(edition, crate::own_variant(&catalog, edition, org))?;
+    let forms = pack_forms(app, org, &catalog, edition).await?;
+    render(app, org, forms, true).await
+}
+
+/// The forms the inspection pack prints, in order (see [`inspection_pack`]); `catalog` is the
+/// organisation's.
+pub async fn pack_forms<'a>(
+    app: &App,
+    org: &Org,
+    catalog: &'a mamori_core::Catalog,
+    edition: &str,
+) -> Result<Vec<DocForm<'a>>, AppError> {
+    let own_form = catalog.require_form(edition, crate::own_variant(catalog, edition, org))?;
     let vendor_form = catalog.vendor_form_for(edition)?;
     let mut forms = vec![DocForm {
         form: own_form,
@@ -177,5 +189,5 @@ pub async fn inspection_pack(
     }
     forms.extend(imported);
     forms.extend(received);
-    render(app, org, forms, true).await
+    Ok(forms)
 }

@@ -604,7 +604,7 @@ async fn try_routes(router: &Router, b: OrgId, actor: &Actor) -> (usize, usize) 
         }
         let api = pattern.starts_with("/api/v1");
         let local = pattern.trim_start_matches("/api/v1");
-        let paths: Vec<String> = foreign_paths(local, &foreign)
+        let paths: Vec<String> = foreign_paths(local, foreign)
             .into_iter()
             .map(|p| {
                 let p = p.replace("{org}", &b.to_string());

@@ -22,3 +22,4 @@ mod products;
 mod request_log;
 mod roles;
 mod vendor_forms;
+mod vendor_side;
