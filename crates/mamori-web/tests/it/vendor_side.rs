@@ -193,8 +193,29 @@ async fn a_vendor_answers_once_and_every_client_receives_it() {
     let link_b = link_of(b);
 
     // Answer once: a いいえ without 目標日 is shown beside its field, with what was typed kept.
+    // Last year's answers come back as proposals for the new edition, without a 確認日.
+    let last_year = vec![mamori_core::Answer {
+        item: "r6.vendor.1.1".into(),
+        target: mamori_core::Target::General,
+        round: 1,
+        answer: mamori_core::Choice::No,
+        checked_on: chrono::NaiveDate::from_ymd_opt(2024, 6, 1).unwrap(),
+        target_date: chrono::NaiveDate::from_ymd_opt(2025, 3, 31),
+        note: "前年度の備考".into(),
+    }];
+    store
+        .save_product_form(vendor, product, "r6", &last_year, "karte", now())
+        .await
+        .unwrap();
     let form = get(&app.router, &format!("/products/{product}/form"), &karte).await;
     assert_eq!(form.status, StatusCode::OK);
+    let html = form.text();
+    assert!(
+        html.contains("令和6年度版の回答を提案として入れています"),
+        "{html}"
+    );
+    assert!(html.contains(r#"<option value="no" selected>いいえ</option>"#));
+    assert!(html.contains("前年度の備考"));
     let first = enc("r7.vendor.1.1|general|1|");
     let broken = send(
         &app.router,
