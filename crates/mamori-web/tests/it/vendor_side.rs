@@ -293,6 +293,12 @@ async fn a_vendor_answers_once_and_every_client_receives_it() {
     assert!(!page_a.contains("カルテ商事の事業者確認用を受け取った記録がありません"));
     let pack = get(&app.router, "/pack.pdf?edition=r7", &facility_a).await;
     assert!(pack.body.starts_with(b"%PDF") && pack.body != pack_before);
+    match pdf_text(&pack.body) {
+        Some(text) => assert!(text.contains("カルテ商事（クラウドカルテ）"), "{text}"),
+        None => println!(
+            "SKIP: pdftotext (poppler-utils) is not installed; the pack's text is not checked"
+        ),
+    }
     let use_cases = mamori_app::App::new(
         store.clone(),
         Catalog::builtin().unwrap(),
