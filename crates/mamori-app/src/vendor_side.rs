@@ -71,15 +71,96 @@ pub async fn accept(
             "施設から受け取った招待コード（XXXX-XXXX-XXXX）を入力してください".into(),
         ));
     }
-    match app
+    let link = match app
         .store
         .accept_vendor_invitation(org.id, code, products, &user.login, app.clock.now())
         .await
     {
-        Ok(id) => Ok(id),
-        Err(mamori_store::StoreError::Conflict(m)) => Err(AppError::Refused("連携できません", m)),
-        Err(e) => Err(e.into()),
+        Ok(id) => id,
+        Err(mamori_store::StoreError::Conflict(m)) => {
+            return Err(AppError::Refused("連携できません", m));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    share_documents_with(app, org, user, link).await?;
+    Ok(link)
+}
+
+/// Changes which products a client link covers; the products' MDS/SDS reach the client's row.
+pub async fn set_products(
+    app: &App,
+    org: &Org,
+    user: &User,
+    link: i64,
+    products: &[i64],
+) -> Result<(), AppError> {
+    vendor_only(org)?;
+    app.store
+        .set_link_products(org.id, link, products, &user.login, app.clock.now())
+        .await?;
+    share_documents_with(app, org, user, link).await
+}
+
+/// A newly linked client receives the newest MDS/SDS already uploaded for its products.
+async fn share_documents_with(
+    app: &App,
+    org: &Org,
+    user: &User,
+    link_id: i64,
+) -> Result<(), AppError> {
+    let Some(link) = app
+        .store
+        .vendor_links(org.id, true)
+        .await?
+        .into_iter()
+        .find(|l| l.id == link_id)
+    else {
+        return Ok(());
+    };
+    let newest = app
+        .store
+        .product_documents(org.id, true)
+        .await?
+        .into_iter()
+        .find(|d| link.products.iter().any(|(p, _)| *p == d.product_id));
+    if let Some(d) = newest {
+        fill_mds_sds(app, org, user, &link, &d.kind, &d.version).await?;
     }
+    Ok(())
+}
+
+/// Writes an MDS/SDS's kind, version and today's date into a client's 事業者・契約 row, audited in the
+/// client's trail with the vendor named as the source.
+async fn fill_mds_sds(
+    app: &App,
+    org: &Org,
+    user: &User,
+    link: &Link,
+    kind: &str,
+    version: &str,
+) -> Result<(), AppError> {
+    let row = app
+        .store
+        .ledger_row(link.facility_org_id, Kind::Vendors, link.vendor_row_id)
+        .await?;
+    let mut data = row.data.clone();
+    data.insert("mds_sds_kind".into(), kind.to_string());
+    data.insert("mds_sds_version".into(), version.trim().to_string());
+    data.insert(
+        "mds_sds_received_on".into(),
+        app.clock.today_jst().to_string(),
+    );
+    app.store
+        .save_ledger_row(
+            link.facility_org_id,
+            Kind::Vendors,
+            Some(link.vendor_row_id),
+            &data,
+            &format!("{}（{}からMDS/SDS共有）", user.login, org.name),
+            app.clock.now(),
+        )
+        .await?;
+    Ok(())
 }
 
 /// A product's form for an edition as the vendor will see it: the saved answers, or (none saved yet)
@@ -347,32 +428,11 @@ pub async fn upload_document(
         .store
         .add_product_document(org.id, product_id, &doc, &user.login, now)
         .await?;
-    let actor = format!("{}（{}からMDS/SDS共有）", user.login, org.name);
     for link in app.store.vendor_links(org.id, true).await? {
         if link.ended_at.is_some() || !link.products.iter().any(|(p, _)| *p == product_id) {
             continue;
         }
-        let row = app
-            .store
-            .ledger_row(link.facility_org_id, Kind::Vendors, link.vendor_row_id)
-            .await?;
-        let mut data = row.data.clone();
-        data.insert("mds_sds_kind".into(), doc.kind.to_string());
-        data.insert("mds_sds_version".into(), doc.version.trim().to_string());
-        data.insert(
-            "mds_sds_received_on".into(),
-            app.clock.today_jst().to_string(),
-        );
-        app.store
-            .save_ledger_row(
-                link.facility_org_id,
-                Kind::Vendors,
-                Some(link.vendor_row_id),
-                &data,
-                &actor,
-                now,
-            )
-            .await?;
+        fill_mds_sds(app, org, user, &link, doc.kind, doc.version).await?;
     }
     Ok(id)
 }

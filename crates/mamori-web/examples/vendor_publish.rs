@@ -47,10 +47,18 @@ async fn run(label: &str, store: Store, facilities: usize, counter: &AtomicUsize
     let now = chrono::DateTime::parse_from_rfc3339("2025-06-01T01:00:00Z")
         .unwrap()
         .to_utc();
-    let app = mamori_app::App::new(store.clone(), Catalog::builtin().unwrap(), Clock::fixed(now));
+    let app = mamori_app::App::new(
+        store.clone(),
+        Catalog::builtin().unwrap(),
+        Clock::fixed(now),
+    );
     let t = Instant::now();
     let (vendor, se) = store
-        .add_org(&org(OrgKind::Vendor, "ベンチ商事".into()), &user("se".into()), now)
+        .add_org(
+            &org(OrgKind::Vendor, "ベンチ商事".into()),
+            &user("se".into()),
+            now,
+        )
         .await
         .unwrap();
     let product = store
@@ -72,7 +80,11 @@ async fn run(label: &str, store: Store, facilities: usize, counter: &AtomicUsize
     let mut links = Vec::new();
     for n in 0..facilities {
         let (f, _) = store
-            .add_org(&org(OrgKind::Clinic, format!("診療所{n:04}")), &user(format!("c{n}")), now)
+            .add_org(
+                &org(OrgKind::Clinic, format!("診療所{n:04}")),
+                &user(format!("c{n}")),
+                now,
+            )
             .await
             .unwrap();
         first_facility.get_or_insert(f.clone());
@@ -127,21 +139,28 @@ async fn run(label: &str, store: Store, facilities: usize, counter: &AtomicUsize
     );
 
     let measure = |what: String, secs: f64, statements: usize| {
-        println!("[{label}] {what}: {:.1} ms, {statements} SQL statements", secs * 1000.0);
+        println!(
+            "[{label}] {what}: {:.1} ms, {statements} SQL statements",
+            secs * 1000.0
+        );
     };
     let mut figures = Vec::new();
     for n in [facilities / 10, facilities] {
         let chosen: Vec<i64> = links[..n].to_vec();
         counter.store(0, Ordering::Relaxed);
         let t = Instant::now();
-        let report = mamori_app::vendor_side::publish(&app, &vendor, &se, product, "r7", Some(&chosen))
-            .await
-            .unwrap();
+        let report =
+            mamori_app::vendor_side::publish(&app, &vendor, &se, product, "r7", Some(&chosen))
+                .await
+                .unwrap();
         let secs = t.elapsed().as_secs_f64();
         let counted = counter.load(Ordering::Relaxed);
         assert_eq!(report.clients, n);
         measure(
-            format!("publish to {n} clients (store's own count {})", report.statements),
+            format!(
+                "publish to {n} clients (store's own count {})",
+                report.statements
+            ),
             secs,
             counted,
         );
@@ -157,7 +176,9 @@ async fn run(label: &str, store: Store, facilities: usize, counter: &AtomicUsize
     );
     counter.store(0, Ordering::Relaxed);
     let t = Instant::now();
-    let lines = mamori_app::vendor_side::client_lines(&app, &vendor, "r7").await.unwrap();
+    let lines = mamori_app::vendor_side::client_lines(&app, &vendor, "r7")
+        .await
+        .unwrap();
     measure(
         format!("vendor dashboard over {} clients", lines.len()),
         t.elapsed().as_secs_f64(),
@@ -166,9 +187,14 @@ async fn run(label: &str, store: Store, facilities: usize, counter: &AtomicUsize
     let facility = first_facility.unwrap();
     counter.store(0, Ordering::Relaxed);
     let t = Instant::now();
-    let found = mamori_app::vendor_forms::reconciliation(&app, &facility, "r7").await.unwrap();
+    let found = mamori_app::vendor_forms::reconciliation(&app, &facility, "r7")
+        .await
+        .unwrap();
     measure(
-        format!("one facility's reconciliation with the received form ({} contradictions)", found.len()),
+        format!(
+            "one facility's reconciliation with the received form ({} contradictions)",
+            found.len()
+        ),
         t.elapsed().as_secs_f64(),
         counter.load(Ordering::Relaxed),
     );
@@ -183,23 +209,29 @@ async fn main() {
     let counter = Arc::new(AtomicUsize::new(0));
     let filter = tracing_subscriber::filter::Targets::new()
         .with_target("sqlx::query", tracing::Level::TRACE);
-    tracing::subscriber::set_global_default(
-        tracing_subscriber::registry().with(tracing_subscriber::Layer::with_filter(
-            Statements(counter.clone()),
-            filter,
-        )),
-    )
+    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(
+        tracing_subscriber::Layer::with_filter(Statements(counter.clone()), filter),
+    ))
     .unwrap();
     println!(
         "machine: {} cores, {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         std::fs::read_to_string("/proc/cpuinfo")
             .ok()
-            .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+            .and_then(
+                |c| c.lines().find(|l| l.starts_with("model name")).map(|l| l
+                    .split(':')
+                    .nth(1)
+                    .unwrap_or("")
+                    .trim()
+                    .to_string())
+            )
             .unwrap_or_default()
     );
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("vendor.db").to_str().unwrap()).await.unwrap();
+    let store = Store::open(dir.path().join("vendor.db").to_str().unwrap())
+        .await
+        .unwrap();
     run("SQLite", store, facilities, &counter).await;
 
     if let Ok(base) = std::env::var("MAMORI_TEST_PG_URL") {

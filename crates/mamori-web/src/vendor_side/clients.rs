@@ -209,16 +209,14 @@ pub(crate) async fn link_products(
 ) -> PageResult {
     vendor_only(&org)?;
     super::may(&session, &org, true)?;
-    state
-        .store
-        .set_link_products(
-            org.id,
-            link,
-            &chosen(&fields, "product"),
-            &session.user.login,
-            state.clock.now(),
-        )
-        .await?;
+    vendor_side::set_products(
+        &state,
+        &org,
+        &session.user,
+        link,
+        &chosen(&fields, "product"),
+    )
+    .await?;
     Ok(Redirect::to("/clients").into_response())
 }
 

@@ -459,6 +459,32 @@ async fn a_vendor_answers_once_and_every_client_receives_it() {
             Some("MDS・SDS")
         );
     }
+    // A client linked later receives the MDS/SDS already there.
+    let c = org_with_admin(store, OrgKind::Clinic, "第三医院", "third").await;
+    let row: mamori_store::Fields = [("name".to_string(), "カルテ商事".to_string())].into();
+    let row = store
+        .save_ledger_row(c, Kind::Vendors, None, &row, "third", now())
+        .await
+        .unwrap();
+    let (_, code) = store
+        .create_vendor_invitation(c, row, None, "third", now())
+        .await
+        .unwrap();
+    let late = send(
+        &app.router,
+        form_post(
+            "/clients/accept",
+            &karte,
+            &format!("csrf=cv&code={code}&product={product}"),
+        ),
+    )
+    .await;
+    assert_eq!(late.status, StatusCode::OK);
+    let row = store.ledger_row(c, Kind::Vendors, row).await.unwrap();
+    assert_eq!(
+        row.data.get("mds_sds_version").map(String::as_str),
+        Some("2025.1")
+    );
     let doc = store.product_documents(a, false).await.unwrap()[0].id;
     let file = get(&app.router, &format!("/mds-sds/{doc}"), &facility_a).await;
     assert_eq!(file.body, b"%PDF-1.4 MDS");
