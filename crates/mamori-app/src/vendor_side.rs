@@ -625,6 +625,34 @@ pub async fn comment(
 mod tests {
     use super::*;
     use mamori_core::{Choice, Target};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Merging keeps every place of the product's answers and of the overrides, once each, and an
+        /// override wins where both answer.
+        #[test]
+        fn overrides_win_and_nothing_is_lost(
+            base in proptest::collection::vec((1u8..6, 1u8..3, any::<bool>()), 0..12),
+            over in proptest::collection::vec((1u8..6, 1u8..3, any::<bool>()), 0..6),
+        ) {
+            let to_answers = |v: &[(u8, u8, bool)]| -> Vec<Answer> {
+                v.iter()
+                    .map(|(i, r, yes)| answer(&format!("r7.vendor.{i}"), *r, if *yes { Choice::Yes } else { Choice::No }))
+                    .collect()
+            };
+            let (base, over) = (to_answers(&base), to_answers(&over));
+            let merged = with_overrides(&base, &over);
+            let key = |a: &Answer| (a.item.to_string(), a.round);
+            let mut places: Vec<_> = base.iter().chain(&over).map(key).collect();
+            places.sort();
+            places.dedup();
+            prop_assert_eq!(merged.iter().map(key).collect::<Vec<_>>(), places);
+            for o in &over {
+                let last = over.iter().rev().find(|x| key(x) == key(o)).unwrap();
+                prop_assert_eq!(merged.iter().find(|m| key(m) == key(o)).unwrap().answer, last.answer);
+            }
+        }
+    }
 
     fn answer(item: &str, round: u8, choice: Choice) -> Answer {
         Answer {

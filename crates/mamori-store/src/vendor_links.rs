@@ -1275,6 +1275,32 @@ async fn insert_comment(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// However a code is typed back (case, spaces, hyphens anywhere), it is the same code; any other
+        /// text is not.
+        #[test]
+        fn a_code_typed_loosely_is_the_same_code(
+            flips in proptest::collection::vec(any::<bool>(), 14),
+            seps in proptest::collection::vec(prop_oneof![Just(""), Just(" "), Just("-"), Just("　")], 14),
+            other in "[A-Z2-9]{12}",
+        ) {
+            let code = new_code();
+            let typed: String = code
+                .chars()
+                .filter(|c| *c != '-')
+                .zip(flips.iter().zip(&seps))
+                .map(|(c, (lower, sep))| {
+                    format!("{sep}{}", if *lower { c.to_ascii_lowercase() } else { c })
+                })
+                .collect();
+            prop_assert_eq!(code_hash(&typed), code_hash(&code));
+            if other != code.replace('-', "") {
+                prop_assert_ne!(code_hash(&other), code_hash(&code));
+            }
+        }
+    }
 
     #[test]
     fn codes_are_readable_and_typed_loosely() {
