@@ -74,6 +74,18 @@ pub(crate) async fn page(
 ) -> Result<VendorFormsPage, PageError> {
     let vendors = vendors_with_forms(state, org, edition).await?;
     let contradictions = reconciliation(state, org, edition).await?;
+    // Vendors whose form came through a link (shown in their own list) rather than typed or imported.
+    let received: std::collections::HashSet<i64> =
+        match state.catalog_of(org.id).vendor_form_for(edition) {
+            Ok(f) => state
+                .store
+                .received_forms(org.id, Some(&f.edition))
+                .await?
+                .iter()
+                .map(|r| r.vendor_row_id)
+                .collect(),
+            Err(_) => Default::default(),
+        };
     let name_of = |id: i64| {
         vendors
             .iter()
@@ -143,6 +155,9 @@ pub(crate) async fn page(
                             a.iter().count(),
                             crate::layout::jst_time(at)
                         )
+                    }
+                    _ if received.contains(&v.vendor_id) => {
+                        "連携で受領済み（「受け取った事業者確認用」を参照）".into()
                     }
                     _ => "未登録".into(),
                 },

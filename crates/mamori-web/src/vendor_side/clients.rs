@@ -61,9 +61,23 @@ struct ClientsPage {
     accepted: bool,
 }
 
+/// A due date (ISO) in 和暦.
+fn due(d: &Option<String>) -> String {
+    d.as_deref()
+        .map(|d| {
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map(mamori_core::dates::wareki)
+                .unwrap_or_else(|_| d.to_string())
+        })
+        .unwrap_or_default()
+}
+
 impl ClientsPage {
     fn when(&self, at: &Option<String>) -> String {
         at.as_deref().map(jst_time).unwrap_or_default()
+    }
+    fn due(&self, d: &Option<String>) -> String {
+        due(d)
     }
     fn ties(&self, line: &ClientLine, product: &i64) -> bool {
         line.link.products.iter().any(|(p, _)| p == product)
@@ -339,7 +353,7 @@ async fn product_page(
                 l.link.facility_name.clone(),
                 l.state.label(),
                 overrides.contains_key(&l.link.id),
-                l.link.due_on.clone().unwrap_or_default(),
+                due(&l.link.due_on),
             )
         })
         .collect();

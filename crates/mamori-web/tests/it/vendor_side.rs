@@ -289,7 +289,12 @@ async fn a_vendor_answers_once_and_every_client_receives_it() {
 
     // Each clinic has its own form; the reconciliation no longer misses it; the pack carries it.
     let page_a = get(&app.router, "/vendor-forms", &facility_a).await.text();
+    assert!(
+        page_a.contains(&format!(r#"action="/vendor-links/{link_a}/end""#)),
+        "{page_a}"
+    );
     assert!(page_a.contains("クラウドカルテ") && page_a.contains("受領（未確認）"));
+    assert!(page_a.contains("連携で受領済み"));
     assert!(!page_a.contains("カルテ商事の事業者確認用を受け取った記録がありません"));
     let pack = get(&app.router, "/pack.pdf?edition=r7", &facility_a).await;
     assert!(pack.body.starts_with(b"%PDF") && pack.body != pack_before);
