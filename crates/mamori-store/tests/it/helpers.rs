@@ -19,6 +19,14 @@ pub(crate) fn new_org(name: &str, vendor: bool) -> NewOrg {
     }
 }
 
+/// A new organisation of a kind, with a vendor contract.
+pub(crate) fn org(kind: OrgKind, name: &str) -> NewOrg {
+    NewOrg {
+        kind,
+        ..new_org(name, true)
+    }
+}
+
 pub(crate) fn new_user(login: &str) -> NewUser {
     NewUser {
         login: login.into(),

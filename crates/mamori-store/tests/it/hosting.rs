@@ -4,16 +4,9 @@
 
 use chrono::{Duration, NaiveDate};
 use mamori_core::{Answer, Choice, OrgId, Role, Target, Variant};
-use mamori_store::{Actor, NewOrg, NewToken, OrgKind, OrgStatus, Store, StoreError};
+use mamori_store::{Actor, NewToken, OrgKind, OrgStatus, Store, StoreError};
 
 use crate::helpers::*;
-
-fn org(kind: OrgKind, name: &str) -> NewOrg {
-    NewOrg {
-        kind,
-        ..new_org(name, true)
-    }
-}
 
 async fn hosting_story(store: &Store) {
     let (a, a_admin) = store

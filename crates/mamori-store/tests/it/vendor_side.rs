@@ -5,18 +5,9 @@
 use chrono::{Duration, NaiveDate};
 use mamori_core::{Answer, Choice, OrgId, Target};
 use mamori_ledger::Kind;
-use mamori_store::{
-    DocumentUpload, Fields, FormStatus, NewOrg, OrgKind, ProductFields, Store, StoreError,
-};
+use mamori_store::{DocumentUpload, Fields, FormStatus, OrgKind, ProductFields, Store, StoreError};
 
 use crate::helpers::*;
-
-fn org(kind: OrgKind, name: &str) -> NewOrg {
-    NewOrg {
-        kind,
-        ..new_org(name, true)
-    }
-}
 
 fn answer(item: &str, choice: Choice) -> Answer {
     Answer {

@@ -391,6 +391,26 @@ async fn product_page(
     })
 }
 
+/// The product's page after an action: its message, or the reason it was refused (422); other errors
+/// as an error page.
+async fn said_on_product_page(
+    state: &AppState,
+    session: &Session,
+    org: &Org,
+    (id, edition): (i64, &str),
+    outcome: Result<String, mamori_app::AppError>,
+) -> PageResult {
+    let (status, said) = match outcome {
+        Ok(m) => (StatusCode::OK, (Some(m), None)),
+        Err(mamori_app::AppError::Refused(_, m)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, (None, Some(m)))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let p = product_page(state, session, org, id, edition, said).await?;
+    Ok((status, render(&p)).into_response())
+}
+
 /// `GET /products/{id}/clients`: the product's form state, its clients, publishing and MDS/SDS.
 pub(crate) async fn product_clients(
     State(state): State<AppState>,
@@ -433,24 +453,13 @@ pub(crate) async fn publish(
     } else {
         vendor_side::publish(&state, &org, &session.user, id, &edition, only).await
     };
-    let (status, said) = match outcome {
-        Ok(r) => (
-            StatusCode::OK,
-            (
-                Some(format!(
-                    "{} 施設に公開しました（施設ごとの違いを反映済み）",
-                    r.clients
-                )),
-                None,
-            ),
-        ),
-        Err(mamori_app::AppError::Refused(_, m)) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, (None, Some(m)))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let p = product_page(&state, &session, &org, id, &edition, said).await?;
-    Ok((status, render(&p)).into_response())
+    let outcome = outcome.map(|r| {
+        format!(
+            "{} 施設に公開しました（施設ごとの違いを反映済み）",
+            r.clients
+        )
+    });
+    said_on_product_page(&state, &session, &org, (id, &edition), outcome).await
 }
 
 /// `POST /products/{id}/documents`: an MDS/SDS file with its kind, version and date (multipart).
@@ -496,21 +505,9 @@ pub(crate) async fn upload_document(
             vendor_side::upload_document(&state, &org, &session.user, id, &doc).await
         }
     };
-    let (status, said) = match outcome {
-        Ok(_) => (
-            StatusCode::OK,
-            (
-                Some("MDS/SDSを登録しました。連携している施設の事業者・契約に反映しました".into()),
-                None,
-            ),
-        ),
-        Err(mamori_app::AppError::Refused(_, m)) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, (None, Some(m)))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let p = product_page(&state, &session, &org, id, &edition, said).await?;
-    Ok((status, render(&p)).into_response())
+    let outcome = outcome
+        .map(|_| "MDS/SDSを登録しました。連携している施設の事業者・契約に反映しました".to_string());
+    said_on_product_page(&state, &session, &org, (id, &edition), outcome).await
 }
 
 /// The every-row page for a product's form, or for one client's differences (`link`).
@@ -580,30 +577,49 @@ pub(crate) async fn product_form_submit(
     Path(id): Path<i64>,
     Posted(SignedIn(session, org), fields): Posted<Vec<(String, String)>>,
 ) -> PageResult {
+    save_rows(state, session, org, id, None, fields).await
+}
+
+/// Saves the rows of a product's form (`link` None) or of one client's differences: back to the
+/// product's page, or the same page with each mistake beside its field.
+async fn save_rows(
+    state: AppState,
+    session: Session,
+    org: Org,
+    id: i64,
+    link: Option<i64>,
+    fields: Vec<(String, String)>,
+) -> PageResult {
     vendor_only(&org)?;
     super::may(&session, &org, true)?;
     let product = state.store.product(org.id, id).await?;
+    let client = match link {
+        Some(l) => Some((l, client_name(&state, &org, id, l).await?)),
+        None => None,
+    };
     let typed: HashMap<String, String> = fields.into_iter().collect();
     let edition = state.edition_or_current(&org, typed.get("edition").map(String::as_str));
     let catalog = state.catalog_of(org.id);
     let form = catalog.vendor_form_for(&edition)?;
     let inputs = inputs_from(form, &typed);
-    match vendor_side::save_product_form(&state, &org, &session.user, id, &edition, &inputs).await?
-    {
+    let user = &session.user;
+    let saved = match link {
+        None => vendor_side::save_product_form(&state, &org, user, id, &edition, &inputs).await?,
+        Some(l) => vendor_side::save_override(&state, &org, user, id, &edition, l, &inputs).await?,
+    };
+    match saved {
         Ok(_) => Ok(
             Redirect::to(&format!("/products/{id}/clients?edition={}", form.edition))
                 .into_response(),
         ),
         Err(errors) => {
-            let page = edit_page(
-                &state,
-                &session,
-                &org,
-                product_target(&product, &form.edition, None, None),
-                form,
-                &typed,
-                &errors,
+            let target = product_target(
+                &product,
+                &form.edition,
+                client.as_ref().map(|(l, n)| (*l, n.as_str())),
+                None,
             );
+            let page = edit_page(&state, &session, &org, target, form, &typed, &errors);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
         }
     }
@@ -665,33 +681,5 @@ pub(crate) async fn override_submit(
     Path((id, link)): Path<(i64, i64)>,
     Posted(SignedIn(session, org), fields): Posted<Vec<(String, String)>>,
 ) -> PageResult {
-    vendor_only(&org)?;
-    super::may(&session, &org, true)?;
-    let product = state.store.product(org.id, id).await?;
-    let facility = client_name(&state, &org, id, link).await?;
-    let typed: HashMap<String, String> = fields.into_iter().collect();
-    let edition = state.edition_or_current(&org, typed.get("edition").map(String::as_str));
-    let catalog = state.catalog_of(org.id);
-    let form = catalog.vendor_form_for(&edition)?;
-    let inputs = inputs_from(form, &typed);
-    match vendor_side::save_override(&state, &org, &session.user, id, &edition, link, &inputs)
-        .await?
-    {
-        Ok(_) => Ok(
-            Redirect::to(&format!("/products/{id}/clients?edition={}", form.edition))
-                .into_response(),
-        ),
-        Err(errors) => {
-            let page = edit_page(
-                &state,
-                &session,
-                &org,
-                product_target(&product, &form.edition, Some((link, &facility)), None),
-                form,
-                &typed,
-                &errors,
-            );
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
-        }
-    }
+    save_rows(state, session, org, id, Some(link), fields).await
 }
