@@ -21,6 +21,8 @@ pub struct Nav {
     pub sees_ledgers: bool,
     /// A vendor organisation: its products.
     pub is_vendor: bool,
+    /// A hospital, clinic or pharmacy: its reminders.
+    pub is_facility: bool,
     /// The organisation the session works in, and the others the user may switch to (id, name).
     pub org_id: mamori_core::OrgId,
     pub other_orgs: Vec<(mamori_core::OrgId, String)>,
@@ -41,6 +43,7 @@ pub(crate) fn nav(state: &AppState, session: &Session, org: &Org) -> Nav {
         is_admin: session.user.role == mamori_core::Role::Admin,
         sees_ledgers: mamori_core::roles::allowed(session.user.role, Action::ViewLedgers),
         is_vendor: org.kind == mamori_store::OrgKind::Vendor,
+        is_facility: org.kind.is_facility(),
         org_id: org.id,
         other_orgs: session
             .orgs

@@ -18,6 +18,7 @@ pub mod metrics;
 mod operator;
 mod orgs;
 mod products;
+mod reminders;
 mod request_log;
 mod router;
 mod settings;

@@ -8,8 +8,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::{
     AppState, BODY_LIMIT, IMPORT_LIMIT, agents, api, auth, checklist, dashboard, documents,
-    editions, history, ledgers, logs, operator, orgs, products, refuse_invalid_utf8, request_log,
-    settings, system, vendor_forms, vendor_side,
+    editions, history, ledgers, logs, operator, orgs, products, refuse_invalid_utf8, reminders,
+    request_log, settings, system, vendor_forms, vendor_side,
 };
 
 pub fn router(state: AppState) -> Router {
@@ -19,6 +19,7 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(auth::login_page).post(auth::login_submit))
         .route("/logout", post(auth::logout))
         .route("/dashboard", get(dashboard::dashboard))
+        .route("/reminders", get(reminders::reminders))
         .route("/group", get(orgs::group_page))
         .route("/orgs/switch", post(orgs::switch))
         .route("/products", get(products::list).post(products::create))

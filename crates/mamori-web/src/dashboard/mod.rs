@@ -32,6 +32,8 @@ struct DashboardPage {
     other_forms: Vec<(mamori_core::EditionId, String, String)>,
     /// For administrators.
     backup: Option<crate::settings::BackupStatus>,
+    /// お知らせ: how many, and the most pressing few (for those who see the ledgers).
+    reminders: Option<(usize, Vec<mamori_app::reminders::Reminder>)>,
 }
 
 pub async fn dashboard(
@@ -91,6 +93,12 @@ pub async fn dashboard(
         summary: summarize(form, &answers, org.has_vendor_contract),
         open: open_views(form, &answers, org.has_vendor_contract, today),
         other_forms,
+        reminders: if mamori_core::roles::allowed(session.user.role, Action::ViewLedgers) {
+            let all = mamori_app::reminders::for_org(&state, &org).await?;
+            Some((all.len(), all.into_iter().take(5).collect()))
+        } else {
+            None
+        },
         backup: if session.user.role == mamori_core::Role::Admin {
             Some(crate::settings::backup_status(&state).await?)
         } else {

@@ -20,6 +20,7 @@ async fn role_and_tenancy_matrix_covers_every_route() {
     const NO: u16 = 403;
     let pages: &[(&str, &str, &str, [u16; 4])] = &[
         ("GET", "/dashboard", "/dashboard", [OK, OK, OK, MOVED]),
+        ("GET", "/reminders", "/reminders", [OK, OK, OK, NO]),
         // A clinic is no group: its roll-up page is not there.
         ("GET", "/group", "/group", [404, 404, 404, 404]),
         // The matrix's form names no organisation: 422 for everyone.
