@@ -17,6 +17,7 @@ pub mod inventory;
 mod ledger_cache;
 pub mod ledgers;
 pub mod log_analyses;
+pub mod mail;
 pub mod reminders;
 pub mod setup;
 pub mod throttle;

@@ -20,6 +20,10 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(auth::logout))
         .route("/dashboard", get(dashboard::dashboard))
         .route("/reminders", get(reminders::reminders))
+        .route(
+            "/account/mail",
+            get(reminders::mail_settings).post(reminders::mail_settings_save),
+        )
         .route("/group", get(orgs::group_page))
         .route("/orgs/switch", post(orgs::switch))
         .route("/products", get(products::list).post(products::create))

@@ -19,6 +19,13 @@ pub(crate) const KEYS: &[&str] = &[
     "backup_every_hours",
     "backup_keep",
     "max_import_rows",
+    "smtp_host",
+    "smtp_port",
+    "smtp_security",
+    "smtp_user",
+    "smtp_password",
+    "smtp_from",
+    "base_url",
 ];
 
 /// The `--config` path among the command-line arguments, or `MAMORI_CONFIG`.

@@ -4,5 +4,6 @@
 mod answers;
 mod helpers;
 mod inventory;
+mod mail;
 mod users;
 mod workbooks;

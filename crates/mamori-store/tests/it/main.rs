@@ -8,5 +8,6 @@ mod editions;
 mod helpers;
 mod hosting;
 mod ledger;
+mod mail;
 mod stories;
 mod vendor_side;

@@ -60,3 +60,105 @@ pub(crate) async fn reminders(
     };
     Ok(render(&p).into_response())
 }
+
+// ---- One's own mail settings: address, hour, the kinds to receive.
+
+#[derive(Template)]
+#[template(path = "reminders/mail.html")]
+struct MailPage {
+    nav: Option<Nav>,
+    email: String,
+    hour: i64,
+    /// (id, label, received)
+    kinds: Vec<(&'static str, &'static str, bool)>,
+    saved: bool,
+    error: Option<String>,
+}
+
+fn mail_page(
+    state: &AppState,
+    session: &mamori_store::Session,
+    org: &mamori_store::Org,
+    settings: Option<mamori_store::MailSettings>,
+    (saved, error): (bool, Option<String>),
+) -> MailPage {
+    let s = settings.unwrap_or(mamori_store::MailSettings {
+        email: String::new(),
+        hour: 8,
+        off_kinds: Vec::new(),
+    });
+    MailPage {
+        nav: Some(nav(state, session, org)),
+        kinds: ReminderKind::ALL
+            .into_iter()
+            .map(|k| (k.id(), k.label(), !s.off_kinds.iter().any(|o| o == k.id())))
+            .collect(),
+        email: s.email,
+        hour: s.hour,
+        saved,
+        error,
+    }
+}
+
+/// `GET /account/mail`
+pub(crate) async fn mail_settings(
+    State(state): State<AppState>,
+    SignedIn(session, org): SignedIn,
+) -> PageResult {
+    let settings = state.store.mail_settings(session.user.id).await?;
+    Ok(render(&mail_page(&state, &session, &org, settings, (false, None))).into_response())
+}
+
+/// `POST /account/mail`: an empty address stops every mail; a wrong one is shown again with the reason.
+pub(crate) async fn mail_settings_save(
+    State(state): State<AppState>,
+    crate::extract::Posted(SignedIn(session, org), fields): crate::extract::Posted<
+        Vec<(String, String)>,
+    >,
+) -> PageResult {
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(f, _)| f == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let email = get("email");
+    let hour: i64 = get("hour").parse().unwrap_or(-1);
+    let on: Vec<&str> = fields
+        .iter()
+        .filter(|(k, _)| k == "kind")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let settings = mamori_store::MailSettings {
+        email: email.clone(),
+        hour,
+        off_kinds: ReminderKind::ALL
+            .into_iter()
+            .filter(|k| !on.contains(&k.id()))
+            .map(|k| k.id().to_string())
+            .collect(),
+    };
+    let problem = if !(0..24).contains(&hour) {
+        Some("配信の時刻は 0〜23 時から選んでください".to_string())
+    } else if !email.is_empty()
+        && (email.chars().count() > 254
+            || !email.contains('@')
+            || email.chars().any(|c| c.is_whitespace() || c.is_control()))
+    {
+        Some(format!("メールアドレス「{email}」の形式が正しくありません"))
+    } else {
+        None
+    };
+    if let Some(m) = problem {
+        let p = mail_page(&state, &session, &org, Some(settings), (false, Some(m)));
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response());
+    }
+    let stored = (!email.is_empty()).then_some(&settings);
+    state
+        .store
+        .save_mail_settings(&session.user, stored, state.clock.now())
+        .await?;
+    let p = mail_page(&state, &session, &org, stored.cloned(), (true, None));
+    Ok(render(&p).into_response())
+}

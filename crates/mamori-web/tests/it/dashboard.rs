@@ -105,3 +105,50 @@ async fn reminders_name_what_is_due_and_where() {
     let dash = get(&app.router, "/dashboard", &admin).await.text();
     assert!(dash.contains(r#"id="reminder-count""#));
 }
+
+/// One's mail settings: a wrong address is shown again with the reason; a kind unticked is stopped; an
+/// empty address stops every mail.
+#[tokio::test]
+async fn mail_settings_are_ones_own() {
+    let app = app().await;
+    let admin = session_for(&app.store, "admin", "c").await;
+    let user = app.store.user_by_login("admin").await.unwrap().unwrap();
+    let page = get(&app.router, "/account/mail", &admin).await;
+    assert_eq!(page.status.as_u16(), 200);
+    let bad = send(
+        &app.router,
+        form_post(
+            "/account/mail",
+            &admin,
+            "csrf=c&email=yamada%20at%20clinic&hour=8&kind=overdue",
+        ),
+    )
+    .await;
+    assert_eq!(bad.status.as_u16(), 422);
+    assert!(
+        bad.text().contains("の形式が正しくありません") && bad.text().contains("yamada at clinic")
+    );
+    assert!(app.store.mail_settings(user.id).await.unwrap().is_none());
+    let ok = send(
+        &app.router,
+        form_post(
+            "/account/mail",
+            &admin,
+            "csrf=c&email=yamada%40example.jp&hour=7&kind=target_soon&kind=second_round&kind=overdue",
+        ),
+    )
+    .await;
+    assert_eq!(ok.status.as_u16(), 200);
+    let s = app.store.mail_settings(user.id).await.unwrap().unwrap();
+    assert_eq!((s.email.as_str(), s.hour), ("yamada@example.jp", 7));
+    assert!(
+        s.off_kinds.contains(&"backup".to_string())
+            && !s.off_kinds.contains(&"overdue".to_string())
+    );
+    send(
+        &app.router,
+        form_post("/account/mail", &admin, "csrf=c&email=&hour=7"),
+    )
+    .await;
+    assert!(app.store.mail_settings(user.id).await.unwrap().is_none());
+}

@@ -21,6 +21,9 @@ async fn role_and_tenancy_matrix_covers_every_route() {
     let pages: &[(&str, &str, &str, [u16; 4])] = &[
         ("GET", "/dashboard", "/dashboard", [OK, OK, OK, MOVED]),
         ("GET", "/reminders", "/reminders", [OK, OK, OK, NO]),
+        // One's own mail settings: everyone; the matrix's form has no valid hour (422).
+        ("GET", "/account/mail", "/account/mail", [OK; 4]),
+        ("POST", "/account/mail", "/account/mail", [422; 4]),
         // A clinic is no group: its roll-up page is not there.
         ("GET", "/group", "/group", [404, 404, 404, 404]),
         // The matrix's form names no organisation: 422 for everyone.

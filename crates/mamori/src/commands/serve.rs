@@ -38,6 +38,24 @@ pub(crate) struct Serve {
     /// プロキシの後ろで動かすときだけ指定してください
     #[arg(long, env = "MAMORI_TRUST_PROXY")]
     pub(crate) trust_proxy: bool,
+    /// お知らせのメールを送る SMTP リレー（指定するとメールの配信が有効になります）
+    #[arg(long, env = "MAMORI_SMTP_HOST")]
+    pub(crate) smtp_host: Option<String>,
+    /// SMTP のポート
+    #[arg(long, env = "MAMORI_SMTP_PORT", default_value_t = 587)]
+    pub(crate) smtp_port: u16,
+    /// SMTP の暗号化: starttls（既定）、tls、none（同じ機械のリレーのときだけ）
+    #[arg(long, env = "MAMORI_SMTP_SECURITY", default_value = "starttls", value_parser = ["starttls", "tls", "none"])]
+    pub(crate) smtp_security: String,
+    /// SMTP の認証のユーザー名（パスワードは MAMORI_SMTP_PASSWORD または MAMORI_SMTP_PASSWORD_FILE）
+    #[arg(long, env = "MAMORI_SMTP_USER")]
+    pub(crate) smtp_user: Option<String>,
+    /// 差出人（例：Mamori <mamori@example.jp>）
+    #[arg(long, env = "MAMORI_SMTP_FROM", requires = "smtp_host")]
+    pub(crate) smtp_from: Option<String>,
+    /// メールに書く Mamori のアドレス（例：https://mamori.example.jp）
+    #[arg(long, env = "MAMORI_BASE_URL")]
+    pub(crate) base_url: Option<String>,
 }
 
 pub(crate) async fn run(args: Serve) -> Result<()> {
@@ -53,6 +71,12 @@ pub(crate) async fn run(args: Serve) -> Result<()> {
         max_import_rows,
         metrics_listen,
         trust_proxy,
+        smtp_host,
+        smtp_port,
+        smtp_security,
+        smtp_user,
+        smtp_from,
+        base_url,
     } = args;
     let catalog = catalog()?;
     let tls = match (&tls_cert, &tls_key) {
@@ -92,6 +116,36 @@ pub(crate) async fn run(args: Serve) -> Result<()> {
         ));
     }
     let scheme = if tls.is_some() { "https" } else { "http" };
+    if let Some(host) = smtp_host {
+        let Some(from) = smtp_from else {
+            bail!("--smtp-from（差出人のアドレス）を指定してください");
+        };
+        // The password only from the environment (or its _FILE), never a flag that `ps` shows.
+        let credentials = match (smtp_user, std::env::var("MAMORI_SMTP_PASSWORD").ok()) {
+            (Some(user), Some(password)) => Some((user, password)),
+            (Some(_), None) => {
+                bail!("MAMORI_SMTP_PASSWORD（または MAMORI_SMTP_PASSWORD_FILE）を設定してください")
+            }
+            (None, _) => None,
+        };
+        let smtp = mamori_app::mail::SmtpConfig {
+            host,
+            port: smtp_port,
+            security: match smtp_security.as_str() {
+                "tls" => mamori_app::mail::SmtpSecurity::Tls,
+                "none" => mamori_app::mail::SmtpSecurity::None,
+                _ => mamori_app::mail::SmtpSecurity::StartTls,
+            },
+            credentials,
+            from,
+            base_url: base_url.unwrap_or_else(|| format!("{scheme}://{addr}")),
+        };
+        println!(
+            "お知らせのメール: {}:{}（{}）から配信します",
+            smtp.host, smtp.port, smtp_security
+        );
+        tokio::spawn(mamori_app::mail::digest_loop(state.app.clone(), smtp));
+    }
     println!("Mamori を起動しました: {scheme}://{addr}/");
     println!("データベース: {}", mamori_store::redact_url(&db));
     if !set_up {
