@@ -49,7 +49,7 @@ pub async fn save_answers(
         user_id: user.id,
         name: user.login.clone(),
     };
-    Ok(app
+    let checked = app
         .store
         .save_answers_with_evidence(
             org.id,
@@ -60,5 +60,11 @@ pub async fn save_answers(
             &crate::evidence::evidence_json(suggestions),
             |stored| check(&ctx, stored, inputs, suggestions),
         )
-        .await?)
+        .await?;
+    if checked.is_ok()
+        && form.variant == crate::own_variant(&app.catalog_of(org.id), &form.edition, org)
+    {
+        crate::report::record_today(app, org, form).await?;
+    }
+    Ok(checked)
 }

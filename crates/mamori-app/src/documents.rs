@@ -88,6 +88,9 @@ async fn render(
         contradictions: &contradictions,
     };
     let mut data = pack_data(&input);
+    if whole_pack {
+        data["signoffs"] = crate::report::pack_signoffs(app, org, &first.edition).await?;
+    }
     if !whole_pack {
         data["ledgers"] = serde_json::json!([]);
         data["noes"] = serde_json::Value::Null;

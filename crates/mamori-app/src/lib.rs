@@ -19,6 +19,7 @@ pub mod ledgers;
 pub mod log_analyses;
 pub mod mail;
 pub mod reminders;
+pub mod report;
 pub mod setup;
 pub mod throttle;
 pub mod totp;

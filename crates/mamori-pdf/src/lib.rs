@@ -19,6 +19,10 @@ static FONT_DATA: &[u8] = include_bytes!("../fonts/ipaexg.ttf");
 /// behind each いいえ.
 pub const PACK_TEMPLATE: &str = include_str!("../templates/pack.typ");
 
+/// The management report (経営層への報告): progress with its charts (SVG), overdue いいえ, evidence gaps,
+/// what is due, and the sign-offs.
+pub const REPORT_TEMPLATE: &str = include_str!("../templates/report.typ");
+
 static FONTS: LazyLock<(LazyHash<FontBook>, Vec<Font>)> = LazyLock::new(|| {
     let fonts: Vec<Font> = Font::iter(Bytes::new(FONT_DATA)).collect();
     (LazyHash::new(FontBook::from_fonts(&fonts)), fonts)

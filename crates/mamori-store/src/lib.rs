@@ -19,6 +19,7 @@ pub mod mail;
 pub mod operators;
 pub mod org_export;
 pub mod orgs;
+pub mod report;
 pub mod throttle;
 pub mod vendor_forms;
 pub mod vendor_links;
@@ -40,6 +41,7 @@ pub use mail::{DigestRecipient, MailSettings};
 pub use operators::{Operator, OperatorSession};
 pub use org_export::ImportedOrg;
 pub use orgs::{NewOrg, Org, OrgKind, OrgStatus};
+pub use report::{DayCounts, Signoff};
 pub use vendor_forms::VendorFormRecord;
 pub use vendor_links::{
     DocumentUpload, FormComment, FormStatus, Invitation, Link, ProductDocument, ProductForm,

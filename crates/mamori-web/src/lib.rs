@@ -19,6 +19,7 @@ mod operator;
 mod orgs;
 mod products;
 mod reminders;
+mod report;
 mod request_log;
 mod router;
 mod settings;

@@ -9,7 +9,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::{
     AppState, BODY_LIMIT, IMPORT_LIMIT, agents, api, auth, checklist, dashboard, documents,
     editions, history, ledgers, logs, operator, orgs, products, refuse_invalid_utf8, reminders,
-    request_log, settings, system, vendor_forms, vendor_side,
+    report, request_log, settings, system, vendor_forms, vendor_side,
 };
 
 pub fn router(state: AppState) -> Router {
@@ -20,6 +20,9 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(auth::logout))
         .route("/dashboard", get(dashboard::dashboard))
         .route("/reminders", get(reminders::reminders))
+        .route("/report", get(report::report))
+        .route("/report.pdf", get(report::report_pdf))
+        .route("/report/signoff", post(report::signoff))
         .route(
             "/account/mail",
             get(reminders::mail_settings).post(reminders::mail_settings_save),

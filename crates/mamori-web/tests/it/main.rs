@@ -19,6 +19,7 @@ mod logs;
 mod operations;
 mod operator;
 mod products;
+mod report;
 mod request_log;
 mod roles;
 mod vendor_forms;

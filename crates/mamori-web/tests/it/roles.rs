@@ -21,6 +21,15 @@ async fn role_and_tenancy_matrix_covers_every_route() {
     let pages: &[(&str, &str, &str, [u16; 4])] = &[
         ("GET", "/dashboard", "/dashboard", [OK, OK, OK, MOVED]),
         ("GET", "/reminders", "/reminders", [OK, OK, OK, NO]),
+        ("GET", "/report", "/report", [OK, OK, OK, NO]),
+        ("GET", "/report.pdf", "/report.pdf", [OK, OK, OK, NO]),
+        // The matrix's form names no one: refused with the reason (422) for those who may record.
+        (
+            "POST",
+            "/report/signoff",
+            "/report/signoff",
+            [422, 422, NO, NO],
+        ),
         // One's own mail settings: everyone; the matrix's form has no valid hour (422).
         ("GET", "/account/mail", "/account/mail", [OK; 4]),
         ("POST", "/account/mail", "/account/mail", [422; 4]),

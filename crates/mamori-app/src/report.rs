@@ -1,0 +1,237 @@
+//! The management report (経営層への報告): the year's progress by section and over time (charts drawn on
+//! the server as SVG, the same in the page and the PDF), the overdue いいえ with who is responsible, the
+//! answers the ledgers disagree with, what the reminders say is due, and the record that management
+//! received it (printed in the inspection pack too).
+
+use mamori_core::Choice;
+use mamori_core::answers::{AnswerSet, RowStatus, row_status, summarize};
+use mamori_core::catalog::Form;
+use mamori_core::dates::wareki;
+use mamori_evidence::Verdict;
+use mamori_store::{DayCounts, Org, Signoff};
+use serde::Serialize;
+
+use crate::{App, AppError};
+
+/// Today's counts of the organisation's own form, kept for the year's line.
+pub async fn record_today(app: &App, org: &Org, form: &Form) -> Result<(), AppError> {
+    let answers = AnswerSet::new(
+        app.store
+            .answers(org.id, &form.edition, form.variant)
+            .await?,
+    );
+    let s = summarize(form, &answers, org.has_vendor_contract);
+    app.store
+        .record_answer_counts(
+            org.id,
+            &form.edition,
+            DayCounts {
+                day: app.clock.today_jst(),
+                yes: s.yes as i64,
+                no: s.no as i64,
+                unanswered: s.unanswered as i64,
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ManagementReport {
+    pub org_name: String,
+    pub officer: String,
+    pub edition: String,
+    pub edition_name: String,
+    pub fiscal_year: String,
+    pub created_on: String,
+    pub yes: usize,
+    pub no: usize,
+    pub unanswered: usize,
+    /// (section, はい, いいえ, 未回答)
+    pub sections: Vec<(String, usize, usize, usize)>,
+    pub sections_svg: String,
+    pub year_svg: String,
+    /// (item, 目標日, 担当) of いいえ past their 目標日.
+    pub overdue: Vec<(String, String, String)>,
+    /// (item, what the ledgers say) where a はい is not what the ledgers show.
+    pub evidence_gaps: Vec<(String, String)>,
+    /// (kind, how many) of the reminders standing today.
+    pub due: Vec<(String, usize)>,
+    pub signoffs: Vec<(String, String, String, String)>,
+}
+
+/// The sign-offs as printed: (受領日, 受けた人, 判断・コメント, 記録).
+fn signoff_rows(s: &[Signoff]) -> Vec<(String, String, String, String)> {
+    s.iter()
+        .map(|s| {
+            (
+                wareki(s.received_on),
+                s.received_by.clone(),
+                s.decision.clone(),
+                s.recorded_by.clone(),
+            )
+        })
+        .collect()
+}
+
+/// The report of the organisation's form in force, as of the clock's today.
+pub async fn management_report(app: &App, org: &Org) -> Result<ManagementReport, AppError> {
+    let catalog = app.catalog_of(org.id);
+    let edition = app.edition_or_current(org, None);
+    let form = catalog.require_form(&edition, crate::own_variant(&catalog, &edition, org))?;
+    record_today(app, org, form).await?;
+    let answers = AnswerSet::new(app.store.answers(org.id, &edition, form.variant).await?);
+    let total = summarize(form, &answers, org.has_vendor_contract);
+    let today = app.clock.today_jst();
+    let fy = app.fiscal_year(org.id, &edition)?;
+    let mut sections = Vec::new();
+    for section in form.layout() {
+        let (mut y, mut n, mut u) = (0, 0, 0);
+        for g in &section.groups {
+            for item in &g.items {
+                let target = g.target.unwrap_or(item.targets[0].group);
+                match row_status(form, item, target, &answers, org.has_vendor_contract) {
+                    RowStatus::Yes => y += 1,
+                    RowStatus::No => n += 1,
+                    RowStatus::Unanswered => u += 1,
+                    _ => {}
+                }
+            }
+        }
+        if y + n + u > 0 {
+            let title = catalog.section_title_in(form, &section.section);
+            sections.push((title.to_string(), y, n, u));
+        }
+    }
+    let points: Vec<_> = app
+        .store
+        .answer_counts(org.id, &edition)
+        .await?
+        .into_iter()
+        .filter(|c| fy.contains(c.day))
+        .map(|c| (c.day, c.yes as usize, c.no as usize, c.unanswered as usize))
+        .collect();
+    let mut overdue = Vec::new();
+    for (item, target) in form.rows() {
+        if let Some(a) = answers.latest(&item.id, target)
+            && a.answer == Choice::No
+            && let Some(d) = a.target_date.filter(|d| *d < today)
+        {
+            overdue.push((
+                format!("{}（{}）{}", item.label(), target.label(), item.text),
+                wareki(d),
+                org.security_officer.clone(),
+            ));
+        }
+    }
+    let evidence_gaps = crate::evidence::form_suggestions(app, org, form)
+        .await?
+        .iter()
+        .filter(|s| s.verdict == Verdict::No)
+        .filter(|s| {
+            form.rows().filter(|(i, _)| i.id == s.item).any(|(i, t)| {
+                answers
+                    .latest(&i.id, t)
+                    .is_some_and(|a| a.answer == Choice::Yes)
+            })
+        })
+        .filter_map(|s| {
+            let item = form.item(&s.item)?;
+            Some((
+                format!("{} {}", item.label(), item.text),
+                s.reasons.join("／"),
+            ))
+        })
+        .collect();
+    let reminders = crate::reminders::for_org(app, org).await?;
+    let due = crate::reminders::ReminderKind::ALL
+        .into_iter()
+        .filter_map(|k| {
+            let n = reminders.iter().filter(|r| r.kind == k).count();
+            (n > 0).then(|| (k.label().to_string(), n))
+        })
+        .collect();
+    Ok(ManagementReport {
+        org_name: org.name.clone(),
+        officer: org.security_officer.clone(),
+        edition_name: catalog
+            .edition(&edition)
+            .map(|e| e.name.clone())
+            .unwrap_or_default(),
+        edition: edition.to_string(),
+        fiscal_year: fy.label(),
+        created_on: wareki(today),
+        yes: total.yes,
+        no: total.no,
+        unanswered: total.unanswered,
+        sections_svg: mamori_report::charts::section_bars(&sections),
+        year_svg: mamori_report::charts::year_lines(&points, fy.first_day()),
+        sections,
+        overdue,
+        evidence_gaps,
+        due,
+        signoffs: signoff_rows(&app.store.signoffs(org.id, &edition).await?),
+    })
+}
+
+/// The report as PDF (the same charts as the page).
+pub async fn report_pdf(app: &App, org: &Org) -> Result<mamori_pdf::Pdf, AppError> {
+    let report = management_report(app, org).await?;
+    let data = serde_json::to_value(&report).expect("the report serialises");
+    let today = app.clock.today_jst();
+    Ok(app
+        .heavy(move || mamori_pdf::render(mamori_pdf::REPORT_TEMPLATE, &data, today))
+        .await?)
+}
+
+/// Records that management received the report: who, on which day, and their decision or comment.
+pub async fn sign_off(
+    app: &App,
+    org: &Org,
+    user: &mamori_store::User,
+    received_by: &str,
+    received_on: &str,
+    decision: &str,
+) -> Result<(), AppError> {
+    let (received_by, decision) = (received_by.trim(), decision.trim());
+    let refuse = |m: &str| Err(AppError::Refused("記録できません", m.to_string()));
+    if received_by.is_empty() || received_by.chars().count() > 100 {
+        return refuse("報告を受けた方（役職・氏名）を100文字以内で入力してください");
+    }
+    let Some(on) = mamori_ledger::values::parse_date(received_on) else {
+        return refuse("報告を受けた日を入力してください（例：2026-04-30）");
+    };
+    if on > app.clock.today_jst() {
+        return refuse("報告を受けた日に未来の日付は入れられません");
+    }
+    if decision.is_empty() || decision.chars().count() > 2000 {
+        return refuse(
+            "判断・コメントを2000文字以内で入力してください（例：承認。2(11)は来年度予算で対応）",
+        );
+    }
+    let edition = app.edition_or_current(org, None);
+    app.store
+        .add_signoff(
+            org.id,
+            &edition,
+            (received_by, on, decision),
+            &user.login,
+            app.clock.now(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// The sign-offs of an edition as the inspection pack prints them.
+pub async fn pack_signoffs(
+    app: &App,
+    org: &Org,
+    edition: &str,
+) -> Result<serde_json::Value, AppError> {
+    Ok(serde_json::json!(
+        signoff_rows(&app.store.signoffs(org.id, edition).await?)
+            .into_iter()
+            .map(|(on, by, decision, recorded)| serde_json::json!({"on": on, "by": by, "decision": decision, "recorded_by": recorded}))
+            .collect::<Vec<_>>()
+    ))
+}

@@ -1,0 +1,117 @@
+//! 経営層への報告: the page with its charts drawn on the server (inline SVG), the PDF with the same charts,
+//! the sign-off (a mistake shown with what was typed), and the sign-off in the inspection pack.
+
+use axum::http::Method;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn a_report_is_made_signed_off_and_carried_by_the_pack() {
+    let app = app().await;
+    let admin = session_for(&app.store, "admin", "c").await;
+    let r = app
+        .api(
+            Method::PUT,
+            ANSWERS,
+            Some(serde_json::json!([
+                answer("r7.facility.1.1", "yes", "2025-05-20", None),
+                answer("r7.facility.2.6", "no", "2025-05-20", Some("2025-05-31")),
+            ])),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text());
+    let page = get(&app.router, "/report", &admin).await;
+    assert_eq!(page.status.as_u16(), 200);
+    let html = page.text();
+    assert!(
+        html.contains(
+            r#"<figure class="chart" id="chart-sections"><svg xmlns="http://www.w3.org/2000/svg""#
+        ),
+        "{html}"
+    );
+    assert!(html.contains(r#"aria-label="年度の回答の推移""#));
+    assert!(html.contains("はい 1 項目　いいえ 1 項目"));
+    assert!(
+        html.contains("令和7年5月31日"),
+        "the overdue いいえ with its 目標日"
+    );
+
+    let bad = send(
+        &app.router,
+        form_post(
+            "/report/signoff",
+            &admin,
+            &format!(
+                "csrf=c&received_by={}&received_on=2025-06-01&decision=",
+                enc("理事長 山田一郎")
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(bad.status.as_u16(), 422);
+    assert!(bad.text().contains("判断・コメントを") && bad.text().contains("理事長 山田一郎"));
+    let ok = send(
+        &app.router,
+        form_post(
+            "/report/signoff",
+            &admin,
+            &format!(
+                "csrf=c&received_by={}&received_on=2025-06-01&decision={}",
+                enc("理事長 山田一郎"),
+                enc("承認。2(6)は来月までに対応すること")
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(ok.status.as_u16(), 303);
+    assert!(
+        get(&app.router, "/report", &admin)
+            .await
+            .text()
+            .contains("承認。2(6)は来月までに対応すること")
+    );
+    let org = app
+        .store
+        .user_by_login("admin")
+        .await
+        .unwrap()
+        .unwrap()
+        .org_id;
+    assert!(
+        app.store
+            .history(org, None, None, 10)
+            .await
+            .unwrap()
+            .iter()
+            .any(|h| h.entity == "report_signoff")
+    );
+
+    let pdf = get(&app.router, "/report.pdf", &admin).await;
+    assert!(pdf.body.starts_with(b"%PDF"));
+    let pack = get(&app.router, "/pack.pdf?edition=r7", &admin).await;
+    match (pdf_text(&pdf.body), pdf_text(&pack.body)) {
+        (Some(report), Some(pack)) => {
+            assert!(
+                report.contains("経営層への報告") && report.contains("体制構築"),
+                "{report}"
+            );
+            assert!(
+                report.contains("年度の推移")
+                    && report.contains("4月")
+                    && report.contains("理事長山田一郎"),
+                "{report}"
+            );
+            assert!(
+                pack.contains("経営層への報告を受けた記録")
+                    && pack.contains("承認。2(6)は来月までに対応すること"),
+                "{pack}"
+            );
+        }
+        _ => println!(
+            "SKIP: pdftotext (poppler-utils) is not installed; the PDFs' text is not checked"
+        ),
+    }
+    if let Ok(dir) = std::env::var("MAMORI_KEEP_REPORT") {
+        std::fs::write(format!("{dir}/report.pdf"), &pdf.body).unwrap();
+    }
+}
