@@ -32,6 +32,8 @@ const TABLES: &[CarriedTable] = &[
     ("log_analyses", true, &[]),
     ("edition_imports", true, &[]),
     ("vendor_products", true, &[]),
+    ("answer_counts", false, &[]),
+    ("report_signoffs", true, &[]),
 ];
 
 /// What an import brought in, by table.
