@@ -3,44 +3,10 @@
 // the roll-up and switches between them; a clinic's administrator cannot reach the other clinic.
 const { test, expect } = require('@playwright/test');
 const { execFileSync } = require('child_process');
-const crypto = require('crypto');
-const path = require('path');
 
 test.describe.configure({ mode: 'serial' });
 
-const bin = process.env.MAMORI_BIN || path.join(__dirname, '..', '..', 'target', 'debug', 'mamori');
-const db = path.join(process.env.MAMORI_E2E_DIR, 'e2e.db');
-
-function base32Decode(str) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const c of str) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
-  const bytes = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
-  return Buffer.from(bytes);
-}
-
-function totp(secret) {
-  const msg = Buffer.alloc(8);
-  msg.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30)));
-  const h = crypto.createHmac('sha1', base32Decode(secret)).update(msg).digest();
-  const o = h[h.length - 1] & 0x0f;
-  const n = ((h[o] & 0x7f) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
-  return String(n % 1_000_000).padStart(6, '0');
-}
-
-// Signs in as a new administrator and sets up two-factor sign-in, as every administrator must.
-async function firstSignIn(page, login, password) {
-  await page.goto('/login');
-  await page.fill('#login', login);
-  await page.fill('#password', password);
-  await page.getByRole('button', { name: 'ログイン' }).click();
-  await expect(page).toHaveURL(/\/account\/totp$/);
-  const secret = (await page.locator('#totp-secret').textContent()).trim();
-  await page.fill('#code', totp(secret));
-  await page.getByRole('button', { name: '確認して有効にする' }).click();
-  await expect(page.getByText('設定が完了しました')).toBeVisible();
-}
+const { bin, db, firstSignIn } = require('./helpers');
 
 async function createOrg(page, { kind, name, group, admin, password }) {
   await page.selectOption('#kind', kind);

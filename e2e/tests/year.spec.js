@@ -4,43 +4,14 @@
 // carries the record.
 const { test, expect } = require('@playwright/test');
 const { execFileSync } = require('child_process');
-const crypto = require('crypto');
-const path = require('path');
+const { firstSignIn, createOrgByCli } = require('./helpers');
 
-const bin = process.env.MAMORI_BIN || path.join(__dirname, '..', '..', 'target', 'debug', 'mamori');
-const db = path.join(process.env.MAMORI_E2E_DIR, 'e2e.db');
 const jst = new Date(Date.now() + 9 * 3600 * 1000);
 const today = jst.toISOString().slice(0, 10);
 
-function base32Decode(str) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const c of str) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
-  const bytes = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
-  return Buffer.from(bytes);
-}
-
-function totp(secret) {
-  const msg = Buffer.alloc(8);
-  msg.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30)));
-  const h = crypto.createHmac('sha1', base32Decode(secret)).update(msg).digest();
-  const o = h[h.length - 1] & 0x0f;
-  const n = ((h[o] & 0x7f) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
-  return String(n % 1_000_000).padStart(6, '0');
-}
-
 test('a reminder, the e-mail setting, the management report and its sign-off in the pack', async ({ page }) => {
-  execFileSync(bin, ['org', 'create', '--db', db, '--kind', 'clinic', '--name', 'こもれび診療所',
-    '--admin', 'komorebi-dr', '--password-stdin'], { input: 'Komorebi#Mori#2026\n' });
-  await page.goto('/login');
-  await page.fill('#login', 'komorebi-dr');
-  await page.fill('#password', 'Komorebi#Mori#2026');
-  await page.getByRole('button', { name: 'ログイン' }).click();
-  const secret = (await page.locator('#totp-secret').textContent()).trim();
-  await page.fill('#code', totp(secret));
-  await page.getByRole('button', { name: '確認して有効にする' }).click();
-  await expect(page.getByText('設定が完了しました')).toBeVisible();
+  createOrgByCli('clinic', 'こもれび診療所', 'komorebi-dr', 'Komorebi#Mori#2026');
+  await firstSignIn(page, 'komorebi-dr', 'Komorebi#Mori#2026');
 
   // A user ledger without 見直し日: the reminder names it, on the dashboard and its page.
   await page.goto('/ledgers/accounts');
