@@ -174,7 +174,6 @@ fn check_form(
     (vendor_id, v): (i64, &Row),
     out: &mut Vec<Contradiction>,
 ) {
-    let vendor_id = &vendor_id;
     let vendor = Some(field(v, "name").to_string());
     let name = &match recorded.product {
         Some(p) => format!("{}（{p}）", field(v, "name")),
@@ -193,7 +192,7 @@ fn check_form(
                     field(v, "mds_sds_received_on")
                 ),
                 next: "受け取った書類がMDS/SDSの最新版かを事業者に確認し、台帳か回答を直してください".into(),
-                rows: vec![vendor_ref(*vendor_id)],
+                rows: vec![vendor_ref(vendor_id)],
             }),
             (false, Some(Choice::Yes)) => out.push(Contradiction {
                 kind: "mds_sds",
@@ -203,7 +202,7 @@ fn check_form(
                 ),
                 next: "MDS/SDSを受け取っているか確認し、受領日を事業者・契約に記入してください（なければ提出を依頼）"
                     .into(),
-                rows: vec![vendor_ref(*vendor_id)],
+                rows: vec![vendor_ref(vendor_id)],
             }),
             _ => {}
         }
@@ -233,7 +232,7 @@ fn check_form(
                     next: format!(
                         "{name}の対応状況を確認し、施設の回答を見直してください（{name}の機器で実施されていなければ「いいえ」と目標日）"
                     ),
-                    rows: vec![vendor_ref(*vendor_id)],
+                    rows: vec![vendor_ref(vendor_id)],
                 });
         }
     }

@@ -39,11 +39,14 @@ impl ProductsPage {
     }
 }
 
-fn vendor_only(org: &Org) -> Result<(), PageError> {
+/// A page of a vendor organisation's: other kinds of organisation get "not found".
+pub(crate) fn vendor_only(org: &Org) -> Result<(), PageError> {
     if org.kind == OrgKind::Vendor {
         Ok(())
     } else {
-        Err(PageError::not_found("製品は事業者の組織で登録します"))
+        Err(PageError::not_found(
+            "このページは事業者の組織で使います（製品・顧客施設は事業者の組織のものです）",
+        ))
     }
 }
 

@@ -75,13 +75,13 @@ pub(crate) async fn page(
     let vendors = vendors_with_forms(state, org, edition).await?;
     let contradictions = reconciliation(state, org, edition).await?;
     // Vendors whose form came through a link (shown in their own list) rather than typed or imported.
+    let links = crate::vendor_side::facility::section(state, org).await?;
     let received: std::collections::HashSet<i64> =
         match state.catalog_of(org.id).vendor_form_for(edition) {
-            Ok(f) => state
-                .store
-                .received_forms(org.id, Some(&f.edition))
-                .await?
+            Ok(f) => links
+                .received
                 .iter()
+                .filter(|r| r.edition_id == f.edition)
                 .map(|r| r.vendor_row_id)
                 .collect(),
             Err(_) => Default::default(),
@@ -105,7 +105,7 @@ pub(crate) async fn page(
         })
     });
     Ok(VendorFormsPage {
-        links: crate::vendor_side::facility::section(state, org).await?,
+        links,
         nav: Some(nav(state, session, org)),
         vendor_form_notice,
         edition: edition.to_string(),

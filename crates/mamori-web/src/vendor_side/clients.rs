@@ -10,22 +10,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use mamori_app::vendor_side::{self, ClientLine, ClientState};
 use mamori_core::AnswerSet;
-use mamori_store::{DocumentUpload, Org, OrgKind, Product, ProductDocument, Session};
+use mamori_store::{DocumentUpload, Org, Product, ProductDocument, Session};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::error::{PageError, PageResult};
 use crate::extract::{Posted, SignedIn, Uploaded};
 use crate::layout::{Nav, jst_time, nav, render};
+use crate::products::vendor_only;
 use crate::vendor_forms::{EditTarget, edit_page, inputs_from, typed_from};
-
-fn vendor_only(org: &Org) -> Result<(), PageError> {
-    if org.kind == OrgKind::Vendor {
-        Ok(())
-    } else {
-        Err(PageError::not_found("このページは事業者の組織で使います"))
-    }
-}
 
 #[derive(Deserialize, Default)]
 pub(crate) struct EditionQuery {

@@ -25,6 +25,9 @@ pub(crate) struct LinkRow {
 
 pub(crate) struct ReceivedRow {
     pub id: i64,
+    pub vendor_row_id: i64,
+    /// The form's edition id (`edition` is its name).
+    pub edition_id: mamori_core::EditionId,
     pub vendor: String,
     pub product: String,
     pub edition: String,
@@ -116,6 +119,8 @@ pub(crate) async fn section(state: &AppState, org: &Org) -> Result<LinkSection, 
         .into_iter()
         .map(|f| ReceivedRow {
             id: f.id,
+            vendor_row_id: f.vendor_row_id,
+            edition_id: f.edition.clone(),
             vendor: f.vendor_name,
             product: f.product_name,
             edition: catalog
