@@ -39,7 +39,7 @@ use mamori_core::{Catalog, CatalogError, Clock, FiscalYear};
 use mamori_store::{Org, Store, StoreError};
 
 /// Organisations' catalogs: organisation id → (editions version, catalog).
-type OrgCatalogs = Mutex<HashMap<OrgId, (i64, Arc<Catalog>)>>;
+type OrgCatalogs = Mutex<HashMap<OrgId, ((i64, i64), Arc<Catalog>)>>;
 /// Suggestions per organisation, ledger version, form and day.
 type SuggestionCache = Mutex<HashMap<String, Arc<Vec<mamori_evidence::Suggestion>>>>;
 
@@ -99,11 +99,12 @@ impl App {
             .fiscal_year_of(edition, self.clock.today_jst())
     }
 
-    /// An organisation's catalog: the built-in editions and those it imported and confirmed. Read again
-    /// when its confirmed editions change (one small query per request checks that).
+    /// An organisation's catalog: the built-in editions, those it imported and confirmed, and the edition
+    /// it chose for each fiscal year it started. Read again when these change (one small query per
+    /// request checks that).
     pub async fn catalog_for(&self, org_id: OrgId) -> Result<Arc<Catalog>, StoreError> {
         let version = self.store.editions_version(org_id).await?;
-        if version == 0 {
+        if version == (0, 0) {
             self.org_catalogs
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -136,7 +137,14 @@ impl App {
                 .with_imported(&[edition])
                 .map_err(|e| StoreError::Corrupt(format!("取り込んだ版 {}: {e}", imp.edition)))?;
         }
-        let catalog = Arc::new(catalog);
+        let choices: Vec<(i32, mamori_core::EditionId)> = self
+            .store
+            .fiscal_years(org_id)
+            .await?
+            .into_iter()
+            .map(|y| (y.fiscal_year, y.edition.into()))
+            .collect();
+        let catalog = Arc::new(catalog.with_year_choices(&choices));
         let mut cache = self.org_catalogs.lock().unwrap_or_else(|e| e.into_inner());
         if cache.len() > 4096 {
             cache.clear();

@@ -377,6 +377,9 @@ pub struct Catalog {
     links: Vec<(crate::ItemId, crate::ItemId)>,
     /// Ids of the editions imported from workbooks (not built in).
     imported: Vec<crate::EditionId>,
+    /// The edition an organisation chose for a fiscal year when it started that year (start year →
+    /// edition); the calendar decides the years without a choice.
+    year_choices: BTreeMap<i32, crate::EditionId>,
 }
 
 /// An edition imported from MHLW's workbook, with each form's item links to the previous edition.
@@ -454,6 +457,7 @@ impl Catalog {
             gate_note: ed.gate.note,
             links: Vec::new(),
             imported: Vec::new(),
+            year_choices: BTreeMap::new(),
         };
         catalog.validate()?;
         Ok(catalog)
@@ -513,6 +517,48 @@ impl Catalog {
             .iter()
             .find(|(_, to)| to == item_id)
             .map(|(from, _)| from.as_str())
+    }
+
+    /// The item of `from` that `item` continues: the same key in the same edition; the confirmed link
+    /// of an imported edition; the edition map between built-in editions; else the one item of `from`
+    /// on the same topic (editions further apart, a facility's form to a merged one).
+    pub fn counterpart<'a>(&self, item: &Item, from: &'a Form) -> Option<&'a Item> {
+        let edition = item.id.split('.').next().unwrap_or_default();
+        if edition == from.edition.as_str() {
+            return from.item_by_key(&item.key);
+        }
+        if let Some(p) = self.predecessor(&item.id) {
+            return from.item(p);
+        }
+        if let Some(f) = from
+            .items
+            .iter()
+            .find(|f| self.successor(&f.id).is_some_and(|s| s == item.id))
+        {
+            return Some(f);
+        }
+        let mut same_topic = from.items.iter().filter(|f| f.topic == item.topic);
+        match (same_topic.next(), same_topic.next()) {
+            (Some(only), None) => Some(only),
+            _ => None,
+        }
+    }
+
+    /// This catalog with an organisation's choices of edition per fiscal year (start year → edition);
+    /// choices of editions it does not have are left out.
+    pub fn with_year_choices(&self, choices: &[(i32, crate::EditionId)]) -> Catalog {
+        let mut c = self.clone();
+        c.year_choices = choices
+            .iter()
+            .filter(|(_, e)| c.editions.iter().any(|x| x.id == *e))
+            .cloned()
+            .collect();
+        c
+    }
+
+    /// The edition chosen for a fiscal year, if the organisation started that year.
+    pub fn year_choice(&self, fy: FiscalYear) -> Option<&str> {
+        self.year_choices.get(&fy.start_year()).map(|e| e.as_str())
     }
 
     fn validate(&self) -> Result<(), CatalogError> {
@@ -700,11 +746,17 @@ impl Catalog {
     /// The edition for a fiscal year: its own, or the newest older one (and say so, with what MHLW has
     /// published for that year and how to import it).
     pub fn edition_for(&self, fy: FiscalYear) -> Option<EditionChoice> {
-        let newest = self
-            .editions
-            .iter()
-            .filter(|e| e.fiscal_year <= fy.start_year())
-            .max_by_key(|e| e.fiscal_year)?;
+        let chosen = self
+            .year_choice(fy)
+            .and_then(|id| self.editions.iter().find(|e| e.id == id));
+        let newest = match chosen {
+            Some(e) => e,
+            None => self
+                .editions
+                .iter()
+                .filter(|e| e.fiscal_year <= fy.start_year())
+                .max_by_key(|e| e.fiscal_year)?,
+        };
         let fallback_notice = (newest.fiscal_year < fy.start_year()).then(|| {
             let published = PUBLISHED
                 .iter()
@@ -736,6 +788,19 @@ impl Catalog {
     ) -> Result<FiscalYear, CatalogError> {
         let e = self.edition(edition)?;
         let current = FiscalYear::containing(today);
+        // The organisation's own choice: the latest year, up to this one, it answers this edition in.
+        if let Some((year, _)) = self
+            .year_choices
+            .iter()
+            .rev()
+            .find(|(y, id)| **y <= current.start_year() && id.as_str() == edition)
+        {
+            return Ok(FiscalYear::new(*year));
+        }
+        if self.year_choice(current).is_some() && e.fiscal_year < current.start_year() {
+            // This year runs on another edition: this one is the year it was made for.
+            return Ok(FiscalYear::new(e.fiscal_year));
+        }
         let newest = self
             .editions
             .iter()

@@ -144,17 +144,21 @@ impl Store {
         .collect()
     }
 
-    /// Changes whenever the organisation's confirmed editions change (a cache key).
+    /// Changes whenever the organisation's confirmed editions or its choices of edition per year change
+    /// (a cache key).
     #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
-    pub async fn editions_version(&self, org_id: OrgId) -> Result<i64> {
-        let v: Option<i64> = sqlx::query(
-            "SELECT MAX(id) FROM edition_imports WHERE org_id = $1 AND status = 'confirmed'",
+    pub async fn editions_version(&self, org_id: OrgId) -> Result<(i64, i64)> {
+        let r = sqlx::query(
+            "SELECT (SELECT MAX(id) FROM edition_imports WHERE org_id = $1 AND status = 'confirmed'), \
+             (SELECT MAX(id) FROM fiscal_years WHERE org_id = $1)",
         )
         .bind(org_id.get())
         .fetch_one(&self.pool)
-        .await?
-        .try_get(0)?;
-        Ok(v.unwrap_or(0))
+        .await?;
+        Ok((
+            r.try_get::<Option<i64>, _>(0)?.unwrap_or(0),
+            r.try_get::<Option<i64>, _>(1)?.unwrap_or(0),
+        ))
     }
 
     /// Confirms a pending import with the content the administrator confirmed (links corrected); an

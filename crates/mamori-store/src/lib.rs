@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod edition_imports;
+pub mod fiscal_years;
 pub mod hosting;
 pub mod jobs;
 pub mod ledger;
@@ -34,6 +35,7 @@ pub use auth::{
 };
 pub use backup::BackupRun;
 pub use edition_imports::EditionImport;
+pub use fiscal_years::{AnsweredForm, ArchivedForm, CarrySource, FiscalYearRecord, YearStart};
 pub use hosting::{FacilityFigures, Membership, OrgUsage};
 pub use ledger::{Fields, ImportCounts, LedgerQuery, LedgerRow};
 pub use log_analyses::{AnalysisEnd, LogAnalysis};

@@ -34,6 +34,8 @@ const TABLES: &[CarriedTable] = &[
     ("vendor_products", true, &[]),
     ("answer_counts", false, &[]),
     ("report_signoffs", true, &[]),
+    ("fiscal_years", true, &[]),
+    ("archived_answers", false, &[]),
 ];
 
 /// What an import brought in, by table.

@@ -143,6 +143,6 @@ impl Store {
     }
 }
 
-fn parse_day(s: &str) -> Result<NaiveDate> {
+pub(crate) fn parse_day(s: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| StoreError::Corrupt(format!("{s}: {e}")))
 }

@@ -28,7 +28,7 @@ pub(crate) async fn edition_story(
     let imp = store.edition_import(org_id, id).await.unwrap().unwrap();
     assert_eq!((imp.status.as_str(), imp.fiscal_year), ("pending", 2026));
     assert!(store.confirmed_editions(org_id).await.unwrap().is_empty());
-    assert_eq!(store.editions_version(org_id).await.unwrap(), 0);
+    assert_eq!(store.editions_version(org_id).await.unwrap(), (0, 0));
     // Another organisation sees nothing of it and cannot confirm it.
     assert!(store.edition_import(other_id, id).await.unwrap().is_none());
     assert!(
@@ -52,7 +52,7 @@ pub(crate) async fn edition_story(
     assert_eq!(confirmed.len(), 1);
     assert_eq!(confirmed[0].data, r#"{"links":[["a","b"]]}"#);
     assert_eq!(confirmed[0].confirmed_by.as_deref(), Some("admin"));
-    assert_eq!(store.editions_version(org_id).await.unwrap(), id);
+    assert_eq!(store.editions_version(org_id).await.unwrap(), (id, 0));
     assert_eq!(
         store.edition_workbook(org_id, id, "merged").await.unwrap(),
         Some(book)

@@ -200,7 +200,7 @@ async fn upload_preview_confirm_answer_and_fill_the_official_file() {
     );
     assert!(html.contains("name=\"link.merged.2.7\""));
     // Nothing changes before the confirmation.
-    assert_eq!(app.store.editions_version(org).await.unwrap(), 0);
+    assert_eq!(app.store.editions_version(org).await.unwrap(), (0, 0));
     let r = get(&app.router, "/checklists/r8/merged", &admin).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
