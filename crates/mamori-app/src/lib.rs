@@ -12,6 +12,7 @@ pub mod documents;
 pub mod editions;
 mod error;
 pub mod evidence;
+pub mod fiscal_years;
 pub mod hosting;
 pub mod inventory;
 mod ledger_cache;

@@ -520,7 +520,7 @@ impl Catalog {
     }
 
     /// The item of `from` that `item` continues: the same key in the same edition; the confirmed link
-    /// of an imported edition; the edition map between built-in editions; else the one item of `from`
+    /// of an imported edition (none when it was confirmed new); the edition map between built-in editions; else the one item of `from`
     /// on the same topic (editions further apart, a facility's form to a merged one).
     pub fn counterpart<'a>(&self, item: &Item, from: &'a Form) -> Option<&'a Item> {
         let edition = item.id.split('.').next().unwrap_or_default();
@@ -528,7 +528,17 @@ impl Catalog {
             return from.item_by_key(&item.key);
         }
         if let Some(p) = self.predecessor(&item.id) {
-            return from.item(p);
+            // Linked to an item of `from`'s edition: the same key in `from` (a pharmacy's form when the
+            // link names the facility's).
+            let mut parts = p.splitn(3, '.');
+            if let (Some(ed), Some(_), Some(key)) = (parts.next(), parts.next(), parts.next())
+                && ed == from.edition.as_str()
+            {
+                return from.item_by_key(key);
+            }
+        } else if self.is_imported(edition) {
+            // The administrator confirmed it has no previous item.
+            return None;
         }
         if let Some(f) = from
             .items

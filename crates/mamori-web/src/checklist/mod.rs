@@ -4,7 +4,6 @@ pub(crate) mod import;
 pub(crate) mod views;
 
 use mamori_app::evidence::{by_item, suggestions_for};
-use mamori_app::own_variant;
 use mamori_app::workbooks::checklist_workbook;
 use std::collections::HashMap;
 
@@ -91,8 +90,8 @@ impl LoadedForm<'_> {
     }
 }
 
-/// For an imported edition: each row's change against the previous edition and the previous answer it
-/// continues (the organisation's own form of that edition), offered as a proposal.
+/// Each row's change against the form the year carries and the carried answer as a proposal
+/// (mamori_app::fiscal_years::carry), keyed by the row's anchor.
 async fn carry_over(
     state: &AppState,
     catalog: &mamori_core::Catalog,
@@ -100,102 +99,30 @@ async fn carry_over(
     form: &ChecklistForm,
     with_evidence: bool,
 ) -> Result<HashMap<String, crate::checklist::views::Carry>, PageError> {
-    use mamori_core::edition_import::normalized;
-    let mut out = HashMap::new();
-    if !catalog.is_imported(&form.edition) {
-        return Ok(out);
-    }
-    type Previous = (
-        AnswerSet,
-        std::collections::BTreeMap<mamori_core::AnswerKey, serde_json::Value>,
-    );
-    let mut previous: HashMap<(String, Variant), Previous> = HashMap::new();
-    for (item, target) in form.rows() {
-        let pred = catalog
-            .predecessor(&item.id)
-            .and_then(|id| catalog.forms().iter().find_map(|f| f.item(id)));
-        let mut carry = crate::checklist::views::Carry::default();
-        let Some(pred) = pred else {
-            carry.change = Some((mamori_core::edition_import::Change::New.label(), "new-item"));
-            out.insert(crate::checklist::views::anchor(&item.id, target), carry);
-            continue;
-        };
-        if normalized(&pred.text) != normalized(&item.text) {
-            carry.change = Some((
-                mamori_core::edition_import::Change::Changed.label(),
-                "changed-item",
-            ));
-        }
-        // The organisation's own answers of the previous edition (a pharmacy's 薬局確認用 for a merged form).
-        let prev_edition = pred.id.split('.').next().unwrap_or_default().to_string();
-        let prev_variant = if form.variant == Variant::Vendor {
-            Variant::Vendor
-        } else {
-            own_variant(catalog, &prev_edition, org)
-        };
-        let key = (prev_edition.clone(), prev_variant);
-        if !previous.contains_key(&key) {
-            let answers = state
-                .store
-                .answers(org.id, &prev_edition, prev_variant)
-                .await?;
-            let evidence = state
-                .store
-                .answer_evidence(org.id, &prev_edition, prev_variant)
-                .await?;
-            previous.insert(key.clone(), (AnswerSet::new(answers), evidence));
-        }
-        let prev_id = format!("{prev_edition}.{}.{}", prev_variant.id(), pred.key);
-        let (set, evidence) = &previous[&key];
-        // The same target; or the one target the previous item had (an item moved to 全般, or split).
-        let prev_target = if pred.has_target(target) {
-            target
-        } else if let [only] = pred.targets.as_slice() {
-            only.group
-        } else {
-            target
-        };
-        let last = (1..=mamori_core::answers::MAX_ROUND)
-            .rev()
-            .find_map(|r| set.get(&prev_id, prev_target, r));
-        if let Some(a) = last {
-            let name = catalog
-                .edition(&prev_edition)
-                .map(|e| e.name.clone())
-                .unwrap_or_default();
-            let mut p = format!("{name} {}：{}", pred.label(), a.display());
-            if !a.note.is_empty() {
-                p.push_str(&format!("　備考：{}", a.note));
-            }
-            // What the ledgers said when that answer was saved.
-            if let Some(e) = evidence
-                .get(&mamori_core::AnswerKey::new(
-                    prev_id.clone(),
-                    a.target,
-                    a.round,
-                ))
-                .filter(|_| with_evidence)
-            {
-                let verdict = match e.get("verdict").and_then(|v| v.as_str()) {
-                    Some("yes") => "はい",
-                    Some("no") => "いいえ",
-                    _ => "判断材料不足",
-                };
-                let reasons: Vec<&str> = e
-                    .get("reasons")
-                    .and_then(|r| r.as_array())
-                    .map(|r| r.iter().filter_map(|x| x.as_str()).collect())
-                    .unwrap_or_default();
-                p.push_str(&format!("　回答時の台帳からの判断：{verdict}"));
-                if !reasons.is_empty() {
-                    p.push_str(&format!("（{}）", reasons.join("／")));
-                }
-            }
-            carry.proposal = Some(p);
-        }
-        out.insert(crate::checklist::views::anchor(&item.id, target), carry);
-    }
-    Ok(out)
+    use mamori_core::edition_import::Change;
+    let carried = mamori_app::fiscal_years::carry(state, catalog, org, form, with_evidence).await?;
+    Ok(carried
+        .into_iter()
+        .map(|((item, target), c)| {
+            let change = c.change.map(|ch| {
+                (
+                    ch.label(),
+                    if ch == Change::New {
+                        "new-item"
+                    } else {
+                        "changed-item"
+                    },
+                )
+            });
+            (
+                crate::checklist::views::anchor(&item, target),
+                crate::checklist::views::Carry {
+                    change,
+                    proposal: c.proposal,
+                },
+            )
+        })
+        .collect())
 }
 
 async fn load_form<'a>(
