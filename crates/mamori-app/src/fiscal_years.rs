@@ -559,9 +559,9 @@ pub async fn start(
     Ok(Ok(fy))
 }
 
-/// Whether the fiscal year containing today still waits to be started: the organisation has answered
-/// before (a first year needs no carrying) and has not started this one.
-pub async fn new_year_due(app: &App, org: &Org) -> Result<bool, AppError> {
+/// The fiscal year containing today when it still waits to be started: the organisation answered
+/// before it (a first year has nothing to carry) and has not started it.
+pub async fn new_year_due(app: &App, org: &Org) -> Result<Option<FiscalYear>, AppError> {
     let fy = FiscalYear::containing(app.clock.today_jst());
     if app
         .store
@@ -570,14 +570,15 @@ pub async fn new_year_due(app: &App, org: &Org) -> Result<bool, AppError> {
         .iter()
         .any(|r| r.fiscal_year == fy.start_year())
     {
-        return Ok(false);
+        return Ok(None);
     }
-    Ok(app
+    let answered_before = app
         .store
         .answered_forms(org.id)
         .await?
         .iter()
-        .any(|f| is_own(f.variant) && f.last_checked_on.is_some_and(|d| d < fy.first_day())))
+        .any(|f| is_own(f.variant) && f.last_checked_on.is_some_and(|d| d < fy.first_day()));
+    Ok(answered_before.then_some(fy))
 }
 
 /// The answers kept for a year, as the form they were given in.

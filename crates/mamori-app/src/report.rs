@@ -235,3 +235,55 @@ pub async fn pack_signoffs(
             .collect::<Vec<_>>()
     ))
 }
+
+/// One row's year: 1回目 → 目標日 → 2回目, and where it stands today.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineRow {
+    pub item: String,
+    pub text: String,
+    pub first: String,
+    pub target_date: String,
+    pub second: String,
+    pub state: &'static str,
+    /// The latest answer's 備考.
+    pub note: String,
+}
+
+/// Each answered row's timeline (rows without any answer left out), as of `today`.
+pub fn timeline(form: &Form, answers: &AnswerSet, today: chrono::NaiveDate) -> Vec<TimelineRow> {
+    let mut out = Vec::new();
+    for (item, target) in form.rows() {
+        let first = answers.get(&item.id, target, 1);
+        let later = (2..=mamori_core::answers::MAX_ROUND)
+            .rev()
+            .find_map(|r| answers.get(&item.id, target, r));
+        if first.is_none() && later.is_none() {
+            continue;
+        }
+        let cell = |a: Option<&mamori_core::Answer>| {
+            a.map(|a| format!("{}（{}）", a.answer.label(), wareki(a.checked_on)))
+                .unwrap_or_default()
+        };
+        let due = first.and_then(|a| a.target_date);
+        let state = match (first.map(|a| a.answer), later.map(|a| a.answer)) {
+            (_, Some(Choice::Yes)) => "2回目で対応済み",
+            (_, Some(_)) => "2回目もいいえ",
+            (Some(Choice::No), None) => match due {
+                Some(d) if d < today => "目標日を過ぎて2回目が未確認",
+                _ => "目標日に向けて対応中",
+            },
+            (Some(Choice::Yes), None) => "はい",
+            (None, None) => "未回答",
+        };
+        out.push(TimelineRow {
+            item: format!("{}（{}）", item.label(), target.label()),
+            text: item.text.clone(),
+            first: cell(first),
+            target_date: due.map(wareki).unwrap_or_default(),
+            second: cell(later),
+            state,
+            note: later.or(first).map(|a| a.note.clone()).unwrap_or_default(),
+        });
+    }
+    out
+}

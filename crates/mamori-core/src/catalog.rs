@@ -798,25 +798,28 @@ impl Catalog {
     ) -> Result<FiscalYear, CatalogError> {
         let e = self.edition(edition)?;
         let current = FiscalYear::containing(today);
-        // The organisation's own choice: the latest year, up to this one, it answers this edition in.
-        if let Some((year, _)) = self
-            .year_choices
-            .iter()
-            .rev()
-            .find(|(y, id)| **y <= current.start_year() && id.as_str() == edition)
-        {
-            return Ok(FiscalYear::new(*year));
-        }
-        if self.year_choice(current).is_some() && e.fiscal_year < current.start_year() {
-            // This year runs on another edition: this one is the year it was made for.
-            return Ok(FiscalYear::new(e.fiscal_year));
-        }
         let newest = self
             .editions
             .iter()
             .map(|e| e.fiscal_year)
             .max()
             .unwrap_or(e.fiscal_year);
+        let this_year = self.year_choice(current);
+        // The organisation's own choice: the latest year, up to this one, it answered this edition in;
+        // but the newest edition, while this year is not started yet, stays with the calendar.
+        if let Some((year, _)) = self
+            .year_choices
+            .iter()
+            .rev()
+            .find(|(y, id)| **y <= current.start_year() && id.as_str() == edition)
+            && (*year == current.start_year() || this_year.is_some() || e.fiscal_year != newest)
+        {
+            return Ok(FiscalYear::new(*year));
+        }
+        if this_year.is_some() && e.fiscal_year < current.start_year() {
+            // This year runs on another edition: this one is the year it was made for.
+            return Ok(FiscalYear::new(e.fiscal_year));
+        }
         if e.fiscal_year == newest && current.start_year() > newest {
             Ok(current)
         } else {

@@ -20,6 +20,7 @@ mod orgs;
 mod products;
 mod reminders;
 mod report;
+mod years;
 mod request_log;
 mod router;
 mod settings;

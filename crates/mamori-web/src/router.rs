@@ -9,7 +9,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::{
     AppState, BODY_LIMIT, IMPORT_LIMIT, agents, api, auth, checklist, dashboard, documents,
     editions, history, ledgers, logs, operator, orgs, products, refuse_invalid_utf8, reminders,
-    report, request_log, settings, system, vendor_forms, vendor_side,
+    report, request_log, settings, system, vendor_forms, vendor_side, years,
 };
 
 pub fn router(state: AppState) -> Router {
@@ -23,6 +23,13 @@ pub fn router(state: AppState) -> Router {
         .route("/report", get(report::report))
         .route("/report.pdf", get(report::report_pdf))
         .route("/report/signoff", post(report::signoff))
+        .route("/years", get(years::years))
+        .route("/years/start", post(years::start))
+        .route("/years/{year}/{edition}/{variant}", get(years::archived))
+        .route(
+            "/years/{year}/{edition}/{variant}/answers.csv",
+            get(years::archived_csv),
+        )
         .route(
             "/account/mail",
             get(reminders::mail_settings).post(reminders::mail_settings_save),

@@ -109,4 +109,9 @@ fn a_chosen_edition_decides_its_year() {
     // r7 again in 2027 (no newer edition yet): that year.
     let c = c.with_year_choices(&[(2025, "r7".into()), (2026, "r7".into())]);
     assert_eq!(c.fiscal_year_of("r7", d).unwrap(), FiscalYear::new(2026));
+    // 2026 not started yet: the newest edition stays with the calendar.
+    let c = c.with_year_choices(&[(2025, "r7".into())]);
+    assert_eq!(c.fiscal_year_of("r7", d).unwrap(), FiscalYear::new(2026));
+    let d = NaiveDate::from_ymd_opt(2025, 11, 23).unwrap();
+    assert_eq!(c.fiscal_year_of("r7", d).unwrap(), FiscalYear::new(2025));
 }

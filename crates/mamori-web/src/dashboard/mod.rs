@@ -34,6 +34,8 @@ struct DashboardPage {
     backup: Option<crate::settings::BackupStatus>,
     /// お知らせ: how many, and the most pressing few (for those who see the ledgers).
     reminders: Option<(usize, Vec<mamori_app::reminders::Reminder>)>,
+    /// This fiscal year has begun and waits for its edition and carried answers (新年度の準備).
+    new_year_due: Option<String>,
 }
 
 pub async fn dashboard(
@@ -86,6 +88,13 @@ pub async fn dashboard(
         org_name: org.name.clone(),
         officer: org.security_officer.clone(),
         fallback_notice: state.fallback_notice(&org, &nav.edition),
+        new_year_due: if org.kind.is_facility() {
+            mamori_app::fiscal_years::new_year_due(&state, &org)
+                .await?
+                .map(|fy| fy.label())
+        } else {
+            None
+        },
         form_label: format!("{edition_name} {}", variant.label()),
         fiscal_year: fy.label(),
         edition: nav.edition.clone(),
