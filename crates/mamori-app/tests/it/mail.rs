@@ -15,7 +15,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use crate::helpers::*;
 
 /// A minimal SMTP server: accepts every message and keeps its DATA.
-async fn sink() -> (u16, Arc<Mutex<Vec<String>>>) {
+pub(crate) async fn sink() -> (u16, Arc<Mutex<Vec<String>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let got = Arc::new(Mutex::new(Vec::new()));
@@ -93,7 +93,7 @@ fn decode_header(v: &str) -> String {
 }
 
 /// (subject, body) of a kept message.
-fn read(message: &str) -> (String, String) {
+pub(crate) fn read(message: &str) -> (String, String) {
     let (head, body) = message.split_once("\n\n").unwrap();
     // Folded header lines continue with whitespace.
     let unfolded = head.replace("\n ", " ").replace("\n\t", " ");
@@ -117,7 +117,7 @@ fn read(message: &str) -> (String, String) {
 }
 
 /// 08:00 Japan time on a day.
-fn at(day: &str, hour: u32) -> DateTime<Utc> {
+pub(crate) fn at(day: &str, hour: u32) -> DateTime<Utc> {
     let local = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
         .unwrap()
         .and_hms_opt(hour, 0, 0)
