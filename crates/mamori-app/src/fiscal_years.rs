@@ -192,7 +192,10 @@ pub async fn plan(
         });
     }
     let source = match source {
-        Some(v) => sources.iter().find(|s| s.value == v).map(|s| s.value.clone()),
+        Some(v) => sources
+            .iter()
+            .find(|s| s.value == v)
+            .map(|s| s.value.clone()),
         None => started
             .as_ref()
             .and_then(|r| r.carried_from.as_ref())
@@ -207,24 +210,39 @@ pub async fn plan(
             .filter(|a| a.fiscal_year == r.fiscal_year)
             .map(|a| {
                 (
-                    format!("{} {}（保管）", edition_name(&catalog, &a.edition), a.variant.label()),
+                    format!(
+                        "{} {}（保管）",
+                        edition_name(&catalog, &a.edition),
+                        a.variant.label()
+                    ),
                     format!("/years/{}/{}/{}", a.fiscal_year, a.edition, a.variant.id()),
                 )
             })
             .collect();
-        if catalog.fiscal_year_of(&r.edition, app.clock.today_jst()).ok()
+        if catalog
+            .fiscal_year_of(&r.edition, app.clock.today_jst())
+            .ok()
             == Some(FiscalYear::new(r.fiscal_year))
-            && let Some(f) = catalog.own_form(&r.edition, org.kind == mamori_store::OrgKind::Pharmacy)
+            && let Some(f) =
+                catalog.own_form(&r.edition, org.kind == mamori_store::OrgKind::Pharmacy)
         {
             links.push((
-                format!("{} {}", edition_name(&catalog, &r.edition), f.variant.label()),
+                format!(
+                    "{} {}",
+                    edition_name(&catalog, &r.edition),
+                    f.variant.label()
+                ),
                 format!("/checklists/{}/{}", r.edition, f.variant.id()),
             ));
         }
         years.push(PastYear {
             label: FiscalYear::new(r.fiscal_year).label(),
             edition_name: edition_name(&catalog, &r.edition),
-            started: format!("{}（{}）", r.started_at.get(..10).unwrap_or(""), r.started_by),
+            started: format!(
+                "{}（{}）",
+                r.started_at.get(..10).unwrap_or(""),
+                r.started_by
+            ),
             links,
         });
     }
@@ -236,7 +254,11 @@ pub async fn plan(
                 edition_name: edition_name(&catalog, &a.edition),
                 started: String::new(),
                 links: vec![(
-                    format!("{} {}（保管）", edition_name(&catalog, &a.edition), a.variant.label()),
+                    format!(
+                        "{} {}（保管）",
+                        edition_name(&catalog, &a.edition),
+                        a.variant.label()
+                    ),
                     format!("/years/{}/{}/{}", a.fiscal_year, a.edition, a.variant.id()),
                 )],
             });
@@ -519,7 +541,10 @@ pub async fn start(
     let fy = plan.fiscal_year;
     let mut archive_as = None;
     let mut carried_from = carried.clone();
-    if let Some(s) = carried.as_ref().filter(|s| s.archived_year.is_none() && s.edition == edition) {
+    if let Some(s) = carried
+        .as_ref()
+        .filter(|s| s.archived_year.is_none() && s.edition == edition)
+    {
         let last = app
             .store
             .answered_forms(org.id)

@@ -165,7 +165,8 @@ impl Store {
                         start.edition
                     )));
                 }
-                archived.push(serde_json::json!({"variant": variant.id(), "answers": answers.len()}));
+                archived
+                    .push(serde_json::json!({"variant": variant.id(), "answers": answers.len()}));
             }
             sqlx::query("DELETE FROM answers WHERE org_id = $1 AND edition = $2")
                 .bind(org_id.get())

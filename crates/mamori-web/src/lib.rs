@@ -20,13 +20,13 @@ mod orgs;
 mod products;
 mod reminders;
 mod report;
-mod years;
 mod request_log;
 mod router;
 mod settings;
 mod system;
 mod vendor_forms;
 mod vendor_side;
+mod years;
 
 pub use error::WebError;
 pub use mamori_app::{App, totp};

@@ -6,5 +6,5 @@ mod helpers;
 mod inventory;
 mod mail;
 mod users;
-mod year;
 mod workbooks;
+mod year;

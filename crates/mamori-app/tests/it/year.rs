@@ -17,7 +17,11 @@ use crate::helpers::*;
 use crate::mail::{at, read, sink};
 
 async fn on(app: &App, org: &Org, t: DateTime<Utc>) -> App {
-    let app = App::new(app.store.clone(), Catalog::builtin().unwrap(), Clock::fixed(t));
+    let app = App::new(
+        app.store.clone(),
+        Catalog::builtin().unwrap(),
+        Clock::fixed(t),
+    );
     // As each request does: the organisation's catalog (its years' editions) first.
     app.catalog_for(org.id).await.unwrap();
     app
@@ -108,7 +112,10 @@ async fn a_year_from_april_to_the_next_april() {
         .unwrap()
         .unwrap();
     let app = on(&first, &org, at("2025-04-01", 9)).await;
-    assert_eq!(app.fiscal_year(org.id, "r7").unwrap(), FiscalYear::new(2025));
+    assert_eq!(
+        app.fiscal_year(org.id, "r7").unwrap(),
+        FiscalYear::new(2025)
+    );
 
     // 2025-05-20: the 1回目, one いいえ with its 目標日.
     let app = on(&first, &org, at("2025-05-20", 9)).await;
@@ -119,7 +126,13 @@ async fn a_year_from_april_to_the_next_april() {
         &[
             input("r7.facility.gate", 1, true, "2025-05-20", None),
             input("r7.facility.1.1", 1, true, "2025-05-20", None),
-            input("r7.facility.2.6", 1, false, "2025-05-20", Some("2025-09-30")),
+            input(
+                "r7.facility.2.6",
+                1,
+                false,
+                "2025-05-20",
+                Some("2025-09-30"),
+            ),
         ],
     )
     .await;
@@ -153,7 +166,13 @@ async fn a_year_from_april_to_the_next_april() {
         &app,
         &org,
         &user,
-        &[input("r7.facility.2.6", 2, false, "2025-10-10", Some("2026-01-31"))],
+        &[input(
+            "r7.facility.2.6",
+            2,
+            false,
+            "2025-10-10",
+            Some("2026-01-31"),
+        )],
     )
     .await;
     let app = on(&first, &org, at("2026-02-01", 8)).await;
@@ -199,7 +218,10 @@ async fn a_year_from_april_to_the_next_april() {
     // This year's form starts empty; last year's answers are kept and carried as proposals.
     let app = on(&first, &org, at("2026-04-02", 9)).await;
     assert_eq!(fiscal_years::new_year_due(&app, &org).await.unwrap(), None);
-    assert_eq!(app.fiscal_year(org.id, "r7").unwrap(), FiscalYear::new(2026));
+    assert_eq!(
+        app.fiscal_year(org.id, "r7").unwrap(),
+        FiscalYear::new(2026)
+    );
     assert!(
         app.store
             .answers(org.id, "r7", Variant::Facility)
@@ -207,16 +229,17 @@ async fn a_year_from_april_to_the_next_april() {
             .unwrap()
             .is_empty()
     );
-    let (kept, kept_answers) = fiscal_years::archived_form(&app, &org, 2025, "r7", Variant::Facility)
-        .await
-        .unwrap()
+    let (kept, kept_answers) =
+        fiscal_years::archived_form(&app, &org, 2025, "r7", Variant::Facility)
+            .await
+            .unwrap()
+            .unwrap();
+    let timeline =
+        mamori_app::report::timeline(&kept, &kept_answers, FiscalYear::new(2025).last_day());
+    let patches = timeline
+        .iter()
+        .find(|r| r.item.starts_with("2(6)"))
         .unwrap();
-    let timeline = mamori_app::report::timeline(
-        &kept,
-        &kept_answers,
-        FiscalYear::new(2025).last_day(),
-    );
-    let patches = timeline.iter().find(|r| r.item.starts_with("2(6)")).unwrap();
     assert_eq!(patches.first, "いいえ（令和7年5月20日）");
     assert_eq!(patches.target_date, "令和7年9月30日");
     assert_eq!(patches.second, "いいえ（令和7年10月10日）");
@@ -240,7 +263,9 @@ async fn a_year_from_april_to_the_next_april() {
     let plan = fiscal_years::plan(&app, &org, None, None).await.unwrap();
     let links: Vec<_> = plan.years.iter().flat_map(|y| y.links.clone()).collect();
     assert!(
-        links.iter().any(|(_, href)| href == "/years/2025/r7/facility"),
+        links
+            .iter()
+            .any(|(_, href)| href == "/years/2025/r7/facility"),
         "{links:?}"
     );
     // Starting the year again on the same answers cannot keep last year twice.

@@ -85,11 +85,20 @@ fn counterpart_follows_key_map_and_topic() {
     let id = |i: Option<&Item>| i.map(|i| i.id.to_string());
     let patches = r7.item("r7.facility.2.6").unwrap();
     // The edition map: r6's 2.7 became r7's 2.6.
-    assert_eq!(id(c.counterpart(patches, r6)).as_deref(), Some("r6.facility.2.7"));
+    assert_eq!(
+        id(c.counterpart(patches, r6)).as_deref(),
+        Some("r6.facility.2.7")
+    );
     // Two editions apart: by topic.
-    assert_eq!(id(c.counterpart(patches, r5)).as_deref(), Some("r5.facility.2.7"));
+    assert_eq!(
+        id(c.counterpart(patches, r5)).as_deref(),
+        Some("r5.facility.2.7")
+    );
     // The same edition: by key, whatever the variant.
-    assert_eq!(id(c.counterpart(patches, r7p)).as_deref(), Some("r7.pharmacy.2.6"));
+    assert_eq!(
+        id(c.counterpart(patches, r7p)).as_deref(),
+        Some("r7.pharmacy.2.6")
+    );
     // New in r7: nothing before.
     let two_factor = r7.item("r7.facility.2.11").unwrap();
     assert!(c.counterpart(two_factor, r6).is_none());
@@ -97,9 +106,11 @@ fn counterpart_follows_key_map_and_topic() {
 
 #[test]
 fn a_chosen_edition_decides_its_year() {
-    let c = Catalog::builtin()
-        .unwrap()
-        .with_year_choices(&[(2025, "r7".into()), (2026, "r6".into()), (2027, "r9".into())]);
+    let c = Catalog::builtin().unwrap().with_year_choices(&[
+        (2025, "r7".into()),
+        (2026, "r6".into()),
+        (2027, "r9".into()),
+    ]);
     // The choice wins over the calendar; a choice of an unknown edition is left out.
     assert_eq!(c.edition_for(FiscalYear::new(2026)).unwrap().edition, "r6");
     assert_eq!(c.year_choice(FiscalYear::new(2027)), None);

@@ -11,3 +11,4 @@ mod ledger;
 mod mail;
 mod stories;
 mod vendor_side;
+mod years;

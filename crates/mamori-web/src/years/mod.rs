@@ -72,13 +72,8 @@ async fn page(
     q: &YearQuery,
     error: Option<String>,
 ) -> Result<YearsPage, PageError> {
-    let plan = mamori_app::fiscal_years::plan(
-        state,
-        org,
-        q.edition.as_deref(),
-        q.from.as_deref(),
-    )
-    .await?;
+    let plan =
+        mamori_app::fiscal_years::plan(state, org, q.edition.as_deref(), q.from.as_deref()).await?;
     let source: Option<CarrySource> = plan
         .source
         .as_ref()
@@ -135,7 +130,10 @@ pub(crate) async fn start(
         Ok(_) => {
             let catalog = state.catalog_for(org.id).await?;
             let variant = mamori_app::own_variant(&catalog, &f.edition, &org);
-            Ok(Redirect::to(&format!("/checklists/{}/{}", f.edition, variant.id())).into_response())
+            Ok(
+                Redirect::to(&format!("/checklists/{}/{}", f.edition, variant.id()))
+                    .into_response(),
+            )
         }
         Err(m) => {
             let q = YearQuery {
@@ -228,7 +226,10 @@ pub(crate) async fn archived_csv(
     let (encoding, content_type) = if utf8 {
         (mamori_ledger::Encoding::Utf8Bom, "text/csv; charset=utf-8")
     } else {
-        (mamori_ledger::Encoding::Cp932, "text/csv; charset=Shift_JIS")
+        (
+            mamori_ledger::Encoding::Cp932,
+            "text/csv; charset=Shift_JIS",
+        )
     };
     Ok((
         [

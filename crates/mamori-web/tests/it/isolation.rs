@@ -92,6 +92,47 @@ async fn seed_b(store: &Store) -> (OrgId, Foreign) {
         .await
         .unwrap();
     f.users = vec![b_admin.id, b_editor.id];
+    // B's 令和7年度 answers, kept when it started 令和8年度 on the same edition.
+    let actor = mamori_store::Actor {
+        user_id: b_admin.id,
+        name: "b-admin".into(),
+    };
+    store
+        .save_answers::<()>(
+            b.id,
+            "r7",
+            mamori_core::Variant::Facility,
+            &actor,
+            at,
+            |_| {
+                Ok(vec![mamori_core::Answer {
+                    item: "r7.facility.gate".into(),
+                    target: mamori_core::Target::General,
+                    round: 1,
+                    answer: mamori_core::Choice::Yes,
+                    checked_on: at.date_naive(),
+                    target_date: None,
+                    note: "秘密の備考".into(),
+                }])
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .start_fiscal_year(
+            b.id,
+            &mamori_store::YearStart {
+                fiscal_year: 2026,
+                edition: "r7".into(),
+                carried_from: None,
+                archive_as: Some(2025),
+            },
+            "b-admin",
+            at,
+        )
+        .await
+        .unwrap();
     let fields = |pairs: &[(&str, &str)]| -> mamori_store::Fields {
         pairs
             .iter()
@@ -343,6 +384,13 @@ fn foreign_paths(pattern: &str, f: &Foreign) -> Vec<String> {
                     .replace("{format}", "xlsx"),
             );
         }
+    } else if pattern.starts_with("/years/{year}") {
+        out.push(
+            pattern
+                .replace("{year}", "2025")
+                .replace("{edition}", "r7")
+                .replace("{variant}", "facility"),
+        );
     } else if pattern.contains("{edition}") {
         for e in &f.editions {
             out.push(

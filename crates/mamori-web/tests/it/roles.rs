@@ -30,6 +30,22 @@ async fn role_and_tenancy_matrix_covers_every_route() {
             "/report/signoff",
             [422, 422, NO, NO],
         ),
+        ("GET", "/years", "/years", [OK, OK, OK, NO]),
+        // Only an administrator starts the year; the matrix's form names no edition (422).
+        ("POST", "/years/start", "/years/start", [422, NO, NO, NO]),
+        // This clinic kept no answers for 令和7年度.
+        (
+            "GET",
+            "/years/{year}/{edition}/{variant}",
+            "/years/2025/r7/facility",
+            [404, 404, 404, NO],
+        ),
+        (
+            "GET",
+            "/years/{year}/{edition}/{variant}/answers.csv",
+            "/years/2025/r7/facility/answers.csv",
+            [404, 404, 404, NO],
+        ),
         // One's own mail settings: everyone; the matrix's form has no valid hour (422).
         ("GET", "/account/mail", "/account/mail", [OK; 4]),
         ("POST", "/account/mail", "/account/mail", [422; 4]),
