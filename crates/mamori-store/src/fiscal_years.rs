@@ -31,6 +31,9 @@ pub struct FiscalYearRecord {
     pub started_at: String,
 }
 
+/// Answers kept for a year, with what the ledgers said at each save.
+pub type KeptAnswers = (Vec<Answer>, BTreeMap<AnswerKey, serde_json::Value>);
+
 /// Answers kept for a year: which form, how many.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ArchivedForm {
@@ -239,7 +242,7 @@ impl Store {
         fiscal_year: i32,
         edition: &str,
         variant: Variant,
-    ) -> Result<Option<(Vec<Answer>, BTreeMap<AnswerKey, serde_json::Value>)>> {
+    ) -> Result<Option<KeptAnswers>> {
         let Some(r) = sqlx::query(
             "SELECT answers, evidence FROM archived_answers \
              WHERE org_id = $1 AND fiscal_year = $2 AND edition = $3 AND variant = $4",
