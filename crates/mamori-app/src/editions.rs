@@ -110,5 +110,6 @@ pub async fn confirm_import(
             app.clock.now(),
         )
         .await?;
+    crate::fiscal_years::follow_import(app, org_id, &d.edition, d.fiscal_year, actor).await?;
     Ok(d)
 }

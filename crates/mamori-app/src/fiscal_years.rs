@@ -584,6 +584,60 @@ pub async fn start(
     Ok(Ok(fy))
 }
 
+/// An edition confirmed for this fiscal year (or a newer one than the year's) becomes the year's edition
+/// when the year was started on an older one: the year then carries what it had answered so far (or,
+/// with nothing answered yet, what it carried before).
+pub async fn follow_import(
+    app: &App,
+    org_id: mamori_core::OrgId,
+    edition: &str,
+    edition_year: i32,
+    actor: &str,
+) -> Result<(), AppError> {
+    let fy = FiscalYear::containing(app.clock.today_jst());
+    let Some(record) = app
+        .store
+        .fiscal_years(org_id)
+        .await?
+        .into_iter()
+        .find(|r| r.fiscal_year == fy.start_year())
+    else {
+        return Ok(());
+    };
+    let catalog = app.catalog_for(org_id).await?;
+    let current_year = catalog
+        .edition(&record.edition)
+        .map(|e| e.fiscal_year)
+        .unwrap_or(i32::MIN);
+    if record.edition == edition || edition_year > fy.start_year() || edition_year < current_year {
+        return Ok(());
+    }
+    let answered = app
+        .store
+        .answered_forms(org_id)
+        .await?
+        .into_iter()
+        .find(|f| f.edition == record.edition && is_own(f.variant));
+    let carried_from = match answered {
+        Some(f) => Some(CarrySource {
+            edition: f.edition,
+            variant: f.variant,
+            archived_year: None,
+        }),
+        None => record.carried_from,
+    };
+    let start = YearStart {
+        fiscal_year: fy.start_year(),
+        edition: edition.to_string(),
+        carried_from,
+        archive_as: None,
+    };
+    app.store
+        .start_fiscal_year(org_id, &start, actor, app.clock.now())
+        .await?;
+    Ok(())
+}
+
 /// The fiscal year containing today when it still waits to be started: the organisation answered
 /// before it (a first year has nothing to carry) and has not started it.
 pub async fn new_year_due(app: &App, org: &Org) -> Result<Option<FiscalYear>, AppError> {

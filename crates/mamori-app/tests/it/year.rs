@@ -289,4 +289,46 @@ async fn a_year_from_april_to_the_next_april() {
         1,
         "the refused start changed nothing"
     );
+
+    // May: MHLW's 令和8年度版 is imported; the year follows it and carries what it answered so far.
+    let app = on(&first, &org, at("2026-05-01", 9)).await;
+    let catalog = app.catalog_of(org.id);
+    let r8 = mamori_report::sample_workbook::next_edition_sample(&catalog);
+    let book = mamori_report::sample_workbook::sample_workbook(
+        &catalog,
+        &r8,
+        mamori_report::sample_workbook::SampleLayout::Columns,
+    )
+    .unwrap();
+    let uploads = [mamori_report::edition_import::Upload {
+        file_name: "r8.xlsx".into(),
+        bytes: book,
+    }];
+    let draft =
+        mamori_app::editions::read_uploads(&catalog, "r8", "2026", "auto", &uploads).unwrap();
+    let id = mamori_app::editions::save_draft(&app, org.id, &draft, &uploads, "admin")
+        .await
+        .unwrap();
+    mamori_app::editions::confirm_import(&app, org.id, id, &Default::default(), "admin")
+        .await
+        .unwrap();
+    let app = on(&first, &org, at("2026-05-01", 9)).await;
+    assert_eq!(app.edition_in_force(&org).unwrap().edition, "r8");
+    let record = app.store.fiscal_years(org.id).await.unwrap().pop().unwrap();
+    assert_eq!(record.edition, "r8");
+    assert_eq!(
+        record.carried_from.map(|c| (c.edition, c.archived_year)),
+        Some(("r7".to_string(), None))
+    );
+    let catalog = app.catalog_of(org.id);
+    let form = catalog.own_form("r8", false).expect("the merged form");
+    let carried = fiscal_years::carry(&app, &catalog, &org, form, false)
+        .await
+        .unwrap();
+    let gate = carried
+        .iter()
+        .find(|((item, _), _)| item.ends_with(".gate"))
+        .and_then(|(_, c)| c.proposal.clone())
+        .unwrap();
+    assert!(gate.contains("はい（令和8年4月2日）"), "{gate}");
 }

@@ -234,7 +234,7 @@ async fn upload_preview_confirm_answer_and_fill_the_official_file() {
         "3(4) and the relinked 2(7)"
     );
     assert!(
-        html.contains("前の版の回答（提案。回答ではありません）：令和7年度版 1(1)：はい"),
+        html.contains("昨年度からの引き継ぎ（提案。回答ではありません）：令和7年度版 1(1)：はい"),
         "{html}"
     );
     assert!(html.contains("院長が兼任"));
@@ -271,7 +271,7 @@ async fn upload_preview_confirm_answer_and_fill_the_official_file() {
         .await
         .text();
     assert!(
-        !html.contains("前の版の回答（提案。回答ではありません）：令和7年度版 1(1)"),
+        !html.contains("昨年度からの引き継ぎ（提案。回答ではありません）：令和7年度版 1(1)"),
         "answered: no proposal"
     );
 
