@@ -409,45 +409,53 @@ fn row_carry(
         };
     };
     let change = (normalized(&pred.text) != normalized(&item.text)).then_some(Change::Changed);
-    // The same target; or the one target the previous item had (an item moved to 全般, or split).
-    let prev_target = if pred.has_target(target) {
-        target
-    } else if let [only] = pred.targets.as_slice() {
-        only.group
+    // The same target; or each target the previous item had (an item moved to 全般, or split).
+    let targets: Vec<Target> = if pred.has_target(target) {
+        vec![target]
     } else {
-        target
+        pred.targets.iter().map(|t| t.group).collect()
     };
-    let last = (1..=mamori_core::answers::MAX_ROUND)
-        .rev()
-        .find_map(|r| src.answers.get(&pred.id, prev_target, r));
-    let proposal = last.map(|a| {
-        let mut p = format!("{} {}：{}", src.name, pred.label(), a.display());
-        if !a.note.is_empty() {
-            p.push_str(&format!("　備考：{}", a.note));
-        }
-        // What the ledgers said when that answer was saved.
-        if let Some(e) = src
-            .evidence
-            .get(&AnswerKey::new(pred.id.clone(), a.target, a.round))
-            .filter(|_| with_evidence)
-        {
-            let verdict = match e.get("verdict").and_then(|v| v.as_str()) {
-                Some("yes") => "はい",
-                Some("no") => "いいえ",
-                _ => "判断材料不足",
+    let several = targets.len() > 1;
+    let parts: Vec<String> = targets
+        .into_iter()
+        .filter_map(|t| {
+            let a = (1..=mamori_core::answers::MAX_ROUND)
+                .rev()
+                .find_map(|r| src.answers.get(&pred.id, t, r))?;
+            let mut p = if several {
+                format!("{}：{}", t.label(), a.display())
+            } else {
+                a.display()
             };
-            let reasons: Vec<&str> = e
-                .get("reasons")
-                .and_then(|r| r.as_array())
-                .map(|r| r.iter().filter_map(|x| x.as_str()).collect())
-                .unwrap_or_default();
-            p.push_str(&format!("　回答時の台帳からの判断：{verdict}"));
-            if !reasons.is_empty() {
-                p.push_str(&format!("（{}）", reasons.join("／")));
+            if !a.note.is_empty() {
+                p.push_str(&format!("　備考：{}", a.note));
             }
-        }
-        p
-    });
+            // What the ledgers said when that answer was saved.
+            if let Some(e) = src
+                .evidence
+                .get(&AnswerKey::new(pred.id.clone(), a.target, a.round))
+                .filter(|_| with_evidence)
+            {
+                let verdict = match e.get("verdict").and_then(|v| v.as_str()) {
+                    Some("yes") => "はい",
+                    Some("no") => "いいえ",
+                    _ => "判断材料不足",
+                };
+                let reasons: Vec<&str> = e
+                    .get("reasons")
+                    .and_then(|r| r.as_array())
+                    .map(|r| r.iter().filter_map(|x| x.as_str()).collect())
+                    .unwrap_or_default();
+                p.push_str(&format!("　回答時の台帳からの判断：{verdict}"));
+                if !reasons.is_empty() {
+                    p.push_str(&format!("（{}）", reasons.join("／")));
+                }
+            }
+            Some(p)
+        })
+        .collect();
+    let proposal =
+        (!parts.is_empty()).then(|| format!("{} {}：{}", src.name, pred.label(), parts.join("／")));
     Carry { change, proposal }
 }
 

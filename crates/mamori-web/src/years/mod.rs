@@ -168,8 +168,9 @@ async fn archived_rows(
             .unwrap_or_default(),
         variant.label()
     );
-    // As the year ended: a いいえ whose 目標日 passed within it without a 2回目 shows as such.
-    let rows = mamori_app::report::timeline(&form, &answers, fy.last_day());
+    // As the year ended: a いいえ without a 2回目 shows as past its 目標日 (all fall within the year).
+    let after = fy.last_day() + chrono::Days::new(1);
+    let rows = mamori_app::report::timeline(&form, &answers, after);
     Ok((title, rows))
 }
 

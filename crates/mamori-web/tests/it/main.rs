@@ -24,3 +24,4 @@ mod request_log;
 mod roles;
 mod vendor_forms;
 mod vendor_side;
+mod years;
