@@ -43,6 +43,7 @@ pub struct YearPlan {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PastYear {
+    pub year: i32,
     pub label: String,
     pub edition_name: String,
     pub started: String,
@@ -140,7 +141,8 @@ pub async fn plan(
         .unwrap_or_default();
     let mut sources = Vec::new();
     let mut latest: Option<(chrono::NaiveDate, String)> = None;
-    for f in app.store.answered_forms(org.id).await? {
+    let answered = app.store.answered_forms(org.id).await?;
+    for f in answered.iter().cloned() {
         if !is_own(f.variant) || catalog.form(&f.edition, f.variant).is_none() {
             continue;
         }
@@ -236,6 +238,7 @@ pub async fn plan(
             ));
         }
         years.push(PastYear {
+            year: r.fiscal_year,
             label: FiscalYear::new(r.fiscal_year).label(),
             edition_name: edition_name(&catalog, &r.edition),
             started: format!(
@@ -250,6 +253,7 @@ pub async fn plan(
     for a in &archived {
         if !records.iter().any(|r| r.fiscal_year == a.fiscal_year) {
             years.push(PastYear {
+                year: a.fiscal_year,
                 label: FiscalYear::new(a.fiscal_year).label(),
                 edition_name: edition_name(&catalog, &a.edition),
                 started: String::new(),
@@ -264,6 +268,26 @@ pub async fn plan(
             });
         }
     }
+    // Forms answered in years never started in Mamori: readable (and exportable) where they are.
+    for f in &answered {
+        if !is_own(f.variant) || records.iter().any(|r| r.edition == f.edition) {
+            continue;
+        }
+        let Ok(e) = catalog.edition(&f.edition) else {
+            continue;
+        };
+        years.push(PastYear {
+            year: e.fiscal_year,
+            label: FiscalYear::new(e.fiscal_year).label(),
+            edition_name: e.name.clone(),
+            started: String::new(),
+            links: vec![(
+                format!("{} {}（{}件）", e.name, f.variant.label(), f.answers),
+                format!("/checklists/{}/{}", f.edition, f.variant.id()),
+            )],
+        });
+    }
+    years.sort_by_key(|y| std::cmp::Reverse(y.year));
     Ok(YearPlan {
         label: fy.label(),
         fiscal_year: fy,

@@ -46,6 +46,12 @@ async fn a_new_year_is_started_with_last_years_answers_as_proposals() {
     ));
     assert!(html.contains("令和6年度版 2(7)：サーバ：いいえ（令和6年6月1日） 目標日 令和7年3月31日／端末PC：はい（令和6年6月1日）"), "{html}");
 
+    // Last year's form stays where it is, listed among the years.
+    assert!(
+        html.contains("<a href=\"/checklists/r6/facility\">令和6年度版 医療機関確認用（3件）</a>"),
+        "{html}"
+    );
+
     // Not carrying anything is a choice too: the page shows no proposals then.
     let none = get(&app.router, "/years?edition=r7&from=", &admin)
         .await
