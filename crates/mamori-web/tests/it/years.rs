@@ -48,7 +48,7 @@ async fn a_new_year_is_started_with_last_years_answers_as_proposals() {
 
     // Last year's form stays where it is, listed among the years.
     assert!(
-        html.contains("<a href=\"/checklists/r6/facility\">令和6年度版 医療機関確認用（3件）</a>"),
+        html.contains("<a href=\"/checklists/r6/facility\">令和6年度版 医療機関確認用（4件）</a>"),
         "{html}"
     );
 
