@@ -57,7 +57,139 @@ pub struct ManagementReport {
     pub evidence_gaps: Vec<(String, String)>,
     /// (kind, how many) of the reminders standing today.
     pub due: Vec<(String, usize)>,
+    /// Each いいえ's year: 1回目 → 目標日 → 2回目.
+    pub timeline: Vec<TimelineRow>,
+    /// (day, files, 高, 中, 低, retired staff accounts found in use) of the log analyses this year.
+    pub log_analyses: Vec<(String, String, usize, usize, usize, String)>,
+    /// (確認日, 確認したログ, 結果, コメント・対応) of this year's log reviews, newest first.
+    pub log_reviews: Vec<(String, String, String, String)>,
+    /// (システム, 方法, 最終復旧テスト日, 状況) of the バックアップ台帳.
+    pub backups: Vec<(String, String, String, String)>,
+    /// Mamori's own latest backup.
+    pub own_backup: String,
+    /// (事業者, what is missing) of the vendors whose 事業者確認用 or MDS/SDS is missing; and how many vendors.
+    pub vendors_missing: Vec<(String, String)>,
+    pub vendors: usize,
     pub signoffs: Vec<(String, String, String, String)>,
+}
+
+/// The findings of one log analysis by severity (高, 中, 低).
+fn severities(report: Option<&str>) -> (usize, usize, usize) {
+    let findings = report
+        .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
+        .and_then(|v| v.get("findings").and_then(|f| f.as_array()).cloned())
+        .unwrap_or_default();
+    let count = |s: &str| {
+        findings
+            .iter()
+            .filter(|f| f.get("severity").and_then(|v| v.as_str()) == Some(s))
+            .count()
+    };
+    (count("high"), count("medium"), count("low"))
+}
+
+/// This year's log analyses, log reviews, backups and vendors, as the report shows them.
+type Records = (
+    Vec<(String, String, usize, usize, usize, String)>,
+    Vec<(String, String, String, String)>,
+    Vec<(String, String, String, String)>,
+    String,
+    usize,
+);
+
+async fn records(
+    app: &App,
+    org: &Org,
+    fy: mamori_core::dates::FiscalYear,
+) -> Result<Records, AppError> {
+    use mamori_ledger::Kind;
+    let day = |t: &str| {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .ok()
+            .map(|t| mamori_core::dates::jst_date(t.to_utc()))
+    };
+    let mut analyses = Vec::new();
+    for a in app.store.log_analyses(org.id).await? {
+        let Some(d) = day(&a.created_at).filter(|d| fy.contains(*d)) else {
+            continue;
+        };
+        if a.status != "done" || analyses.len() >= 12 {
+            continue;
+        }
+        let full = app.store.log_analysis(org.id, a.id).await?;
+        let (high, medium, low) = severities(full.report.as_deref());
+        analyses.push((
+            wareki(d),
+            a.files.join("、"),
+            high,
+            medium,
+            low,
+            a.retired_accounts.join("、"),
+        ));
+    }
+    let field = |r: &mamori_store::LedgerRow, k: &str| {
+        r.data.get(k).map(String::as_str).unwrap_or("").to_string()
+    };
+    let date_of = |v: &str| mamori_ledger::values::parse_date(v);
+    let mut reviews: Vec<_> = app
+        .store
+        .ledger_all(org.id, Kind::LogReviews)
+        .await?
+        .into_iter()
+        .filter(|r| !r.disabled)
+        .filter_map(|r| {
+            let d = date_of(&field(&r, "reviewed_on")).filter(|d| fy.contains(*d))?;
+            Some((
+                d,
+                field(&r, "target"),
+                field(&r, "findings"),
+                field(&r, "comment"),
+            ))
+        })
+        .collect();
+    reviews.sort_by(|a, b| b.0.cmp(&a.0));
+    let reviews = reviews
+        .into_iter()
+        .take(20)
+        .map(|(d, t, f, c)| (wareki(d), t, f, c))
+        .collect();
+    let today = app.clock.today_jst();
+    let backups = app
+        .store
+        .ledger_all(org.id, Kind::Backups)
+        .await?
+        .into_iter()
+        .filter(|r| !r.disabled)
+        .map(|r| {
+            let tested = date_of(&field(&r, "restore_tested_on"));
+            let state = match tested {
+                None => "復旧テストの記録なし".to_string(),
+                Some(d) if (today - d).num_days() > 366 => "1年以上復旧テストなし".to_string(),
+                Some(_) => "1年以内に復旧テスト済み".to_string(),
+            };
+            (
+                field(&r, "system"),
+                field(&r, "method"),
+                tested.map(wareki).unwrap_or_default(),
+                state,
+            )
+        })
+        .collect();
+    let own = app
+        .store
+        .last_backup_runs()
+        .await?
+        .0
+        .map(|r| wareki(mamori_core::dates::jst_date(r.at)))
+        .unwrap_or_else(|| "記録なし".into());
+    let vendors = app
+        .store
+        .ledger_all(org.id, Kind::Vendors)
+        .await?
+        .iter()
+        .filter(|r| !r.disabled)
+        .count();
+    Ok((analyses, reviews, backups, own, vendors))
 }
 
 /// The sign-offs as printed: (受領日, 受けた人, 判断・コメント, 記録).
@@ -144,6 +276,21 @@ pub async fn management_report(app: &App, org: &Org) -> Result<ManagementReport,
         })
         .collect();
     let reminders = crate::reminders::for_org(app, org).await?;
+    let vendors_missing = reminders
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.kind,
+                crate::reminders::ReminderKind::VendorForm | crate::reminders::ReminderKind::MdsSds
+            )
+        })
+        .map(|r| (r.subject.clone(), r.message.clone()))
+        .collect();
+    let (log_analyses, log_reviews, backups, own_backup, vendors) = records(app, org, fy).await?;
+    let timeline = timeline(form, &answers, today)
+        .into_iter()
+        .filter(|r| r.first.starts_with("いいえ") || !r.second.is_empty())
+        .collect();
     let due = crate::reminders::ReminderKind::ALL
         .into_iter()
         .filter_map(|k| {
@@ -170,6 +317,13 @@ pub async fn management_report(app: &App, org: &Org) -> Result<ManagementReport,
         overdue,
         evidence_gaps,
         due,
+        timeline,
+        log_analyses,
+        log_reviews,
+        backups,
+        own_backup,
+        vendors_missing,
+        vendors,
         signoffs: signoff_rows(&app.store.signoffs(org.id, &edition).await?),
     })
 }

@@ -20,6 +20,38 @@ async fn a_report_is_made_signed_off_and_carried_by_the_pack() {
         )
         .await;
     assert_eq!(r.status.as_u16(), 200, "{}", r.text());
+    let org = app.store.first_org_id().await.unwrap().unwrap();
+    for (kind, row) in [
+        (
+            mamori_ledger::Kind::Backups,
+            vec![
+                ("system", "電子カルテ"),
+                ("method", "外付けHDD（世代管理）"),
+                ("restore_tested_on", "2024-01-10"),
+            ],
+        ),
+        (
+            mamori_ledger::Kind::LogReviews,
+            vec![
+                ("reviewed_on", "2025-05-30"),
+                ("target", "電子カルテ アクセスログ"),
+                ("findings", "異常なし"),
+            ],
+        ),
+        (
+            mamori_ledger::Kind::Vendors,
+            vec![("name", "ひかりシステム")],
+        ),
+    ] {
+        let fields: mamori_store::Fields = row
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        app.store
+            .save_ledger_row(org, kind, None, &fields, "admin", now())
+            .await
+            .unwrap();
+    }
     let page = get(&app.router, "/report", &admin).await;
     assert_eq!(page.status.as_u16(), 200);
     let html = page.text();
@@ -34,6 +66,22 @@ async fn a_report_is_made_signed_off_and_carried_by_the_pack() {
     assert!(
         html.contains("令和7年5月31日"),
         "the overdue いいえ with its 目標日"
+    );
+    // The いいえ's year, the log review, the backup's old restore test, the vendor's missing form.
+    assert!(html.contains("<td>いいえ（令和7年5月20日）</td><td>令和7年5月31日</td><td></td><td>目標日を過ぎて2回目が未確認</td>"), "{html}");
+    assert!(
+        html.contains("<td>令和7年5月30日</td><td>電子カルテ アクセスログ</td><td>異常なし</td>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<td>令和6年1月10日</td><td>1年以上復旧テストなし</td>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "<td>事業者：ひかりシステム</td><td>この版の事業者確認用がまだありません</td>"
+        ),
+        "{html}"
     );
 
     let bad = send(
@@ -70,13 +118,6 @@ async fn a_report_is_made_signed_off_and_carried_by_the_pack() {
             .text()
             .contains("承認。2(6)は来月までに対応すること")
     );
-    let org = app
-        .store
-        .user_by_login("admin")
-        .await
-        .unwrap()
-        .unwrap()
-        .org_id;
     assert!(
         app.store
             .history(org, None, None, 10)
@@ -93,6 +134,12 @@ async fn a_report_is_made_signed_off_and_carried_by_the_pack() {
         (Some(report), Some(pack)) => {
             assert!(
                 report.contains("経営層への報告") && report.contains("体制構築"),
+                "{report}"
+            );
+            assert!(
+                report.contains("目標日を過ぎて2回目が未確認")
+                    && report.contains("1年以上復旧テストなし")
+                    && report.contains("電子カルテアクセスログ"),
                 "{report}"
             );
             assert!(
