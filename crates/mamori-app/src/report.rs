@@ -147,7 +147,7 @@ async fn records(
             ))
         })
         .collect();
-    reviews.sort_by(|a, b| b.0.cmp(&a.0));
+    reviews.sort_by_key(|r| std::cmp::Reverse(r.0));
     let reviews = reviews
         .into_iter()
         .take(20)
