@@ -29,6 +29,7 @@ pub async fn evidence_facts(
             .store
             .retired_account_uses(org.id, app.clock.now() - chrono::Duration::days(365))
             .await?,
+        bcp: Some(crate::bcp::state(app, org).await?),
     })
 }
 
@@ -40,13 +41,21 @@ pub async fn form_suggestions(
 ) -> Result<Arc<Vec<Suggestion>>, StoreError> {
     let version = app.store.ledger_version(org.id).await?;
     let analysis = app.store.latest_log_analysis(org.id).await?;
+    // 3(3) reads the BCP 確認表: its answers are part of the key.
+    let bcp = crate::bcp::state(app, org).await?;
     let key = format!(
-        "{}/{version}/{analysis}/{}/{}/{}/{}",
+        "{}/{version}/{analysis}/{}/{}/{}/{}/{}-{}",
         org.id,
         form.edition,
         form.variant.id(),
         app.clock.today_jst(),
-        org.security_officer
+        org.security_officer,
+        bcp.yes,
+        bcp.no
+            .iter()
+            .filter_map(|n| n.split(' ').next())
+            .collect::<Vec<_>>()
+            .join(",")
     );
     if let Some(hit) = app
         .suggestion_cache

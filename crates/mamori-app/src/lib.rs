@@ -6,6 +6,7 @@
 
 pub mod answers;
 pub mod auth;
+pub mod bcp;
 pub mod checklist_import;
 pub mod device_status;
 pub mod documents;

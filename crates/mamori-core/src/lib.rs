@@ -2,6 +2,7 @@
 //! Japanese dates. No IO, no async: everything here is tested without a database or a server.
 
 pub mod answers;
+pub mod bcp;
 pub mod catalog;
 pub mod dates;
 pub mod edition_import;

@@ -52,6 +52,17 @@ pub struct Facts {
     /// Accounts of retired or disabled staff that log analyses of the last year found in use
     /// (analysis id, account): 2(5) is not done while they log on.
     pub retired_account_uses: Vec<(i64, String)>,
+    /// The facility's answers to the BCP 確認表, for 3(3).
+    pub bcp: Option<BcpState>,
+}
+
+/// Where the facility's BCP 確認表 stands.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BcpState {
+    pub total: usize,
+    pub yes: usize,
+    /// 「1-1-2 ネットワーク構成図…」 of each いいえ.
+    pub no: Vec<String>,
 }
 
 impl Facts {
@@ -212,8 +223,8 @@ fn outcome(topic: Topic, facts: &Facts) -> Outcome {
         Topic::Backup => backup(facts),
         Topic::TwoFactor => two_factor(facts),
         Topic::Gate => Outcome::unknown("医療情報システムの有無は台帳からは判断しません"),
-        Topic::Bcp
-        | Topic::PasswordLength
+        Topic::Bcp => bcp(facts),
+        Topic::PasswordLength
         | Topic::PasswordReuse
         | Topic::ExternalMedia
         | Topic::SourceRestriction
@@ -690,6 +701,106 @@ fn contact_chart(f: &Facts) -> Outcome {
         problems,
         format!("連絡先が{}件あり、すべてに電話番号があります", rows.len()),
     )
+}
+
+fn bcp(f: &Facts) -> Outcome {
+    let Some(b) = f.bcp.as_ref().filter(|b| b.yes + b.no.len() > 0) else {
+        return Outcome::unknown(
+            "BCP確認表にまだ回答していません。「BCP」画面の確認表で確認すると、ここに根拠が表示されます",
+        );
+    };
+    if !b.no.is_empty() {
+        return Outcome::from_problems(
+            b.no.iter()
+                .map(|n| (format!("BCP確認表で「いいえ」：{n}"), Vec::new()))
+                .collect(),
+            String::new(),
+        );
+    }
+    let open = b.total - b.yes;
+    if open > 0 {
+        return Outcome::unknown(format!(
+            "BCP確認表の{}項目中{open}項目が未回答です",
+            b.total
+        ));
+    }
+    Outcome::from_problems(
+        Vec::new(),
+        format!("BCP確認表の全{}項目が「はい」です", b.total),
+    )
+}
+
+/// A BCP exercise (or restore test) recorded within the year.
+fn exercises(f: &Facts) -> Outcome {
+    let rows = f.rows(Kind::Exercises);
+    if rows.is_empty() {
+        return Outcome::from_problems(
+            vec![(
+                "訓練記録がありません（BCP訓練・復旧テストを記録してください）".into(),
+                Vec::new(),
+            )],
+            String::new(),
+        );
+    }
+    let last = rows.values().filter_map(|r| date(r, "held_on")).max();
+    match last {
+        Some(d) if (f.today - d).num_days() <= REVIEW_DAYS => Outcome::from_problems(
+            Vec::new(),
+            format!("1年以内に訓練を実施しています（最新 {d}）"),
+        ),
+        _ => Outcome::from_problems(
+            vec![("1年以内の訓練記録がありません".into(), Vec::new())],
+            String::new(),
+        ),
+    }
+}
+
+/// The 機器台帳's 復旧優先順位: the systems that come back first are marked.
+fn critical_systems(f: &Facts) -> Outcome {
+    let rows = f.rows(Kind::Devices);
+    if rows.is_empty() {
+        return empty(Kind::Devices);
+    }
+    let marked = rows
+        .values()
+        .filter(|r| has(r, "recovery_priority"))
+        .count();
+    let first = rows
+        .values()
+        .filter(|r| r.get("recovery_priority").map(String::as_str) == Some("1"))
+        .count();
+    if first == 0 {
+        return Outcome::from_problems(
+            vec![(
+                "機器台帳に復旧優先順位「1」の機器がありません（重要なシステムに復旧優先順位を付けてください）".into(),
+                Vec::new(),
+            )],
+            String::new(),
+        );
+    }
+    Outcome::from_problems(
+        Vec::new(),
+        format!("機器台帳の{marked}台に復旧優先順位があり、最優先は{first}台です"),
+    )
+}
+
+/// The ledgers' word on one item of the BCP 確認表.
+pub fn suggest_bcp(evidence: mamori_core::bcp::BcpEvidence, facts: &Facts) -> Suggestion {
+    use mamori_core::bcp::BcpEvidence as E;
+    let o = match evidence {
+        E::DeviceLedger => device_ledger(facts),
+        E::Patches => patches(facts),
+        E::ContactChart => contact_chart(facts),
+        E::Backup => backup(facts),
+        E::Exercises => exercises(facts),
+        E::CriticalSystems => critical_systems(facts),
+    };
+    Suggestion {
+        item: mamori_core::ItemId::default(),
+        verdict: o.verdict,
+        reasons: o.reasons,
+        rows: o.rows,
+    }
 }
 
 fn backup(f: &Facts) -> Outcome {

@@ -20,10 +20,12 @@ pub enum Kind {
     Lifecycle,
     /// The facility's baseline of services and software: allowed, must not run, to be confirmed.
     Baseline,
+    /// 訓練記録: BCP exercises and restore tests (date, scenario, participants, result, lessons).
+    Exercises,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Devices,
         Kind::Accounts,
         Kind::Vendors,
@@ -33,6 +35,7 @@ impl Kind {
         Kind::Backups,
         Kind::Lifecycle,
         Kind::Baseline,
+        Kind::Exercises,
     ];
     pub fn id(self) -> &'static str {
         match self {
@@ -45,6 +48,7 @@ impl Kind {
             Kind::Backups => "backups",
             Kind::Lifecycle => "lifecycle",
             Kind::Baseline => "baseline",
+            Kind::Exercises => "exercises",
         }
     }
     pub fn label(self) -> &'static str {
@@ -58,6 +62,7 @@ impl Kind {
             Kind::Backups => "バックアップ台帳",
             Kind::Lifecycle => "サポート期限",
             Kind::Baseline => "サービス・ソフトの基準",
+            Kind::Exercises => "訓練記録",
         }
     }
     pub fn parse(s: &str) -> Option<Kind> {
@@ -74,6 +79,7 @@ impl Kind {
             Kind::Backups => BACKUPS,
             Kind::Lifecycle => LIFECYCLE,
             Kind::Baseline => BASELINE,
+            Kind::Exercises => EXERCISES,
         }
     }
     /// The columns a list page shows, and by which it can be sorted and filtered (at most
@@ -104,6 +110,7 @@ impl Kind {
                 "av_updated_on",
                 "service_flags",
                 "remote_detected",
+                "recovery_priority",
             ],
             Kind::Accounts => &["status", "reviewed_on", "admin", "end_date", "two_factor"],
             Kind::Vendors => &[
@@ -117,6 +124,7 @@ impl Kind {
             Kind::Loglist => &["reviewer", "frequency"],
             Kind::LogReviews => &["reviewed_on", "findings", "comment"],
             Kind::Backups => &["offline", "restore_tested_on", "restore_procedure"],
+            Kind::Exercises => &["held_on", "exercise_kind", "result"],
             // Applied to the devices when they are saved (the rules read the devices' results).
             Kind::Lifecycle | Kind::Baseline => &[],
         }
@@ -138,6 +146,7 @@ impl Kind {
             Kind::Loglist => &["target", "log_kind"],
             Kind::LogReviews => &["reviewed_on", "target", "reviewer"],
             Kind::Backups => &["system", "method"],
+            Kind::Exercises => &["held_on", "exercise_kind", "scenario"],
             Kind::Lifecycle => &["product", "version"],
             Kind::Baseline => &["name", "target"],
         }
@@ -344,8 +353,18 @@ pub const DEVICES: &[Field] = &[
         &["サービスの判定"],
         Text,
         false,
+    ), // The BCP's 重要システムと復旧優先順位: the facility marks which systems come back first.
+    f(
+        "recovery_priority",
+        "復旧優先順位",
+        &["優先順位", "復旧の優先度", "重要度"],
+        Choice(RECOVERY_PRIORITIES),
+        false,
     ),
 ];
+
+/// 1 comes back first.
+pub const RECOVERY_PRIORITIES: &[&str] = &["1", "2", "3", "対象外"];
 
 pub const LIFECYCLE: &[Field] = &[
     f("no", "No.", &["No", "番号", "№"], Code, false),
@@ -593,6 +612,43 @@ pub const LOGLIST: &[Field] = &[
 ];
 
 pub const FINDINGS: &[&str] = &["異常なし", "異常あり"];
+
+pub const EXERCISE_KINDS: &[&str] = &["BCP訓練", "復旧テスト", "机上訓練", "その他"];
+
+pub const EXERCISES: &[Field] = &[
+    f("no", "No.", &["No", "番号"], Code, false),
+    f(
+        "held_on",
+        "実施日",
+        &["実施した日", "日付", "訓練日"],
+        Date,
+        true,
+    ),
+    f(
+        "exercise_kind",
+        "種別",
+        &["訓練の種類", "種類"],
+        Choice(EXERCISE_KINDS),
+        true,
+    ),
+    f(
+        "scenario",
+        "想定・内容",
+        &["シナリオ", "想定", "内容"],
+        Text,
+        true,
+    ),
+    f("system", "対象システム", &["システム"], Text, false),
+    f("participants", "参加者", &["参加者数", "参加"], Text, false),
+    f("result", "結果", &["結果・評価", "評価"], Text, false),
+    f(
+        "lessons",
+        "教訓・改善点",
+        &["改善点", "反省点", "教訓"],
+        Text,
+        false,
+    ),
+];
 
 pub const LOG_REVIEWS: &[Field] = &[
     f("no", "No.", &["No", "番号"], Code, false),

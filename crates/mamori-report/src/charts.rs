@@ -197,3 +197,151 @@ mod tests {
         assert!(year_lines(&[], start).contains("まだ記録がありません"));
     }
 }
+
+/// Cuts a label to `n` characters (…).
+fn cut(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
+}
+
+/// A box with a title and an optional second line, centred at `cx`.
+fn node(cx: f64, y: f64, w: f64, title: &str, detail: &str, fill: &str) -> String {
+    let h = if detail.is_empty() { 30.0 } else { 44.0 };
+    let mut s = format!(
+        r##"<rect x="{}" y="{y}" width="{w}" height="{h}" rx="4" fill="{fill}" stroke="#1f3b57"/><text x="{cx}" y="{}" font-size="12" text-anchor="middle">{}</text>"##,
+        cx - w / 2.0,
+        y + 19.0,
+        esc(&cut(title, 15))
+    );
+    if !detail.is_empty() {
+        s.push_str(&format!(
+            r#"<text x="{cx}" y="{}" font-size="10" text-anchor="middle">{}</text>"#,
+            y + 36.0,
+            esc(&cut(detail, 20))
+        ));
+    }
+    s
+}
+
+/// The 連絡体制図: 院内 (whoever finds it) → the 安全管理責任者 → each contact of the 外部連絡リスト by
+/// category (院内, 事業者, 公的機関, その他). The 公的機関 column always shows 厚生労働省, 警察 and MIST's
+/// 「インシデントかも」 consultation, marked 「連絡先未登録」 when the list has none of them. `contacts`:
+/// (category, organisation, person and phone).
+pub fn contact_chart(officer: &str, contacts: &[(String, String, String)]) -> String {
+    const W: f64 = 190.0;
+    const GAP: f64 = 16.0;
+    let mut columns: Vec<(&str, Vec<(String, String)>)> = ["院内", "事業者", "公的機関", "その他"]
+        .iter()
+        .map(|cat| {
+            (
+                *cat,
+                contacts
+                    .iter()
+                    .filter(|(c, _, _)| {
+                        c == cat
+                            || (*cat == "その他"
+                                && !["院内", "事業者", "公的機関"].contains(&c.as_str()))
+                    })
+                    .map(|(_, o, d)| (o.clone(), d.clone()))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    for (needle, label) in [
+        ("厚生労働省", "厚生労働省"),
+        ("警察", "警察（サイバー犯罪相談窓口）"),
+        ("MIST", "MIST「インシデントかも」"),
+    ] {
+        let public = &mut columns[2].1;
+        if !public.iter().any(|(o, _)| o.contains(needle)) {
+            public.push((label.to_string(), "連絡先未登録".to_string()));
+        }
+    }
+    columns.retain(|(_, items)| !items.is_empty());
+    let n = columns.len().max(1) as f64;
+    let width = n * (W + GAP) + GAP;
+    let tallest = columns
+        .iter()
+        .map(|(_, i)| i.len().min(8))
+        .max()
+        .unwrap_or(0) as f64;
+    let height = 190.0 + tallest * 52.0 + 20.0;
+    let mid = width / 2.0;
+    let mut s = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="{FONT}" role="img" aria-label="連絡体制図">"#
+    );
+    s.push_str(r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#1f3b57"/></marker></defs>"##);
+    s.push_str(&node(
+        mid,
+        10.0,
+        260.0,
+        "発見した職員・各部署",
+        "まず安全管理責任者へ",
+        "#fff7e0",
+    ));
+    s.push_str(&format!(
+        r##"<line x1="{mid}" y1="54" x2="{mid}" y2="78" stroke="#1f3b57" marker-end="url(#arrow)"/>"##
+    ));
+    s.push_str(&node(
+        mid,
+        80.0,
+        260.0,
+        "医療情報システム安全管理責任者",
+        officer,
+        "#e3eefa",
+    ));
+    for (i, (cat, items)) in columns.iter().enumerate() {
+        let cx = GAP + W / 2.0 + i as f64 * (W + GAP);
+        s.push_str(&format!(
+            r##"<line x1="{mid}" y1="124" x2="{cx}" y2="148" stroke="#1f3b57" marker-end="url(#arrow)"/><text x="{cx}" y="166" font-size="12" font-weight="bold" text-anchor="middle">{}</text>"##,
+            esc(cat)
+        ));
+        for (j, (org, detail)) in items.iter().take(8).enumerate() {
+            let y = 176.0 + j as f64 * 52.0;
+            let fill = if detail == "連絡先未登録" {
+                "#fdecec"
+            } else {
+                "#ffffff"
+            };
+            let detail = if j == 7 && items.len() > 8 {
+                format!("ほか{}件", items.len() - 7)
+            } else {
+                detail.clone()
+            };
+            s.push_str(&node(cx, y, W, org, &detail, fill));
+        }
+    }
+    s.push_str("</svg>");
+    s
+}
+
+#[cfg(test)]
+mod contact_chart_tests {
+    use super::*;
+
+    #[test]
+    fn the_chart_names_each_contact_and_the_missing_public_ones() {
+        let svg = contact_chart(
+            "山田 太郎",
+            &[
+                (
+                    "事業者".into(),
+                    "ひかりシステム<保守>".into(),
+                    "佐藤 03-0000-0000".into(),
+                ),
+                ("公的機関".into(), "警察署 生活安全課".into(), "110".into()),
+            ],
+        );
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains("山田 太郎"));
+        assert!(svg.contains("ひかりシステム&lt;保守&gt;"), "escaped");
+        assert!(svg.contains("警察署 生活安全課"));
+        // 厚生労働省 and MIST are not in the list: shown as not registered.
+        assert!(svg.contains("厚生労働省"));
+        assert!(svg.contains("MIST「インシデントかも」"));
+        assert_eq!(svg.matches("連絡先未登録").count(), 2);
+    }
+}

@@ -10,6 +10,7 @@ pub mod answers;
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod bcp;
 pub mod edition_imports;
 pub mod fiscal_years;
 pub mod hosting;
@@ -34,6 +35,7 @@ pub use auth::{
     User,
 };
 pub use backup::BackupRun;
+pub use bcp::{BcpAnswer, EvidenceFile, Incident, IncidentEntry};
 pub use edition_imports::EditionImport;
 pub use fiscal_years::{AnsweredForm, ArchivedForm, CarrySource, FiscalYearRecord, YearStart};
 pub use hosting::{FacilityFigures, Membership, OrgUsage};

@@ -36,6 +36,10 @@ const TABLES: &[CarriedTable] = &[
     ("report_signoffs", true, &[]),
     ("fiscal_years", true, &[]),
     ("archived_answers", false, &[]),
+    ("bcp_answers", false, &[]),
+    ("bcp_texts", false, &[]),
+    ("incidents", true, &[]),
+    ("incident_entries", true, &[("incident_id", "incidents")]),
 ];
 
 /// What an import brought in, by table.

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod backups_logs;
+mod bcp;
 mod devices;
 mod general;
 mod helpers;

@@ -1,0 +1,423 @@
+//! The cyber BCP: MHLW's BCP 確認表 answered like the checklist with the ledgers' word beside each item
+//! (and feeding 3(3)), the facility's own texts, and the BCP document, 連絡体制図 and incident card built
+//! from the ledgers.
+
+use std::sync::OnceLock;
+
+use mamori_core::Choice;
+use mamori_core::bcp::BcpCatalog;
+use mamori_core::dates::wareki;
+use mamori_evidence::{BcpState, Verdict};
+use mamori_ledger::{Kind, Row};
+use mamori_store::{BcpAnswer, Org, User};
+use serde::Serialize;
+
+use crate::{App, AppError};
+
+/// The built-in 確認表 (parsed once).
+pub fn catalog() -> &'static BcpCatalog {
+    static C: OnceLock<BcpCatalog> = OnceLock::new();
+    C.get_or_init(|| BcpCatalog::builtin().expect("the built-in BCP 確認表 is valid"))
+}
+
+/// One row of the 確認表 as the page shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BcpRow {
+    pub key: String,
+    pub heading: String,
+    pub text: String,
+    pub unverified: bool,
+    pub answer: Option<BcpAnswer>,
+    /// (はい/いいえ/判断材料不足, css class, reasons) from the ledgers.
+    pub suggestion: Option<(&'static str, &'static str, Vec<String>)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BcpTable {
+    pub title: String,
+    pub title_unverified: bool,
+    pub source: String,
+    pub purpose: String,
+    /// (大項目, unverified, rows)
+    pub sections: Vec<(String, bool, Vec<BcpRow>)>,
+    pub yes: usize,
+    pub no: usize,
+    pub unanswered: usize,
+}
+
+/// The 確認表 with the organisation's answers and the ledgers' word on each item.
+pub async fn table(app: &App, org: &Org) -> Result<BcpTable, AppError> {
+    let c = catalog();
+    let answers = app.store.bcp_answers(org.id, &c.id).await?;
+    let version = app.store.ledger_version(org.id).await?;
+    let facts = crate::evidence::evidence_facts(app, org, version).await?;
+    let mut t = BcpTable {
+        title: c.title.clone(),
+        title_unverified: c.title_confidence.is_unverified(),
+        source: format!("{}（{}）", c.source, c.published),
+        purpose: c.purpose.clone(),
+        sections: Vec::new(),
+        yes: 0,
+        no: 0,
+        unanswered: 0,
+    };
+    for (h, items) in c.sections() {
+        let mut rows = Vec::new();
+        for i in items {
+            let answer = answers.iter().find(|a| a.item == i.key).cloned();
+            match answer.as_ref().map(|a| a.answer) {
+                Some(Choice::Yes) => t.yes += 1,
+                Some(Choice::No) => t.no += 1,
+                None => t.unanswered += 1,
+            }
+            let suggestion = i.evidence.map(|e| {
+                let s = mamori_evidence::suggest_bcp(e, &facts);
+                let class = match s.verdict {
+                    Verdict::Yes => "yes",
+                    Verdict::No => "no",
+                    Verdict::Unknown => "unknown",
+                };
+                (s.verdict.label(), class, s.reasons)
+            });
+            rows.push(BcpRow {
+                key: i.key.clone(),
+                heading: h.key.clone(),
+                text: i.text.clone(),
+                unverified: i.confidence.is_unverified(),
+                answer,
+                suggestion,
+            });
+        }
+        t.sections.push((
+            format!("{} {}", h.key, h.text),
+            h.confidence.is_unverified(),
+            rows,
+        ));
+    }
+    Ok(t)
+}
+
+/// One answer as posted.
+#[derive(Debug, Clone, Default)]
+pub struct BcpInput {
+    pub item: String,
+    pub answer: String,
+    pub checked_on: String,
+    pub note: String,
+}
+
+/// Checks and saves answers of the 確認表: rows left blank are skipped; a row with anything in it needs
+/// はい/いいえ and a 確認日 that is not in the future. `Ok(Err(errors))`: (item, message) for each
+/// mistake, nothing saved.
+pub async fn save(
+    app: &App,
+    org: &Org,
+    user: &User,
+    inputs: &[BcpInput],
+) -> Result<Result<usize, Vec<(String, String)>>, AppError> {
+    let c = catalog();
+    let today = app.clock.today_jst();
+    let mut errors = Vec::new();
+    let mut answers = Vec::new();
+    for i in inputs {
+        let (answer, checked, note) = (i.answer.trim(), i.checked_on.trim(), i.note.trim());
+        if answer.is_empty() && checked.is_empty() && note.is_empty() {
+            continue;
+        }
+        let mut fail = |m: &str| errors.push((i.item.clone(), m.to_string()));
+        if c.item(&i.item).is_none() {
+            fail("確認表にない項目です");
+            continue;
+        }
+        let Some(choice) = Choice::parse(answer) else {
+            fail("「はい」か「いいえ」を選んでください");
+            continue;
+        };
+        let Some(on) = mamori_ledger::values::parse_date(checked) else {
+            fail("確認日を入力してください（例：2026-04-30）");
+            continue;
+        };
+        if on > today {
+            fail("確認日に未来の日付は入れられません");
+            continue;
+        }
+        if note.chars().count() > 1000 {
+            fail("備考は1000文字以内で入力してください");
+            continue;
+        }
+        answers.push(BcpAnswer {
+            item: i.item.clone(),
+            answer: choice,
+            checked_on: on,
+            note: note.to_string(),
+        });
+    }
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    app.store
+        .save_bcp_answers(org.id, &c.id, &answers, &user.login, app.clock.now())
+        .await?;
+    Ok(Ok(answers.len()))
+}
+
+/// Where the 確認表 stands, for 3(3)'s suggestion.
+pub async fn state(app: &App, org: &Org) -> Result<BcpState, mamori_store::StoreError> {
+    let c = catalog();
+    let answers = app.store.bcp_answers(org.id, &c.id).await?;
+    let mut s = BcpState {
+        total: c.items.len(),
+        ..BcpState::default()
+    };
+    for i in &c.items {
+        match answers.iter().find(|a| a.item == i.key).map(|a| a.answer) {
+            Some(Choice::Yes) => s.yes += 1,
+            Some(Choice::No) => s.no.push(format!("{} {}", i.key, i.text)),
+            None => {}
+        }
+    }
+    Ok(s)
+}
+
+/// The facility's own texts of its BCP: (section key, heading, hint shown when empty).
+pub const TEXT_SECTIONS: &[(&str, &str, &str)] = &[
+    (
+        "events",
+        "想定する事象",
+        "例：電子カルテが参照・入力できない、院内の連絡手段が使えない、医療機器が誤動作する（ランサムウェア、不正アクセス、標的型メール、DDoS など）",
+    ),
+    (
+        "roles",
+        "体制と役割",
+        "例：対策本部長（院長）、医療情報システム安全管理責任者、各部署の連絡担当、事業者との窓口",
+    ),
+    (
+        "alternatives",
+        "診療継続のための代替手順",
+        "例：紙カルテ・紙伝票への切り替え、処方・検査オーダーの手書き運用、受付・会計の手作業、患者への説明",
+    ),
+    (
+        "recovery",
+        "復旧手順",
+        "例：感染端末の隔離 → 被害範囲の確認 → 安全なバックアップの確認 → 優先順位に沿った復旧 → 正常性の確認",
+    ),
+    (
+        "exercises",
+        "訓練計画",
+        "例：年1回のBCP訓練（机上訓練）、年1回のバックアップからの復旧テスト",
+    ),
+    (
+        "management",
+        "文書の管理および周知",
+        "例：経営層が承認し、全職員に周知する。年1回見直す",
+    ),
+];
+
+/// Saves the facility's texts (unknown sections refused; each at most 5,000 characters).
+pub async fn save_texts(
+    app: &App,
+    org: &Org,
+    user: &User,
+    texts: &[(String, String)],
+) -> Result<Result<(), String>, AppError> {
+    let mut keep = Vec::new();
+    for (k, v) in texts {
+        let Some((_, heading, _)) = TEXT_SECTIONS.iter().find(|(key, _, _)| key == k) else {
+            return Ok(Err(format!("「{k}」という項目はありません")));
+        };
+        if v.chars().count() > 5000 {
+            return Ok(Err(format!(
+                "「{heading}」は5000文字以内で入力してください"
+            )));
+        }
+        keep.push((k.clone(), v.trim().replace("\r\n", "\n")));
+    }
+    app.store
+        .save_bcp_texts(org.id, &keep, &user.login, app.clock.now())
+        .await?;
+    Ok(Ok(()))
+}
+
+/// A ledger's active rows.
+async fn rows(app: &App, org: &Org, kind: Kind) -> Result<Vec<(i64, Row)>, AppError> {
+    Ok(app
+        .store
+        .ledger_all(org.id, kind)
+        .await?
+        .into_iter()
+        .filter(|r| !r.disabled)
+        .map(|r| (r.id, r.data))
+        .collect())
+}
+
+fn field(r: &Row, k: &str) -> String {
+    r.get(k).cloned().unwrap_or_default()
+}
+
+/// A contact as the chart and card show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Contact {
+    pub category: String,
+    pub organisation: String,
+    pub person: String,
+    pub phone: String,
+    pub after_hours: String,
+    pub role: String,
+}
+
+async fn contacts(app: &App, org: &Org) -> Result<Vec<Contact>, AppError> {
+    Ok(rows(app, org, Kind::Contacts)
+        .await?
+        .iter()
+        .map(|(_, r)| Contact {
+            category: field(r, "category"),
+            organisation: field(r, "organisation"),
+            person: field(r, "person"),
+            phone: field(r, "phone"),
+            after_hours: field(r, "after_hours_phone"),
+            role: field(r, "role"),
+        })
+        .collect())
+}
+
+/// The 連絡体制図 as SVG, from the 外部連絡リスト.
+pub async fn contact_chart(app: &App, org: &Org) -> Result<String, AppError> {
+    let contacts = contacts(app, org).await?;
+    let nodes: Vec<(String, String, String)> = contacts
+        .iter()
+        .map(|c| {
+            (
+                c.category.clone(),
+                c.organisation.clone(),
+                [c.person.as_str(), c.phone.as_str()]
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join("　"),
+            )
+        })
+        .collect();
+    Ok(mamori_report::charts::contact_chart(
+        &org.security_officer,
+        &nodes,
+    ))
+}
+
+/// A system of the 機器台帳 with its 復旧優先順位.
+#[derive(Debug, Clone, Serialize)]
+pub struct CriticalSystem {
+    pub priority: String,
+    pub name: String,
+    pub kind: String,
+    pub location: String,
+    pub vendor: String,
+}
+
+/// A backup of the バックアップ台帳 as the BCP's バックアップ体制 shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackupLine {
+    pub system: String,
+    pub frequency: String,
+    pub method: String,
+    pub generations: String,
+    pub storage: String,
+    pub offline: String,
+    pub restore_procedure: String,
+    pub restore_tested_on: String,
+}
+
+/// Everything the BCP document and the incident card print, from the ledgers and the facility's texts.
+#[derive(Debug, Clone, Serialize)]
+pub struct BcpDocument {
+    pub org_name: String,
+    pub officer: String,
+    pub created_on: String,
+    /// (heading, text or the hint when empty, filled)
+    pub texts: Vec<(String, String, bool)>,
+    pub contacts: Vec<Contact>,
+    pub chart_svg: String,
+    pub systems: Vec<CriticalSystem>,
+    pub backups: Vec<BackupLine>,
+    /// (実施日, 種別, 想定・内容, 結果) of the exercises, newest first.
+    pub exercises: Vec<(String, String, String, String)>,
+    /// The ledgers' version the document was made from.
+    #[serde(skip)]
+    pub ledger_version: i64,
+}
+
+pub async fn document(app: &App, org: &Org) -> Result<BcpDocument, AppError> {
+    let texts = app.store.bcp_texts(org.id).await?;
+    let mut systems: Vec<CriticalSystem> = rows(app, org, Kind::Devices)
+        .await?
+        .iter()
+        .filter(|(_, r)| {
+            let p = field(r, "recovery_priority");
+            !p.is_empty() && p != "対象外"
+        })
+        .map(|(_, r)| CriticalSystem {
+            priority: field(r, "recovery_priority"),
+            name: [field(r, "computer_name"), field(r, "software")]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" "),
+            kind: field(r, "device_kind"),
+            location: field(r, "location"),
+            vendor: field(r, "vendor"),
+        })
+        .collect();
+    systems.sort_by(|a, b| a.priority.cmp(&b.priority).then(a.name.cmp(&b.name)));
+    let backups = rows(app, org, Kind::Backups)
+        .await?
+        .iter()
+        .map(|(_, r)| BackupLine {
+            system: field(r, "system"),
+            frequency: field(r, "frequency"),
+            method: field(r, "method"),
+            generations: field(r, "generations"),
+            storage: field(r, "storage"),
+            offline: field(r, "offline"),
+            restore_procedure: field(r, "restore_procedure"),
+            restore_tested_on: mamori_ledger::values::parse_date(&field(r, "restore_tested_on"))
+                .map(wareki)
+                .unwrap_or_default(),
+        })
+        .collect();
+    let mut exercises: Vec<_> = rows(app, org, Kind::Exercises)
+        .await?
+        .iter()
+        .map(|(_, r)| {
+            (
+                mamori_ledger::values::parse_date(&field(r, "held_on")),
+                field(r, "exercise_kind"),
+                field(r, "scenario"),
+                field(r, "result"),
+            )
+        })
+        .collect();
+    exercises.sort_by_key(|e| std::cmp::Reverse(e.0));
+    Ok(BcpDocument {
+        org_name: org.name.clone(),
+        officer: org.security_officer.clone(),
+        created_on: wareki(app.clock.today_jst()),
+        texts: TEXT_SECTIONS
+            .iter()
+            .map(
+                |(k, heading, hint)| match texts.get(*k).filter(|t| !t.is_empty()) {
+                    Some(t) => (heading.to_string(), t.clone(), true),
+                    None => (heading.to_string(), format!("（未記入）{hint}"), false),
+                },
+            )
+            .collect(),
+        contacts: contacts(app, org).await?,
+        chart_svg: contact_chart(app, org).await?,
+        systems,
+        backups,
+        exercises: exercises
+            .into_iter()
+            .map(|(d, k, s, r)| (d.map(wareki).unwrap_or_default(), k, s, r))
+            .collect(),
+        ledger_version: app.store.ledger_version(org.id).await?,
+    })
+}
