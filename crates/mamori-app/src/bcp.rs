@@ -12,6 +12,8 @@ use mamori_ledger::{Kind, Row};
 use mamori_store::{BcpAnswer, Org, User};
 use serde::Serialize;
 
+pub use mamori_report::bcp_doc::{BackupLine, BcpDocument, Contact, CriticalSystem};
+
 use crate::{App, AppError};
 
 /// The built-in 確認表 (parsed once).
@@ -254,17 +256,6 @@ fn field(r: &Row, k: &str) -> String {
     r.get(k).cloned().unwrap_or_default()
 }
 
-/// A contact as the chart and card show it.
-#[derive(Debug, Clone, Serialize)]
-pub struct Contact {
-    pub category: String,
-    pub organisation: String,
-    pub person: String,
-    pub phone: String,
-    pub after_hours: String,
-    pub role: String,
-}
-
 async fn contacts(app: &App, org: &Org) -> Result<Vec<Contact>, AppError> {
     Ok(rows(app, org, Kind::Contacts)
         .await?
@@ -302,48 +293,6 @@ pub async fn contact_chart(app: &App, org: &Org) -> Result<String, AppError> {
         &org.security_officer,
         &nodes,
     ))
-}
-
-/// A system of the 機器台帳 with its 復旧優先順位.
-#[derive(Debug, Clone, Serialize)]
-pub struct CriticalSystem {
-    pub priority: String,
-    pub name: String,
-    pub kind: String,
-    pub location: String,
-    pub vendor: String,
-}
-
-/// A backup of the バックアップ台帳 as the BCP's バックアップ体制 shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct BackupLine {
-    pub system: String,
-    pub frequency: String,
-    pub method: String,
-    pub generations: String,
-    pub storage: String,
-    pub offline: String,
-    pub restore_procedure: String,
-    pub restore_tested_on: String,
-}
-
-/// Everything the BCP document and the incident card print, from the ledgers and the facility's texts.
-#[derive(Debug, Clone, Serialize)]
-pub struct BcpDocument {
-    pub org_name: String,
-    pub officer: String,
-    pub created_on: String,
-    /// (heading, text or the hint when empty, filled)
-    pub texts: Vec<(String, String, bool)>,
-    pub contacts: Vec<Contact>,
-    pub chart_svg: String,
-    pub systems: Vec<CriticalSystem>,
-    pub backups: Vec<BackupLine>,
-    /// (実施日, 種別, 想定・内容, 結果) of the exercises, newest first.
-    pub exercises: Vec<(String, String, String, String)>,
-    /// The ledgers' version the document was made from.
-    #[serde(skip)]
-    pub ledger_version: i64,
 }
 
 pub async fn document(app: &App, org: &Org) -> Result<BcpDocument, AppError> {
@@ -418,6 +367,57 @@ pub async fn document(app: &App, org: &Org) -> Result<BcpDocument, AppError> {
             .into_iter()
             .map(|(d, k, s, r)| (d.map(wareki).unwrap_or_default(), k, s, r))
             .collect(),
-        ledger_version: app.store.ledger_version(org.id).await?,
     })
+}
+
+/// The BCP document as PDF (the same data as the Word file; the 連絡体制図 drawn in).
+pub async fn document_pdf(app: &App, org: &Org) -> Result<mamori_pdf::Pdf, AppError> {
+    let doc = document(app, org).await?;
+    let mut data = serde_json::to_value(&doc).expect("the document serialises");
+    data["events"] = serde_json::Value::from(mamori_report::bcp_doc::EVENTS);
+    let today = app.clock.today_jst();
+    Ok(app
+        .heavy(move || mamori_pdf::render(mamori_pdf::BCP_TEMPLATE, &data, today))
+        .await?)
+}
+
+/// The card's contents that come from the ledgers (contacts, offline backups), as a fingerprint: a card
+/// printed from other contents is out of date.
+pub fn card_fingerprint(doc: &BcpDocument) -> String {
+    use sha2::Digest;
+    let offline: Vec<&BackupLine> = doc.backups.iter().filter(|b| b.offline == "はい").collect();
+    let text =
+        serde_json::json!({ "officer": doc.officer, "contacts": doc.contacts, "offline": offline })
+            .to_string();
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+/// The section under which the last issued card's fingerprint is kept.
+const CARD_SECTION: &str = "_card";
+
+/// Records that the card was issued from `doc` (kept only when it changed; audited then).
+pub async fn card_issued(
+    app: &App,
+    org: &Org,
+    user: &User,
+    doc: &BcpDocument,
+) -> Result<(), AppError> {
+    app.store
+        .save_bcp_texts(
+            org.id,
+            &[(CARD_SECTION.to_string(), card_fingerprint(doc))],
+            &user.login,
+            app.clock.now(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Whether the card last issued is older than the ledgers it came from (`None`: never issued).
+pub async fn card_outdated(app: &App, org: &Org) -> Result<Option<bool>, AppError> {
+    let Some(issued) = app.store.bcp_texts(org.id).await?.remove(CARD_SECTION) else {
+        return Ok(None);
+    };
+    let doc = document(app, org).await?;
+    Ok(Some(issued != card_fingerprint(&doc)))
 }

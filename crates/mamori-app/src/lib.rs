@@ -15,6 +15,7 @@ mod error;
 pub mod evidence;
 pub mod fiscal_years;
 pub mod hosting;
+pub mod incidents;
 pub mod inventory;
 mod ledger_cache;
 pub mod ledgers;

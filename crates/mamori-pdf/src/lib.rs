@@ -22,6 +22,8 @@ pub const PACK_TEMPLATE: &str = include_str!("../templates/pack.typ");
 /// The management report (経営層への報告): progress with its charts (SVG), overdue いいえ, evidence gaps,
 /// what is due, and the sign-offs.
 pub const REPORT_TEMPLATE: &str = include_str!("../templates/report.typ");
+/// The cyber BCP document (mamori-app's bcp.rs).
+pub const BCP_TEMPLATE: &str = include_str!("../templates/bcp.typ");
 
 static FONTS: LazyLock<(LazyHash<FontBook>, Vec<Font>)> = LazyLock::new(|| {
     let fonts: Vec<Font> = Font::iter(Bytes::new(FONT_DATA)).collect();

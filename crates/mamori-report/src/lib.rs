@@ -2,6 +2,7 @@
 //! official form (header, notes, sections, items, 1回目/2回目 result columns and 備考, A4 print setup, the
 //! sheet protected except the cells a person fills in), and reading such a workbook back into answers.
 
+pub mod bcp_doc;
 pub mod charts;
 pub mod checklist_import;
 pub mod edition_import;

@@ -4,6 +4,7 @@
 mod agents;
 pub mod api;
 mod auth;
+mod bcp;
 mod checklist;
 mod dashboard;
 mod documents;

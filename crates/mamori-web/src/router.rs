@@ -7,7 +7,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::{
-    AppState, BODY_LIMIT, IMPORT_LIMIT, agents, api, auth, checklist, dashboard, documents,
+    AppState, BODY_LIMIT, IMPORT_LIMIT, agents, api, auth, bcp, checklist, dashboard, documents,
     editions, history, ledgers, logs, operator, orgs, products, refuse_invalid_utf8, reminders,
     report, request_log, settings, system, vendor_forms, vendor_side, years,
 };
@@ -23,6 +23,25 @@ pub fn router(state: AppState) -> Router {
         .route("/report", get(report::report))
         .route("/report.pdf", get(report::report_pdf))
         .route("/report/signoff", post(report::signoff))
+        .route("/bcp", get(bcp::bcp))
+        .route("/bcp/answers", post(bcp::save_answers))
+        .route("/bcp/texts", post(bcp::save_texts))
+        .route("/bcp/document.pdf", get(bcp::document_pdf))
+        .route("/bcp/document.docx", get(bcp::document_docx))
+        .route("/bcp/card", get(bcp::card))
+        .route("/bcp/card.html", get(bcp::card_file))
+        .route(
+            "/incidents",
+            get(bcp::incidents::list).post(bcp::incidents::open),
+        )
+        .route("/incidents/{id}", get(bcp::incidents::show))
+        .route("/incidents/{id}/facts", post(bcp::incidents::facts))
+        .route("/incidents/{id}/close", post(bcp::incidents::close))
+        .route("/incidents/{id}/files/{entry}", get(bcp::incidents::file))
+        .route(
+            "/incidents/{id}/report.txt",
+            get(bcp::incidents::report_text),
+        )
         .route("/years", get(years::years))
         .route("/years/start", post(years::start))
         .route("/years/{year}/{edition}/{variant}", get(years::archived))
@@ -170,6 +189,7 @@ pub fn router(state: AppState) -> Router {
             "/products/{id}/documents",
             post(vendor_side::clients::upload_document),
         )
+        .route("/incidents/{id}/entries", post(bcp::incidents::add_entry))
         .nest("/api/v1", api::upload_router())
         .layer(axum::middleware::from_fn(refuse_invalid_utf8))
         .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT))
