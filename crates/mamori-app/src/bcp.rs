@@ -295,6 +295,25 @@ pub async fn contact_chart(app: &App, org: &Org) -> Result<String, AppError> {
     ))
 }
 
+async fn backups(app: &App, org: &Org) -> Result<Vec<BackupLine>, AppError> {
+    Ok(rows(app, org, Kind::Backups)
+        .await?
+        .iter()
+        .map(|(_, r)| BackupLine {
+            system: field(r, "system"),
+            frequency: field(r, "frequency"),
+            method: field(r, "method"),
+            generations: field(r, "generations"),
+            storage: field(r, "storage"),
+            offline: field(r, "offline"),
+            restore_procedure: field(r, "restore_procedure"),
+            restore_tested_on: mamori_ledger::values::parse_date(&field(r, "restore_tested_on"))
+                .map(wareki)
+                .unwrap_or_default(),
+        })
+        .collect())
+}
+
 pub async fn document(app: &App, org: &Org) -> Result<BcpDocument, AppError> {
     let texts = app.store.bcp_texts(org.id).await?;
     let mut systems: Vec<CriticalSystem> = rows(app, org, Kind::Devices)
@@ -317,22 +336,7 @@ pub async fn document(app: &App, org: &Org) -> Result<BcpDocument, AppError> {
         })
         .collect();
     systems.sort_by(|a, b| a.priority.cmp(&b.priority).then(a.name.cmp(&b.name)));
-    let backups = rows(app, org, Kind::Backups)
-        .await?
-        .iter()
-        .map(|(_, r)| BackupLine {
-            system: field(r, "system"),
-            frequency: field(r, "frequency"),
-            method: field(r, "method"),
-            generations: field(r, "generations"),
-            storage: field(r, "storage"),
-            offline: field(r, "offline"),
-            restore_procedure: field(r, "restore_procedure"),
-            restore_tested_on: mamori_ledger::values::parse_date(&field(r, "restore_tested_on"))
-                .map(wareki)
-                .unwrap_or_default(),
-        })
-        .collect();
+    let backups = backups(app, org).await?;
     let mut exercises: Vec<_> = rows(app, org, Kind::Exercises)
         .await?
         .iter()
@@ -383,12 +387,11 @@ pub async fn document_pdf(app: &App, org: &Org) -> Result<mamori_pdf::Pdf, AppEr
 
 /// The card's contents that come from the ledgers (contacts, offline backups), as a fingerprint: a card
 /// printed from other contents is out of date.
-pub fn card_fingerprint(doc: &BcpDocument) -> String {
+fn card_fingerprint(officer: &str, contacts: &[Contact], backups: &[BackupLine]) -> String {
     use sha2::Digest;
-    let offline: Vec<&BackupLine> = doc.backups.iter().filter(|b| b.offline == "はい").collect();
-    let text =
-        serde_json::json!({ "officer": doc.officer, "contacts": doc.contacts, "offline": offline })
-            .to_string();
+    let offline: Vec<&BackupLine> = backups.iter().filter(|b| b.offline == "はい").collect();
+    let text = serde_json::json!({ "officer": officer, "contacts": contacts, "offline": offline })
+        .to_string();
     hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
 
@@ -405,7 +408,10 @@ pub async fn card_issued(
     app.store
         .save_bcp_texts(
             org.id,
-            &[(CARD_SECTION.to_string(), card_fingerprint(doc))],
+            &[(
+                CARD_SECTION.to_string(),
+                card_fingerprint(&doc.officer, &doc.contacts, &doc.backups),
+            )],
             &user.login,
             app.clock.now(),
         )
@@ -418,6 +424,10 @@ pub async fn card_outdated(app: &App, org: &Org) -> Result<Option<bool>, AppErro
     let Some(issued) = app.store.bcp_texts(org.id).await?.remove(CARD_SECTION) else {
         return Ok(None);
     };
-    let doc = document(app, org).await?;
-    Ok(Some(issued != card_fingerprint(&doc)))
+    let now = card_fingerprint(
+        &org.security_officer,
+        &contacts(app, org).await?,
+        &backups(app, org).await?,
+    );
+    Ok(Some(issued != now))
 }

@@ -36,6 +36,8 @@ struct DashboardPage {
     reminders: Option<(usize, Vec<mamori_app::reminders::Reminder>)>,
     /// This fiscal year has begun and waits for its edition and carried answers (新年度の準備).
     new_year_due: Option<String>,
+    /// The incident card was printed before the ledgers it came from changed.
+    card_outdated: bool,
 }
 
 pub async fn dashboard(
@@ -88,6 +90,9 @@ pub async fn dashboard(
         org_name: org.name.clone(),
         officer: org.security_officer.clone(),
         fallback_notice: state.fallback_notice(&org, &nav.edition),
+        card_outdated: org.kind.is_facility()
+            && mamori_core::roles::allowed(session.user.role, Action::ViewLedgers)
+            && mamori_app::bcp::card_outdated(&state, &org).await? == Some(true),
         new_year_due: if org.kind.is_facility() {
             mamori_app::fiscal_years::new_year_due(&state, &org)
                 .await?
