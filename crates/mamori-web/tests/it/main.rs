@@ -4,6 +4,7 @@
 mod agents;
 mod api;
 mod auth;
+mod bcp;
 mod checklist;
 mod csrf;
 mod dashboard;
