@@ -312,8 +312,8 @@ impl Store {
         Self::open_incident_in(&mut tx, org_id, incident).await?;
         let sha = file.map(|f| hex::encode(sha2::Sha256::digest(f.bytes)));
         let id: i64 = sqlx::query(
-            "INSERT INTO incident_entries (org_id, incident_id, at, actor, kind, body, file_name, content_type, sha256, content) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+            "INSERT INTO incident_entries (org_id, incident_id, at, actor, kind, body, file_name, content_type, sha256, size, content) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(org_id.get())
         .bind(incident)
@@ -324,6 +324,7 @@ impl Store {
         .bind(file.map(|f| f.name.to_string()))
         .bind(file.map(|f| f.content_type.to_string()))
         .bind(sha.clone())
+        .bind(file.map(|f| f.bytes.len() as i64))
         .bind(file.map(|f| data_encoding::BASE64.encode(f.bytes)))
         .fetch_one(&mut *tx)
         .await?
@@ -355,7 +356,7 @@ impl Store {
         incident: i64,
     ) -> Result<Vec<IncidentEntry>> {
         sqlx::query(
-            "SELECT id, at, actor, kind, body, file_name, content_type, sha256, LENGTH(content) AS len \
+            "SELECT id, at, actor, kind, body, file_name, content_type, sha256, size \
              FROM incident_entries WHERE org_id = $1 AND incident_id = $2 ORDER BY id",
         )
         .bind(org_id.get())
@@ -364,8 +365,6 @@ impl Store {
         .await?
         .iter()
         .map(|r| {
-            // base64: 4 characters for every 3 bytes.
-            let len: Option<i64> = r.try_get("len")?;
             Ok(IncidentEntry {
                 id: r.try_get("id")?,
                 at: r.try_get("at")?,
@@ -375,7 +374,7 @@ impl Store {
                 file_name: r.try_get("file_name")?,
                 content_type: r.try_get("content_type")?,
                 sha256: r.try_get("sha256")?,
-                size: len.map(|l| l / 4 * 3),
+                size: r.try_get("size")?,
             })
         })
         .collect()

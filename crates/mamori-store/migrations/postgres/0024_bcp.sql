@@ -43,6 +43,7 @@ CREATE TABLE incident_entries (
     file_name TEXT,
     content_type TEXT,
     sha256 TEXT,
+    size BIGINT,
     content TEXT
 );
 CREATE INDEX incident_entries_incident ON incident_entries (org_id, incident_id, id);

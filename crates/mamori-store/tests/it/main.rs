@@ -4,6 +4,7 @@
 mod access;
 mod agents;
 mod backup;
+mod bcp;
 mod editions;
 mod helpers;
 mod hosting;

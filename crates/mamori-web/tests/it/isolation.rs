@@ -32,6 +32,7 @@ const B_MARKERS: &[&str] = &[
     "SECRET-PC-B",
     "secret-user-b",
     "b-secret.evtx",
+    "秘密の事件",
 ];
 
 /// B's ids by what they name.
@@ -52,6 +53,8 @@ struct Foreign {
     received: Vec<i64>,
     documents: Vec<i64>,
     invitations: Vec<i64>,
+    /// B's incident and its evidence file's entry.
+    incidents: Vec<(i64, i64)>,
     /// B's vendor's administrator (who tries B's own data as the third person).
     vendor_admin: Option<String>,
 }
@@ -92,6 +95,42 @@ async fn seed_b(store: &Store) -> (OrgId, Foreign) {
         .await
         .unwrap();
     f.users = vec![b_admin.id, b_editor.id];
+    // B's incident with an evidence file, and its BCP 確認表 answer.
+    let incident = store
+        .open_incident(b.id, "秘密の事件", &[], "b-admin", at)
+        .await
+        .unwrap();
+    let entry = store
+        .add_incident_entry(
+            b.id,
+            incident,
+            ("evidence", "秘密の事件の画面"),
+            Some(&mamori_store::EvidenceFile {
+                name: "secret.png",
+                content_type: "image/png",
+                bytes: b"secret",
+            }),
+            "b-admin",
+            at,
+        )
+        .await
+        .unwrap();
+    f.incidents.push((incident, entry));
+    store
+        .save_bcp_answers(
+            b.id,
+            "bcp2024",
+            &[mamori_store::BcpAnswer {
+                item: "1-1-1".into(),
+                answer: mamori_core::Choice::No,
+                checked_on: at.date_naive(),
+                note: "秘密の医院の台帳".into(),
+            }],
+            "b-admin",
+            at,
+        )
+        .await
+        .unwrap();
     // B's 令和7年度 answers, kept when it started 令和8年度 on the same edition.
     let actor = mamori_store::Actor {
         user_id: b_admin.id,
@@ -382,6 +421,14 @@ fn foreign_paths(pattern: &str, f: &Foreign) -> Vec<String> {
                 pattern
                     .replace("{vendor_id}", &id.to_string())
                     .replace("{format}", "xlsx"),
+            );
+        }
+    } else if pattern.starts_with("/incidents/{id}") {
+        for (id, entry) in &f.incidents {
+            out.push(
+                pattern
+                    .replace("{id}", &id.to_string())
+                    .replace("{entry}", &entry.to_string()),
             );
         }
     } else if pattern.starts_with("/years/{year}") {
@@ -677,6 +724,7 @@ async fn try_routes(router: &Router, b: OrgId, actor: &Actor) -> (usize, usize) 
             } else if path.ends_with("/import")
                 || path.ends_with("/upload")
                 || path.ends_with("/documents")
+                || path.ends_with("/entries")
             {
                 let (ct, body) = multipart_file("csrf-a", "file", b"a,b\r\n1,2\r\n");
                 req = req.header(header::CONTENT_TYPE, ct);

@@ -30,6 +30,69 @@ async fn role_and_tenancy_matrix_covers_every_route() {
             "/report/signoff",
             [422, 422, NO, NO],
         ),
+        ("GET", "/bcp", "/bcp", [OK, OK, OK, NO]),
+        // The matrix's forms carry no answers or texts: nothing to change, back to the page.
+        (
+            "POST",
+            "/bcp/answers",
+            "/bcp/answers",
+            [MOVED, MOVED, NO, NO],
+        ),
+        ("POST", "/bcp/texts", "/bcp/texts", [MOVED, MOVED, NO, NO]),
+        (
+            "GET",
+            "/bcp/document.pdf",
+            "/bcp/document.pdf",
+            [OK, OK, OK, NO],
+        ),
+        (
+            "GET",
+            "/bcp/document.docx",
+            "/bcp/document.docx",
+            [OK, OK, OK, NO],
+        ),
+        ("GET", "/bcp/card", "/bcp/card", [OK, OK, OK, NO]),
+        ("GET", "/bcp/card.html", "/bcp/card.html", [OK, OK, OK, NO]),
+        ("GET", "/incidents", "/incidents", [OK, OK, OK, NO]),
+        // Only an administrator opens one; the matrix's form has no title (422).
+        ("POST", "/incidents", "/incidents", [422, NO, NO, NO]),
+        // No incident 999 in this clinic.
+        (
+            "GET",
+            "/incidents/{id}",
+            "/incidents/999",
+            [404, 404, 404, NO],
+        ),
+        (
+            "POST",
+            "/incidents/{id}/entries",
+            "/incidents/999/entries",
+            [404, 404, NO, NO],
+        ),
+        (
+            "POST",
+            "/incidents/{id}/facts",
+            "/incidents/999/facts",
+            [404, NO, NO, NO],
+        ),
+        (
+            "POST",
+            "/incidents/{id}/close",
+            "/incidents/999/close",
+            [404, NO, NO, NO],
+        ),
+        (
+            "GET",
+            "/incidents/{id}/files/{entry}",
+            "/incidents/999/files/1",
+            [404, 404, 404, NO],
+        ),
+        (
+            "GET",
+            "/incidents/{id}/report.txt",
+            "/incidents/999/report.txt",
+            [404, 404, 404, NO],
+        ),
         ("GET", "/years", "/years", [OK, OK, OK, NO]),
         // Only an administrator starts the year; the matrix's form names no edition (422).
         ("POST", "/years/start", "/years/start", [422, NO, NO, NO]),
@@ -584,7 +647,8 @@ async fn role_and_tenancy_matrix_covers_every_route() {
             let body = if *method == "POST"
                 && (path.ends_with("/import")
                     || path.ends_with("/upload")
-                    || path.ends_with("/documents"))
+                    || path.ends_with("/documents")
+                    || path.ends_with("/entries"))
             {
                 req = req.header(header::CONTENT_TYPE, "multipart/form-data; boundary=XyZ");
                 Body::from(format!(
