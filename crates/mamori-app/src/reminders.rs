@@ -37,10 +37,11 @@ pub enum ReminderKind {
     LogReview,
     VendorForm,
     MdsSds,
+    Exercise,
 }
 
 impl ReminderKind {
-    pub const ALL: [ReminderKind; 11] = [
+    pub const ALL: [ReminderKind; 12] = [
         ReminderKind::TargetSoon,
         ReminderKind::SecondRound,
         ReminderKind::Overdue,
@@ -52,6 +53,7 @@ impl ReminderKind {
         ReminderKind::LogReview,
         ReminderKind::VendorForm,
         ReminderKind::MdsSds,
+        ReminderKind::Exercise,
     ];
     pub fn id(self) -> &'static str {
         match self {
@@ -66,6 +68,7 @@ impl ReminderKind {
             ReminderKind::LogReview => "log_review",
             ReminderKind::VendorForm => "vendor_form",
             ReminderKind::MdsSds => "mds_sds",
+            ReminderKind::Exercise => "exercise",
         }
     }
     pub fn label(self) -> &'static str {
@@ -81,6 +84,7 @@ impl ReminderKind {
             ReminderKind::LogReview => "ログの確認",
             ReminderKind::VendorForm => "事業者確認用",
             ReminderKind::MdsSds => "MDS/SDS",
+            ReminderKind::Exercise => "BCP訓練・復旧テスト",
         }
     }
     pub fn parse(s: &str) -> Option<ReminderKind> {
@@ -124,6 +128,10 @@ pub struct Inputs<'a> {
     /// Vendor rows with a 事業者確認用 for the edition (recorded or received).
     pub vendor_forms: &'a HashSet<i64>,
     pub has_vendor_contract: bool,
+    /// 訓練記録 (BCP exercises, restore tests).
+    pub exercises: &'a [Row],
+    /// The facility has answered its BCP 確認表: it has a BCP to exercise.
+    pub has_bcp: bool,
 }
 
 fn date(r: &Row, key: &str) -> Option<NaiveDate> {
@@ -384,6 +392,27 @@ pub fn compute(i: &Inputs<'_>, today: NaiveDate) -> Vec<Reminder> {
             }
         }
     }
+    // BCP exercises: yearly, once the facility keeps a BCP or an exercise record.
+    let last_exercise = i.exercises.iter().filter_map(|r| date(r, "held_on")).max();
+    if (i.has_bcp || !i.exercises.is_empty())
+        && last_exercise.is_none_or(|d| days(d) < -YEARLY_DAYS)
+    {
+        out.push(Reminder {
+            kind: ReminderKind::Exercise,
+            subject: "訓練記録".into(),
+            message: match last_exercise {
+                Some(d) => format!(
+                    "最後の訓練（{}）から1年を過ぎています。BCP訓練または復旧テストを行い、記録してください",
+                    wareki(d)
+                ),
+                None => "BCP訓練・復旧テストの記録がありません".into(),
+            },
+            responsible: i.officer.to_string(),
+            link: "/ledgers/exercises".into(),
+            due: last_exercise.map(|d| d + chrono::Duration::days(YEARLY_DAYS)),
+            days_left: last_exercise.map(|d| days(d) + YEARLY_DAYS),
+        });
+    }
     out.sort_by_key(|r| (r.days_left.unwrap_or(i64::MAX / 2), r.kind.id()));
     out
 }
@@ -420,6 +449,12 @@ pub async fn for_org(app: &App, org: &Org) -> Result<Vec<Reminder>, AppError> {
     let loglist = only_rows(rows(Kind::Loglist).await?);
     let log_reviews = only_rows(rows(Kind::LogReviews).await?);
     let vendors = rows(Kind::Vendors).await?;
+    let exercises = only_rows(rows(Kind::Exercises).await?);
+    let has_bcp = !app
+        .store
+        .bcp_answers(org.id, &crate::bcp::catalog().id)
+        .await?
+        .is_empty();
     let agents: Vec<(String, Option<NaiveDate>)> = app
         .store
         .agents(org.id)
@@ -468,6 +503,8 @@ pub async fn for_org(app: &App, org: &Org) -> Result<Vec<Reminder>, AppError> {
         backups: &backups,
         loglist: &loglist,
         log_reviews: &log_reviews,
+        exercises: &exercises,
+        has_bcp,
         vendors: &vendors,
         vendor_forms: &vendor_forms,
         has_vendor_contract: org.has_vendor_contract,
@@ -510,6 +547,8 @@ mod tests {
         reviews: Vec<Row>,
         vendors: Vec<(i64, Row)>,
         forms: HashSet<i64>,
+        exercises: Vec<Row>,
+        has_bcp: bool,
     }
 
     fn kinds(catalog: &Catalog, y: &Year, today: &str) -> Vec<(ReminderKind, Option<i64>)> {
@@ -529,6 +568,8 @@ mod tests {
             vendors: &y.vendors,
             vendor_forms: &y.forms,
             has_vendor_contract: true,
+            exercises: &y.exercises,
+            has_bcp: y.has_bcp,
         };
         compute(&inputs, d(today))
             .into_iter()
@@ -561,6 +602,8 @@ mod tests {
                 row(&[("name", "A社"), ("mds_sds_received_on", "2025-04-10")]),
             )],
             forms: HashSet::new(),
+            exercises: Vec::new(),
+            has_bcp: false,
         };
         let has = |k: &[(ReminderKind, Option<i64>)], kind| {
             k.iter().find(|(x, _)| *x == kind).map(|(_, d)| *d)
@@ -568,6 +611,31 @@ mod tests {
 
         let june = kinds(&catalog, &y, "2025-05-20");
         assert_eq!(has(&june, ReminderKind::TargetSoon), None);
+        assert_eq!(
+            has(&june, ReminderKind::Exercise),
+            None,
+            "no BCP yet: nothing to exercise"
+        );
+        y.has_bcp = true;
+        assert_eq!(
+            has(&kinds(&catalog, &y, "2025-05-20"), ReminderKind::Exercise),
+            Some(None),
+            "a BCP without any exercise"
+        );
+        y.exercises = vec![row(&[
+            ("held_on", "2024-06-01"),
+            ("exercise_kind", "BCP訓練"),
+        ])];
+        assert_eq!(
+            has(&kinds(&catalog, &y, "2025-05-20"), ReminderKind::Exercise),
+            None,
+            "exercised within the year"
+        );
+        assert_eq!(
+            has(&kinds(&catalog, &y, "2025-06-02"), ReminderKind::Exercise),
+            Some(Some(-1)),
+            "a year and a day after"
+        );
         assert_eq!(
             has(&june, ReminderKind::AccountsReview),
             Some(Some(-19)),
