@@ -56,7 +56,7 @@ pub async fn table(app: &App, org: &Org) -> Result<BcpTable, AppError> {
     let mut t = BcpTable {
         title: c.title.clone(),
         title_unverified: c.title_confidence.is_unverified(),
-        source: format!("{}（{}）", c.source, c.published),
+        source: c.source.clone(),
         purpose: c.purpose.clone(),
         sections: Vec::new(),
         yes: 0,

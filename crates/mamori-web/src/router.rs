@@ -213,7 +213,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(rest)
         .merge(uploads)
-        .layer(SetResponseHeaderLayer::overriding(
+        // A page that needs its own (stricter) policy sets it: the incident card's inline style by hash.
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",

@@ -280,13 +280,36 @@ async fn card_page(state: &AppState, session: &Session, org: &Org) -> Result<Car
     Ok(CardPage { doc })
 }
 
+/// The card's policy: nothing but its own inline style (allowed by its hash, so that the same file works
+/// offline) and links.
+fn card_policy(html: &str) -> String {
+    use sha2::Digest;
+    let style = html
+        .split_once("<style>")
+        .and_then(|(_, rest)| rest.split_once("</style>"))
+        .map(|(s, _)| s)
+        .unwrap_or("");
+    let hash = data_encoding::BASE64.encode(&sha2::Sha256::digest(style.as_bytes()));
+    format!(
+        "default-src 'none'; style-src 'sha256-{hash}'; img-src 'self' data:; frame-ancestors 'none'; form-action 'none'; base-uri 'none'"
+    )
+}
+
 /// `GET /bcp/card`: the one-page card to print (it is also the offline file: no script, styles inline).
 pub(crate) async fn card(
     State(state): State<AppState>,
     SignedIn(session, org): SignedIn,
 ) -> PageResult {
     let p = card_page(&state, &session, &org).await?;
-    Ok(render(&p).into_response())
+    let html = render(&p).0;
+    Ok((
+        [(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            card_policy(&html),
+        )],
+        axum::response::Html(html),
+    )
+        .into_response())
 }
 
 /// `GET /bcp/card.html`: the card as a file to keep where the network is not needed.

@@ -223,7 +223,16 @@ async fn the_bcp_table_document_card_and_an_incident() {
     }
 
     // The card, then a contact changes: the dashboard says the card is out of date.
-    let card = get(&app.router, "/bcp/card", &admin).await.text();
+    let card = get(&app.router, "/bcp/card", &admin).await;
+    let policy = card.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        policy.contains("style-src 'sha256-") && !policy.contains("unsafe"),
+        "{policy}"
+    );
+    let card = card.text();
     assert!(
         card.contains("身代金を支払わない")
             && card.contains("03-1111-2222")
