@@ -125,18 +125,23 @@ pub(crate) fn at(day: &str, hour: u32) -> DateTime<Utc> {
     mamori_core::dates::from_jst(local)
 }
 
-#[tokio::test]
-async fn digests_reach_the_sink_on_the_right_days() {
-    let (app, org, user, _dir) = clinic().await;
-    let (port, got) = sink().await;
-    let smtp = SmtpConfig {
+/// The relay settings that reach the sink on `port`.
+pub(crate) fn sink_config(port: u16) -> SmtpConfig {
+    SmtpConfig {
         host: "127.0.0.1".into(),
         port,
         security: SmtpSecurity::None,
         credentials: None,
         from: "Mamori <mamori@example.jp>".into(),
         base_url: "https://mamori.example.jp/".into(),
-    };
+    }
+}
+
+#[tokio::test]
+async fn digests_reach_the_sink_on_the_right_days() {
+    let (app, org, user, _dir) = clinic().await;
+    let (port, got) = sink().await;
+    let smtp = sink_config(port);
     // One いいえ with its 目標日; the clinic has no vendors, ledgers or backups to speak of, and the
     // person stops the backup reminders.
     let catalog = Catalog::builtin().unwrap();

@@ -7,14 +7,14 @@
 use chrono::{DateTime, Utc};
 use mamori_app::App;
 use mamori_app::fiscal_years;
-use mamori_app::mail::{SmtpConfig, SmtpSecurity, send_digests};
+use mamori_app::mail::send_digests;
 use mamori_app::reminders::{ReminderKind, for_org};
 use mamori_core::dates::FiscalYear;
 use mamori_core::{AnswerInput, Catalog, Clock, Variant};
 use mamori_store::{MailSettings, Org, User};
 
 use crate::helpers::*;
-use crate::mail::{at, read, sink};
+use crate::mail::{at, read, sink, sink_config};
 
 async fn on(app: &App, org: &Org, t: DateTime<Utc>) -> App {
     let app = App::new(
@@ -67,14 +67,7 @@ async fn save(app: &App, org: &Org, user: &User, inputs: &[AnswerInput]) {
 async fn a_year_from_april_to_the_next_april() {
     let (first, org, user, _dir) = clinic().await;
     let (port, got) = sink().await;
-    let smtp = SmtpConfig {
-        host: "127.0.0.1".into(),
-        port,
-        security: SmtpSecurity::None,
-        credentials: None,
-        from: "Mamori <mamori@example.jp>".into(),
-        base_url: "https://mamori.example.jp/".into(),
-    };
+    let smtp = sink_config(port);
     first
         .store
         .save_mail_settings(

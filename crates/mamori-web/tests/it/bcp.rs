@@ -9,18 +9,6 @@ use mamori_ledger::Kind;
 
 use crate::helpers::*;
 
-async fn row(app: &App, kind: Kind, pairs: &[(&str, &str)]) {
-    let org = app.store.first_org_id().await.unwrap().unwrap();
-    let fields: mamori_store::Fields = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    app.store
-        .save_ledger_row(org, kind, None, &fields, "admin", now())
-        .await
-        .unwrap();
-}
-
 fn all_yes() -> String {
     let mut body = String::from("csrf=c");
     for i in &mamori_app::bcp::catalog().items {
@@ -63,7 +51,7 @@ fn entry(
 async fn the_bcp_table_document_card_and_an_incident() {
     let app = app().await;
     let admin = session_for(&app.store, "admin", "c").await;
-    row(
+    ledger_row(
         &app,
         Kind::Contacts,
         &[
@@ -75,7 +63,7 @@ async fn the_bcp_table_document_card_and_an_incident() {
         ],
     )
     .await;
-    row(
+    ledger_row(
         &app,
         Kind::Contacts,
         &[
@@ -85,7 +73,7 @@ async fn the_bcp_table_document_card_and_an_incident() {
         ],
     )
     .await;
-    row(
+    ledger_row(
         &app,
         Kind::Backups,
         &[
@@ -98,7 +86,7 @@ async fn the_bcp_table_document_card_and_an_incident() {
         ],
     )
     .await;
-    row(
+    ledger_row(
         &app,
         Kind::Devices,
         &[
@@ -108,7 +96,7 @@ async fn the_bcp_table_document_card_and_an_incident() {
         ],
     )
     .await;
-    row(
+    ledger_row(
         &app,
         Kind::Exercises,
         &[
@@ -252,7 +240,7 @@ async fn the_bcp_table_document_card_and_an_incident() {
             .text()
             .contains("card-outdated")
     );
-    row(
+    ledger_row(
         &app,
         Kind::Contacts,
         &[

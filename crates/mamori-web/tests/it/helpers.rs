@@ -373,3 +373,16 @@ pub(crate) async fn drop_pg(store: Store, name: &str) {
         .await
         .unwrap();
 }
+
+/// Saves a row of a ledger of the first organisation.
+pub(crate) async fn ledger_row(app: &App, kind: mamori_ledger::Kind, pairs: &[(&str, &str)]) {
+    let org = app.store.first_org_id().await.unwrap().unwrap();
+    let fields: mamori_store::Fields = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    app.store
+        .save_ledger_row(org, kind, None, &fields, "admin", now())
+        .await
+        .unwrap();
+}

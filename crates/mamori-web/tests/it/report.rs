@@ -21,37 +21,32 @@ async fn a_report_is_made_signed_off_and_carried_by_the_pack() {
         .await;
     assert_eq!(r.status.as_u16(), 200, "{}", r.text());
     let org = app.store.first_org_id().await.unwrap().unwrap();
-    for (kind, row) in [
-        (
-            mamori_ledger::Kind::Backups,
-            vec![
-                ("system", "電子カルテ"),
-                ("method", "外付けHDD（世代管理）"),
-                ("restore_tested_on", "2024-01-10"),
-            ],
-        ),
-        (
-            mamori_ledger::Kind::LogReviews,
-            vec![
-                ("reviewed_on", "2025-05-30"),
-                ("target", "電子カルテ アクセスログ"),
-                ("findings", "異常なし"),
-            ],
-        ),
-        (
-            mamori_ledger::Kind::Vendors,
-            vec![("name", "ひかりシステム")],
-        ),
-    ] {
-        let fields: mamori_store::Fields = row
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        app.store
-            .save_ledger_row(org, kind, None, &fields, "admin", now())
-            .await
-            .unwrap();
-    }
+    ledger_row(
+        &app,
+        mamori_ledger::Kind::Backups,
+        &[
+            ("system", "電子カルテ"),
+            ("method", "外付けHDD（世代管理）"),
+            ("restore_tested_on", "2024-01-10"),
+        ],
+    )
+    .await;
+    ledger_row(
+        &app,
+        mamori_ledger::Kind::LogReviews,
+        &[
+            ("reviewed_on", "2025-05-30"),
+            ("target", "電子カルテ アクセスログ"),
+            ("findings", "異常なし"),
+        ],
+    )
+    .await;
+    ledger_row(
+        &app,
+        mamori_ledger::Kind::Vendors,
+        &[("name", "ひかりシステム")],
+    )
+    .await;
     let page = get(&app.router, "/report", &admin).await;
     assert_eq!(page.status.as_u16(), 200);
     let html = page.text();
