@@ -730,6 +730,35 @@ fn bcp(f: &Facts) -> Outcome {
     )
 }
 
+/// The BCP's backups: 3(2)'s rule, and kept in two generations or more (so that malware cannot reach all).
+fn backup_generations(f: &Facts) -> Outcome {
+    let base = backup(f);
+    let rows = f.rows(Kind::Backups);
+    if rows.is_empty() {
+        return base;
+    }
+    let (m, refs) = failing(Kind::Backups, rows.iter(), |r| {
+        let n: String = r
+            .get("generations")
+            .map(|g| g.chars().filter(char::is_ascii_digit).collect())
+            .unwrap_or_default();
+        !n.parse::<u32>().is_ok_and(|n| n >= 2)
+    });
+    if m == 0 {
+        return base;
+    }
+    let mut problems: Vec<(String, Vec<RowRef>)> = if base.verdict == Verdict::No {
+        base.reasons.into_iter().map(|r| (r, Vec::new())).collect()
+    } else {
+        Vec::new()
+    };
+    problems.push((
+        format!("{m}件のバックアップに2世代以上の世代管理の記録がありません"),
+        refs,
+    ));
+    Outcome::from_problems(problems, String::new())
+}
+
 /// A BCP exercise (or restore test) recorded within the year.
 fn exercises(f: &Facts) -> Outcome {
     let rows = f.rows(Kind::Exercises);
@@ -791,7 +820,7 @@ pub fn suggest_bcp(evidence: mamori_core::bcp::BcpEvidence, facts: &Facts) -> Su
         E::DeviceLedger => device_ledger(facts),
         E::Patches => patches(facts),
         E::ContactChart => contact_chart(facts),
-        E::Backup => backup(facts),
+        E::Backup => backup_generations(facts),
         E::Exercises => exercises(facts),
         E::CriticalSystems => critical_systems(facts),
     };

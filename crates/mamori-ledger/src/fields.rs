@@ -123,7 +123,12 @@ impl Kind {
             Kind::Contacts => &["phone", "category"],
             Kind::Loglist => &["reviewer", "frequency"],
             Kind::LogReviews => &["reviewed_on", "findings", "comment"],
-            Kind::Backups => &["offline", "restore_tested_on", "restore_procedure"],
+            Kind::Backups => &[
+                "offline",
+                "restore_tested_on",
+                "restore_procedure",
+                "generations",
+            ],
             Kind::Exercises => &["held_on", "exercise_kind", "result"],
             // Applied to the devices when they are saved (the rules read the devices' results).
             Kind::Lifecycle | Kind::Baseline => &[],

@@ -92,3 +92,32 @@ fn item_3_3_follows_the_bcp_table() {
     assert_eq!(s.verdict, Verdict::Yes);
     assert_eq!(s.reasons, ["BCP確認表の全14項目が「はい」です"]);
 }
+
+#[test]
+fn the_bcp_backups_need_generations_too() {
+    let backup = |generations: &str| {
+        facts(&[(
+            Kind::Backups,
+            vec![row(&[
+                ("system", "電子カルテ"),
+                ("offline", "はい"),
+                ("restore_tested_on", "2025-01-10"),
+                ("restore_procedure", "手順書"),
+                ("generations", generations),
+            ])],
+        )])
+    };
+    let one = suggest_bcp(BcpEvidence::Backup, &backup("1"));
+    assert_eq!(one.verdict, Verdict::No);
+    assert_eq!(
+        one.reasons,
+        ["1件のバックアップに2世代以上の世代管理の記録がありません"]
+    );
+    assert_eq!(one.rows.len(), 1);
+    assert_eq!(
+        suggest_bcp(BcpEvidence::Backup, &backup("7世代")).verdict,
+        Verdict::Yes
+    );
+    // 3(2) itself does not ask for generations.
+    assert_eq!(on("backup", &backup("1")).verdict, Verdict::Yes);
+}
