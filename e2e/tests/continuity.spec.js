@@ -1,3 +1,4 @@
+// Runs after checklist.spec.js, whose first test sets up a fresh database in the browser (files run in name order).
 // The cyber BCP in the browser: a clinic registers a contact and an offline backup, fills the BCP 確認表
 // (a row without its 確認日 refused first, nothing lost), writes its 代替手順, downloads the BCP as PDF and
 // Word, opens the incident card, then opens an incident, records an action with an evidence file (its
