@@ -157,3 +157,37 @@ pub type PageError = WebError;
 pub type ApiError = WebError;
 pub(crate) type PageResult = Result<Response, WebError>;
 pub(crate) type ApiResult = Result<Response, WebError>;
+
+/// axum's own refusal of a URL whose number or name does not parse (`/incidents/abc`) is plain English
+/// text: answered instead as "not found", in Japanese (a page, or JSON under `/api/v1`).
+pub(crate) async fn path_rejections(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let resp = next.run(req).await;
+    let plain = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if resp.status() != StatusCode::BAD_REQUEST || !plain {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    if !bytes.starts_with(b"Invalid URL") {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    }
+    let message = "見つかりません（URL の番号や名前が正しくありません）";
+    if api {
+        return (
+            StatusCode::NOT_FOUND,
+            axum::Json(serde_json::json!({ "error": message })),
+        )
+            .into_response();
+    }
+    WebError::not_found(message).into_response()
+}

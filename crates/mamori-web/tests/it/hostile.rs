@@ -585,3 +585,22 @@ async fn an_administrator_takes_access_away_on_the_settings_page() {
         assert!(actions.iter().any(|x| x == a), "{a}: {actions:?}");
     }
 }
+
+/// A URL whose number does not parse is "not found" in Japanese (not axum's English plain text).
+#[tokio::test]
+async fn unparsable_urls_are_not_found_in_japanese() {
+    let app = app().await;
+    let admin = session_for(&app.store, "admin", "c").await;
+    for path in [
+        "/incidents/abc",
+        "/years/abc/r7/facility",
+        "/incidents/1/files/x",
+    ] {
+        let r = get(&app.router, path, &admin).await;
+        assert_eq!(r.status, axum::http::StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            r.text().contains("URL の番号や名前が正しくありません"),
+            "{path}"
+        );
+    }
+}
