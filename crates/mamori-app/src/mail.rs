@@ -70,13 +70,15 @@ pub fn digest_items(all: &[Reminder], off_kinds: &[String]) -> Vec<Reminder> {
         .collect()
 }
 
-/// The digest as a mail.
+/// The digest as a mail; with the person's stop token, each kind it carries has a link that stops it
+/// (the link opens a page asking to confirm: mail scanners that follow links stop nothing).
 pub fn compose(
     smtp: &SmtpConfig,
     (to_name, to_email): (&str, &str),
     org_name: &str,
     today: chrono::NaiveDate,
     items: &[Reminder],
+    stop_token: &str,
 ) -> Result<Message, MailError> {
     let from: Mailbox = smtp
         .from
@@ -103,6 +105,22 @@ pub fn compose(
             r.responsible,
             r.link
         ));
+    }
+    if !stop_token.is_empty() {
+        let mut kinds: Vec<ReminderKind> = Vec::new();
+        for r in items {
+            if !kinds.contains(&r.kind) {
+                kinds.push(r.kind);
+            }
+        }
+        for k in kinds {
+            body.push_str(&format!(
+                "「{}」のメールを止める：{base}/mail/stop?t={stop_token}&kind={}\n",
+                k.label(),
+                k.id()
+            ));
+        }
+        body.push('\n');
     }
     body.push_str(&format!(
         "すべてのお知らせ：{base}/reminders\n配信の時刻・種類ごとの停止：{base}/account/mail\n\n-- \nMamori（守り）\n"
@@ -168,6 +186,7 @@ pub async fn send_digests(app: &App, smtp: &SmtpConfig) -> Result<usize, crate::
                 org_name,
                 today,
                 &items,
+                &person.stop_token,
             ) {
                 Ok(m) => m,
                 Err(e) => {

@@ -21,6 +21,8 @@ pub struct DigestRecipient {
     pub settings: MailSettings,
     /// (organisation, its name): active hospitals, clinics and pharmacies where the person is no vendor.
     pub orgs: Vec<(OrgId, String)>,
+    /// For the mail's "stop this kind" links (empty for settings saved before they existed).
+    pub stop_token: String,
 }
 
 impl Store {
@@ -55,19 +57,30 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
+        // The stop links of mails already sent keep working while the person keeps an address.
+        let token: Option<String> =
+            sqlx::query("SELECT stop_token FROM mail_settings WHERE user_id = $1")
+                .bind(user.id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?
+                .flatten();
+        let token = token.unwrap_or_else(|| hex::encode(rand::random::<[u8; 16]>()));
         sqlx::query("DELETE FROM mail_settings WHERE user_id = $1")
             .bind(user.id)
             .execute(&mut *tx)
             .await?;
         if let Some(s) = settings {
             sqlx::query(
-                "INSERT INTO mail_settings (user_id, email, hour, off_kinds, updated_at) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO mail_settings (user_id, email, hour, off_kinds, updated_at, stop_token) VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(user.id)
             .bind(&s.email)
             .bind(s.hour)
             .bind(s.off_kinds.join(","))
             .bind(ts(at))
+            .bind(&token)
             .execute(&mut *tx)
             .await?;
         }
@@ -94,7 +107,7 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn digest_recipients(&self, hour: i64) -> Result<Vec<DigestRecipient>> {
         let rows = sqlx::query(
-            "SELECT u.id, u.login, u.display_name, s.email, s.hour, s.off_kinds, o.id AS org_id, o.name AS org_name \
+            "SELECT u.id, u.login, u.display_name, s.email, s.hour, s.off_kinds, s.stop_token, o.id AS org_id, o.name AS org_name \
              FROM mail_settings s JOIN users u ON u.id = s.user_id \
              JOIN memberships m ON m.user_id = u.id JOIN orgs o ON o.id = m.org_id \
              WHERE s.hour = $1 AND u.disabled = 0 AND o.status = 'active' AND m.role <> 'vendor' \
@@ -123,11 +136,68 @@ impl Store {
                             .map(str::to_string)
                             .collect(),
                     },
+                    stop_token: r
+                        .try_get::<Option<String>, _>("stop_token")?
+                        .unwrap_or_default(),
                     orgs: vec![org],
                 }),
             }
         }
         Ok(out)
+    }
+
+    /// Stops one kind of mail for the person whose stop token this is (the mail's link); audited in their
+    /// organisation. Returns their display name, or None for a token nobody has.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn stop_mail_kind(
+        &self,
+        token: &str,
+        kind: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<String>> {
+        if token.len() != 32 {
+            return Ok(None);
+        }
+        let mut tx = self.write_tx().await?;
+        let Some(r) = sqlx::query(
+            "SELECT u.id, u.login, u.display_name, u.org_id, s.off_kinds FROM mail_settings s \
+             JOIN users u ON u.id = s.user_id WHERE s.stop_token = $1",
+        )
+        .bind(token)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let user_id: i64 = r.try_get("id")?;
+        let login: String = r.try_get("login")?;
+        let off: String = r.try_get("off_kinds")?;
+        let mut kinds: Vec<&str> = off.split(',').filter(|k| !k.is_empty()).collect();
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+            sqlx::query(
+                "UPDATE mail_settings SET off_kinds = $1, updated_at = $2 WHERE user_id = $3",
+            )
+            .bind(kinds.join(","))
+            .bind(ts(at))
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+            audit(
+                &mut tx,
+                OrgId::new(r.try_get("org_id")?),
+                &login,
+                at,
+                "mail_settings",
+                &user_id.to_string(),
+                "stop",
+                None,
+                Some(serde_json::json!({ "off_kinds": kinds, "by": "mail link" })),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Some(r.try_get("display_name")?))
     }
 
     /// Takes the day's digest for a person and organisation: true if it was not taken yet (the caller

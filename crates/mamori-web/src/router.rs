@@ -53,6 +53,10 @@ pub fn router(state: AppState) -> Router {
             "/account/mail",
             get(reminders::mail_settings).post(reminders::mail_settings_save),
         )
+        .route(
+            "/mail/stop",
+            get(reminders::stop_page).post(reminders::stop),
+        )
         .route("/group", get(orgs::group_page))
         .route("/orgs/switch", post(orgs::switch))
         .route("/products", get(products::list).post(products::create))

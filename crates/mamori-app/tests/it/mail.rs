@@ -204,6 +204,12 @@ async fn digests_reach_the_sink_on_the_right_days() {
         )
     );
     assert!(body.contains("https://mamori.example.jp/account/mail"));
+    // Each kind in the mail has its stop link (the person's token; a page asks before stopping).
+    assert!(
+        body.contains("のメールを止める：https://mamori.example.jp/mail/stop?t=")
+            && body.contains("&kind=target_soon"),
+        "{body}"
+    );
     assert!(!body.contains("バックアップ"), "a stopped kind is left out");
     assert!(read(&mails[1]).1.contains("あと7日です"));
     let (_, last) = read(&mails[2]);

@@ -162,3 +162,71 @@ pub(crate) async fn mail_settings_save(
     let p = mail_page(&state, &session, &org, stored.cloned(), (true, None));
     Ok(render(&p).into_response())
 }
+
+#[derive(Template)]
+#[template(path = "reminders/stop.html")]
+struct StopPage {
+    nav: Option<Nav>,
+    token: String,
+    kind: String,
+    label: &'static str,
+    /// The person's name once stopped.
+    done: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct StopLink {
+    #[serde(default)]
+    t: String,
+    #[serde(default)]
+    kind: String,
+}
+
+fn stop_kind(q: &StopLink) -> Result<ReminderKind, PageError> {
+    ReminderKind::parse(&q.kind)
+        .filter(|_| q.t.len() == 32 && q.t.bytes().all(|b| b.is_ascii_hexdigit()))
+        .ok_or_else(|| {
+            PageError::not_found("このリンクは使えません（メールのリンクをそのまま開いてください）")
+        })
+}
+
+/// `GET /mail/stop?t=…&kind=…` (the mail's link, no sign-in): asks to confirm, so that a mail scanner
+/// following the link stops nothing.
+pub(crate) async fn stop_page(
+    axum::extract::Query(q): axum::extract::Query<StopLink>,
+) -> PageResult {
+    let kind = stop_kind(&q)?;
+    let p = StopPage {
+        nav: None,
+        token: q.t,
+        kind: kind.id().to_string(),
+        label: kind.label(),
+        done: None,
+    };
+    Ok(render(&p).into_response())
+}
+
+/// `POST /mail/stop`: stops that kind for the token's person (the token is the mail's; no session).
+pub(crate) async fn stop(
+    State(state): State<AppState>,
+    axum::extract::Form(q): axum::extract::Form<StopLink>,
+) -> PageResult {
+    let kind = stop_kind(&q)?;
+    let Some(name) = state
+        .store
+        .stop_mail_kind(&q.t, kind.id(), state.clock.now())
+        .await?
+    else {
+        return Err(PageError::not_found(
+            "このリンクは使えません（メールの受け取りが設定されていません）",
+        ));
+    };
+    let p = StopPage {
+        nav: None,
+        token: String::new(),
+        kind: kind.id().to_string(),
+        label: kind.label(),
+        done: Some(name),
+    };
+    Ok(render(&p).into_response())
+}

@@ -20,6 +20,7 @@ mod logs;
 mod operations;
 mod operator;
 mod products;
+mod reminders;
 mod report;
 mod request_log;
 mod roles;

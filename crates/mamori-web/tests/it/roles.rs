@@ -555,6 +555,8 @@ async fn role_and_tenancy_matrix_covers_every_route() {
         "/readyz",
         "/static/{file}",
         "/favicon.ico",
+        // The mail's stop link: its token, not a session (tested in tests/it/reminders.rs).
+        "/mail/stop",
     ];
 
     let source = concat!(
