@@ -127,6 +127,11 @@ async fn main() {
                 "evidence (API)",
                 "/api/v1/checklists/r7/facility/evidence".to_string(),
             ),
+            ("dashboard", "/dashboard".to_string()),
+            ("reminders", "/reminders".to_string()),
+            ("report", "/report".to_string()),
+            ("new year", "/years".to_string()),
+            ("bcp", "/bcp".to_string()),
             ("devices p1", "/ledgers/devices".to_string()),
             (
                 "devices filter",
