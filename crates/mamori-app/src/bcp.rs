@@ -109,8 +109,8 @@ pub struct BcpInput {
 }
 
 /// Checks and saves answers of the 確認表: rows left blank are skipped; a row with anything in it needs
-/// はい/いいえ and a 確認日 that is not in the future. `Ok(Err(errors))`: (item, message) for each
-/// mistake, nothing saved.
+/// はい/いいえ and a 確認日 that is not in the future. Returns how many changed; `Ok(Err(errors))`:
+/// (item, message) for each mistake, nothing saved.
 pub async fn save(
     app: &App,
     org: &Org,
@@ -157,6 +157,9 @@ pub async fn save(
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
+    // The page posts every row: only the changed ones are written (and audited).
+    let stored = app.store.bcp_answers(org.id, &c.id).await?;
+    answers.retain(|a| !stored.contains(a));
     app.store
         .save_bcp_answers(org.id, &c.id, &answers, &user.login, app.clock.now())
         .await?;

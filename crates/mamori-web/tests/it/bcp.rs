@@ -142,6 +142,15 @@ async fn the_bcp_table_document_card_and_an_incident() {
     );
     let ok = send(&app.router, form_post("/bcp/answers", &admin, &all_yes())).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
+    // The page posts every row again: unchanged ones are not written again (nor audited).
+    let again = send(&app.router, form_post("/bcp/answers", &admin, &all_yes())).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    let saved = app
+        .store
+        .history(org, Some("bcp_answer"), None, 100)
+        .await
+        .unwrap();
+    assert_eq!(saved.len(), mamori_app::bcp::catalog().items.len());
     // 3(3) follows the table.
     let form = get(&app.router, "/checklists/r7/facility", &admin)
         .await
