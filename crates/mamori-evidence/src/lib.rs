@@ -847,8 +847,24 @@ fn backup(f: &Facts) -> Outcome {
             Vec::new(),
         ));
     }
+    // A restore test is the ledger's date, or a 復旧テスト in the 訓練記録 for the same system.
+    let exercised = |system: &str| {
+        f.rows(Kind::Exercises)
+            .values()
+            .filter(|e| e.get("exercise_kind").map(String::as_str) == Some("復旧テスト"))
+            .filter(|e| {
+                e.get("system")
+                    .is_some_and(|s| !s.is_empty() && s == system)
+            })
+            .filter_map(|e| date(e, "held_on"))
+            .max()
+    };
     let (m, refs) = failing(Kind::Backups, rows.iter(), |r| {
-        match date(r, "restore_tested_on") {
+        let tested = date(r, "restore_tested_on")
+            .into_iter()
+            .chain(exercised(r.get("system").map(String::as_str).unwrap_or("")))
+            .max();
+        match tested {
             None => true,
             Some(d) => (f.today - d).num_days() > REVIEW_DAYS,
         }

@@ -128,8 +128,9 @@ impl Kind {
                 "restore_tested_on",
                 "restore_procedure",
                 "generations",
+                "system",
             ],
-            Kind::Exercises => &["held_on", "exercise_kind", "result"],
+            Kind::Exercises => &["held_on", "exercise_kind", "system", "result"],
             // Applied to the devices when they are saved (the rules read the devices' results).
             Kind::Lifecycle | Kind::Baseline => &[],
         }

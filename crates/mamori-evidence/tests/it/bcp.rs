@@ -121,3 +121,38 @@ fn the_bcp_backups_need_generations_too() {
     // 3(2) itself does not ask for generations.
     assert_eq!(on("backup", &backup("1")).verdict, Verdict::Yes);
 }
+
+#[test]
+fn a_restore_test_in_the_exercise_records_counts_for_3_2() {
+    let backup = row(&[
+        ("system", "電子カルテ"),
+        ("offline", "はい"),
+        ("restore_procedure", "手順書"),
+    ]);
+    let without = facts(&[(Kind::Backups, vec![backup.clone()])]);
+    assert_eq!(on("backup", &without).verdict, Verdict::No);
+    let other_system = facts(&[
+        (Kind::Backups, vec![backup.clone()]),
+        (
+            Kind::Exercises,
+            vec![row(&[
+                ("held_on", "2025-02-01"),
+                ("exercise_kind", "復旧テスト"),
+                ("system", "レセコン"),
+            ])],
+        ),
+    ]);
+    assert_eq!(on("backup", &other_system).verdict, Verdict::No);
+    let tested = facts(&[
+        (Kind::Backups, vec![backup]),
+        (
+            Kind::Exercises,
+            vec![row(&[
+                ("held_on", "2025-02-01"),
+                ("exercise_kind", "復旧テスト"),
+                ("system", "電子カルテ"),
+            ])],
+        ),
+    ]);
+    assert_eq!(on("backup", &tested).verdict, Verdict::Yes);
+}
