@@ -90,6 +90,10 @@ async fn render(
     let mut data = pack_data(&input);
     if whole_pack {
         data["signoffs"] = crate::report::pack_signoffs(app, org, &first.edition).await?;
+        // 3(1)'s 連絡体制図, drawn from the 外部連絡リスト.
+        if org.kind.is_facility() {
+            data["contact_chart"] = crate::bcp::contact_chart(app, org).await?.into();
+        }
     }
     if !whole_pack {
         data["ledgers"] = serde_json::json!([]);

@@ -192,6 +192,14 @@ async fn the_bcp_table_document_card_and_an_incident() {
     } else {
         println!("SKIP: pdftotext (poppler-utils) is not installed; the PDF's text is not checked");
     }
+    // The inspection pack carries the 連絡体制図 too.
+    let pack = get(&app.router, "/pack.pdf?edition=r7", &admin).await;
+    if let Some(t) = pdf_text(&pack.body) {
+        assert!(
+            t.contains("外部連絡リストから作成（インシデント発生時"),
+            "{t}"
+        );
+    }
     let docx = get(&app.router, "/bcp/document.docx", &admin).await;
     assert_eq!(docx.status, StatusCode::OK);
     assert!(docx.body.starts_with(b"PK"));
