@@ -66,7 +66,9 @@ $upstreams  }
 CONF
 nginx -c "$WORK/nginx.conf" -p "$WORK" -e "$WORK/nginx-error.log"
 
-for i in $(seq 0 "$N"); do
+# The instances first, then nginx: a probe through nginx before an instance listens would have nginx mark
+# that instance failed for fail_timeout (5 s), and the round-robin below would not reach it.
+for i in $(seq 1 "$N") 0; do
   port=$((PORT0 + i))
   for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
   curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || fail "port $port is not ready"
