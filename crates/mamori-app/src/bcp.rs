@@ -377,6 +377,22 @@ pub async fn document(app: &App, org: &Org) -> Result<BcpDocument, AppError> {
     })
 }
 
+/// What the incident card prints: the contacts and backups only (not the device ledger, which a
+/// hospital keeps by the ten thousand, nor the diagram).
+pub async fn card(app: &App, org: &Org) -> Result<BcpDocument, AppError> {
+    Ok(BcpDocument {
+        org_name: org.name.clone(),
+        officer: org.security_officer.clone(),
+        created_on: wareki(app.clock.today_jst()),
+        texts: Vec::new(),
+        contacts: contacts(app, org).await?,
+        chart_svg: String::new(),
+        systems: Vec::new(),
+        backups: backups(app, org).await?,
+        exercises: Vec::new(),
+    })
+}
+
 /// The BCP document as PDF (the same data as the Word file; the 連絡体制図 drawn in).
 pub async fn document_pdf(app: &App, org: &Org) -> Result<mamori_pdf::Pdf, AppError> {
     let doc = document(app, org).await?;

@@ -44,6 +44,43 @@ where
         .collect()
 }
 
+/// What the ledgers said when each answer of a form was saved (answers without it left out).
+pub(crate) async fn load_evidence<'e, E>(
+    exec: E,
+    org_id: OrgId,
+    edition: &str,
+    variant: Variant,
+) -> Result<std::collections::BTreeMap<AnswerKey, serde_json::Value>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT item, target, round, evidence FROM answers \
+         WHERE org_id = $1 AND edition = $2 AND variant = $3 AND evidence IS NOT NULL",
+    )
+    .bind(org_id.get())
+    .bind(edition)
+    .bind(variant.id())
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let item: String = r.try_get("item")?;
+            let target: String = r.try_get("target")?;
+            let round: i64 = r.try_get("round")?;
+            let text: String = r.try_get("evidence")?;
+            let v = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let corrupt = |what: &str| StoreError::Corrupt(format!("回答の{what}"));
+            let key = AnswerKey::new(
+                item,
+                target.parse::<Target>().map_err(|_| corrupt("対象"))?,
+                u8::try_from(round).map_err(|_| corrupt("回数"))?,
+            );
+            Ok((key, v))
+        })
+        .collect()
+}
+
 impl Store {
     /// What the ledgers said when each answer of a form was saved: "item/target/round" → suggestion JSON.
     #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
@@ -53,32 +90,7 @@ impl Store {
         edition: &str,
         variant: Variant,
     ) -> Result<std::collections::BTreeMap<AnswerKey, serde_json::Value>> {
-        let rows = sqlx::query(
-            "SELECT item, target, round, evidence FROM answers \
-             WHERE org_id = $1 AND edition = $2 AND variant = $3 AND evidence IS NOT NULL",
-        )
-        .bind(org_id.get())
-        .bind(edition)
-        .bind(variant.id())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let item: String = r.try_get("item")?;
-                let target: String = r.try_get("target")?;
-                let round: i64 = r.try_get("round")?;
-                let text: String = r.try_get("evidence")?;
-                let v =
-                    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                let corrupt = |what: &str| StoreError::Corrupt(format!("回答の{what}"));
-                let key = AnswerKey::new(
-                    item,
-                    target.parse::<Target>().map_err(|_| corrupt("対象"))?,
-                    u8::try_from(round).map_err(|_| corrupt("回数"))?,
-                );
-                Ok((key, v))
-            })
-            .collect()
+        load_evidence(&self.pool, org_id, edition, variant).await
     }
 
     /// The stored answers of one form of one organisation.

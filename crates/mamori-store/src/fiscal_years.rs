@@ -126,29 +126,13 @@ impl Store {
                 let variant = variant_of(&v)?;
                 let answers =
                     answers::load_answers(&mut *tx, org_id, &start.edition, variant).await?;
-                let evidence: BTreeMap<String, serde_json::Value> = sqlx::query(
-                    "SELECT item, target, round, evidence FROM answers \
-                     WHERE org_id = $1 AND edition = $2 AND variant = $3 AND evidence IS NOT NULL",
-                )
-                .bind(org_id.get())
-                .bind(&start.edition)
-                .bind(variant.id())
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| {
-                    let key = format!(
-                        "{}/{}/{}",
-                        r.try_get::<String, _>("item")?,
-                        r.try_get::<String, _>("target")?,
-                        r.try_get::<i64, _>("round")?
-                    );
-                    let text: String = r.try_get("evidence")?;
-                    let v = serde_json::from_str(&text)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    Ok((key, v))
-                })
-                .collect::<Result<_>>()?;
+                // Kept as "item/target/round" → suggestion (JSON object keys are text).
+                let evidence: BTreeMap<String, serde_json::Value> =
+                    answers::load_evidence(&mut *tx, org_id, &start.edition, variant)
+                        .await?
+                        .into_iter()
+                        .map(|(k, v)| (format!("{}/{}/{}", k.item, k.target.id(), k.round), v))
+                        .collect();
                 let done = sqlx::query(
                     "INSERT INTO archived_answers (org_id, fiscal_year, edition, variant, answers, evidence, archived_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",

@@ -275,7 +275,7 @@ pub(crate) async fn document_docx(
 async fn card_page(state: &AppState, session: &Session, org: &Org) -> Result<CardPage, PageError> {
     facility_only(org)?;
     crate::permit(&session.user, Action::ViewLedgers).map_err(PageError::forbidden)?;
-    let doc = mamori_app::bcp::document(state, org).await?;
+    let doc = mamori_app::bcp::card(state, org).await?;
     mamori_app::bcp::card_issued(state, org, &session.user, &doc).await?;
     Ok(CardPage { doc })
 }
