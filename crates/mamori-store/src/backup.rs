@@ -170,7 +170,7 @@ impl Store {
         )))
         .execute(&self.pool)
         .await?;
-        let snap = sqlx::AnyPool::connect(&format!("sqlite://{tmp_str}?mode=ro")).await?;
+        let snap = sqlx::AnyPool::connect(&crate::sqlite_url(tmp_str, "ro")).await?;
         let snap_store = Store {
             pool: snap,
             backend: Backend::Sqlite,

@@ -142,6 +142,23 @@ pub(crate) fn like_escape(s: &str) -> String {
 }
 
 /// Hides the password of a database URL in messages and logs.
+/// The URL of a SQLite file path. Every byte but the unreserved ones is percent-escaped: sqlx's `Any`
+/// driver parses the URL before SQLite's own code unescapes the path, and a Windows path
+/// (`C:\ProgramData\Mamori\mamori.db`) read as a URL has `C` for its host and loses its drive.
+pub(crate) fn sqlite_url(path: &str, mode: &str) -> String {
+    let mut url = String::from("sqlite://");
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            url.push(b as char);
+        } else {
+            url.push_str(&format!("%{b:02X}"));
+        }
+    }
+    url.push_str("?mode=");
+    url.push_str(mode);
+    url
+}
+
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
@@ -172,7 +189,7 @@ impl Store {
             } else if target.starts_with("sqlite:") {
                 (target.to_string(), Backend::Sqlite)
             } else {
-                (format!("sqlite://{target}?mode=rwc"), Backend::Sqlite)
+                (sqlite_url(target, "rwc"), Backend::Sqlite)
             };
         let mut options =
             AnyPoolOptions::new().max_connections(if backend == Backend::Sqlite { 4 } else { 10 });
@@ -197,7 +214,12 @@ impl Store {
             .connect(&url)
             .await
             .map_err(|source| StoreError::Connect {
-                url: redact_url(&url),
+                // The path as given (the URL spells a Windows path in escapes).
+                url: if backend == Backend::Sqlite {
+                    target.to_string()
+                } else {
+                    redact_url(&url)
+                },
                 source,
             })?;
         if backend == Backend::Sqlite {
@@ -271,6 +293,15 @@ mod tests {
         assert_eq!(
             redact_url("sqlite://x.db?mode=rwc"),
             "sqlite://x.db?mode=rwc"
+        );
+    }
+
+    #[test]
+    fn sqlite_paths_survive_the_url() {
+        assert_eq!(sqlite_url("mamori.db", "rwc"), "sqlite://mamori.db?mode=rwc");
+        assert_eq!(
+            sqlite_url("C:\\ProgramData\\Mamori\\mamori.db", "rwc"),
+            "sqlite://C%3A%5CProgramData%5CMamori%5Cmamori.db?mode=rwc"
         );
     }
 

@@ -185,6 +185,34 @@ pub fn inventory_from(
     }
 }
 
+/// What the inventory lacks when PowerShell does not run (Windows PowerShell 5.1 ships with Windows 10
+/// and 11; Wine and stripped-down systems lack it).
+pub const POWERSHELL_MISSING: &str = "PowerShell が動きませんでした。アカウント・管理者・更新プログラム・ウイルス対策・ネットワークの情報は一覧に入っていません（Windows 標準の Windows PowerShell 5.1 が必要です）";
+
+/// The PowerShell script's output as a report, or what to tell the person: nothing printed (no working
+/// PowerShell) or not the JSON the script writes.
+pub fn read_powershell(stdout: &[u8]) -> Result<PsReport, String> {
+    let text = String::from_utf8_lossy(stdout);
+    let text = text.trim_start_matches('\u{feff}').trim();
+    if text.is_empty() {
+        return Err(POWERSHELL_MISSING.to_string());
+    }
+    serde_json::from_str::<PsReport>(text).map_err(|e| {
+        let head: String = text.chars().take(80).collect();
+        format!("PowerShell の出力が想定した JSON ではありません（{e}。先頭: {head}）")
+    })
+}
+
+/// A `reg export` that failed, in words: its exit code and message, or the likely reason when it said
+/// nothing (the key is absent, as under Wine, or not readable without administrator rights).
+pub fn reg_failure(key: &str, code: Option<i32>, stderr: &str) -> String {
+    let code = code.map(|c| format!("終了コード {c}")).unwrap_or_else(|| "終了コードなし".into());
+    match stderr.trim() {
+        "" => format!("reg export {key} が失敗しました（{code}。キーがないか、読む権限がありません）"),
+        m => format!("reg export {key} が失敗しました（{code}）: {m}"),
+    }
+}
+
 /// This Windows machine: `reg export` of each key, the PowerShell script, the computer name.
 #[cfg(windows)]
 pub fn collect() -> crate::Inventory {
@@ -207,9 +235,10 @@ pub fn collect() -> crate::Inventory {
             // WOW6432Node is missing on 32-bit Windows; other keys should be there.
             Ok(_) if key.contains("WOW6432Node") => Vec::new(),
             Ok(o) => {
-                problems.push(format!(
-                    "reg export {key} が失敗しました: {}",
-                    String::from_utf8_lossy(&o.stderr).trim()
+                problems.push(reg_failure(
+                    key,
+                    o.status.code(),
+                    &String::from_utf8_lossy(&o.stderr),
                 ));
                 Vec::new()
             }
@@ -247,12 +276,12 @@ pub fn collect() -> crate::Inventory {
         ])
         .output()
     {
-        Ok(o) => serde_json::from_slice::<PsReport>(&o.stdout).unwrap_or_else(|e| {
-            problems.push(format!("PowerShell の出力を読めません: {e}"));
+        Ok(o) => read_powershell(&o.stdout).unwrap_or_else(|m| {
+            problems.push(m);
             PsReport::default()
         }),
         Err(e) => {
-            problems.push(format!("PowerShell を実行できません: {e}"));
+            problems.push(format!("{POWERSHELL_MISSING}（powershell.exe を実行できません: {e}）"));
             PsReport::default()
         }
     };

@@ -250,6 +250,27 @@ fn the_whole_inventory_with_rdp_and_remote_tools() {
 }
 
 #[test]
+fn powershell_that_does_not_run_and_reg_that_fails_say_why() {
+    // Wine's powershell.exe prints nothing; a real one writes the script's JSON (with a BOM at times).
+    let e = read_powershell(b"").unwrap_err();
+    assert!(e.contains("PowerShell が動きませんでした"), "{e}");
+    assert!(e.contains("Windows PowerShell 5.1"), "{e}");
+    assert!(read_powershell(b"  \r\n").is_err());
+    let e = read_powershell("用語が認識されません".as_bytes()).unwrap_err();
+    assert!(e.contains("想定した JSON ではありません") && e.contains("用語が認識されません"), "{e}");
+    let mut with_bom = "\u{feff}".as_bytes().to_vec();
+    with_bom.extend(fixture("powershell.json").as_bytes());
+    let r = read_powershell(&with_bom).unwrap();
+    assert_eq!(accounts_from_ps(&r), accounts_from_ps(&report()));
+    let key = "HKLM\\SOFTWARE\\Microsoft\\Windows Defender";
+    assert_eq!(
+        reg_failure(key, Some(1), ""),
+        format!("reg export {key} が失敗しました（終了コード 1。キーがないか、読む権限がありません）")
+    );
+    assert!(reg_failure(key, Some(1), "エラー: アクセスが拒否されました。\r\n").ends_with("アクセスが拒否されました。"));
+}
+
+#[test]
 fn dates_as_powershell_writes_them() {
     use serde_json::json;
     assert_eq!(

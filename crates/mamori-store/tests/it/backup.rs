@@ -284,3 +284,20 @@ async fn scheduled_backups_run_and_are_recorded() {
     assert_eq!(last_ok.unwrap().generation, found[0].generation);
     task.abort();
 }
+
+/// A file path with what Windows and Japanese offices put in names: a space, kanji, `#`, `?` (not on
+/// Windows) and a percent sign. (Under Wine the CI smoke test opens `C:\\ProgramData\\Mamori\\mamori.db`.)
+#[tokio::test]
+async fn a_database_file_whose_path_needs_escaping() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("事務 長 #1 100%");
+    std::fs::create_dir_all(&sub).unwrap();
+    let path = sub.join("まもり?.db");
+    let store = Store::open(path.to_str().unwrap()).await.unwrap();
+    assert!(!store.is_set_up().await.unwrap());
+    drop(store);
+    assert!(path.exists(), "the file is where the path says");
+    // Opened again, the same file.
+    let again = Store::open(path.to_str().unwrap()).await.unwrap();
+    assert!(!again.is_set_up().await.unwrap());
+}
