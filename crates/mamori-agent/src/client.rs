@@ -38,6 +38,8 @@ pub struct RunOptions {
     pub max_backoff: Duration,
     /// Tries per inventory before giving up on it (`once`) or waiting for the next interval.
     pub tries: u32,
+    /// A service's stop request: waits end at once and the loop returns.
+    pub stop: mamori_service::Stop,
 }
 
 impl RunOptions {
@@ -52,6 +54,7 @@ impl RunOptions {
             first_backoff: Duration::from_secs(5),
             max_backoff: Duration::from_secs(600),
             tries: 6,
+            stop: mamori_service::Stop::new(),
         }
     }
 }
@@ -289,6 +292,9 @@ pub fn run(
         let inv = collect();
         let mut sent = false;
         for n in 0..opts.tries.max(1) {
+            if opts.stop.is_requested() {
+                return Ok(());
+            }
             if cred.is_none() {
                 let Some(token) = &opts.enroll_token else {
                     return Err(format!(
@@ -356,7 +362,9 @@ pub fn run(
                 opts.interval.as_secs()
             ));
         }
-        std::thread::sleep(opts.interval);
+        if opts.stop.wait_timeout(opts.interval) {
+            return Ok(());
+        }
     }
 }
 
@@ -378,13 +386,45 @@ fn wait_or_fail(
         n + 1,
         opts.tries
     ));
-    std::thread::sleep(wait);
+    opts.stop.wait_timeout(wait);
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stop_request_ends_the_waits_of_a_running_agent() {
+        // Nobody listens: the agent waits an hour between tries, and would for ever.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = RunOptions::new(
+            &format!("http://127.0.0.1:{port}"),
+            dir.path().join("a.json"),
+        );
+        opts.enroll_token = Some("enroll_x".into());
+        opts.first_backoff = Duration::from_secs(3600);
+        opts.interval = Duration::from_secs(3600);
+        let stop = opts.stop.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = Vec::new();
+            let r = run(&opts, &crate::Inventory::default, &mut |l| {
+                lines.push(l.to_string())
+            });
+            let _ = tx.send((r, lines));
+        });
+        std::thread::sleep(Duration::from_millis(200));
+        stop.request();
+        let (r, lines) = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the loop ended on the stop request");
+        assert_eq!(r, Ok(()));
+        assert!(lines[0].contains("もう一度試します"), "{lines:?}");
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_limit() {

@@ -79,13 +79,19 @@ pub fn win_join(dir: &Path, name: &str) -> PathBuf {
 /// The message for a Windows error code the service manager returns, where a person can act on it.
 pub fn explain_error(code: i32) -> Option<&'static str> {
     Some(match code {
-        5 => "権限がありません。管理者として実行したコマンドプロンプト（またはPowerShell）で実行してください",
+        5 => {
+            "権限がありません。管理者として実行したコマンドプロンプト（またはPowerShell）で実行してください"
+        }
         1056 => "サービスはすでに実行中です",
         1058 => "サービスが無効になっています（サービス管理ツールで「自動」にしてください）",
         1060 => "サービスは登録されていません（先に service install を実行してください）",
         1062 => "サービスは実行されていません",
-        1072 => "サービスは削除の途中です。サービス管理ツールを閉じてから、もう一度実行してください",
-        1073 => "サービスはすでに登録されています（設定を変えるときは service uninstall の後に service install）",
+        1072 => {
+            "サービスは削除の途中です。サービス管理ツールを閉じてから、もう一度実行してください"
+        }
+        1073 => {
+            "サービスはすでに登録されています（設定を変えるときは service uninstall の後に service install）"
+        }
         _ => return None,
     })
 }
@@ -185,7 +191,10 @@ mod tests {
             data_dir_from(Some("D:\\".into())),
             PathBuf::from("D:\\Mamori")
         );
-        assert_eq!(data_dir_from(None), PathBuf::from("C:\\ProgramData\\Mamori"));
+        assert_eq!(
+            data_dir_from(None),
+            PathBuf::from("C:\\ProgramData\\Mamori")
+        );
         assert_eq!(
             data_dir_from(Some("".into())),
             PathBuf::from("C:\\ProgramData\\Mamori")

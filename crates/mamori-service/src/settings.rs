@@ -38,10 +38,17 @@ fn toml_string(s: &str) -> String {
 /// The settings file's text, in Japanese for the person who opens it in Notepad.
 pub fn server_settings_toml(s: &ServerSettings) -> String {
     let mut t = String::new();
-    t.push_str("# Mamori サーバの設定（Windows サービス）。変更したら、管理者のコマンドプロンプトで\n");
-    t.push_str("#   mamori service stop\n#   mamori service start\n# を実行すると反映されます。\n\n");
+    t.push_str(
+        "# Mamori サーバの設定（Windows サービス）。変更したら、管理者のコマンドプロンプトで\n",
+    );
+    t.push_str(
+        "#   mamori service stop\n#   mamori service start\n# を実行すると反映されます。\n\n",
+    );
     t.push_str("# データベース（SQLite のファイル）\n");
-    t.push_str(&format!("db = {}\n\n", toml_string(&s.db.to_string_lossy())));
+    t.push_str(&format!(
+        "db = {}\n\n",
+        toml_string(&s.db.to_string_lossy())
+    ));
     t.push_str("# 待ち受けるアドレス。既定ではこの PC のブラウザからだけ使えます。院内 LAN の他の PC から使うときは\n");
     t.push_str("# listen = '0.0.0.0:8080' とし、証明書（tls_cert / tls_key）を設定して HTTPS にし、Windows ファイアウォールで\n");
     t.push_str("# このポートへの受信を院内のアドレスだけに許可してください（運用ガイド「院内 LAN から使う」）。\n");

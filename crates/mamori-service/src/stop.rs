@@ -7,6 +7,12 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Default)]
 pub struct Stop(Arc<(Mutex<bool>, Condvar)>);
 
+impl std::fmt::Debug for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Stop({})", self.is_requested())
+    }
+}
+
 impl Stop {
     pub fn new() -> Self {
         Stop::default()

@@ -93,11 +93,22 @@ pub(crate) fn uninstall(spec: &ServiceSpec) -> Result<(), String> {
 pub(crate) fn start(spec: &ServiceSpec) -> Result<(), String> {
     let m = manager(ServiceManagerAccess::CONNECT)?;
     let service = m
-        .open_service(spec.name, ServiceAccess::START | ServiceAccess::QUERY_STATUS)
+        .open_service(
+            spec.name,
+            ServiceAccess::START | ServiceAccess::QUERY_STATUS,
+        )
         .map_err(|e| say(&format!("サービス「{}」を開けません", spec.name), e))?;
-    service
-        .start::<&str>(&[])
-        .map_err(|e| say(&format!("サービス「{}」を開始できません", spec.name), e))?;
+    match service.start::<&str>(&[]) {
+        Ok(()) => {}
+        // Already running is what was asked for.
+        Err(windows_service::Error::Winapi(e)) if e.raw_os_error() == Some(1056) => return Ok(()),
+        Err(e) => {
+            return Err(say(
+                &format!("サービス「{}」を開始できません", spec.name),
+                e,
+            ));
+        }
+    }
     if wait_for(&service, ServiceState::Running, Duration::from_secs(30)) {
         Ok(())
     } else {
@@ -150,7 +161,11 @@ pub(crate) fn status(spec: &ServiceSpec) -> Result<String, String> {
 }
 
 /// Polls until the service is in `state`; false after `limit`.
-fn wait_for(service: &windows_service::service::Service, state: ServiceState, limit: Duration) -> bool {
+fn wait_for(
+    service: &windows_service::service::Service,
+    state: ServiceState,
+    limit: Duration,
+) -> bool {
     let until = Instant::now() + limit;
     while Instant::now() < until {
         match service.query_status() {
@@ -226,8 +241,10 @@ fn service_main(_arguments: Vec<OsString>) {
     let pending = stop.clone();
     std::thread::spawn(move || {
         pending.wait();
-        let _ = handle
-            .set_service_status(status_of(ServiceState::StopPending, ServiceExitCode::NO_ERROR));
+        let _ = handle.set_service_status(status_of(
+            ServiceState::StopPending,
+            ServiceExitCode::NO_ERROR,
+        ));
     });
     let outcome = body(stop);
     let exit = match outcome {

@@ -298,7 +298,10 @@ mod tests {
 
     #[test]
     fn sqlite_paths_survive_the_url() {
-        assert_eq!(sqlite_url("mamori.db", "rwc"), "sqlite://mamori.db?mode=rwc");
+        assert_eq!(
+            sqlite_url("mamori.db", "rwc"),
+            "sqlite://mamori.db?mode=rwc"
+        );
         assert_eq!(
             sqlite_url("C:\\ProgramData\\Mamori\\mamori.db", "rwc"),
             "sqlite://C%3A%5CProgramData%5CMamori%5Cmamori.db?mode=rwc"

@@ -219,9 +219,19 @@ pub(crate) async fn refuse_invalid_utf8(
 
 /// Serves until the process gets Ctrl-C or SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    serve_until(listener, state, shutdown_signal()).await
+}
+
+/// Serves until `stop` completes (a signal, or a Windows service's stop request), then lets the
+/// requests in progress finish.
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(stop)
         .await
 }
 
@@ -253,8 +263,18 @@ impl Tls {
 /// told to keep to HTTPS.
 pub async fn serve_tls(
     listener: tokio::net::TcpListener,
+    state: AppState,
+    tls: Tls,
+) -> std::io::Result<()> {
+    serve_tls_until(listener, state, tls, shutdown_signal()).await
+}
+
+/// [`serve_tls`] until `stop` completes.
+pub async fn serve_tls_until(
+    listener: tokio::net::TcpListener,
     mut state: AppState,
     tls: Tls,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     state.secure_cookies = true;
     let app = router(state)
@@ -266,7 +286,7 @@ pub async fn serve_tls(
     let handle = axum_server::Handle::new();
     let stopper = handle.clone();
     tokio::spawn(async move {
-        shutdown_signal().await;
+        stop.await;
         stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
     });
     axum_server::from_tcp_rustls(listener.into_std()?, tls.0)?
@@ -275,7 +295,8 @@ pub async fn serve_tls(
         .await
 }
 
-async fn shutdown_signal() {
+/// Ctrl-C, or SIGTERM on Unix.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -102,6 +102,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_windows_service_settings_file_reads_back() {
+        let text = mamori_service::server_settings_toml(&mamori_service::ServerSettings {
+            db: "C:\\ProgramData\\Mamori\\mamori.db".into(),
+            listen: "127.0.0.1:8080".into(),
+            backup_dir: Some("E:\\Mamori バックアップ".into()),
+            backup_every_hours: 24,
+            backup_keep: 14,
+        });
+        let vars = parse(&text, "mamori.toml").unwrap();
+        let get = |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("MAMORI_DB"), Some("C:\\ProgramData\\Mamori\\mamori.db"));
+        assert_eq!(get("MAMORI_LISTEN"), Some("127.0.0.1:8080"));
+        assert_eq!(get("MAMORI_BACKUP_DIR"), Some("E:\\Mamori バックアップ"));
+        assert_eq!(get("MAMORI_BACKUP_KEEP"), Some("14"));
+    }
+
+    #[test]
     fn a_file_names_settings_by_their_environment_variables() {
         let vars = parse(
             "db = \"postgres://mamori@db/mamori\"\nlisten = \"0.0.0.0:8080\"\ntrust_proxy = true\nbackup_keep = 30\n",

@@ -94,6 +94,11 @@ enum Command {
     },
     /// 起動中のサーバが応答するか確かめます（終了コード 0 = 正常）
     Healthcheck(commands::healthcheck::Healthcheck),
+    /// Windows のサービスとして動かします（install / uninstall / start / stop / status）
+    Service {
+        #[command(subcommand)]
+        command: commands::service::ServiceCommand,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -142,6 +147,14 @@ fn main() {
         std::process::exit(1);
     }
     let cli = Cli::parse();
+    // The service commands talk to the service manager (and the service logs to a file): no runtime.
+    if let Command::Service { command } = cli.command {
+        if let Err(e) = commands::service::run(command, cli.config) {
+            eprintln!("エラー: {e:#}");
+            std::process::exit(1);
+        }
+        return;
+    }
     init_logging(matches!(cli.command, Command::Serve(_)));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -200,6 +213,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Backup(args) => commands::backup::run_backup(args).await,
         Command::Restore(args) => commands::backup::run_restore(args).await,
         Command::Healthcheck(args) => commands::healthcheck::run(args).await,
+        Command::Service { .. } => unreachable!("service commands run before the runtime"),
     }
 }
 

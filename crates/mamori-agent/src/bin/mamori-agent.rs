@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use mamori_agent::cli::{AgentArgs, collect_to_file, run_agent};
+use mamori_agent::cli::{AgentArgs, ServiceCommand, collect_to_file, run_agent, service};
 
 #[derive(Parser)]
 #[command(
@@ -27,12 +27,22 @@ enum Command {
     },
     /// サーバに登録し（初回のみ）、一覧を定期的に HTTPS で送ります
     Run(AgentArgs),
+    /// Windows のサービスとして動かします（install / uninstall / start / stop / status）
+    Service {
+        #[command(subcommand)]
+        command: ServiceCommand,
+    },
 }
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Collect { out } => collect_to_file(&out).map(|m| println!("{m}")),
         Command::Run(args) => run_agent(&args),
+        Command::Service { command } => service(command).map(|m| {
+            if !m.is_empty() {
+                println!("{m}")
+            }
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -206,9 +206,13 @@ pub fn read_powershell(stdout: &[u8]) -> Result<PsReport, String> {
 /// A `reg export` that failed, in words: its exit code and message, or the likely reason when it said
 /// nothing (the key is absent, as under Wine, or not readable without administrator rights).
 pub fn reg_failure(key: &str, code: Option<i32>, stderr: &str) -> String {
-    let code = code.map(|c| format!("終了コード {c}")).unwrap_or_else(|| "終了コードなし".into());
+    let code = code
+        .map(|c| format!("終了コード {c}"))
+        .unwrap_or_else(|| "終了コードなし".into());
     match stderr.trim() {
-        "" => format!("reg export {key} が失敗しました（{code}。キーがないか、読む権限がありません）"),
+        "" => {
+            format!("reg export {key} が失敗しました（{code}。キーがないか、読む権限がありません）")
+        }
         m => format!("reg export {key} が失敗しました（{code}）: {m}"),
     }
 }
@@ -281,7 +285,9 @@ pub fn collect() -> crate::Inventory {
             PsReport::default()
         }),
         Err(e) => {
-            problems.push(format!("{POWERSHELL_MISSING}（powershell.exe を実行できません: {e}）"));
+            problems.push(format!(
+                "{POWERSHELL_MISSING}（powershell.exe を実行できません: {e}）"
+            ));
             PsReport::default()
         }
     };

@@ -257,7 +257,10 @@ fn powershell_that_does_not_run_and_reg_that_fails_say_why() {
     assert!(e.contains("Windows PowerShell 5.1"), "{e}");
     assert!(read_powershell(b"  \r\n").is_err());
     let e = read_powershell("用語が認識されません".as_bytes()).unwrap_err();
-    assert!(e.contains("想定した JSON ではありません") && e.contains("用語が認識されません"), "{e}");
+    assert!(
+        e.contains("想定した JSON ではありません") && e.contains("用語が認識されません"),
+        "{e}"
+    );
     let mut with_bom = "\u{feff}".as_bytes().to_vec();
     with_bom.extend(fixture("powershell.json").as_bytes());
     let r = read_powershell(&with_bom).unwrap();
@@ -265,9 +268,14 @@ fn powershell_that_does_not_run_and_reg_that_fails_say_why() {
     let key = "HKLM\\SOFTWARE\\Microsoft\\Windows Defender";
     assert_eq!(
         reg_failure(key, Some(1), ""),
-        format!("reg export {key} が失敗しました（終了コード 1。キーがないか、読む権限がありません）")
+        format!(
+            "reg export {key} が失敗しました（終了コード 1。キーがないか、読む権限がありません）"
+        )
     );
-    assert!(reg_failure(key, Some(1), "エラー: アクセスが拒否されました。\r\n").ends_with("アクセスが拒否されました。"));
+    assert!(
+        reg_failure(key, Some(1), "エラー: アクセスが拒否されました。\r\n")
+            .ends_with("アクセスが拒否されました。")
+    );
 }
 
 #[test]

@@ -12,5 +12,6 @@ pub(crate) mod init;
 pub(crate) mod logs;
 pub(crate) mod org;
 pub(crate) mod serve;
+pub(crate) mod service;
 pub(crate) mod token;
 pub(crate) mod user;

@@ -59,6 +59,14 @@ pub(crate) struct Serve {
 }
 
 pub(crate) async fn run(args: Serve) -> Result<()> {
+    run_until(args, mamori_web::shutdown_signal()).await
+}
+
+/// Serves until `stop` completes (Ctrl-C for `serve`; the service manager's request for the service).
+pub(crate) async fn run_until(
+    args: Serve,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
     let Serve {
         db,
         listen,
@@ -154,8 +162,8 @@ pub(crate) async fn run(args: Serve) -> Result<()> {
         );
     }
     match tls {
-        Some(tls) => mamori_web::serve_tls(listener, state, tls).await?,
-        None => mamori_web::serve(listener, state).await?,
+        Some(tls) => mamori_web::serve_tls_until(listener, state, tls, stop).await?,
+        None => mamori_web::serve_until(listener, state, stop).await?,
     }
     Ok(())
 }
