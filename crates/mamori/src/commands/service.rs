@@ -31,7 +31,7 @@ pub(crate) enum ServiceCommand {
     Status,
     /// サービス管理から起動されるコマンドです（手動では serve を使ってください）
     #[command(hide = true)]
-    Run(crate::commands::serve::Serve),
+    Run(Box<crate::commands::serve::Serve>),
 }
 
 /// `config`: the `--config` the service was started with (its folder holds the logs).
@@ -67,7 +67,7 @@ pub(crate) fn run(command: ServiceCommand, config: Option<PathBuf>) -> Result<()
             println!("サービス「{}」: {s}", SERVER.display_name);
             Ok(())
         }
-        ServiceCommand::Run(args) => run_service(args, config),
+        ServiceCommand::Run(args) => run_service(*args, config),
     }
 }
 
