@@ -180,7 +180,15 @@ fn install_service(args: AgentArgs) -> Result<String, String> {
 /// The body of the service: the run loop, its lines in the log file, until the stop request.
 fn run_as_service(args: &AgentArgs, stop: Stop) -> Result<(), String> {
     use std::io::Write;
-    let logs = mamori_service::win_join(&mamori_service::data_dir(), "logs");
+    // Beside the credential file the install named (a service's own environment may put
+    // %ProgramData% elsewhere, as Wine does).
+    let dir = args
+        .state
+        .as_deref()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(mamori_service::data_dir);
+    let logs = mamori_service::win_join(&dir, "logs");
     let mut log = mamori_service::open_log(&logs, "mamori-agent")?;
     let mut opts = options(args);
     opts.once = false;
