@@ -86,7 +86,7 @@ windows_zips() {
 
 for t in $targets; do
   case $t in
-    linux) linux_zip x86_64-unknown-linux-gnu glibc "" "glibc 2.36 以降（Debian 12、Ubuntu 22.04 以降など）で動きます。" ;;
+    linux) linux_zip x86_64-unknown-linux-gnu glibc "" "glibc 2.35 以降（Debian 12、Ubuntu 22.04、RHEL 10 以降など）で動きます。" ;;
     linux-musl)
       if command -v musl-gcc >/dev/null && rustup target add x86_64-unknown-linux-musl >/dev/null 2>&1; then
         CC_x86_64_unknown_linux_musl=musl-gcc linux_zip x86_64-unknown-linux-musl musl -musl \

@@ -43,8 +43,10 @@ C="$WINEPREFIX/drive_c"
 echo "== $ZIP under $("$WINE" --version 2>/dev/null || echo wine)"
 unzip -q "$ZIP" -d "$WORK/zip"
 APP=$(ls -d "$WORK"/zip/mamori-*-windows-x86_64)
+# The prefix made and settled (its wineserver gone: wineboot goes on in the background), then one
+# wineserver (and its service manager) kept for the whole test.
 "$WINE" wineboot --init >/dev/null 2>&1 || true
-# Keep one wineserver (and its service manager) for the whole test.
+"$WINESERVER" -w
 "$WINESERVER" -p
 
 # Wine 8 lacks bcryptprimitives.dll (Windows 10 and later have it), from which Rust's standard library
@@ -126,6 +128,9 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$SPORT/setup")
 [ "$code" = 200 ] || fail "the service's /setup answered $code"
 [ -f "$C/MamoriService/mamori.db" ] || fail "the service's database is not in its data folder"
 grep -q "サービスとして起動します" "$C/MamoriService/logs/mamori.log" || fail "no service log"
+# The scheduled backup's first generation, at start, in the folder given at install.
+for _ in $(seq 1 30); do ls "$C"/MamoriBackup/mamori-*.json >/dev/null 2>&1 && break; sleep 1; done
+ls "$C"/MamoriBackup/mamori-*.db >/dev/null 2>&1 || fail "no backup generation in C:\\MamoriBackup"
 st=$(w ./mamori.exe service status 2>&1 | tr -d '\r')
 grep -q "実行中" <<<"$st" || fail "status: $st"
 w ./mamori.exe service stop >/dev/null || fail "service stop"
@@ -134,7 +139,7 @@ grep -q "サービスを停止しました" "$C/MamoriService/logs/mamori.log" |
 w ./mamori.exe service uninstall >/dev/null || fail "service uninstall"
 st=$(w ./mamori.exe service status 2>&1 | tr -d '\r')
 grep -q "未登録" <<<"$st" || fail "after uninstall: $st"
-pass "mamori.exe service install/start/status/stop/uninstall (settings, database and log in C:\\MamoriService)"
+pass "mamori.exe service install/start/status/stop/uninstall (settings, database and log in C:\\MamoriService, a backup generation in C:\\MamoriBackup)"
 
 # 8. The agent as a service, posting to a server on Linux's side of Wine.
 PORT=$(free_port)

@@ -104,7 +104,7 @@ pub fn service(command: ServiceCommand) -> Result<String, String> {
         ServiceCommand::Install(args) => install_service(args),
         ServiceCommand::Uninstall => mamori_service::uninstall(&AGENT).map(|()| {
             format!(
-                "サービス「{}」を削除しました（資格情報とログは {} に残っています）",
+                "サービス「{}」を削除しました（資格情報とログは残っています。既定の場所は {}）",
                 AGENT.display_name,
                 mamori_service::data_dir().display()
             )
@@ -172,24 +172,26 @@ fn install_service(args: AgentArgs) -> Result<String, String> {
         "サービス「{}」を登録しました（Windows の起動時に自動で開始し、{} 時間ごとに一覧を送ります）。\n今すぐ開始するには: mamori-agent service start\nログ: {}",
         AGENT.display_name,
         args.every_hours.max(1),
-        mamori_service::win_join(&mamori_service::win_join(&dir, "logs"), "mamori-agent.log").display()
+        mamori_service::win_join(&log_dir(&state), "mamori-agent.log").display()
     ));
     Ok(notes.join("\n"))
+}
+
+/// The service's log folder: `logs` beside the credential file the install named (a service's own
+/// environment may put %ProgramData% elsewhere, as Wine does).
+fn log_dir(state: &Path) -> PathBuf {
+    let dir = state
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(mamori_service::data_dir);
+    mamori_service::win_join(&dir, "logs")
 }
 
 /// The body of the service: the run loop, its lines in the log file, until the stop request.
 fn run_as_service(args: &AgentArgs, stop: Stop) -> Result<(), String> {
     use std::io::Write;
-    // Beside the credential file the install named (a service's own environment may put
-    // %ProgramData% elsewhere, as Wine does).
-    let dir = args
-        .state
-        .as_deref()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(mamori_service::data_dir);
-    let logs = mamori_service::win_join(&dir, "logs");
-    let mut log = mamori_service::open_log(&logs, "mamori-agent")?;
+    let state = args.state.clone().unwrap_or_else(default_state_file);
+    let mut log = mamori_service::open_log(&log_dir(&state), "mamori-agent")?;
     let mut opts = options(args);
     opts.once = false;
     opts.stop = stop;

@@ -24,10 +24,12 @@ static OUTCOME: Mutex<Option<Result<(), String>>> = Mutex::new(None);
 
 /// A Windows error in words: the known codes in Japanese, else the system's text.
 fn say(what: &str, e: windows_service::Error) -> String {
-    if let windows_service::Error::Winapi(io) = &e
-        && let Some(m) = io.raw_os_error().and_then(explain_error)
-    {
-        return format!("{what}: {m}");
+    if let windows_service::Error::Winapi(io) = &e {
+        return match io.raw_os_error().and_then(explain_error) {
+            Some(m) => format!("{what}: {m}"),
+            // The system's own words and the code, for whoever looks it up.
+            None => format!("{what}: {io}"),
+        };
     }
     format!("{what}: {e}")
 }

@@ -146,6 +146,9 @@ fn main() {
         eprintln!("エラー: {e:#}");
         std::process::exit(1);
     }
+    if args.len() == 1 {
+        first_steps();
+    }
     let cli = Cli::parse();
     // The service commands talk to the service manager (and the service logs to a file): no runtime.
     if let Command::Service { command } = cli.command {
@@ -164,6 +167,25 @@ fn main() {
         eprintln!("エラー: {e:#}");
         std::process::exit(1);
     }
+}
+
+/// Run without a command — on Windows, most likely a double click on mamori.exe, whose window would
+/// close before clap's usage could be read: how to start, then (in a console) a wait for Enter.
+fn first_steps() -> ! {
+    println!(
+        "Mamori（守り）{}\n\n\
+         使い方（コマンドプロンプトで実行します）:\n  \
+         mamori serve                  この PC で起動し、ブラウザで http://127.0.0.1:8080/ を開きます\n  \
+         mamori service install        Windows のサービスとして登録します（管理者として実行）\n  \
+         mamori service start          サービスを開始します\n  \
+         mamori --help                 すべてのコマンド",
+        env!("CARGO_PKG_VERSION")
+    );
+    if cfg!(windows) && std::io::stdin().is_terminal() {
+        println!("\nEnter キーを押すと閉じます。");
+        let _ = std::io::stdin().read_line(&mut String::new());
+    }
+    std::process::exit(2)
 }
 
 fn catalog() -> Result<Catalog> {

@@ -46,7 +46,7 @@ pub(crate) fn run(command: ServiceCommand, config: Option<PathBuf>) -> Result<()
         ServiceCommand::Uninstall => {
             mamori_service::uninstall(&SERVER).map_err(anyhow::Error::msg)?;
             println!(
-                "サービス「{}」を削除しました（データベース・設定・ログは {} に残っています）",
+                "サービス「{}」を削除しました（データベース・設定・ログは残っています。既定の場所は {}）",
                 SERVER.display_name,
                 mamori_service::data_dir().display()
             );

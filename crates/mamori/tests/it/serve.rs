@@ -266,3 +266,34 @@ fn acknowledged_writes_survive_sigkill() {
             .collect::<Vec<_>>()
     );
 }
+
+/// `mamori service …` is for Windows: elsewhere it says so (and where the Linux way is) and fails.
+#[cfg(not(windows))]
+#[test]
+fn service_commands_say_they_are_for_windows() {
+    for args in [
+        &["service", "status"][..],
+        &["service", "install", "--backup-dir", "/tmp/x"],
+        &["service", "run"],
+    ] {
+        let out = crate::helpers::mamori().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("Windows でだけ使えます") && err.contains("systemd"),
+            "{err}"
+        );
+    }
+}
+
+/// `mamori` alone (a double click on mamori.exe) says how to start instead of clap's English usage.
+#[test]
+fn without_a_command_it_says_how_to_start() {
+    let out = crate::helpers::mamori().output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("mamori serve") && text.contains("service install"),
+        "{text}"
+    );
+}
