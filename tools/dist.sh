@@ -5,8 +5,8 @@
 # the IPAex font's, endoflife.date's data, every compiled-in crate's) and SHA-256 sums; prints each
 # zip's size and hash. Needs: rustup's x86_64-pc-windows-gnu target, gcc-mingw-w64-x86-64, zip.
 #
-#   bash tools/dist.sh            # everything
-#   DIST_TARGETS=windows bash tools/dist.sh
+#   bash tools/dist.sh            # Linux (glibc) and Windows
+#   DIST_TARGETS="windows linux-musl" bash tools/dist.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -15,7 +15,7 @@ if [ "${MAMORI_DIST_MUSL:-}" = 1 ]; then targets="$targets linux-musl"; fi
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 out=target/dist
-rm -rf "$out"
+# Each target replaces its own zips; the sums below cover the zips present.
 mkdir -p "$out"
 
 # Files every zip carries: Mamori's licence, the font's, the lifecycle data's.

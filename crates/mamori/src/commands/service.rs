@@ -110,12 +110,6 @@ fn install(
         backup_every_hours: 24,
         backup_keep,
     });
-    if !mamori_service::write_if_absent(&settings, &text).map_err(anyhow::Error::msg)? {
-        println!(
-            "設定ファイル {} はすでにあるので、そのまま使います（--listen などの指定は反映されません。変えるときはこのファイルを編集してください）",
-            settings.display()
-        );
-    }
     let exe = std::env::current_exe().context("このプログラムの場所が分かりません")?;
     let args: Vec<std::ffi::OsString> = vec![
         "--config".into(),
@@ -123,7 +117,19 @@ fn install(
         "service".into(),
         "run".into(),
     ];
+    // Registered first: without administrator rights this fails and leaves no settings behind.
     mamori_service::install(&SERVER, &exe, &args).map_err(anyhow::Error::msg)?;
+    match mamori_service::write_if_absent(&settings, &text) {
+        Ok(true) => {}
+        Ok(false) => println!(
+            "設定ファイル {} はすでにあるので、そのまま使います（--listen などの指定は反映されません。変えるときはこのファイルを編集してください）",
+            settings.display()
+        ),
+        Err(e) => {
+            let _ = mamori_service::uninstall(&SERVER);
+            bail!("{e}（サービスの登録は取り消しました）");
+        }
+    }
     println!(
         "サービス「{}」を登録しました（Windows の起動時に自動で開始します）。\n\
          データ: {}\n設定: {}\nログ: {}",
