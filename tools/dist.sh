@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Builds the release zips into target/dist (not committed): Mamori and its agent for Linux x86_64
-# (glibc; musl too when MAMORI_DIST_MUSL=1 and musl-gcc is there) and for Windows x86_64
+# (glibc), the agent alone linked statically (musl; the whole server too with MAMORI_DIST_MUSL=1, ten
+# more minutes on two cores) and both for Windows x86_64
 # (x86_64-pc-windows-gnu with Debian's mingw-w64), each with a Japanese README, the licences (Mamori's,
 # the IPAex font's, endoflife.date's data, every compiled-in crate's) and SHA-256 sums; prints each
-# zip's size and hash. Needs: rustup's x86_64-pc-windows-gnu target, gcc-mingw-w64-x86-64, zip.
+# zip's size and hash. Needs: rustup's x86_64-pc-windows-gnu and x86_64-unknown-linux-musl targets,
+# gcc-mingw-w64-x86-64, musl-tools, zip.
 #
 #   bash tools/dist.sh            # Linux (glibc) and Windows
 #   DIST_TARGETS="windows linux-musl" bash tools/dist.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
-targets=${DIST_TARGETS:-"linux windows"}
+targets=${DIST_TARGETS:-"linux linux-agent-musl windows"}
 if [ "${MAMORI_DIST_MUSL:-}" = 1 ]; then targets="$targets linux-musl"; fi
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
@@ -61,6 +63,23 @@ linux_zip() {
   finish "$dir" SHA256SUMS.txt
 }
 
+# The agent alone, linked statically (musl): it goes on every Linux machine of a facility, old ones too.
+linux_agent_musl_zip() {
+  local triple=x86_64-unknown-linux-musl
+  if ! command -v musl-gcc >/dev/null || ! rustup target add "$triple" >/dev/null 2>&1; then
+    echo "SKIP the static Linux agent: musl-gcc (Debian musl-tools) or the rustup target $triple is missing"
+    return
+  fi
+  CC_x86_64_unknown_linux_musl=musl-gcc build "$triple" -p mamori-agent --bins
+  local dir="$out/mamori-agent-$version-linux-x86_64-musl"
+  mkdir -p "$dir"
+  cp "target/$triple/release-zip/mamori-agent" "$dir/"
+  sed "s/@VERSION@/$version/g" tools/dist/README-agent-linux.txt > "$dir/README.txt"
+  common "$dir"
+  python3 tools/dist/third_party.py "$triple" mamori-agent > "$dir/licenses/THIRD-PARTY.txt"
+  finish "$dir" SHA256SUMS.txt
+}
+
 # Windows text files: UTF-8 with a byte-order mark and CRLF, as Notepad expects.
 windows_text() {
   printf '\xef\xbb\xbf'
@@ -95,6 +114,7 @@ for t in $targets; do
         echo "SKIP musl: musl-gcc (Debian musl-tools) or the rustup target x86_64-unknown-linux-musl is missing"
       fi
       ;;
+    linux-agent-musl) linux_agent_musl_zip ;;
     windows) windows_zips ;;
     *) echo "unknown target $t" >&2; exit 2 ;;
   esac
