@@ -239,14 +239,19 @@ fn service_main(_arguments: Vec<OsString>) {
         }
     };
     let _ = handle.set_service_status(status_of(ServiceState::Running, ServiceExitCode::NO_ERROR));
-    // Report 停止中 as soon as the request arrives, so the manager waits for the body to finish.
-    let pending = stop.clone();
+    // Report 停止中 as soon as the request arrives, so the manager waits for the body to finish; never
+    // after 停止 (the flag, under its lock, orders the two reports).
+    let stopped = std::sync::Arc::new(Mutex::new(false));
+    let (pending, reported) = (stop.clone(), stopped.clone());
     std::thread::spawn(move || {
         pending.wait();
-        let _ = handle.set_service_status(status_of(
-            ServiceState::StopPending,
-            ServiceExitCode::NO_ERROR,
-        ));
+        let done = reported.lock().unwrap_or_else(|e| e.into_inner());
+        if !*done {
+            let _ = handle.set_service_status(status_of(
+                ServiceState::StopPending,
+                ServiceExitCode::NO_ERROR,
+            ));
+        }
     });
     let outcome = body(stop);
     let exit = match outcome {
@@ -255,6 +260,8 @@ fn service_main(_arguments: Vec<OsString>) {
     };
     // Kept before 停止 is reported: the dispatcher in `run` returns as soon as it is.
     *OUTCOME.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+    let mut done = stopped.lock().unwrap_or_else(|e| e.into_inner());
+    *done = true;
     let _ = handle.set_service_status(status_of(ServiceState::Stopped, exit));
 }
 
