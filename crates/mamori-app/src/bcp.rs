@@ -26,12 +26,38 @@ pub fn catalog() -> &'static BcpCatalog {
 #[derive(Debug, Clone, Serialize)]
 pub struct BcpRow {
     pub key: String,
-    pub heading: String,
+    /// Empty for a gap: the page shows 「未確認」 and no words.
     pub text: String,
+    /// Only the start of the text was seen.
+    pub partial: bool,
+    /// Not MHLW's whole text as seen (a gap, a partial text, or B): an answer here decides nothing.
     pub unverified: bool,
     pub answer: Option<BcpAnswer>,
     /// (はい/いいえ/判断材料不足, css class, reasons) from the ledgers.
     pub suggestion: Option<(&'static str, &'static str, Vec<String>)>,
+}
+
+/// A sub-item (項番 `1-1` …) with its 大項目 and rows.
+#[derive(Debug, Clone, Serialize)]
+pub struct BcpHeadingView {
+    pub key: String,
+    /// Empty for a gap.
+    pub text: String,
+    pub partial: bool,
+    pub rows: Vec<BcpRow>,
+}
+
+/// One of the five steps.
+#[derive(Debug, Clone, Serialize)]
+pub struct BcpStepView {
+    pub no: String,
+    pub name: String,
+    /// The step's name is from a secondary source (B).
+    pub name_secondary: bool,
+    /// The step's row text as printed; empty where it was not seen.
+    pub text: String,
+    pub more_unknown: bool,
+    pub headings: Vec<BcpHeadingView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -39,12 +65,15 @@ pub struct BcpTable {
     pub title: String,
     pub title_unverified: bool,
     pub source: String,
-    pub purpose: String,
-    /// (大項目, unverified, rows)
-    pub sections: Vec<(String, bool, Vec<BcpRow>)>,
+    pub columns: Vec<String>,
+    /// (note, unverified)
+    pub notes: Vec<(String, bool)>,
+    pub steps: Vec<BcpStepView>,
     pub yes: usize,
     pub no: usize,
     pub unanswered: usize,
+    /// Rows whose text is not (wholly) known: their answers decide nothing.
+    pub gaps: usize,
 }
 
 /// The 確認表 with the organisation's answers and the ledgers' word on each item.
@@ -57,44 +86,66 @@ pub async fn table(app: &App, org: &Org) -> Result<BcpTable, AppError> {
         title: c.title.clone(),
         title_unverified: c.title_confidence.is_unverified(),
         source: c.source.clone(),
-        purpose: c.purpose.clone(),
-        sections: Vec::new(),
+        columns: c.columns.clone(),
+        notes: c
+            .notes
+            .iter()
+            .map(|n| (n.text.clone(), n.confidence.is_unverified()))
+            .collect(),
+        steps: Vec::new(),
         yes: 0,
         no: 0,
         unanswered: 0,
+        gaps: 0,
     };
-    for (h, items) in c.sections() {
-        let mut rows = Vec::new();
-        for i in items {
-            let answer = answers.iter().find(|a| a.item == i.key).cloned();
-            match answer.as_ref().map(|a| a.answer) {
-                Some(Choice::Yes) => t.yes += 1,
-                Some(Choice::No) => t.no += 1,
-                None => t.unanswered += 1,
+    for (step, headings) in c.steps() {
+        let mut view = BcpStepView {
+            no: step.no.clone(),
+            name: step.name.clone(),
+            name_secondary: step.name_confidence != mamori_core::catalog::Confidence::A,
+            text: step.text.clone(),
+            more_unknown: step.more_unknown,
+            headings: Vec::new(),
+        };
+        for (h, items) in headings {
+            let mut rows = Vec::new();
+            for i in items {
+                let answer = answers.iter().find(|a| a.item == i.key).cloned();
+                if i.is_verified() {
+                    match answer.as_ref().map(|a| a.answer) {
+                        Some(Choice::Yes) => t.yes += 1,
+                        Some(Choice::No) => t.no += 1,
+                        None => t.unanswered += 1,
+                    }
+                } else {
+                    t.gaps += 1;
+                }
+                let suggestion = i.evidence.map(|e| {
+                    let s = mamori_evidence::suggest_bcp(e, &facts);
+                    let class = match s.verdict {
+                        Verdict::Yes => "yes",
+                        Verdict::No => "no",
+                        Verdict::Unknown => "unknown",
+                    };
+                    (s.verdict.label(), class, s.reasons)
+                });
+                rows.push(BcpRow {
+                    key: i.key.clone(),
+                    text: i.text.clone(),
+                    partial: i.partial,
+                    unverified: !i.is_verified(),
+                    answer,
+                    suggestion,
+                });
             }
-            let suggestion = i.evidence.map(|e| {
-                let s = mamori_evidence::suggest_bcp(e, &facts);
-                let class = match s.verdict {
-                    Verdict::Yes => "yes",
-                    Verdict::No => "no",
-                    Verdict::Unknown => "unknown",
-                };
-                (s.verdict.label(), class, s.reasons)
-            });
-            rows.push(BcpRow {
-                key: i.key.clone(),
-                heading: h.key.clone(),
-                text: i.text.clone(),
-                unverified: i.confidence.is_unverified(),
-                answer,
-                suggestion,
+            view.headings.push(BcpHeadingView {
+                key: h.key.clone(),
+                text: h.text.clone(),
+                partial: h.partial,
+                rows,
             });
         }
-        t.sections.push((
-            format!("{} {}", h.key, h.text),
-            h.confidence.is_unverified(),
-            rows,
-        ));
+        t.steps.push(view);
     }
     Ok(t)
 }
@@ -166,15 +217,16 @@ pub async fn save(
     Ok(Ok(answers.len()))
 }
 
-/// Where the 確認表 stands, for 3(3)'s suggestion.
+/// Where the 確認表 stands, for 3(3)'s suggestion: only the rows whose whole text is MHLW's count (an
+/// answer to a gap decides nothing by itself).
 pub async fn state(app: &App, org: &Org) -> Result<BcpState, mamori_store::StoreError> {
     let c = catalog();
     let answers = app.store.bcp_answers(org.id, &c.id).await?;
     let mut s = BcpState {
-        total: c.items.len(),
+        total: c.verified_items().count(),
         ..BcpState::default()
     };
-    for i in &c.items {
+    for i in c.verified_items() {
         match answers.iter().find(|a| a.item == i.key).map(|a| a.answer) {
             Some(Choice::Yes) => s.yes += 1,
             Some(Choice::No) => s.no.push(format!("{} {}", i.key, i.text)),

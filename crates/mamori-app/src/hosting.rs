@@ -84,8 +84,30 @@ pub async fn rollup(app: &App, group: &Org) -> AppResult<Vec<FacilityFigures>> {
     if group.kind != OrgKind::Group {
         return Ok(Vec::new());
     }
-    Ok(app
-        .store
-        .group_facilities(group.id, app.clock.today_jst())
-        .await?)
+    let today = app.clock.today_jst();
+    let mut figures = app.store.group_facilities(group.id, today).await?;
+    // The counts follow each facility's form in force and its rules (the gate's いいえ is no
+    // deficiency; rows it exempts and rows of other editions count nowhere), not raw answer rows.
+    for f in &mut figures {
+        let org = &f.org;
+        if org.kind == OrgKind::Group {
+            continue;
+        }
+        let catalog = app.catalog_of(org.id);
+        let edition = app.edition_or_current(org, None);
+        let Some(form) = catalog.form(&edition, crate::own_variant(&catalog, &edition, org)) else {
+            continue;
+        };
+        let answers = mamori_core::answers::AnswerSet::new(
+            app.store.answers(org.id, &edition, form.variant).await?,
+        );
+        let s = mamori_core::answers::summarize(form, &answers, org.has_vendor_contract);
+        f.answers_yes = s.yes as i64;
+        f.answers_no = s.no as i64;
+        f.overdue = mamori_core::answers::open_items(form, &answers, org.has_vendor_contract, today)
+            .iter()
+            .filter(|o| o.overdue)
+            .count() as i64;
+    }
+    Ok(figures)
 }

@@ -6,9 +6,9 @@
 use std::collections::HashSet;
 
 use chrono::NaiveDate;
+use mamori_core::AnswerSet;
 use mamori_core::catalog::Form;
 use mamori_core::dates::wareki;
-use mamori_core::{AnswerSet, Choice};
 use mamori_ledger::{Kind, Row};
 use mamori_store::Org;
 use serde::Serialize;
@@ -172,13 +172,24 @@ pub fn compute(i: &Inputs<'_>, today: NaiveDate) -> Vec<Reminder> {
     let days = |d: NaiveDate| (d - today).num_days();
     // The checklist: each いいえ by its latest round.
     for (item, target) in i.form.rows() {
-        let Some(a) = i.answers.latest(&item.id, target) else {
+        // Only a row left open: never the gate's いいえ, never a row the gate made 確認不要.
+        let Some(a) = mamori_core::answers::open_answer(
+            i.form,
+            item,
+            target,
+            i.answers,
+            i.has_vendor_contract,
+        ) else {
             continue;
         };
-        if a.answer != Choice::No {
+        // A second-round いいえ may carry no 目標日 of its own: the first round's still stands.
+        let Some(due) = (1..=a.round).rev().find_map(|r| {
+            i.answers
+                .get(&item.id, target, r)
+                .and_then(|x| x.target_date)
+        }) else {
             continue;
-        }
-        let Some(due) = a.target_date else { continue };
+        };
         let left = days(due);
         let subject = format!(
             "{}（{}）{}",
@@ -533,7 +544,7 @@ mod tests {
             item: item.into(),
             target: Target::General,
             round,
-            answer: Choice::No,
+            answer: mamori_core::Choice::No,
             checked_on: d(checked),
             target_date: Some(d(target)),
             note: String::new(),

@@ -245,9 +245,12 @@ pub async fn management_report(app: &App, org: &Org) -> Result<ManagementReport,
         .collect();
     let mut overdue = Vec::new();
     for (item, target) in form.rows() {
-        if let Some(a) = answers.latest(&item.id, target)
-            && a.answer == Choice::No
-            && let Some(d) = a.target_date.filter(|d| *d < today)
+        if let Some(a) =
+            mamori_core::answers::open_answer(form, item, target, &answers, org.has_vendor_contract)
+            && let Some(d) = (1..=a.round)
+                .rev()
+                .find_map(|r| answers.get(&item.id, target, r).and_then(|x| x.target_date))
+                .filter(|d| *d < today)
         {
             overdue.push((
                 format!("{}（{}）{}", item.label(), target.label(), item.text),
@@ -287,7 +290,7 @@ pub async fn management_report(app: &App, org: &Org) -> Result<ManagementReport,
         .map(|r| (r.subject.clone(), r.message.clone()))
         .collect();
     let (log_analyses, log_reviews, backups, own_backup, vendors) = records(app, org, fy).await?;
-    let timeline = timeline(form, &answers, today)
+    let timeline = timeline(form, &answers, org.has_vendor_contract, today)
         .into_iter()
         .filter(|r| r.first.starts_with("いいえ") || !r.second.is_empty())
         .collect();
@@ -404,7 +407,12 @@ pub struct TimelineRow {
 }
 
 /// Each answered row's timeline (rows without any answer left out), as of `today`.
-pub fn timeline(form: &Form, answers: &AnswerSet, today: chrono::NaiveDate) -> Vec<TimelineRow> {
+pub fn timeline(
+    form: &Form,
+    answers: &AnswerSet,
+    has_vendor_contract: bool,
+    today: chrono::NaiveDate,
+) -> Vec<TimelineRow> {
     let mut out = Vec::new();
     for (item, target) in form.rows() {
         let first = answers.get(&item.id, target, 1);
@@ -419,7 +427,16 @@ pub fn timeline(form: &Form, answers: &AnswerSet, today: chrono::NaiveDate) -> V
                 .unwrap_or_default()
         };
         let due = first.and_then(|a| a.target_date);
+        let status = row_status(form, item, target, answers, has_vendor_contract);
         let state = match (first.map(|a| a.answer), later.map(|a| a.answer)) {
+            // The gate's いいえ and the rows it or a missing contract exempts are no deficiency.
+            _ if matches!(
+                status,
+                RowStatus::NoSystem | RowStatus::NotNeeded | RowStatus::NotApplicable
+            ) =>
+            {
+                status.label()
+            }
             (_, Some(Choice::Yes)) => "2回目で対応済み",
             (_, Some(_)) => "2回目もいいえ",
             (Some(Choice::No), None) => match due {

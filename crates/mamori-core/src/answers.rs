@@ -146,6 +146,11 @@ pub enum RowStatus {
     NotNeeded,
     /// 記入不要: 2(2)/2(3) without a vendor contract.
     NotApplicable,
+    /// The gate item answered いいえ: the facility runs no 医療情報システム. An answer, not a deficiency:
+    /// it takes no 目標日 and counts as no いいえ anywhere.
+    NoSystem,
+    /// A 参考項目 (R5) not answered yet: outside that year's inspection, so not 未回答.
+    Reference,
 }
 
 impl RowStatus {
@@ -156,6 +161,8 @@ impl RowStatus {
             RowStatus::Unanswered => "未回答",
             RowStatus::NotNeeded => "確認不要",
             RowStatus::NotApplicable => "記入不要",
+            RowStatus::NoSystem => "いいえ（医療情報システムなし）",
+            RowStatus::Reference => "参考項目（確認対象外）",
         }
     }
 }
@@ -219,9 +226,31 @@ pub fn row_status(
     }
     match answers.latest(&item.id, target).map(|a| a.answer) {
         Some(Choice::Yes) => RowStatus::Yes,
+        Some(Choice::No) if item.gate => RowStatus::NoSystem,
         Some(Choice::No) => RowStatus::No,
+        None if item.is_reference_for(target) => RowStatus::Reference,
         None => RowStatus::Unanswered,
     }
+}
+
+/// The answer that leaves a row open (a deficiency with a 目標日 to meet): the latest round's いいえ of
+/// a row that takes an answer. Never the gate item's いいえ, never a row the gate or the missing vendor
+/// contract exempts. Every count, list, reminder and print of いいえ goes through this.
+pub fn open_answer<'a>(
+    form: &Form,
+    item: &Item,
+    target: Target,
+    answers: &'a AnswerSet,
+    has_vendor_contract: bool,
+) -> Option<&'a Answer> {
+    (row_status(form, item, target, answers, has_vendor_contract) == RowStatus::No)
+        .then(|| answers.latest(&item.id, target))
+        .flatten()
+}
+
+/// Whether a stored answer is a deficiency いいえ (not the gate item's いいえ, which means "no system").
+pub fn is_deficiency(form: &Form, a: &Answer) -> bool {
+    a.answer == Choice::No && !form.item(&a.item).is_some_and(|i| i.gate)
 }
 
 fn parse_date(s: &str) -> Option<NaiveDate> {
@@ -357,8 +386,14 @@ fn parse_row(
     let checked_on = checked_on_of(ctx, input)
         .map_err(|m| errors.push(err("checked_on", m)))
         .ok();
+    let row = TargetDateRow {
+        gate: item.gate,
+        reference: target.is_some_and(|t| item.is_reference_for(t)),
+        round,
+        checked_on,
+    };
     let target_date =
-        target_date_of(ctx, input, answer).map_err(|m| errors.push(err("target_date", m)));
+        target_date_of(ctx, input, answer, &row).map_err(|m| errors.push(err("target_date", m)));
     let note = input.note.clone().unwrap_or_default();
     if note.chars().count() > MAX_NOTE_CHARS {
         errors.push(err(
@@ -382,25 +417,47 @@ fn parse_row(
     }
 }
 
-/// 確認日: required, a date, not in the future.
+/// 確認日: required, a date, not in the future, and not before the fiscal year the form is answered for
+/// (a 2019 date on a 令和7年度 form cannot be a check of that form).
 fn checked_on_of(ctx: &RuleContext<'_>, input: &AnswerInput) -> Result<NaiveDate, String> {
     let Some(s) = input.checked_on.as_deref().filter(|s| !s.trim().is_empty()) else {
         return Err("確認日を入力してください".into());
     };
+    let fy = ctx.fiscal_year;
     match parse_date(s) {
         None => Err(format!(
             "確認日「{s}」は日付として読めません（例: 2025-05-16）"
         )),
         Some(d) if d > ctx.today => Err(format!("確認日（{}）が未来の日付です", wareki(d))),
+        Some(d) if d < fy.first_day() => Err(format!(
+            "確認日（{}）は{}より前です。この様式は{}の確認に使うため、{}以降の日付にしてください",
+            wareki(d),
+            fy.label(),
+            fy.label(),
+            wareki(fy.first_day())
+        )),
         Some(d) => Ok(d),
     }
 }
 
-/// 目標日: required for いいえ and inside the fiscal year; not given for はい.
+/// What the 目標日 rule needs to know of the row besides the input.
+struct TargetDateRow {
+    /// The gate item: いいえ there means "no system" and takes no 目標日.
+    gate: bool,
+    /// An R5 参考項目: the form's note sets its target to the next fiscal year (「令和6年度中」).
+    reference: bool,
+    round: i64,
+    checked_on: Option<NaiveDate>,
+}
+
+/// 目標日: for a first-round いいえ required, inside the fiscal year (a 参考項目: by the end of the next
+/// one, as the R5 form's note says) and not before the 確認日; a later round's いいえ may carry one under
+/// the same rules but need not; never for はい or the gate item.
 fn target_date_of(
     ctx: &RuleContext<'_>,
     input: &AnswerInput,
     answer: Option<Choice>,
+    row: &TargetDateRow,
 ) -> Result<Option<NaiveDate>, String> {
     let fy = ctx.fiscal_year;
     let date = match input
@@ -414,16 +471,41 @@ fn target_date_of(
                 .ok_or_else(|| format!("目標日「{s}」は日付として読めません（例: 2026-03-31）"))?,
         ),
     };
+    if row.gate {
+        return match date {
+            Some(_) => Err(
+                "「医療情報システムを導入、運用している。」には目標日を記入しません（「いいえ」は医療情報システムがないという回答です）"
+                    .into(),
+            ),
+            None => Ok(None),
+        };
+    }
+    // The year a target must fall in: this fiscal year, or for a 参考項目 the next one's end.
+    let last_year = if row.reference {
+        FiscalYear::new(fy.start_year() + 1)
+    } else {
+        fy
+    };
+    let window = if row.reference {
+        format!("{}中まで", last_year.label())
+    } else {
+        format!("{}中", fy.label())
+    };
     match (answer, date) {
-        (Some(Choice::No), None) => Err(format!(
-            "「いいえ」の場合は{}中の目標日を入力してください",
-            fy.label()
+        (Some(Choice::No), None) if row.round <= 1 => Err(format!(
+            "1回目の確認で「いいえ」の場合は{window}の目標日を入力してください"
         )),
-        (Some(Choice::No), Some(d)) if !fy.contains(d) => Err(format!(
-            "目標日は{}中（{}〜{}）の日付にしてください",
-            fy.label(),
-            wareki(fy.first_day()),
-            wareki(fy.last_day())
+        (Some(Choice::No), Some(d)) if d < fy.first_day() || d > last_year.last_day() => {
+            Err(format!(
+                "目標日は{window}（{}〜{}）の日付にしてください",
+                wareki(fy.first_day()),
+                wareki(last_year.last_day())
+            ))
+        }
+        (Some(Choice::No), Some(d)) if row.checked_on.is_some_and(|c| d < c) => Err(format!(
+            "目標日（{}）が確認日（{}）より前です。確認日以降の日付にしてください",
+            wareki(d),
+            wareki(row.checked_on.expect("checked above"))
         )),
         (Some(Choice::Yes), Some(_)) => Err("目標日は「いいえ」の場合だけ入力します".into()),
         _ => Ok(date),
@@ -488,11 +570,21 @@ pub struct Summary {
     pub unanswered: usize,
     pub not_needed: usize,
     pub not_applicable: usize,
+    /// The gate item answered いいえ (no 医療情報システム): answered, and no deficiency.
+    pub no_system: usize,
+    /// R5 参考項目 not answered: outside that year's inspection.
+    pub reference: usize,
 }
 
 impl Summary {
     pub fn total(&self) -> usize {
-        self.yes + self.no + self.unanswered + self.not_needed + self.not_applicable
+        self.yes
+            + self.no
+            + self.unanswered
+            + self.not_needed
+            + self.not_applicable
+            + self.no_system
+            + self.reference
     }
 }
 
@@ -505,6 +597,8 @@ pub fn summarize(form: &Form, answers: &AnswerSet, has_vendor_contract: bool) ->
             RowStatus::Unanswered => s.unanswered += 1,
             RowStatus::NotNeeded => s.not_needed += 1,
             RowStatus::NotApplicable => s.not_applicable += 1,
+            RowStatus::NoSystem => s.no_system += 1,
+            RowStatus::Reference => s.reference += 1,
         }
     }
     s

@@ -165,9 +165,12 @@ pub struct Item {
     pub vendor_contract_only: bool,
     pub targets: Vec<ItemTarget>,
     pub source: String,
-    /// The manual's guidance (Mamori's summary), filled from guidance.toml by topic.
+    /// Mamori's explanation of the item (not MHLW's words), filled from guidance.toml by topic.
     #[serde(default)]
     pub guidance: String,
+    /// The documents (in Japanese, with pages) `guidance` summarises.
+    #[serde(default)]
+    pub guidance_sources: String,
     /// The edition whose manual `guidance` summarises when it is not this item's own (an imported
     /// edition inherits the previous one's): shown as 「令和7年度版の解説」.
     #[serde(default)]
@@ -314,7 +317,25 @@ struct GateFile {
 
 #[derive(Debug, Clone, Deserialize)]
 struct GuidanceFile {
-    guidance: BTreeMap<crate::Topic, String>,
+    topic: BTreeMap<crate::Topic, GuidanceEntry>,
+    guideline7: BTreeMap<crate::Topic, GuidanceEntry>,
+}
+
+/// One of Mamori's explanations and the documents it summarises.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct GuidanceEntry {
+    pub text: String,
+    pub sources: String,
+}
+
+/// The explanation shown beside an item on a day: Mamori's words, labelled as such, with its sources.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Guidance {
+    /// 「Mamori による解説」, or with the edition it was written for when that is not the item's own.
+    pub label: String,
+    pub text: String,
+    /// 「出典」: the documents summarised, in Japanese.
+    pub sources: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -380,6 +401,8 @@ pub struct Catalog {
     /// The edition an organisation chose for a fiscal year when it started that year (start year →
     /// edition); the calendar decides the years without a choice.
     year_choices: BTreeMap<i32, crate::EditionId>,
+    /// Explanations that replace the topic's own from the day guideline 第7.0版 is in force.
+    guideline7: BTreeMap<crate::Topic, GuidanceEntry>,
 }
 
 /// An edition imported from MHLW's workbook, with each form's item links to the previous edition.
@@ -442,9 +465,11 @@ impl Catalog {
             let mut form: Form = parse(file, text)?;
             for item in &mut form.items {
                 item.id = format!("{}.{}.{}", form.edition, form.variant, item.key).into();
-                item.guidance = guidance.guidance.get(&item.topic).cloned().ok_or_else(|| {
+                let g = guidance.topic.get(&item.topic).ok_or_else(|| {
                     CatalogError::Invalid(format!("{file}: 話題 {} の解説がありません", item.topic))
                 })?;
+                item.guidance = g.text.clone();
+                item.guidance_sources = g.sources.clone();
             }
             forms.push(form);
         }
@@ -458,6 +483,7 @@ impl Catalog {
             links: Vec::new(),
             imported: Vec::new(),
             year_choices: BTreeMap::new(),
+            guideline7: guidance.guideline7,
         };
         catalog.validate()?;
         Ok(catalog)
@@ -552,6 +578,41 @@ impl Catalog {
             (Some(only), None) => Some(only),
             _ => None,
         }
+    }
+
+    /// Mamori's explanation of `item` on `day`: the one of the guideline in force that day where it
+    /// changed (第7.0版 withdrew the periodic password change, set 2FA per system, みなし遵守 and the 99
+    /// MDS/SDS 確認事項), whatever edition the item belongs to; else the item's own. `None` for an item
+    /// without one (new in an imported edition).
+    pub fn guidance(&self, item: &Item, day: chrono::NaiveDate) -> Option<Guidance> {
+        let newer = (crate::guideline::Guideline::on(day) == crate::guideline::Guideline::V7)
+            .then(|| self.guideline7.get(&item.topic))
+            .flatten();
+        if let Some(g) = newer {
+            return Some(Guidance {
+                label: format!(
+                    "Mamori による解説（{}に沿う。厚生労働省の文言ではありません）",
+                    crate::guideline::Guideline::V7.label()
+                ),
+                text: g.text.clone(),
+                sources: g.sources.clone(),
+            });
+        }
+        if item.guidance.is_empty() {
+            return None;
+        }
+        Some(Guidance {
+            label: if item.guidance_edition.is_empty() {
+                "Mamori による解説（厚生労働省の文言ではありません）".to_string()
+            } else {
+                format!(
+                    "Mamori による解説（{}の項目について書いたもの。この版の解説ではありません）",
+                    item.guidance_edition
+                )
+            },
+            text: item.guidance.clone(),
+            sources: item.guidance_sources.clone(),
+        })
     }
 
     /// This catalog with an organisation's choices of edition per fiscal year (start year → edition);

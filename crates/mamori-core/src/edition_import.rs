@@ -149,24 +149,10 @@ pub fn removed<'a>(prev: &'a Form, links: &[Link]) -> Vec<&'a Item> {
         .collect()
 }
 
-/// Guidance that a later rule withdrew, from the fiscal year it applies to: (topic, from year, the text
-/// shown instead). Guideline 第7.0版 (令和8年6月) removed the periodic password change and added the
-/// reuse ban and account lockout (shared/reference/current-editions.md, B).
-const WITHDRAWN: &[(Topic, i32, &str)] = &[(
-    Topic::PasswordLength,
-    2026,
-    "パスワードは英数字・記号を混在させた8文字以上とします。ガイドライン第7.0版（令和8年6月）で定期的な変更は求められなくなり、使い回しの禁止とアカウントのロック（一定回数の失敗で利用停止）が加わりました。初期パスワードは必ず変更し、推測されやすいものは避けます。事業者が管理するサーバ・ネットワーク機器は事業者確認用で確認します。",
-)];
-
 /// What the new items inherit from the items they continue: topic, guidance (labelled with the edition
-/// it summarises, `prev_name`, and without advice withdrawn by `fiscal_year`) and the 記入不要 rule.
-pub fn inherit(
-    form: &mut Form,
-    prev: Option<&Form>,
-    prev_name: &str,
-    fiscal_year: i32,
-    links: &[Link],
-) {
+/// it was written for, `prev_name`; advice a later guideline withdrew is replaced where it is shown, by
+/// `Catalog::guidance`) and the 記入不要 rule.
+pub fn inherit(form: &mut Form, prev: Option<&Form>, prev_name: &str, links: &[Link]) {
     for item in &mut form.items {
         let p = links
             .iter()
@@ -177,23 +163,18 @@ pub fn inherit(
             Some(p) => {
                 item.topic = p.topic;
                 item.guidance = p.guidance.clone();
+                item.guidance_sources = p.guidance_sources.clone();
                 item.guidance_edition = if p.guidance_edition.is_empty() {
                     prev_name.to_string()
                 } else {
                     p.guidance_edition.clone()
                 };
-                if let Some((_, _, text)) = WITHDRAWN
-                    .iter()
-                    .find(|(topic, from, _)| *topic == p.topic && fiscal_year >= *from)
-                {
-                    item.guidance = text.to_string();
-                    item.guidance_edition = String::new();
-                }
                 item.vendor_contract_only = p.vendor_contract_only;
             }
             None => {
                 item.topic = if item.gate { Topic::Gate } else { Topic::New };
                 item.guidance.clear();
+                item.guidance_sources.clear();
                 item.guidance_edition.clear();
                 item.vendor_contract_only = false;
             }
@@ -268,7 +249,7 @@ mod tests {
             i.vendor_contract_only = false;
         }
         let links = suggest_links(r6, &r7);
-        inherit(&mut r7, Some(r6), "令和6年度版", 2025, &links);
+        inherit(&mut r7, Some(r6), "令和6年度版", &links);
         let remote = r7.item_by_key("2.2").unwrap();
         assert!(remote.vendor_contract_only);
         assert_eq!(remote.topic, Topic::RemoteMaintenance);
@@ -281,7 +262,7 @@ mod tests {
     }
 
     #[test]
-    fn withdrawn_advice_is_not_carried_into_a_later_edition() {
+    fn withdrawn_advice_is_not_shown_once_guideline_7_is_in_force() {
         let c = Catalog::builtin().unwrap();
         let r7 = c.form("r7", Variant::Facility).unwrap();
         let password = r7
@@ -289,25 +270,45 @@ mod tests {
             .iter()
             .find(|i| i.topic == Topic::PasswordLength)
             .unwrap();
+        let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let before = c.guidance(password, day(2025, 6, 1)).unwrap();
         assert!(
-            password.guidance.contains("定期的に変更"),
-            "the 令和7 summary says it"
+            before.text.contains("定期的に変更"),
+            "the 令和7 item asks it"
         );
+        assert!(before.label.starts_with("Mamori による解説"));
+        // FY2026 on the R7 form (no 令和8年度 workbook imported), and an imported edition alike.
         let mut r8 = r7.clone();
         let links = suggest_links(r7, &r8);
-        inherit(&mut r8, Some(r7), "令和7年度版", 2026, &links);
-        let p = r8
+        inherit(&mut r8, Some(r7), "令和7年度版", &links);
+        for item in [
+            password,
+            r8.items
+                .iter()
+                .find(|i| i.topic == Topic::PasswordLength)
+                .unwrap(),
+        ] {
+            let g = c.guidance(item, day(2026, 12, 7)).unwrap();
+            assert!(!g.text.contains("定期的に変更"), "{}", g.text);
+            assert!(g.text.contains("定期的な変更は求められなくなり"));
+            assert!(g.text.contains("使い回しの禁止") && g.text.contains("ロック"));
+            assert!(g.sources.contains("第7.0版"));
+        }
+        let two_factor = r7
             .items
             .iter()
-            .find(|i| i.topic == Topic::PasswordLength)
+            .find(|i| i.topic == Topic::TwoFactor)
             .unwrap();
-        assert!(!p.guidance.contains("定期的に変更します"), "{}", p.guidance);
-        assert!(
-            p.guidance.contains("定期的な変更は求められなくなり"),
-            "{}",
-            p.guidance
-        );
+        let g = c.guidance(two_factor, day(2026, 12, 7)).unwrap();
+        assert!(g.text.contains("令和9年4月1日") && g.text.contains("システムごと"));
         let other = r8.items.iter().find(|i| i.topic == Topic::Backup).unwrap();
         assert_eq!(other.guidance_edition, "令和7年度版");
+        let g = c.guidance(other, day(2026, 12, 7)).unwrap();
+        assert!(
+            g.label.contains("令和7年度版の項目について書いたもの"),
+            "{}",
+            g.label
+        );
+        assert!(!g.sources.contains(".xlsx"));
     }
 }

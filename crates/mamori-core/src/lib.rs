@@ -6,6 +6,7 @@ pub mod bcp;
 pub mod catalog;
 pub mod dates;
 pub mod edition_import;
+pub mod guideline;
 pub mod ids;
 pub mod roles;
 pub mod topic;

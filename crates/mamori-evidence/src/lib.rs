@@ -390,6 +390,30 @@ fn mds_sds(f: &Facts) -> Outcome {
             refs,
         ));
     }
+    // Guideline 第7.0版 保守委託機関編 別紙: the 99 確認事項, all はい/対象外, or the facility's risk note.
+    if mamori_core::guideline::Guideline::on(f.today) == mamori_core::guideline::Guideline::V7 {
+        fn review(r: &Row) -> &str {
+            r.get("mds_sds_review").map_or("", String::as_str)
+        }
+        let (m, refs) = failing(Kind::Vendors, rows.iter(), |r| {
+            has(r, "mds_sds_received_on") && matches!(review(r), "" | "未確認")
+        });
+        if m > 0 {
+            problems.push((
+                format!("{m}社のMDS/SDSについて、確認事項99項目（MDS 41・SDS 58）の確認結果が記録されていません（ガイドライン第7.0版 保守委託機関編）"),
+                refs,
+            ));
+        }
+        let (m, refs) = failing(Kind::Vendors, rows.iter(), |r| {
+            review(r) == "リスクを評価済み" && !has(r, "mds_sds_risk_note")
+        });
+        if m > 0 {
+            problems.push((
+                format!("{m}社は「リスクを評価済み」ですが、MDS/SDSのリスク評価の内容が未記入です"),
+                refs,
+            ));
+        }
+    }
     Outcome::from_problems(
         problems,
         format!("{}社すべてからMDS/SDSを受け取っています", rows.len()),
@@ -554,20 +578,41 @@ fn access_log(f: &Facts) -> Outcome {
 /// 終了日 or the one Mamori found, the newer versions known, the last update installed and the virus
 /// definitions' age.
 fn patches(f: &Facts) -> Outcome {
-    use mamori_lifecycle::Status;
-    let rows = f.rows(Kind::Devices);
-    if rows.is_empty() {
+    let all = f.rows(Kind::Devices);
+    if all.is_empty() {
         return empty(Kind::Devices);
     }
+    // 保守委託機関編 (guideline 第7.0版): devices whose vendor's responsibility for security updates is
+    // written in the contract, terms or SLA are deemed compliant (みなし遵守); nothing else is.
+    let (deemed, rows) = split_deemed(f, all);
+    let mut out = if rows.is_empty() {
+        Outcome::from_problems(Vec::new(), String::new())
+    } else {
+        patches_of(f, &rows)
+    };
+    if let Some(note) = deemed {
+        out.reasons.retain(|r| !r.is_empty());
+        out.reasons.push(note);
+    }
+    out
+}
+
+/// 2(7)'s rule over the devices the facility itself must keep updated.
+fn patches_of(f: &Facts, rows: &[(&i64, &Row)]) -> Outcome {
+    use mamori_lifecycle::Status;
     let status_is = |s: Status| move |r: &Row| mamori_lifecycle::status(r, f.today).0 == s;
     let mut problems = Vec::new();
-    let (m, refs) = failing(Kind::Devices, rows.iter(), status_is(Status::Ended));
+    let (m, refs) = failing(
+        Kind::Devices,
+        rows.iter().copied(),
+        status_is(Status::Ended),
+    );
     if m > 0 {
         problems.push((format!("{m}台のサポート（保守）期限が過ぎています"), refs));
     }
     let (m, refs) = failing(
         Kind::Devices,
-        rows.iter(),
+        rows.iter().copied(),
         status_is(Status::UpdateAvailable),
     );
     if m > 0 {
@@ -579,14 +624,22 @@ fn patches(f: &Facts) -> Outcome {
     if !problems.is_empty() {
         return Outcome::from_problems(problems, String::new());
     }
-    let (unknown, _) = failing(Kind::Devices, rows.iter(), status_is(Status::Unknown));
+    let (unknown, _) = failing(
+        Kind::Devices,
+        rows.iter().copied(),
+        status_is(Status::Unknown),
+    );
     if unknown > 0 {
         return Outcome::unknown(format!(
             "{}台中{unknown}台のサポート終了日が未記入で、製品からも特定できないため、更新の状況を判断できません",
             rows.len()
         ));
     }
-    let (soon, _) = failing(Kind::Devices, rows.iter(), status_is(Status::EndingSoon));
+    let (soon, _) = failing(
+        Kind::Devices,
+        rows.iter().copied(),
+        status_is(Status::EndingSoon),
+    );
     Outcome::from_problems(
         Vec::new(),
         if soon > 0 {
@@ -599,6 +652,60 @@ fn patches(f: &Facts) -> Outcome {
             format!("{}台すべてがサポート期間内です", rows.len())
         },
     )
+}
+
+/// The 事業者・契約 rows whose responsibility for security updates is written (契約書・約款・SLA), by name.
+fn vendors_with_update_duty(f: &Facts) -> Vec<(String, String)> {
+    f.rows(Kind::Vendors)
+        .values()
+        .filter_map(|r| {
+            let duty = r.get("security_update_duty")?;
+            (duty != "記載なし" && !duty.trim().is_empty())
+                .then(|| (r.get("name").cloned().unwrap_or_default(), duty.clone()))
+        })
+        .filter(|(name, _)| !name.trim().is_empty())
+        .collect()
+}
+
+/// Devices whose vendor carries the written duty (only while guideline 第7.0版 is in force), said in
+/// one reason, and the rest.
+fn split_deemed<'a>(
+    f: &Facts,
+    all: &'a BTreeMap<i64, Row>,
+) -> (Option<String>, Vec<(&'a i64, &'a Row)>) {
+    if mamori_core::guideline::Guideline::on(f.today) < mamori_core::guideline::Guideline::V7 {
+        return (None, all.iter().collect());
+    }
+    let duties = vendors_with_update_duty(f);
+    let duty_of = |r: &Row| {
+        let v = r.get("vendor").map(|v| v.trim()).unwrap_or_default();
+        (!v.is_empty())
+            .then(|| {
+                duties
+                    .iter()
+                    .find(|(name, _)| v.contains(name.as_str()) || name.contains(v))
+            })
+            .flatten()
+    };
+    let mut rest = Vec::new();
+    let mut deemed: BTreeMap<&str, (usize, &str)> = BTreeMap::new();
+    for (id, r) in all {
+        match duty_of(r) {
+            Some((name, duty)) => deemed.entry(name).or_insert((0, duty)).0 += 1,
+            None => rest.push((id, r)),
+        }
+    }
+    let note = (!deemed.is_empty()).then(|| {
+        let who: Vec<String> = deemed
+            .iter()
+            .map(|(name, (n, duty))| format!("{name}（{duty}に記載、{n}台）"))
+            .collect();
+        format!(
+            "次の事業者の機器は、セキュリティ更新の責任が契約書・約款・SLA に書かれているため、保守委託機関編によりみなし遵守としています：{}",
+            who.join("、")
+        )
+    });
+    (note, rest)
 }
 
 /// 2(9) unneeded services: what the baseline flagged on the machines the agent inventoried (禁止 and
@@ -720,13 +827,16 @@ fn bcp(f: &Facts) -> Outcome {
     let open = b.total - b.yes;
     if open > 0 {
         return Outcome::unknown(format!(
-            "BCP確認表の{}項目中{open}項目が未回答です",
+            "BCP確認表の文言を確認できた{}項目中{open}項目が未回答です",
             b.total
         ));
     }
     Outcome::from_problems(
         Vec::new(),
-        format!("BCP確認表の全{}項目が「はい」です", b.total),
+        format!(
+            "BCP確認表の文言を確認できた全{}項目が「はい」です（文言が未確認の項目の回答は判断に使っていません）",
+            b.total
+        ),
     )
 }
 
@@ -885,26 +995,73 @@ fn backup(f: &Facts) -> Outcome {
     )
 }
 
+/// Two-factor authentication, judged per system (guideline 第7.0版: client terminals and servers by
+/// 令和9年4月1日, or at the next renewal with a vendor that provides it), from the 事業者・契約 rows.
 fn two_factor(f: &Facts) -> Outcome {
-    let rows = f.rows(Kind::Accounts);
+    let rows = f.rows(Kind::Vendors);
     if rows.is_empty() {
-        return empty(Kind::Accounts);
+        return empty(Kind::Vendors);
     }
-    let (m, refs) = failing(
-        Kind::Accounts,
-        rows.iter().filter(|(_, r)| active(r)),
-        |r| r.get("two_factor").map(String::as_str) != Some("有"),
-    );
-    let problems = if m > 0 {
-        vec![(
-            format!("使用可の利用者のうち{m}名は二要素認証が「有」になっていません"),
-            refs,
-        )]
-    } else {
-        Vec::new()
+    let system = |r: &Row| {
+        r.get("systems")
+            .filter(|s| !s.trim().is_empty())
+            .or_else(|| r.get("name"))
+            .cloned()
+            .unwrap_or_default()
     };
+    fn state(r: &Row) -> &str {
+        r.get("two_factor_system").map_or("", String::as_str)
+    }
+    let (blank, _) = failing(Kind::Vendors, rows.iter(), |r| state(r).is_empty());
+    if blank == rows.len() {
+        return Outcome::unknown(
+            "事業者・契約の台帳に、システムごとの二要素認証の状況（導入済み・次回更新時に導入・未定）が記録されていません。二要素認証はシステムごとに判断します（利用者ごとではありません）",
+        );
+    }
+    let mut problems = Vec::new();
+    let names = |pick: &dyn Fn(&Row) -> bool| -> Vec<String> {
+        rows.values().filter(|r| pick(r)).map(system).collect()
+    };
+    let undecided = |r: &Row| state(r) == "未定";
+    let (m, refs) = failing(Kind::Vendors, rows.iter(), undecided);
+    if m > 0 {
+        problems.push((
+            format!(
+                "二要素認証の導入が決まっていないシステムがあります：{}（令和9年4月1日が基準日）",
+                names(&undecided).join("、")
+            ),
+            refs,
+        ));
+    }
+    let no_date = |r: &Row| state(r) == "次回更新時に導入" && !has(r, "renewal_on");
+    let (m, refs) = failing(Kind::Vendors, rows.iter(), no_date);
+    if m > 0 {
+        problems.push((
+            format!(
+                "次回更新時に導入とするシステムの次回システム更新予定日が未記入です：{}",
+                names(&no_date).join("、")
+            ),
+            refs,
+        ));
+    }
+    let (m, refs) = failing(Kind::Vendors, rows.iter(), |r| state(r).is_empty());
+    if m > 0 {
+        problems.push((
+            format!("{m}件のシステムの二要素認証の状況が未記入です"),
+            refs,
+        ));
+    }
+    let later = names(&|r: &Row| state(r) == "次回更新時に導入");
     Outcome::from_problems(
         problems,
-        "使用可の利用者はすべて二要素認証を使っています".into(),
+        if later.is_empty() {
+            format!("{}件のシステムすべてが二要素認証を導入済みです", rows.len())
+        } else {
+            format!(
+                "二要素認証は、{}件のシステムが導入済み、{}が次回更新時に導入予定です",
+                rows.len() - later.len(),
+                later.join("、")
+            )
+        },
     )
 }

@@ -37,6 +37,12 @@ pub struct Contradiction {
 fn latest_by_topic(form: &Form, answers: &AnswerSet, topic: Topic) -> Option<Choice> {
     let mut seen = None;
     for (item, target) in form.rows().filter(|(i, _)| i.topic == topic) {
+        // A row the gate's いいえ made 確認不要 says nothing either way.
+        if mamori_core::answers::exemption(form, item, answers, true)
+            == Some(mamori_core::answers::RowStatus::NotNeeded)
+        {
+            continue;
+        }
         if let Some(a) = answers.latest(&item.id, target) {
             if a.answer == Choice::No {
                 return Some(Choice::No);

@@ -502,6 +502,13 @@ pub const ACCOUNTS: &[Field] = &[
     ),
 ];
 
+/// Where the vendor's responsibility for security updates is written (「記載なし」: nowhere).
+pub const UPDATE_DUTY: &[&str] = &["契約書", "約款", "SLA", "記載なし"];
+/// The facility's review of the 99 MDS/SDS 確認事項 of a vendor.
+pub const MDS_SDS_REVIEW: &[&str] = &["すべてはい・対象外", "リスクを評価済み", "未確認"];
+/// A system's two-factor authentication.
+pub const TWO_FACTOR_SYSTEM: &[&str] = &["導入済み", "次回更新時に導入", "未定"];
+
 pub const VENDORS: &[Field] = &[
     f("no", "No.", &["No", "番号"], Code, false),
     f(
@@ -558,6 +565,59 @@ pub const VENDORS: &[Field] = &[
         "事業者確認用受領日",
         &["事業者確認用"],
         Date,
+        false,
+    ),
+    // Guideline 第7.0版 保守委託機関編: みなし遵守 only where the vendor's responsibility for security
+    // updates is written down.
+    f(
+        "security_update_duty",
+        "セキュリティ更新の責任の記載",
+        &["セキュリティ更新の責任", "更新責任の記載"],
+        Choice(UPDATE_DUTY),
+        false,
+    ),
+    // The 99 MDS/SDS 確認事項 (MDS 41 + SDS 58): the facility's review of this vendor's answers.
+    f(
+        "mds_sds_review",
+        "MDS/SDS確認事項の確認結果",
+        &["MDS/SDS確認事項", "確認事項99項目"],
+        Choice(MDS_SDS_REVIEW),
+        false,
+    ),
+    f(
+        "mds_sds_reviewed_on",
+        "MDS/SDS確認事項の確認日",
+        &["確認事項の確認日"],
+        Date,
+        false,
+    ),
+    f(
+        "mds_sds_risk_note",
+        "MDS/SDSのリスク評価",
+        &["リスク評価"],
+        Text,
+        false,
+    ),
+    // Two-factor authentication per system (client terminals and servers, by 令和9年4月1日).
+    f(
+        "two_factor_system",
+        "二要素認証（システム）",
+        &["システムの二要素認証"],
+        Choice(TWO_FACTOR_SYSTEM),
+        false,
+    ),
+    f(
+        "renewal_on",
+        "次回システム更新予定日",
+        &["次回更新予定日", "更新予定日"],
+        Date,
+        false,
+    ),
+    f(
+        "two_factor_fallback",
+        "二要素認証までの代替策",
+        &["代替策"],
+        Text,
         false,
     ),
     f("contact", "担当者", &["連絡先"], Text, false),

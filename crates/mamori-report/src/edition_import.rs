@@ -235,7 +235,7 @@ impl EditionDraft {
                 .and_then(|p| catalog.edition(&p.edition).ok())
                 .map(|e| e.name.clone())
                 .unwrap_or_default();
-            inherit(&mut form, prev, &prev_name, self.fiscal_year, &d.links);
+            inherit(&mut form, prev, &prev_name, &d.links);
             let confidence = if d.provenance.fingerprint.official.is_some() {
                 Confidence::A
             } else {

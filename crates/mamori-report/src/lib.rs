@@ -170,7 +170,14 @@ fn printed_row(
                         format!("{NOTE_ROUND2}{}", a.note)
                     });
                 }
-                Printed::Answer(result_cell(a))
+                Printed::Answer(if item.gate {
+                    result_cell(&Answer {
+                        target_date: None,
+                        ..a.clone()
+                    })
+                } else {
+                    result_cell(a)
+                })
             }
             (None, None) => Printed::Open,
         };

@@ -106,6 +106,18 @@ fn noes(x: &PackInput<'_>) -> Vec<Value> {
     let mut out = Vec::new();
     for f in x.forms.iter().filter(|f| f.form.variant != Variant::Vendor) {
         for (item, target) in f.form.rows() {
+            // Only rows left open: not the gate's いいえ (no system), not rows it made 確認不要.
+            if mamori_core::answers::open_answer(
+                f.form,
+                item,
+                target,
+                f.answers,
+                x.has_vendor_contract,
+            )
+            .is_none()
+            {
+                continue;
+            }
             for round in 1..=2u8 {
                 let Some(a) = f.answers.get(&item.id, target, round) else {
                     continue;

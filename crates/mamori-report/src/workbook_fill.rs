@@ -96,7 +96,12 @@ pub fn answer_cells(
             let Some(a) = answers.get(&item.id, place.target, rc.round) else {
                 continue;
             };
-            write_answer(&mut out, place.row, rc, a);
+            // The gate's いいえ means "no system": it never prints a 目標日.
+            let printed = Answer {
+                target_date: a.target_date.filter(|_| !item.gate),
+                ..a.clone()
+            };
+            write_answer(&mut out, place.row, rc, &printed);
             if !a.note.is_empty() {
                 notes.push(if rc.round > 1 && several_rounds {
                     format!("{}{}", round_mark(rc.round), a.note)

@@ -228,7 +228,7 @@ async fn a_year_from_april_to_the_next_april() {
             .unwrap()
             .unwrap();
     let timeline =
-        mamori_app::report::timeline(&kept, &kept_answers, FiscalYear::new(2025).last_day());
+        mamori_app::report::timeline(&kept, &kept_answers, true, FiscalYear::new(2025).last_day());
     let patches = timeline
         .iter()
         .find(|r| r.item.starts_with("2(6)"))

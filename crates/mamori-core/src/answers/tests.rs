@@ -258,7 +258,10 @@ fn one_bad_row_rejects_the_batch_and_names_every_error() {
 #[test]
 fn gate_no_makes_other_items_not_needed() {
     with_ctx(true, |ctx| {
-        let gate = input(
+        // いいえ on the gate means "no system": no 目標日 is asked for, and one given is refused.
+        let gate = input("r7.facility.gate", "general", 1, "no", "2025-05-20", "");
+        let stored = AnswerSet::new(validate_batch(ctx, &AnswerSet::default(), &[gate]).unwrap());
+        let with_target = input(
             "r7.facility.gate",
             "general",
             1,
@@ -266,7 +269,8 @@ fn gate_no_makes_other_items_not_needed() {
             "2025-05-20",
             "2026-03-01",
         );
-        let stored = AnswerSet::new(validate_batch(ctx, &AnswerSet::default(), &[gate]).unwrap());
+        let e = validate_batch(ctx, &AnswerSet::default(), &[with_target]).unwrap_err();
+        assert_eq!(fields(&e), ["target_date"]);
         let e = validate_batch(
             ctx,
             &stored,
@@ -281,9 +285,19 @@ fn gate_no_makes_other_items_not_needed() {
         )
         .unwrap_err();
         assert!(e[0].message.contains("確認不要"));
+        // It is no deficiency: no いいえ counted, nothing open.
         let s = summarize(ctx.form, &stored, true);
-        assert_eq!(s.no, 1);
+        assert_eq!(s.no, 0);
+        assert_eq!(s.no_system, 1);
         assert_eq!(s.not_needed, s.total() - 1);
+        assert!(open_items(ctx.form, &stored, true, d("2025-06-01")).is_empty());
+        let gate_item = ctx.form.gate_item().unwrap();
+        assert_eq!(
+            row_status(ctx.form, gate_item, Target::General, &stored, true),
+            RowStatus::NoSystem
+        );
+        assert!(open_answer(ctx.form, gate_item, Target::General, &stored, true).is_none());
+        assert!(!is_deficiency(ctx.form, stored.iter().next().unwrap()));
         // Changing the gate to はい in the same batch opens the items again.
         let ok = validate_batch(
             ctx,
@@ -295,6 +309,198 @@ fn gate_no_makes_other_items_not_needed() {
         );
         assert!(ok.is_ok());
     });
+}
+
+#[test]
+fn an_answer_stored_before_the_gate_closed_is_not_open() {
+    with_ctx(true, |ctx| {
+        let first = validate_batch(
+            ctx,
+            &AnswerSet::default(),
+            &[input(
+                "r7.facility.2.1",
+                "general",
+                1,
+                "no",
+                "2025-05-20",
+                "2025-05-25",
+            )],
+        )
+        .unwrap();
+        let mut set = AnswerSet::new(first);
+        let item = ctx.form.item("r7.facility.2.1").unwrap();
+        assert!(open_answer(ctx.form, item, Target::General, &set, true).is_some());
+        for a in validate_batch(
+            ctx,
+            &set,
+            &[input(
+                "r7.facility.gate",
+                "general",
+                1,
+                "no",
+                "2025-05-26",
+                "",
+            )],
+        )
+        .unwrap()
+        {
+            set.insert(a);
+        }
+        assert!(open_answer(ctx.form, item, Target::General, &set, true).is_none());
+        assert!(open_items(ctx.form, &set, true, d("2025-06-01")).is_empty());
+    });
+}
+
+#[test]
+fn dates_that_cannot_be_true_are_refused_with_the_reason() {
+    with_ctx(true, |ctx| {
+        // 目標日 before its 確認日.
+        let e = validate_batch(
+            ctx,
+            &AnswerSet::default(),
+            &[input(
+                "r7.facility.2.1",
+                "general",
+                1,
+                "no",
+                "2025-05-20",
+                "2025-05-10",
+            )],
+        )
+        .unwrap_err();
+        assert_eq!(fields(&e), ["target_date"]);
+        assert!(e[0].message.contains("確認日"), "{}", e[0].message);
+        // 確認日 years before the form's year, and in the year before the one answered.
+        for early in ["2019-06-01", "2025-03-31"] {
+            let e = validate_batch(
+                ctx,
+                &AnswerSet::default(),
+                &[input("r7.facility.2.1", "general", 1, "yes", early, "")],
+            )
+            .unwrap_err();
+            assert_eq!(fields(&e), ["checked_on"], "{early}");
+            assert!(e[0].message.contains("令和7年度"), "{}", e[0].message);
+        }
+        // The first day of the fiscal year is fine; so is a 目標日 on the 確認日 itself.
+        assert!(
+            validate_batch(
+                ctx,
+                &AnswerSet::default(),
+                &[input(
+                    "r7.facility.2.1",
+                    "general",
+                    1,
+                    "no",
+                    "2025-04-01",
+                    "2025-04-01"
+                )],
+            )
+            .is_ok()
+        );
+    });
+}
+
+#[test]
+fn a_second_round_no_need_not_invent_a_target_date() {
+    with_ctx(true, |ctx| {
+        let r1 = input(
+            "r7.facility.2.1",
+            "general",
+            1,
+            "no",
+            "2025-04-20",
+            "2025-05-10",
+        );
+        let r2 = input("r7.facility.2.1", "general", 2, "no", "2025-05-20", "");
+        assert!(validate_batch(ctx, &AnswerSet::default(), &[r1.clone(), r2]).is_ok());
+        // It may carry one, under the same rules.
+        let r2_target = input(
+            "r7.facility.2.1",
+            "general",
+            2,
+            "no",
+            "2025-05-20",
+            "2025-09-30",
+        );
+        assert!(validate_batch(ctx, &AnswerSet::default(), &[r1.clone(), r2_target]).is_ok());
+        let r2_late = input(
+            "r7.facility.2.1",
+            "general",
+            2,
+            "no",
+            "2025-05-20",
+            "2026-09-30",
+        );
+        let e = validate_batch(ctx, &AnswerSet::default(), &[r1, r2_late]).unwrap_err();
+        assert_eq!(fields(&e), ["target_date"]);
+        // A first round いいえ still needs one.
+        let e = validate_batch(
+            ctx,
+            &AnswerSet::default(),
+            &[input(
+                "r7.facility.2.1",
+                "general",
+                1,
+                "no",
+                "2025-05-20",
+                "",
+            )],
+        )
+        .unwrap_err();
+        assert_eq!(fields(&e), ["target_date"]);
+    });
+}
+
+#[test]
+fn r5_reference_items_are_not_unanswered_and_take_next_year_targets() {
+    let c = Catalog::builtin().unwrap();
+    let form = c.form("r5", Variant::Facility).unwrap();
+    let ctx = RuleContext {
+        form,
+        fiscal_year: FiscalYear::new(2023),
+        today: d("2023-07-01"),
+        has_vendor_contract: true,
+    };
+    let none = AnswerSet::default();
+    let s = summarize(form, &none, true);
+    // 2(4)(5) 端末PC, 2(7) サーバ・端末PC, 2(9) サーバ・端末PC, 3(2), 3(3): 8 参考 rows.
+    assert_eq!(s.reference, 8);
+    assert_eq!(s.unanswered, s.total() - 8);
+    let bcp = form.item("r5.facility.3.3").unwrap();
+    assert_eq!(
+        row_status(form, bcp, Target::General, &none, true),
+        RowStatus::Reference
+    );
+    // 「令和6年度中」: a target in FY2024 is fine for a 参考 row, not for a required one.
+    let reference = input(
+        "r5.facility.3.3",
+        "general",
+        1,
+        "no",
+        "2023-06-20",
+        "2025-03-31",
+    );
+    assert!(validate_batch(&ctx, &none, &[reference]).is_ok());
+    let required = input(
+        "r5.facility.2.1",
+        "general",
+        1,
+        "no",
+        "2023-06-20",
+        "2025-03-31",
+    );
+    let e = validate_batch(&ctx, &none, &[required]).unwrap_err();
+    assert_eq!(fields(&e), ["target_date"]);
+    let too_late = input(
+        "r5.facility.3.3",
+        "general",
+        1,
+        "no",
+        "2023-06-20",
+        "2025-04-01",
+    );
+    let e = validate_batch(&ctx, &none, &[too_late]).unwrap_err();
+    assert!(e[0].message.contains("令和6年度中まで"), "{}", e[0].message);
 }
 
 #[test]

@@ -76,26 +76,27 @@ pub(crate) const R5_FACILITY: &[(&str, &str)] = &[
     ),
 ];
 
+/// The R7 texts are the March 2025 draft manual's: verbatim, but the final form was not seen (B).
 pub(crate) const R7_FACILITY: &[(&str, &str, Confidence)] = &[
     (
         "gate",
         "医療情報システムを導入、運用している。",
-        Confidence::A,
+        Confidence::B,
     ),
     (
         "1.1",
         "医療情報システム安全管理責任者を設置している。",
-        Confidence::A,
+        Confidence::B,
     ),
     (
         "2.1",
         "サーバ、端末PC、ネットワーク機器の台帳管理を行っている。",
-        Confidence::A,
+        Confidence::B,
     ),
     (
         "2.2",
         "リモートメンテナンス（保守）を利用している機器の有無を事業者に確認した。",
-        Confidence::A,
+        Confidence::B,
     ),
     (
         "2.3",
@@ -115,20 +116,20 @@ pub(crate) const R7_FACILITY: &[(&str, &str, Confidence)] = &[
     (
         "2.6",
         "セキュリティパッチ（最新ファームウェアや更新プログラム）を適用している。",
-        Confidence::A,
+        Confidence::B,
     ),
     (
         "2.7",
         "パスワードは英数字、記号が混在した8文字以上とし、定期的に変更している。",
-        Confidence::A,
+        Confidence::B,
     ),
-    ("2.8", "パスワードの使い回しを禁止している。", Confidence::A),
+    ("2.8", "パスワードの使い回しを禁止している。", Confidence::B),
     (
         "2.9",
         "USBストレージ等の外部記録媒体の接続を制限している。",
         Confidence::C,
     ),
-    ("2.10", "アクセスログを管理している。", Confidence::A),
+    ("2.10", "アクセスログを管理している。", Confidence::B),
     (
         "2.11",
         "二要素認証を導入している、又は令和9年度までに導入する予定である。",
@@ -137,9 +138,9 @@ pub(crate) const R7_FACILITY: &[(&str, &str, Confidence)] = &[
     (
         "2.12",
         "バックグラウンドで動作している不要なソフトウェア及びサービスを停止している。",
-        Confidence::A,
+        Confidence::B,
     ),
-    ("2.13", "接続元制限を実施している。", Confidence::A),
+    ("2.13", "接続元制限を実施している。", Confidence::B),
     (
         "3.1",
         "インシデント発生時における組織内と外部関係機関（事業者、厚生労働省、警察等）への連絡体制図がある。",
@@ -148,7 +149,7 @@ pub(crate) const R7_FACILITY: &[(&str, &str, Confidence)] = &[
     (
         "3.2",
         "インシデント発生時に診療を継続するために必要な情報を検討し、データやシステムのバックアップの実施と復旧手順を確認している。",
-        Confidence::A,
+        Confidence::B,
     ),
     (
         "3.3",

@@ -73,9 +73,14 @@ proptest! {
                     let item = form.item(&a.item).unwrap();
                     prop_assert!(item.has_target(a.target));
                     prop_assert!(a.checked_on <= today());
+                    prop_assert!(fy.contains(a.checked_on));
                     prop_assert!((1..=2).contains(&a.round));
                     match a.answer {
-                        Choice::No => prop_assert!(a.target_date.is_some_and(|d| fy.contains(d))),
+                        // The gate's いいえ ("no system") never carries a 目標日.
+                        Choice::No if item.gate => prop_assert!(a.target_date.is_none()),
+                        // A first round いいえ needs one; a later round may carry one.
+                        Choice::No if a.round == 1 => prop_assert!(a.target_date.is_some_and(|d| fy.contains(d) && d >= a.checked_on)),
+                        Choice::No => prop_assert!(a.target_date.is_none_or(|d| fy.contains(d) && d >= a.checked_on)),
                         Choice::Yes => prop_assert!(a.target_date.is_none()),
                     }
                     if a.round == 2 {

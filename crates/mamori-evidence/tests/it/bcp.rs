@@ -90,7 +90,12 @@ fn item_3_3_follows_the_bcp_table() {
     });
     let s = on("bcp", &f);
     assert_eq!(s.verdict, Verdict::Yes);
-    assert_eq!(s.reasons, ["BCP確認表の全14項目が「はい」です"]);
+    assert_eq!(
+        s.reasons,
+        [
+            "BCP確認表の文言を確認できた全14項目が「はい」です（文言が未確認の項目の回答は判断に使っていません）"
+        ]
+    );
 }
 
 #[test]

@@ -591,6 +591,7 @@ pub(super) fn add_row(
         targets: vec![ItemTarget { group, reference }],
         source: String::new(),
         guidance: String::new(),
+        guidance_sources: String::new(),
         guidance_edition: String::new(),
     });
     Some(b.items.len() - 1)

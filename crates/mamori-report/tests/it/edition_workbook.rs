@@ -559,6 +559,7 @@ prop_compose! {
             targets: targets.into_iter().map(|group| ItemTarget { group, reference: reference && section == "2" }).collect(),
             source: String::new(),
             guidance: String::new(),
+            guidance_sources: String::new(),
             guidance_edition: String::new(),
         }
     }
@@ -612,6 +613,7 @@ fn arb_form() -> impl Strategy<Value = Form> {
                     }],
                     source: String::new(),
                     guidance: String::new(),
+                    guidance_sources: String::new(),
                     guidance_edition: String::new(),
                 });
             }

@@ -177,15 +177,22 @@ async fn catalog(
     let (user, org) = bearer(&state, &headers).await?;
     let catalog = state.catalog_of(org.id);
     let f = form(&catalog, &user, &edition, &variant, Action::ViewForm)?;
+    let today = state.clock.today_jst();
     let items: Vec<Value> = f
         .items
         .iter()
         .map(|i| {
+            // Mamori's explanation as of today (the guideline in force), labelled as ours.
+            let g = catalog.guidance(i, today);
             json!({
                 "id": i.id, "key": i.key, "section": i.section, "number": i.number, "label": i.label(),
                 "text": i.text, "confidence": i.confidence, "unverified": i.confidence.is_unverified(),
                 "note": i.note, "gate": i.gate, "vendor_contract_only": i.vendor_contract_only,
-                "targets": i.targets, "guidance": i.guidance, "guidance_edition": i.guidance_edition, "source": i.source,
+                "targets": i.targets,
+                "guidance": g.as_ref().map(|g| g.text.as_str()).unwrap_or_default(),
+                "guidance_label": g.as_ref().map(|g| g.label.as_str()).unwrap_or_default(),
+                "guidance_sources": g.as_ref().map(|g| g.sources.as_str()).unwrap_or_default(),
+                "guidance_edition": i.guidance_edition, "source": i.source,
             })
         })
         .collect();

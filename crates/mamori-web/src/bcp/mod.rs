@@ -41,9 +41,10 @@ impl BcpPage {
             return t.clone();
         }
         self.table
-            .sections
+            .steps
             .iter()
-            .flat_map(|(_, _, rows)| rows)
+            .flat_map(|s| &s.headings)
+            .flat_map(|h| &h.rows)
             .find(|r| r.key == key)
             .and_then(|r| r.answer.as_ref())
             .map(|a| {

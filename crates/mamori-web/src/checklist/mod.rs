@@ -74,6 +74,7 @@ struct LoadedForm<'a> {
     can_answer: bool,
     suggestions: HashMap<mamori_core::ItemId, mamori_evidence::Suggestion>,
     carry: HashMap<String, crate::checklist::views::Carry>,
+    today: chrono::NaiveDate,
 }
 
 impl LoadedForm<'_> {
@@ -86,6 +87,7 @@ impl LoadedForm<'_> {
             can_answer: self.can_answer,
             suggestions: &self.suggestions,
             carry: &self.carry,
+            today: self.today,
         }
     }
 }
@@ -148,6 +150,7 @@ async fn load_form<'a>(
         can_answer,
         suggestions,
         carry,
+        today: state.clock.today_jst(),
     })
 }
 

@@ -30,9 +30,9 @@ pub struct RowView {
     pub gate_note: Option<String>,
     pub unverified: bool,
     pub reference: bool,
-    pub guidance: String,
-    /// 「令和7年度版の解説」 when the guidance summarises an earlier edition's manual.
-    pub guidance_label: String,
+    /// Mamori's explanation (labelled as ours, with its sources), as of the day shown.
+    pub guidance: Option<mamori_core::catalog::Guidance>,
+    /// Where the item's text was seen (Japanese).
     pub source: String,
     pub status_label: String,
     pub status_class: String,
@@ -116,6 +116,8 @@ pub fn status_class(s: RowStatus) -> &'static str {
         RowStatus::Unanswered => "unanswered",
         RowStatus::NotNeeded => "not-needed",
         RowStatus::NotApplicable => "not-applicable",
+        RowStatus::NoSystem => "no-system",
+        RowStatus::Reference => "reference",
     }
 }
 
@@ -130,6 +132,8 @@ pub struct FormView<'a> {
     pub suggestions: &'a HashMap<mamori_core::ItemId, mamori_evidence::Suggestion>,
     /// Imported editions: change and proposal by row anchor.
     pub carry: &'a HashMap<String, Carry>,
+    /// The day the page is shown: the guideline in force then picks the explanations.
+    pub today: chrono::NaiveDate,
 }
 
 impl FormView<'_> {
@@ -234,15 +238,7 @@ impl FormView<'_> {
                 .then(|| self.catalog.gate_note_in(self.form).to_string()),
             unverified: item.confidence.is_unverified(),
             reference: item.is_reference_for(target),
-            guidance: item.guidance.clone(),
-            guidance_label: if item.guidance_edition.is_empty() {
-                "解説（マニュアルの要点）".to_string()
-            } else {
-                format!(
-                    "{}の解説（マニュアルの要点。この版の解説ではありません）",
-                    item.guidance_edition
-                )
-            },
+            guidance: self.catalog.guidance(item, self.today),
             source: item.source.clone(),
             status_label: status.label().to_string(),
             status_class: status_class(status).to_string(),

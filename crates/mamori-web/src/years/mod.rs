@@ -170,7 +170,7 @@ async fn archived_rows(
     );
     // As the year ended: a いいえ without a 2回目 shows as past its 目標日 (all fall within the year).
     let after = fy.last_day() + chrono::Days::new(1);
-    let rows = mamori_app::report::timeline(&form, &answers, after);
+    let rows = mamori_app::report::timeline(&form, &answers, org.has_vendor_contract, after);
     Ok((title, rows))
 }
 

@@ -109,8 +109,17 @@ async fn the_bcp_table_document_card_and_an_incident() {
     .await;
 
     let html = get(&app.router, "/bcp", &admin).await.text();
-    assert!(html.contains("サイバー攻撃を想定した事業継続計画（BCP）策定の確認表"));
-    assert!(html.contains("未確認の文言"), "C texts are marked");
+    assert!(html.contains("サイバー攻撃を想定した事業継続計画(BCP)策定の確認表"));
+    // The five steps with the real 項番; gaps shown as 「未確認」 without words of ours.
+    for step in ["1 平時", "2 検知", "3 初動対応", "4 復旧処理", "5 事後対応"] {
+        assert!(html.contains(step), "{step}");
+    }
+    for gap in ["2-1", "2-2", "3-2", "3-3", "5-1", "2-1-1", "5-6-1"] {
+        assert!(html.contains(&format!("data-gap=\"{gap}\"")), "{gap}");
+    }
+    assert!(html.contains("バックアップの実施と復旧手順が確認できているか。"));
+    assert!(!html.contains("ネットワークからの切り離し、被害範囲の確認"));
+    assert!(!html.contains("代替手順（紙運用等）が整備できているか"));
     assert!(
         html.contains("1年以内に訓練を実施しています（最新 2025-03-01）"),
         "{html}"
@@ -140,6 +149,24 @@ async fn the_bcp_table_document_card_and_an_incident() {
             .unwrap()
             .is_empty()
     );
+    // Answers to gaps alone decide nothing: 3(3) still waits for the rows MHLW's words are known of.
+    let gaps_only = send(
+        &app.router,
+        form_post(
+            "/bcp/answers",
+            &admin,
+            "csrf=c&answer.2-1-1=yes&checked_on.2-1-1=2025-05-30&answer.5-1-1=yes&checked_on.5-1-1=2025-05-30",
+        ),
+    )
+    .await;
+    assert_eq!(gaps_only.status, StatusCode::SEE_OTHER);
+    let form = get(&app.router, "/checklists/r7/facility", &admin)
+        .await
+        .text();
+    assert!(
+        form.contains("BCP確認表にまだ回答していません"),
+        "answers to gaps must not decide 3(3)"
+    );
     let ok = send(&app.router, form_post("/bcp/answers", &admin, &all_yes())).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
     // The page posts every row again: unchanged ones are not written again (nor audited).
@@ -150,12 +177,16 @@ async fn the_bcp_table_document_card_and_an_incident() {
         .history(org, Some("bcp_answer"), None, 100)
         .await
         .unwrap();
+    // The two gap rows were saved first and all_yes wrote the rest: each row once.
     assert_eq!(saved.len(), mamori_app::bcp::catalog().items.len());
     // 3(3) follows the table.
     let form = get(&app.router, "/checklists/r7/facility", &admin)
         .await
         .text();
-    assert!(form.contains("BCP確認表の全14項目が「はい」です"), "{form}");
+    assert!(
+        form.contains("BCP確認表の文言を確認できた全16項目が「はい」です"),
+        "{form}"
+    );
 
     let ok = send(
         &app.router,
