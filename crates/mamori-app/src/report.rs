@@ -220,8 +220,7 @@ pub async fn management_report(app: &App, org: &Org) -> Result<ManagementReport,
     for section in form.layout() {
         let (mut y, mut n, mut u) = (0, 0, 0);
         for g in &section.groups {
-            for item in &g.items {
-                let target = g.target.unwrap_or(item.targets[0].group);
+            for &(item, target) in &g.rows {
                 match row_status(form, item, target, &answers, org.has_vendor_contract) {
                     RowStatus::Yes => y += 1,
                     RowStatus::No => n += 1,

@@ -184,6 +184,19 @@ impl Item {
     pub fn is_reference_for(&self, t: Target) -> bool {
         self.targets.iter().any(|x| x.group == t && x.reference)
     }
+    /// The scope label printed after a section-2 item in a form kept in its own order, as the R7 manual
+    /// writes it: 「（医療情報システム全般）」, 「（サーバ、端末PC）」, 「（ネットワーク機器）」.
+    pub fn scope_label(&self) -> String {
+        let labels: Vec<&str> = self
+            .targets
+            .iter()
+            .map(|t| match t.group {
+                Target::General => "医療情報システム全般",
+                other => other.label(),
+            })
+            .collect();
+        format!("（{}）", labels.join("、"))
+    }
     /// Display label like `2(6)`; the gate item shows as `有無`.
     pub fn label(&self) -> String {
         if self.gate {
@@ -220,6 +233,14 @@ pub struct Form {
     /// The gate item's note as this form prints it (imported editions).
     #[serde(default)]
     pub gate_note: Option<String>,
+    /// Section 2 printed in the form's own order, each item followed by its scope label (the R7 manual's
+    /// ①…⑬), instead of regrouped by target (R5/R6).
+    #[serde(default)]
+    pub in_order: bool,
+    /// Whether the reference could not confirm how the form lays out its items (numbering style, how the
+    /// targets are shown): printed with a 未確認 mark.
+    #[serde(default)]
+    pub layout_unverified: bool,
 }
 
 impl Form {
@@ -248,7 +269,8 @@ impl Form {
         }
         out
     }
-    /// Layout as on the form: sections in order; in section 2 the items are grouped by target.
+    /// Layout as on the form: sections in order; in section 2 the items are grouped by target (R5/R6),
+    /// or kept in the form's order with one row per target (`in_order`, R7).
     pub fn layout(&self) -> Vec<LayoutSection<'_>> {
         let mut out: Vec<LayoutSection<'_>> = Vec::new();
         for section in self.section_ids() {
@@ -256,22 +278,29 @@ impl Form {
             if items.is_empty() {
                 continue;
             }
-            let groups = if section == "2" {
+            let groups = if section == "2" && !self.in_order {
                 Target::ALL
                     .into_iter()
                     .filter_map(|t| {
-                        let rows: Vec<&Item> =
-                            items.iter().copied().filter(|i| i.has_target(t)).collect();
+                        let rows: Vec<(&Item, Target)> = items
+                            .iter()
+                            .copied()
+                            .filter(|i| i.has_target(t))
+                            .map(|i| (i, t))
+                            .collect();
                         (!rows.is_empty()).then_some(LayoutGroup {
                             target: Some(t),
-                            items: rows,
+                            rows,
                         })
                     })
                     .collect()
             } else {
                 vec![LayoutGroup {
                     target: None,
-                    items,
+                    rows: items
+                        .iter()
+                        .flat_map(|i| i.targets.iter().map(move |t| (*i, t.group)))
+                        .collect(),
                 }]
             };
             out.push(LayoutSection {
@@ -289,9 +318,11 @@ pub struct LayoutSection<'a> {
 }
 
 pub struct LayoutGroup<'a> {
-    /// `None` outside section 2: the items' own single target applies.
+    /// The target heading of a section-2 group; `None` where the rows carry their own (outside section
+    /// 2, or a form printed in its own order).
     pub target: Option<Target>,
-    pub items: Vec<&'a Item>,
+    /// (item, target) rows in print order.
+    pub rows: Vec<(&'a Item, Target)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -319,6 +350,9 @@ struct GateFile {
 struct GuidanceFile {
     topic: BTreeMap<crate::Topic, GuidanceEntry>,
     guideline7: BTreeMap<crate::Topic, GuidanceEntry>,
+    /// A pharmacy's wording where the examples differ (電子薬歴, 開設者, 薬局内).
+    pharmacy: BTreeMap<crate::Topic, GuidanceEntry>,
+    pharmacy7: BTreeMap<crate::Topic, GuidanceEntry>,
 }
 
 /// One of Mamori's explanations and the documents it summarises.
@@ -403,6 +437,8 @@ pub struct Catalog {
     year_choices: BTreeMap<i32, crate::EditionId>,
     /// Explanations that replace the topic's own from the day guideline 第7.0版 is in force.
     guideline7: BTreeMap<crate::Topic, GuidanceEntry>,
+    /// The same for a pharmacy's form (薬局確認用), where its examples differ.
+    pharmacy7: BTreeMap<crate::Topic, GuidanceEntry>,
 }
 
 /// An edition imported from MHLW's workbook, with each form's item links to the previous edition.
@@ -465,9 +501,17 @@ impl Catalog {
             let mut form: Form = parse(file, text)?;
             for item in &mut form.items {
                 item.id = format!("{}.{}.{}", form.edition, form.variant, item.key).into();
-                let g = guidance.topic.get(&item.topic).ok_or_else(|| {
-                    CatalogError::Invalid(format!("{file}: 話題 {} の解説がありません", item.topic))
-                })?;
+                let pharmacy = (form.variant == Variant::Pharmacy)
+                    .then(|| guidance.pharmacy.get(&item.topic))
+                    .flatten();
+                let g = pharmacy
+                    .or(guidance.topic.get(&item.topic))
+                    .ok_or_else(|| {
+                        CatalogError::Invalid(format!(
+                            "{file}: 話題 {} の解説がありません",
+                            item.topic
+                        ))
+                    })?;
                 item.guidance = g.text.clone();
                 item.guidance_sources = g.sources.clone();
             }
@@ -484,6 +528,7 @@ impl Catalog {
             imported: Vec::new(),
             year_choices: BTreeMap::new(),
             guideline7: guidance.guideline7,
+            pharmacy7: guidance.pharmacy7,
         };
         catalog.validate()?;
         Ok(catalog)
@@ -585,8 +630,14 @@ impl Catalog {
     /// MDS/SDS 確認事項), whatever edition the item belongs to; else the item's own. `None` for an item
     /// without one (new in an imported edition).
     pub fn guidance(&self, item: &Item, day: chrono::NaiveDate) -> Option<Guidance> {
+        let pharmacy = item.id.split('.').nth(1) == Some(Variant::Pharmacy.id());
         let newer = (crate::guideline::Guideline::on(day) == crate::guideline::Guideline::V7)
-            .then(|| self.guideline7.get(&item.topic))
+            .then(|| {
+                pharmacy
+                    .then(|| self.pharmacy7.get(&item.topic))
+                    .flatten()
+                    .or_else(|| self.guideline7.get(&item.topic))
+            })
             .flatten();
         if let Some(g) = newer {
             return Some(Guidance {

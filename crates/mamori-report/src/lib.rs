@@ -55,6 +55,57 @@ pub fn result_cell(a: &Answer) -> String {
     s
 }
 
+/// The form's notes as printed for `fy`, each 「＊…」 with its 未確認 mark. A note that names the
+/// edition's own year (「令和7年度中の対応目標日」) is left out when the form serves another year (no newer
+/// edition imported) and Mamori's own note, labelled as such, says which year the 目標日 belong to; a form
+/// whose layout the reference could not confirm says so.
+pub fn printed_notes(catalog: &Catalog, form: &Form, fy: FiscalYear) -> Vec<String> {
+    let edition_year = catalog.edition(&form.edition).map(|e| e.fiscal_year).ok();
+    let other_year = edition_year.is_some_and(|y| y != fy.start_year());
+    let mut out = Vec::new();
+    for n in &form.notes {
+        if other_year && n.text.contains("年度中") {
+            continue;
+        }
+        let mut t = format!("＊{}", n.text);
+        if n.confidence.is_unverified() {
+            t.push_str(&format!("【{UNVERIFIED_LABEL}】"));
+        }
+        out.push(t);
+    }
+    if other_year {
+        let name = catalog
+            .edition(&form.edition)
+            .map(|e| e.name.clone())
+            .unwrap_or_default();
+        out.push(format!(
+            "【Mamori による注記】{}の版が取り込まれていないため、{name}の様式で{}の確認をしています。1回目の確認で「いいえ」の場合の目標日は{}中（{}〜{}）の日付です。",
+            fy.label(),
+            fy.label(),
+            fy.label(),
+            wareki(fy.first_day()),
+            wareki(fy.last_day())
+        ));
+    }
+    if form.layout_unverified {
+        out.push(
+            "【Mamori による注記】この版の様式の配置（番号の書き方、対象の示し方）は公式の様式で確認できていません【未確認】。マニュアル案の順に並べ、各項目の後に対象を示しています。"
+                .to_string(),
+        );
+    }
+    out
+}
+
+/// The scope label after an item of a form kept in its own order, and which target the row answers
+/// when the item has several: 「（サーバ、端末PC）　この行：端末PC」.
+pub fn scope_line(item: &Item, target: Target) -> String {
+    let mut s = item.scope_label();
+    if item.targets.len() > 1 {
+        s.push_str(&format!("　この行：{}", target.label()));
+    }
+    s
+}
+
 /// The text of an item as printed: its text, its ※ note, 参考 and unverified marks.
 pub fn item_cell(item: &Item, target: Target) -> String {
     let mut s = item.text.clone();
@@ -127,10 +178,9 @@ pub fn printed_layout(
                         .target
                         .map(|t| catalog.group_heading_in(form, t).to_string()),
                     rows: g
-                        .items
+                        .rows
                         .iter()
-                        .map(|item| {
-                            let target = g.target.unwrap_or(item.targets[0].group);
+                        .map(|&(item, target)| {
                             printed_row(catalog, form, item, target, answers, has_vendor_contract)
                         })
                         .collect(),
@@ -149,6 +199,10 @@ fn printed_row(
     has_vendor_contract: bool,
 ) -> PrintedRow {
     let mut text = item_cell(item, target);
+    if form.in_order && item.section == "2" {
+        text.push('\n');
+        text.push_str(&scope_line(item, target));
+    }
     if item.gate {
         text.push('\n');
         text.push_str(catalog.gate_note_in(form));
@@ -366,23 +420,7 @@ fn write_heading(
     )?;
     ws.merge_range(row, 2, row, 4, "", &filled_by)?;
     row += 1;
-    let edition_year = x.catalog.edition(&form.edition).map(|e| e.fiscal_year).ok();
-    for n in &form.notes {
-        let mut t = format!("＊{}", n.text);
-        // An older edition used for a later year: its 「令和N年度中」 is not the year the 目標日 is
-        // checked against, so the printed note says which year that is.
-        if n.text.contains("年度中") && edition_year != Some(x.fiscal_year.start_year()) {
-            t.push_str(&format!(
-                "（この様式は{}の確認に使っています。目標日は{}中（{}〜{}）の日付です）",
-                x.fiscal_year.label(),
-                x.fiscal_year.label(),
-                wareki(x.fiscal_year.first_day()),
-                wareki(x.fiscal_year.last_day())
-            ));
-        }
-        if n.confidence.is_unverified() {
-            t.push_str(&format!("【{UNVERIFIED_LABEL}】"));
-        }
+    for t in printed_notes(x.catalog, form, x.fiscal_year) {
         ws.merge_range(row, 0, row, 4, &t, &f.base)?;
         ws.set_row_height(row, row_height(&[(&t, all)]))?;
         row += 1;

@@ -92,11 +92,7 @@ fn form_data(x: &PackInput<'_>, f: &PackForm<'_>) -> Value {
             None => form.variant.label().to_string(),
         },
         "edition": edition,
-        "notes": form.notes.iter().map(|n| if n.confidence.is_unverified() {
-            format!("＊{}【{UNVERIFIED_LABEL}】", n.text)
-        } else {
-            format!("＊{}", n.text)
-        }).collect::<Vec<_>>(),
+        "notes": crate::printed_notes(x.catalog, form, x.fiscal_year),
         "sections": sections,
     })
 }

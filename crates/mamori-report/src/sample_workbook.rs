@@ -173,12 +173,9 @@ pub fn sample_workbook(
         }
         for g in &sec.groups {
             let rows: Vec<Row<'_>> = g
-                .items
+                .rows
                 .iter()
-                .map(|item| Row {
-                    item,
-                    target: g.target.unwrap_or(item.targets[0].group),
-                })
+                .map(|&(item, target)| Row { item, target })
                 .collect();
             let heading = g
                 .target

@@ -478,8 +478,10 @@ pub(crate) fn read_sheet(
             .collect(),
         items: b.items,
         section_titles: t.section_titles,
+        in_order: false,
         group_headings: t.group_headings,
         gate_note: t.gate_note,
+        layout_unverified: false,
     };
     Ok(ParsedWorkbook {
         form,

@@ -643,6 +643,8 @@ fn arb_form() -> impl Strategy<Value = Form> {
                 section_titles: Default::default(),
                 group_headings: Default::default(),
                 gate_note: None,
+                in_order: false,
+                layout_unverified: false,
             }
         })
 }

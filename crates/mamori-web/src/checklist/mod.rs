@@ -195,11 +195,18 @@ fn checklist_page(
         edition: lf.form.edition.clone(),
         variant: lf.form.variant.id().into(),
         fallback_notice: state.fallback_notice(org, &lf.form.edition),
-        notes: lf
-            .form
-            .notes
-            .iter()
-            .map(|n| (n.text.clone(), n.confidence.is_unverified()))
+        // The notes as printed for the year answered (the same as the xlsx and the PDF).
+        notes: mamori_report::printed_notes(lf.catalog, lf.form, lf.fy)
+            .into_iter()
+            .map(|n| {
+                let unverified =
+                    n.ends_with(&format!("【{}】", mamori_core::catalog::UNVERIFIED_LABEL));
+                let text = n
+                    .trim_start_matches('＊')
+                    .trim_end_matches(&format!("【{}】", mamori_core::catalog::UNVERIFIED_LABEL))
+                    .to_string();
+                (text, unverified)
+            })
             .collect(),
         sections,
         has_errors: typed.is_some_and(|t| !t.errors.is_empty()),

@@ -34,6 +34,8 @@ pub struct RowView {
     pub guidance: Option<mamori_core::catalog::Guidance>,
     /// Where the item's text was seen (Japanese).
     pub source: String,
+    /// The scope label after the item when the form keeps its own order (R7): 「（サーバ、端末PC）　この行：サーバ」.
+    pub scope: Option<String>,
     pub status_label: String,
     pub status_class: String,
     pub exempt: Option<String>,
@@ -153,11 +155,7 @@ impl FormView<'_> {
                         heading: g
                             .target
                             .map(|t| self.catalog.group_heading_in(self.form, t).to_string()),
-                        rows: g
-                            .items
-                            .iter()
-                            .map(|i| self.row(i, g.target.unwrap_or(i.targets[0].group), None))
-                            .collect(),
+                        rows: g.rows.iter().map(|&(i, t)| self.row(i, t, None)).collect(),
                     })
                     .collect(),
             })
@@ -240,6 +238,8 @@ impl FormView<'_> {
             reference: item.is_reference_for(target),
             guidance: self.catalog.guidance(item, self.today),
             source: item.source.clone(),
+            scope: (self.form.in_order && item.section == "2")
+                .then(|| mamori_report::scope_line(item, target)),
             status_label: status.label().to_string(),
             status_class: status_class(status).to_string(),
             exempt,

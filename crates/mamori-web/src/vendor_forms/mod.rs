@@ -378,8 +378,7 @@ pub(crate) fn edit_page(
                     .group_heading_in(form, t)
                     .to_string()
             });
-            for item in &g.items {
-                let target = g.target.unwrap_or(item.targets[0].group);
+            for &(item, target) in &g.rows {
                 let rounds = (1..=2u8)
                     .map(|round| {
                         let prefix = format!("{}|{}|{round}|", item.id, target.id());

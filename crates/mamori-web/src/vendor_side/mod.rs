@@ -56,8 +56,7 @@ pub(crate) fn answer_rows(
             let mut heading = g
                 .target
                 .map(|t| catalog.group_heading_in(form, t).to_string());
-            for item in &g.items {
-                let target = g.target.unwrap_or(item.targets[0].group);
+            for &(item, target) in &g.rows {
                 let rounds = (1..=2u8)
                     .filter_map(|r| {
                         let a = answers.get(&item.id, target, r)?;
