@@ -19,6 +19,59 @@ pub struct DocForm<'a> {
     pub vendor: Option<String>,
 }
 
+/// What the pack's cover says when the form is an older edition used for the year: a statement for the
+/// 保健所, labelled as Mamori's, without the screens' instructions.
+fn pack_notice(app: &App, org: &Org, edition: &str) -> Result<Option<String>, AppError> {
+    if app.fallback_notice(org, edition).is_none() {
+        return Ok(None);
+    }
+    let catalog = app.catalog_of(org.id);
+    let fy = app.fiscal_year(org.id, edition)?;
+    let name = catalog.edition(edition)?.name.clone();
+    Ok(Some(format!(
+        "【Mamori による注記】{}の確認に{name}の様式を使用しています（{}の版の様式はこの施設の Mamori に取り込まれていません）。「いいえ」の目標日は{}中の日付です。",
+        fy.label(),
+        fy.label(),
+        fy.label()
+    )))
+}
+
+/// The vendors of the 事業者・契約 ledger without a 事業者確認用 for `edition` (neither recorded nor
+/// received): (name, systems).
+pub async fn missing_vendor_forms(
+    app: &App,
+    org: &Org,
+    edition: &str,
+) -> Result<Vec<(String, String)>, AppError> {
+    let catalog = app.catalog_of(org.id);
+    let vendor_form = catalog.vendor_form_for(edition)?;
+    let mut have: std::collections::HashSet<i64> = app
+        .store
+        .vendor_forms(org.id, edition)
+        .await?
+        .into_iter()
+        .map(|f| f.vendor_id)
+        .collect();
+    have.extend(
+        app.store
+            .received_forms(org.id, Some(&vendor_form.edition))
+            .await?
+            .into_iter()
+            .map(|f| f.vendor_row_id),
+    );
+    Ok(app
+        .store
+        .ledger_all(org.id, Kind::Vendors)
+        .await?
+        .into_iter()
+        .filter(|r| !r.disabled && !have.contains(&r.id))
+        .map(|r| {
+            let get = |k: &str| r.data.get(k).cloned().unwrap_or_default();
+            (get("name"), get("systems"))
+        })
+        .collect())
+}
+
 /// The organisation's own answers to a form.
 async fn own(app: &App, org: &Org, form: &Form) -> Result<AnswerSet, StoreError> {
     Ok(AnswerSet::new(
@@ -73,7 +126,7 @@ async fn render(
         security_officer: &org.security_officer,
         fiscal_year: app.fiscal_year(org.id, &first.edition)?,
         created_on: app.clock.today_jst(),
-        notice: app.fallback_notice(org, &first.edition),
+        notice: pack_notice(app, org, &first.edition)?,
         has_vendor_contract: org.has_vendor_contract,
         forms: forms
             .iter()
@@ -90,6 +143,15 @@ async fn render(
     let mut data = pack_data(&input);
     if whole_pack {
         data["signoffs"] = crate::report::pack_signoffs(app, org, &first.edition).await?;
+        // Vendors whose 事業者確認用 was not received: listed on one page, never printed as blank forms.
+        if org.has_vendor_contract {
+            data["missing_vendor_forms"] = missing_vendor_forms(app, org, &first.edition)
+                .await?
+                .into_iter()
+                .map(|(name, systems)| serde_json::json!({ "name": name, "systems": systems }))
+                .collect::<Vec<_>>()
+                .into();
+        }
         // 3(1)'s 連絡体制図, drawn from the 外部連絡リスト.
         if org.kind.is_facility() {
             data["contact_chart"] = crate::bcp::contact_chart(app, org).await?.into();
@@ -185,9 +247,9 @@ pub async fn pack_forms<'a>(
         })
         .collect();
     let in_mamori = own(app, org, vendor_form).await?;
-    if org.has_vendor_contract
-        && (imported.is_empty() && received.is_empty() || in_mamori.iter().next().is_some())
-    {
+    // The vendor form answered in Mamori only when it has answers: a blank form is no evidence (the
+    // vendors whose forms are missing are listed on a page of their own).
+    if org.has_vendor_contract && in_mamori.iter().next().is_some() {
         forms.push(DocForm {
             form: vendor_form,
             answers: in_mamori,
