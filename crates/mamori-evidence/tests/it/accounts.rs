@@ -63,21 +63,53 @@ fn retired_accounts_must_not_stay_usable() {
 }
 
 #[test]
-fn two_factor_from_the_user_ledger() {
+fn two_factor_is_judged_per_system_not_per_user() {
+    // Users without 2FA in the user ledger do not decide it: the systems do.
+    let users = vec![
+        account("使用可", None, None, None, Some("有")),
+        account("使用可", None, None, None, Some("無")),
+    ];
+    let s = on("two_factor", &facts(&[(Kind::Accounts, users.clone())]));
+    assert_eq!(s.verdict, Verdict::Unknown);
+    assert!(s.reasons[0].contains("事業者・契約"), "{:?}", s.reasons);
+    let ehr = row(&[
+        ("name", "ひかりシステム"),
+        ("systems", "電子カルテ"),
+        ("two_factor_system", "導入済み"),
+    ]);
+    let receipt = row(&[
+        ("name", "みどり計算センター"),
+        ("systems", "レセコン"),
+        ("two_factor_system", "次回更新時に導入"),
+        ("renewal_on", "2027-10-01"),
+        ("two_factor_fallback", "端末をIPアドレスで制限"),
+    ]);
     let s = on(
         "two_factor",
-        &facts(&[(
-            Kind::Accounts,
-            vec![
-                account("使用可", None, None, None, Some("有")),
-                account("使用可", None, None, None, Some("無")),
-                account("無効", None, None, None, None),
-            ],
-        )]),
+        &facts(&[
+            (Kind::Accounts, users),
+            (Kind::Vendors, vec![ehr.clone(), receipt.clone()]),
+        ]),
+    );
+    assert_eq!(s.verdict, Verdict::Yes, "{:?}", s.reasons);
+    assert!(s.reasons[0].contains("レセコン"));
+    let pacs = row(&[
+        ("name", "画像システム社"),
+        ("systems", "PACS"),
+        ("two_factor_system", "未定"),
+    ]);
+    let no_date = row(&[
+        ("name", "薬歴社"),
+        ("systems", "オーダリング"),
+        ("two_factor_system", "次回更新時に導入"),
+    ]);
+    let s = on(
+        "two_factor",
+        &facts(&[(Kind::Vendors, vec![ehr, receipt, pacs, no_date])]),
     );
     assert_eq!(s.verdict, Verdict::No);
-    assert_eq!(
-        s.reasons,
-        ["使用可の利用者のうち1名は二要素認証が「有」になっていません"]
+    assert!(s.reasons[0].contains("PACS") && s.reasons[0].contains("令和9年4月1日"));
+    assert!(
+        s.reasons[1].contains("オーダリング") && s.reasons[1].contains("次回システム更新予定日")
     );
 }

@@ -261,3 +261,44 @@ fn remote_tools_found_on_a_device_recorded_without_remote_maintenance() {
     );
     assert_eq!(s.rows.len(), 1);
 }
+
+/// 保守委託機関編 (guideline 第7.0版, in force from 2026-06-29): a vendor's devices are deemed compliant
+/// only where its responsibility for security updates is written in the contract, terms or SLA.
+#[test]
+fn deemed_compliance_needs_the_written_duty() {
+    let ended = || {
+        let mut d = device(true, "無", false, Some("2026-01-31"));
+        d.insert("vendor".into(), "ひかりシステム".into());
+        d
+    };
+    let vendor = |duty: &str| {
+        let mut v = row(&[("name", "ひかりシステム")]);
+        if !duty.is_empty() {
+            v.insert("security_update_duty".into(), duty.into());
+        }
+        v
+    };
+    let at = |day: (i32, u32, u32), duty: &str| {
+        let mut f = facts(&[
+            (Kind::Devices, vec![ended()]),
+            (Kind::Vendors, vec![vendor(duty)]),
+        ]);
+        f.today = chrono::NaiveDate::from_ymd_opt(day.0, day.1, day.2).unwrap();
+        on("patches", &f)
+    };
+    // Written in the contract, guideline 第7.0版 in force: みなし遵守.
+    let s = at((2026, 12, 7), "契約書");
+    assert_eq!(s.verdict, Verdict::Yes, "{:?}", s.reasons);
+    assert!(
+        s.reasons
+            .iter()
+            .any(|r| r.contains("みなし遵守") && r.contains("ひかりシステム（契約書に記載、1台）"))
+    );
+    // Not written, or written nowhere: no relief, even when the vendor does the updates.
+    for duty in ["", "記載なし"] {
+        let s = at((2026, 12, 7), duty);
+        assert_eq!(s.verdict, Verdict::No, "{duty}: {:?}", s.reasons);
+    }
+    // Before 第7.0版 was in force there was no such rule.
+    assert_eq!(at((2026, 6, 1), "契約書").verdict, Verdict::No);
+}

@@ -17,6 +17,7 @@ mod hosting;
 mod isolation;
 mod ledgers;
 mod logs;
+mod official_form;
 mod operations;
 mod operator;
 mod products;
