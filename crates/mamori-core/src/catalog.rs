@@ -272,13 +272,23 @@ impl Form {
     /// Layout as on the form: sections in order; in section 2 the items are grouped by target (R5/R6),
     /// or kept in the form's order with one row per target (`in_order`, R7).
     pub fn layout(&self) -> Vec<LayoutSection<'_>> {
+        self.layout_with(self.in_order)
+    }
+
+    /// The layout with section 2 regrouped by target whatever the form does (the shape of the R5/R6
+    /// forms, which sample workbooks of any edition take).
+    pub fn layout_by_target(&self) -> Vec<LayoutSection<'_>> {
+        self.layout_with(false)
+    }
+
+    fn layout_with(&self, in_order: bool) -> Vec<LayoutSection<'_>> {
         let mut out: Vec<LayoutSection<'_>> = Vec::new();
         for section in self.section_ids() {
             let items: Vec<&Item> = self.items.iter().filter(|i| i.section == section).collect();
             if items.is_empty() {
                 continue;
             }
-            let groups = if section == "2" && !self.in_order {
+            let groups = if section == "2" && !in_order {
                 Target::ALL
                     .into_iter()
                     .filter_map(|t| {

@@ -69,11 +69,12 @@ impl SampleLayout {
 
 /// The item number as the layout prints it.
 fn printed_number(layout: SampleLayout, item: &Item) -> String {
-    let n: u32 = item
-        .key
-        .rsplit('.')
-        .next()
-        .and_then(|k| k.parse().ok())
+    // The number the form prints (the R7 vendor form's 3(3) has the key 3.4), else the key's.
+    let digits: String = item.number.chars().filter(char::is_ascii_digit).collect();
+    let n: u32 = digits
+        .parse()
+        .ok()
+        .or_else(|| item.key.rsplit('.').next().and_then(|k| k.parse().ok()))
         .unwrap_or(0);
     match layout {
         SampleLayout::Circled => {
@@ -164,7 +165,7 @@ pub fn sample_workbook(
     let (next, text_col, result_col, note_col) = write_table_heading(ws, layout, &bold, r)?;
     r = next;
     let width: u16 = note_col + 1;
-    for sec in form.layout() {
+    for sec in form.layout_by_target() {
         let title = catalog.section_title_in(form, &sec.section).to_string();
         let section_start = r;
         if layout != SampleLayout::MergedSections {

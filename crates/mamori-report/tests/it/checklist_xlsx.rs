@@ -210,11 +210,14 @@ fn notes_name_the_fiscal_year_of_the_target_dates() {
             .join("\n")
     };
     let later = text(2026);
+    // A 令和8年度 check on the R7 form: no 「令和7年度中の対応目標日」 beside 令和8年度 目標日, and
+    // Mamori's own note, labelled as such, says which year they belong to.
     assert!(
-        later.contains("（この様式は令和8年度の確認に使っています。目標日は令和8年度中（令和8年4月1日〜令和9年3月31日）の日付です）"),
+        later.contains("【Mamori による注記】令和8年度の版が取り込まれていないため、令和7年度版の様式で令和8年度の確認をしています。1回目の確認で「いいえ」の場合の目標日は令和8年度中（令和8年4月1日〜令和9年3月31日）の日付です。"),
         "{later}"
     );
+    assert!(!later.contains("令和7年度中"), "{later}");
     let own = text(2025);
-    assert!(!own.contains("この様式は"), "{own}");
+    assert!(!own.contains("令和8年度"), "{own}");
     assert!(own.contains("令和7年度中"), "{own}");
 }

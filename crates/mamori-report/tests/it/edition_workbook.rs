@@ -27,15 +27,24 @@ type Shape = (
     Vec<(Target, bool)>,
 );
 
-fn shape(form: &Form) -> Vec<Shape> {
+/// The items' shape; `by_number`: keyed by the number printed (what an import reads), for a built-in form.
+fn shape_by(form: &Form, by_number: bool) -> Vec<Shape> {
     form.items
         .iter()
         .map(|i| {
             let mut t: Vec<(Target, bool)> =
                 i.targets.iter().map(|t| (t.group, t.reference)).collect();
             t.sort();
+            // A form's item is known by the number it prints (the R7 vendor form's 3(3) is keyed 3.4
+            // inside Mamori, to pair with the facility's 3(4)).
+            let digits: String = i.number.chars().filter(char::is_ascii_digit).collect();
+            let printed = if !by_number || i.gate || digits.is_empty() {
+                i.key.clone()
+            } else {
+                format!("{}.{digits}", i.section)
+            };
             (
-                i.key.clone(),
+                printed,
                 i.section.clone(),
                 i.text.clone(),
                 i.note.clone(),
@@ -44,6 +53,10 @@ fn shape(form: &Form) -> Vec<Shape> {
             )
         })
         .collect()
+}
+
+fn shape(form: &Form) -> Vec<Shape> {
+    shape_by(form, false)
 }
 
 fn import(bytes: &[u8], variant: Option<Variant>) -> ParsedWorkbook {
@@ -61,7 +74,7 @@ fn builtin_editions_in_every_layout_read_back_exactly() {
             assert_eq!(p.form.variant, form.variant, "{ctx}: variant");
             assert!(p.variant_found, "{ctx}");
             assert_eq!(p.form.title, form.title, "{ctx}: title");
-            assert_eq!(shape(&p.form), shape(form), "{ctx}: items");
+            assert_eq!(shape(&p.form), shape_by(form, true), "{ctx}: items");
             let notes: Vec<&str> = p.form.notes.iter().map(|n| n.text.as_str()).collect();
             let want: Vec<&str> = form.notes.iter().map(|n| n.text.as_str()).collect();
             assert_eq!(notes, want, "{ctx}: notes");

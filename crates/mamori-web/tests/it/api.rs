@@ -206,14 +206,16 @@ async fn gate_and_vendor_rules_apply_through_the_api() {
                 "r7.facility.gate",
                 "no",
                 "2025-05-20",
-                Some("2026-03-01")
+                None
             )])),
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK);
+    // いいえ on the gate means "no system": no 目標日, and no deficiency in the counts.
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let s = app.api(Method::GET, ANSWERS, None).await.json()["summary"].clone();
     assert_eq!(s["not_needed"], 21);
-    assert_eq!(s["no"], 1);
+    assert_eq!(s["no"], 0);
+    assert_eq!(s["no_system"], 1);
 }
 
 /// Every path and method in openapi.json is served, and every served API route is documented.

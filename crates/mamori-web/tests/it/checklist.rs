@@ -64,7 +64,11 @@ async fn login_answer_form_and_history() {
     let html = page.text();
     assert!(html.contains("USBストレージ等の外部記録媒体の接続を制限している。"));
     assert!(html.contains("未確認の文言"));
-    assert!(html.contains("解説（マニュアルの要点）"));
+    // Our explanations say they are ours; the item's text names where it was seen, in Japanese.
+    assert!(html.contains("Mamori による解説（厚生労働省の文言ではありません）"));
+    assert!(!html.contains("マニュアルの要点"));
+    assert!(html.contains("文言の出典："));
+    assert!(!html.contains("not seen"));
     let csrf = form_field(&html, "csrf");
 
     // Wrong CSRF token: refused, nothing stored.
