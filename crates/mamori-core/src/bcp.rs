@@ -105,6 +105,9 @@ pub struct BcpCatalog {
     pub items: Vec<BcpItem>,
 }
 
+/// A sub-item with its rows.
+pub type HeadingRows<'a> = (&'a BcpHeading, Vec<&'a BcpItem>);
+
 const BCP_2024: &str = include_str!("../catalog/bcp-2024.toml");
 
 impl BcpCatalog {
@@ -155,7 +158,7 @@ impl BcpCatalog {
     }
 
     /// The steps, each with its sub-items and their rows, in the table's order.
-    pub fn steps(&self) -> Vec<(&BcpStep, Vec<(&BcpHeading, Vec<&BcpItem>)>)> {
+    pub fn steps(&self) -> Vec<(&BcpStep, Vec<HeadingRows<'_>>)> {
         self.steps
             .iter()
             .map(|s| {
