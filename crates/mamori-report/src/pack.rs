@@ -145,12 +145,23 @@ fn noes(x: &PackInput<'_>) -> Vec<Value> {
                     "target_date": a.target_date.map(wareki).unwrap_or_default(),
                     "note": a.note,
                     "verdict": verdict,
-                    "reasons": reasons,
+                    "reasons": reasons.iter().map(|r| for_inspector(r)).collect::<Vec<_>>(),
                 }));
             }
         }
     }
     out
+}
+
+/// A reason as the 保健所 reads it: the sentences that tell the facility what to do on a screen are left
+/// out (the pack is a document, not a to-do list).
+fn for_inspector(reason: &str) -> String {
+    reason
+        .split_inclusive('。')
+        .filter(|s| !s.contains("ここに根拠が表示されます") && !s.contains("画面"))
+        .collect::<String>()
+        .trim_end_matches('。')
+        .to_string()
 }
 
 /// A ledger as a table of some of its columns (headers from the ledger's fields).
@@ -348,4 +359,21 @@ pub fn pack_data(x: &PackInput<'_>) -> Value {
         })).collect::<Vec<_>>(),
         "ledgers": ledger_tables(x),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reasons_lose_their_screen_instructions() {
+        assert_eq!(
+            super::for_inspector(
+                "機器台帳が登録されていません。台帳を登録（または取り込み）すると、ここに根拠が表示されます"
+            ),
+            "機器台帳が登録されていません"
+        );
+        assert_eq!(
+            super::for_inspector("3台すべてがサポート期間内です"),
+            "3台すべてがサポート期間内です"
+        );
+    }
 }
