@@ -36,13 +36,13 @@ fn pack_notice(app: &App, org: &Org, edition: &str) -> Result<Option<String>, Ap
     )))
 }
 
-/// The vendors of the 事業者・契約 ledger without a 事業者確認用 for `edition` (neither recorded nor
-/// received): (name, systems).
-pub async fn missing_vendor_forms(
+/// The 事業者・契約 rows that have a 事業者確認用 for `edition`, recorded in Mamori or received from the
+/// vendor.
+pub async fn vendor_rows_with_forms(
     app: &App,
     org: &Org,
     edition: &str,
-) -> Result<Vec<(String, String)>, AppError> {
+) -> Result<std::collections::HashSet<i64>, AppError> {
     let catalog = app.catalog_of(org.id);
     let vendor_form = catalog.vendor_form_for(edition)?;
     let mut have: std::collections::HashSet<i64> = app
@@ -59,6 +59,17 @@ pub async fn missing_vendor_forms(
             .into_iter()
             .map(|f| f.vendor_row_id),
     );
+    Ok(have)
+}
+
+/// The vendors of the 事業者・契約 ledger without a 事業者確認用 for `edition` (neither recorded nor
+/// received): (name, systems).
+pub async fn missing_vendor_forms(
+    app: &App,
+    org: &Org,
+    edition: &str,
+) -> Result<Vec<(String, String)>, AppError> {
+    let have = vendor_rows_with_forms(app, org, edition).await?;
     Ok(app
         .store
         .ledger_all(org.id, Kind::Vendors)

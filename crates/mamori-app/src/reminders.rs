@@ -487,21 +487,7 @@ pub async fn for_org(app: &App, org: &Org) -> Result<Vec<Reminder>, AppError> {
         .await?
         .0
         .map(|r| mamori_core::dates::jst_date(r.at));
-    let vendor_form = catalog.vendor_form_for(&edition)?;
-    let mut vendor_forms: HashSet<i64> = app
-        .store
-        .vendor_forms(org.id, &edition)
-        .await?
-        .into_iter()
-        .map(|f| f.vendor_id)
-        .collect();
-    vendor_forms.extend(
-        app.store
-            .received_forms(org.id, Some(&vendor_form.edition))
-            .await?
-            .into_iter()
-            .map(|f| f.vendor_row_id),
-    );
+    let vendor_forms = crate::documents::vendor_rows_with_forms(app, org, &edition).await?;
     let inputs = Inputs {
         form,
         answers: &answers,
