@@ -106,6 +106,17 @@ pub fn scope_line(item: &Item, target: Target) -> String {
     s
 }
 
+/// A row's text as `form` prints it: the item's cell, and in a form kept in its own order the scope label
+/// and the row's target (every page and print that lists a form's rows uses this).
+pub fn row_text(form: &Form, item: &Item, target: Target) -> String {
+    let mut text = item_cell(item, target);
+    if form.in_order && item.section == "2" {
+        text.push('\n');
+        text.push_str(&scope_line(item, target));
+    }
+    text
+}
+
 /// The text of an item as printed: its text, its ※ note, 参考 and unverified marks.
 pub fn item_cell(item: &Item, target: Target) -> String {
     let mut s = item.text.clone();
@@ -198,11 +209,7 @@ fn printed_row(
     answers: &AnswerSet,
     has_vendor_contract: bool,
 ) -> PrintedRow {
-    let mut text = item_cell(item, target);
-    if form.in_order && item.section == "2" {
-        text.push('\n');
-        text.push_str(&scope_line(item, target));
-    }
+    let mut text = row_text(form, item, target);
     if item.gate {
         text.push('\n');
         text.push_str(catalog.gate_note_in(form));

@@ -409,7 +409,7 @@ pub(crate) fn edit_page(
                     .collect();
                 rows.push(EditRow {
                     number: item.number.clone(),
-                    text: mamori_report::item_cell(item, target),
+                    text: mamori_report::row_text(form, item, target),
                     heading: heading.take(),
                     rounds,
                 });

@@ -77,7 +77,7 @@ pub(crate) fn answer_rows(
                     .collect();
                 rows.push(AnswerRow {
                     number: item.number.clone(),
-                    text: mamori_report::item_cell(item, target),
+                    text: mamori_report::row_text(form, item, target),
                     heading: heading.take(),
                     rounds,
                 });

@@ -167,6 +167,11 @@ async fn vendor_form_typed_in() {
         .text();
     assert!(html.contains("A社の事業者確認用を入力する"));
     assert!(html.contains("事業者内に、医療情報システム等の提供に係る管理責任者を設置している。"));
+    // The R7 vendor form in its own order: each row says which target it answers.
+    assert!(
+        html.contains("（サーバ、端末PC）　この行：端末PC"),
+        "{html}"
+    );
     let field = |name: &str| enc(name);
     let body = |target_date: &str| {
         format!(
