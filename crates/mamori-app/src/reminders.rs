@@ -182,12 +182,7 @@ pub fn compute(i: &Inputs<'_>, today: NaiveDate) -> Vec<Reminder> {
         ) else {
             continue;
         };
-        // A second-round いいえ may carry no 目標日 of its own: the first round's still stands.
-        let Some(due) = (1..=a.round).rev().find_map(|r| {
-            i.answers
-                .get(&item.id, target, r)
-                .and_then(|x| x.target_date)
-        }) else {
+        let Some(due) = i.answers.target_date_in_force(&item.id, target) else {
             continue;
         };
         let left = days(due);

@@ -244,11 +244,10 @@ pub async fn management_report(app: &App, org: &Org) -> Result<ManagementReport,
         .collect();
     let mut overdue = Vec::new();
     for (item, target) in form.rows() {
-        if let Some(a) =
-            mamori_core::answers::open_answer(form, item, target, &answers, org.has_vendor_contract)
-            && let Some(d) = (1..=a.round)
-                .rev()
-                .find_map(|r| answers.get(&item.id, target, r).and_then(|x| x.target_date))
+        if mamori_core::answers::open_answer(form, item, target, &answers, org.has_vendor_contract)
+            .is_some()
+            && let Some(d) = answers
+                .target_date_in_force(&item.id, target)
                 .filter(|d| *d < today)
         {
             overdue.push((

@@ -190,6 +190,13 @@ impl AnswerSet {
             .rev()
             .find_map(|r| self.get(item, target, r))
     }
+    /// The 目標日 a row is working to: the latest round's that has one (a 2回目 いいえ may carry none,
+    /// and then the 1回目's still stands).
+    pub fn target_date_in_force(&self, item: &str, target: Target) -> Option<NaiveDate> {
+        (1..=MAX_ROUND)
+            .rev()
+            .find_map(|r| self.get(item, target, r).and_then(|a| a.target_date))
+    }
     /// True when the gate item's latest answer is いいえ.
     pub fn gate_closed(&self, form: &Form) -> bool {
         form.gate_item()
@@ -626,10 +633,7 @@ pub fn open_items(
         .rows()
         .filter(|(i, t)| row_status(form, i, *t, answers, has_vendor_contract) == RowStatus::No)
         .map(|(item, target)| {
-            // The latest いいえ may be round 2 without a new target date: keep the last one given.
-            let target_date = (1..=MAX_ROUND)
-                .rev()
-                .find_map(|r| answers.get(&item.id, target, r).and_then(|a| a.target_date));
+            let target_date = answers.target_date_in_force(&item.id, target);
             OpenItem {
                 item: item.id.clone(),
                 label: item.label(),

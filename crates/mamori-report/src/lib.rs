@@ -55,43 +55,68 @@ pub fn result_cell(a: &Answer) -> String {
     s
 }
 
-/// The form's notes as printed for `fy`, each 「＊…」 with its 未確認 mark. A note that names the
-/// edition's own year (「令和7年度中の対応目標日」) is left out when the form serves another year (no newer
-/// edition imported) and Mamori's own note, labelled as such, says which year the 目標日 belong to; a form
-/// whose layout the reference could not confirm says so.
-pub fn printed_notes(catalog: &Catalog, form: &Form, fy: FiscalYear) -> Vec<String> {
+/// One note above a form's table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrintedNote {
+    pub text: String,
+    /// A note of the form whose wording the reference could not confirm (C).
+    pub unverified: bool,
+    /// Mamori's own note (labelled 【Mamori による注記】), not the form's.
+    pub ours: bool,
+}
+
+impl PrintedNote {
+    /// The note as a printed line: 「＊…【未確認の文言】」 for the form's, the text for Mamori's.
+    pub fn line(&self) -> String {
+        match (self.ours, self.unverified) {
+            (true, _) => self.text.clone(),
+            (false, true) => format!("＊{}【{UNVERIFIED_LABEL}】", self.text),
+            (false, false) => format!("＊{}", self.text),
+        }
+    }
+}
+
+/// The form's notes as printed for `fy`. A note that names the edition's own year (「令和7年度中の対応
+/// 目標日」) is left out when the form serves another year (no newer edition imported) and Mamori's own
+/// note, labelled as such, says which year the 目標日 belong to; a form whose layout the reference could
+/// not confirm says so. The page, the xlsx and the PDF all print these.
+pub fn printed_notes(catalog: &Catalog, form: &Form, fy: FiscalYear) -> Vec<PrintedNote> {
     let edition_year = catalog.edition(&form.edition).map(|e| e.fiscal_year).ok();
     let other_year = edition_year.is_some_and(|y| y != fy.start_year());
-    let mut out = Vec::new();
-    for n in &form.notes {
-        if other_year && n.text.contains("年度中") {
-            continue;
-        }
-        let mut t = format!("＊{}", n.text);
-        if n.confidence.is_unverified() {
-            t.push_str(&format!("【{UNVERIFIED_LABEL}】"));
-        }
-        out.push(t);
-    }
+    let ours = |text: String| PrintedNote {
+        text,
+        unverified: false,
+        ours: true,
+    };
+    let mut out: Vec<PrintedNote> = form
+        .notes
+        .iter()
+        .filter(|n| !(other_year && n.text.contains("年度中")))
+        .map(|n| PrintedNote {
+            text: n.text.clone(),
+            unverified: n.confidence.is_unverified(),
+            ours: false,
+        })
+        .collect();
     if other_year {
         let name = catalog
             .edition(&form.edition)
             .map(|e| e.name.clone())
             .unwrap_or_default();
-        out.push(format!(
+        out.push(ours(format!(
             "【Mamori による注記】{}の版が取り込まれていないため、{name}の様式で{}の確認をしています。1回目の確認で「いいえ」の場合の目標日は{}中（{}〜{}）の日付です。",
             fy.label(),
             fy.label(),
             fy.label(),
             wareki(fy.first_day()),
             wareki(fy.last_day())
-        ));
+        )));
     }
     if form.layout_unverified {
-        out.push(
+        out.push(ours(
             "【Mamori による注記】この版の様式の配置（番号の書き方、対象の示し方）は公式の様式で確認できていません【未確認】。マニュアル案の順に並べ、各項目の後に対象を示しています。"
                 .to_string(),
-        );
+        ));
     }
     out
 }
@@ -427,7 +452,10 @@ fn write_heading(
     )?;
     ws.merge_range(row, 2, row, 4, "", &filled_by)?;
     row += 1;
-    for t in printed_notes(x.catalog, form, x.fiscal_year) {
+    for t in printed_notes(x.catalog, form, x.fiscal_year)
+        .iter()
+        .map(PrintedNote::line)
+    {
         ws.merge_range(row, 0, row, 4, &t, &f.base)?;
         ws.set_row_height(row, row_height(&[(&t, all)]))?;
         row += 1;

@@ -92,7 +92,10 @@ fn form_data(x: &PackInput<'_>, f: &PackForm<'_>) -> Value {
             None => form.variant.label().to_string(),
         },
         "edition": edition,
-        "notes": crate::printed_notes(x.catalog, form, x.fiscal_year),
+        "notes": crate::printed_notes(x.catalog, form, x.fiscal_year)
+            .iter()
+            .map(crate::PrintedNote::line)
+            .collect::<Vec<_>>(),
         "sections": sections,
     })
 }

@@ -52,7 +52,7 @@ struct ChecklistPage {
     edition: mamori_core::EditionId,
     variant: String,
     fallback_notice: Option<String>,
-    notes: Vec<(String, bool)>,
+    notes: Vec<mamori_report::PrintedNote>,
     sections: Vec<SectionView>,
     has_errors: bool,
     can_answer: bool,
@@ -196,18 +196,7 @@ fn checklist_page(
         variant: lf.form.variant.id().into(),
         fallback_notice: state.fallback_notice(org, &lf.form.edition),
         // The notes as printed for the year answered (the same as the xlsx and the PDF).
-        notes: mamori_report::printed_notes(lf.catalog, lf.form, lf.fy)
-            .into_iter()
-            .map(|n| {
-                let unverified =
-                    n.ends_with(&format!("【{}】", mamori_core::catalog::UNVERIFIED_LABEL));
-                let text = n
-                    .trim_start_matches('＊')
-                    .trim_end_matches(&format!("【{}】", mamori_core::catalog::UNVERIFIED_LABEL))
-                    .to_string();
-                (text, unverified)
-            })
-            .collect(),
+        notes: mamori_report::printed_notes(lf.catalog, lf.form, lf.fy),
         sections,
         has_errors: typed.is_some_and(|t| !t.errors.is_empty()),
         can_answer: lf.can_answer,
