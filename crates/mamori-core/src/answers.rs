@@ -260,8 +260,19 @@ pub fn is_deficiency(form: &Form, a: &Answer) -> bool {
     a.answer == Choice::No && !form.item(&a.item).is_some_and(|i| i.gate)
 }
 
+/// 2025-05-16 or 2025/05/16; full-width digits and separators as offices type them (２０２５／５／１６) too.
 fn parse_date(s: &str) -> Option<NaiveDate> {
-    let s = s.trim();
+    let folded: String = s
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            '／' => '/',
+            '－' | '‐' | '−' => '-',
+            _ => c,
+        })
+        .collect();
+    let s = folded.as_str();
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(s, "%Y/%m/%d"))
         .ok()

@@ -625,3 +625,24 @@ fn display_writes_japanese_dates() {
     };
     assert_eq!(a.display(), "いいえ（令和7年6月1日） 目標日 令和8年3月31日");
 }
+
+#[test]
+fn full_width_dates_are_read() {
+    with_ctx(true, |ctx| {
+        let ok = validate_batch(
+            ctx,
+            &AnswerSet::default(),
+            &[input(
+                "r7.facility.2.1",
+                "general",
+                1,
+                "no",
+                "２０２５－０５－２０",
+                "２０２６／３／３１",
+            )],
+        )
+        .unwrap();
+        assert_eq!(ok[0].checked_on, d("2025-05-20"));
+        assert_eq!(ok[0].target_date, Some(d("2026-03-31")));
+    });
+}
