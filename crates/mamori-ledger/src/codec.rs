@@ -76,6 +76,9 @@ pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), ImportError> {
     if let Ok(s) = std::str::from_utf8(bytes) {
         return Ok((s.to_string(), Encoding::Utf8));
     }
+    if let Some(message) = mixed_encodings(bytes) {
+        return Err(file_error(message));
+    }
     let (text, had_errors) = encoding_rs::SHIFT_JIS.decode_without_bom_handling(bytes);
     if had_errors {
         return Err(file_error(
@@ -83,6 +86,66 @@ pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), ImportError> {
         ));
     }
     Ok((text.into_owned(), Encoding::Cp932))
+}
+
+/// A file that is not UTF-8 as a whole but has lines that are (and are not plain ASCII): lines pasted from
+/// two files of different encodings. Read as CP932 it would be stored as mojibake without a word.
+fn mixed_encodings(bytes: &[u8]) -> Option<String> {
+    let mut utf8_line = None;
+    let mut other_line = None;
+    for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+        if line.is_ascii() {
+            continue;
+        }
+        match std::str::from_utf8(line) {
+            Ok(_) => utf8_line = utf8_line.or(Some(i + 1)),
+            Err(_) => other_line = other_line.or(Some(i + 1)),
+        }
+        if let (Some(u), Some(o)) = (utf8_line, other_line) {
+            return Some(format!(
+                "1つのファイルに2つの文字コードが混ざっています（{u}行目は UTF-8、{o}行目は Shift_JIS（CP932）など）。表計算ソフトで開き、1つの文字コードで保存し直してください"
+            ));
+        }
+    }
+    None
+}
+
+/// The line where a quoted field opens and never closes (RFC 4180: a quote opens a field only at its
+/// start). Such a field would swallow every following row silently.
+fn unclosed_quote(text: &str) -> Option<usize> {
+    let (mut in_quotes, mut field_start, mut line, mut opened) = (false, true, 1usize, 0usize);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_quotes {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                }
+                '"' => in_quotes = false,
+                '\n' => line += 1,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' if field_start => {
+                in_quotes = true;
+                opened = line;
+            }
+            ',' | '\r' => {
+                field_start = true;
+                continue;
+            }
+            '\n' => {
+                line += 1;
+                field_start = true;
+                continue;
+            }
+            _ => {}
+        }
+        field_start = false;
+    }
+    in_quotes.then_some(opened)
 }
 
 fn file_error(message: String) -> ImportError {
@@ -135,17 +198,40 @@ pub fn parse_csv(kind: Kind, bytes: &[u8]) -> Result<Parsed, Vec<ImportError>> {
 
 fn csv_rows(kind: Kind, bytes: &[u8], max_rows: usize) -> Result<Parsed, Vec<ImportError>> {
     let (text, encoding) = decode(bytes).map_err(|e| vec![e])?;
+    if let Some(line) = unclosed_quote(&text) {
+        return Err(vec![ImportError {
+            row: line,
+            column: String::new(),
+            message: "「\"」で始まる値が閉じられないまま、ファイルの終わりまで続いています（この行から後ろがすべて1つの値になります）。値の中の「\"」は「\"\"」と2つ重ねるか、値全体を「\"」で囲んでください".into(),
+        }]);
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut records = Vec::new();
+    let mut lines = Vec::new();
+    let (mut counted_to, mut line) = (0usize, 1usize);
     for (i, r) in reader.records().enumerate() {
         if records.len() > max_rows + HEADER_SEARCH_ROWS {
             return Err(too_many_rows(max_rows));
         }
         match r {
-            Ok(r) => records.push(r.iter().map(|v| unguard_formula(v).to_string()).collect()),
+            Ok(r) => {
+                // The line a record starts on: rows after a multi-line note keep the numbers an editor shows.
+                // The position is where reading the record began, which may be before the line break
+                // that ended the previous one.
+                let mut start = r.position().map(|p| p.byte() as usize).unwrap_or(counted_to);
+                while matches!(text.as_bytes().get(start), Some(b'\r' | b'\n')) {
+                    start += 1;
+                }
+                if let Some(skipped) = text.as_bytes().get(counted_to..start) {
+                    line += skipped.iter().filter(|b| **b == b'\n').count();
+                    counted_to = start;
+                }
+                lines.push(if counted_to == start { line } else { i + 1 });
+                records.push(r.iter().map(|v| unguard_formula(v).to_string()).collect())
+            }
             Err(e) => {
                 return Err(vec![ImportError {
                     row: e.position().map(|p| p.line() as usize).unwrap_or(i + 1),
@@ -155,7 +241,7 @@ fn csv_rows(kind: Kind, bytes: &[u8], max_rows: usize) -> Result<Parsed, Vec<Imp
             }
         }
     }
-    let mut parsed = parse_table(kind, &records)?;
+    let mut parsed = parse_table(kind, &records, Source::Csv(&lines))?;
     if parsed.rows.len() > max_rows {
         return Err(too_many_rows(max_rows));
     }
@@ -243,7 +329,7 @@ fn xlsx_rows(kind: Kind, bytes: &[u8], max_rows: usize) -> Result<Parsed, Vec<Im
                     .collect(),
             );
         }
-        match parse_table(kind, &records) {
+        match parse_table(kind, &records, Source::Xlsx) {
             Ok(p) if p.rows.len() > max_rows => return Err(too_many_rows(max_rows)),
             Ok(p) => return Ok(p),
             Err(e) if e.len() == 1 && e[0].row == 0 => last_errors = e,
@@ -282,7 +368,34 @@ fn find_header(
     })
 }
 
-fn parse_table(kind: Kind, records: &[Vec<String>]) -> Result<Parsed, Vec<ImportError>> {
+/// Where a table's records came from: a CSV file (with the line each record starts on) or a sheet (one
+/// record a row).
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Csv(&'a [usize]),
+    Xlsx,
+}
+
+/// A line break in a cell of a CSV file where none belongs: in a one-line column, in a column Mamori does
+/// not read, or a note whose lines look like whole rows. Each is the sign of a stray 「"」 that took the
+/// rows after it into one value.
+fn swallowed_rows(field: Option<&Field>, value: &str, columns: usize) -> bool {
+    if !value.contains(['\n', '\r']) {
+        return false;
+    }
+    match field {
+        Some(f) if f.multiline() => {
+            columns >= 3 && value.lines().any(|l| l.matches(',').count() + 1 >= columns - 1)
+        }
+        _ => true,
+    }
+}
+
+fn parse_table(
+    kind: Kind,
+    records: &[Vec<String>],
+    source: Source,
+) -> Result<Parsed, Vec<ImportError>> {
     let Some((header_at, map)) = find_header(kind, records) else {
         let required: Vec<&str> = kind
             .fields()
@@ -315,14 +428,39 @@ fn parse_table(kind: Kind, records: &[Vec<String>]) -> Result<Parsed, Vec<Import
     let mut notes = Vec::new();
     let mut identities: HashMap<Vec<String>, usize> = HashMap::new();
     for (i, record) in records.iter().enumerate().skip(header_at + 1) {
-        let line = i + 1;
+        let line = match source {
+            Source::Csv(lines) => lines.get(i).copied().unwrap_or(i + 1),
+            Source::Xlsx => i + 1,
+        };
         if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        if matches!(source, Source::Csv(_))
+            && let Some(col) = (0..record.len())
+                .find(|c| swallowed_rows(map.get(*c).copied().flatten(), &record[*c], headers.len()))
+        {
+            let spans = record[col].lines().count();
+            errors.push(ImportError {
+                row: line,
+                column: headers.get(col).map(|h| crate::xlsx_guard::clip(h, 64)).unwrap_or_default(),
+                message: format!(
+                    "「\"」で囲まれた値が行をまたいで {spans} 行分続いています（閉じる「\"」がずれているか、値の中の「\"」が重ねられていません）。その後ろの行が1つの値に取り込まれてしまうため、何も取り込みません"
+                ),
+            });
             continue;
         }
         let mut row = Row::new();
         for (col, field) in map.iter().enumerate() {
             let Some(field) = field else { continue };
             let raw = record.get(col).map(String::as_str).unwrap_or("");
+            // A sheet's cell typed with Alt+Enter in a one-line column is one line with spaces.
+            let folded;
+            let raw = if matches!(source, Source::Xlsx) && !field.multiline() && raw.contains(['\n', '\r']) {
+                folded = raw.split(['\n', '\r']).filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ");
+                folded.as_str()
+            } else {
+                raw
+            };
             match normalise(field, raw) {
                 Ok(Some(v)) => {
                     row.insert(field.key.to_string(), v);
@@ -433,12 +571,21 @@ fn unguard_formula(v: &str) -> &str {
 
 /// CSV with every field's header, UTF-8 with a BOM (Excel opens it as UTF-8) or CP932.
 pub fn to_csv(kind: Kind, rows: &[Row], encoding: Encoding) -> Vec<u8> {
-    let cells: Vec<Vec<&str>> = rows
+    // A line break in a one-line column (an agent's report) is written as a space, so that the file
+    // imports again.
+    let cells: Vec<Vec<std::borrow::Cow<'_, str>>> = rows
         .iter()
         .map(|row| {
             kind.fields()
                 .iter()
-                .map(|f| row.get(f.key).map(String::as_str).unwrap_or(""))
+                .map(|f| {
+                    let v = row.get(f.key).map(String::as_str).unwrap_or("");
+                    if !f.multiline() && v.contains(['\n', '\r']) {
+                        v.replace(['\n', '\r'], " ").into()
+                    } else {
+                        v.into()
+                    }
+                })
                 .collect()
         })
         .collect();

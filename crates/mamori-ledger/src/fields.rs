@@ -181,6 +181,55 @@ pub struct Field {
     pub required: bool,
 }
 
+/// Keys of the free-text columns that may hold several lines (a note, a procedure, a list an agent wrote).
+const MULTILINE: &[&str] = &[
+    "notes",
+    "comment",
+    "lessons",
+    "scenario",
+    "result",
+    "restore_procedure",
+    "restore_result",
+    "mds_sds_risk_note",
+    "mds_sds_followup",
+    "two_factor_fallback",
+    "method",
+    "systems",
+    "software",
+    "services",
+    "service_flags",
+    "cloud_services",
+    "remote_detected",
+    "updates",
+    "lifecycle_basis",
+    "participants",
+];
+
+/// Characters an Excel cell holds: the most a free-text column keeps, so that every value survives the
+/// ledger's own Excel export.
+pub const MAX_LONG_CHARS: usize = 32_767;
+/// Characters a one-line column keeps (a name, a place, a model): far above any real value, small enough
+/// that lists, pages and the pack stay small.
+pub const MAX_SHORT_CHARS: usize = 500;
+/// Characters a code column keeps (an address, a serial, a host name, a version).
+pub const MAX_CODE_CHARS: usize = 200;
+
+impl Field {
+    /// Whether the column may hold line breaks (a note); other columns are one line.
+    pub fn multiline(&self) -> bool {
+        matches!(self.ty, FieldType::Text) && MULTILINE.contains(&self.key)
+    }
+    /// The most characters a value of this column keeps; longer values are refused with their row.
+    pub fn max_chars(&self) -> usize {
+        match self.ty {
+            FieldType::Code | FieldType::Date => MAX_CODE_CHARS,
+            FieldType::Choice(_) => MAX_CODE_CHARS,
+            FieldType::Text if self.multiline() => MAX_LONG_CHARS,
+            FieldType::Text => MAX_SHORT_CHARS,
+        }
+    }
+}
+
 const fn f(
     key: &'static str,
     header: &'static str,

@@ -313,6 +313,20 @@ pub fn normalise(field: &Field, raw: &str) -> Result<Option<String>, String> {
             Ok(None)
         };
     }
+    // Counted before anything else: a refused 200 MB cell must cost no more than this.
+    let chars = v.chars().take(field.max_chars() + 1).count();
+    if chars > field.max_chars() {
+        return Err(format!(
+            "長すぎます（{} 文字まで）。別のファイルの中身などが入っていないか確かめてください",
+            field.max_chars()
+        ));
+    }
+    if !field.multiline() && v.contains(['\n', '\r']) {
+        return Err(
+            "値が改行を含んでいます（この列は1行で書きます）。CSV なら、閉じていない「\"」が次の行以降を取り込んでいないか確かめてください"
+                .into(),
+        );
+    }
     match field.ty {
         FieldType::Text | FieldType::Code => Ok(Some(v.to_string())),
         FieldType::Date => parse_date(v)

@@ -130,8 +130,9 @@ fn xlsx_round_trip_keeps_every_cell() {
 }
 
 pub(crate) fn text_value() -> impl Strategy<Value = String> {
-    // Commas, quotes, line breaks and Japanese (CP932-encodable) inside; no outer spaces.
-    proptest::string::string_regex("[a-zA-Z0-9あ-ん漢字台帳,\"\\n@.-]{1,12}")
+    // Commas, quotes and Japanese (CP932-encodable) inside; no outer spaces. One line: these are one-line
+    // columns (line breaks go into notes, below).
+    proptest::string::string_regex("[a-zA-Z0-9あ-ん漢字台帳,\"@.-]{1,12}")
         .unwrap()
         .prop_map(|s| s.trim().to_string())
         .prop_filter("non-empty", |s| !s.is_empty())
@@ -178,6 +179,26 @@ proptest! {
         for enc in [Encoding::Utf8, Encoding::Utf8Bom, Encoding::Cp932] {
             let bytes = to_csv(Kind::Accounts, &rows, enc);
             let back = parse_csv(Kind::Accounts, &bytes).unwrap();
+            let back: Vec<Row> = back.rows.into_iter().map(|(_, r)| r).collect();
+            prop_assert_eq!(&back, &rows);
+        }
+    }
+
+    /// Notes of several lines (quotes and commas inside) are written and read back in every encoding.
+    #[test]
+    fn multi_line_notes_round_trip(notes in proptest::collection::vec(
+        proptest::string::string_regex("[a-zあ-ん漢字,\"]{1,8}(\n[a-zあ-ん漢字,\"]{1,8}){0,3}").unwrap(), 1..6)) {
+        let rows: Vec<Row> = notes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let mut r = mamori_ledger::sample::device(i);
+                r.insert("notes".into(), n.clone());
+                r
+            })
+            .collect();
+        for enc in [Encoding::Utf8, Encoding::Utf8Bom, Encoding::Cp932] {
+            let back = parse_csv(Kind::Devices, &to_csv(Kind::Devices, &rows, enc)).unwrap();
             let back: Vec<Row> = back.rows.into_iter().map(|(_, r)| r).collect();
             prop_assert_eq!(&back, &rows);
         }
@@ -276,5 +297,91 @@ fn staff_ledger_with_the_words_offices_write_imports_as_written() {
         parsed.notes[0].starts_with("5行目: 状態が「退職」"),
         "{:?}",
         parsed.notes
+    );
+}
+
+/// Issue 35 (2): a stray 「"」 (`"Mate` typed for a model) must not take the rows after it into one value.
+#[test]
+fn a_stray_quote_is_named_by_its_row_and_nothing_is_imported() {
+    let head = "種別,メーカー,機種,コンピュータ名,備考\r\n";
+    let row = |i: usize| format!("端末PC,NEC,Mate J,PC-{i:05},\r\n");
+    // Unclosed to the end of the file: 10 rows and 15,000 rows.
+    for n in [10usize, 15_000] {
+        let mut csv = head.to_string();
+        for i in 1..=n {
+            csv.push_str(&if i == 2 {
+                format!("端末PC,NEC,\"Mate,PC-{i:05},\r\n")
+            } else {
+                row(i)
+            });
+        }
+        let errors = parse_csv(Kind::Devices, csv.as_bytes()).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].row, 3, "the line where the quote opens: {errors:?}");
+        assert!(errors[0].message.contains("閉じられないまま"), "{errors:?}");
+    }
+    // Closed by a later quote: the swallowed lines are one value of a one-line column.
+    let mut csv = head.to_string();
+    for i in 1..=10 {
+        csv.push_str(&match i {
+            2 => "端末PC,NEC,\"Mate,PC-00002,\r\n".to_string(),
+            6 => "端末PC,NEC,Mate,PC-00006,\"メモ\"\r\n".to_string(),
+            _ => row(i),
+        });
+    }
+    let errors = parse_csv(Kind::Devices, csv.as_bytes()).unwrap_err();
+    assert_eq!(errors[0].row, 3, "{errors:?}");
+    assert_eq!(errors[0].column, "機種", "{errors:?}");
+    assert!(errors[0].message.contains("行をまたいで"), "{errors:?}");
+    // The same rows in a note (a multi-line column) are refused too: its lines look like whole rows.
+    let mut csv = head.to_string();
+    for i in 1..=10 {
+        csv.push_str(&match i {
+            2 => "端末PC,NEC,Mate,PC-00002,\"点検済み\r\n".to_string(),
+            6 => "端末PC,NEC,Mate,PC-00006,メモ\"\r\n".to_string(),
+            _ => row(i),
+        });
+    }
+    let errors = parse_csv(Kind::Devices, csv.as_bytes()).unwrap_err();
+    assert_eq!((errors[0].row, errors[0].column.as_str()), (3, "備考"), "{errors:?}");
+    // A real note of two lines is taken, and the rows after it keep the numbers an editor shows.
+    let csv = format!("{head}{}端末PC,NEC,Mate,PC-9,\"1行目\r\n2行目\"\r\n{}", row(1), row(3));
+    let parsed = parse_csv(Kind::Devices, csv.as_bytes()).unwrap();
+    let lines: Vec<usize> = parsed.rows.iter().map(|(l, _)| *l).collect();
+    assert_eq!(lines, [2, 3, 5]);
+    assert_eq!(parsed.rows[1].1["notes"], "1行目\r\n2行目");
+}
+
+/// Issue 35 (3): every column has a limit; what is over is refused with its row, cheaply.
+#[test]
+fn cells_over_their_limit_are_refused_with_the_row() {
+    let big = "あ".repeat(40_000);
+    let csv = format!("種別,機種,備考\r\n端末PC,Mate,ok\r\n端末PC,{big},\r\n端末PC,Mate,{big}\r\n");
+    let errors = parse_csv(Kind::Devices, csv.as_bytes()).unwrap_err();
+    let named: Vec<(usize, &str)> = errors.iter().map(|e| (e.row, e.column.as_str())).collect();
+    assert_eq!(named, [(3, "機種"), (4, "備考")], "{errors:?}");
+    assert!(errors[0].message.contains("500 文字まで"), "{errors:?}");
+    assert!(errors[1].message.contains("32767 文字まで"), "{errors:?}");
+    // The message does not quote the value.
+    assert!(errors.iter().all(|e| e.message.len() < 400));
+    // At the limit is taken.
+    let at = "a".repeat(mamori_ledger::fields::MAX_SHORT_CHARS);
+    let csv = format!("種別,機種\r\n端末PC,{at}\r\n");
+    assert_eq!(parse_csv(Kind::Devices, csv.as_bytes()).unwrap().rows[0].1["model"], at);
+    // A 20 MB cell: refused (reading it costs what the file costs, no more).
+    let huge = format!("種別,機種\r\n端末PC,{}\r\n", "x".repeat(20 << 20));
+    let errors = parse_csv(Kind::Devices, huge.as_bytes()).unwrap_err();
+    assert_eq!(errors[0].row, 2);
+}
+
+/// Issue 35 (9): lines pasted from a UTF-8 file into a Shift_JIS one are refused, naming the lines.
+#[test]
+fn a_file_of_two_encodings_is_refused_naming_a_line_of_each() {
+    let mut bytes = cp932("ユーザーID,姓,名,状態\r\nyamada,山田,花子,使用可\r\n");
+    bytes.extend_from_slice("sato,佐藤,一郎,使用可\r\n".as_bytes());
+    let errors = parse_csv(Kind::Accounts, &bytes).unwrap_err();
+    assert!(
+        errors[0].message.contains("3行目は UTF-8、1行目は Shift_JIS"),
+        "{errors:?}"
     );
 }
