@@ -172,6 +172,9 @@ pub fn parse_file_limited(
     bytes: &[u8],
     max_rows: usize,
 ) -> Result<Parsed, Vec<ImportError>> {
+    if let Some(m) = crate::xlsx_guard::protected_or_xls(bytes) {
+        return Err(vec![file_error(m)]);
+    }
     if bytes.starts_with(b"PK\x03\x04") {
         xlsx_rows(kind, bytes, max_rows)
     } else {

@@ -47,7 +47,21 @@ impl Default for Limits {
 }
 
 /// Opens an uploaded workbook after [`check`]; the error is a message for the user.
+/// The start of an OLE2 compound file: an Excel book saved with a password to open (its xlsx is encrypted
+/// inside one) or an old .xls.
+const OLE2_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
+
+/// Why a file that is an Excel book of another kind cannot be read (a password to open, or .xls).
+pub fn protected_or_xls(bytes: &[u8]) -> Option<String> {
+    bytes.starts_with(OLE2_MAGIC).then(|| {
+        "パスワードで保護された Excel ブック、または古い形式（.xls）のブックです。Excel でパスワードを外し、「Excel ブック（*.xlsx）」として保存してから取り込んでください".to_string()
+    })
+}
+
 pub fn open(bytes: &[u8]) -> Result<calamine::Xlsx<Cursor<&[u8]>>, String> {
+    if let Some(m) = protected_or_xls(bytes) {
+        return Err(m);
+    }
     check(bytes, &Limits::default())?;
     calamine::Xlsx::new(Cursor::new(bytes)).map_err(|e| match e {
         calamine::XlsxError::Password => {

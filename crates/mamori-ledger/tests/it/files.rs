@@ -99,6 +99,15 @@ fn files_that_are_not_this_ledger_are_refused() {
     );
     let e = parse_csv(Kind::Accounts, &[0x82, 0xA0, 0xFF, 0xFF, 0x80]).unwrap_err();
     assert!(e[0].message.contains("文字コードを判別できません"), "{e:?}");
+    // Issue 35 (9): a book with a password to open is an OLE2 file, not text in an unknown encoding.
+    let mut ole = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1".to_vec();
+    ole.extend(std::iter::repeat_n(0u8, 600));
+    for e in [
+        mamori_ledger::parse_file(Kind::Accounts, &ole).unwrap_err(),
+        parse_xlsx(Kind::Accounts, &ole).unwrap_err(),
+    ] {
+        assert!(e[0].message.contains("パスワードで保護された"), "{e:?}");
+    }
     let e = parse_xlsx(Kind::Accounts, b"PK not really").unwrap_err();
     assert!(e[0].message.contains("xlsx"), "{e:?}");
 }
