@@ -224,7 +224,10 @@ fn csv_rows(kind: Kind, bytes: &[u8], max_rows: usize) -> Result<Parsed, Vec<Imp
                 // The line a record starts on: rows after a multi-line note keep the numbers an editor shows.
                 // The position is where reading the record began, which may be before the line break
                 // that ended the previous one.
-                let mut start = r.position().map(|p| p.byte() as usize).unwrap_or(counted_to);
+                let mut start = r
+                    .position()
+                    .map(|p| p.byte() as usize)
+                    .unwrap_or(counted_to);
                 while matches!(text.as_bytes().get(start), Some(b'\r' | b'\n')) {
                     start += 1;
                 }
@@ -388,7 +391,10 @@ fn swallowed_rows(field: Option<&Field>, value: &str, columns: usize) -> bool {
     }
     match field {
         Some(f) if f.multiline() => {
-            columns >= 3 && value.lines().any(|l| l.matches(',').count() + 1 >= columns - 1)
+            columns >= 3
+                && value
+                    .lines()
+                    .any(|l| l.matches(',').count() + 1 >= columns - 1)
         }
         _ => true,
     }
@@ -439,8 +445,9 @@ fn parse_table(
             continue;
         }
         if matches!(source, Source::Csv(_))
-            && let Some(col) = (0..record.len())
-                .find(|c| swallowed_rows(map.get(*c).copied().flatten(), &record[*c], headers.len()))
+            && let Some(col) = (0..record.len()).find(|c| {
+                swallowed_rows(map.get(*c).copied().flatten(), &record[*c], headers.len())
+            })
         {
             let spans = record[col].lines().count();
             errors.push(ImportError {
@@ -458,8 +465,15 @@ fn parse_table(
             let raw = record.get(col).map(String::as_str).unwrap_or("");
             // A sheet's cell typed with Alt+Enter in a one-line column is one line with spaces.
             let folded;
-            let raw = if matches!(source, Source::Xlsx) && !field.multiline() && raw.contains(['\n', '\r']) {
-                folded = raw.split(['\n', '\r']).filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ");
+            let raw = if matches!(source, Source::Xlsx)
+                && !field.multiline()
+                && raw.contains(['\n', '\r'])
+            {
+                folded = raw
+                    .split(['\n', '\r'])
+                    .filter(|p| !p.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 folded.as_str()
             } else {
                 raw

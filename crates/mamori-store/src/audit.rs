@@ -1,5 +1,7 @@
 //! The audit trail: every change with who, when, before and after, chained by SHA-256 so that a change made behind Mamori's back shows.
 
+use std::collections::HashMap;
+
 use super::*;
 
 /// One entry of the audit trail: who changed what, when, before and after.
@@ -230,23 +232,150 @@ pub(crate) async fn audit_each(
     Ok(())
 }
 
+/// One whole audit record to be chained (a record carried over from another deployment).
+pub(crate) struct FullEntry {
+    pub org_id: OrgId,
+    pub actor: String,
+    pub at: String,
+    pub entity: String,
+    pub key: String,
+    pub action: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// A side chain written without the chain's head: records chained from a fresh random anchor, in
+/// multi-row statements. The caller then writes the record that names `anchor`, `count` and `last` (a
+/// block record) under the head, and sets the head to `last`; until then no other writer waits.
+pub(crate) struct SideChain {
+    pub anchor: String,
+    pub count: usize,
+    pub last: String,
+}
+
+pub(crate) async fn write_side_chain(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    entries: &[FullEntry],
+) -> Result<SideChain> {
+    let anchor = hex::encode(rand::random::<[u8; 32]>());
+    let mut prev = anchor.clone();
+    for chunk in entries.chunks(400) {
+        let mut sql = String::from(
+            "INSERT INTO audit_log (org_id, actor, at, entity, entity_key, action, before_json, after_json, prev_hash, hash) VALUES ",
+        );
+        let mut hashes = Vec::with_capacity(chunk.len());
+        for (n, e) in chunk.iter().enumerate() {
+            let hash = chain_hash(
+                &prev,
+                e.org_id,
+                &e.actor,
+                &e.at,
+                &e.entity,
+                &e.key,
+                &e.action,
+                e.before.as_deref(),
+                e.after.as_deref(),
+            );
+            hashes.push((std::mem::replace(&mut prev, hash.clone()), hash));
+            if n > 0 {
+                sql.push(',');
+            }
+            let b = n * 10;
+            let params: Vec<String> = (1..=10).map(|i| format!("${}", b + i)).collect();
+            sql.push_str(&format!("({})", params.join(", ")));
+        }
+        // Only placeholders are spliced in; every value is bound.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (e, (prev_hash, hash)) in chunk.iter().zip(hashes) {
+            q = q
+                .bind(e.org_id.get())
+                .bind(e.actor.clone())
+                .bind(e.at.clone())
+                .bind(e.entity.clone())
+                .bind(e.key.clone())
+                .bind(e.action.clone())
+                .bind(e.before.clone())
+                .bind(e.after.clone())
+                .bind(prev_hash)
+                .bind(hash);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(SideChain {
+        anchor,
+        count: entries.len(),
+        last: prev,
+    })
+}
+
+/// The action a block record takes when it is carried to another deployment (`import_block_moved`,
+/// `import_moved`): its records are chained anew there, so it names no side chain any more.
+pub(crate) fn carried_action(entity: &str, action: &str, after: Option<&str>) -> String {
+    if block_of(entity, action, after).is_some() {
+        format!("{action}_moved")
+    } else {
+        action.to_string()
+    }
+}
+
+/// The side chain a record names, if it is a block record: a large ledger import's, or an organisation
+/// brought in from another deployment (its carried trail).
+fn block_of(entity: &str, action: &str, after: Option<&str>) -> Option<(String, i64, String)> {
+    if !(action == IMPORT_BLOCK || (entity == "org" && action == "import")) {
+        return None;
+    }
+    let b: serde_json::Value = serde_json::from_str(after?).ok()?;
+    let count = b["count"].as_i64().filter(|c| *c > 0)?;
+    Some((
+        b["anchor"].as_str()?.to_string(),
+        count,
+        b["last"].as_str()?.to_string(),
+    ))
+}
+
 impl Store {
     /// Checks the whole audit chain: every record's hash, and its link to the one before.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn verify_audit_chain(&self) -> Result<std::result::Result<usize, AuditBreak>> {
+        let mut conn = self.pool.acquire().await?;
+        verify_chain_in(&mut conn).await
+    }
+}
+
+/// [`Store::verify_audit_chain`] on one connection (a backup's snapshot transaction, or the pool's).
+pub(crate) async fn verify_chain_in(
+    conn: &mut sqlx::AnyConnection,
+) -> Result<std::result::Result<usize, AuditBreak>> {
+    {
         let rows = sqlx::query(
             "SELECT id, org_id, actor, at, entity, entity_key, action, before_json, after_json, prev_hash, hash \
              FROM audit_log ORDER BY id",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *conn)
         .await?;
+        // Side chains, by anchor, as their block records name them (a carried trail is written before
+        // its block record, a large import's after it): (records, last hash).
+        let mut blocks: HashMap<String, (i64, String)> = HashMap::new();
+        for r in &rows {
+            let after: Option<String> = r.try_get("after_json")?;
+            if let Some((anchor, count, last)) = block_of(
+                &r.try_get::<String, _>("entity")?,
+                &r.try_get::<String, _>("action")?,
+                after.as_deref(),
+            ) {
+                blocks.insert(anchor, (count, last));
+            }
+        }
+        // The newest hash of each side chain met so far → (its anchor, records met).
+        let mut sides: HashMap<String, (String, i64)> =
+            blocks.keys().map(|a| (a.clone(), (a.clone(), 0))).collect();
         let mut prev = String::new();
-        // Inside a large import's block: (records still to come, the last one's hash as the block says).
-        let mut block: Option<(i64, String)> = None;
         for r in &rows {
             let id: i64 = r.try_get("id")?;
             let stored_prev: String = r.try_get("prev_hash")?;
             let stored: String = r.try_get("hash")?;
+            let entity: String = r.try_get("entity")?;
+            let action: String = r.try_get("action")?;
             let before: Option<String> = r.try_get("before_json")?;
             let after: Option<String> = r.try_get("after_json")?;
             let computed = chain_hash(
@@ -254,60 +383,57 @@ impl Store {
                 OrgId::new(r.try_get("org_id")?),
                 &r.try_get::<String, _>("actor")?,
                 &r.try_get::<String, _>("at")?,
-                &r.try_get::<String, _>("entity")?,
+                &entity,
                 &r.try_get::<String, _>("entity_key")?,
-                &r.try_get::<String, _>("action")?,
+                &action,
                 before.as_deref(),
                 after.as_deref(),
             );
-            if stored_prev != prev {
-                return Ok(Err(AuditBreak {
-                    id,
-                    reason: "直前の記録とのつながりが切れています（記録の削除・差し替えの疑い）"
-                        .into(),
-                }));
-            }
             if stored != computed {
                 return Ok(Err(AuditBreak {
                     id,
                     reason: "記録の内容がハッシュと一致しません（改ざんの疑い）".into(),
                 }));
             }
-            prev = stored;
-            if let Some((left, last)) = block.as_mut() {
-                *left -= 1;
-                if *left == 0 {
-                    if *last != prev {
-                        return Ok(Err(AuditBreak {
-                            id,
-                            reason: "取り込みの記録のまとまりが途中で変わっています（記録の削除・差し替えの疑い）".into(),
-                        }));
-                    }
-                    block = None;
+            if stored_prev != prev {
+                // A record of a side chain extends that chain, not the main one.
+                let Some((anchor, met)) = sides.remove(&stored_prev) else {
+                    return Ok(Err(AuditBreak {
+                        id,
+                        reason:
+                            "直前の記録とのつながりが切れています（記録の削除・差し替えの疑い）"
+                                .into(),
+                    }));
+                };
+                let (count, _) = &blocks[&anchor];
+                if met + 1 > *count {
+                    return Ok(Err(AuditBreak {
+                        id,
+                        reason: "取り込みの記録のまとまりが途中で変わっています（記録の追加・差し替えの疑い）".into(),
+                    }));
                 }
+                sides.insert(stored, (anchor, met + 1));
+                continue;
             }
-            // A large import's records chain from the anchor its block record names.
-            if r.try_get::<String, _>("action")? == IMPORT_BLOCK
-                && let Some(b) = after
-                    .as_deref()
-                    .and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok())
-            {
-                let count = b["count"].as_i64().unwrap_or(0);
-                if count > 0 {
-                    prev = b["anchor"].as_str().unwrap_or_default().to_string();
-                    block = Some((count, b["last"].as_str().unwrap_or_default().to_string()));
-                }
+            prev = stored;
+            // After a block record the chain goes on from its side chain's last record.
+            if let Some((_, _, last)) = block_of(&entity, &action, after.as_deref()) {
+                prev = last;
             }
         }
-        if block.is_some() {
-            let id = rows.last().map(|r| r.try_get(0)).transpose()?.unwrap_or(0);
-            return Ok(Err(AuditBreak {
-                id,
-                reason: "取り込みの記録のまとまりの末尾がありません（記録の削除の疑い）".into(),
-            }));
+        // Every side chain whole: as many records as its block says, ending where it says.
+        for (head, (anchor, met)) in &sides {
+            let (count, last) = &blocks[anchor];
+            if met != count || head != last {
+                let id = rows.last().map(|r| r.try_get(0)).transpose()?.unwrap_or(0);
+                return Ok(Err(AuditBreak {
+                    id,
+                    reason: "取り込みの記録のまとまりの末尾がありません（記録の削除の疑い）".into(),
+                }));
+            }
         }
         let head: String = sqlx::query("SELECT hash FROM audit_head WHERE id = 1")
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *conn)
             .await?
             .try_get(0)?;
         if head != prev {
@@ -319,7 +445,9 @@ impl Store {
         }
         Ok(Ok(rows.len()))
     }
+}
 
+impl Store {
     /// The audit trail of an organisation, newest first, narrowed by `filter`.
     #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn audit_trail(

@@ -72,6 +72,51 @@ fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
     Ok((hex::encode(h.finalize()), size))
 }
 
+fn sync_file(path: &Path) -> std::io::Result<()> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)?
+        .sync_all()
+}
+
+/// A rename is durable once its folder is synced (POSIX; Windows has no folder handle to sync).
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+/// Half-written files of backups that died (a killed process, a full disk) are removed once they are a
+/// day old (a younger one may be another instance's backup in progress).
+fn remove_stale_partials(dir: &Path) {
+    // Files age by the machine's clock, whatever clock the store was given.
+    let now = std::time::SystemTime::now();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !(name.starts_with(".mamori-")
+            && (name.ends_with(".partial") || name.contains(".verify.db")))
+        {
+            continue;
+        }
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .map(|t| {
+                now.duration_since(t).unwrap_or_default() > std::time::Duration::from_secs(86_400)
+            })
+            .unwrap_or(false);
+        if old {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
 fn io(what: String) -> impl FnOnce(std::io::Error) -> StoreError {
     move |e| StoreError::Backup(format!("{what}: {e}"))
 }
@@ -133,8 +178,11 @@ impl Store {
                 return Err(e);
             }
         };
+        // On disk before it takes its name, and the name on disk before anything older goes.
+        sync_file(&tmp).map_err(io(format!("{} を書き込めません", tmp.display())))?;
         std::fs::rename(&tmp, &target)
             .map_err(io(format!("{} を作成できません", target.display())))?;
+        sync_dir(dir);
         let (sha256, size) =
             sha256_file(&target).map_err(io(format!("{} を読めません", target.display())))?;
         let manifest = BackupManifest {
@@ -149,13 +197,79 @@ impl Store {
             audit_records,
         };
         let json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
-        std::fs::write(manifest_path(dir, &generation), json)
+        let manifest_tmp = dir.join(format!(".mamori-{generation}.json.partial"));
+        std::fs::write(&manifest_tmp, json)
+            .and_then(|()| sync_file(&manifest_tmp))
+            .and_then(|()| std::fs::rename(&manifest_tmp, manifest_path(dir, &generation)))
             .map_err(io("マニフェストを書けません".into()))?;
+        sync_dir(dir);
+        // A backup not known to restore is not a backup: it is restored (SQLite) or read back (PostgreSQL)
+        // now, and older generations go only once it has passed.
+        self.check_backup(dir, &manifest).await.map_err(|e| {
+            StoreError::Backup(format!(
+                "世代 {generation} を書き出しましたが、復元できることを確認できませんでした（古い世代は残しています）: {e}"
+            ))
+        })?;
         for old in list_generations(dir)?.into_iter().rev().skip(keep.max(1)) {
             let _ = std::fs::remove_file(dir.join(&old.file));
             let _ = std::fs::remove_file(manifest_path(dir, &old.generation));
         }
+        remove_stale_partials(dir);
+        sync_dir(dir);
         Ok(manifest)
+    }
+
+    /// What [`Store::check_backup`] proved of a generation that passed, as the dashboard says it.
+    pub fn backup_check_text(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => {
+                "復元できることを確認済み（別のファイルに実際に復元し、SHA-256・スキーマ・監査記録の連鎖と先頭を照合）"
+            }
+            Backend::Postgres => {
+                "読み返して確認済み（SHA-256、pg_restore で読めること、監査記録の連鎖。空のデータベースへの復元は mamori restore で）"
+            }
+        }
+    }
+
+    /// Whether a generation just written restores: its SHA-256 read back; for SQLite, restored into a
+    /// scratch file (schema, the audit chain whole, the manifest's head); for PostgreSQL, the archive's
+    /// table of contents read by `pg_restore --list` and the database's chain checked whole
+    /// (restoring needs an empty database, which `mamori restore` is given).
+    async fn check_backup(&self, dir: &Path, m: &BackupManifest) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => {
+                let scratch = dir.join(format!(".mamori-{}.verify.db", m.generation));
+                let remove = || {
+                    for suffix in ["", "-wal", "-shm"] {
+                        let _ = std::fs::remove_file(format!("{}{suffix}", scratch.display()));
+                    }
+                };
+                remove();
+                let target = scratch
+                    .to_str()
+                    .ok_or_else(|| StoreError::Backup("パスに使えない文字があります".into()))?
+                    .to_string();
+                let r = restore(dir, &m.generation, &target).await;
+                remove();
+                r.map(|_| ())
+            }
+            Backend::Postgres => {
+                let (sha, size) = sha256_file(&dir.join(&m.file))
+                    .map_err(io(format!("{} を読めません", m.file)))?;
+                if sha != m.sha256 || size != m.size {
+                    return Err(StoreError::Backup(
+                        "書き出したファイルを読み返すと SHA-256 が一致しません".into(),
+                    ));
+                }
+                let mut cmd = std::process::Command::new("pg_restore");
+                cmd.arg("--list").arg(dir.join(&m.file));
+                run_tool(cmd, "pg_restore").await?;
+                if let Err(b) = self.verify_audit_chain().await? {
+                    return Err(StoreError::Backup(format!("監査記録が壊れています: {b}")));
+                }
+                Ok(())
+            }
+        }
     }
 
     /// `VACUUM INTO` writes one consistent snapshot while the server keeps running; the manifest's
@@ -243,11 +357,10 @@ impl Store {
                 .map(|m| m.generation.clone())
                 .unwrap_or_default(),
             dir: dir.display().to_string(),
-            message: result
-                .as_ref()
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default(),
+            message: match &result {
+                Ok(_) => self.backup_check_text().to_string(),
+                Err(e) => e.to_string(),
+            },
         };
         self.record_backup_run(&run).await?;
         result

@@ -53,7 +53,10 @@ pub use vendor_links::{
 };
 pub use vendor_products::{PRODUCT_KINDS, Product, ProductFields};
 
-pub(crate) use audit::{AuditEntry, IMPORT_BLOCK, audit, audit_each, audit_many, chain_hash};
+pub(crate) use audit::{
+    AuditEntry, FullEntry, IMPORT_BLOCK, audit, audit_each, audit_many, carried_action, chain_hash,
+    write_side_chain,
+};
 pub(crate) use auth::insert_user;
 
 use chrono::{DateTime, NaiveDate, Utc};

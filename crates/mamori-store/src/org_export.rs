@@ -324,13 +324,46 @@ impl Store {
             insert_row(&mut tx, "edition_workbooks", &w, false).await?;
         }
         counts.push(("edition_workbooks".into(), workbooks.len()));
-        // The audit trail, appended to this deployment's chain after a record naming where it came from.
+        // The carried trail is chained anew from a fresh anchor, without the chain's head (other
+        // organisations' writers do not wait for it); the record naming where it came from then names that
+        // side chain, and only that record waits for the head.
         let trail = list(&doc["audit"]);
         let source_head = trail
             .last()
             .and_then(|r| r["hash"].as_str())
             .unwrap_or_default()
             .to_string();
+        let entries: Vec<crate::FullEntry> = trail
+            .iter()
+            .map(|r| {
+                let text = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+                // Stored as the source wrote it (canonical JSON), so its content is unchanged.
+                let json = |k: &str| {
+                    r[k].as_str()
+                        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+                        .map(|v| v.to_string())
+                };
+                let when = DateTime::parse_from_rfc3339(&text("at"))
+                    .map(|t| t.to_utc())
+                    .unwrap_or(at);
+                let after = json("after_json");
+                crate::FullEntry {
+                    org_id: new_org,
+                    actor: text("actor"),
+                    at: ts(when),
+                    action: crate::carried_action(
+                        &text("entity"),
+                        &text("action"),
+                        after.as_deref(),
+                    ),
+                    entity: text("entity"),
+                    key: text("entity_key"),
+                    before: json("before_json"),
+                    after,
+                }
+            })
+            .collect();
+        let side = crate::write_side_chain(&mut tx, &entries).await?;
         audit(
             &mut tx,
             new_org,
@@ -345,27 +378,17 @@ impl Store {
                 "source_org_id": doc["org"]["id"],
                 "audit_records": trail.len(),
                 "source_audit_head": source_head,
+                "anchor": side.anchor,
+                "count": side.count,
+                "last": side.last,
             })),
         )
         .await?;
-        for r in &trail {
-            let text = |k: &str| r[k].as_str().unwrap_or_default().to_string();
-            let json = |k: &str| r[k].as_str().and_then(|s| serde_json::from_str(s).ok());
-            let when = DateTime::parse_from_rfc3339(&text("at"))
-                .map(|t| t.to_utc())
-                .unwrap_or(at);
-            audit(
-                &mut tx,
-                new_org,
-                &text("actor"),
-                when,
-                &text("entity"),
-                &text("entity_key"),
-                &text("action"),
-                json("before_json"),
-                json("after_json"),
-            )
-            .await?;
+        if side.count > 0 {
+            sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+                .bind(&side.last)
+                .execute(&mut *tx)
+                .await?;
         }
         counts.push(("audit_log".into(), trail.len()));
         tx.commit().await?;

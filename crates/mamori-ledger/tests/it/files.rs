@@ -326,7 +326,10 @@ fn a_stray_quote_is_named_by_its_row_and_nothing_is_imported() {
         }
         let errors = parse_csv(Kind::Devices, csv.as_bytes()).unwrap_err();
         assert_eq!(errors.len(), 1, "{errors:?}");
-        assert_eq!(errors[0].row, 3, "the line where the quote opens: {errors:?}");
+        assert_eq!(
+            errors[0].row, 3,
+            "the line where the quote opens: {errors:?}"
+        );
         assert!(errors[0].message.contains("閉じられないまま"), "{errors:?}");
     }
     // Closed by a later quote: the swallowed lines are one value of a one-line column.
@@ -352,9 +355,17 @@ fn a_stray_quote_is_named_by_its_row_and_nothing_is_imported() {
         });
     }
     let errors = parse_csv(Kind::Devices, csv.as_bytes()).unwrap_err();
-    assert_eq!((errors[0].row, errors[0].column.as_str()), (3, "備考"), "{errors:?}");
+    assert_eq!(
+        (errors[0].row, errors[0].column.as_str()),
+        (3, "備考"),
+        "{errors:?}"
+    );
     // A real note of two lines is taken, and the rows after it keep the numbers an editor shows.
-    let csv = format!("{head}{}端末PC,NEC,Mate,PC-9,\"1行目\r\n2行目\"\r\n{}", row(1), row(3));
+    let csv = format!(
+        "{head}{}端末PC,NEC,Mate,PC-9,\"1行目\r\n2行目\"\r\n{}",
+        row(1),
+        row(3)
+    );
     let parsed = parse_csv(Kind::Devices, csv.as_bytes()).unwrap();
     let lines: Vec<usize> = parsed.rows.iter().map(|(l, _)| *l).collect();
     assert_eq!(lines, [2, 3, 5]);
@@ -376,7 +387,10 @@ fn cells_over_their_limit_are_refused_with_the_row() {
     // At the limit is taken.
     let at = "a".repeat(mamori_ledger::fields::MAX_SHORT_CHARS);
     let csv = format!("種別,機種\r\n端末PC,{at}\r\n");
-    assert_eq!(parse_csv(Kind::Devices, csv.as_bytes()).unwrap().rows[0].1["model"], at);
+    assert_eq!(
+        parse_csv(Kind::Devices, csv.as_bytes()).unwrap().rows[0].1["model"],
+        at
+    );
     // A 20 MB cell: refused (reading it costs what the file costs, no more).
     let huge = format!("種別,機種\r\n端末PC,{}\r\n", "x".repeat(20 << 20));
     let errors = parse_csv(Kind::Devices, huge.as_bytes()).unwrap_err();
@@ -390,7 +404,9 @@ fn a_file_of_two_encodings_is_refused_naming_a_line_of_each() {
     bytes.extend_from_slice("sato,佐藤,一郎,使用可\r\n".as_bytes());
     let errors = parse_csv(Kind::Accounts, &bytes).unwrap_err();
     assert!(
-        errors[0].message.contains("3行目は UTF-8、1行目は Shift_JIS"),
+        errors[0]
+            .message
+            .contains("3行目は UTF-8、1行目は Shift_JIS"),
         "{errors:?}"
     );
 }

@@ -301,3 +301,191 @@ async fn a_database_file_whose_path_needs_escaping() {
     let again = Store::open(path.to_str().unwrap()).await.unwrap();
     assert!(!again.is_set_up().await.unwrap());
 }
+
+/// Issue 35 (1): a facility that once imported a large ledger (the staged path's block record) is moved
+/// with `org export` / `org import`; the destination's chain stays whole, every later backup is checked
+/// to restore, and it does restore.
+async fn moved_facility_story(target: &Store, restore_to: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let source = Store::open(dir.path().join("source.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let (org, _) = source
+        .set_up(
+            &crate::helpers::new_org("移る医院", false),
+            &crate::helpers::new_user("mover"),
+            at(),
+        )
+        .await
+        .unwrap();
+    let rows: Vec<mamori_store::Fields> = (0..2_500)
+        .map(|i| {
+            crate::ledger::fields(&[
+                ("system", "電子カルテ"),
+                ("user_id", &format!("u{i:05}")),
+                ("status", "使用可"),
+            ])
+        })
+        .collect();
+    source
+        .import_ledger(
+            org.id,
+            mamori_ledger::Kind::Accounts,
+            &["system", "user_id"],
+            &rows,
+            "mover",
+            at(),
+        )
+        .await
+        .unwrap();
+    assert!(source.verify_audit_chain().await.unwrap().is_ok());
+    let doc = source.export_org(org.id, at()).await.unwrap();
+    source.close().await;
+
+    target
+        .set_up(
+            &crate::helpers::new_org("先にいる医院", false),
+            &crate::helpers::new_user("here"),
+            at(),
+        )
+        .await
+        .unwrap();
+    // Twice moved: the carried trail holds the first move's own block record.
+    let imported = target.import_org(&doc, "ops", at()).await.unwrap();
+    assert_eq!(
+        target.verify_audit_chain().await.unwrap().map(|_| ()),
+        Ok(())
+    );
+    let again = target.export_org(imported.org.id, at()).await.unwrap();
+    let third = Store::open(dir.path().join("third.db").to_str().unwrap())
+        .await
+        .unwrap();
+    third.import_org(&again, "ops", at()).await.unwrap();
+    assert_eq!(
+        third.verify_audit_chain().await.unwrap().map(|_| ()),
+        Ok(())
+    );
+    third.close().await;
+    // Work after the move goes on chaining.
+    target
+        .record_event(imported.org.id, "mover", at(), "session", "mover", "login")
+        .await
+        .unwrap();
+    assert_eq!(
+        target.verify_audit_chain().await.unwrap().map(|_| ()),
+        Ok(())
+    );
+
+    let backups = dir.path().join("backups");
+    let m = target.backup_and_record(&backups, 3, at()).await.unwrap();
+    let (_, last_ok) = target.last_backup_runs().await.unwrap();
+    assert_eq!(last_ok.unwrap().generation, m.generation);
+    restore(&backups, &m.generation, restore_to).await.unwrap();
+    let restored = Store::open(restore_to).await.unwrap();
+    assert!(restored.verify_audit_chain().await.unwrap().is_ok());
+    assert_eq!(
+        restored
+            .ledger_all(imported.org.id, mamori_ledger::Kind::Accounts)
+            .await
+            .unwrap()
+            .len(),
+        2_500
+    );
+    restored.close().await;
+}
+
+#[tokio::test]
+async fn a_moved_facility_backs_up_and_restores_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = Store::open(dir.path().join("t.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let to = dir.path().join("restored.db");
+    moved_facility_story(&target, to.to_str().unwrap()).await;
+    target.close().await;
+}
+
+#[tokio::test]
+async fn a_moved_facility_backs_up_and_restores_on_postgres() {
+    let Some(live) = PgDb::create("the moved facility's backup", "mamori_mv").await else {
+        return;
+    };
+    let copy = PgDb::create("the moved facility's backup", "mamori_mvr")
+        .await
+        .unwrap();
+    let target = Store::open(&live.url).await.unwrap();
+    moved_facility_story(&target, &copy.url).await;
+    target.close().await;
+    live.drop_db().await;
+    copy.drop_db().await;
+}
+
+/// A backup whose chain does not verify is written (its data is kept) but not counted as a backup: the
+/// run is recorded as failed with the reason, and older generations stay.
+#[tokio::test]
+async fn a_backup_that_does_not_restore_is_reported_and_keeps_the_older_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    let store = Store::open(db.to_str().unwrap()).await.unwrap();
+    store
+        .set_up(
+            &crate::helpers::new_org("医院", false),
+            &crate::helpers::new_user("a"),
+            at(),
+        )
+        .await
+        .unwrap();
+    let backups = dir.path().join("backups");
+    // A half-written file of a killed backup, two days old: removed by the next good backup.
+    std::fs::create_dir_all(&backups).unwrap();
+    let stale = backups.join(".mamori-20200101T000000Z.db.partial");
+    std::fs::write(&stale, b"half").unwrap();
+    let two_days_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 86_400);
+    std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(two_days_ago)
+        .unwrap();
+    let first = store.backup_and_record(&backups, 1, at()).await.unwrap();
+    assert!(!stale.exists());
+    // Behind Mamori's back: a record rewritten.
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_log SET actor = 'someone' WHERE id = 1")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let later = at() + Duration::hours(1);
+    let err = store
+        .backup_and_record(&backups, 1, later)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("復元できることを確認できませんでした"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("監査記録"), "{err}");
+    let (last, last_ok) = store.last_backup_runs().await.unwrap();
+    assert!(!last.unwrap().ok);
+    assert_eq!(last_ok.unwrap().generation, first.generation);
+    let gens: Vec<String> = list_generations(&backups)
+        .unwrap()
+        .into_iter()
+        .map(|g| g.generation)
+        .collect();
+    assert!(
+        gens.contains(&first.generation),
+        "the older generation stays: {gens:?}"
+    );
+    assert!(
+        !std::fs::read_dir(&backups)
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().contains(".verify.db"))
+    );
+    store.close().await;
+}

@@ -25,6 +25,8 @@ pub(crate) struct BackupStatus {
     /// 「令和7年6月1日 11:00（3時間前）」, or None without any successful backup.
     pub last: Option<String>,
     pub generation: String,
+    /// What was checked of the last good backup (that it restores), as the run recorded it.
+    pub checked: Option<String>,
     /// A warning to show: too old, none yet, or the last attempt failed.
     pub warning: Option<String>,
     pub schedule: Option<String>,
@@ -76,6 +78,10 @@ pub(crate) async fn backup_status(state: &AppState) -> Result<BackupStatus, Page
         last: last_ok
             .as_ref()
             .map(|r| format!("{}（{}）", jst(r.at), age_text(now - r.at))),
+        checked: last_ok
+            .as_ref()
+            .map(|r| r.message.clone())
+            .filter(|m| !m.is_empty()),
         generation: last_ok.map(|r| r.generation).unwrap_or_default(),
         warning,
         schedule: state
