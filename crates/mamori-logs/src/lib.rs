@@ -123,6 +123,37 @@ pub struct Report {
     pub findings: Vec<Finding>,
 }
 
+impl Report {
+    /// Records read from all the files.
+    pub fn records_read(&self) -> u64 {
+        self.files.iter().map(|f| f.records).sum()
+    }
+
+    /// Why the analysis says nothing about the logs, when it read no record at all (a truncated EVTX, a
+    /// file of another format): then "no findings" means nothing and is not a log review.
+    pub fn nothing_read(&self) -> Option<String> {
+        if self.records_read() > 0 {
+            return None;
+        }
+        let reasons: Vec<String> = self
+            .files
+            .iter()
+            .flat_map(|f| {
+                f.errors
+                    .iter()
+                    .take(3)
+                    .map(move |e| format!("{}: {e}", f.path))
+            })
+            .take(5)
+            .collect();
+        Some(if reasons.is_empty() {
+            "ファイルに記録が1件もありませんでした".to_string()
+        } else {
+            reasons.join("／")
+        })
+    }
+}
+
 #[derive(Default)]
 struct LogonAcc {
     success: u64,

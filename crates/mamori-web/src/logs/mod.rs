@@ -362,6 +362,8 @@ struct AnalysisPage {
     can_edit: bool,
     id: i64,
     status: &'static str,
+    /// The analysis read no record: why, shown instead of "no findings"; no review can be recorded.
+    nothing_read: Option<String>,
     running: bool,
     progress: String,
     failure: Option<String>,
@@ -428,7 +430,12 @@ pub async fn analysis_page(
         csrf: session.csrf_token.clone(),
         can_edit: crate::permit(&session.user, Action::EditLedgers).is_ok(),
         id,
-        status: status_label(&a.status),
+        status: if report.as_ref().is_some_and(|r| r.nothing_read().is_some()) {
+            "完了（読めた記録なし）"
+        } else {
+            status_label(&a.status)
+        },
+        nothing_read: report.as_ref().and_then(Report::nothing_read),
         running: a.status == "running",
         progress,
         failure: (a.status == "failed").then(|| a.report.clone().unwrap_or_default()),
@@ -567,6 +574,15 @@ pub async fn record_review(
                 "分析が終わってから確認を記録してください",
             )
         })?;
+    if let Some(why) = report.nothing_read() {
+        return Err(PageError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "記録できません",
+            format!(
+                "この分析は記録を1件も読めていないため、ログを確認したことにはなりません（{why}）。読めるログのファイルで分析し直してください"
+            ),
+        ));
+    }
     let serious: Vec<&mamori_logs::Finding> = report
         .findings
         .iter()

@@ -167,3 +167,74 @@ async fn log_analysis_pages_store_results_and_record_reviews() {
             .is_err()
     );
 }
+
+/// Issue 35 (8): an analysis that read no record (an EVTX cut after its file header) says so instead of
+/// 「該当する検出はありません」, and cannot be recorded as a log review.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_analysis_that_read_nothing_is_not_a_review() {
+    let app = app().await;
+    let admin = session_for(&app.store, "admin", "c").await;
+    // The file header of an EVTX and nothing after it: what a copy stopped early leaves.
+    let mut evtx = b"ElfFile\0".to_vec();
+    evtx.resize(4096, 0);
+    let mut body =
+        b"--B0undary\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nc\r\n".to_vec();
+    body.extend(b"--B0undary\r\nContent-Disposition: form-data; name=\"files\"; filename=\"Security.evtx\"\r\nContent-Type: application/octet-stream\r\n\r\n");
+    body.extend_from_slice(&evtx);
+    body.extend_from_slice(b"\r\n--B0undary--\r\n");
+    let r = send(
+        &app.router,
+        Request::post("/logs/upload")
+            .header(header::COOKIE, &admin)
+            .header(
+                header::CONTENT_TYPE,
+                "multipart/form-data; boundary=B0undary",
+            )
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let page_of = r.headers[header::LOCATION].to_str().unwrap().to_string();
+    let id: i64 = page_of.rsplit('/').next().unwrap().parse().unwrap();
+    let mut html = String::new();
+    for _ in 0..200 {
+        html = send(
+            &app.router,
+            Request::get(page_of.clone())
+                .header(header::COOKIE, &admin)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .text();
+        if !html.contains(r#"id="analysis-status">分析中"#) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(html.contains("完了（読めた記録なし）"), "{html}");
+    assert!(html.contains(r#"id="nothing-read""#), "{html}");
+    assert!(!html.contains("該当する検出はありません"), "{html}");
+    assert!(
+        !html.contains(&format!("/logs/{id}/review")),
+        "no review form"
+    );
+    let r = send(
+        &app.router,
+        form_post(
+            &format!("/logs/{id}/review"),
+            &admin,
+            "csrf=c&reviewer=x&reviewed_on=2025-06-01",
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("記録を1件も読めていない"), "{}", r.text());
+    let reviews = app
+        .store
+        .ledger_all(mamori_core::OrgId::new(1), mamori_ledger::Kind::LogReviews)
+        .await
+        .unwrap();
+    assert!(reviews.is_empty());
+}
