@@ -6,6 +6,7 @@ pub mod api;
 mod auth;
 mod bcp;
 mod checklist;
+mod conn_limits;
 mod dashboard;
 mod documents;
 mod editions;
@@ -229,10 +230,54 @@ pub async fn serve_until(
     state: AppState,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_plain(listener, state, stop, HEADER_READ_TIMEOUT).await
+}
+
+/// How long a client may take to send a request's headers, and how long a kept-alive connection may sit
+/// idle before the next request (hyper's timer covers both): slow or idle clients must not hold the
+/// server's connections and file descriptors.
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// How long requests in progress may take to finish after a stop.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The connection limits of both listeners: the header and idle timeout on HTTP/1, pings that close
+/// dead HTTP/2 connections.
+fn limit_connections(
+    b: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    header_read: std::time::Duration,
+) {
+    b.http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_read);
+    b.http2()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .keep_alive_interval(Some(std::time::Duration::from_secs(30)))
+        .keep_alive_timeout(std::time::Duration::from_secs(20));
+}
+
+/// Plain HTTP with `header_read` as the header and idle timeout (tests pass a short one).
+pub async fn serve_plain(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+    header_read: std::time::Duration,
+) -> std::io::Result<()> {
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(stop)
-        .await
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        stop.await;
+        stopper.graceful_shutdown(Some(SHUTDOWN_GRACE));
+    });
+    let mut server = axum_server::from_tcp(listener.into_std()?)?
+        .handle(handle)
+        .map(|inner| conn_limits::FirstBytesAcceptor {
+            inner,
+            limit: header_read,
+        });
+    limit_connections(server.http_builder(), header_read);
+    server.serve(app).await
 }
 
 /// A certificate and private key for serving HTTPS on a LAN (rustls, ring).
@@ -287,12 +332,16 @@ pub async fn serve_tls_until(
     let stopper = handle.clone();
     tokio::spawn(async move {
         stop.await;
-        stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+        stopper.graceful_shutdown(Some(SHUTDOWN_GRACE));
     });
-    axum_server::from_tcp_rustls(listener.into_std()?, tls.0)?
+    let mut server = axum_server::from_tcp_rustls(listener.into_std()?, tls.0)?
         .handle(handle)
-        .serve(app)
-        .await
+        .map(|inner| conn_limits::FirstBytesAcceptor {
+            inner,
+            limit: HEADER_READ_TIMEOUT,
+        });
+    limit_connections(server.http_builder(), HEADER_READ_TIMEOUT);
+    server.serve(app).await
 }
 
 /// Ctrl-C, or SIGTERM on Unix.

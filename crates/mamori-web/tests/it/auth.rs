@@ -491,3 +491,82 @@ async fn serves_https_with_secure_cookies() {
     assert!(!String::from_utf8_lossy(&out).contains("200 OK"));
     server.abort();
 }
+
+/// Issue 35 (5): a client that sends its headers slowly, or keeps a connection open without asking
+/// anything, is disconnected after the header timeout; a normal request on the same server is served.
+#[tokio::test]
+async fn slow_headers_and_idle_connections_are_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_, store, _db) = bare_app().await;
+    let state = AppState::new(store, Catalog::builtin().unwrap(), Clock::fixed(now()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let timeout = std::time::Duration::from_millis(800);
+    tokio::spawn(mamori_web::serve_plain(
+        listener,
+        state,
+        std::future::pending(),
+        timeout,
+    ));
+    // Closed within the timeout (and some slack): reading gives EOF or a reset, not a wait.
+    async fn closed_within(s: &mut tokio::net::TcpStream, limit: std::time::Duration) -> bool {
+        let mut buf = [0u8; 4096];
+        let started = std::time::Instant::now();
+        loop {
+            match tokio::time::timeout(limit, s.read(&mut buf)).await {
+                Err(_) => return false,
+                Ok(Ok(0)) | Ok(Err(_)) => return started.elapsed() < limit,
+                Ok(Ok(_)) => continue,
+            }
+        }
+    }
+    let slack = timeout * 4;
+    // Slowloris: a header line now and then, never the end of the headers.
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let dribble = async {
+        for i in 0..20 {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            if slow
+                .write_all(format!("X-{i}: y\r\n").as_bytes())
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(slack, dribble).await;
+    assert!(
+        closed_within(&mut slow, slack).await,
+        "slow headers were held"
+    );
+    // Idle: connected, nothing sent.
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    assert!(
+        closed_within(&mut idle, slack).await,
+        "an idle connection was held"
+    );
+    // Kept alive after a request, then idle.
+    let mut kept = tokio::net::TcpStream::connect(addr).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    let n = kept.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    assert!(
+        closed_within(&mut kept, slack).await,
+        "a kept-alive idle connection was held"
+    );
+    // Meanwhile the server serves.
+    let mut ok = tokio::net::TcpStream::connect(addr).await.unwrap();
+    ok.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    ok.read_to_end(&mut out).await.unwrap();
+    assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 200"));
+}
