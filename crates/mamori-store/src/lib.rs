@@ -97,6 +97,54 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// When a write last failed for want of disk space (Unix seconds; 0: not since the start). Set by
+/// [`note_disk_full`], cleared by a [`Store::write_probe`] that succeeds: `/readyz` reports the state.
+static DISK_FULL_AT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Notes `e` if it is a full disk (see [`StoreError::is_disk_full`]); returns whether it was.
+pub fn note_disk_full(e: &StoreError) -> bool {
+    let full = e.is_disk_full();
+    if full {
+        DISK_FULL_AT.store(
+            Utc::now().timestamp().max(1),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+    full
+}
+
+/// Whether a write has failed for want of disk space and no probe has written since.
+pub fn disk_full_noted() -> bool {
+    DISK_FULL_AT.load(std::sync::atomic::Ordering::Relaxed) != 0
+}
+
+impl StoreError {
+    /// Whether the database could not write for want of disk space (SQLite `SQLITE_FULL`, PostgreSQL
+    /// `53100 disk_full`, or the OS's "no space left on device").
+    pub fn is_disk_full(&self) -> bool {
+        fn sqlx_full(e: &sqlx::Error) -> bool {
+            match e {
+                sqlx::Error::Database(d) => {
+                    let code = d.code();
+                    matches!(code.as_deref(), Some("13") | Some("53100"))
+                        || d.message().contains("database or disk is full")
+                }
+                sqlx::Error::Io(io) => {
+                    io.raw_os_error() == Some(28) || io.kind() == std::io::ErrorKind::StorageFull
+                }
+                _ => false,
+            }
+        }
+        match self {
+            StoreError::Db(e) | StoreError::Connect { source: e, .. } => sqlx_full(e),
+            StoreError::Backup(m) => {
+                m.contains("No space left on device") || m.contains("disk is full")
+            }
+            _ => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -213,6 +261,15 @@ impl Store {
                 })
             });
         }
+        // A connection still inside a transaction when it is handed out again cannot begin one: after a
+        // full disk SQLite rolls the transaction back by itself, the ROLLBACK that follows fails, and the
+        // driver keeps counting it as open. Such a connection is closed and another one opened.
+        options = options.before_acquire(|conn, _meta| {
+            Box::pin(async move {
+                use sqlx::Connection;
+                Ok(!conn.is_in_transaction())
+            })
+        });
         let pool = options
             .connect(&url)
             .await
@@ -246,6 +303,62 @@ impl Store {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         })
+    }
+
+    /// A write that needs disk space (a 64 KiB row rewritten and committed): after a full disk, whether
+    /// the database can write again. Clears the state [`note_disk_full`] set when it succeeds.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn write_probe(&self, at: DateTime<Utc>) -> Result<()> {
+        let result = async {
+            let mut tx = self.write_tx().await?;
+            sqlx::query("DELETE FROM health_probe")
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO health_probe (id, at, pad) VALUES (1, $1, $2)")
+                .bind(ts(at))
+                .bind(hex::encode(rand::random::<[u8; 32]>()).repeat(1024))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<(), StoreError>(())
+        }
+        .await;
+        match &result {
+            Ok(()) => DISK_FULL_AT.store(0, std::sync::atomic::Ordering::Relaxed),
+            Err(e) => {
+                note_disk_full(e);
+            }
+        }
+        result
+    }
+
+    /// Fault injection for the tests of a full disk (SQLite): every connection of the pool may grow the
+    /// file to at most `pages` pages (`None`: as many as SQLite allows), so that writes fail with
+    /// `SQLITE_FULL` as on a full disk.
+    #[doc(hidden)]
+    pub async fn limit_sqlite_pages(&self, pages: Option<i64>) -> Result<()> {
+        let mut held = Vec::new();
+        for _ in 0..self.pool.options().get_max_connections() {
+            held.push(self.pool.acquire().await?);
+        }
+        for conn in &mut held {
+            let pages = pages.unwrap_or(1_073_741_823);
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "PRAGMA max_page_count = {pages}"
+            )))
+            .execute(&mut **conn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Pages the SQLite file has now.
+    #[doc(hidden)]
+    pub async fn sqlite_page_count(&self) -> Result<i64> {
+        Ok(sqlx::query("PRAGMA page_count")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?)
     }
 
     pub fn backend(&self) -> Backend {

@@ -74,6 +74,14 @@ impl From<StoreError> for WebError {
         match e {
             StoreError::NotFound(m) => return Self::not_found(m),
             StoreError::Conflict(m) => return Self::new(StatusCode::CONFLICT, "操作できません", m),
+            ref e if mamori_store::note_disk_full(e) => {
+                tracing::error!(error = %e, "disk full");
+                return Self::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "ディスクの空きがありません",
+                    "データベースのあるディスクに空きがないため保存できませんでした（入力した内容は保存されていません）。不要なファイルを削除するなどして空きを作ってください。空きができれば、再起動しなくてもそのまま使えます。",
+                );
+            }
             _ => {}
         }
         tracing::error!(error = %e, "store error");

@@ -6,7 +6,34 @@ use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
 
+/// After a write failed for want of disk space: whether the database writes again (a probe), or the
+/// message monitoring gets.
+async fn disk_full(state: &AppState) -> Option<Response> {
+    if !mamori_store::disk_full_noted() {
+        return None;
+    }
+    let probe = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        state.store.write_probe(state.clock.now()),
+    )
+    .await;
+    // Only a probe that fails for want of space says so (a busy writer or a slow disk proves nothing).
+    match probe {
+        Ok(Err(e)) if e.is_disk_full() => Some(
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ディスクの空きがありません（データベースに書き込めません）",
+            )
+                .into_response(),
+        ),
+        _ => None,
+    }
+}
+
 pub async fn healthz(State(state): State<AppState>) -> Response {
+    if let Some(r) = disk_full(&state).await {
+        return r;
+    }
     match state.store.is_set_up().await {
         Ok(_) => (StatusCode::OK, "ok").into_response(),
         Err(e) => (
@@ -20,6 +47,9 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
 /// `/readyz`: ready to take requests — the database answers and its schema is the one this program
 /// expects (a newer program may have migrated it: this one must not serve it).
 pub async fn readyz(State(state): State<AppState>) -> Response {
+    if let Some(r) = disk_full(&state).await {
+        return r;
+    }
     match state.store.schema_versions().await {
         Ok((applied, expected)) if applied == expected => {
             (StatusCode::OK, format!("ready (schema {applied})")).into_response()

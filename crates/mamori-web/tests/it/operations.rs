@@ -81,3 +81,74 @@ async fn behind_a_proxy_the_rate_limit_counts_the_address_it_names() {
     // Another client behind the same proxy is not held back.
     assert_ne!(attempt("10.0.0.2").await, StatusCode::TOO_MANY_REQUESTS);
 }
+
+/// Issue 35 (4): a full disk (SQLite's page limit standing in for it) refuses saves with 「ディスクの空き
+/// がありません」 and `/readyz` says so; once space returns, saves, new sessions and `/readyz` work again
+/// without a restart (no pooled connection is left inside a dead transaction).
+#[tokio::test]
+async fn a_full_disk_is_reported_and_recovered_from_without_a_restart() {
+    let app = app().await;
+    let admin = session_for(&app.store, "admin", "c").await;
+    let save = |i: usize| {
+        form_post(
+            "/ledgers/devices/new",
+            &admin,
+            &format!(
+                "csrf=c&device_kind={}&computer_name=PC-{i:04}&notes={}",
+                enc("端末PC"),
+                "n".repeat(30_000)
+            ),
+        )
+    };
+    assert_eq!(
+        send(&app.router, save(0)).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let pages = app.store.sqlite_page_count().await.unwrap();
+    app.store.limit_sqlite_pages(Some(pages)).await.unwrap();
+    let mut refused = None;
+    for i in 1..200 {
+        let r = send(&app.router, save(i)).await;
+        if r.status != StatusCode::SEE_OTHER {
+            refused = Some(r);
+            break;
+        }
+    }
+    let r = refused.expect("a write beyond the page limit is refused");
+    assert_eq!(r.status, StatusCode::INSUFFICIENT_STORAGE, "{}", r.text());
+    assert!(
+        r.text().contains("ディスクの空きがありません"),
+        "{}",
+        r.text()
+    );
+    let ready = send(
+        &app.router,
+        Request::get("/readyz").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(ready.text().contains("ディスクの空きがありません"));
+    // Reads still work meanwhile.
+    assert_eq!(
+        get(&app.router, "/ledgers/devices", &admin).await.status,
+        StatusCode::OK
+    );
+
+    // Space returns: everything works again, in the same process.
+    app.store.limit_sqlite_pages(None).await.unwrap();
+    for i in 300..310 {
+        let r = send(&app.router, save(i)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    }
+    let ready = send(
+        &app.router,
+        Request::get("/readyz").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(ready.status, StatusCode::OK, "{}", ready.text());
+    let again = session_for(&app.store, "admin", "c2").await;
+    assert_eq!(
+        get(&app.router, "/dashboard", &again).await.status,
+        StatusCode::OK
+    );
+}
