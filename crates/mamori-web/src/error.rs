@@ -179,6 +179,33 @@ pub(crate) async fn path_rejections(
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/plain"));
+    // A body over its limit (tower-http answers in English plain text, or with no body at all).
+    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE
+        && (plain
+            || resp
+                .headers()
+                .get(axum::http::header::CONTENT_TYPE)
+                .is_none())
+    {
+        let message = format!(
+            "送信された内容が大きすぎます（ファイルは {} MB まで、入力フォームは {} MB まで）。ファイルを分けるか、小さくしてから送ってください（何も保存していません）",
+            crate::IMPORT_LIMIT / 1024 / 1024,
+            crate::BODY_LIMIT / 1024 / 1024
+        );
+        if api {
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                axum::Json(serde_json::json!({ "error": message })),
+            )
+                .into_response();
+        }
+        return WebError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "送信された内容が大きすぎます",
+            message,
+        )
+        .into_response();
+    }
     if resp.status() != StatusCode::BAD_REQUEST || !plain {
         return resp;
     }

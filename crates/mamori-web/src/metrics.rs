@@ -114,7 +114,11 @@ pub fn render(state: &AppState) -> String {
     let _ = writeln!(out, "mamori_db_pool_connections{{state=\"idle\"}} {idle}");
     out.push_str("# HELP mamori_disk_full 1 while a write has failed for want of disk space and no write has succeeded since (cleared by /readyz's probe).\n");
     out.push_str("# TYPE mamori_disk_full gauge\n");
-    let _ = writeln!(out, "mamori_disk_full {}", u8::from(mamori_store::disk_full_noted()));
+    let _ = writeln!(
+        out,
+        "mamori_disk_full {}",
+        u8::from(mamori_store::disk_full_noted())
+    );
     let jobs = &mamori_store::jobs::JOBS;
     out.push_str("# HELP mamori_job_runs_total Scheduled job runs in this instance, by outcome.\n");
     out.push_str("# TYPE mamori_job_runs_total counter\n");

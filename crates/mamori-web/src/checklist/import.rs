@@ -56,6 +56,14 @@ pub(crate) async fn import_preview(
     Uploaded(SignedIn(session, org), mut multipart): Uploaded,
 ) -> PageResult {
     let catalog = state.catalog_of(org.id);
+    // Who may answer (and whether the form exists) is checked before the file is read.
+    let form = checklist_form(
+        &catalog,
+        &session.user,
+        &edition,
+        &variant,
+        Action::AnswerForm,
+    )?;
     let mut file: Option<(String, Vec<u8>)> = None;
     while let Ok(Some(field)) = multipart.next_field().await {
         if field.name() == Some("file") {
@@ -70,13 +78,6 @@ pub(crate) async fn import_preview(
             file = Some((name, bytes.to_vec()));
         }
     }
-    let form = checklist_form(
-        &catalog,
-        &session.user,
-        &edition,
-        &variant,
-        Action::AnswerForm,
-    )?;
     let (file_name, bytes) = file.filter(|(_, b)| !b.is_empty()).unwrap_or_default();
     let mut errors = Vec::new();
     let mut rows = Vec::new();

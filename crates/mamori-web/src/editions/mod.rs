@@ -150,6 +150,7 @@ pub(crate) async fn upload(
     State(state): State<AppState>,
     Uploaded(SignedIn(session, org), mut multipart): Uploaded,
 ) -> PageResult {
+    crate::permit(&session.user, Action::ManageSettings).map_err(PageError::forbidden)?;
     let mut edition = String::new();
     let mut fiscal_year = String::new();
     let mut variant = String::new();
@@ -180,7 +181,6 @@ pub(crate) async fn upload(
             _ => {}
         }
     }
-    crate::permit(&session.user, Action::ManageSettings).map_err(PageError::forbidden)?;
     // Importing an edition again (a replaced MHLW file): read it against the catalog without it.
     let base = state.catalog_of(org.id).without_imported(&edition);
     let (read_edition, read_fy, read_variant) = (edition.clone(), fiscal_year.clone(), variant);

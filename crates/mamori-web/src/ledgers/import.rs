@@ -113,6 +113,7 @@ pub async fn import_preview(
     Path(kind): Path<String>,
     Uploaded(SignedIn(session, org), mut multipart): Uploaded,
 ) -> PageResult {
+    crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     let kind = kind_of(&kind)?;
     let mut file: Option<(String, Bytes)> = None;
     while let Ok(Some(field)) = multipart.next_field().await {
@@ -131,7 +132,6 @@ pub async fn import_preview(
             file = Some((name, bytes));
         }
     }
-    crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     let Some((file_name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         let page = list_page_with(
             &state,

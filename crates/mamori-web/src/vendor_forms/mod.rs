@@ -190,6 +190,7 @@ pub(crate) async fn vendor_form_upload(
     Path(vendor_id): Path<i64>,
     Uploaded(SignedIn(session, org), mut multipart): Uploaded,
 ) -> PageResult {
+    crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     let (mut edition, mut bytes) = (String::new(), Vec::new());
     while let Ok(Some(field)) = multipart.next_field().await {
         match field.name() {
@@ -198,7 +199,6 @@ pub(crate) async fn vendor_form_upload(
             _ => {}
         }
     }
-    crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     let edition = state.edition_or_current(
         &org,
         Some(&edition).filter(|e| !e.is_empty()).map(String::as_str),

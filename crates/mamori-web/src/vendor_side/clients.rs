@@ -425,8 +425,6 @@ pub(crate) async fn publish(
     Path(id): Path<i64>,
     Posted(SignedIn(session, org), fields): Posted<Vec<(String, String)>>,
 ) -> PageResult {
-    vendor_only(&org)?;
-    super::may(&session, &org, true)?;
     state.store.product(org.id, id).await?;
     let edition = state.edition_or_current(
         &org,
@@ -461,6 +459,9 @@ pub(crate) async fn upload_document(
     Path(id): Path<i64>,
     Uploaded(SignedIn(session, org), mut multipart): Uploaded,
 ) -> PageResult {
+    // Who may upload is checked before the file is read.
+    vendor_only(&org)?;
+    super::may(&session, &org, true)?;
     let mut fields: HashMap<String, String> = HashMap::new();
     let (mut file_name, mut bytes) = (String::new(), Vec::new());
     while let Ok(Some(field)) = multipart.next_field().await {

@@ -319,4 +319,43 @@ async fn large_bodies_are_refused() {
     )
     .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // Issue 35 (9): said in Japanese, as JSON on the API and as a page elsewhere.
+    assert!(
+        r.json()["error"].as_str().unwrap().contains("大きすぎます"),
+        "{}",
+        r.text()
+    );
+    let session = session_for(&app.store, "admin", "c").await;
+    let too_big = format!("csrf=c&comment={}", "x".repeat(mamori_web::BODY_LIMIT + 10));
+    let r = send(
+        &app.router,
+        Request::post("/settings")
+            .header(header::COOKIE, &session)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::CONTENT_LENGTH, too_big.len())
+            .body(Body::from(too_big))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        r.text().contains("<html") && r.text().contains("大きすぎます"),
+        "{}",
+        r.text()
+    );
+    // An upload over its limit, refused before the role is even relevant: the same page.
+    let mut body = b"--B\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nc\r\n--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n".to_vec();
+    body.resize(mamori_web::IMPORT_LIMIT + 100, b'a');
+    let r = send(
+        &app.router,
+        Request::post("/ledgers/devices/import")
+            .header(header::COOKIE, &session)
+            .header(header::CONTENT_TYPE, "multipart/form-data; boundary=B")
+            .header(header::CONTENT_LENGTH, body.len())
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(r.text().contains("大きすぎます"), "{}", r.text());
 }
