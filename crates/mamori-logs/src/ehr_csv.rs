@@ -209,11 +209,26 @@ pub fn columns(headers: &[String], m: &Mapping) -> Result<Columns, String> {
     }
     if !missing.is_empty() {
         // The mapping to write, with the columns found filled in and the missing ones to choose.
-        let shown = |i: Option<usize>, placeholder: &str| {
-            i.map_or(format!("（{placeholder}）"), |i| {
-                headers[i].trim().to_string()
-            })
+        // A file of one huge line is all "headers": the message names a few, each cut short.
+        let clip = |h: &str| -> String {
+            let h = h.trim();
+            if h.chars().count() > 40 {
+                format!("{}…", h.chars().take(40).collect::<String>())
+            } else {
+                h.to_string()
+            }
         };
+        let shown = |i: Option<usize>, placeholder: &str| {
+            i.map_or(format!("（{placeholder}）"), |i| clip(&headers[i]))
+        };
+        let mut listed: String = headers
+            .iter()
+            .take(20)
+            .map(|h| format!("「{}」", clip(h)))
+            .collect();
+        if headers.len() > 20 {
+            listed.push_str(&format!("ほか {} 列", headers.len() - 20));
+        }
         let template = serde_json::json!({
             "user_id": shown(c.user_id, "利用者IDの列の見出し"),
             "time": shown(c.time, "日時の列の見出し"),
@@ -223,11 +238,7 @@ pub fn columns(headers: &[String], m: &Mapping) -> Result<Columns, String> {
         return Err(format!(
             "アクセスログの列「{}」が見出しにありません（見出し: {}）。列の対応づけを書いたファイル（例: {template}）を --csv-map に指定してください。日付と時刻が別の列なら \"date\" に日付の列を書きます",
             missing.join("」「"),
-            headers
-                .iter()
-                .map(|h| format!("「{}」", h.trim()))
-                .collect::<Vec<_>>()
-                .join("")
+            listed
         ));
     }
     Ok(c)
@@ -581,4 +592,18 @@ fn parse(
         errors.push(format!("読めない行は合計 {bad} 行"));
     }
     (rows, errors, label)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 35 (9): a file of one huge line (all "headers") gives a short message, not every column.
+    #[test]
+    fn a_missing_column_message_names_a_few_headers_cut_short() {
+        let headers: Vec<String> = (0..100_000).map(|i| format!("{i}{}", "x".repeat(100))).collect();
+        let e = columns(&headers, &Mapping::default()).err().unwrap();
+        assert!(e.len() < 4_000, "{} bytes", e.len());
+        assert!(e.contains("ほか 99980 列"), "{e}");
+    }
 }
