@@ -601,7 +601,9 @@ mod tests {
     /// Issue 35 (9): a file of one huge line (all "headers") gives a short message, not every column.
     #[test]
     fn a_missing_column_message_names_a_few_headers_cut_short() {
-        let headers: Vec<String> = (0..100_000).map(|i| format!("{i}{}", "x".repeat(100))).collect();
+        let headers: Vec<String> = (0..100_000)
+            .map(|i| format!("{i}{}", "x".repeat(100)))
+            .collect();
         let e = columns(&headers, &Mapping::default()).err().unwrap();
         assert!(e.len() < 4_000, "{} bytes", e.len());
         assert!(e.contains("ほか 99980 列"), "{e}");

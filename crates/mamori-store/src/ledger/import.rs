@@ -254,6 +254,19 @@ impl Store {
         Ok(plan.counts)
     }
 
+    /// Removes the staged rows of imports that stopped halfway (the process was killed, the disk filled):
+    /// an import stages its rows in well under a minute, so rows staged an hour ago belong to none that
+    /// is running (on any instance). Run at each large import and when `serve` starts.
+    pub async fn prune_import_leftovers(&self, now: DateTime<Utc>) -> Result<u64> {
+        Ok(
+            sqlx::query("DELETE FROM ledger_import_rows WHERE started_at < $1")
+                .bind(ts(now - chrono::Duration::hours(1)))
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
+    }
+
     /// A large import: rows and their audit records (chained from the import's own anchor) are
     /// written to `ledger_import_rows` in short transactions, then one short transaction moves them
     /// into place with set-based statements, after an `import_block` audit record that names the
@@ -269,11 +282,7 @@ impl Store {
     ) -> Result<Option<ImportCounts>> {
         let import_id = hex::encode(rand::random::<[u8; 16]>());
         let started = ts(at);
-        // Leftovers of an import that stopped halfway (the process was killed) are a day old at most.
-        sqlx::query("DELETE FROM ledger_import_rows WHERE started_at < $1")
-            .bind(ts(at - chrono::Duration::days(1)))
-            .execute(&self.pool)
-            .await?;
+        self.prune_import_leftovers(at).await?;
         let result = self
             .stage_and_apply(&import_id, &started, org_id, kind, plan, seen, actor, at)
             .await;

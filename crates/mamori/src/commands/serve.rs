@@ -93,6 +93,12 @@ pub(crate) async fn run_until(
     };
     let store = open(&db).await?;
     let set_up = store.is_set_up().await?;
+    // What an import killed halfway left behind (staged rows) is not kept until the next import.
+    match store.prune_import_leftovers(chrono::Utc::now()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(rows = n, "途中で止まった取り込みの一時データを削除しました"),
+        Err(e) => tracing::warn!(error = %e, "途中で止まった取り込みの一時データを削除できません"),
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| {
