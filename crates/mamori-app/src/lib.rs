@@ -60,9 +60,19 @@ pub struct App {
     /// The rows the evidence rules read, per organisation, patched with each change.
     ledger_cache: Arc<ledger_cache::LedgerCache>,
     suggestion_cache: Arc<SuggestionCache>,
-    /// Permits for CPU-heavy work (reading uploads, rendering documents): one per core.
+    /// Permits for CPU-heavy work (reading uploads, rendering documents, analysing logs): one per core
+    /// but one, so that pages keep a core while uploads queue.
     heavy: Arc<tokio::sync::Semaphore>,
+    /// Uploads being received and handled at once: each may hold its file and rows in memory.
+    uploads: Arc<tokio::sync::Semaphore>,
 }
+
+/// Uploads handled at once ([`App::admit_upload`]): with the upload limit (32 MB) and what reading a
+/// file of rows costs, a few hundred MB at most; the rest wait their turn.
+pub const UPLOADS_AT_ONCE: usize = 4;
+
+/// How long an upload waits for its turn before it is told to try again.
+pub const UPLOAD_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 impl App {
     pub fn new(store: Store, catalog: Catalog, clock: Clock) -> Self {
@@ -75,9 +85,20 @@ impl App {
             ledger_cache: Arc::default(),
             suggestion_cache: Arc::default(),
             heavy: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, |n| n.get()),
+                std::thread::available_parallelism()
+                    .map_or(1, |n| n.get().saturating_sub(1).max(1)),
             )),
+            uploads: Arc::new(tokio::sync::Semaphore::new(UPLOADS_AT_ONCE)),
         }
+    }
+
+    /// A turn to receive and handle an upload (held until the response); `None` when none came within
+    /// [`UPLOAD_WAIT`].
+    pub async fn admit_upload(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        tokio::time::timeout(UPLOAD_WAIT, self.uploads.clone().acquire_owned())
+            .await
+            .ok()?
+            .ok()
     }
 
     /// Runs CPU-heavy work (reading an upload, rendering a document) on the blocking threads, at most one

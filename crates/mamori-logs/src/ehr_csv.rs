@@ -363,6 +363,10 @@ pub fn read(
     })
 }
 
+/// The most columns, and bytes, a header row of an access log may have.
+const MAX_COLUMNS: usize = 1_000;
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+
 /// Rows in a batch sent from the parser.
 const BATCH: usize = 2048;
 
@@ -509,6 +513,16 @@ fn parse(
         }
         line += 1;
         let Some(c) = &cols else {
+            // No access log has a thousand columns; a file of one huge line (or another kind of file)
+            // is named as such before its "headers" are decoded and compared.
+            if record.len() > MAX_COLUMNS || record.as_slice().len() > MAX_HEADER_BYTES {
+                errors.push(format!(
+                    "1行目（見出し）が長すぎます（{} 列、{} バイト）。改行のない1行だけのファイルか、アクセスログ以外のファイルではありませんか",
+                    record.len(),
+                    record.as_slice().len()
+                ));
+                return (0, errors, label);
+            }
             let headers: Vec<String> = record
                 .iter()
                 .map(|h| {
@@ -597,6 +611,20 @@ fn parse(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 35 (6): a file of one huge line is refused at its first line, cheaply.
+    #[test]
+    fn a_one_line_file_is_refused_at_its_header() {
+        let line: String = (0..200_000).map(|i| format!("v{i},")).collect();
+        let (rows, errors, _) = read(
+            line.as_bytes(),
+            &Mapping::default(),
+            &mut |_| {},
+            &mut |_| {},
+        );
+        assert_eq!(rows, 0);
+        assert!(errors[0].contains("長すぎます"), "{errors:?}");
+    }
 
     /// Issue 35 (9): a file of one huge line (all "headers") gives a short message, not every column.
     #[test]

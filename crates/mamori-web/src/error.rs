@@ -226,3 +226,27 @@ pub(crate) async fn path_rejections(
     }
     WebError::not_found(message).into_response()
 }
+
+/// Uploads take turns ([`mamori_app::App::admit_upload`]): at most a few are received and handled at
+/// once, so that many large files at the same moment queue instead of taking the server's memory. One
+/// that waited too long is told so, in Japanese.
+pub(crate) async fn admit_upload(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let Some(_turn) = state.admit_upload().await else {
+        let message = "ほかの取り込みが多く、順番が回ってきませんでした。しばらくしてからもう一度送ってください（何も保存していません）";
+        if api {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({ "error": message })),
+            )
+                .into_response();
+        }
+        return WebError::new(StatusCode::SERVICE_UNAVAILABLE, "混み合っています", message)
+            .into_response();
+    };
+    next.run(req).await
+}

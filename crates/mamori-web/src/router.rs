@@ -144,9 +144,13 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/ledgers/{kind}", get(ledgers::list_page))
         .route("/ledgers/{kind}/export.{format}", get(ledgers::export_file))
+        // Applying a confirmed file writes its rows: it takes a turn like the upload did.
         .route(
             "/ledgers/{kind}/import/confirm",
-            post(ledgers::import_confirm),
+            post(ledgers::import_confirm).route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                crate::error::admit_upload,
+            )),
         )
         .route(
             "/checklists/{edition}/{variant}/import/confirm",
@@ -195,6 +199,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/incidents/{id}/entries", post(bcp::incidents::add_entry))
         .nest("/api/v1", api::upload_router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::error::admit_upload,
+        ))
         .layer(axum::middleware::from_fn(refuse_invalid_utf8))
         .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT))
         .layer(RequestBodyLimitLayer::new(IMPORT_LIMIT))

@@ -243,9 +243,9 @@ pub async fn upload(
     State(state): State<AppState>,
     Uploaded(SignedIn(session, org), mut multipart): Uploaded,
 ) -> PageResult {
+    crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     let dir = tempfile::tempdir().map_err(receive_error)?;
     let u = read_upload(&mut multipart, dir.path(), org.id).await?;
-    crate::permit(&session.user, Action::EditLedgers).map_err(PageError::forbidden)?;
     if u.refused.is_some() || u.paths.is_empty() {
         let page = logs_page_with(
             &state,
@@ -312,16 +312,32 @@ async fn analyse(
     let progress = state.log_progress.clone();
     let total = paths.len();
     let shown = names.clone();
-    let report = tokio::task::spawn_blocking(move || {
-        let _keep = dir;
-        mamori_logs::analyze(&paths, &options, &mut |i, n| {
-            progress
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(id, format!("{}/{total}「{}」: {n} 件", i + 1, shown[i]));
+    // On the heavy-work pool like every other upload: analyses queue behind each other and the pages
+    // keep a core.
+    let waiting = progress.clone();
+    waiting.lock().unwrap_or_else(|e| e.into_inner()).insert(
+        id,
+        "順番を待っています（ほかの取り込み・分析の後に始まります）".into(),
+    );
+    let report = state
+        .heavy(move || {
+            let _keep = dir;
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                mamori_logs::analyze(&paths, &options, &mut |i, n| {
+                    progress
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(id, format!("{}/{total}「{}」: {n} 件", i + 1, shown[i]));
+                })
+            }))
+            .map_err(|p| {
+                p.downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "内部エラー".into())
+            })
         })
-    })
-    .await;
+        .await;
     let stored = match report {
         Ok(mut r) => {
             for (f, name) in r.files.iter_mut().zip(&names) {
