@@ -443,11 +443,112 @@ pub(crate) async fn verify_chain_in(
                 reason: "最後の記録が連鎖の先頭と一致しません（末尾の記録の削除の疑い）".into(),
             }));
         }
+        if let Err(b) = answers_match_audit(&mut *conn).await? {
+            return Ok(Err(b));
+        }
         Ok(Ok(rows.len()))
     }
 }
 
+/// The answers stored are the answers the audit trail says (every save writes both in one transaction):
+/// replaying each organisation's answer records, with the fiscal years that archived an edition's
+/// answers, must give exactly the `answers` table. An answer changed, added or removed behind Mamori's
+/// back (a direct SQL edit) breaks this even though the chain itself is whole.
+async fn answers_match_audit(
+    conn: &mut sqlx::AnyConnection,
+) -> Result<std::result::Result<(), AuditBreak>> {
+    let records = sqlx::query(
+        "SELECT id, org_id, entity, entity_key, after_json FROM audit_log \
+         WHERE entity IN ('answer', 'fiscal_year') ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut expected: HashMap<(i64, String), (i64, Answer)> = HashMap::new();
+    for r in &records {
+        let org: i64 = r.try_get("org_id")?;
+        let after: Option<String> = r.try_get("after_json")?;
+        let Some(after) = after.and_then(|a| serde_json::from_str::<serde_json::Value>(&a).ok())
+        else {
+            continue;
+        };
+        if r.try_get::<String, _>("entity")? == "fiscal_year" {
+            // A year started with the edition's answers archived: they left the table.
+            if !after["archived_as"].is_null()
+                && let Some(edition) = after["edition"].as_str()
+            {
+                let prefix = format!("{edition}.");
+                expected.retain(|(o, k), _| !(*o == org && k.starts_with(&prefix)));
+            }
+            continue;
+        }
+        if let Ok(a) = serde_json::from_value::<Answer>(after) {
+            expected.insert((org, r.try_get("entity_key")?), (r.try_get("id")?, a));
+        }
+    }
+    let rows = sqlx::query(
+        "SELECT org_id, edition, variant, item, target, round, answer, checked_on, target_date, note \
+         FROM answers ORDER BY org_id, item, target, round",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let broken = |id: i64, org: i64, key: &str, what: &str| AuditBreak {
+        id,
+        reason: format!("組織 {org} の回答「{key}」が{what}（監査記録を通さない変更の疑い）"),
+    };
+    for r in &rows {
+        let org: i64 = r.try_get("org_id")?;
+        let target: String = r.try_get("target")?;
+        let answer: String = r.try_get("answer")?;
+        let target_date: Option<String> = r.try_get("target_date")?;
+        let stored = serde_json::json!({
+            "item": r.try_get::<String, _>("item")?,
+            "target": target,
+            "round": r.try_get::<i64, _>("round")?,
+            "answer": answer,
+            "checked_on": r.try_get::<String, _>("checked_on")?,
+            "target_date": target_date,
+            "note": r.try_get::<String, _>("note")?,
+        });
+        let Ok(stored) = serde_json::from_value::<Answer>(stored) else {
+            return Ok(Err(broken(0, org, "?", "読めません")));
+        };
+        let key = stored.key().to_string();
+        match expected.remove(&(org, key.clone())) {
+            None => return Ok(Err(broken(0, org, &key, "監査記録にありません"))),
+            Some((id, a)) if a != stored => {
+                return Ok(Err(broken(id, org, &key, "監査記録の内容と一致しません")));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(((org, key), (id, _))) = expected.into_iter().min_by_key(|(_, (id, _))| *id) {
+        return Ok(Err(broken(id, org, &key, "監査記録にあるのに消えています")));
+    }
+    Ok(Ok(()))
+}
+
+/// A backup manifest's record of the chain (its head and length then), checked against the chain now:
+/// the head must still be a record of it. A chain recomputed from some record on (by someone who can
+/// write the database) loses the heads that backups wrote down outside it.
+pub fn head_in_chain(hashes: &std::collections::HashSet<String>, head: &str) -> bool {
+    head.is_empty() || hashes.contains(head)
+}
+
 impl Store {
+    /// Every hash of the audit chain, and the side chains' last hashes (the heads a backup can have
+    /// written down).
+    pub async fn audit_hashes(&self) -> Result<std::collections::HashSet<String>> {
+        let rows = sqlx::query("SELECT hash FROM audit_log")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = std::collections::HashSet::with_capacity(rows.len() + 1);
+        for r in &rows {
+            out.insert(r.try_get::<String, _>(0)?);
+        }
+        out.insert(String::new());
+        Ok(out)
+    }
+
     /// The audit trail of an organisation, newest first, narrowed by `filter`.
     #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
     pub async fn audit_trail(

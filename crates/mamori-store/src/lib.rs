@@ -53,6 +53,7 @@ pub use vendor_links::{
 };
 pub use vendor_products::{PRODUCT_KINDS, Product, ProductFields};
 
+pub use audit::head_in_chain;
 pub(crate) use audit::{
     AuditEntry, FullEntry, IMPORT_BLOCK, audit, audit_each, audit_many, carried_action, chain_hash,
     write_side_chain,

@@ -273,7 +273,8 @@ async fn scheduled_backups_run_and_are_recorded() {
     let mut found = Vec::new();
     for _ in 0..200 {
         found = list_generations(&backups).unwrap_or_default();
-        if !found.is_empty() {
+        // The run is recorded once the new generation has been checked to restore.
+        if !found.is_empty() && store.last_backup_runs().await.unwrap().0.is_some() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -487,5 +488,160 @@ async fn a_backup_that_does_not_restore_is_reported_and_keeps_the_older_ones() {
             .flatten()
             .any(|e| e.file_name().to_string_lossy().contains(".verify.db"))
     );
+    store.close().await;
+}
+
+/// Issue 35 (10): what `audit verify` detects. The chain alone catches a record edited or removed; the
+/// answers are checked against their audit records (a direct edit, insert or delete of `answers` is
+/// caught though the chain is whole); a chain recomputed from some record on is caught by the heads the
+/// backups wrote down outside the database.
+#[tokio::test]
+async fn tampering_with_answers_or_recomputing_the_chain_is_detected() {
+    use mamori_core::{Answer, Choice, Target, Variant};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    let store = Store::open(db.to_str().unwrap()).await.unwrap();
+    let (org, user) = store
+        .set_up(
+            &crate::helpers::new_org("医院", false),
+            &crate::helpers::new_user("a"),
+            at(),
+        )
+        .await
+        .unwrap();
+    let actor = mamori_store::Actor {
+        user_id: user.id,
+        name: "a".into(),
+    };
+    let answer = |item: &str, choice: Choice| Answer {
+        item: item.into(),
+        target: Target::General,
+        round: 1,
+        answer: choice,
+        checked_on: chrono::NaiveDate::from_ymd_opt(2025, 5, 20).unwrap(),
+        target_date: None,
+        note: String::new(),
+    };
+    store
+        .save_answers(org.id, "r7", Variant::Facility, &actor, at(), |_| {
+            Ok::<_, ()>(vec![
+                answer("r7.facility.1.1", Choice::Yes),
+                answer("r7.facility.1.2", Choice::Yes),
+            ])
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    // Changed again through Mamori: the newest record is what counts.
+    store
+        .save_answers(org.id, "r7", Variant::Facility, &actor, at(), |_| {
+            Ok::<_, ()>(vec![
+                answer("r7.facility.1.2", Choice::Yes),
+                answer("r7.facility.1.1", Choice::Yes),
+            ])
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(store.verify_audit_chain().await.unwrap().is_ok());
+    let backups = dir.path().join("backups");
+    let m = store.backup_and_record(&backups, 5, at()).await.unwrap();
+
+    let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let exec = |sql: &'static str| {
+        let raw = raw.clone();
+        async move { sqlx::query(sql).execute(&raw).await.unwrap() }
+    };
+    let broken = |r: Result<usize, mamori_store::AuditBreak>| r.unwrap_err().to_string();
+    // An answer edited behind Mamori's back.
+    exec("UPDATE answers SET answer = 'no', target_date = '2026-03-31' WHERE item = 'r7.facility.1.2'").await;
+    let e = broken(store.verify_audit_chain().await.unwrap());
+    assert!(
+        e.contains("r7.facility.1.2") && e.contains("一致しません"),
+        "{e}"
+    );
+    exec("UPDATE answers SET answer = 'yes', target_date = NULL WHERE item = 'r7.facility.1.2'")
+        .await;
+    assert!(store.verify_audit_chain().await.unwrap().is_ok());
+    // Added, and removed.
+    exec("INSERT INTO answers (org_id, edition, variant, item, target, round, answer, checked_on, target_date, note, updated_by, updated_at) \
+          SELECT org_id, edition, variant, 'r7.facility.1.3', target, round, answer, checked_on, target_date, note, updated_by, updated_at FROM answers WHERE item = 'r7.facility.1.1'").await;
+    let e = broken(store.verify_audit_chain().await.unwrap());
+    assert!(
+        e.contains("r7.facility.1.3") && e.contains("監査記録にありません"),
+        "{e}"
+    );
+    exec("DELETE FROM answers WHERE item IN ('r7.facility.1.3', 'r7.facility.1.1')").await;
+    let e = broken(store.verify_audit_chain().await.unwrap());
+    assert!(
+        e.contains("r7.facility.1.1") && e.contains("消えています"),
+        "{e}"
+    );
+    exec("INSERT INTO answers (org_id, edition, variant, item, target, round, answer, checked_on, target_date, note, updated_by, updated_at) \
+          SELECT org_id, edition, variant, 'r7.facility.1.1', target, round, answer, checked_on, target_date, note, updated_by, updated_at FROM answers WHERE item = 'r7.facility.1.2'").await;
+    assert!(store.verify_audit_chain().await.unwrap().is_ok());
+
+    // A writer who edits an answer, its audit records, and recomputes every hash after them: the chain
+    // verifies, the answers match, but the head a backup wrote down is gone from the chain.
+    exec("UPDATE answers SET answer = 'no', target_date = '2026-03-31' WHERE item = 'r7.facility.1.2'").await;
+    let rows = sqlx::query("SELECT id, org_id, actor, at, entity, entity_key, action, before_json, after_json FROM audit_log ORDER BY id")
+        .fetch_all(&raw)
+        .await
+        .unwrap();
+    let mut prev = String::new();
+    for r in &rows {
+        let id: i64 = r.get("id");
+        let mut after: Option<String> = r.get("after_json");
+        if r.get::<String, _>("entity") == "answer"
+            && r.get::<String, _>("entity_key")
+                .starts_with("r7.facility.1.2/")
+        {
+            after = after.map(|a| {
+                a.replace("\"answer\":\"yes\"", "\"answer\":\"no\"")
+                    .replace("\"target_date\":null", "\"target_date\":\"2026-03-31\"")
+            });
+        }
+        let framed = serde_json::json!([
+            prev,
+            r.get::<i64, _>("org_id"),
+            r.get::<String, _>("actor"),
+            r.get::<String, _>("at"),
+            r.get::<String, _>("entity"),
+            r.get::<String, _>("entity_key"),
+            r.get::<String, _>("action"),
+            r.get::<Option<String>, _>("before_json"),
+            after
+        ])
+        .to_string();
+        let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(framed.as_bytes()));
+        sqlx::query(
+            "UPDATE audit_log SET after_json = $1, prev_hash = $2, hash = $3 WHERE id = $4",
+        )
+        .bind(after)
+        .bind(&prev)
+        .bind(&hash)
+        .bind(id)
+        .execute(&raw)
+        .await
+        .unwrap();
+        prev = hash;
+    }
+    sqlx::query("UPDATE audit_head SET hash = $1")
+        .bind(&prev)
+        .execute(&raw)
+        .await
+        .unwrap();
+    assert!(
+        store.verify_audit_chain().await.unwrap().is_ok(),
+        "undetectable from inside the database"
+    );
+    let hashes = store.audit_hashes().await.unwrap();
+    assert!(
+        !mamori_store::head_in_chain(&hashes, &m.audit_head),
+        "the backup's head is gone"
+    );
+    raw.close().await;
     store.close().await;
 }
