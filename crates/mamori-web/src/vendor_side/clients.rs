@@ -425,6 +425,8 @@ pub(crate) async fn publish(
     Path(id): Path<i64>,
     Posted(SignedIn(session, org), fields): Posted<Vec<(String, String)>>,
 ) -> PageResult {
+    vendor_only(&org)?;
+    super::may(&session, &org, true)?;
     state.store.product(org.id, id).await?;
     let edition = state.edition_or_current(
         &org,
@@ -477,8 +479,6 @@ pub(crate) async fn upload_document(
             None => {}
         }
     }
-    vendor_only(&org)?;
-    super::may(&session, &org, true)?;
     state.store.product(org.id, id).await?;
     let edition = state.edition_or_current(&org, fields.get("edition").map(String::as_str));
     let get = |k: &str| fields.get(k).map(|v| v.trim()).unwrap_or("");
