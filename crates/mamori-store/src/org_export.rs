@@ -121,6 +121,132 @@ async fn insert_row(
     }
 }
 
+/// Bound values a statement may carry on every backend (SQLite allows 32,766, PostgreSQL 65,535).
+const MAX_BOUND: usize = 30_000;
+
+/// `n` new ids for `table`, taken inside the import's transaction: PostgreSQL's sequence, or (SQLite,
+/// where this transaction is the only writer) past the largest id the table and its sequence have seen.
+async fn reserve_ids(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: crate::Backend,
+    table: &str,
+    n: usize,
+) -> Result<Vec<i64>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    match backend {
+        crate::Backend::Postgres => sqlx::query(
+            "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)",
+        )
+        .bind(table)
+        .bind(n as i64)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>(0).map_err(StoreError::from))
+        .collect(),
+        crate::Backend::Sqlite => {
+            let max: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT MAX(COALESCE((SELECT MAX(id) FROM {table}), 0), \
+                 COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0))"
+            )))
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?;
+            Ok((max + 1..=max + n as i64).collect())
+        }
+    }
+}
+
+/// Inserts many rows of one table in multi-row statements (rows with the same columns together; NULL
+/// columns left to their default). With `with_id`, each row gets a new id, returned as (old, new).
+async fn insert_rows(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: crate::Backend,
+    table: &str,
+    rows: &[Map<String, Value>],
+    with_id: bool,
+) -> Result<Vec<(i64, i64)>> {
+    let mut renumbered = Vec::new();
+    let mut prepared: Vec<Map<String, Value>> = Vec::with_capacity(rows.len());
+    let new_ids = if with_id {
+        reserve_ids(tx, backend, table, rows.len()).await?
+    } else {
+        Vec::new()
+    };
+    for (i, row) in rows.iter().enumerate() {
+        let mut row: Map<String, Value> = row
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if with_id {
+            if let Some(old) = row.get("id").and_then(Value::as_i64) {
+                renumbered.push((old, new_ids[i]));
+            }
+            row.insert("id".into(), Value::from(new_ids[i]));
+        }
+        prepared.push(row);
+    }
+    let mut start = 0;
+    while start < prepared.len() {
+        let names: Vec<&str> = prepared[start].keys().map(String::as_str).collect();
+        for n in &names {
+            if !n
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
+                return Err(StoreError::Corrupt(format!("列名 {n}")));
+            }
+        }
+        let per_statement = (MAX_BOUND / names.len().max(1)).max(1);
+        let mut end = start;
+        while end < prepared.len()
+            && end - start < per_statement
+            && prepared[end]
+                .keys()
+                .map(String::as_str)
+                .eq(names.iter().copied())
+        {
+            end += 1;
+        }
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", names.join(", "));
+        let mut p = 0;
+        for r in 0..end - start {
+            if r > 0 {
+                sql.push(',');
+            }
+            let params: Vec<String> = (0..names.len())
+                .map(|_| {
+                    p += 1;
+                    format!("${p}")
+                })
+                .collect();
+            sql.push_str(&format!("({})", params.join(", ")));
+        }
+        // Only checked column names and placeholders are spliced in; every value is bound.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for row in &prepared[start..end] {
+            for (name, value) in row {
+                q = match value {
+                    Value::Number(n) => q.bind(
+                        n.as_i64()
+                            .ok_or_else(|| StoreError::Corrupt(format!("{table}.{name}: {n}")))?,
+                    ),
+                    Value::String(s) => q.bind(s.clone()),
+                    other => {
+                        return Err(StoreError::Corrupt(format!("{table}.{name}: {other}")));
+                    }
+                };
+            }
+        }
+        q.execute(&mut **tx).await?;
+        start = end;
+    }
+    Ok(renumbered)
+}
+
 impl Store {
     /// One organisation's data as a JSON document (see the module's notes for what it holds).
     #[tracing::instrument(level = "debug", skip_all, fields(org_id = org_id.get()))]
@@ -283,6 +409,7 @@ impl Store {
         let tables = &doc["tables"];
         for (table, with_id, refs) in TABLES {
             let rows = list(&tables[*table]);
+            let mut mapped = Vec::with_capacity(rows.len());
             for mut row in rows.iter().cloned() {
                 row.insert("org_id".into(), Value::from(new_org.get()));
                 for (col, target) in *refs {
@@ -304,11 +431,12 @@ impl Store {
                         row.insert(col.to_string(), Value::from(new));
                     }
                 }
-                let old = row.get("id").and_then(Value::as_i64);
-                let new = insert_row(&mut tx, table, &row, *with_id).await?;
-                if let (Some(old), Some(new)) = (old, new) {
-                    ids.entry(*table).or_default().insert(old, new);
-                }
+                mapped.push(row);
+            }
+            // Many rows (a hundred thousand devices) in a few statements: the transaction, and the
+            // write lock SQLite holds for it, stays short.
+            for (old, new) in insert_rows(&mut tx, self.backend, table, &mapped, *with_id).await? {
+                ids.entry(*table).or_default().insert(old, new);
             }
             counts.push((table.to_string(), rows.len()));
         }
