@@ -163,6 +163,13 @@ async fn render(
                 .collect::<Vec<_>>()
                 .into();
         }
+        // The audit chain's head now, printed on the cover: a record of it kept outside the database
+        // (`mamori audit verify` tells whether a later chain still holds it).
+        let (head, records) = app.store.audit_head().await?;
+        data["audit_anchor"] = format!(
+            "Mamori の変更履歴（監査記録）: {records} 件、連鎖の先頭 {head}（作成時点。mamori audit verify --head で、後の記録に残っているかを確かめられます）"
+        )
+        .into();
         // 3(1)'s 連絡体制図, drawn from the 外部連絡リスト.
         if org.kind.is_facility() {
             data["contact_chart"] = crate::bcp::contact_chart(app, org).await?.into();

@@ -132,7 +132,9 @@ impl Store {
         )
     }
 
-    pub(crate) async fn audit_head(&self) -> Result<(String, i64)> {
+    /// The audit chain's head and its number of records now (written into every backup manifest and
+    /// printed on the pack's cover: records of the chain kept outside the database).
+    pub async fn audit_head(&self) -> Result<(String, i64)> {
         let head: String = sqlx::query("SELECT hash FROM audit_head WHERE id = 1")
             .fetch_one(&self.pool)
             .await?
