@@ -46,6 +46,12 @@ async fn the_inspection_pack_holds_the_forms_ledgers_and_evidence() {
         );
         return;
     };
+    // Issue 35 (10): the cover records the audit chain's head now (text compared without spaces).
+    let (head, records) = app.store.audit_head().await.unwrap();
+    assert!(
+        text.contains(&format!("監査記録）:{records}件、連鎖の先頭{head}")),
+        "{text}"
+    );
     let catalog = mamori_core::Catalog::builtin().unwrap();
     for item in &catalog
         .form("r7", mamori_core::Variant::Facility)
