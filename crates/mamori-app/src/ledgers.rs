@@ -16,6 +16,7 @@ pub async fn import_rows(
     mut rows: Vec<Row>,
     actor: &str,
 ) -> Result<ImportCounts, StoreError> {
+    let _turn = app.import_turn().await;
     crate::device_status::annotate_rows(app, org_id, kind, &mut rows).await?;
     let counts = app
         .store

@@ -65,14 +65,18 @@ pub struct App {
     heavy: Arc<tokio::sync::Semaphore>,
     /// Uploads being received and handled at once: each may hold its file and rows in memory.
     uploads: Arc<tokio::sync::Semaphore>,
+    /// Ledger imports applied at once: applying one judges every row and writes it, work that runs on
+    /// the async workers between its database calls; one at a time leaves the other workers to pages.
+    imports: Arc<tokio::sync::Semaphore>,
 }
 
 /// Uploads handled at once ([`App::admit_upload`]): with the upload limit (32 MB) and what reading a
 /// file of rows costs, a few hundred MB at most; the rest wait their turn.
 pub const UPLOADS_AT_ONCE: usize = 4;
 
-/// How long an upload waits for its turn before it is told to try again.
-pub const UPLOAD_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+/// How long an upload waits for its turn before it is told to try again: long enough for a queue of
+/// large imports to pass (each is applied in seconds), short of leaving a browser waiting forever.
+pub const UPLOAD_WAIT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 impl App {
     pub fn new(store: Store, catalog: Catalog, clock: Clock) -> Self {
@@ -89,7 +93,17 @@ impl App {
                     .map_or(1, |n| n.get().saturating_sub(1).max(1)),
             )),
             uploads: Arc::new(tokio::sync::Semaphore::new(UPLOADS_AT_ONCE)),
+            imports: Arc::new(tokio::sync::Semaphore::new(1)),
         }
+    }
+
+    /// A turn to apply a ledger import (see `imports`).
+    pub(crate) async fn import_turn(&self) -> tokio::sync::OwnedSemaphorePermit {
+        self.imports
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("never closed")
     }
 
     /// A turn to receive and handle an upload (held until the response); `None` when none came within
