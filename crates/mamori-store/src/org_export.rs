@@ -346,6 +346,7 @@ impl Store {
         };
         let users = list(&doc["users"]);
         let mut tx = self.write_tx().await?;
+        let locked_at = std::time::Instant::now();
         let mut taken = Vec::new();
         for u in &users {
             let login = u["login"].as_str().unwrap_or_default();
@@ -520,6 +521,10 @@ impl Store {
         }
         counts.push(("audit_log".into(), trail.len()));
         tx.commit().await?;
+        tracing::info!(
+            seconds = locked_at.elapsed().as_secs_f64(),
+            "organisation import: write transaction"
+        );
         Ok(ImportedOrg {
             org: self.org(new_org).await?,
             counts,
