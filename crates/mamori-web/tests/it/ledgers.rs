@@ -360,3 +360,60 @@ async fn access_log_suggestion(app: &App) -> Value {
         .unwrap()
         .clone()
 }
+
+/// Issue 35 (2, 3): through the page and the API, a stray 「"」 or a cell over its limit imports nothing
+/// and is named by its row.
+#[tokio::test]
+async fn a_stray_quote_or_an_oversized_cell_imports_nothing_through_the_page_and_the_api() {
+    let app = app().await;
+    let admin = session_for(&app.store, "admin", "c").await;
+    let mut stray = String::from("種別,メーカー,機種,コンピュータ名\r\n");
+    for i in 1..=10 {
+        stray.push_str(&if i == 2 {
+            format!("端末PC,NEC,\"Mate,PC-{i:03}\r\n")
+        } else {
+            format!("端末PC,NEC,Mate,PC-{i:03}\r\n")
+        });
+    }
+    let oversized = format!("種別,機種\r\n端末PC,{}\r\n", "長".repeat(600));
+    for (file, row) in [
+        (stray.as_str(), "3行目"),
+        (oversized.as_str(), "2行目「機種」列"),
+    ] {
+        let (ct, body) = multipart_file("c", "機器台帳.csv", file.as_bytes());
+        let r = send(
+            &app.router,
+            Request::post("/ledgers/devices/import")
+                .header(header::COOKIE, &admin)
+                .header(header::CONTENT_TYPE, ct)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().contains(row), "{}", r.text());
+        let r = send(
+            &app.router,
+            Request::post("/api/v1/ledgers/devices/import")
+                .header(header::AUTHORIZATION, format!("Bearer {}", app.token))
+                .body(Body::from(file.to_string()))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+        assert!(
+            r.json()["errors"]
+                .to_string()
+                .contains(&row[..row.find('行').unwrap()]),
+            "{}",
+            r.text()
+        );
+    }
+    assert!(
+        app.store
+            .ledger_all(mamori_core::OrgId::new(1), mamori_ledger::Kind::Devices)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
