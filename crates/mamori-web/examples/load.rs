@@ -1,6 +1,7 @@
 //! Load run (issue 35): while 20 organisations each import a 100,000-row device ledger through the API
 //! and 8 large access logs are uploaded for analysis, the dashboard of another organisation is timed once
-//! a second. Prints the dashboard's p50/p95/max, how many took over 1 s, the work's own durations and the
+//! a second and one of its answers is saved once a second. Prints the dashboard's and the saves' p50/p95/max,
+//! how many took over 1 s, the work's own durations and the
 //! process's peak RSS (server and this client together; the client shares one copy of each file).
 //! Real HTTP over a local TCP socket to the server `serve` runs, on a temporary SQLite database.
 //! Run: `bash bench/load.sh` (release build). Not a test: it prints figures, it asserts nothing of speed.
@@ -118,6 +119,12 @@ async fn main() {
         .await
         .unwrap();
     let cookie = format!("mamori_session={session}");
+    let (watcher_token, stored) =
+        auth::new_api_token("load", Role::Admin, now + chrono::Duration::days(1));
+    store
+        .create_api_token(&watcher, &stored, now)
+        .await
+        .unwrap();
     // The organisations that import, each with its API token.
     let mut tokens = Vec::new();
     for i in 0..IMPORTS {
@@ -195,8 +202,41 @@ async fn main() {
     );
     let rss_before = vm("VmRSS:");
 
-    // The dashboard, once a second, until the work is done.
+    // The dashboard, once a second, until the work is done; and an answer saved (a write) once a second.
     let done = Arc::new(AtomicBool::new(false));
+    let saver = {
+        let done = done.clone();
+        tokio::spawn(async move {
+            let mut times = Vec::new();
+            let mut failed = 0;
+            let mut day = 1;
+            while !done.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                day = day % 28 + 1;
+                let body = format!(
+                    r#"[{{"item":"r7.facility.gate","target":"general","round":1,"answer":"yes","checked_on":"2026-04-{day:02}"}}]"#
+                );
+                let head = format!(
+                    "PUT /api/v1/checklists/r7/facility/answers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {watcher_token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                match tokio::time::timeout(
+                    Duration::from_secs(30),
+                    http(addr, head, body.as_bytes()),
+                )
+                .await
+                {
+                    Ok(Ok((200, _, _))) => times.push(started.elapsed()),
+                    _ => {
+                        failed += 1;
+                        times.push(started.elapsed());
+                    }
+                }
+                tokio::time::sleep(Duration::from_secs(1).saturating_sub(started.elapsed())).await;
+            }
+            (times, failed)
+        })
+    };
     let timer = {
         let done = done.clone();
         let cookie = cookie.clone();
@@ -274,6 +314,8 @@ async fn main() {
     done.store(true, Ordering::Relaxed);
     let (mut times, failed) = timer.await.unwrap();
     times.sort();
+    let (mut saves, saves_failed) = saver.await.unwrap();
+    saves.sort();
     let over = times
         .iter()
         .filter(|t| **t > Duration::from_secs(1))
@@ -300,6 +342,13 @@ async fn main() {
         pct(&times, 0.5).as_secs_f64() * 1e3,
         pct(&times, 0.95).as_secs_f64() * 1e3,
         pct(&times, 1.0).as_secs_f64() * 1e3,
+    );
+    println!(
+        "answer saves (writes of another organisation): {} requests, p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms, failed or over 30 s: {saves_failed}",
+        saves.len(),
+        pct(&saves, 0.5).as_secs_f64() * 1e3,
+        pct(&saves, 0.95).as_secs_f64() * 1e3,
+        pct(&saves, 1.0).as_secs_f64() * 1e3,
     );
     println!(
         "memory: RSS before the load {} MiB, peak RSS (VmHWM, server and client) {} MiB",
