@@ -342,112 +342,109 @@ impl Store {
     }
 }
 
-/// [`Store::verify_audit_chain`] on one connection (a backup's snapshot transaction, or the pool's).
+/// [`Store::verify_audit_chain`] on one connection: the chain, its head, and the answers against it.
 pub(crate) async fn verify_chain_in(
     conn: &mut sqlx::AnyConnection,
 ) -> Result<std::result::Result<usize, AuditBreak>> {
-    {
-        let rows = sqlx::query(
-            "SELECT id, org_id, actor, at, entity, entity_key, action, before_json, after_json, prev_hash, hash \
-             FROM audit_log ORDER BY id",
-        )
-        .fetch_all(&mut *conn)
-        .await?;
-        // Side chains, by anchor, as their block records name them (a carried trail is written before
-        // its block record, a large import's after it): (records, last hash).
-        let mut blocks: HashMap<String, (i64, String)> = HashMap::new();
-        for r in &rows {
-            let after: Option<String> = r.try_get("after_json")?;
-            if let Some((anchor, count, last)) = block_of(
-                &r.try_get::<String, _>("entity")?,
-                &r.try_get::<String, _>("action")?,
-                after.as_deref(),
-            ) {
-                blocks.insert(anchor, (count, last));
-            }
+    let rows = sqlx::query(
+        "SELECT id, org_id, actor, at, entity, entity_key, action, before_json, after_json, prev_hash, hash \
+         FROM audit_log ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    // Side chains, by anchor, as their block records name them (a carried trail is written before
+    // its block record, a large import's after it): (records, last hash).
+    let mut blocks: HashMap<String, (i64, String)> = HashMap::new();
+    for r in &rows {
+        let after: Option<String> = r.try_get("after_json")?;
+        if let Some((anchor, count, last)) = block_of(
+            &r.try_get::<String, _>("entity")?,
+            &r.try_get::<String, _>("action")?,
+            after.as_deref(),
+        ) {
+            blocks.insert(anchor, (count, last));
         }
-        // The newest hash of each side chain met so far → (its anchor, records met).
-        let mut sides: HashMap<String, (String, i64)> =
-            blocks.keys().map(|a| (a.clone(), (a.clone(), 0))).collect();
-        let mut prev = String::new();
-        for r in &rows {
-            let id: i64 = r.try_get("id")?;
-            let stored_prev: String = r.try_get("prev_hash")?;
-            let stored: String = r.try_get("hash")?;
-            let entity: String = r.try_get("entity")?;
-            let action: String = r.try_get("action")?;
-            let before: Option<String> = r.try_get("before_json")?;
-            let after: Option<String> = r.try_get("after_json")?;
-            let computed = chain_hash(
-                &stored_prev,
-                OrgId::new(r.try_get("org_id")?),
-                &r.try_get::<String, _>("actor")?,
-                &r.try_get::<String, _>("at")?,
-                &entity,
-                &r.try_get::<String, _>("entity_key")?,
-                &action,
-                before.as_deref(),
-                after.as_deref(),
-            );
-            if stored != computed {
+    }
+    // The newest hash of each side chain met so far → (its anchor, records met).
+    let mut sides: HashMap<String, (String, i64)> =
+        blocks.keys().map(|a| (a.clone(), (a.clone(), 0))).collect();
+    let mut prev = String::new();
+    for r in &rows {
+        let id: i64 = r.try_get("id")?;
+        let stored_prev: String = r.try_get("prev_hash")?;
+        let stored: String = r.try_get("hash")?;
+        let entity: String = r.try_get("entity")?;
+        let action: String = r.try_get("action")?;
+        let before: Option<String> = r.try_get("before_json")?;
+        let after: Option<String> = r.try_get("after_json")?;
+        let computed = chain_hash(
+            &stored_prev,
+            OrgId::new(r.try_get("org_id")?),
+            &r.try_get::<String, _>("actor")?,
+            &r.try_get::<String, _>("at")?,
+            &entity,
+            &r.try_get::<String, _>("entity_key")?,
+            &action,
+            before.as_deref(),
+            after.as_deref(),
+        );
+        if stored != computed {
+            return Ok(Err(AuditBreak {
+                id,
+                reason: "記録の内容がハッシュと一致しません（改ざんの疑い）".into(),
+            }));
+        }
+        if stored_prev != prev {
+            // A record of a side chain extends that chain, not the main one.
+            let Some((anchor, met)) = sides.remove(&stored_prev) else {
                 return Ok(Err(AuditBreak {
                     id,
-                    reason: "記録の内容がハッシュと一致しません（改ざんの疑い）".into(),
+                    reason: "直前の記録とのつながりが切れています（記録の削除・差し替えの疑い）"
+                        .into(),
                 }));
-            }
-            if stored_prev != prev {
-                // A record of a side chain extends that chain, not the main one.
-                let Some((anchor, met)) = sides.remove(&stored_prev) else {
-                    return Ok(Err(AuditBreak {
-                        id,
-                        reason:
-                            "直前の記録とのつながりが切れています（記録の削除・差し替えの疑い）"
-                                .into(),
-                    }));
-                };
-                let (count, _) = &blocks[&anchor];
-                if met + 1 > *count {
-                    return Ok(Err(AuditBreak {
-                        id,
-                        reason: "取り込みの記録のまとまりが途中で変わっています（記録の追加・差し替えの疑い）".into(),
-                    }));
-                }
-                sides.insert(stored, (anchor, met + 1));
-                continue;
-            }
-            prev = stored;
-            // After a block record the chain goes on from its side chain's last record.
-            if let Some((_, _, last)) = block_of(&entity, &action, after.as_deref()) {
-                prev = last;
-            }
-        }
-        // Every side chain whole: as many records as its block says, ending where it says.
-        for (head, (anchor, met)) in &sides {
-            let (count, last) = &blocks[anchor];
-            if met != count || head != last {
-                let id = rows.last().map(|r| r.try_get(0)).transpose()?.unwrap_or(0);
+            };
+            let (count, _) = &blocks[&anchor];
+            if met + 1 > *count {
                 return Ok(Err(AuditBreak {
                     id,
-                    reason: "取り込みの記録のまとまりの末尾がありません（記録の削除の疑い）".into(),
+                    reason: "取り込みの記録のまとまりが途中で変わっています（記録の追加・差し替えの疑い）".into(),
                 }));
             }
+            sides.insert(stored, (anchor, met + 1));
+            continue;
         }
-        let head: String = sqlx::query("SELECT hash FROM audit_head WHERE id = 1")
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get(0)?;
-        if head != prev {
+        prev = stored;
+        // After a block record the chain goes on from its side chain's last record.
+        if let Some((_, _, last)) = block_of(&entity, &action, after.as_deref()) {
+            prev = last;
+        }
+    }
+    // Every side chain whole: as many records as its block says, ending where it says.
+    for (head, (anchor, met)) in &sides {
+        let (count, last) = &blocks[anchor];
+        if met != count || head != last {
             let id = rows.last().map(|r| r.try_get(0)).transpose()?.unwrap_or(0);
             return Ok(Err(AuditBreak {
                 id,
-                reason: "最後の記録が連鎖の先頭と一致しません（末尾の記録の削除の疑い）".into(),
+                reason: "取り込みの記録のまとまりの末尾がありません（記録の削除の疑い）".into(),
             }));
         }
-        if let Err(b) = answers_match_audit(&mut *conn).await? {
-            return Ok(Err(b));
-        }
-        Ok(Ok(rows.len()))
     }
+    let head: String = sqlx::query("SELECT hash FROM audit_head WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    if head != prev {
+        let id = rows.last().map(|r| r.try_get(0)).transpose()?.unwrap_or(0);
+        return Ok(Err(AuditBreak {
+            id,
+            reason: "最後の記録が連鎖の先頭と一致しません（末尾の記録の削除の疑い）".into(),
+        }));
+    }
+    if let Err(b) = answers_match_audit(&mut *conn).await? {
+        return Ok(Err(b));
+    }
+    Ok(Ok(rows.len()))
 }
 
 /// The answers stored are the answers the audit trail says (every save writes both in one transaction):
