@@ -165,66 +165,25 @@ pub(crate) async fn audit_each(
     if entries.is_empty() {
         return Ok(());
     }
-    let mut prev: String =
-        sqlx::query("UPDATE audit_head SET hash = hash WHERE id = 1 RETURNING hash")
-            .fetch_one(&mut **tx)
-            .await?
-            .try_get(0)?;
+    let prev: String = sqlx::query("UPDATE audit_head SET hash = hash WHERE id = 1 RETURNING hash")
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
     let at = ts(at);
-    // 10 values a record; 400 records stay under every backend's limit on bound values.
-    for chunk in entries.chunks(400) {
-        let mut sql = String::from(
-            "INSERT INTO audit_log (org_id, actor, at, entity, entity_key, action, before_json, after_json, prev_hash, hash) VALUES ",
-        );
-        let mut hashes = Vec::with_capacity(chunk.len());
-        for (n, (org_id, e)) in chunk.iter().enumerate() {
-            let hash = chain_hash(
-                &prev,
-                *org_id,
-                actor,
-                &at,
-                entity,
-                &e.key,
-                action,
-                e.before.as_deref(),
-                e.after.as_deref(),
-            );
-            hashes.push((std::mem::replace(&mut prev, hash.clone()), hash));
-            if n > 0 {
-                sql.push(',');
-            }
-            let b = n * 10;
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9,
-                b + 10
-            ));
-        }
-        // Only placeholders are spliced in; every value is bound.
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for ((org_id, e), (prev_hash, hash)) in chunk.iter().zip(hashes) {
-            q = q
-                .bind(org_id.get())
-                .bind(actor)
-                .bind(at.clone())
-                .bind(entity)
-                .bind(e.key.clone())
-                .bind(action)
-                .bind(e.before.clone())
-                .bind(e.after.clone())
-                .bind(prev_hash)
-                .bind(hash);
-        }
-        q.execute(&mut **tx).await?;
-    }
+    let full: Vec<FullEntry> = entries
+        .iter()
+        .map(|(org_id, e)| FullEntry {
+            org_id: *org_id,
+            actor: actor.to_string(),
+            at: at.clone(),
+            entity: entity.to_string(),
+            key: e.key.clone(),
+            action: action.to_string(),
+            before: e.before.clone(),
+            after: e.after.clone(),
+        })
+        .collect();
+    let prev = insert_chained(tx, prev, &full).await?;
     sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
         .bind(&prev)
         .execute(&mut **tx)
@@ -258,7 +217,21 @@ pub(crate) async fn write_side_chain(
     entries: &[FullEntry],
 ) -> Result<SideChain> {
     let anchor = hex::encode(rand::random::<[u8; 32]>());
-    let mut prev = anchor.clone();
+    let last = insert_chained(tx, anchor.clone(), entries).await?;
+    Ok(SideChain {
+        anchor,
+        count: entries.len(),
+        last,
+    })
+}
+
+/// Writes `entries` chained from `prev` in multi-row statements (400 records, 10 values each, stay
+/// under every backend's limit on bound values); returns the last record's hash.
+async fn insert_chained(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    mut prev: String,
+    entries: &[FullEntry],
+) -> Result<String> {
     for chunk in entries.chunks(400) {
         let mut sql = String::from(
             "INSERT INTO audit_log (org_id, actor, at, entity, entity_key, action, before_json, after_json, prev_hash, hash) VALUES ",
@@ -280,8 +253,7 @@ pub(crate) async fn write_side_chain(
             if n > 0 {
                 sql.push(',');
             }
-            let b = n * 10;
-            let params: Vec<String> = (1..=10).map(|i| format!("${}", b + i)).collect();
+            let params: Vec<String> = (1..=10).map(|i| format!("${}", n * 10 + i)).collect();
             sql.push_str(&format!("({})", params.join(", ")));
         }
         // Only placeholders are spliced in; every value is bound.
@@ -301,11 +273,7 @@ pub(crate) async fn write_side_chain(
         }
         q.execute(&mut **tx).await?;
     }
-    Ok(SideChain {
-        anchor,
-        count: entries.len(),
-        last: prev,
-    })
+    Ok(prev)
 }
 
 /// The action a block record takes when it is carried to another deployment (`import_block_moved`,

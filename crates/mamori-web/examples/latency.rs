@@ -3,7 +3,10 @@
 //! (`latency N DEVICES ACCOUNTS`), also the ledger list pages and the evidence for the facility.
 //! Run: `bash bench/latency.sh` or `bash bench/ledgers.sh` (release build). Prints p50/p95 and the machine.
 
+mod support;
+
 use std::time::{Duration, Instant};
+use support::{cpu_model, pct};
 
 use axum::body::Body;
 use axum::http::{Request, header};
@@ -13,10 +16,6 @@ use mamori_store::{NewOrg, NewUser, OrgKind, Store};
 use mamori_web::AppState;
 use serde_json::json;
 use tower::ServiceExt;
-
-fn pct(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
 
 #[tokio::main]
 async fn main() {
@@ -252,15 +251,4 @@ fn report(name: &str, times: &mut [Duration], bytes: usize) {
         pct(times, 0.95).as_secs_f64() * 1e3,
         times.last().unwrap().as_secs_f64() * 1e3
     );
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
 }

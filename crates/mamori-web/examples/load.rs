@@ -6,9 +6,12 @@
 //! Real HTTP over a local TCP socket to the server `serve` runs, on a temporary SQLite database.
 //! Run: `bash bench/load.sh` (release build). Not a test: it prints figures, it asserts nothing of speed.
 
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+use support::{cpu_model, pct};
 
 use mamori_app::auth;
 use mamori_core::{Catalog, Clock, Role};
@@ -30,17 +33,6 @@ fn vm(field: &str) -> u64 {
                 .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
 }
 
 /// One request over a new connection (`Connection: close`): status and body.
@@ -71,11 +63,30 @@ async fn http(
     Ok((status, out[at..].to_vec(), location))
 }
 
-fn pct(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+/// Sends the request `next` makes once a second until `done`, each with `limit`: every duration, and how
+/// many failed or were not 200.
+fn every_second(
+    done: Arc<AtomicBool>,
+    limit: Duration,
+    mut next: impl FnMut() -> (std::net::SocketAddr, String, Vec<u8>) + Send + 'static,
+) -> tokio::task::JoinHandle<(Vec<Duration>, usize)> {
+    tokio::spawn(async move {
+        let mut times = Vec::new();
+        let mut failed = 0;
+        while !done.load(Ordering::Relaxed) {
+            let started = Instant::now();
+            let (addr, head, body) = next();
+            if !matches!(
+                tokio::time::timeout(limit, http(addr, head, &body)).await,
+                Ok(Ok((200, _, _)))
+            ) {
+                failed += 1;
+            }
+            times.push(started.elapsed());
+            tokio::time::sleep(Duration::from_secs(1).saturating_sub(started.elapsed())).await;
+        }
+        (times, failed)
+    })
 }
 
 #[tokio::main]
@@ -204,62 +215,24 @@ async fn main() {
 
     // The dashboard, once a second, until the work is done; and an answer saved (a write) once a second.
     let done = Arc::new(AtomicBool::new(false));
-    let saver = {
-        let done = done.clone();
-        tokio::spawn(async move {
-            let mut times = Vec::new();
-            let mut failed = 0;
-            let mut day = 1;
-            while !done.load(Ordering::Relaxed) {
-                let started = Instant::now();
-                day = day % 28 + 1;
-                let body = format!(
-                    r#"[{{"item":"r7.facility.gate","target":"general","round":1,"answer":"yes","checked_on":"2026-04-{day:02}"}}]"#
-                );
-                let head = format!(
-                    "PUT /api/v1/checklists/r7/facility/answers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {watcher_token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    body.len()
-                );
-                match tokio::time::timeout(
-                    Duration::from_secs(30),
-                    http(addr, head, body.as_bytes()),
-                )
-                .await
-                {
-                    Ok(Ok((200, _, _))) => times.push(started.elapsed()),
-                    _ => {
-                        failed += 1;
-                        times.push(started.elapsed());
-                    }
-                }
-                tokio::time::sleep(Duration::from_secs(1).saturating_sub(started.elapsed())).await;
-            }
-            (times, failed)
-        })
-    };
-    let timer = {
-        let done = done.clone();
-        let cookie = cookie.clone();
-        tokio::spawn(async move {
-            let mut times = Vec::new();
-            let mut failed = 0;
-            while !done.load(Ordering::Relaxed) {
-                let started = Instant::now();
-                let head = format!(
-                    "GET /dashboard HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
-                );
-                match tokio::time::timeout(Duration::from_secs(10), http(addr, head, b"")).await {
-                    Ok(Ok((200, _, _))) => times.push(started.elapsed()),
-                    _ => {
-                        failed += 1;
-                        times.push(started.elapsed());
-                    }
-                }
-                tokio::time::sleep(Duration::from_secs(1).saturating_sub(started.elapsed())).await;
-            }
-            (times, failed)
-        })
-    };
+    let mut day = 1;
+    let saver = every_second(done.clone(), Duration::from_secs(30), move || {
+        day = day % 28 + 1;
+        let body = format!(
+            r#"[{{"item":"r7.facility.gate","target":"general","round":1,"answer":"yes","checked_on":"2026-04-{day:02}"}}]"#
+        );
+        let head = format!(
+            "PUT /api/v1/checklists/r7/facility/answers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {watcher_token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        (addr, head, body.into_bytes())
+    });
+    let dashboard = format!(
+        "GET /dashboard HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+    );
+    let timer = every_second(done.clone(), Duration::from_secs(10), move || {
+        (addr, dashboard.clone(), Vec::new())
+    });
     tokio::time::sleep(Duration::from_secs(2)).await;
     let started = Instant::now();
     let mut work = Vec::new();

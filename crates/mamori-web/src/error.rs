@@ -192,19 +192,12 @@ pub(crate) async fn path_rejections(
             crate::IMPORT_LIMIT / 1024 / 1024,
             crate::BODY_LIMIT / 1024 / 1024
         );
-        if api {
-            return (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                axum::Json(serde_json::json!({ "error": message })),
-            )
-                .into_response();
-        }
-        return WebError::new(
+        return api_or_page(
+            api,
             StatusCode::PAYLOAD_TOO_LARGE,
             "送信された内容が大きすぎます",
             message,
-        )
-        .into_response();
+        );
     }
     if resp.status() != StatusCode::BAD_REQUEST || !plain {
         return resp;
@@ -216,15 +209,20 @@ pub(crate) async fn path_rejections(
     if !bytes.starts_with(b"Invalid URL") {
         return Response::from_parts(parts, axum::body::Body::from(bytes));
     }
-    let message = "見つかりません（URL の番号や名前が正しくありません）";
+    api_or_page(
+        api,
+        StatusCode::NOT_FOUND,
+        "見つかりません",
+        "見つかりません（URL の番号や名前が正しくありません）".into(),
+    )
+}
+
+/// A refusal made outside a handler: `{"error": …}` on the API, the error page elsewhere.
+fn api_or_page(api: bool, status: StatusCode, title: &'static str, message: String) -> Response {
     if api {
-        return (
-            StatusCode::NOT_FOUND,
-            axum::Json(serde_json::json!({ "error": message })),
-        )
-            .into_response();
+        return (status, axum::Json(serde_json::json!({ "error": message }))).into_response();
     }
-    WebError::not_found(message).into_response()
+    WebError::new(status, title, message).into_response()
 }
 
 /// Uploads take turns ([`mamori_app::App::admit_upload`]): at most a few are received and handled at
@@ -237,16 +235,12 @@ pub(crate) async fn admit_upload(
 ) -> Response {
     let api = req.uri().path().starts_with("/api/");
     let Some(_turn) = state.admit_upload().await else {
-        let message = "ほかの取り込みが多く、順番が回ってきませんでした。しばらくしてからもう一度送ってください（何も保存していません）";
-        if api {
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(serde_json::json!({ "error": message })),
-            )
-                .into_response();
-        }
-        return WebError::new(StatusCode::SERVICE_UNAVAILABLE, "混み合っています", message)
-            .into_response();
+        return api_or_page(
+            api,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "混み合っています",
+            "ほかの取り込みが多く、順番が回ってきませんでした。しばらくしてからもう一度送ってください（何も保存していません）".into(),
+        );
     };
     next.run(req).await
 }
